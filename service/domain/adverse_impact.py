@@ -1,0 +1,355 @@
+"""Adverse-impact statistics for one step of the hiring process.
+
+Input is, per group (a race, sex or ethnic category), how many people reached a
+step and how many were selected there (advanced past it, or hired). Output is,
+per group, the selection rate, the impact ratio against the highest-rate group
+and a verdict, with the significance tests and practical measures that the
+Uniform Guidelines on Employee Selection Procedures ask to be read with it.
+
+Sources:
+- 29 CFR 1607.4(D): a selection rate *less than* four-fifths of the rate of the
+  group with the highest rate is generally evidence of adverse impact; smaller
+  differences may be adverse impact where they are statistically and
+  practically significant; greater differences may not be, where they rest on
+  small numbers and are not statistically significant.
+- The Guidelines' Questions and Answers (44 FR 11996, 1979, Q&A 20-21): when the
+  selection of one different person would reverse the result, the numbers are
+  too small to call it adverse impact.
+- 29 CFR 1607.4(C): analyse each step, not only the whole process; callers run
+  `analyse_step` once per step.
+
+Decisions (read before changing):
+- Exact arithmetic: rates and ratios are `Fraction`s; 4/5 exactly passes.
+- Reference group: the highest selection rate among *unsuppressed* groups; ties
+  are broken by more people reached, then by label, so the result does not
+  depend on input order.
+- Pairwise statistics (Z_D, Fisher, shortfall) use the 2x2 table of the focal
+  group against the reference group; "pooled rate" means pooled over that pair.
+- One different person: we add one selection to the focal group (its reached
+  count unchanged) and keep the reference group as it is. This is the wording of
+  our SCIENCE.md, it moves only the group under test, and it keeps the reference
+  fixed (removing a reference selection can hand the reference role to a
+  different group, which makes the check depend on a third group).
+  A fragile verdict becomes "insufficient_data" only when Fisher's two-sided p
+  is >= 0.05, because 1607.4(D) discounts small-number differences only when
+  they "are not statistically significant" (399/1000 vs 500/1000 is fragile by
+  one person yet p < 0.001; it stays adverse impact).
+- Suppression and totals: see `suppressed_groups`; totals cover shown groups only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from scipy.stats import hypergeom
+
+FOUR_FIFTHS = Fraction(4, 5)
+SIGNIFICANCE = 0.05
+
+REFERENCE = "reference"
+NO_ADVERSE_IMPACT = "no_adverse_impact"
+ADVERSE_IMPACT = "adverse_impact"
+INSUFFICIENT_DATA = "insufficient_data"
+REVIEW = "review"
+SUPPRESSED = "suppressed"
+
+LABELS = {
+    REFERENCE: "reference group (highest selection rate)",
+    NO_ADVERSE_IMPACT: "no adverse impact",
+    ADVERSE_IMPACT: "adverse impact",
+    INSUFFICIENT_DATA: "insufficient data",
+    REVIEW: "review: passes four-fifths but the difference is statistically significant",
+    SUPPRESSED: "insufficient data",
+}
+
+# Step-level flags.
+FEWER_THAN_TWO_GROUPS = "fewer_than_two_groups"
+NO_VARIATION = "no_variation"  # nobody, or everybody, shown was selected
+REVIEW_NEEDED = "review_needed"
+
+
+class InvalidGroupCountsError(ValueError):
+    """Counts that cannot describe a step: negative, selected > reached, duplicate group."""
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    group: str
+    reached: int
+    selected: int
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """One group's result; every number is None when the group is suppressed."""
+
+    group: str
+    suppressed: bool
+    verdict: str
+    reached: int | None = None
+    selected: int | None = None
+    selection_rate: float | None = None
+    impact_ratio: float | None = None
+    impact_ratio_exact: Fraction | None = None
+    below_four_fifths: bool | None = None
+    z_d: float | None = None
+    fisher_p_two_sided: float | None = None
+    fisher_mid_p: float | None = None
+    shortfall: float | None = None
+    one_person_reverses: bool | None = None
+
+
+@dataclass(frozen=True)
+class StepAnalysis:
+    """All groups of one step, in input order; totals cover unsuppressed groups only."""
+
+    groups: tuple[GroupResult, ...]
+    reference_group: str | None
+    total_reached: int
+    total_selected: int
+    any_adverse_impact: bool
+    flags: tuple[str, ...]
+    min_applicants: int
+    min_selections: int
+
+    def group(self, name: str) -> GroupResult:
+        return next(g for g in self.groups if g.group == name)
+
+
+def analyse_step(
+    groups: Sequence[GroupCounts], *, min_applicants: int = 10, min_selections: int = 5
+) -> StepAnalysis:
+    """Four-fifths verdicts, Z_D, Fisher's exact test and shortfall for one step.
+
+    Raises InvalidGroupCountsError.
+    """
+    _validate(groups)
+    hidden = suppressed_groups(groups, min_applicants=min_applicants, min_selections=min_selections)
+    shown = [g for g in groups if g.group not in hidden]
+    total_reached = sum(g.reached for g in shown)
+    total_selected = sum(g.selected for g in shown)
+
+    flags: list[str] = []
+    if len(shown) < 2:
+        flags.append(FEWER_THAN_TWO_GROUPS)
+    elif total_selected == 0 or total_selected == total_reached:
+        flags.append(NO_VARIATION)
+    reference = None if flags else min(shown, key=_reference_order)
+
+    results = []
+    for g in groups:
+        if g.group in hidden:
+            results.append(GroupResult(group=g.group, suppressed=True, verdict=SUPPRESSED))
+        elif reference is None:
+            results.append(_counts_only(g))
+        else:
+            results.append(_compare(g, reference))
+    if any(r.verdict == REVIEW for r in results):
+        flags.append(REVIEW_NEEDED)
+    return StepAnalysis(
+        groups=tuple(results),
+        reference_group=reference.group if reference else None,
+        total_reached=total_reached,
+        total_selected=total_selected,
+        any_adverse_impact=any(r.verdict == ADVERSE_IMPACT for r in results),
+        flags=tuple(flags),
+        min_applicants=min_applicants,
+        min_selections=min_selections,
+    )
+
+
+def suppressed_groups(
+    groups: Sequence[GroupCounts], *, min_applicants: int = 10, min_selections: int = 5
+) -> frozenset[str]:
+    """The groups whose counts must not be shown, after complementary suppression.
+
+    Primary suppression: fewer than `min_applicants` reached or fewer than
+    `min_selections` selected (a group with nobody reached is always suppressed:
+    it has no rate). Complementary suppression: if exactly one group is
+    suppressed, its reached and selected counts would be the step's total
+    (shown elsewhere, e.g. on the pipeline board) minus the shown groups, so the
+    smallest remaining group (fewest reached, then fewest selected, then label)
+    is suppressed too. With two or more suppressed, only their sum can be
+    recovered. The rule protects one breakdown at a time: it does not protect
+    cross-tabulations (e.g. race x sex) published from the same data. Beware:
+    "fewer than 5 selected" also hides the lowest rates, i.e. possibly the worst
+    impact; suppression is a display rule, not a finding of no impact.
+    """
+    primary = {
+        g.group
+        for g in groups
+        if g.reached == 0 or g.reached < min_applicants or g.selected < min_selections
+    }
+    rest = [g for g in groups if g.group not in primary]
+    if len(primary) == 1 and rest:
+        primary.add(min(rest, key=lambda g: (g.reached, g.selected, g.group)).group)
+    return frozenset(primary)
+
+
+def fisher_exact_tests(table: tuple[tuple[int, int], tuple[int, int]]) -> tuple[float, float]:
+    """Two-sided Fisher's exact p and its mid-p for a 2x2 table [[a, b], [c, d]].
+
+    Conditional on the margins, the top-left cell is hypergeometric. The
+    two-sided p sums the probabilities of all tables no more likely than the
+    observed one (the same criterion and relative tolerance as
+    `scipy.stats.fisher_exact`). The mid-p (Lancaster 1961) counts tables exactly
+    as likely as the observed one by half: sum P(less likely) + 1/2 sum P(equally
+    likely). It is less conservative than Fisher's p, so it is reported, not used
+    for verdicts.
+    """
+    (a, b), (c, d) = table
+    total, successes, draws = a + b + c + d, a + c, a + b
+    lo, hi = max(0, draws - (total - successes)), min(successes, draws)
+    pmf = hypergeom.pmf(np.arange(lo, hi + 1), total, successes, draws)
+    observed = pmf[a - lo]
+    tolerance = 1e-7  # relative, as scipy uses, so rounding does not break ties
+    less = pmf[pmf < observed * (1 - tolerance)].sum()
+    equal = pmf[np.abs(pmf - observed) <= observed * tolerance].sum()
+    return min(1.0, float(less + equal)), min(1.0, float(less + equal / 2))
+
+
+def z_d(focal: GroupCounts, reference: GroupCounts) -> float | None:
+    """Two-proportion Z_D = (SR_f - SR_r) / sqrt(SR_T (1 - SR_T) (1/n_f + 1/n_r)).
+
+    SR_T is the rate pooled over the two groups. None when it is 0 or 1 (no
+    variance: both groups all selected or all rejected) or a group is empty.
+    """
+    if focal.reached == 0 or reference.reached == 0:
+        return None
+    pooled = Fraction(focal.selected + reference.selected, focal.reached + reference.reached)
+    variance = pooled * (1 - pooled) * (Fraction(1, focal.reached) + Fraction(1, reference.reached))
+    if variance == 0:
+        return None
+    return float(_rate(focal) - _rate(reference)) / math.sqrt(variance)
+
+
+def one_person_reverses(focal: GroupCounts, reference: GroupCounts) -> bool:
+    """Whether selecting one more of the focal group flips its four-fifths result.
+
+    The Guidelines' Q&A (20-21): if the selection of one different person would
+    reverse the comparison, the numbers are too small to show adverse impact.
+    Variant: focal selected + 1 (same reached), reference unchanged; see the
+    module docstring for why.
+    """
+    before = _rate(focal) / _rate(reference) < FOUR_FIFTHS
+    if focal.selected >= focal.reached:
+        return False  # nobody left to select
+    after = Fraction(focal.selected + 1, focal.reached) / _rate(reference) < FOUR_FIFTHS
+    return before != after
+
+
+def to_dict(analysis: StepAnalysis) -> dict:
+    """JSON-ready data; a suppressed group has only its label and verdict, no numbers."""
+    return {
+        "reference_group": analysis.reference_group,
+        "total_reached": analysis.total_reached,
+        "total_selected": analysis.total_selected,
+        "any_adverse_impact": analysis.any_adverse_impact,
+        "flags": list(analysis.flags),
+        "min_applicants": analysis.min_applicants,
+        "min_selections": analysis.min_selections,
+        "groups": [_group_dict(g) for g in analysis.groups],
+    }
+
+
+def _group_dict(result: GroupResult) -> dict:
+    head = {
+        "group": result.group,
+        "suppressed": result.suppressed,
+        "verdict": result.verdict,
+        "label": LABELS[result.verdict],
+    }
+    if result.suppressed:
+        return head
+    exact = result.impact_ratio_exact
+    return head | {
+        "reached": result.reached,
+        "selected": result.selected,
+        "selection_rate": result.selection_rate,
+        "impact_ratio": result.impact_ratio,
+        "impact_ratio_exact": None if exact is None else f"{exact.numerator}/{exact.denominator}",
+        "below_four_fifths": result.below_four_fifths,
+        "z_d": result.z_d,
+        "fisher_p_two_sided": result.fisher_p_two_sided,
+        "fisher_mid_p": result.fisher_mid_p,
+        "shortfall": result.shortfall,
+        "one_person_reverses": result.one_person_reverses,
+    }
+
+
+def _validate(groups: Sequence[GroupCounts]) -> None:
+    names = [g.group for g in groups]
+    if len(set(names)) != len(names):
+        raise InvalidGroupCountsError(f"duplicate group labels in {names}")
+    for g in groups:
+        if not 0 <= g.selected <= g.reached:
+            raise InvalidGroupCountsError(
+                f"group {g.group!r}: need 0 <= selected <= reached, got {g.selected}/{g.reached}"
+            )
+
+
+def _rate(g: GroupCounts) -> Fraction:
+    return Fraction(g.selected, g.reached)
+
+
+def _reference_order(g: GroupCounts) -> tuple:
+    # Highest rate first; among equal rates the larger group, then the label, so
+    # the choice never depends on input order.
+    return (-_rate(g), -g.reached, g.group)
+
+
+def _counts_only(g: GroupCounts) -> GroupResult:
+    """A shown group in a step with nothing to compare against."""
+    return GroupResult(
+        group=g.group,
+        suppressed=False,
+        verdict=INSUFFICIENT_DATA,
+        reached=g.reached,
+        selected=g.selected,
+        selection_rate=float(_rate(g)),
+    )
+
+
+def _compare(focal: GroupCounts, reference: GroupCounts) -> GroupResult:
+    """The focal group against the highest-rate group, per 29 CFR 1607.4(D)."""
+    ratio = _rate(focal) / _rate(reference)
+    common = dict(
+        group=focal.group,
+        suppressed=False,
+        reached=focal.reached,
+        selected=focal.selected,
+        selection_rate=float(_rate(focal)),
+        impact_ratio=float(ratio),
+        impact_ratio_exact=ratio,
+    )
+    if focal.group == reference.group:
+        return GroupResult(verdict=REFERENCE, below_four_fifths=False, **common)
+
+    table = (
+        (focal.selected, focal.reached - focal.selected),
+        (reference.selected, reference.reached - reference.selected),
+    )
+    p_two_sided, mid_p = fisher_exact_tests(table)
+    pooled = Fraction(focal.selected + reference.selected, focal.reached + reference.reached)
+    below = ratio < FOUR_FIFTHS
+    reverses = one_person_reverses(focal, reference) if below else None
+    significant = p_two_sided < SIGNIFICANCE
+
+    if below:
+        verdict = INSUFFICIENT_DATA if reverses and not significant else ADVERSE_IMPACT
+    else:
+        verdict = REVIEW if significant else NO_ADVERSE_IMPACT
+    return GroupResult(
+        verdict=verdict,
+        below_four_fifths=below,
+        z_d=z_d(focal, reference),
+        fisher_p_two_sided=p_two_sided,
+        fisher_mid_p=mid_p,
+        shortfall=float(focal.reached * pooled - focal.selected),
+        one_person_reverses=reverses,
+        **common,
+    )

@@ -1,0 +1,72 @@
+"""hiring-pipeline: structured hiring as a Flask service."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, request
+from flask_smorest import Api
+
+from service.config import Settings
+from service.domain.errors import RuleViolationError
+from service.extensions import db
+
+API_SPEC = {
+    "API_TITLE": "hiring-pipeline",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.1.0",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+}
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, extensions, blueprints. Opens no connection."""
+    app = Flask(__name__, instance_relative_config=True)
+    settings = Settings.from_env(app.instance_path)
+    if overrides and "SETTINGS" in overrides:
+        settings = overrides["SETTINGS"]
+    app.config.update(API_SPEC, SETTINGS=settings, SECRET_KEY=settings.secret_key,
+                      MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app.config.update({k: v for k, v in (overrides or {}).items() if k != "SETTINGS"})
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    api = Api(app, spec_kwargs={"security": [{"bearer": []}]})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    _register_blueprints(api)
+    from service.http.auth import init_auth
+    from service.http.errors import register_error_handlers
+
+    register_error_handlers(app)
+    init_auth(app)
+    app.before_request(_require_json_body)
+    from service.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(api: Api) -> None:
+    from service.http.applications.routes import blp as applications
+    from service.http.audit.routes import blp as audit
+    from service.http.candidates.routes import blp as candidates
+    from service.http.me.routes import blp as me
+    from service.http.requisitions.routes import blp as requisitions
+
+    for blueprint in (me, requisitions, candidates, applications, audit):
+        api.register_blueprint(blueprint)
+
+
+def _require_json_body() -> None:
+    """A body that is not JSON is refused clearly instead of being read as empty."""
+    if request.method in ("POST", "PUT", "PATCH") and request.content_length:
+        if not request.is_json:
+            raise RuleViolationError(
+                f"The body must be JSON; send 'Content-Type: application/json' "
+                f"(got '{request.content_type}').",
+                errors={"header.Content-Type": "must be application/json"},
+            )

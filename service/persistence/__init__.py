@@ -1,0 +1,12 @@
+"""SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
+
+from service.persistence import (  # noqa: F401
+    applications,
+    audit,
+    candidates,
+    interviews,
+    requisitions,
+    templates,
+    users,
+)
+from service.persistence.base import Base  # noqa: F401

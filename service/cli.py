@@ -1,0 +1,150 @@
+"""The `hiring` command: Flask's CLI plus the project's own commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+
+from service.domain.access import ROLES
+from service.domain.errors import DomainError
+from service.extensions import db
+from service.persistence import migrate
+
+database = AppGroup("db", help="Schema migrations (Alembic).")
+users = AppGroup("users", help="Users and API tokens.")
+templates = AppGroup("templates", help="Interview templates in interview_templates/.")
+
+
+def _url() -> str:
+    return current_app.config["SETTINGS"].database_url
+
+
+@database.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Upgrade the schema (default: to the latest revision)."""
+    migrate.upgrade(_url(), revision)
+    click.echo(f"database at {revision}")
+
+
+@database.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Downgrade the schema to REVISION (e.g. -1 or base)."""
+    migrate.downgrade(_url(), revision)
+
+
+@database.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (review it before committing)."""
+    from alembic import command
+
+    command.revision(migrate.alembic_config(_url()), message=message, autogenerate=True)
+
+
+@users.command("create")
+@click.argument("email")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+def users_create(email: str, name: str, role: str) -> None:
+    """Create a user and print their API token (shown once)."""
+    from service.usecases.users import create_user
+
+    user, token = _run(lambda: create_user(db.session, email, name, role))
+    click.echo(f"created {user.role} {user.email} (id {user.id})\ntoken: {token}")
+
+
+@users.command("deactivate")
+@click.argument("email")
+def users_deactivate(email: str) -> None:
+    """Deactivate a user; their tokens stop working at once."""
+    from service.usecases.users import deactivate_user
+
+    user = _run(lambda: deactivate_user(db.session, email))
+    click.echo(f"deactivated {user.email}")
+
+
+@users.command("rotate-token")
+@click.argument("email")
+def users_rotate_token(email: str) -> None:
+    """Revoke a user's tokens and print a new one (shown once)."""
+    from service.usecases.users import rotate_token
+
+    token = _run(lambda: rotate_token(db.session, email))
+    click.echo(f"token: {token}")
+
+
+@templates.command("check")
+@click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False))
+def templates_check(folder: str | None) -> None:
+    """Validate every template file; exit 1 listing each problem."""
+    loaded = _load_templates(folder)
+    for template in loaded:
+        click.echo(f"ok {template.key} {template.version[:12]} ({template.title})")
+
+
+@templates.command("sync")
+@click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False))
+def templates_sync(folder: str | None) -> None:
+    """Store new template versions; stored versions are never changed."""
+    from service.usecases.templates import sync_templates
+
+    for result in sync_templates(db.session, _load_templates(folder)):
+        state = "stored" if result.created else "unchanged"
+        click.echo(f"{state} {result.key} {result.version[:12]}")
+
+
+@click.command("settings")
+def show_settings() -> None:
+    """Print the effective settings, secrets masked."""
+    click.echo(json.dumps(current_app.config["SETTINGS"].masked(), indent=2))
+
+
+@click.command("demo")
+def demo() -> None:
+    """Create demo users (printing their tokens) and demo data, if the database is empty."""
+    from service.usecases.demo import seed_demo
+
+    tokens = seed_demo(db.session)
+    if not tokens:
+        click.echo("database already has users; demo data not created")
+        return
+    token_file = Path(current_app.instance_path) / "demo-tokens.txt"
+    token_file.parent.mkdir(parents=True, exist_ok=True)
+    token_file.touch(mode=0o600)
+    lines = [f"{role:15} {email:32} {token}" for role, email, token in tokens]
+    token_file.write_text("\n".join(lines) + "\n")
+    click.echo("demo users (tokens shown once; also saved to " + str(token_file) + "):")
+    click.echo("\n".join(lines))
+
+
+def _load_templates(folder: str | None):  # noqa: ANN202
+    from service.domain.template_loading import TEMPLATE_DIR, TemplateInvalidError, load_template_dir
+
+    try:
+        return load_template_dir(Path(folder) if folder else TEMPLATE_DIR)
+    except TemplateInvalidError as error:
+        raise click.ClickException("\n".join(error.messages)) from None
+
+
+def _run(operation):  # noqa: ANN001, ANN202
+    try:
+        return operation()
+    except DomainError as error:
+        raise click.ClickException(error.detail) from None
+
+
+def register_commands(app: Flask) -> None:
+    for command in (database, users, templates, show_settings, demo):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    from service import create_app
+
+    FlaskGroup(name="hiring", create_app=create_app, help="hiring-pipeline management").main()

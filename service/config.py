@@ -1,0 +1,47 @@
+"""Settings from environment variables, with embedded defaults for a laptop.
+
+Defaults: a SQLite file under `instance/`, no Redis (jobs run in-process),
+packets stored under `instance/packets`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    packet_storage_dir: str
+    secret_key: str
+    log_level: str
+    max_body_bytes: int
+
+    @classmethod
+    def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
+        instance = Path(instance_path)
+        return cls(
+            database_url=env.get("DATABASE_URL") or f"sqlite:///{instance / 'hiring.db'}",
+            redis_url=env.get("REDIS_URL") or None,
+            packet_storage_dir=env.get("PACKET_STORAGE_DIR") or str(instance / "packets"),
+            secret_key=env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
+            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            max_body_bytes=int(env.get("MAX_BODY_BYTES") or 1_048_576),
+        )
+
+    def masked(self) -> dict[str, object]:
+        """The effective settings with secrets (key, passwords in URLs) hidden."""
+        shown = asdict(self)
+        shown["secret_key"] = "***" if self.secret_key != DEFAULT_SECRET_KEY else "(insecure default)"
+        for name in ("database_url", "redis_url"):
+            if shown[name]:
+                shown[name] = make_url(shown[name]).render_as_string(hide_password=True)
+        return shown

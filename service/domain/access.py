@@ -1,0 +1,40 @@
+"""Who may do what. Object-level visibility (which rows) lives in persistence queries;
+this module answers the role-level question and names the rule when it refuses."""
+
+from __future__ import annotations
+
+from service.domain.errors import PermissionDeniedError
+
+ADMIN, RECRUITER, INTERVIEWER, HIRING_MANAGER = ROLES = (
+    "admin",
+    "recruiter",
+    "interviewer",
+    "hiring_manager",
+)
+EVERYONE = frozenset(ROLES)
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "requisitions:read": EVERYONE,
+    "requisitions:write": frozenset({ADMIN, RECRUITER}),
+    "candidates:read": EVERYONE,
+    "candidates:write": frozenset({ADMIN, RECRUITER}),
+    "applications:read": EVERYONE,
+    "applications:write": frozenset({ADMIN, RECRUITER}),
+    "audit:read": frozenset({ADMIN, RECRUITER}),
+    "templates:read": EVERYONE,
+    "users:manage": frozenset({ADMIN}),
+}
+
+# Roles that see every requisition, candidate and application; the others see
+# only what they are assigned to (their requisitions, their interviews).
+SEES_EVERYTHING = frozenset({ADMIN, RECRUITER})
+
+
+def require(role: str, permission: str) -> None:
+    """Raise PermissionDeniedError unless `role` holds `permission`."""
+    allowed = PERMISSIONS[permission]
+    if role not in allowed:
+        names = ", ".join(sorted(allowed))
+        raise PermissionDeniedError(
+            f"The {role} role may not do this ({permission}); it needs one of: {names}."
+        )

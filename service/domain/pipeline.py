@@ -1,0 +1,98 @@
+"""The pipeline state machine: stage moves and application status changes.
+
+Pure rules over plain values; the use cases load the rows and persist the result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from service.domain.errors import ConflictError, RuleViolationError
+from service.domain.templates import InterviewTemplate
+
+REQUISITION_STATUSES = ("open", "on_hold", "closed")
+APPLICATION_STATUSES = ("active", "rejected", "withdrawn", "hired")
+INTERVIEW_STATUSES = ("scheduled", "completed", "cancelled", "no_show")
+TIMELINE_KINDS = ("applied", "moved", "rejected", "withdrawn", "hired", "reopened")
+REJECTION_REASONS = (
+    "skills_gap",
+    "experience_level",
+    "interview_performance",
+    "position_filled",
+    "candidate_unresponsive",
+    "duplicate",
+    "other",
+)
+
+# Which status an action needs, and which it leads to.
+STATUS_ACTIONS: dict[str, tuple[str, str]] = {
+    "reject": ("active", "rejected"),
+    "withdraw": ("active", "withdrawn"),
+    "hire": ("active", "hired"),
+    "reopen": ("rejected", "active"),
+}
+PAST_TENSE = {"reject": "rejected", "withdraw": "withdrawn", "hire": "hired", "reopen": "reopened"}
+
+
+def check_move(
+    template: InterviewTemplate, status: str, current_stage: str, from_stage: str, to_stage: str
+) -> None:
+    """Refuse a stage move that is stale, not active, or not allowed by the template.
+
+    Raises ConflictError (stale `from_stage`, application not active) or
+    RuleViolationError (the template does not allow the move).
+    """
+    if status != "active":
+        raise ConflictError(
+            f"Only active applications move between stages; this one is {status}.",
+            status=status,
+        )
+    if from_stage != current_stage:
+        raise ConflictError(
+            f"The application is in stage '{current_stage}', not '{from_stage}'; "
+            "reload it and try again.",
+            errors={"from_stage": f"stale: the current stage is '{current_stage}'"},
+            current_stage=current_stage,
+        )
+    allowed = template.allowed_moves(current_stage)
+    if to_stage not in allowed:
+        listed = ", ".join(f"'{s}'" for s in allowed) or "none (this is the final stage)"
+        raise RuleViolationError(
+            f"The template does not allow a move from '{current_stage}' to '{to_stage}'. "
+            f"Allowed next stages: {listed}.",
+            errors={"to_stage": f"not allowed from '{current_stage}'; allowed: {listed}"},
+            allowed_stages=list(allowed),
+        )
+
+
+def check_status_action(
+    template: InterviewTemplate, action: str, status: str, stage: str
+) -> str:
+    """Return the status that `action` leads to, or raise ConflictError saying why not."""
+    needed, result = STATUS_ACTIONS[action]
+    if status != needed:
+        raise ConflictError(
+            f"Cannot {action} an application that is {status}; "
+            f"only {needed} applications can be {PAST_TENSE[action]}.",
+            status=status,
+        )
+    if action == "hire" and stage != template.final_stage.key:
+        raise ConflictError(
+            f"A hire is made from the final stage '{template.final_stage.key}'; "
+            f"this application is in '{stage}'.",
+            current_stage=stage,
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class TimeInStage:
+    days: float
+    target_days: int
+    over_target: bool
+
+
+def time_in_stage(entered_at: datetime, now: datetime, target_days: int) -> TimeInStage:
+    days = (now - entered_at).total_seconds() / 86400
+    return TimeInStage(days=round(days, 2), target_days=target_days, over_target=days > target_days)

@@ -1,0 +1,122 @@
+from flask import request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service.extensions import db
+from service.http.applications.schemas import (
+    ApplicationCreateSchema,
+    ApplicationPageSchema,
+    ApplicationQueryArgsSchema,
+    ApplicationSchema,
+    MoveSchema,
+    RejectSchema,
+    StatusChangeSchema,
+    TimelineSchema,
+)
+from service.http.auth import current_user
+from service.http.errors import InvalidHeaderError
+from service.usecases import applications
+
+blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
+                description="A candidate's application to a requisition, moving through its stages.")
+
+
+def if_match_version() -> int | None:
+    """The version in an `If-Match` header ("3", W/"3" or 3), if one was sent."""
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit():
+        raise InvalidHeaderError(
+            "If-Match", f"'{raw}' is not an application version; send the ETag you received"
+        )
+    return int(value)
+
+
+def with_etag(application):
+    return application, {"ETag": f'"{application.version}"'}
+
+
+@blp.route("")
+class Applications(MethodView):
+    @blp.arguments(ApplicationQueryArgsSchema, location="query")
+    @blp.response(200, ApplicationPageSchema)
+    def get(self, args):
+        """List applications you may see, filtered, a page at a time"""
+        return applications.list_applications(db.session, current_user(), **args)
+
+    @blp.arguments(ApplicationCreateSchema)
+    @blp.response(201, ApplicationSchema)
+    def post(self, data):
+        """Apply a candidate to an open requisition; starts in the first stage"""
+        application = applications.create_application(db.session, current_user(), **data)
+        application, headers = with_etag(application)
+        headers["Location"] = url_for(".Application", application_id=application.id)
+        return application, headers
+
+
+@blp.route("/<int:application_id>")
+class Application(MethodView):
+    @blp.response(200, ApplicationSchema)
+    def get(self, application_id):
+        """Get one application with its time in stage; ETag is its version"""
+        return with_etag(applications.get_application(db.session, current_user(), application_id))
+
+
+@blp.route("/<int:application_id>/moves")
+class Moves(MethodView):
+    @blp.arguments(MoveSchema)
+    @blp.response(200, ApplicationSchema)
+    def post(self, move, application_id):
+        """Move to another stage; 409 if `from_stage` or If-Match is stale, 422 if not allowed"""
+        application = applications.move_application(
+            db.session, current_user(), application_id, if_match=if_match_version(), **move
+        )
+        return with_etag(application)
+
+
+@blp.route("/<int:application_id>/reject")
+class Reject(MethodView):
+    @blp.arguments(RejectSchema)
+    @blp.response(200, ApplicationSchema)
+    def post(self, data, application_id):
+        """Reject an active application with a reason code and a note"""
+        application = applications.change_status(
+            db.session, current_user(), application_id, "reject",
+            rejection_reason=data["reason_code"], reason=data["note"], if_match=if_match_version(),
+        )
+        return with_etag(application)
+
+
+def _status_view(action: str, summary: str) -> type[MethodView]:
+    class StatusChange(MethodView):
+        @blp.arguments(StatusChangeSchema)
+        @blp.response(200, ApplicationSchema)
+        def post(self, data, application_id):
+            application = applications.change_status(
+                db.session, current_user(), application_id, action,
+                reason=data["reason"], if_match=if_match_version(),
+            )
+            return with_etag(application)
+
+    StatusChange.post.__doc__ = summary
+    StatusChange.__name__ = action.capitalize()
+    return StatusChange
+
+
+blp.route("/<int:application_id>/withdraw")(
+    _status_view("withdraw", "Record that the candidate withdrew"))
+blp.route("/<int:application_id>/hire")(
+    _status_view("hire", "Mark hired (from the template's final stage)"))
+blp.route("/<int:application_id>/reopen")(
+    _status_view("reopen", "Reopen a rejected application"))
+
+
+@blp.route("/<int:application_id>/timeline")
+class Timeline(MethodView):
+    @blp.response(200, TimelineSchema)
+    def get(self, application_id):
+        """Every stage and status change with actor, reason and time"""
+        changes = applications.application_timeline(db.session, current_user(), application_id)
+        return {"items": changes}

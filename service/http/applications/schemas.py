@@ -1,0 +1,116 @@
+from datetime import UTC
+
+import marshmallow as ma
+
+from service.domain.pipeline import APPLICATION_STATUSES, REJECTION_REASONS, time_in_stage
+from service.http.schemas import PageQueryArgsSchema, StrictSchema
+from service.persistence.base import utcnow
+
+
+class ApplicationCreateSchema(StrictSchema):
+    candidate_id = ma.fields.Integer(required=True, strict=True)
+    requisition_id = ma.fields.Integer(required=True, strict=True)
+
+
+class ApplicationQueryArgsSchema(PageQueryArgsSchema):
+    requisition_id = ma.fields.Integer()
+    stage = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    status = ma.fields.String(validate=ma.validate.OneOf(APPLICATION_STATUSES))
+    updated_after = ma.fields.AwareDateTime(
+        default_timezone=UTC,
+        metadata={"description": "ISO 8601; without an offset it is read as UTC."},
+    )
+
+
+class MoveSchema(StrictSchema):
+    from_stage = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    to_stage = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
+class RejectSchema(StrictSchema):
+    reason_code = ma.fields.String(required=True, validate=ma.validate.OneOf(REJECTION_REASONS))
+    note = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
+class StatusChangeSchema(StrictSchema):
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
+class CandidateRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    email = ma.fields.String()
+
+
+class ActorSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    role = ma.fields.String()
+
+
+class RequisitionRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+
+
+class TimeInStageSchema(ma.Schema):
+    days = ma.fields.Float()
+    target_days = ma.fields.Integer()
+    over_target = ma.fields.Boolean()
+
+
+class ApplicationSchema(ma.Schema):
+    id = ma.fields.Integer()
+    version = ma.fields.Integer()
+    candidate = ma.fields.Nested(CandidateRefSchema)
+    requisition = ma.fields.Nested(RequisitionRefSchema)
+    stage = ma.fields.String()
+    stage_name = ma.fields.Method("_stage_name")
+    status = ma.fields.String()
+    stage_entered_at = ma.fields.DateTime()
+    time_in_stage = ma.fields.Method("_time_in_stage", metadata={"type": "object"})
+    allowed_moves = ma.fields.Method("_allowed_moves", metadata={"type": "array"})
+    rejection_reason = ma.fields.String(allow_none=True)
+    rejection_note = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+    @staticmethod
+    def _template(application):
+        return application.requisition.template_version.template()
+
+    def _stage_name(self, application):
+        stage = self._template(application).stage(application.stage)
+        return stage.name if stage else application.stage
+
+    def _time_in_stage(self, application):
+        stage = self._template(application).stage(application.stage)
+        spent = time_in_stage(application.stage_entered_at, utcnow(), stage.sla_days if stage else 0)
+        return TimeInStageSchema().dump(spent)
+
+    def _allowed_moves(self, application):
+        if application.status != "active":
+            return []
+        return list(self._template(application).allowed_moves(application.stage))
+
+
+class ApplicationPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ApplicationSchema))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class StageChangeSchema(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String()
+    from_stage = ma.fields.String(allow_none=True)
+    to_stage = ma.fields.String()
+    from_status = ma.fields.String(allow_none=True)
+    to_status = ma.fields.String()
+    actor = ma.fields.Nested(ActorSchema, allow_none=True)
+    reason = ma.fields.String()
+    at = ma.fields.DateTime()
+
+
+class TimelineSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(StageChangeSchema))

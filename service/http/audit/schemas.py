@@ -1,0 +1,26 @@
+import marshmallow as ma
+
+from service.http.schemas import PageQueryArgsSchema
+
+
+class AuditQueryArgsSchema(PageQueryArgsSchema):
+    entity_type = ma.fields.String(validate=ma.validate.Length(min=1, max=50))
+    entity_id = ma.fields.Integer()
+    action = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+
+
+class AuditEventSchema(ma.Schema):
+    id = ma.fields.Integer()
+    actor_id = ma.fields.Integer(allow_none=True)
+    action = ma.fields.String()
+    entity_type = ma.fields.String()
+    entity_id = ma.fields.Integer()
+    at = ma.fields.DateTime()
+    before = ma.fields.Dict(allow_none=True)
+    after = ma.fields.Dict(allow_none=True)
+    reason = ma.fields.String()
+
+
+class AuditPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(AuditEventSchema))
+    next_cursor = ma.fields.String(allow_none=True)

@@ -1,0 +1,124 @@
+"""The one place where errors become HTTP: `application/problem+json` (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from service.domain import errors as domain
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
+    (domain.AuthenticationError, 401),
+    (domain.PermissionDeniedError, 403),
+    (domain.NotFoundError, 404),
+    (domain.ConflictError, 409),
+    (domain.RuleViolationError, 422),
+]
+
+
+class InvalidHeaderError(Exception):
+    """A request header the client must fix (400)."""
+
+    def __init__(self, header: str, message: str) -> None:
+        super().__init__(message)
+        self.header = header
+        self.message = message
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": f"urn:hiring-pipeline:problem:{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers.update(headers or {})
+    return response
+
+
+def flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
+    """Turn marshmallow's nested messages into `[{"field": "links.0", "message": ...}]`."""
+    if isinstance(messages, dict):
+        flat = []
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            flat.extend(flatten_messages(value, name))
+        return flat
+    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        return [{"field": prefix or "_body", "message": m} for m in messages]
+    return [{"field": prefix or "_body", "message": str(messages)}]
+
+
+def handle_domain_error(error: domain.DomainError) -> Response:
+    status = next(code for cls, code in STATUS_BY_ERROR if isinstance(error, cls))
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    errors = [{"field": f, "message": m} for f, m in error.errors.items()]
+    return problem(status, error.title, error.detail, errors=errors, headers=headers, **error.extra)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or data.get("errors")
+    if messages:
+        # Body fields are named plainly ("email"); others keep their location
+        # ("query.limit") so clients know where to look.
+        if isinstance(messages, dict) and "json" in messages:
+            messages = {**messages, **messages.pop("json")}
+        errors = flatten_messages(messages)
+        detail = "The request has invalid fields: " + "; ".join(
+            f"{e['field']}: {e['message']}" for e in errors
+        )
+        return problem(error.code or 400, "Invalid request", detail, errors=errors)
+    if error.code == 413:
+        detail = f"The request body is larger than the limit of {request.max_content_length} bytes."
+    else:
+        detail = data.get("message") or error.description or error.name
+    if isinstance(error, InternalServerError):
+        log.exception("unhandled error", exc_info=error.original_exception)
+        detail = "An unexpected error occurred; it has been logged."
+    return problem(error.code or 500, error.name, detail)
+
+
+def handle_stale_data(error: StaleDataError) -> Response:
+    return problem(
+        409,
+        "Conflict",
+        "The record was changed by another request at the same time; reload it and try again.",
+    )
+
+
+def handle_invalid_header(error: InvalidHeaderError) -> Response:
+    return problem(
+        400,
+        "Invalid header",
+        f"{error.header}: {error.message}.",
+        errors=[{"field": f"header.{error.header}", "message": error.message}],
+    )
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(InvalidHeaderError, handle_invalid_header)
+    app.register_error_handler(domain.DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(StaleDataError, handle_stale_data)

@@ -1,0 +1,15 @@
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from service.http.auth import current_user
+from service.http.me.schemas import MeSchema
+
+blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The authenticated user.")
+
+
+@blp.route("")
+class Me(MethodView):
+    @blp.response(200, MeSchema)
+    def get(self):
+        """Who the token belongs to"""
+        return current_user()

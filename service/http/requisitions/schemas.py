@@ -1,0 +1,53 @@
+import marshmallow as ma
+
+from service.domain.pipeline import REQUISITION_STATUSES
+from service.http.schemas import PageQueryArgsSchema, StrictSchema
+
+
+class RequisitionCreateSchema(StrictSchema):
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    team = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
+    hiring_manager_id = ma.fields.Integer(required=True, strict=True)
+    template_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    headcount = ma.fields.Integer(load_default=1, strict=True, validate=ma.validate.Range(min=1, max=1000))
+
+
+class RequisitionPatchSchema(StrictSchema):
+    title = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    team = ma.fields.String(validate=ma.validate.Length(max=200))
+    hiring_manager_id = ma.fields.Integer(strict=True)
+    headcount = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=1000))
+    status = ma.fields.String(validate=ma.validate.OneOf(REQUISITION_STATUSES))
+
+    @ma.validates_schema
+    def _not_empty(self, data, **kwargs):
+        if not data:
+            raise ma.ValidationError("Send at least one field to change.", "_body")
+
+
+class RequisitionQueryArgsSchema(PageQueryArgsSchema):
+    status = ma.fields.String(validate=ma.validate.OneOf(REQUISITION_STATUSES))
+
+
+class UserRefSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    email = ma.fields.String()
+
+
+class RequisitionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    team = ma.fields.String()
+    status = ma.fields.String()
+    headcount = ma.fields.Integer()
+    hiring_manager = ma.fields.Nested(UserRefSchema)
+    template_key = ma.fields.String(attribute="template_version.key")
+    template_version = ma.fields.String(attribute="template_version.version")
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class RequisitionPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(RequisitionSchema))
+    next_cursor = ma.fields.String(allow_none=True)

@@ -1,0 +1,80 @@
+"""Applications (candidate × requisition) and their stage history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.domain.pipeline import APPLICATION_STATUSES, TIMELINE_KINDS
+from service.persistence.base import Base, utcnow
+from service.persistence.candidates import Candidate
+from service.persistence.requisitions import Requisition
+from service.persistence.users import User
+
+
+class Application(Base):
+    __tablename__ = "applications"
+    __table_args__ = (
+        # One active application per candidate and requisition.
+        Index(
+            "uq_applications_active_candidate_requisition",
+            "candidate_id",
+            "requisition_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index("ix_applications_requisition_id_stage", "requisition_id", "stage"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
+    requisition_id: Mapped[int] = mapped_column(ForeignKey("requisitions.id"))
+    stage: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(
+        Enum(
+            *APPLICATION_STATUSES,
+            name="application_status",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        ),
+        default="active",
+        index=True,
+    )
+    stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    rejection_reason: Mapped[str | None] = mapped_column(String(50))
+    rejection_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+    # Optimistic concurrency: every UPDATE checks and bumps it (409 when stale).
+    version: Mapped[int] = mapped_column(default=1)
+
+    candidate: Mapped[Candidate] = relationship(lazy="joined")
+    requisition: Mapped[Requisition] = relationship(lazy="joined")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class StageChange(Base):
+    """One entry of an application's timeline: a stage move or a status change."""
+
+    __tablename__ = "stage_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[str] = mapped_column(
+        Enum(*TIMELINE_KINDS, name="stage_change_kind", native_enum=False,
+             create_constraint=True, length=20)
+    )
+    from_stage: Mapped[str | None] = mapped_column(String(100))
+    to_stage: Mapped[str] = mapped_column(String(100))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")

@@ -1,0 +1,46 @@
+"""Alembic environment. Batch mode on SQLite, whose ALTER TABLE is limited."""
+
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+from service.persistence import Base
+from service.persistence.base import UTCDateTime
+
+config = context.config
+
+
+def run_migrations_online() -> None:
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        _run(connectable)
+        return
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    with engine.connect() as connection:
+        _run(connection)
+
+
+def _run(connection) -> None:  # noqa: ANN001
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+        render_item=_render_item,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _render_item(type_, obj, autogen_context):  # noqa: ANN001, ANN202
+    """Render our column types as plain SQLAlchemy types, so migrations never
+    import application code that may change after they are written."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+run_migrations_online()

@@ -1,0 +1,39 @@
+"""Requisitions: an open role, its hiring manager and its pinned template version."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.domain.pipeline import REQUISITION_STATUSES
+from service.persistence.base import Base, utcnow
+from service.persistence.templates import TemplateVersion
+from service.persistence.users import User
+
+
+class Requisition(Base):
+    __tablename__ = "requisitions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str] = mapped_column(String(200), default="")
+    hiring_manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
+    status: Mapped[str] = mapped_column(
+        Enum(
+            *REQUISITION_STATUSES,
+            name="requisition_status",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        ),
+        default="open",
+    )
+    headcount: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    hiring_manager: Mapped[User] = relationship(lazy="joined")
+    template_version: Mapped[TemplateVersion] = relationship(lazy="joined")

@@ -1,0 +1,34 @@
+"""Stored interview-template versions. A version row is never changed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.domain.templates import InterviewTemplate
+from service.persistence.base import Base, utcnow
+
+
+class TemplateVersion(Base):
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    content: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def template(self) -> InterviewTemplate:
+        """The parsed template. Versions are immutable, so parsing once is safe."""
+        parsed = _parsed.get(self.version)
+        if parsed is None:
+            parsed = _parsed[self.version] = InterviewTemplate.from_dict(self.content)
+        return parsed
+
+
+_parsed: dict[str, InterviewTemplate] = {}

@@ -1,0 +1,228 @@
+"""Applications: apply, list, read, move through stages, change status, timeline."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.domain import pipeline
+from service.domain.access import require
+from service.domain.errors import ConflictError, NotFoundError
+from service.persistence.applications import Application, StageChange
+from service.persistence.audit import record_event
+from service.persistence.base import snapshot, utcnow
+from service.persistence.paging import Page, paginate
+from service.persistence.users import User
+from service.persistence.visibility import visible_applications
+from service.usecases.candidates import get_candidate
+from service.usecases.requisitions import get_requisition
+
+
+def create_application(
+    session: Session, actor: User, candidate_id: int, requisition_id: int
+) -> Application:
+    """Start an application in the template's first stage.
+
+    Raises PermissionDeniedError, NotFoundError, ConflictError (requisition not
+    open, or the candidate already has an active application for it).
+    """
+    require(actor.role, "applications:write")
+    candidate = get_candidate(session, actor, candidate_id)
+    requisition = get_requisition(session, actor, requisition_id)
+    if requisition.status != "open":
+        raise ConflictError(
+            f"Requisition {requisition.id} is {requisition.status}; "
+            "applications can only be added to open requisitions.",
+            requisition_status=requisition.status,
+        )
+    _refuse_second_active(session, candidate.id, requisition.id)
+    first_stage = requisition.template_version.template().first_stage.key
+    application = Application(candidate=candidate, requisition=requisition, stage=first_stage)
+    session.add(application)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        _refuse_second_active(session, candidate_id, requisition_id)
+        raise
+    _add_timeline(session, application, actor, "applied", None, None, "")
+    record_event(session, actor.id, "application.created", "application", application.id,
+                 after=snapshot(application))
+    session.commit()
+    return application
+
+
+def list_applications(
+    session: Session,
+    actor: User,
+    *,
+    requisition_id: int | None = None,
+    stage: str | None = None,
+    status: str | None = None,
+    updated_after: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    require(actor.role, "applications:read")
+    stmt = visible_applications(select(Application), actor)
+    if requisition_id is not None:
+        stmt = stmt.where(Application.requisition_id == requisition_id)
+    if stage:
+        stmt = stmt.where(Application.stage == stage)
+    if status:
+        stmt = stmt.where(Application.status == status)
+    if updated_after:
+        stmt = stmt.where(Application.updated_at > updated_after)
+    return paginate(session, stmt, Application.id, cursor, limit)
+
+
+def get_application(session: Session, actor: User, application_id: int) -> Application:
+    """Raises NotFoundError when missing or not visible to `actor`."""
+    require(actor.role, "applications:read")
+    application = session.scalar(
+        visible_applications(select(Application).where(Application.id == application_id), actor)
+    )
+    if application is None:
+        raise NotFoundError(
+            f"Application {application_id} does not exist or is not yours to see."
+        )
+    return application
+
+
+def move_application(
+    session: Session,
+    actor: User,
+    application_id: int,
+    *,
+    from_stage: str,
+    to_stage: str,
+    reason: str,
+    if_match: int | None = None,
+) -> Application:
+    """Move to the next stage. Raises ConflictError (stale stage or version, not
+    active), RuleViolationError (the template does not allow the move)."""
+    application = _load_for_write(session, actor, application_id, if_match)
+    template = application.requisition.template_version.template()
+    pipeline.check_move(template, application.status, application.stage, from_stage, to_stage)
+    before = snapshot(application)
+    application.stage = to_stage
+    application.stage_entered_at = utcnow()
+    _finish_change(session, actor, application, "moved", before, from_stage, reason)
+    return application
+
+
+def change_status(
+    session: Session,
+    actor: User,
+    application_id: int,
+    action: str,
+    *,
+    reason: str = "",
+    rejection_reason: str | None = None,
+    if_match: int | None = None,
+) -> Application:
+    """Reject, withdraw, hire or reopen. Raises ConflictError when the status does not allow it."""
+    application = _load_for_write(session, actor, application_id, if_match)
+    template = application.requisition.template_version.template()
+    new_status = pipeline.check_status_action(
+        template, action, application.status, application.stage
+    )
+    if action == "reopen":
+        _refuse_second_active(session, application.candidate_id, application.requisition_id)
+    before = snapshot(application)
+    application.status = new_status
+    if action == "reject":
+        application.rejection_reason = rejection_reason
+        application.rejection_note = reason
+    elif action == "reopen":
+        application.rejection_reason = application.rejection_note = None
+    _finish_change(session, actor, application, pipeline.PAST_TENSE[action], before,
+                   application.stage, reason)
+    return application
+
+
+def application_timeline(session: Session, actor: User, application_id: int) -> list[StageChange]:
+    application = get_application(session, actor, application_id)
+    return list(
+        session.scalars(
+            select(StageChange)
+            .where(StageChange.application_id == application.id)
+            .order_by(StageChange.at, StageChange.id)
+        )
+    )
+
+
+def _load_for_write(
+    session: Session, actor: User, application_id: int, if_match: int | None
+) -> Application:
+    require(actor.role, "applications:write")
+    application = get_application(session, actor, application_id)
+    if if_match is not None and if_match != application.version:
+        raise ConflictError(
+            f"The application is at version {application.version}, not {if_match}, and is "
+            f"in stage '{application.stage}'; reload it and try again.",
+            current_version=application.version,
+            current_stage=application.stage,
+        )
+    return application
+
+
+def _finish_change(
+    session: Session,
+    actor: User,
+    application: Application,
+    kind: str,
+    before: dict[str, Any],
+    from_stage: str,
+    reason: str,
+) -> None:
+    # The UPDATE carries `WHERE version = <loaded>`: a concurrent change makes it
+    # match nothing, SQLAlchemy raises StaleDataError and the client gets 409.
+    session.flush()
+    _add_timeline(session, application, actor, kind, from_stage, before["status"], reason)
+    record_event(session, actor.id, f"application.{kind}", "application", application.id,
+                 before=before, after=snapshot(application), reason=reason)
+    session.commit()
+
+
+def _add_timeline(
+    session: Session,
+    application: Application,
+    actor: User,
+    kind: str,
+    from_stage: str | None,
+    from_status: str | None,
+    reason: str,
+) -> None:
+    session.add(
+        StageChange(
+            application_id=application.id,
+            kind=kind,
+            from_stage=from_stage,
+            to_stage=application.stage,
+            from_status=from_status,
+            to_status=application.status,
+            actor_id=actor.id,
+            reason=reason,
+        )
+    )
+
+
+def _refuse_second_active(session: Session, candidate_id: int, requisition_id: int) -> None:
+    existing = session.scalar(
+        select(Application.id).where(
+            Application.candidate_id == candidate_id,
+            Application.requisition_id == requisition_id,
+            Application.status == "active",
+        )
+    )
+    if existing is not None:
+        raise ConflictError(
+            f"Candidate {candidate_id} already has an active application "
+            f"(application {existing}) for requisition {requisition_id}.",
+            existing_application_id=existing,
+        )

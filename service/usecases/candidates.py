@@ -1,0 +1,91 @@
+"""Candidates: create, search, read, update. Email is unique, case-insensitively."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.domain.access import require
+from service.domain.errors import ConflictError, NotFoundError
+from service.persistence.audit import record_event
+from service.persistence.base import snapshot
+from service.persistence.candidates import Candidate
+from service.persistence.paging import Page, paginate
+from service.persistence.users import User
+from service.persistence.visibility import visible_candidates
+
+
+def create_candidate(session: Session, actor: User, data: dict[str, Any]) -> Candidate:
+    """Raises PermissionDeniedError, ConflictError (email already used)."""
+    require(actor.role, "candidates:write")
+    data["email"] = data["email"].strip().lower()
+    _refuse_duplicate_email(session, data["email"])
+    candidate = Candidate(**data)
+    session.add(candidate)
+    try:
+        session.flush()
+    except IntegrityError:
+        # Another request created the same email between our check and insert.
+        session.rollback()
+        _refuse_duplicate_email(session, data["email"])
+        raise
+    record_event(session, actor.id, "candidate.created", "candidate", candidate.id,
+                 after=snapshot(candidate))
+    session.commit()
+    return candidate
+
+
+def list_candidates(
+    session: Session, actor: User, *, q: str | None, cursor: str | None, limit: int
+) -> Page:
+    require(actor.role, "candidates:read")
+    stmt = visible_candidates(select(Candidate), actor)
+    if q:
+        pattern = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(
+            or_(func.lower(Candidate.name).like(pattern, escape="\\"),
+                Candidate.email.like(pattern, escape="\\"))
+        )
+    return paginate(session, stmt, Candidate.id, cursor, limit)
+
+
+def get_candidate(session: Session, actor: User, candidate_id: int) -> Candidate:
+    require(actor.role, "candidates:read")
+    candidate = session.scalar(
+        visible_candidates(select(Candidate).where(Candidate.id == candidate_id), actor)
+    )
+    if candidate is None:
+        raise NotFoundError(f"Candidate {candidate_id} does not exist or is not yours to see.")
+    return candidate
+
+
+def update_candidate(
+    session: Session, actor: User, candidate_id: int, changes: dict[str, Any]
+) -> Candidate:
+    require(actor.role, "candidates:write")
+    candidate = get_candidate(session, actor, candidate_id)
+    if "email" in changes:
+        changes["email"] = changes["email"].strip().lower()
+        if changes["email"] != candidate.email:
+            _refuse_duplicate_email(session, changes["email"])
+    before = snapshot(candidate)
+    for name, value in changes.items():
+        setattr(candidate, name, value)
+    session.flush()
+    record_event(session, actor.id, "candidate.updated", "candidate", candidate.id,
+                 before=before, after=snapshot(candidate))
+    session.commit()
+    return candidate
+
+
+def _refuse_duplicate_email(session: Session, email: str) -> None:
+    existing = session.scalar(select(Candidate.id).where(Candidate.email == email))
+    if existing is not None:
+        raise ConflictError(
+            f"A candidate with email {email} already exists (candidate {existing}).",
+            errors={"email": f"already used by candidate {existing}"},
+            existing_candidate_id=existing,
+        )

@@ -1,0 +1,81 @@
+"""Requisitions: open a role on a pinned template version; list, read, update."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.domain.access import ADMIN, HIRING_MANAGER, require
+from service.domain.errors import NotFoundError, RuleViolationError
+from service.persistence.audit import record_event
+from service.persistence.base import snapshot
+from service.persistence.paging import Page, paginate
+from service.persistence.requisitions import Requisition
+from service.persistence.users import User
+from service.persistence.visibility import visible_requisitions
+from service.usecases.templates import current_template_version
+
+
+def create_requisition(session: Session, actor: User, data: dict[str, Any]) -> Requisition:
+    """Open a requisition pinned to the template's current version.
+
+    Raises PermissionDeniedError, RuleViolationError (unknown template, unfit hiring manager).
+    """
+    require(actor.role, "requisitions:write")
+    _check_hiring_manager(session, data["hiring_manager_id"])
+    template_version = current_template_version(session, data.pop("template_key"))
+    requisition = Requisition(**data, template_version_id=template_version.id)
+    session.add(requisition)
+    session.flush()
+    record_event(session, actor.id, "requisition.created", "requisition", requisition.id,
+                 after=snapshot(requisition))
+    session.commit()
+    return requisition
+
+
+def list_requisitions(
+    session: Session, actor: User, *, status: str | None, cursor: str | None, limit: int
+) -> Page:
+    require(actor.role, "requisitions:read")
+    stmt = visible_requisitions(select(Requisition), actor)
+    if status:
+        stmt = stmt.where(Requisition.status == status)
+    return paginate(session, stmt, Requisition.id, cursor, limit)
+
+
+def get_requisition(session: Session, actor: User, requisition_id: int) -> Requisition:
+    """Raises NotFoundError when missing or not visible to `actor` (no existence leak)."""
+    require(actor.role, "requisitions:read")
+    stmt = visible_requisitions(select(Requisition).where(Requisition.id == requisition_id), actor)
+    requisition = session.scalar(stmt)
+    if requisition is None:
+        raise NotFoundError(f"Requisition {requisition_id} does not exist or is not yours to see.")
+    return requisition
+
+
+def update_requisition(
+    session: Session, actor: User, requisition_id: int, changes: dict[str, Any]
+) -> Requisition:
+    require(actor.role, "requisitions:write")
+    requisition = get_requisition(session, actor, requisition_id)
+    if "hiring_manager_id" in changes:
+        _check_hiring_manager(session, changes["hiring_manager_id"])
+    before = snapshot(requisition)
+    for name, value in changes.items():
+        setattr(requisition, name, value)
+    session.flush()
+    record_event(session, actor.id, "requisition.updated", "requisition", requisition.id,
+                 before=before, after=snapshot(requisition))
+    session.commit()
+    return requisition
+
+
+def _check_hiring_manager(session: Session, user_id: int) -> None:
+    manager = session.get(User, user_id)
+    if manager is None or not manager.active or manager.role not in (HIRING_MANAGER, ADMIN):
+        raise RuleViolationError(
+            f"User {user_id} cannot be the hiring manager.",
+            errors={"hiring_manager_id": "must be an active user with the hiring_manager role"},
+        )

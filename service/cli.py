@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from service.domain.access import ROLES
 from service.domain.errors import DomainError
@@ -100,12 +100,14 @@ def templates_sync(folder: str | None) -> None:
 
 
 @click.command("settings")
+@with_appcontext
 def show_settings() -> None:
     """Print the effective settings, secrets masked."""
     click.echo(json.dumps(current_app.config["SETTINGS"].masked(), indent=2))
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Create demo users (printing their tokens) and demo data, if the database is empty."""
     from service.usecases.demo import seed_demo

@@ -42,17 +42,28 @@ def make_engine(url: str) -> Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ANN001
-    """Enforce foreign keys, let readers run beside a writer, wait instead of failing."""
+    """Enforce foreign keys, let readers run beside a writer, wait instead of failing.
+
+    The driver's own transaction handling is switched off (it skips BEGIN before
+    SELECTs and breaks SAVEPOINT); `_sqlite_begin` emits BEGIN instead, the
+    recipe in SQLAlchemy's SQLite documentation.
+    """
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection) -> None:  # noqa: ANN001
+    connection.exec_driver_sql("BEGIN")
 
 
 db = Database()

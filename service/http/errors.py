@@ -83,7 +83,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     if messages:
         # Body fields are named plainly ("email"); others keep their location
         # ("query.limit") so clients know where to look.
-        if isinstance(messages, dict) and "json" in messages:
+        if isinstance(messages, dict) and isinstance(messages.get("json"), dict):
             messages = {**messages, **messages.pop("json")}
         errors = flatten_messages(messages)
         detail = "The request has invalid fields: " + "; ".join(

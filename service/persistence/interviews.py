@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.domain.pipeline import INTERVIEW_STATUSES
+from service.persistence.applications import Application
 from service.persistence.base import Base, utcnow
+from service.persistence.users import User
 
 
 class Interview(Base):
@@ -26,3 +28,6 @@ class Interview(Base):
         default="scheduled",
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    application: Mapped[Application] = relationship()
+    interviewer: Mapped[User] = relationship()

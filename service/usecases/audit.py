@@ -15,11 +15,11 @@ def list_audit_events(
     session: Session,
     actor: User,
     *,
-    entity_type: str | None,
-    entity_id: int | None,
-    action: str | None,
-    cursor: str | None,
-    limit: int,
+    entity_type: str | None = None,
+    entity_id: int | None = None,
+    action: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> Page:
     require(actor.role, "audit:read")
     stmt = select(AuditEvent)

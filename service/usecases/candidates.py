@@ -39,7 +39,7 @@ def create_candidate(session: Session, actor: User, data: dict[str, Any]) -> Can
 
 
 def list_candidates(
-    session: Session, actor: User, *, q: str | None, cursor: str | None, limit: int
+    session: Session, actor: User, *, q: str | None = None, cursor: str | None = None, limit: int = 50
 ) -> Page:
     require(actor.role, "candidates:read")
     stmt = visible_candidates(select(Candidate), actor)

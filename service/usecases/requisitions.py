@@ -36,7 +36,7 @@ def create_requisition(session: Session, actor: User, data: dict[str, Any]) -> R
 
 
 def list_requisitions(
-    session: Session, actor: User, *, status: str | None, cursor: str | None, limit: int
+    session: Session, actor: User, *, status: str | None = None, cursor: str | None = None, limit: int = 50
 ) -> Page:
     require(actor.role, "requisitions:read")
     stmt = visible_requisitions(select(Requisition), actor)

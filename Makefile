@@ -1,0 +1,36 @@
+# The two commands a newcomer needs:  `make run`  and  `make test`.
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: setup run test services bench clean
+
+$(BIN)/.installed: pyproject.toml scripts/install-system-deps.sh
+	scripts/install-system-deps.sh
+	python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(BIN)/.installed
+
+## Migrate, load templates, create demo users/data on an empty database, serve on 127.0.0.1:8000.
+run: setup
+	$(BIN)/hiring db upgrade
+	$(BIN)/hiring templates sync
+	$(BIN)/hiring demo
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+## The whole test suite, on SQLite and PostgreSQL, with real Redis.
+test: setup services
+	$(BIN)/pytest
+
+services:
+	scripts/ensure-services.sh
+
+bench: setup services
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

@@ -1,0 +1,95 @@
+"""Authentication (401), role checks (403) and object-level access on every route."""
+
+import pytest
+
+from service.usecases.users import deactivate_user, rotate_token
+from tests.api.conftest import auth
+from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory
+
+
+def test_me_returns_the_token_owner(client, recruiter):
+    response = client.get("/api/v1/me", headers=auth(recruiter))
+    assert response.status_code == 200
+    assert response.json == {
+        "id": recruiter.id, "email": recruiter.email, "name": recruiter.name,
+        "role": "recruiter", "active": True,
+    }
+
+
+def test_missing_token_is_401_problem_with_challenge(client):
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert "Authorization: Bearer" in response.json["detail"]
+
+
+@pytest.mark.parametrize("header", ["Bearer hp_not-a-real-token", "Basic dXNlcjpwYXNz", "Bearer "])
+def test_bad_token_is_401(client, header):
+    response = client.get("/api/v1/me", headers={"Authorization": header})
+    assert response.status_code == 401
+
+
+def test_deactivated_user_is_401(client, session, recruiter):
+    deactivate_user(session, recruiter.email)
+    response = client.get("/api/v1/me", headers=auth(recruiter))
+    assert response.status_code == 401
+    assert "deactivated" in response.json["detail"]
+
+
+def test_rotated_token_replaces_the_old_one(client, session, recruiter):
+    new = rotate_token(session, recruiter.email)
+    assert client.get("/api/v1/me", headers=auth(recruiter)).status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {new}"}).status_code == 200
+
+
+def test_tokens_are_stored_only_as_hashes(session, recruiter):
+    stored = [t.token_hash for t in recruiter.tokens]
+    assert recruiter.token not in stored
+    assert len(recruiter.token) >= 43  # 32 random bytes, base64url
+
+
+def test_openapi_document_needs_no_token(client):
+    assert client.get("/api/v1/openapi.json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/api/v1/requisitions", {"title": "x", "hiring_manager_id": 1, "template_key": "backend_engineer"}),
+        ("post", "/api/v1/candidates", {"name": "x", "email": "x@example.org"}),
+        ("post", "/api/v1/applications", {"candidate_id": 1, "requisition_id": 1}),
+        ("get", "/api/v1/audit", None),
+    ],
+)
+@pytest.mark.parametrize("role", ["interviewer", "hiring_manager"])
+def test_roles_that_may_not_act_get_403(client, session, method, path, body, role):
+    from tests.factories import UserFactory
+
+    user = UserFactory(role=role)
+    response = getattr(client, method)(path, json=body, headers=auth(user))
+    assert response.status_code == 403
+    assert role in response.json["detail"]
+
+
+def test_interviewer_sees_only_applications_they_interview_on(client, session, interviewer):
+    mine = InterviewFactory(interviewer=interviewer).application
+    other = ApplicationFactory()
+    listed = client.get("/api/v1/applications", headers=auth(interviewer)).json["items"]
+    assert [a["id"] for a in listed] == [mine.id]
+    assert client.get(f"/api/v1/applications/{mine.id}", headers=auth(interviewer)).status_code == 200
+    assert client.get(f"/api/v1/applications/{other.id}", headers=auth(interviewer)).status_code == 404
+    assert client.get(f"/api/v1/candidates/{other.candidate_id}", headers=auth(interviewer)).status_code == 404
+    assert client.get(f"/api/v1/candidates/{mine.candidate_id}", headers=auth(interviewer)).status_code == 200
+
+
+def test_hiring_manager_sees_only_their_requisitions(client, session, hiring_manager):
+    mine = RequisitionFactory(hiring_manager=hiring_manager)
+    other = RequisitionFactory()
+    mine_app, other_app = ApplicationFactory(requisition=mine), ApplicationFactory(requisition=other)
+    headers = auth(hiring_manager)
+    assert [r["id"] for r in client.get("/api/v1/requisitions", headers=headers).json["items"]] == [mine.id]
+    assert client.get(f"/api/v1/requisitions/{other.id}", headers=headers).status_code == 404
+    listed = client.get("/api/v1/applications", headers=headers).json["items"]
+    assert [a["id"] for a in listed] == [mine_app.id]
+    assert client.get(f"/api/v1/applications/{other_app.id}", headers=headers).status_code == 404

@@ -1,0 +1,118 @@
+"""The `hiring` command: users, templates, settings, demo."""
+
+import json
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import func, select
+
+from service import create_app
+from service.config import Settings
+from service.persistence.requisitions import Requisition
+from service.persistence.templates import TemplateVersion
+from service.usecases.users import authenticate
+from tests.factories import RequisitionFactory
+
+
+@pytest.fixture
+def cli(app, session, session_factory):
+    original = app.extensions["db"]
+    app.extensions["db"] = session_factory
+    yield app.test_cli_runner()
+    app.extensions["db"] = original
+
+
+def test_users_create_prints_a_working_token(cli, session):
+    result = cli.invoke(args=["users", "create", "Pat@Example.com", "Pat", "--role", "recruiter"])
+    assert result.exit_code == 0, result.output
+    token = result.output.split("token: ")[1].strip()
+    assert authenticate(session, token).email == "pat@example.com"
+
+
+def test_users_create_refuses_a_taken_email(cli):
+    cli.invoke(args=["users", "create", "pat@example.com", "Pat", "--role", "recruiter"])
+    result = cli.invoke(args=["users", "create", "pat@example.com", "Pat", "--role", "admin"])
+    assert result.exit_code == 1
+    assert "already exists" in result.output
+
+
+def test_users_deactivate_and_rotate_token(cli, session):
+    created = cli.invoke(args=["users", "create", "kim@example.com", "Kim", "--role", "interviewer"])
+    old = created.output.split("token: ")[1].strip()
+    rotated = cli.invoke(args=["users", "rotate-token", "kim@example.com"])
+    new = rotated.output.split("token: ")[1].strip()
+    assert new != old
+    assert authenticate(session, new).email == "kim@example.com"
+    assert cli.invoke(args=["users", "deactivate", "kim@example.com"]).exit_code == 0
+    with pytest.raises(Exception, match="deactivated"):
+        authenticate(session, new)
+
+
+def test_unknown_user_is_a_clear_error(cli):
+    result = cli.invoke(args=["users", "deactivate", "nobody@example.com"])
+    assert result.exit_code == 1
+    assert "No user with email nobody@example.com" in result.output
+
+
+def test_templates_check_accepts_the_shipped_templates(cli):
+    result = cli.invoke(args=["templates", "check"])
+    assert result.exit_code == 0, result.output
+    assert "ok backend_engineer" in result.output
+
+
+def test_templates_check_reports_file_and_path(cli, tmp_path):
+    (tmp_path / "broken.yaml").write_text("key: broken\ntitle: 3\n")
+    result = cli.invoke(args=["templates", "check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "broken.yaml:" in result.output
+
+
+def test_templates_sync_stores_nothing_new_for_unchanged_templates(cli, session):
+    before = session.scalar(select(func.count(TemplateVersion.id)))
+    result = cli.invoke(args=["templates", "sync"])
+    assert result.exit_code == 0
+    assert "unchanged backend_engineer" in result.output
+    assert session.scalar(select(func.count(TemplateVersion.id))) == before
+
+
+def test_templates_sync_never_changes_a_pinned_version(cli, session, tmp_path):
+    requisition = RequisitionFactory()
+    pinned = dict(requisition.template_version.content)
+    source = (tmp_path / "backend_engineer.yaml")
+    from service.domain.template_loading import TEMPLATE_DIR
+
+    source.write_text((TEMPLATE_DIR / "backend_engineer.yaml").read_text().replace(
+        "title: Backend Software Engineer", "title: Backend Engineer (revised)", 1))
+    result = cli.invoke(args=["templates", "sync", str(tmp_path)])
+    assert "stored backend_engineer" in result.output
+    session.expire_all()
+    assert session.get(Requisition, requisition.id).template_version.content == pinned
+
+
+def test_settings_masks_secrets(tmp_path):
+    settings = replace(
+        Settings.from_env(tmp_path, env={}),
+        database_url="postgresql+psycopg://app:s3cret@db.internal/hiring",
+        secret_key="very-secret",
+    )
+    runner = create_app({"SETTINGS": settings}).test_cli_runner()
+    output = json.loads(runner.invoke(args=["settings"]).output)
+    assert "s3cret" not in json.dumps(output) and "very-secret" not in json.dumps(output)
+    assert output["database_url"] == "postgresql+psycopg://app:***@db.internal/hiring"
+    assert output["redis_url"] is None
+
+
+def test_default_settings_are_embedded(tmp_path):
+    settings = Settings.from_env(tmp_path, env={})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'hiring.db'}"
+    assert settings.redis_url is None
+    assert settings.packet_storage_dir == str(tmp_path / "packets")
+
+
+def test_demo_creates_users_once(cli, session, app):
+    first = cli.invoke(args=["demo"])
+    assert first.exit_code == 0, first.output
+    assert "recruiter@example.com" in first.output
+    assert session.scalar(select(func.count(Requisition.id))) >= 2
+    second = cli.invoke(args=["demo"])
+    assert "already has users" in second.output

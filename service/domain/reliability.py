@@ -1,0 +1,89 @@
+"""Inter-rater reliability for a missing-by-design interview matrix.
+
+Our design is Shrout & Fleiss (1979) case 1: each candidate (target) is rated
+by a different set of interviewers, so the one-way random-effects ANOVA
+applies. Data come in long form (one row per rating) because the targets ×
+raters matrix is almost all missing.
+
+Unbalanced panels: ICC(1) uses k₀ = (N − Σ nᵢ²/N) / (T − 1), the usual
+one-way ANOVA coefficient of the between-target variance in E[MSB]; it equals
+the panel size when panels are balanced and is slightly below the mean panel
+size otherwise. ICC(1,k) = (MSB − MSW)/MSB is then the reliability of the mean
+of k₀ ratings (Spearman–Brown of ICC(1) at k₀), which reduces to Shrout &
+Fleiss's ICC(1,k) when balanced.
+
+Krippendorff's alpha (interval metric) follows Krippendorff (2011, "Computing
+Krippendorff's alpha-reliability"): only units with at least two values are
+pairable; D_o and D_e are the within-unit and overall squared differences.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OneWayIcc:
+    """ICC(1), ICC(1,k) and the numbers behind them."""
+
+    icc1: float
+    icck: float
+    k: float  # k₀, the effective number of ratings per target
+    n_targets: int
+    n_ratings: int
+
+
+def icc_oneway(target: np.ndarray, value: np.ndarray) -> OneWayIcc:
+    """Shrout & Fleiss ICC(1) and ICC(1,k) from long-form ratings.
+
+    `target` holds integer or string target ids, one per rating; NaN is returned
+    when there are fewer than two targets or no target with two ratings.
+    """
+    _, codes = np.unique(np.asarray(target), return_inverse=True)
+    value = np.asarray(value, dtype=float)
+    n = len(value)
+    counts = np.bincount(codes).astype(float)
+    n_targets = len(counts)
+    sums = np.bincount(codes, weights=value)
+    means = sums / counts
+    grand = value.mean() if n else math.nan
+    df_between, df_within = n_targets - 1, n - n_targets
+    if df_between < 1 or df_within < 1:
+        return OneWayIcc(math.nan, math.nan, math.nan, n_targets, n)
+    msb = counts @ (means - grand) ** 2 / df_between
+    msw = ((value - means[codes]) ** 2).sum() / df_within
+    k0 = (n - (counts @ counts) / n) / df_between
+    denominator = msb + (k0 - 1.0) * msw
+    icc1 = (msb - msw) / denominator if denominator > 0 else math.nan
+    icck = (msb - msw) / msb if msb > 0 else math.nan
+    return OneWayIcc(float(icc1), float(icck), float(k0), n_targets, n)
+
+
+def krippendorff_alpha_interval(unit: np.ndarray, value: np.ndarray) -> float:
+    """Krippendorff's alpha with the interval metric, from long-form values.
+
+    One row per value a coder gave a unit (missing values are simply absent).
+    For a unit with m values, Σ_{i≠j}(vᵢ−vⱼ)² = 2(m Σv² − (Σv)²), so both
+    disagreements are sums of per-unit moments: no pairs are materialised.
+    Returns NaN when fewer than two pairable values or no variation at all.
+    """
+    _, codes = np.unique(np.asarray(unit), return_inverse=True)
+    value = np.asarray(value, dtype=float)
+    m = np.bincount(codes).astype(float)
+    pairable = (m >= 2)[codes]
+    _, codes = np.unique(codes[pairable], return_inverse=True)
+    value = value[pairable]
+    n = float(len(value))
+    if n < 2:
+        return math.nan
+    m = np.bincount(codes).astype(float)
+    s1 = np.bincount(codes, weights=value)
+    s2 = np.bincount(codes, weights=value * value)
+    observed = (2.0 * (m * s2 - s1 * s1) / (m - 1.0)).sum() / n
+    expected = 2.0 * (n * (value @ value) - value.sum() ** 2) / (n * (n - 1.0))
+    if expected <= 0:
+        return math.nan
+    return float(1.0 - observed / expected)

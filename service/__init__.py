@@ -8,10 +8,12 @@ from typing import Any
 
 from flask import Flask, request
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
 from service.config import Settings
 from service.domain.errors import RuleViolationError
 from service.extensions import db
+from service.persistence.base import MAX_ID
 
 API_SPEC = {
     "API_TITLE": "hiring-pipeline",
@@ -25,6 +27,7 @@ API_SPEC = {
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints. Opens no connection."""
     app = Flask(__name__, instance_relative_config=True)
+    app.url_map.converters["int"] = IdConverter
     settings = Settings.from_env(app.instance_path)
     if overrides and "SETTINGS" in overrides:
         settings = overrides["SETTINGS"]
@@ -50,14 +53,24 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` matching only ids the database can hold; a larger one is a 404."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
 def _register_blueprints(api: Api) -> None:
     from service.http.applications.routes import blp as applications
     from service.http.audit.routes import blp as audit
     from service.http.candidates.routes import blp as candidates
+    from service.http.interviews.routes import blp as interviews
     from service.http.me.routes import blp as me
     from service.http.requisitions.routes import blp as requisitions
+    from service.http.scorecards.routes import blp as scorecards
 
-    for blueprint in (me, requisitions, candidates, applications, audit):
+    for blueprint in (me, requisitions, candidates, applications, interviews, scorecards, audit):
         api.register_blueprint(blueprint)
 
 

@@ -46,7 +46,7 @@ def check_move(
     if status != "active":
         raise ConflictError(
             f"Only active applications move between stages; this one is {status}.",
-            status=status,
+            application_status=status,
         )
     if from_stage != current_stage:
         raise ConflictError(
@@ -75,7 +75,7 @@ def check_status_action(
         raise ConflictError(
             f"Cannot {action} an application that is {status}; "
             f"only {needed} applications can be {PAST_TENSE[action]}.",
-            status=status,
+            application_status=status,
         )
     if action == "hire" and stage != template.final_stage.key:
         raise ConflictError(

@@ -19,6 +19,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from service.domain.template_checks import check_template
 from service.domain.templates import (
+    MAX_INTERVIEW_MINUTES,
     RECOMMENDATIONS,
     Competency,
     Interview,
@@ -144,7 +145,7 @@ class InterviewSchema(_Section):
     key = _key(required=True)
     title = _text()
     stage = _key(required=True)
-    duration_minutes = _whole_number(15, 240)
+    duration_minutes = _whole_number(15, MAX_INTERVIEW_MINUTES)
     competencies = _non_empty_list(_key(), required=True)
     questions = _non_empty_list(fields.Nested(QuestionSchema), required=True)
 

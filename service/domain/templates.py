@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 RECOMMENDATIONS = ("strong_no", "no", "yes", "strong_yes")
 SCORE_LEVELS = (1, 2, 3, 4)
+MAX_INTERVIEW_MINUTES = 240
 
 
 @dataclass(frozen=True)

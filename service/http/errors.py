@@ -40,7 +40,7 @@ def problem(
     *,
     errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
-    **extra: Any,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": f"urn:hiring-pipeline:problem:{title.lower().replace(' ', '-')}",
@@ -51,7 +51,8 @@ def problem(
     }
     if errors:
         body["errors"] = errors
-    body.update(extra)
+    # Extra members (e.g. `current_stage`) never replace the standard ones.
+    body.update({k: v for k, v in (extra or {}).items() if k not in body})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response
@@ -74,7 +75,8 @@ def handle_domain_error(error: domain.DomainError) -> Response:
     status = next(code for cls, code in STATUS_BY_ERROR if isinstance(error, cls))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     errors = [{"field": f, "message": m} for f, m in error.errors.items()]
-    return problem(status, error.title, error.detail, errors=errors, headers=headers, **error.extra)
+    return problem(status, error.title, error.detail, errors=errors, headers=headers,
+                   extra=error.extra)
 
 
 def handle_http_exception(error: HTTPException) -> Response:
@@ -84,7 +86,7 @@ def handle_http_exception(error: HTTPException) -> Response:
         # Body fields are named plainly ("email"); others keep their location
         # ("query.limit") so clients know where to look.
         if isinstance(messages, dict) and isinstance(messages.get("json"), dict):
-            messages = {**messages, **messages.pop("json")}
+            messages = {**{k: v for k, v in messages.items() if k != "json"}, **messages["json"]}
         errors = flatten_messages(messages)
         detail = "The request has invalid fields: " + "; ".join(
             f"{e['field']}: {e['message']}" for e in errors
@@ -97,7 +99,9 @@ def handle_http_exception(error: HTTPException) -> Response:
     if isinstance(error, InternalServerError):
         log.exception("unhandled error", exc_info=error.original_exception)
         detail = "An unexpected error occurred; it has been logged."
-    return problem(error.code or 500, error.name, detail)
+    # Keep the exception's own headers, e.g. `Allow` on a 405 (RFC 9110 requires it).
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return problem(error.code or 500, error.name, detail, headers=headers)
 
 
 def handle_stale_data(error: StaleDataError) -> Response:

@@ -6,6 +6,7 @@ from service.persistence import (  # noqa: F401
     candidates,
     interviews,
     requisitions,
+    scorecards,
     templates,
     users,
 )

@@ -18,6 +18,7 @@ from service.persistence.base import snapshot, utcnow
 from service.persistence.paging import Page, paginate
 from service.persistence.users import User
 from service.persistence.visibility import visible_applications
+from service.usecases.deviations import record_skipped_interviews
 from service.usecases.candidates import get_candidate
 from service.usecases.requisitions import get_requisition
 
@@ -108,6 +109,7 @@ def move_application(
     application = _load_for_write(session, actor, application_id, if_match)
     template = application.requisition.template_version.template()
     pipeline.check_move(template, application.status, application.stage, from_stage, to_stage)
+    record_skipped_interviews(session, actor, application, template, from_stage, to_stage, reason)
     before = snapshot(application)
     application.stage = to_stage
     application.stage_entered_at = utcnow()

@@ -1,0 +1,133 @@
+from datetime import UTC
+
+import marshmallow as ma
+
+from service.http.schemas import StrictSchema
+
+AWARE = {"default_timezone": UTC, "metadata": {"description": "ISO 8601; without an offset, UTC."}}
+
+
+class InterviewCreateSchema(StrictSchema):
+    interview_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    interviewer_id = ma.fields.Integer(required=True, strict=True)
+    starts_at = ma.fields.AwareDateTime(required=True, **AWARE)
+    reason = ma.fields.String(
+        load_default="", validate=ma.validate.Length(max=2000),
+        metadata={"description": "Required when the loop already has this interview."},
+    )
+
+
+class InterviewPatchSchema(StrictSchema):
+    interviewer_id = ma.fields.Integer(strict=True)
+    starts_at = ma.fields.AwareDateTime(**AWARE)
+    reason = ma.fields.String(validate=ma.validate.Length(max=2000))
+
+    @ma.validates_schema
+    def _something_to_change(self, data, **kwargs):
+        if not {"interviewer_id", "starts_at"} & data.keys():
+            raise ma.ValidationError("Send starts_at to reschedule or interviewer_id to reassign.",
+                                     "_body")
+
+
+class ReasonSchema(StrictSchema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+
+
+class OptionalReasonSchema(StrictSchema):
+    reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
+
+
+class CompleteSchema(OptionalReasonSchema):
+    actual_minutes = ma.fields.Integer(
+        strict=True, validate=ma.validate.Range(min=1, max=600),
+        metadata={"description": "How long it really took; defaults to the time-box."},
+    )
+
+
+class PersonSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class InterviewSchema(ma.Schema):
+    id = ma.fields.Integer()
+    application_id = ma.fields.Integer()
+    interview_key = ma.fields.String()
+    interviewer = ma.fields.Nested(PersonSchema)
+    starts_at = ma.fields.DateTime()
+    ends_at = ma.fields.DateTime()
+    duration_minutes = ma.fields.Integer()
+    actual_minutes = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String()
+    status_reason = ma.fields.String()
+
+
+class InterviewFactSchema(ma.Schema):
+    id = ma.fields.Integer()
+    interviewer_id = ma.fields.Integer()
+    interviewer_name = ma.fields.String()
+    starts_at = ma.fields.DateTime()
+    duration_minutes = ma.fields.Integer()
+    actual_minutes = ma.fields.Integer(allow_none=True)
+    status = ma.fields.String()
+    scorecard = ma.fields.String(metadata={"description": "missing, draft or submitted"})
+
+
+class PlannedInterviewSchema(ma.Schema):
+    key = ma.fields.String()
+    title = ma.fields.String()
+    stage = ma.fields.String()
+    stage_position = ma.fields.String(metadata={"description": "past, current or upcoming"})
+    duration_minutes = ma.fields.Integer()
+    state = ma.fields.String()
+    interviews = ma.fields.List(ma.fields.Nested(InterviewFactSchema))
+
+
+class DeviationSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "skipped, added or overran"})
+    interview_key = ma.fields.String()
+    interview_id = ma.fields.Integer(allow_none=True)
+    actor = ma.fields.Nested(PersonSchema, allow_none=True)
+    reason = ma.fields.String()
+    at = ma.fields.DateTime()
+
+
+class LoopSchema(ma.Schema):
+    application_id = ma.fields.Integer()
+    stage = ma.fields.String()
+    interviews = ma.fields.List(ma.fields.Nested(PlannedInterviewSchema))
+    deviations = ma.fields.List(ma.fields.Nested(DeviationSchema))
+
+
+class QuestionSchema(ma.Schema):
+    text = ma.fields.String()
+    follow_ups = ma.fields.List(ma.fields.String())
+
+
+class RubricLevelSchema(ma.Schema):
+    level = ma.fields.Integer()
+    label = ma.fields.String()
+    anchor = ma.fields.String()
+
+
+class KitCompetencySchema(ma.Schema):
+    key = ma.fields.String()
+    name = ma.fields.String()
+    description = ma.fields.String()
+    rubric = ma.fields.List(ma.fields.Nested(RubricLevelSchema))
+
+
+class KitSchema(ma.Schema):
+    interview_id = ma.fields.Integer()
+    application_id = ma.fields.Integer()
+    candidate_name = ma.fields.String()
+    title = ma.fields.String()
+    stage = ma.fields.String()
+    starts_at = ma.fields.DateTime()
+    duration_minutes = ma.fields.Integer()
+    questions = ma.fields.List(ma.fields.Nested(QuestionSchema))
+    competencies = ma.fields.List(ma.fields.Nested(KitCompetencySchema))
+    evidence_guidance = ma.fields.String()
+    min_evidence_chars = ma.fields.Integer()
+    late_feedback_hours = ma.fields.Integer()
+    recommendation_scale = ma.fields.List(ma.fields.String())

@@ -1,0 +1,101 @@
+import marshmallow as ma
+
+from service.domain.templates import RECOMMENDATIONS, SCORE_LEVELS
+from service.http.schemas import StrictSchema
+
+
+class RatingSchema(StrictSchema):
+    competency = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    score = ma.fields.Integer(
+        required=True, allow_none=True, strict=True,
+        validate=ma.validate.Range(min=SCORE_LEVELS[0], max=SCORE_LEVELS[-1],
+                                   error="must be from {min} to {max}, or null for not assessed"),
+    )
+    evidence = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
+
+
+class ScorecardWriteSchema(StrictSchema):
+    ratings = ma.fields.List(ma.fields.Nested(RatingSchema), load_default=list,
+                             validate=ma.validate.Length(max=20))
+    recommendation = ma.fields.String(
+        load_default=None, allow_none=True, validate=ma.validate.OneOf(RECOMMENDATIONS)
+    )
+    summary = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
+
+
+class AmendmentSchema(ScorecardWriteSchema):
+    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+
+
+class RatingOutSchema(ma.Schema):
+    competency = ma.fields.String()
+    score = ma.fields.Integer(allow_none=True)
+    evidence = ma.fields.String()
+
+
+class WarningSchema(ma.Schema):
+    phrase = ma.fields.String()
+    category = ma.fields.String()
+    suggestion = ma.fields.String()
+    field = ma.fields.String()
+    start = ma.fields.Integer()
+    end = ma.fields.Integer()
+
+
+class RevisionSchema(ma.Schema):
+    number = ma.fields.Integer()
+    created_at = ma.fields.DateTime()
+    reason = ma.fields.String()
+    recommendation = ma.fields.String()
+    summary = ma.fields.String()
+    ratings = ma.fields.List(ma.fields.Nested(RatingOutSchema))
+    warnings = ma.fields.List(ma.fields.Nested(WarningSchema))
+    after_seeing_others = ma.fields.Boolean(
+        metadata={"description": "Written after its author had read other panelists' scorecards."}
+    )
+
+
+class AuthorSchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
+class ScorecardSchema(ma.Schema):
+    """The current content (the draft, or the latest revision) plus every revision."""
+
+    id = ma.fields.Integer()
+    interview_id = ma.fields.Integer()
+    interview_key = ma.fields.String(attribute="interview.interview_key")
+    application_id = ma.fields.Integer()
+    author = ma.fields.Nested(AuthorSchema)
+    state = ma.fields.String()
+    submitted_at = ma.fields.DateTime(allow_none=True)
+    late = ma.fields.Boolean()
+    revision = ma.fields.Integer()
+    ratings = ma.fields.Method("_ratings", metadata={"type": "array"})
+    recommendation = ma.fields.Method("_recommendation", metadata={"type": "string"})
+    summary = ma.fields.Method("_summary", metadata={"type": "string"})
+    warnings = ma.fields.Method("_warnings", metadata={"type": "array"})
+    revisions = ma.fields.List(ma.fields.Nested(RevisionSchema))
+
+    @staticmethod
+    def _content(scorecard):
+        if scorecard.state == "draft":
+            return scorecard.draft or {}
+        return RevisionSchema().dump(scorecard.current)
+
+    def _ratings(self, scorecard):
+        return RatingOutSchema(many=True).dump(self._content(scorecard).get("ratings", []))
+
+    def _recommendation(self, scorecard):
+        return self._content(scorecard).get("recommendation")
+
+    def _summary(self, scorecard):
+        return self._content(scorecard).get("summary", "")
+
+    def _warnings(self, scorecard):
+        return self._content(scorecard).get("warnings", [])
+
+
+class ScorecardListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ScorecardSchema))

@@ -1,0 +1,98 @@
+"""Scorecards: a draft while the interviewer writes; immutable revisions once submitted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from service.domain.scorecards import RECOMMENDATIONS, SCORECARD_STATES
+from service.persistence.base import Base, utcnow
+from service.persistence.interviews import Interview
+from service.persistence.users import User
+
+
+class Scorecard(Base):
+    """One per interview. `revision` points at the current ScorecardRevision once submitted."""
+
+    __tablename__ = "scorecards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id"), unique=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(
+        Enum(*SCORECARD_STATES, name="scorecard_state", native_enum=False,
+             create_constraint=True, length=20),
+        default="draft",
+    )
+    # The draft as last saved (ratings, recommendation, summary, warnings); only its author reads it.
+    draft: Mapped[dict[str, Any] | None]
+    submitted_at: Mapped[datetime | None]
+    late: Mapped[bool] = mapped_column(default=False)
+    revision: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    interview: Mapped[Interview] = relationship(lazy="joined")
+    author: Mapped[User] = relationship(lazy="joined")
+    revisions: Mapped[list[ScorecardRevision]] = relationship(
+        order_by="ScorecardRevision.number", back_populates="scorecard"
+    )
+
+    @property
+    def current(self) -> ScorecardRevision | None:
+        return self.revisions[-1] if self.revisions else None
+
+
+class ScorecardRevision(Base):
+    """A submitted version of a scorecard. Never updated: an amendment adds the next one."""
+
+    __tablename__ = "scorecard_revisions"
+    __table_args__ = (UniqueConstraint("scorecard_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id"), index=True)
+    number: Mapped[int]
+    recommendation: Mapped[str] = mapped_column(
+        Enum(*RECOMMENDATIONS, name="recommendation", native_enum=False,
+             create_constraint=True, length=20)
+    )
+    summary: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    # True when its author had already read other panelists' scorecards.
+    after_seeing_others: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    scorecard: Mapped[Scorecard] = relationship(back_populates="revisions")
+    ratings: Mapped[list[ScorecardRating]] = relationship(
+        order_by="ScorecardRating.id", lazy="selectin"
+    )
+
+
+class ScorecardRating(Base):
+    """One competency's score (1–4, or None for not assessed) with its evidence."""
+
+    __tablename__ = "scorecard_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("scorecard_revisions.id"), index=True)
+    competency: Mapped[str] = mapped_column(String(100))
+    score: Mapped[int | None]
+    evidence: Mapped[str] = mapped_column(Text, default="")
+
+
+class ScorecardView(Base):
+    """When a panelist first read other panelists' scorecards for an application."""
+
+    __tablename__ = "scorecard_views"
+    __table_args__ = (UniqueConstraint("application_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)

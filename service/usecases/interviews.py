@@ -1,0 +1,272 @@
+"""Interview loops: schedule, reschedule or reassign, cancel, complete, no-show; the loop and the kit."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
+from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, RuleViolationError
+from service.domain.scorecards import EVIDENCE_GUIDANCE
+from service.domain.loops import ACTIVE_INTERVIEW_STATUSES, PlannedInterview, plan_loop
+from service.domain.templates import MAX_INTERVIEW_MINUTES, InterviewTemplate
+from service.persistence.audit import record_event
+from service.persistence.base import snapshot, utcnow
+from service.persistence.interviews import Interview, ProcessDeviation
+from service.persistence.scorecards import Scorecard
+from service.persistence.users import User
+from service.usecases.applications import get_application
+from service.usecases.deviations import interview_facts, list_deviations, record_deviation
+
+MAY_INTERVIEW = (INTERVIEWER, HIRING_MANAGER)
+
+
+def schedule_interview(
+    session: Session,
+    actor: User,
+    application_id: int,
+    *,
+    interview_key: str,
+    interviewer_id: int,
+    starts_at: datetime,
+    reason: str = "",
+) -> Interview:
+    """Put one of the template's interviews on the loop; its duration is the template's time-box.
+
+    Raises PermissionDeniedError, NotFoundError, ConflictError (application not
+    active, interviewer double-booked), RuleViolationError (unknown interview,
+    unfit interviewer, a second one of the same interview without a reason).
+    """
+    require(actor.role, "applications:write")
+    application = get_application(session, actor, application_id)
+    if application.status != "active":
+        raise ConflictError(
+            f"Interviews are scheduled for active applications; this one is {application.status}."
+        )
+    template = application.requisition.template_version.template()
+    planned = template.interview(interview_key)
+    if planned is None:
+        known = ", ".join(i.key for i in template.interviews)
+        raise RuleViolationError(
+            f"'{interview_key}' is not an interview of this requisition's template.",
+            errors={"interview_key": f"unknown interview; the template has: {known}"},
+        )
+    _check_interviewer(session, interviewer_id)
+    _refuse_double_booking(session, interviewer_id, starts_at, planned.duration_minutes)
+    already = session.scalar(
+        select(Interview.id).where(
+            Interview.application_id == application.id,
+            Interview.interview_key == interview_key,
+            Interview.status.in_(ACTIVE_INTERVIEW_STATUSES),
+        )
+    )
+    if already is not None and not reason.strip():
+        raise RuleViolationError(
+            f"'{interview_key}' is already on this loop (interview {already}). Every candidate "
+            "gets the same process: give a reason to add it a second time.",
+            errors={"reason": "required when adding an interview the loop already has"},
+            existing_interview_id=already,
+        )
+    interview = Interview(
+        application_id=application.id, interview_key=interview_key, interviewer_id=interviewer_id,
+        starts_at=starts_at, duration_minutes=planned.duration_minutes,
+    )
+    session.add(interview)
+    session.flush()
+    if already is not None:
+        record_deviation(session, actor, application.id, "added", interview_key, reason, interview.id)
+    record_event(session, actor.id, "interview.scheduled", "interview", interview.id,
+                 after=snapshot(interview), reason=reason)
+    session.commit()
+    return interview
+
+
+def get_interview(session: Session, actor: User, interview_id: int) -> Interview:
+    """The interview, if its application is visible to `actor`. Raises NotFoundError."""
+    interview = session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
+    get_application(session, actor, interview.application_id)
+    return interview
+
+
+def update_interview(
+    session: Session, actor: User, interview_id: int, changes: dict[str, Any]
+) -> Interview:
+    """Reschedule (`starts_at`) or reassign (`interviewer_id`) a scheduled interview.
+
+    A draft left by the previous interviewer is discarded (and audited); once a
+    scorecard is submitted the interview cannot be reassigned.
+    """
+    require(actor.role, "applications:write")
+    interview = _scheduled(session, actor, interview_id, "change")
+    before = snapshot(interview)
+    interviewer_id = changes.get("interviewer_id", interview.interviewer_id)
+    starts_at = changes.get("starts_at", interview.starts_at)
+    if interviewer_id != interview.interviewer_id:
+        _check_interviewer(session, interviewer_id)
+        _discard_previous_draft(session, actor, interview)
+    _refuse_double_booking(session, interviewer_id, starts_at, interview.duration_minutes,
+                           ignore_id=interview.id)
+    interview.interviewer_id = interviewer_id
+    interview.starts_at = starts_at
+    session.flush()
+    record_event(session, actor.id, "interview.updated", "interview", interview.id,
+                 before=before, after=snapshot(interview), reason=changes.get("reason", ""))
+    session.commit()
+    return interview
+
+
+def cancel_interview(session: Session, actor: User, interview_id: int, reason: str) -> Interview:
+    return _close(session, actor, interview_id, "cancelled", reason)
+
+
+def mark_no_show(session: Session, actor: User, interview_id: int, reason: str) -> Interview:
+    return _close(session, actor, interview_id, "no_show", reason, must_have_started=True)
+
+
+def complete_interview(
+    session: Session, actor: User, interview_id: int, actual_minutes: int | None, reason: str
+) -> Interview:
+    """Mark it held. Running past the time-box is recorded as a deviation."""
+    interview = _close(session, actor, interview_id, "completed", reason,
+                       must_have_started=True, actual_minutes=actual_minutes, commit=False)
+    if interview.actual_minutes > interview.duration_minutes:
+        record_deviation(
+            session, actor, interview.application_id, "overran", interview.interview_key,
+            reason or f"ran {interview.actual_minutes} minutes against a "
+                      f"{interview.duration_minutes}-minute time-box",
+            interview.id,
+        )
+    session.commit()
+    return interview
+
+
+def get_loop(session: Session, actor: User, application_id: int) -> dict[str, Any]:
+    """The template's plan for this application, what happened to each interview, and deviations."""
+    application = get_application(session, actor, application_id)
+    template = application.requisition.template_version.template()
+    planned: list[PlannedInterview] = plan_loop(
+        template, application.stage, interview_facts(session, application.id)
+    )
+    deviations: list[ProcessDeviation] = list_deviations(session, application.id)
+    return {"application_id": application.id, "stage": application.stage,
+            "interviews": planned, "deviations": deviations}
+
+
+def get_kit(session: Session, actor: User, interview_id: int) -> dict[str, Any]:
+    """What the interviewer needs for this slot, and nothing of anyone else's feedback."""
+    interview = get_interview(session, actor, interview_id)
+    if actor.role == INTERVIEWER and interview.interviewer_id != actor.id:
+        raise PermissionDeniedError("Only the assigned interviewer may open this interview's kit.")
+    template: InterviewTemplate = interview.application.requisition.template_version.template()
+    planned = template.interview(interview.interview_key)
+    return {
+        "interview_id": interview.id,
+        "application_id": interview.application_id,
+        "candidate_name": interview.application.candidate.name,
+        "title": planned.title,
+        "stage": planned.stage,
+        "starts_at": interview.starts_at,
+        "duration_minutes": planned.duration_minutes,
+        "questions": planned.questions,
+        "competencies": [template.competency(key) for key in planned.competencies],
+        "evidence_guidance": EVIDENCE_GUIDANCE,
+        "min_evidence_chars": template.scoring.min_evidence_chars,
+        "late_feedback_hours": template.scoring.late_feedback_hours,
+        "recommendation_scale": template.recommendation_scale,
+    }
+
+
+def _close(
+    session: Session,
+    actor: User,
+    interview_id: int,
+    status: str,
+    reason: str,
+    *,
+    must_have_started: bool = False,
+    actual_minutes: int | None = None,
+    commit: bool = True,
+) -> Interview:
+    require(actor.role, "applications:write")
+    interview = _scheduled(session, actor, interview_id, status.replace("_", "-"))
+    if must_have_started and utcnow() < interview.starts_at:
+        raise ConflictError(
+            f"Interview {interview.id} starts at {interview.starts_at.isoformat()}; "
+            f"it cannot be marked {status.replace('_', '-')} before it has started."
+        )
+    before = snapshot(interview)
+    interview.status = status
+    interview.status_reason = reason
+    if status == "completed":
+        interview.actual_minutes = actual_minutes or interview.duration_minutes
+    session.flush()
+    record_event(session, actor.id, f"interview.{status}", "interview", interview.id,
+                 before=before, after=snapshot(interview), reason=reason)
+    if commit:
+        session.commit()
+    return interview
+
+
+def _scheduled(session: Session, actor: User, interview_id: int, verb: str) -> Interview:
+    interview = get_interview(session, actor, interview_id)
+    if interview.status != "scheduled":
+        raise ConflictError(
+            f"Interview {interview.id} is {interview.status}; only scheduled interviews can be "
+            f"{'changed' if verb == 'change' else 'marked ' + verb}.",
+            interview_status=interview.status,
+        )
+    return interview
+
+
+def _check_interviewer(session: Session, user_id: int) -> None:
+    user = session.get(User, user_id)
+    if user is None or not user.active or user.role not in MAY_INTERVIEW:
+        raise RuleViolationError(
+            f"User {user_id} cannot interview.",
+            errors={"interviewer_id": "must be an active user with the interviewer or "
+                                      "hiring_manager role"},
+        )
+
+
+def _refuse_double_booking(
+    session: Session, interviewer_id: int, starts_at: datetime, minutes: int,
+    ignore_id: int | None = None,
+) -> None:
+    ends_at = starts_at + timedelta(minutes=minutes)
+    # Only interviews starting within the longest time-box before ours can overlap it.
+    nearby = session.scalars(
+        select(Interview).where(
+            Interview.interviewer_id == interviewer_id,
+            Interview.status == "scheduled",
+            Interview.starts_at > starts_at - timedelta(minutes=MAX_INTERVIEW_MINUTES),
+            Interview.starts_at < ends_at,
+            Interview.id != (ignore_id or 0),
+        )
+    )
+    for other in nearby:
+        if other.ends_at > starts_at:
+            raise ConflictError(
+                f"The interviewer already has interview {other.id} from "
+                f"{other.starts_at.isoformat()} to {other.ends_at.isoformat()}, which overlaps.",
+                errors={"starts_at": "the interviewer is booked at this time"},
+                conflicting_interview_id=other.id,
+            )
+
+
+def _discard_previous_draft(session: Session, actor: User, interview: Interview) -> None:
+    scorecard = session.scalar(select(Scorecard).where(Scorecard.interview_id == interview.id))
+    if scorecard is None:
+        return
+    if scorecard.state == "submitted":
+        raise ConflictError(
+            f"Interview {interview.id} has a submitted scorecard; it cannot be reassigned."
+        )
+    record_event(session, actor.id, "scorecard.draft_discarded", "scorecard", scorecard.id,
+                 before=snapshot(scorecard), reason="interview reassigned")
+    session.execute(delete(Scorecard).where(Scorecard.id == scorecard.id))
+

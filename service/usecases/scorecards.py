@@ -1,0 +1,241 @@
+"""Scorecards: drafts, submission, amendments, and reading others' only after giving your own."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.domain import language
+from service.domain.access import INTERVIEWER
+from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
+from service.domain.scorecards import RatingInput, check_draft, check_submission, is_late
+from service.persistence.audit import record_event
+from service.persistence.base import snapshot, utcnow
+from service.persistence.interviews import Interview
+from service.persistence.scorecards import (
+    Scorecard,
+    ScorecardRating,
+    ScorecardRevision,
+    ScorecardView,
+)
+from service.persistence.users import User
+from service.usecases.applications import get_application
+from service.usecases.interviews import get_interview
+
+
+def save_draft(session: Session, actor: User, interview_id: int, data: dict[str, Any]) -> Scorecard:
+    """Save the interviewer's work in progress; returns language warnings, never errors, for wording."""
+    interview = _own_interview(session, actor, interview_id)
+    if interview.status == "cancelled":
+        raise ConflictError(f"Interview {interview.id} was cancelled; there is nothing to score.")
+    scorecard = _scorecard(session, interview.id)
+    if scorecard is not None and scorecard.state == "submitted":
+        raise _already_submitted(interview)
+    ratings = _ratings(data)
+    check_draft(_planned(interview), ratings)
+    if scorecard is None:
+        scorecard = Scorecard(interview_id=interview.id, application_id=interview.application_id,
+                              author_id=actor.id)
+        session.add(scorecard)
+    scorecard.draft = {**_content(data), "warnings": _warnings(data)}
+    session.flush()
+    record_event(session, actor.id, "scorecard.draft_saved", "scorecard", scorecard.id,
+                 after={"interview_id": interview.id})
+    session.commit()
+    return scorecard
+
+
+def submit_scorecard(
+    session: Session, actor: User, interview_id: int, data: dict[str, Any]
+) -> Scorecard:
+    """Submit once, after the interview has started. Raises PermissionDeniedError,
+    ConflictError (not started, cancelled, already submitted), RuleViolationError."""
+    interview = _own_interview(session, actor, interview_id)
+    if interview.status in ("cancelled", "no_show"):
+        raise ConflictError(f"Interview {interview.id} is {interview.status}; it takes no scorecard.")
+    now = utcnow()
+    if now < interview.starts_at:
+        raise ConflictError(
+            f"Interview {interview.id} starts at {interview.starts_at.isoformat()}; "
+            "submit your scorecard after the interview has taken place."
+        )
+    scorecard = _scorecard(session, interview.id)
+    if scorecard is not None and scorecard.state == "submitted":
+        raise _already_submitted(interview)
+    template = interview.application.requisition.template_version.template()
+    check_submission(_planned(interview), template.scoring, _ratings(data), data.get("recommendation"))
+    if scorecard is None:
+        scorecard = Scorecard(interview_id=interview.id, application_id=interview.application_id,
+                              author_id=actor.id)
+        session.add(scorecard)
+    scorecard.state = "submitted"
+    scorecard.draft = None
+    scorecard.submitted_at = now
+    scorecard.late = is_late(interview.ends_at, now, template.scoring.late_feedback_hours)
+    session.flush()
+    _add_revision(session, actor, scorecard, data, reason="")
+    record_event(session, actor.id, "scorecard.submitted", "scorecard", scorecard.id,
+                 after=_revision_snapshot(scorecard))
+    session.commit()
+    return scorecard
+
+
+def amend_scorecard(
+    session: Session, actor: User, interview_id: int, data: dict[str, Any]
+) -> Scorecard:
+    """Add a new revision to a submitted scorecard; earlier revisions are kept as they were."""
+    interview = _own_interview(session, actor, interview_id)
+    scorecard = _scorecard(session, interview.id)
+    if scorecard is None or scorecard.state != "submitted":
+        raise ConflictError(
+            f"Interview {interview.id} has no submitted scorecard to amend; submit it first."
+        )
+    template = interview.application.requisition.template_version.template()
+    check_submission(_planned(interview), template.scoring, _ratings(data), data.get("recommendation"))
+    before = _revision_snapshot(scorecard)
+    _add_revision(session, actor, scorecard, data, reason=data["reason"])
+    record_event(session, actor.id, "scorecard.amended", "scorecard", scorecard.id,
+                 before=before, after=_revision_snapshot(scorecard), reason=data["reason"])
+    session.commit()
+    return scorecard
+
+
+def get_scorecard(session: Session, actor: User, interview_id: int) -> Scorecard:
+    """The author sees their draft or submission; others see it only once submitted, and
+    a panelist only after submitting their own."""
+    interview = get_interview(session, actor, interview_id)
+    scorecard = _scorecard(session, interview.id)
+    if scorecard is not None and scorecard.author_id == actor.id:
+        return scorecard
+    if scorecard is None or scorecard.state != "submitted":
+        raise NotFoundError(f"Interview {interview.id} has no submitted scorecard yet.")
+    _require_own_feedback_first(session, actor, interview.application_id)
+    _record_first_view(session, actor, interview.application_id)
+    return scorecard
+
+
+def list_scorecards(session: Session, actor: User, application_id: int) -> list[Scorecard]:
+    """Submitted scorecards of an application. Raises PermissionDeniedError for a
+    panelist who has not yet submitted their own."""
+    application = get_application(session, actor, application_id)
+    _require_own_feedback_first(session, actor, application.id)
+    scorecards = list(session.scalars(
+        select(Scorecard)
+        .where(Scorecard.application_id == application.id, Scorecard.state == "submitted")
+        .order_by(Scorecard.submitted_at, Scorecard.id)
+    ))
+    if any(s.author_id != actor.id for s in scorecards):
+        _record_first_view(session, actor, application.id)
+    return scorecards
+
+
+def first_views(session: Session, application_id: int) -> dict[int, Any]:
+    """When each user first read others' scorecards on this application."""
+    rows = session.scalars(select(ScorecardView).where(ScorecardView.application_id == application_id))
+    return {row.user_id: row.first_seen_at for row in rows}
+
+
+def _require_own_feedback_first(session: Session, actor: User, application_id: int) -> None:
+    mine = list(session.execute(
+        select(Interview.id, Interview.status, Scorecard.state)
+        .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
+        .where(Interview.application_id == application_id, Interview.interviewer_id == actor.id)
+    ))
+    pending = [i for i, status, state in mine
+               if status in ("scheduled", "completed") and state != "submitted"]
+    submitted = [i for i, _, state in mine if state == "submitted"]
+    if pending or (actor.role == INTERVIEWER and not submitted):
+        raise PermissionDeniedError(
+            "Submit your own scorecard for this application first "
+            f"(interview {', '.join(map(str, pending)) or 'none submitted'}): "
+            "the panel's feedback opens once you have given yours independently.",
+            pending_interview_ids=pending,
+        )
+
+
+def _record_first_view(session: Session, actor: User, application_id: int) -> None:
+    on_panel = session.scalar(select(Interview.id).where(
+        Interview.application_id == application_id, Interview.interviewer_id == actor.id
+    ).limit(1))
+    if on_panel is None:
+        return
+    seen = session.scalar(select(ScorecardView.id).where(
+        ScorecardView.application_id == application_id, ScorecardView.user_id == actor.id
+    ))
+    if seen is None:
+        view = ScorecardView(application_id=application_id, user_id=actor.id)
+        session.add(view)
+        session.flush()
+        record_event(session, actor.id, "scorecards.first_viewed", "application", application_id,
+                     after={"first_seen_at": view.first_seen_at.isoformat()})
+        session.commit()
+
+
+def _add_revision(
+    session: Session, actor: User, scorecard: Scorecard, data: dict[str, Any], reason: str
+) -> None:
+    seen_others = session.scalar(select(ScorecardView.id).where(
+        ScorecardView.application_id == scorecard.application_id,
+        ScorecardView.user_id == actor.id,
+    )) is not None
+    scorecard.revision += 1
+    revision = ScorecardRevision(
+        scorecard=scorecard, number=scorecard.revision, recommendation=data["recommendation"],
+        summary=data.get("summary", ""), reason=reason, warnings=_warnings(data),
+        after_seeing_others=seen_others, created_by_id=actor.id,
+        ratings=[ScorecardRating(competency=r["competency"], score=r["score"],
+                                 evidence=r["evidence"]) for r in data["ratings"]],
+    )
+    session.add(revision)
+    session.flush()
+
+
+def _own_interview(session: Session, actor: User, interview_id: int) -> Interview:
+    interview = get_interview(session, actor, interview_id)
+    if interview.interviewer_id != actor.id:
+        raise PermissionDeniedError(
+            f"Only the assigned interviewer writes the scorecard for interview {interview.id}."
+        )
+    return interview
+
+
+def _planned(interview: Interview):  # noqa: ANN202 - the template's Interview
+    template = interview.application.requisition.template_version.template()
+    return template.interview(interview.interview_key)
+
+
+def _scorecard(session: Session, interview_id: int) -> Scorecard | None:
+    return session.scalar(select(Scorecard).where(Scorecard.interview_id == interview_id))
+
+
+def _ratings(data: dict[str, Any]) -> list[RatingInput]:
+    return [RatingInput(r["competency"], r["score"], r["evidence"]) for r in data.get("ratings", [])]
+
+
+def _content(data: dict[str, Any]) -> dict[str, Any]:
+    return {"ratings": data.get("ratings", []), "recommendation": data.get("recommendation"),
+            "summary": data.get("summary", "")}
+
+
+def _warnings(data: dict[str, Any]) -> list[dict[str, Any]]:
+    texts = {f"ratings[{i}].evidence": r["evidence"] for i, r in enumerate(data.get("ratings", []))}
+    texts["summary"] = data.get("summary", "")
+    return [asdict(w) for w in language.check_scorecard(texts)]
+
+
+def _revision_snapshot(scorecard: Scorecard) -> dict[str, Any]:
+    current = scorecard.current
+    return {**snapshot(scorecard, exclude=frozenset({"draft"})),
+            "recommendation": current.recommendation if current else None,
+            "ratings": [{"competency": r.competency, "score": r.score} for r in current.ratings]
+            if current else []}
+
+
+def _already_submitted(interview: Interview) -> ConflictError:
+    return ConflictError(
+        f"The scorecard for interview {interview.id} is already submitted; it is never edited "
+        "in place. Add an amendment with a reason instead.",
+    )

@@ -206,7 +206,9 @@ def fit_arrays(
     )
 
     component, n_components = _rater_components(design)
-    copanel, copanel_weight = _copanel_deviation(unit, rater, competency, score, solution)
+    copanel, copanel_weight = copanel_estimates(
+        unit, rater, competency, score, solution.beta, 1.0 / max(solution.theta_rater**2, 1e-300)
+    )
     n_copanelists = _copanelist_counts(design)
     reliability = icc_oneway(unit, score)
     alpha = krippendorff_alpha_interval(unit, score)
@@ -261,8 +263,11 @@ def _rater_components(design: CrossedDesign) -> tuple[np.ndarray, int]:
     return rank[rater_labels], n_components
 
 
-def _copanel_deviation(unit, rater, competency, score, solution: MixedModelSolution):
+def copanel_estimates(unit, rater, competency, score, beta, lam):
     """The O(n) cross-check: shrunk mean deviation from the other panelists on a unit.
+
+    `unit`, `rater`, `competency` are dense integer codes, `beta` the fixed
+    effects (intercept, then competency contrasts), `lam` = σ²/σ_v².
 
     dev = (score − mean of the *other* interviewers' scores on the same unit),
     after removing competency effects. Leave-one-out deviations are inflated
@@ -272,7 +277,6 @@ def _copanel_deviation(unit, rater, competency, score, solution: MixedModelSolut
     Returns the estimate and Σ w per interviewer (0 without co-panelists).
     """
     n_raters = int(rater.max()) + 1
-    beta = solution.beta
     resid = score - beta[0] - np.concatenate([[0.0], beta[1:]])[competency]
     unit_n = np.bincount(unit)
     unit_sum = np.bincount(unit, weights=resid)
@@ -286,7 +290,6 @@ def _copanel_deviation(unit, rater, competency, score, solution: MixedModelSolut
     deviation = resid[has] - others_mean
     weight_sum = np.bincount(rater[has], weights=weight, minlength=n_raters)
     total = np.bincount(rater[has], weights=weight * deviation, minlength=n_raters)
-    lam = 1.0 / max(solution.theta_rater**2, 1e-300)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = np.where(weight_sum > 0, total / (weight_sum + lam), np.nan)
     return estimate, weight_sum

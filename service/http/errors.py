@@ -59,11 +59,17 @@ def problem(
 
 
 def flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
-    """Turn marshmallow's nested messages into `[{"field": "links.0", "message": ...}]`."""
+    """Turn marshmallow's nested messages into `[{"field": "links[0]", "message": ...}]`.
+
+    List positions are written `[i]`, the same way the domain rules name fields.
+    """
     if isinstance(messages, dict):
         flat = []
         for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]"
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             flat.extend(flatten_messages(value, name))
         return flat
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):

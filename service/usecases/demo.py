@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
 from service.persistence.users import User
-from service.usecases import applications, candidates, requisitions
+from service.persistence.base import utcnow
+from service.usecases import applications, candidates, interviews, requisitions, scorecards
 from service.usecases.templates import sync_templates
 from service.usecases.users import create_user
 
@@ -56,21 +59,63 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
         "hiring_manager_id": users["hm.design@example.com"].id,
         "template_key": "product_designer", "headcount": 1,
     })
+    created_applications = []
     for number, (name, email, source) in enumerate(DEMO_CANDIDATES):
         candidate = candidates.create_candidate(
             session, recruiter, {"name": name, "email": email, "source": source}
         )
         requisition = backend if number % 2 == 0 else design
         application = applications.create_application(session, recruiter, candidate.id, requisition.id)
-        _advance(session, recruiter, application, steps=number % 4)
+        created_applications.append(application)
+        _advance_to(session, recruiter, application, ("applied", "recruiter_screen")[number % 2])
+    _onsite_loop(session, users, created_applications[0])
     return tokens
 
 
-def _advance(session: Session, actor: User, application, steps: int) -> None:  # noqa: ANN001
+def _onsite_loop(session: Session, users: dict[str, User], application) -> None:  # noqa: ANN001
+    """The first backend candidate: a held screen with its scorecard, and an onsite that
+    took place this morning, waiting for the panel's scorecards."""
+    recruiter, sam = users["recruiter@example.com"], users["sam@example.com"]
     template = application.requisition.template_version.template()
-    for _ in range(steps):
-        next_stage = template.allowed_moves(application.stage)[0]
+    screen = template.interview("technical_screen")
+    _advance_to(session, recruiter, application, screen.stage)
+    held = interviews.schedule_interview(
+        session, recruiter, application.id, interview_key=screen.key,
+        interviewer_id=sam.id, starts_at=utcnow() - timedelta(days=2),
+    )
+    interviews.complete_interview(session, recruiter, held.id, None, "")
+    scorecards.submit_scorecard(session, sam, held.id, {
+        "ratings": [{"competency": key, "score": 3, "evidence": SCREEN_EVIDENCE[key]}
+                    for key in screen.competencies],
+        "recommendation": "yes",
+        "summary": "Solid screen: correct, tested solution and clear reasoning about trade-offs.",
+    })
+    onsite = [i for i in template.interviews if i.stage == "onsite"]
+    _advance_to(session, recruiter, application, "onsite")
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=5)
+    panel = ["alex@example.com", "kim@example.com", "lee@example.com", "noor@example.com"]
+    for planned, email in zip(onsite, panel):
+        interview = interviews.schedule_interview(
+            session, recruiter, application.id, interview_key=planned.key,
+            interviewer_id=users[email].id, starts_at=start,
+        )
+        interviews.complete_interview(session, recruiter, interview.id, None, "")
+        start += timedelta(minutes=planned.duration_minutes)
+
+
+def _advance_to(session: Session, actor: User, application, stage: str) -> None:  # noqa: ANN001
+    template = application.requisition.template_version.template()
+    while application.stage != stage:
         applications.move_application(
             session, actor, application.id, from_stage=application.stage,
-            to_stage=next_stage, reason="Demo: passed the previous step",
+            to_stage=template.allowed_moves(application.stage)[0],
+            reason="Demo: passed the previous step",
         )
+
+
+SCREEN_EVIDENCE = {
+    "coding": "Wrote a working rate limiter in 25 minutes, added tests for the window edge "
+              "and refactored the clock into a parameter without being asked.",
+    "problem_solving": "Clarified the requirements first, compared a token bucket with a sliding "
+                       "window, and chose the bucket for its constant memory.",
+}

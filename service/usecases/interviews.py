@@ -13,11 +13,14 @@ from service.domain.errors import ConflictError, NotFoundError, PermissionDenied
 from service.domain.scorecards import EVIDENCE_GUIDANCE
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES, PlannedInterview, plan_loop
 from service.domain.templates import MAX_INTERVIEW_MINUTES, InterviewTemplate
+from service.persistence.applications import Application
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.interviews import Interview, ProcessDeviation
+from service.persistence.paging import Page, paginate
 from service.persistence.scorecards import Scorecard
 from service.persistence.users import User
+from service.persistence.visibility import visible_applications
 from service.usecases.applications import get_application
 from service.usecases.deviations import interview_facts, list_deviations, record_deviation
 
@@ -82,6 +85,29 @@ def schedule_interview(
                  after=snapshot(interview), reason=reason)
     session.commit()
     return interview
+
+
+def list_interviews(
+    session: Session,
+    actor: User,
+    *,
+    application_id: int | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """Interviews you may see; an interviewer sees only their own slots."""
+    require(actor.role, "applications:read")
+    stmt = select(Interview).where(
+        Interview.application_id.in_(visible_applications(select(Application.id), actor))
+    )
+    if actor.role == INTERVIEWER:
+        stmt = stmt.where(Interview.interviewer_id == actor.id)
+    if application_id is not None:
+        stmt = stmt.where(Interview.application_id == application_id)
+    if status:
+        stmt = stmt.where(Interview.status == status)
+    return paginate(session, stmt, Interview.id, cursor, limit)
 
 
 def get_interview(session: Session, actor: User, interview_id: int) -> Interview:

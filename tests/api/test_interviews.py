@@ -247,3 +247,14 @@ def test_every_interview_write_is_audited(client, session, recruiter, interviewe
                         headers=auth(recruiter)).json["items"]
     assert [e["action"] for e in events] == [
         "interview.scheduled", "interview.updated", "interview.cancelled"]
+
+
+def test_interviewer_lists_only_their_own_slots(client, session, recruiter, interviewer):
+    mine = InterviewFactory(interviewer=interviewer)
+    InterviewFactory(application=mine.application)  # a co-panelist's slot
+    InterviewFactory()
+    listed = client.get("/api/v1/interviews", headers=auth(interviewer)).json["items"]
+    assert [i["id"] for i in listed] == [mine.id]
+    everything = client.get(f"/api/v1/interviews?application_id={mine.application_id}",
+                            headers=auth(recruiter)).json["items"]
+    assert len(everything) == 2

@@ -136,7 +136,7 @@ def test_scores_outside_the_scale_are_rejected(client, session, score):
     body["ratings"][0]["score"] = score
     response = submit(client, interview, body)
     assert response.status_code == 422
-    assert "ratings.0.score" in {e["field"] for e in response.json["errors"]}
+    assert "ratings[0].score" in {e["field"] for e in response.json["errors"]}
 
 
 def test_recommendation_is_required_to_submit_but_not_for_a_draft(client, session):

@@ -7,7 +7,9 @@ from service.http.auth import current_user
 from service.http.interviews.schemas import (
     CompleteSchema,
     InterviewCreateSchema,
+    InterviewPageSchema,
     InterviewPatchSchema,
+    InterviewQueryArgsSchema,
     InterviewSchema,
     KitSchema,
     LoopSchema,
@@ -36,6 +38,15 @@ class Loop(MethodView):
     def get(self, application_id):
         """Every planned interview, what happened to it, and recorded deviations"""
         return interviews.get_loop(db.session, current_user(), application_id)
+
+
+@blp.route("/interviews")
+class Interviews(MethodView):
+    @blp.arguments(InterviewQueryArgsSchema, location="query")
+    @blp.response(200, InterviewPageSchema)
+    def get(self, args):
+        """List interviews; an interviewer gets their own slots"""
+        return interviews.list_interviews(db.session, current_user(), **args)
 
 
 @blp.route("/interviews/<int:interview_id>")

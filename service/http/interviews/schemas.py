@@ -2,7 +2,8 @@ from datetime import UTC
 
 import marshmallow as ma
 
-from service.http.schemas import StrictSchema
+from service.domain.pipeline import INTERVIEW_STATUSES
+from service.http.schemas import PageQueryArgsSchema, StrictSchema
 
 AWARE = {"default_timezone": UTC, "metadata": {"description": "ISO 8601; without an offset, UTC."}}
 
@@ -60,6 +61,16 @@ class InterviewSchema(ma.Schema):
     actual_minutes = ma.fields.Integer(allow_none=True)
     status = ma.fields.String()
     status_reason = ma.fields.String()
+
+
+class InterviewQueryArgsSchema(PageQueryArgsSchema):
+    application_id = ma.fields.Integer()
+    status = ma.fields.String(validate=ma.validate.OneOf(INTERVIEW_STATUSES))
+
+
+class InterviewPageSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(InterviewSchema))
+    next_cursor = ma.fields.String(allow_none=True)
 
 
 class InterviewFactSchema(ma.Schema):

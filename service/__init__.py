@@ -56,7 +56,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 class IdConverter(IntegerConverter):
     """`<int:...>` matching only ids the database can hold; a larger one is a 404."""
 
-    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 - werkzeug's name
+    def __init__(self, map, *args, **kwargs) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

@@ -6,6 +6,11 @@ from typing import Any
 
 import marshmallow as ma
 
+from service.persistence.base import MAX_ID
+
+# For every id a client sends: an out-of-range id is a 422, not a database error.
+ID_RANGE = ma.validate.Range(min=1, max=MAX_ID)
+
 
 class StrictSchema(ma.Schema):
     """Rejects unknown fields and says which fields are allowed."""

@@ -44,6 +44,12 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
+# Primary and foreign keys are 32-bit INTEGER columns. A larger id sent by a
+# client makes PostgreSQL (and, past 64 bits, SQLite) raise instead of finding
+# nothing, so the HTTP layer and the cursor decoder refuse it first.
+MAX_ID = 2**31 - 1
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

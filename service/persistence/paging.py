@@ -11,6 +11,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.domain.errors import RuleViolationError
+from service.persistence.base import MAX_ID
 
 
 @dataclass(frozen=True)
@@ -27,9 +28,10 @@ def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = text.partition(":")
-        if prefix != "id":
+        last_id = int(value)
+        if prefix != "id" or not 0 <= last_id <= MAX_ID:
             raise ValueError(text)
-        return int(value)
+        return last_id
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise RuleViolationError(
             "The cursor is not valid; pass the `next_cursor` of a previous page, or none.",

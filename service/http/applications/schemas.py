@@ -3,17 +3,17 @@ from datetime import UTC
 import marshmallow as ma
 
 from service.domain.pipeline import APPLICATION_STATUSES, REJECTION_REASONS, time_in_stage
-from service.http.schemas import PageQueryArgsSchema, StrictSchema
+from service.http.schemas import ID_RANGE, PageQueryArgsSchema, StrictSchema
 from service.persistence.base import utcnow
 
 
 class ApplicationCreateSchema(StrictSchema):
-    candidate_id = ma.fields.Integer(required=True, strict=True)
-    requisition_id = ma.fields.Integer(required=True, strict=True)
+    candidate_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
+    requisition_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
 
 
 class ApplicationQueryArgsSchema(PageQueryArgsSchema):
-    requisition_id = ma.fields.Integer()
+    requisition_id = ma.fields.Integer(validate=ID_RANGE)
     stage = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
     status = ma.fields.String(validate=ma.validate.OneOf(APPLICATION_STATUSES))
     updated_after = ma.fields.AwareDateTime(

@@ -1,11 +1,11 @@
 import marshmallow as ma
 
-from service.http.schemas import PageQueryArgsSchema
+from service.http.schemas import ID_RANGE, PageQueryArgsSchema
 
 
 class AuditQueryArgsSchema(PageQueryArgsSchema):
     entity_type = ma.fields.String(validate=ma.validate.Length(min=1, max=50))
-    entity_id = ma.fields.Integer()
+    entity_id = ma.fields.Integer(validate=ID_RANGE)
     action = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
 
 

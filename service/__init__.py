@@ -8,10 +8,11 @@ from typing import Any
 
 from flask import Flask, request
 from flask_smorest import Api
+from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 from service.config import Settings
-from service.domain.errors import RuleViolationError
+from service import jobs
 from service.extensions import db
 from service.persistence.base import MAX_ID
 
@@ -38,6 +39,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
+    jobs.configure(settings.redis_url)
     api = Api(app, spec_kwargs={"security": [{"bearer": []}]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     _register_blueprints(api)
@@ -64,22 +66,23 @@ class IdConverter(IntegerConverter):
 def _register_blueprints(api: Api) -> None:
     from service.http.applications.routes import blp as applications
     from service.http.audit.routes import blp as audit
+    from service.http.calibration.routes import blp as calibration
     from service.http.candidates.routes import blp as candidates
     from service.http.interviews.routes import blp as interviews
     from service.http.me.routes import blp as me
     from service.http.requisitions.routes import blp as requisitions
     from service.http.scorecards.routes import blp as scorecards
 
-    for blueprint in (me, requisitions, candidates, applications, interviews, scorecards, audit):
+    for blueprint in (me, requisitions, candidates, applications, interviews, scorecards,
+                      calibration, audit):
         api.register_blueprint(blueprint)
 
 
 def _require_json_body() -> None:
-    """A body that is not JSON is refused clearly instead of being read as empty."""
+    """A body that is not JSON is refused clearly (415) instead of being read as empty."""
     if request.method in ("POST", "PUT", "PATCH") and request.content_length:
         if not request.is_json:
-            raise RuleViolationError(
+            raise UnsupportedMediaType(
                 f"The body must be JSON; send 'Content-Type: application/json' "
-                f"(got '{request.content_type}').",
-                errors={"header.Content-Type": "must be application/json"},
+                f"(got '{request.content_type}')."
             )

@@ -17,6 +17,7 @@ from service.persistence import migrate
 database = AppGroup("db", help="Schema migrations (Alembic).")
 users = AppGroup("users", help="Users and API tokens.")
 templates = AppGroup("templates", help="Interview templates in interview_templates/.")
+calibration = AppGroup("calibration", help="Interviewer calibration (rater leniency).")
 
 
 def _url() -> str:
@@ -99,6 +100,33 @@ def templates_sync(folder: str | None) -> None:
         click.echo(f"{state} {result.key} {result.version[:12]}")
 
 
+@calibration.command("fit")
+@click.option("--csv", "csv_path", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="Columns: unit (or candidate), interviewer, competency, score.")
+@click.option("--unit-level", type=click.Choice(["cell", "candidate"]), default="cell",
+              show_default=True, help="Model unit: candidate × competency cell, or candidate.")
+def calibration_fit(csv_path: str, unit_level: str) -> None:
+    """Fit the calibration model on an exported CSV and print JSON (nothing is stored)."""
+    from service.domain.calibration import fit
+    from service.domain.calibration_io import fit_report, read_ratings_csv
+
+    result = _run(lambda: fit(read_ratings_csv(csv_path), unit_level=unit_level))
+    click.echo(json.dumps(fit_report(result), indent=2, allow_nan=False))
+
+
+@calibration.command("refresh")
+@click.option("--full", is_flag=True, help="Refit the variance components too.")
+def calibration_refresh(full: bool) -> None:
+    """Refit from every submitted rating now, in this process, and store the result."""
+    from service.usecases.calibration import refit_calibration
+
+    run = refit_calibration(db.session, full=full)
+    if run is None:
+        click.echo("nothing to do: data unchanged since the last fit, or too little data")
+    else:
+        click.echo(f"calibration {run.fitted_with}: {run.n_ratings} ratings in {run.seconds:.2f} s")
+
+
 @click.command("settings")
 @with_appcontext
 def show_settings() -> None:
@@ -142,7 +170,7 @@ def _run(operation):  # noqa: ANN001, ANN202
 
 
 def register_commands(app: Flask) -> None:
-    for command in (database, users, templates, show_settings, demo):
+    for command in (database, users, templates, calibration, show_settings, demo):
         app.cli.add_command(command)
 
 

@@ -25,6 +25,11 @@ class Database:
         return g.db_session
 
     @staticmethod
+    def new_session() -> Session:
+        """A session of its own, for background jobs (not tied to a request)."""
+        return current_app.extensions["db"]()
+
+    @staticmethod
     def engine(app: Flask | None = None) -> Engine:
         return (app or current_app).extensions["db"].kw["bind"]
 
@@ -52,7 +57,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ANN00
 
     The driver's own transaction handling is switched off (it skips BEGIN before
     SELECTs and breaks SAVEPOINT); `_sqlite_begin` emits BEGIN instead, the
-    recipe in SQLAlchemy's SQLite documentation.
+    recipe in SQLAlchemy's SQLite documentation. It is BEGIN IMMEDIATE: a
+    deferred transaction that reads and then writes fails at once with
+    "database is locked" when another writer got there first, whereas an
+    immediate one waits its turn (busy_timeout). The embedded default trades
+    concurrency for never failing a request on a lock.
     """
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -63,7 +72,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ANN00
 
 
 def _sqlite_begin(connection) -> None:  # noqa: ANN001
-    connection.exec_driver_sql("BEGIN")
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 db = Database()

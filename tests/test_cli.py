@@ -116,3 +116,23 @@ def test_demo_creates_users_once(cli, session, app):
     assert session.scalar(select(func.count(Requisition.id))) >= 2
     second = cli.invoke(args=["demo"])
     assert "already has users" in second.output
+
+
+def test_calibration_fit_prints_the_published_penicillin_fit(cli):
+    from pathlib import Path
+
+    csv_path = Path(__file__).parent / "domain" / "data" / "penicillin_ratings.csv"
+    result = cli.invoke(args=["calibration", "fit", "--csv", str(csv_path), "--unit-level", "candidate"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert round(report["reml_criterion"], 4) == 330.8606
+    assert {"variance_components", "interviewers", "connected_components", "reliability"} <= report.keys()
+    assert len(report["interviewers"]) == 6
+
+
+def test_calibration_fit_names_the_bad_row(cli, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("unit,interviewer,competency,score\na,x,coding,3\nb,y,coding,high\n")
+    result = cli.invoke(args=["calibration", "fit", "--csv", str(bad)])
+    assert result.exit_code == 1
+    assert "3" in result.output and "score" in result.output

@@ -3,6 +3,7 @@
 from service.persistence import (  # noqa: F401
     applications,
     audit,
+    calibration,
     candidates,
     interviews,
     requisitions,

@@ -23,6 +23,7 @@ from service.persistence.scorecards import (
 )
 from service.persistence.users import User
 from service.usecases.applications import get_application
+from service.usecases.calibration import schedule_refresh
 from service.usecases.interviews import get_interview
 
 
@@ -79,6 +80,7 @@ def submit_scorecard(
     _add_revision(session, actor, scorecard, data, reason="")
     record_event(session, actor.id, "scorecard.submitted", "scorecard", scorecard.id,
                  after=_revision_snapshot(scorecard))
+    schedule_refresh(session)
     session.commit()
     return scorecard
 
@@ -99,6 +101,7 @@ def amend_scorecard(
     _add_revision(session, actor, scorecard, data, reason=data["reason"])
     record_event(session, actor.id, "scorecard.amended", "scorecard", scorecard.id,
                  before=before, after=_revision_snapshot(scorecard), reason=data["reason"])
+    schedule_refresh(session)
     session.commit()
     return scorecard
 

@@ -44,12 +44,11 @@ def test_body_that_is_not_utf8_is_400_problem(client, recruiter):
 
 
 @pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded"])
-def test_body_that_is_not_declared_json_is_422_naming_content_type(client, recruiter,
+def test_body_that_is_not_declared_json_is_415_naming_content_type(client, recruiter,
                                                                    content_type):
     response = client.post("/api/v1/candidates", data='{"name": "Ada", "email": "a@x.org"}',
                            content_type=content_type, headers=auth(recruiter))
-    assert_problem(response, 422)
-    assert "header.Content-Type" in fields(response.json)
+    assert_problem(response, 415)
     assert "Content-Type: application/json" in response.json["detail"]
     assert content_type in response.json["detail"]
 
@@ -207,3 +206,9 @@ def test_refused_move_leaves_the_application_and_its_history_unchanged(client, s
     session.refresh(application)
     assert (application.stage, application.version) == ("applied", 1)
     assert count(session, AuditEvent) == events_before
+
+
+def test_unknown_query_parameter_is_422_naming_it(client, recruiter):
+    response = client.get("/api/v1/applications?stauts=active", headers=auth(recruiter))
+    assert_problem(response, 422)
+    assert "query.stauts" in fields(response.json)

@@ -1,6 +1,6 @@
 from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from service.http.blueprint import Blueprint
 
 from service.extensions import db
 from service.http.auth import current_user

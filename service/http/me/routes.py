@@ -1,5 +1,5 @@
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from service.http.blueprint import Blueprint
 
 from service.http.auth import current_user
 from service.http.me.schemas import MeSchema

@@ -1,0 +1,211 @@
+"""Warn interviewers about wording in feedback that signals bias.
+
+Principle 3 ("candour with evidence"): evidence and summaries are checked for
+phrases such as "culture fit", age, family, accent or appearance, and the writer
+is *warned*, with a suggestion to cite observable behaviour instead. Warnings
+never block a save, never reject a candidate and never become a score; they are
+stored with the scorecard and shown in the packet (SCIENCE.md, "Language in
+feedback").
+
+The phrases live in `data/biased_language.yaml`, which is reviewed like code.
+Matching is deliberately literal: whole words and the inflections listed in the
+file, never stems, because prefix matching ("age*", "analy*", "lead*",
+"commit*") flags ordinary words such as "agency", "analyst", "leadership" and
+git commits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+CATEGORIES: tuple[str, ...] = (
+    "fit_affinity",
+    "age",
+    "family",
+    "national_origin",
+    "appearance",
+    "disability_health",
+    "religion",
+    "gendered_descriptor",
+    "pedigree",
+    "non_evidence",
+)
+
+_DATA_FILE = "data/biased_language.yaml"
+_KEYS = frozenset({"phrase", "variants", "category", "suggestion", "source", "not_before"})
+_REQUIRED = ("phrase", "category", "suggestion", "source")
+_HYPHENS = "\\-\u2010\u2011"  # escaped: it sits inside [...] classes
+# Writers break lines and hyphenate freely: "culture fit", "culture-fit" and
+# "culture\nfit" are the same phrase.
+_WORD_SPLIT = re.compile(rf"[\s{_HYPHENS}]+")
+_GAP = rf"(?:\s*[{_HYPHENS}]\s*|\s+)"
+_APOSTROPHES = "'\u2019"
+
+
+class LanguageDataError(ValueError):
+    """The phrase file is malformed; raised on load so a bad edit fails in tests, not in production."""
+
+
+@dataclass(frozen=True)
+class LanguageWarning:
+    """One flagged phrase: the text as written, why it is flagged, what to write instead, and where."""
+
+    phrase: str
+    category: str
+    suggestion: str
+    field: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class PhraseEntry:
+    """One reviewed entry of the phrase file (see the file's header for the fields)."""
+
+    phrase: str
+    category: str
+    suggestion: str
+    source: str
+    variants: tuple[str, ...] = ()
+    not_before: tuple[str, ...] = ()
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Every wording this entry matches: the phrase and its variants."""
+        return (self.phrase, *self.variants)
+
+
+def categories() -> tuple[str, ...]:
+    """The known warning categories, in the order the packet shows them."""
+    return CATEGORIES
+
+
+def check_text(text: str, field: str) -> list[LanguageWarning]:
+    """Warnings for one piece of feedback text, in reading order.
+
+    Where matches overlap (e.g. "young" inside "young children"), the one that
+    starts first wins, and of those the longest, so the writer sees one precise
+    warning rather than two.
+    """
+    if not text:
+        return []
+    found = [
+        (match.start(), match.end(), entry)
+        for entry, pattern in _compiled()
+        for match in pattern.finditer(text)
+    ]
+    found.sort(key=lambda f: (f[0], f[0] - f[1]))
+    warnings: list[LanguageWarning] = []
+    covered_to = 0
+    for start, end, entry in found:
+        if start < covered_to:
+            continue
+        warnings.append(
+            LanguageWarning(text[start:end], entry.category, entry.suggestion, field, start, end)
+        )
+        covered_to = end
+    return warnings
+
+
+def check_scorecard(texts: Mapping[str, str]) -> list[LanguageWarning]:
+    """Warnings for all text fields of a scorecard, keyed by field name (e.g. "ratings[2].evidence")."""
+    return [warning for field, text in texts.items() for warning in check_text(text or "", field)]
+
+
+def phrase_entries() -> tuple[PhraseEntry, ...]:
+    """The validated entries of the shipped phrase file (loaded once, on first use)."""
+    return _load()
+
+
+def parse_entries(data: Any) -> tuple[PhraseEntry, ...]:
+    """Validate the parsed YAML document and build entries.
+
+    Raises LanguageDataError for a missing or empty field, an unknown key or
+    category, or a wording listed twice (after normalising case, spacing and
+    hyphens, which the matcher treats as equal anyway).
+    """
+    if not isinstance(data, Mapping) or not isinstance(data.get("entries"), list) or not data["entries"]:
+        raise LanguageDataError("expected a mapping with a non-empty 'entries' list")
+    entries: list[PhraseEntry] = []
+    seen: dict[str, str] = {}
+    for index, raw in enumerate(data["entries"]):
+        entry = _parse_entry(index, raw)
+        for form in entry.forms:
+            key = _normalise(form)
+            if key in seen:
+                raise LanguageDataError(f"entry {index}: {form!r} is already listed under {seen[key]!r}")
+            seen[key] = entry.phrase
+        entries.append(entry)
+    return tuple(entries)
+
+
+def _parse_entry(index: int, raw: Any) -> PhraseEntry:
+    if not isinstance(raw, Mapping):
+        raise LanguageDataError(f"entry {index}: expected a mapping")
+    where = f"entry {index} ({raw.get('phrase')!r})"
+    if unknown := set(raw) - _KEYS:
+        raise LanguageDataError(f"{where}: unknown keys {sorted(unknown)}")
+    for key in _REQUIRED:
+        if not isinstance(raw.get(key), str) or not raw[key].strip():
+            raise LanguageDataError(f"{where}: '{key}' must be a non-empty string")
+    if raw["category"] not in CATEGORIES:
+        raise LanguageDataError(f"{where}: unknown category {raw['category']!r}")
+    return PhraseEntry(
+        phrase=raw["phrase"].strip(),
+        category=raw["category"],
+        suggestion=raw["suggestion"].strip(),
+        source=raw["source"].strip(),
+        variants=_string_list(where, raw, "variants"),
+        not_before=_string_list(where, raw, "not_before"),
+    )
+
+
+def _string_list(where: str, raw: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    # YAML reads a bare `no`/`on` or a number as a non-string: reject rather than guess.
+    values = raw.get(key, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise LanguageDataError(f"{where}: '{key}' must be a list of non-empty strings")
+    return tuple(v.strip() for v in values)
+
+
+def _normalise(form: str) -> str:
+    return " ".join(_WORD_SPLIT.split(form.strip().lower().replace("\u2019", "'")))
+
+
+def _words_pattern(form: str) -> str:
+    """Regex for one wording: its words, separated by whitespace or a hyphen; any apostrophe style."""
+    words = _WORD_SPLIT.split(_normalise(form))
+    return _GAP.join(re.escape(word).replace("'", f"[{_APOSTROPHES}]") for word in words)
+
+
+def _entry_pattern(entry: PhraseEntry) -> re.Pattern[str]:
+    """One case-insensitive regex per entry, matching whole words only.
+
+    Longer wordings come first so "native English speaker" wins over "native
+    English". `not_before` words (e.g. "aggressive timeline") veto a match: the
+    gendered-descriptor entries should describe people, not schedules.
+    """
+    forms = sorted(entry.forms, key=len, reverse=True)
+    pattern = r"(?<!\w)(?:" + "|".join(map(_words_pattern, forms)) + r")(?!\w)"
+    if entry.not_before:
+        vetoes = "|".join(map(_words_pattern, entry.not_before))
+        pattern += rf"(?!{_GAP}(?:{vetoes})(?!\w))"
+    return re.compile(pattern, re.IGNORECASE)
+
+
+@cache
+def _load() -> tuple[PhraseEntry, ...]:
+    text = resources.files(__package__).joinpath(_DATA_FILE).read_text(encoding="utf-8")
+    return parse_entries(yaml.safe_load(text))
+
+
+@cache
+def _compiled() -> tuple[tuple[PhraseEntry, re.Pattern[str]], ...]:
+    return tuple((entry, _entry_pattern(entry)) for entry in _load())

@@ -1,0 +1,71 @@
+"""The one place that enqueues background jobs.
+
+Jobs are named by dotted path, so the service never imports `workers`. With a
+Redis URL they go to RQ workers; without one they run in-process through RQ's
+synchronous mode (on an in-memory Redis), with the same contract.
+Enqueueing waits for the current transaction to commit, so a fast worker never
+looks for a row that is not there yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import fakeredis
+from redis import Redis
+from rq import Queue
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+QUEUE_NAMES = ("default", "packets")
+_queues: dict[str, Queue] = {}
+
+
+def configure(redis_url: str | None) -> None:
+    """Called once by `create_app`; no connection is opened until a job is enqueued."""
+    _queues.clear()
+    if redis_url:
+        connection = Redis.from_url(redis_url)
+        for name in QUEUE_NAMES:
+            _queues[name] = Queue(name, connection=connection)
+        log.info("background jobs go to RQ workers on Redis")
+    else:
+        connection = fakeredis.FakeStrictRedis()
+        for name in QUEUE_NAMES:
+            _queues[name] = Queue(name, is_async=False, connection=connection)
+        log.info("no REDIS_URL: background jobs run in-process (RQ synchronous mode)")
+
+
+def queue(name: str = "default") -> Queue:
+    return _queues[name]
+
+
+def enqueue(function: str, *args: Any, queue_name: str = "default", job_id: str | None = None,
+            **options: Any) -> Job | None:
+    """Enqueue now. A job id that is already waiting is not enqueued twice."""
+    target = queue(queue_name)
+    if job_id and target.is_async and _waiting(target, job_id):
+        return None
+    job = target.enqueue(function, *args, job_id=job_id, **options)
+    if not target.is_async and job.get_status() == JobStatus.FAILED:
+        # RQ's synchronous mode records the failure but does not raise it.
+        log.error("in-process job %s failed:\n%s", function, job.latest_result().exc_string)
+    return job
+
+
+def enqueue_after_commit(session: Session, function: str, *args: Any, **options: Any) -> None:
+    """Enqueue once `session` commits; nothing is enqueued if it rolls back."""
+    event.listen(session, "after_commit", lambda _: enqueue(function, *args, **options), once=True)
+
+
+def _waiting(target: Queue, job_id: str) -> bool:
+    try:
+        status = Job.fetch(job_id, connection=target.connection).get_status()
+    except NoSuchJobError:
+        return False
+    return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)

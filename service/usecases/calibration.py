@@ -1,0 +1,167 @@
+"""Interviewer calibration: refit from every submitted rating, store it, read it.
+
+The fit runs in a background job after submissions (and on demand); requests
+only read the latest stored run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from service import jobs
+from service.domain.access import ADMIN, RECRUITER
+from service.domain.calibration import RatingTable, VarianceComponents, fit, refresh
+from service.domain.errors import NotFoundError, PermissionDeniedError
+from service.persistence.audit import record_event
+from service.persistence.calibration import CalibrationRun, InterviewerCalibration
+from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
+from service.persistence.users import User
+
+log = logging.getLogger(__name__)
+
+REFRESH_JOB = "workers.jobs.refresh_calibration"
+REFRESH_JOB_ID = "calibration-refresh"
+# Refit the variance components once the data has grown by a quarter since the last full fit.
+FULL_FIT_GROWTH = 0.8
+MIN_RATINGS_TO_FIT = 20
+
+
+def load_ratings(session: Session) -> RatingTable | None:
+    """Every scored competency of every submitted scorecard's current revision, as columns."""
+    rows = session.execute(
+        select(Scorecard.application_id, Scorecard.author_id, ScorecardRating.competency,
+               ScorecardRating.score)
+        .join(ScorecardRevision, and_(ScorecardRevision.scorecard_id == Scorecard.id,
+                                      ScorecardRevision.number == Scorecard.revision))
+        .join(ScorecardRating, ScorecardRating.revision_id == ScorecardRevision.id)
+        .where(Scorecard.state == "submitted", ScorecardRating.score.is_not(None))
+    ).all()
+    if not rows:
+        return None
+    unit, interviewer, competency, score = zip(*rows, strict=True)
+    return RatingTable(
+        unit=np.array(unit).astype(str), interviewer=np.array(interviewer).astype(str),
+        competency=np.array(competency, dtype=str), score=np.array(score, dtype=float),
+    )
+
+
+def latest_run(session: Session) -> CalibrationRun | None:
+    return session.scalar(select(CalibrationRun).order_by(CalibrationRun.id.desc()).limit(1))
+
+
+def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun | None:
+    """Fit (or refresh, keeping the last variance components) and store the result.
+
+    Skips the work when the data has not changed since the last run. Returns the
+    new run, or None when there was nothing to do.
+    """
+    ratings = load_ratings(session)
+    previous = latest_run(session)
+    if ratings is None or not _enough_to_fit(ratings):
+        return None
+    started = time.perf_counter()
+    if full or _needs_full_fit(session, len(ratings.score)):
+        result = fit(ratings)
+    else:
+        result = refresh(ratings, VarianceComponents(
+            previous.sigma2_unit, previous.sigma2_interviewer, previous.sigma2_residual))
+        if result.data_digest == previous.data_digest:
+            return None
+    run = CalibrationRun(
+        fitted_with=result.fitted_with, data_digest=result.data_digest,
+        n_ratings=result.n_ratings, n_units=result.n_units, n_components=result.n_components,
+        sigma2_unit=result.components.sigma2_unit,
+        sigma2_interviewer=result.components.sigma2_interviewer,
+        sigma2_residual=result.components.sigma2_residual,
+        reml_criterion=result.reml_criterion, icc1=_finite(result.icc1),
+        icck=_finite(result.icck), krippendorff_alpha=_finite(result.krippendorff_alpha),
+        seconds=time.perf_counter() - started,
+    )
+    session.add(run)
+    session.flush()
+    names = dict(session.execute(
+        select(User.id, User.name).where(User.id.in_([int(k) for k in result.effects]))
+    ).all())
+    session.add_all(
+        InterviewerCalibration(
+            run_id=run.id, interviewer_id=int(label), leniency=effect.leniency, se=effect.se,
+            n_ratings=effect.n_ratings, n_copanelists=effect.n_copanelists,
+            connected=effect.connected, copanel_deviation=_finite(effect.copanel_deviation),
+            disagrees=effect.disagrees, insufficient_data=effect.insufficient_data,
+            # The fit labels interviewers by id; the explanation names them.
+            explanation=effect.explanation.replace(label, names[int(label)], 1),
+        )
+        for label, effect in result.effects.items()
+    )
+    record_event(session, None, "calibration.fitted", "calibration_run", run.id,
+                 after={"fitted_with": run.fitted_with, "n_ratings": run.n_ratings,
+                        "data_digest": run.data_digest})
+    session.commit()
+    log.info("calibration %s: %d ratings in %.2f s", run.fitted_with, run.n_ratings, run.seconds)
+    return run
+
+
+def _enough_to_fit(ratings: RatingTable) -> bool:
+    """Variance components need some history: a few dozen ratings by two or more people."""
+    return len(ratings.score) >= MIN_RATINGS_TO_FIT and len(set(ratings.interviewer)) >= 2
+
+
+def _needs_full_fit(session: Session, n_ratings: int) -> bool:
+    """Variance components from a fit on much less data are not worth keeping."""
+    last_full = session.scalar(
+        select(CalibrationRun.n_ratings).where(CalibrationRun.fitted_with == "reml")
+        .order_by(CalibrationRun.id.desc()).limit(1)
+    )
+    return last_full is None or last_full < FULL_FIT_GROWTH * n_ratings
+
+
+def request_refresh(session: Session, actor: User) -> None:
+    """Enqueue a full refit (admin). Runs in the worker, or inline without Redis."""
+    if actor.role != ADMIN:
+        raise PermissionDeniedError("Only admins may request a calibration refit.")
+    record_event(session, actor.id, "calibration.refresh_requested", "calibration_run", 0)
+    jobs.enqueue_after_commit(session, REFRESH_JOB, True, job_id=REFRESH_JOB_ID + "-full")
+    session.commit()
+
+
+def schedule_refresh(session: Session) -> None:
+    """After a submission: refresh the leniencies once the submission is committed."""
+    jobs.enqueue_after_commit(session, REFRESH_JOB, False, job_id=REFRESH_JOB_ID)
+
+
+def interviewer_calibration(
+    session: Session, actor: User, interviewer_id: int
+) -> tuple[InterviewerCalibration | None, CalibrationRun | None]:
+    """The latest stored effect for one interviewer (admin, recruiter, or themself)."""
+    if actor.role not in (ADMIN, RECRUITER) and actor.id != interviewer_id:
+        raise PermissionDeniedError(
+            "Calibration is shown to admins, recruiters and the interviewer themself."
+        )
+    if session.get(User, interviewer_id) is None:
+        raise NotFoundError(f"User {interviewer_id} does not exist.")
+    run = latest_run(session)
+    if run is None:
+        return None, None
+    effect = session.scalar(select(InterviewerCalibration).where(
+        InterviewerCalibration.run_id == run.id,
+        InterviewerCalibration.interviewer_id == interviewer_id,
+    ))
+    return effect, run
+
+
+def leniencies(session: Session) -> dict[int, InterviewerCalibration]:
+    """Every interviewer's effect from the latest run (empty before the first fit)."""
+    run = latest_run(session)
+    if run is None:
+        return {}
+    return {e.interviewer_id: e for e in session.scalars(
+        select(InterviewerCalibration).where(InterviewerCalibration.run_id == run.id))}
+
+
+def _finite(value: float) -> float | None:
+    return value if np.isfinite(value) else None

@@ -1,0 +1,104 @@
+"""Calibration through the service: fitted after submissions, stored, read; never on a request."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from service.persistence.base import utcnow
+from service.persistence.calibration import CalibrationRun
+from service.usecases.calibration import refit_calibration
+from tests.api.conftest import auth
+from tests.factories import ApplicationFactory, InterviewFactory, UserFactory
+
+EVIDENCE = "Explained the retry design, named the idempotency key and tested the timeout path."
+
+
+def submit(client, interview, score):
+    template = interview.application.requisition.template_version.template()
+    ratings = [{"competency": c, "score": score, "evidence": EVIDENCE}
+               for c in template.interview(interview.interview_key).competencies]
+    response = client.post(f"/api/v1/interviews/{interview.id}/scorecard/submit",
+                           json={"ratings": ratings, "recommendation": "yes"},
+                           headers=auth(interview.interviewer))
+    assert response.status_code == 200, response.json
+
+
+def history(client, generous, others, candidates=6):
+    """`generous` scores 4 where the others score 2 or 3, on the same candidates."""
+    for number in range(candidates):
+        application = ApplicationFactory()
+        start = utcnow() - timedelta(days=number + 1)
+        submit(client, InterviewFactory(application=application, interviewer=generous,
+                                        starts_at=start), 4)
+        for offset, other in enumerate(others):
+            submit(client, InterviewFactory(application=application, interviewer=other,
+                                            starts_at=start + timedelta(hours=offset + 1)),
+                   2 + (number + offset) % 2)
+
+
+def runs(session):
+    return session.scalar(select(func.count(CalibrationRun.id)))
+
+
+def test_no_fit_until_there_is_enough_history(client, session):
+    submit(client, InterviewFactory(starts_at=utcnow() - timedelta(hours=2)), 3)
+    assert runs(session) == 0
+
+
+def test_submission_triggers_a_refit_in_process_without_redis(client, session):
+    history(client, UserFactory(role="interviewer"), [UserFactory(role="interviewer")], 6)
+    assert runs(session) >= 1
+    count = runs(session)
+    application = ApplicationFactory()
+    submit(client, InterviewFactory(application=application,
+                                    starts_at=utcnow() - timedelta(hours=2)), 3)
+    assert runs(session) == count + 1
+
+
+def test_generous_interviewer_gets_a_positive_leniency(client, session, recruiter):
+    generous = UserFactory(role="interviewer", name="Sam")
+    others = [UserFactory(role="interviewer") for _ in range(3)]
+    history(client, generous, others)
+    response = client.get(f"/api/v1/interviewers/{generous.id}/calibration", headers=auth(recruiter))
+    body = response.json
+    assert body["calibrated"] is True
+    assert body["effect"]["leniency"] > 0.3
+    assert body["effect"]["explanation"].startswith("Sam scores")
+    assert "above co-panelists" in body["effect"]["explanation"]
+    assert body["run"]["n_ratings"] == 6 * 4 * 2
+
+
+def test_refit_is_skipped_when_nothing_changed(session, client):
+    history(client, UserFactory(role="interviewer"), [UserFactory(role="interviewer")], 6)
+    before = runs(session)
+    assert refit_calibration(session) is None
+    assert runs(session) == before
+
+
+def test_interviewer_reads_only_their_own_calibration(client, session, interviewer):
+    other = UserFactory(role="interviewer")
+    assert client.get(f"/api/v1/interviewers/{interviewer.id}/calibration",
+                      headers=auth(interviewer)).status_code == 200
+    response = client.get(f"/api/v1/interviewers/{other.id}/calibration", headers=auth(interviewer))
+    assert response.status_code == 403
+
+
+def test_before_any_fit_an_interviewer_is_reported_uncalibrated(client, session, admin, interviewer):
+    body = client.get(f"/api/v1/interviewers/{interviewer.id}/calibration", headers=auth(admin)).json
+    assert (body["calibrated"], body["effect"], body["run"]) == (False, None, None)
+
+
+@pytest.mark.parametrize("role", ["recruiter", "interviewer", "hiring_manager"])
+def test_only_admins_request_a_refit(client, session, role):
+    response = client.post("/api/v1/calibration/refresh", headers=auth(UserFactory(role=role)))
+    assert response.status_code == 403
+
+
+def test_admin_refit_runs_a_full_fit(client, session, admin):
+    history(client, UserFactory(role="interviewer"), [UserFactory(role="interviewer")], 6)
+    before = runs(session)
+    response = client.post("/api/v1/calibration/refresh", headers=auth(admin))
+    assert response.status_code == 202
+    latest = session.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc())).first()
+    assert runs(session) == before + 1 and latest.fitted_with == "reml"

@@ -1,0 +1,37 @@
+"""The RQ worker: `python -m workers` (or `hiring worker`).
+
+Loads the app once in the parent, then forks one child per job; the database
+engine is disposed before the loop so no connection crosses a fork.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+# One BLAS thread per worker: several threads per process fight over two cores
+# and made the calibration fit three times slower under load.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from redis import Redis  # noqa: E402
+from rq import Worker  # noqa: E402
+from sqlalchemy.orm import configure_mappers  # noqa: E402
+
+from service import create_app  # noqa: E402
+from service.extensions import db  # noqa: E402
+from service.jobs import QUEUE_NAMES  # noqa: E402
+
+
+def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) -> None:
+    app = create_app()
+    redis_url = app.config["SETTINGS"].redis_url
+    if not redis_url:
+        raise SystemExit("REDIS_URL is not set: jobs run in-process, no worker is needed.")
+    with app.app_context():
+        configure_mappers()
+        db.engine().dispose()
+        Worker(list(queue_names), connection=Redis.from_url(redis_url)).work(burst=burst)
+
+
+if __name__ == "__main__":
+    run_worker(burst="--burst" in sys.argv[1:])

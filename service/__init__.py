@@ -65,6 +65,7 @@ class IdConverter(IntegerConverter):
 
 def _register_blueprints(api: Api) -> None:
     from service.http.applications.routes import blp as applications
+    from service.http.assessments.routes import blp as assessments
     from service.http.audit.routes import blp as audit
     from service.http.calibration.routes import blp as calibration
     from service.http.candidates.routes import blp as candidates
@@ -74,7 +75,7 @@ def _register_blueprints(api: Api) -> None:
     from service.http.scorecards.routes import blp as scorecards
 
     for blueprint in (me, requisitions, candidates, applications, interviews, scorecards,
-                      calibration, audit):
+                      assessments, calibration, audit):
         api.register_blueprint(blueprint)
 
 

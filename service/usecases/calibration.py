@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 
 import numpy as np
 from sqlalchemy import and_, select
@@ -154,13 +155,17 @@ def interviewer_calibration(
     return effect, run
 
 
-def leniencies(session: Session) -> dict[int, InterviewerCalibration]:
-    """Every interviewer's effect from the latest run (empty before the first fit)."""
+def leniencies(
+    session: Session, interviewer_ids: Iterable[int] | None = None
+) -> dict[int, InterviewerCalibration]:
+    """Interviewers' effects from the latest run (all, or those named; empty before a fit)."""
     run = latest_run(session)
     if run is None:
         return {}
-    return {e.interviewer_id: e for e in session.scalars(
-        select(InterviewerCalibration).where(InterviewerCalibration.run_id == run.id))}
+    stmt = select(InterviewerCalibration).where(InterviewerCalibration.run_id == run.id)
+    if interviewer_ids is not None:
+        stmt = stmt.where(InterviewerCalibration.interviewer_id.in_(list(interviewer_ids)))
+    return {e.interviewer_id: e for e in session.scalars(stmt)}
 
 
 def _finite(value: float) -> float | None:

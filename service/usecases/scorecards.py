@@ -115,8 +115,8 @@ def get_scorecard(session: Session, actor: User, interview_id: int) -> Scorecard
         return scorecard
     if scorecard is None or scorecard.state != "submitted":
         raise NotFoundError(f"Interview {interview.id} has no submitted scorecard yet.")
-    _require_own_feedback_first(session, actor, interview.application_id)
-    _record_first_view(session, actor, interview.application_id)
+    require_own_feedback_first(session, actor, interview.application_id)
+    record_first_view(session, actor, interview.application_id)
     return scorecard
 
 
@@ -124,14 +124,14 @@ def list_scorecards(session: Session, actor: User, application_id: int) -> list[
     """Submitted scorecards of an application. Raises PermissionDeniedError for a
     panelist who has not yet submitted their own."""
     application = get_application(session, actor, application_id)
-    _require_own_feedback_first(session, actor, application.id)
+    require_own_feedback_first(session, actor, application.id)
     scorecards = list(session.scalars(
         select(Scorecard)
         .where(Scorecard.application_id == application.id, Scorecard.state == "submitted")
         .order_by(Scorecard.submitted_at, Scorecard.id)
     ))
     if any(s.author_id != actor.id for s in scorecards):
-        _record_first_view(session, actor, application.id)
+        record_first_view(session, actor, application.id)
     return scorecards
 
 
@@ -141,7 +141,8 @@ def first_views(session: Session, application_id: int) -> dict[int, Any]:
     return {row.user_id: row.first_seen_at for row in rows}
 
 
-def _require_own_feedback_first(session: Session, actor: User, application_id: int) -> None:
+def require_own_feedback_first(session: Session, actor: User, application_id: int) -> None:
+    """Independent judgement first: a panelist reads the panel only after giving their own."""
     mine = list(session.execute(
         select(Interview.id, Interview.status, Scorecard.state)
         .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
@@ -159,7 +160,8 @@ def _require_own_feedback_first(session: Session, actor: User, application_id: i
         )
 
 
-def _record_first_view(session: Session, actor: User, application_id: int) -> None:
+def record_first_view(session: Session, actor: User, application_id: int) -> None:
+    """Remember when a panelist first read others' feedback, so the packet can show independence."""
     on_panel = session.scalar(select(Interview.id).where(
         Interview.application_id == application_id, Interview.interviewer_id == actor.id
     ).limit(1))

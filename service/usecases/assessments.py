@@ -1,0 +1,76 @@
+"""The assessment of one application: load its facts, combine them in the pure domain module."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from service.domain.assessment import (
+    Assessment,
+    DeviationIn,
+    InterviewIn,
+    LeniencyIn,
+    RatingIn,
+    ScorecardIn,
+    assess,
+    to_dict,
+)
+from service.persistence.applications import Application
+from service.persistence.base import utcnow
+from service.persistence.scorecards import Scorecard, ScorecardRevision
+from service.persistence.users import User
+from service.usecases.applications import get_application
+from service.usecases.calibration import leniencies
+from service.usecases.deviations import interview_facts, list_deviations
+from service.usecases.scorecards import record_first_view, require_own_feedback_first
+
+
+def application_assessment(session: Session, actor: User, application_id: int) -> dict[str, Any]:
+    """For the hiring team, and for panelists once they have submitted their own scorecard."""
+    application = get_application(session, actor, application_id)
+    require_own_feedback_first(session, actor, application.id)
+    result = to_dict(assess_application(session, application))
+    record_first_view(session, actor, application.id)
+    return result
+
+
+def assess_application(session: Session, application: Application) -> Assessment:
+    """The assessment from what is stored now: submitted scorecards, the loop, the latest calibration."""
+    template = application.requisition.template_version.template()
+    scorecards = session.scalars(
+        select(Scorecard)
+        .where(Scorecard.application_id == application.id, Scorecard.state == "submitted")
+        .options(selectinload(Scorecard.revisions).selectinload(ScorecardRevision.ratings))
+    ).all()
+    facts = interview_facts(session, application.id)
+    panel = {f.interviewer_id for f in facts} | {card.author_id for card in scorecards}
+    return assess(
+        template,
+        [_scorecard_in(card) for card in scorecards],
+        [InterviewIn(f.id, f.interview_key, f.interviewer_id, f.interviewer_name, f.status,
+                     f.starts_at, f.scorecard) for f in facts],
+        [DeviationIn(d.kind, d.interview_key, d.interview_id, d.actor.name if d.actor else None,
+                     d.reason, d.at) for d in list_deviations(session, application.id)],
+        {e.interviewer_id: LeniencyIn(e.interviewer_id, e.leniency, e.se, e.n_ratings,
+                                      e.connected, e.explanation)
+         for e in leniencies(session, panel).values()},
+        now=utcnow(),
+    )
+
+
+def _scorecard_in(card: Scorecard) -> ScorecardIn:
+    current = card.current
+    return ScorecardIn(
+        scorecard_id=card.id, interview_id=card.interview_id,
+        interview_key=card.interview.interview_key, interviewer_id=card.author_id,
+        interviewer_name=card.author.name, recommendation=current.recommendation,
+        summary=current.summary,
+        ratings=tuple(RatingIn(r.competency, r.score, r.evidence) for r in current.ratings),
+        submitted_at=card.submitted_at, late=card.late, revision=current.number,
+        after_seeing_others=any(r.after_seeing_others for r in card.revisions),
+        warnings=tuple(current.warnings),
+    )
+
+

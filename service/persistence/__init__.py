@@ -6,6 +6,7 @@ from service.persistence import (  # noqa: F401
     calibration,
     candidates,
     interviews,
+    packets,
     requisitions,
     scorecards,
     templates,

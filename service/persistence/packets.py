@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,6 +34,9 @@ class Packet(Base):
         default="queued",
     )
     input_digest: Mapped[str] = mapped_column(String(64))
+    # The document's data as of the request (already anonymized when asked): the
+    # job renders exactly this, so the digest always describes the PDF.
+    content: Mapped[dict[str, Any]]
     storage_key: Mapped[str | None] = mapped_column(String(500))
     size_bytes: Mapped[int | None]
     page_count: Mapped[int | None]

@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('anonymized', sa.Boolean(), nullable=False),
     sa.Column('status', sa.Enum('queued', 'rendering', 'ready', 'failed', name='packet_status', native_enum=False, create_constraint=True, length=20), nullable=False),
     sa.Column('input_digest', sa.String(length=64), nullable=False),
+    sa.Column('content', sa.JSON(), nullable=False),
     sa.Column('storage_key', sa.String(length=500), nullable=True),
     sa.Column('size_bytes', sa.Integer(), nullable=True),
     sa.Column('page_count', sa.Integer(), nullable=True),

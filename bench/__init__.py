@@ -1,0 +1,1 @@
+"""Benchmarks: a data generator and the bench suite (see BENCHMARKS.md)."""

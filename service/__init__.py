@@ -73,9 +73,10 @@ def _register_blueprints(api: Api) -> None:
     from service.http.me.routes import blp as me
     from service.http.requisitions.routes import blp as requisitions
     from service.http.scorecards.routes import blp as scorecards
+    from service.http.self_identification.routes import blp as self_identification
 
     for blueprint in (me, requisitions, candidates, applications, interviews, scorecards,
-                      assessments, calibration, audit):
+                      assessments, calibration, audit, self_identification):
         api.register_blueprint(blueprint)
 
 

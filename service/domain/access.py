@@ -21,8 +21,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "applications:read": EVERYONE,
     "applications:write": frozenset({ADMIN, RECRUITER}),
     "audit:read": frozenset({ADMIN, RECRUITER}),
+    # Interviewers never fetch packets: a packet shows the whole panel's feedback.
+    "packets:read": frozenset({ADMIN, RECRUITER, HIRING_MANAGER}),
+    "packets:write": frozenset({ADMIN, RECRUITER, HIRING_MANAGER}),
+    "decisions:write": frozenset({HIRING_MANAGER, ADMIN}),
     "templates:read": EVERYONE,
     "users:manage": frozenset({ADMIN}),
+    "self_identification:write": frozenset({ADMIN, RECRUITER}),
+    "self_identification:export": frozenset({ADMIN}),
+    "reports:read": frozenset({ADMIN}),
+    "reports:pipeline": frozenset({ADMIN, RECRUITER, HIRING_MANAGER}),
 }
 
 # Roles that see every requisition, candidate and application; the others see

@@ -9,6 +9,7 @@ from service.persistence import (  # noqa: F401
     packets,
     requisitions,
     scorecards,
+    self_identification,
     templates,
     users,
 )

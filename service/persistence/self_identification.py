@@ -1,0 +1,33 @@
+"""Self-identification answers: one row per application, in a table of their own.
+
+Only the fairness reports (in aggregate) and the admin export read this table;
+no other model has a relationship to it, so no serializer can reach it by accident.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.domain.self_identification import QUESTIONS
+from service.persistence.base import Base, utcnow
+
+
+def _answer(question: str) -> Enum:
+    return Enum(*QUESTIONS[question], name=f"self_identification_{question}",
+                native_enum=False, create_constraint=True, length=50)
+
+
+class SelfIdentification(Base):
+    __tablename__ = "self_identifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), unique=True)
+    sex: Mapped[str] = mapped_column(_answer("sex"))
+    race_ethnicity: Mapped[str] = mapped_column(_answer("race_ethnicity"))
+    veteran_status: Mapped[str] = mapped_column(_answer("veteran_status"))
+    disability_status: Mapped[str] = mapped_column(_answer("disability_status"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -1,0 +1,545 @@
+"""The bench suite: every figure beside a baseline measured in the same run, as a ratio.
+
+    make bench                                   # sizes 1k,10k,100k on PostgreSQL
+    .venv/bin/python -m bench.run --sizes 1k,10k --requests 1000
+    .venv/bin/python -m bench.run --quick        # a smoke run: 1k, few requests
+
+For each size it fills its own PostgreSQL database (`hiring_bench_<size>`,
+never the test database) with `bench.generate`, serves the API and the
+baseline app (`bench.baseline_app`: one indexed query in a bare Flask view)
+with the same gunicorn settings, and sends each endpoint a fixed number of
+requests from a bounded client on 127.0.0.1. It also times the calibration
+refit on the generated data and the calibration model at 10k–1M ratings
+(`bench.calibration`). Prints a table and writes bench/results/latest.json
+(and a dated copy). Packet and report benches plug in through `SECTIONS`.
+"""
+
+from __future__ import annotations
+
+# First: bench.calibration pins BLAS to one thread before numpy loads.
+from bench import calibration as calibration_bench  # isort: skip
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, func, make_url, select, text
+
+from bench import generate
+from bench.load import LOOPBACK, Request, Sender, cycle, http_sender, run_load, wsgi_sender
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+TOKENS_DIR = ROOT / "instance" / "bench"
+POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
+# The bench's own Redis database (the tests use 15): submissions enqueue the refit here.
+BENCH_REDIS = "redis://127.0.0.1:6379/14"
+READ_ENDPOINTS = ("list_applications", "get_application", "get_assessment")
+ENDPOINTS = (*READ_ENDPOINTS, "submit_scorecard")
+# Targets from the issues (7 and 4).
+READ_THROUGHPUT_RATIO = 0.6
+READ_P99_MS = 50.0
+FLAT_GROWTH = 1.5  # per-request cost at the largest size over the smallest, against the baseline's
+CALIBRATION_TARGETS_S = {100_000: ("fit", 10.0), 1_000_000: ("fit", 60.0)}
+REFRESH_TARGET_S = {1_000_000: 5.0}
+
+
+@dataclass
+class Figure:
+    """One measured value beside its baseline from the same run."""
+
+    section: str
+    size: str
+    name: str
+    value: float
+    unit: str
+    baseline_name: str
+    baseline: float
+    ratio: float | None = None
+    target: str = ""
+    ok: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.ratio is None and self.baseline:
+            self.ratio = self.value / self.baseline
+
+
+@dataclass(frozen=True)
+class Settings:
+    workers: int = 4
+    concurrency: int = 4
+    requests: int = 2_000
+    submits: int = 400
+    warmup: int = 50
+    seed: int = 1
+
+
+# --- sizes and databases ---------------------------------------------------------------
+
+def parse_size(label: str) -> int:
+    label = label.strip().lower()
+    factor = {"k": 1_000, "m": 1_000_000}.get(label[-1], 1)
+    return int(float(label.rstrip("km")) * factor)
+
+
+def size_label(n: int) -> str:
+    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1_000}k" if n % 1_000 == 0 else str(n)
+
+
+def prepare_database(n: int, seed: int, reuse: bool) -> tuple[str, dict[str, Any]]:
+    """A database with `n` generated applications, and its tokens file (regenerated unless reused)."""
+    name = f"hiring_bench_{size_label(n)}"
+    url = f"{POSTGRES}/{name}"
+    tokens_path = TOKENS_DIR / f"tokens-{size_label(n)}.json"
+    admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            if reuse and exists and tokens_path.exists():
+                tokens = json.loads(tokens_path.read_text())
+                if tokens["summary"]["applications"] == n and tokens["summary"]["seed"] == seed:
+                    print(f"reusing {name}", file=sys.stderr)
+                    return url, tokens
+            assert name.startswith("hiring_bench_")  # never the test database
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    generate.generate(url, n, seed=seed, tokens_path=tokens_path)
+    return url, json.loads(tokens_path.read_text())
+
+
+# --- the request plans -----------------------------------------------------------------
+
+def build_plans(url: str, tokens: dict[str, Any], settings: Settings,
+                endpoints: Sequence[str]) -> dict[str, list[Request]]:
+    """Seeded request lists per endpoint (warm-up included), from ids found in the database."""
+    from service.persistence.applications import Application
+    from service.persistence.requisitions import Requisition
+    from service.persistence.scorecards import Scorecard
+
+    rng = random.Random(settings.seed)
+    total = settings.requests + settings.warmup
+    recruiter = tokens["recruiters"][0]["token"]
+    managers = {m["id"]: m["token"] for m in tokens["hiring_managers"]}
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            app_ids = list(connection.scalars(select(Application.id)))
+            req_ids = list(connection.scalars(select(Requisition.id)))
+            assessed = connection.execute(
+                select(Scorecard.application_id, Requisition.hiring_manager_id)
+                .join(Application, Application.id == Scorecard.application_id)
+                .join(Requisition, Requisition.id == Application.requisition_id)
+                .where(Scorecard.state == "submitted")
+                .group_by(Scorecard.application_id, Requisition.hiring_manager_id)
+                .having(func.count() >= 3)
+            ).all()
+    finally:
+        engine.dispose()
+    plans: dict[str, list[Request]] = {
+        "baseline": [Request("GET", f"/baseline/applications/{i}")
+                     for i in rng.choices(app_ids, k=total)],
+    }
+    if "list_applications" in endpoints:
+        plans["list_applications"] = [
+            Request("GET", f"/api/v1/applications?requisition_id={r}&limit=50", recruiter)
+            for r in rng.choices(req_ids, k=total)]
+    if "get_application" in endpoints:
+        plans["get_application"] = [Request("GET", f"/api/v1/applications/{i}", recruiter)
+                                    for i in rng.choices(app_ids, k=total)]
+    if "get_assessment" in endpoints and assessed:
+        plans["get_assessment"] = [
+            Request("GET", f"/api/v1/applications/{a}/assessment", managers[m])
+            for a, m in rng.choices(assessed, k=total)]
+    if "submit_scorecard" in endpoints:
+        n = settings.submits + min(settings.warmup, settings.submits // 4)
+        pending = generate.add_pending_interviews(url, tokens["interviewers"], n, seed=settings.seed)
+        plans["submit_scorecard"] = [
+            Request("POST", f"/api/v1/interviews/{p['interview_id']}/scorecard/submit", p["token"],
+                    _scorecard_body(p["competencies"], rng)) for p in pending]
+    return plans
+
+
+def _scorecard_body(competencies: Sequence[str], rng: random.Random) -> dict[str, Any]:
+    scores = [rng.choice((2, 3, 3, 4)) for _ in competencies]
+    return {"ratings": [{"competency": c, "score": s, "evidence": generate.EVIDENCE[s]}
+                        for c, s in zip(competencies, scores, strict=True)],
+            "recommendation": "yes" if sum(scores) / len(scores) >= 2.6 else "no",
+            "summary": "Clear reasoning; tested the failure cases without being asked."}
+
+
+# --- the API section -------------------------------------------------------------------
+
+def measure_api(service: Callable[[], Sender], baseline: Callable[[], Sender],
+                plans: dict[str, list[Request]], settings: Settings, size: str,
+                ) -> tuple[list[Figure], dict[str, Any]]:
+    """Baseline, each endpoint, baseline again; each after its own warm-up requests."""
+    raw: dict[str, Any] = {}
+
+    def measure(name: str, sender: Callable[[], Sender], plan: list[Request]) -> dict[str, Any]:
+        warm = min(settings.warmup, len(plan) // 5)
+        if warm:
+            run_load(sender, plan[:warm], settings.concurrency)
+        result = run_load(sender, plan[warm:], settings.concurrency).summary()
+        print(f"  {size:>5} {name:<18} {result['throughput_rps']:>8} req/s  "
+              f"p50 {result['p50_ms']:>7} ms  p99 {result['p99_ms']:>7} ms  "
+              f"errors {result['errors']}", file=sys.stderr, flush=True)
+        if result["errors"]:
+            print(f"    first error: {result['first_error']}", file=sys.stderr)
+        return result
+
+    first = measure("baseline", baseline, plans["baseline"])
+    for name in ENDPOINTS:
+        if name in plans:
+            raw[name] = measure(name, service, plans[name])
+    second = measure("baseline (again)", baseline, plans["baseline"])
+    base = {key: (first[key] + second[key]) / 2 for key in ("throughput_rps", "p50_ms", "p99_ms")}
+    raw["baseline"] = {"first": first, "second": second, "mean": base}
+
+    figures = []
+    for name in ENDPOINTS:
+        if name not in raw:
+            continue
+        result, read = raw[name], name in READ_ENDPOINTS
+        throughput_ok = result["throughput_rps"] / base["throughput_rps"] >= READ_THROUGHPUT_RATIO
+        figures += [
+            Figure("api", size, f"{name} throughput", result["throughput_rps"], "req/s",
+                   "bare Flask + 1 indexed query", base["throughput_rps"],
+                   target=f"ratio >= {READ_THROUGHPUT_RATIO}" if read else "",
+                   ok=(throughput_ok and not result["errors"]) if read else None),
+            Figure("api", size, f"{name} p50", result["p50_ms"], "ms", "baseline p50", base["p50_ms"]),
+            Figure("api", size, f"{name} p99", result["p99_ms"], "ms", "baseline p99", base["p99_ms"],
+                   target=f"< {READ_P99_MS:.0f} ms" if read else "",
+                   ok=result["p99_ms"] < READ_P99_MS if read else None),
+        ]
+    return figures, raw
+
+
+def growth_figures(per_size: dict[str, dict[str, Any]]) -> list[Figure]:
+    """Per-request cost (p50) at each size over the smallest, against the baseline's growth."""
+    labels = list(per_size)
+    if len(labels) < 2:
+        return []
+    smallest = per_size[labels[0]]
+    figures = []
+    for label in labels[1:]:
+        current = per_size[label]
+        base_growth = current["baseline"]["mean"]["p50_ms"] / smallest["baseline"]["mean"]["p50_ms"]
+        for name in ENDPOINTS:
+            if name in current and name in smallest:
+                growth = current[name]["p50_ms"] / smallest[name]["p50_ms"]
+                figures.append(Figure(
+                    "growth", f"{labels[0]}->{label}", f"{name} p50 growth", round(growth, 3), "x",
+                    "baseline p50 growth", round(base_growth, 3),
+                    target=f"ratio <= {FLAT_GROWTH}", ok=growth / base_growth <= FLAT_GROWTH))
+    return figures
+
+
+# --- servers ---------------------------------------------------------------------------
+
+class Server:
+    """A gunicorn master we started, on a free loopback port; stopped by its own pid."""
+
+    def __init__(self, app: str, env: dict[str, str], workers: int, ready_path: str) -> None:
+        self.port = _free_port()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
+             "--bind", f"{LOOPBACK}:{self.port}", "--log-level", "warning", "--backlog", "512",
+             app],
+            cwd=ROOT, env={**os.environ, **env},
+        )
+        self._wait(ready_path)
+
+    def sender(self) -> Callable[[], Sender]:
+        return http_sender(self.port)
+
+    def peak_rss_mb(self) -> float:
+        """The largest peak RSS (VmHWM) among the workers."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        peaks = []
+        for child in children:
+            for line in Path(f"/proc/{child}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return max(peaks)
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def _wait(self, path: str) -> None:
+        import http.client
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
+            try:
+                connection = http.client.HTTPConnection(LOOPBACK, self.port, timeout=2)
+                connection.request("GET", path)
+                if connection.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"gunicorn did not answer {path} within 60 s")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+def api_over_http(url: str, tokens: dict[str, Any], settings: Settings, size: str,
+                  ) -> tuple[list[Figure], dict[str, Any]]:
+    from redis import Redis
+
+    plans = build_plans(url, tokens, settings, ENDPOINTS)
+    redis = Redis.from_url(BENCH_REDIS)
+    redis.flushdb()  # the bench's own database: a queued refit from an earlier run would linger
+    env = {"DATABASE_URL": url, "REDIS_URL": BENCH_REDIS, "LOG_LEVEL": "WARNING",
+           "PACKET_STORAGE_DIR": str(TOKENS_DIR / "packets")}
+    service = Server("wsgi:app", env, settings.workers, "/api/v1/openapi.json")
+    try:
+        baseline = Server("bench.baseline_app:app", env, settings.workers, "/baseline/health")
+        try:
+            figures, raw = measure_api(service.sender(), baseline.sender(), plans, settings, size)
+            rss, base_rss = service.peak_rss_mb(), baseline.peak_rss_mb()
+        finally:
+            baseline.stop()
+    finally:
+        service.stop()
+        redis.flushdb()
+    figures.append(Figure("memory", size, "API worker peak RSS", round(rss, 1), "MB",
+                          "baseline worker peak RSS", round(base_rss, 1)))
+    raw["peak_rss_mb"] = {"service_worker": rss, "baseline_worker": base_rss}
+    return figures, raw
+
+
+# --- calibration ---------------------------------------------------------------------
+
+def service_calibration(url: str, size: str) -> list[Figure]:
+    """The refit job on the generated data, against reading the same ratings from the database."""
+    from sqlalchemy.orm import Session
+
+    from service.extensions import make_engine
+    from service.usecases.calibration import load_ratings, refit_calibration
+
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            started = time.perf_counter()
+            ratings = load_ratings(session)
+            read_s = time.perf_counter() - started
+            session.rollback()
+            started = time.perf_counter()
+            run = refit_calibration(session, full=True)
+            full_s = time.perf_counter() - started
+            started = time.perf_counter()
+            refit_calibration(session, full=False)
+            refresh_s = time.perf_counter() - started
+    finally:
+        engine.dispose()
+    n = len(ratings.score) if ratings is not None else 0
+    label = f"{size} ({n} ratings)"
+    return [
+        Figure("calibration job", label, "full refit (load, fit, store)", round(full_s, 3), "s",
+               "load the ratings only", round(read_s, 3)),
+        Figure("calibration job", label, "refresh (no new data)", round(refresh_s, 3), "s",
+               "load the ratings only", round(read_s, 3)),
+    ] if run is not None else []
+
+
+def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str, Any]]]:
+    """bench/calibration.py's fit and refresh at each size, against its co-panel baseline."""
+    figures, rows = [], []
+    for n in sizes:
+        row = calibration_bench.run(n)
+        rows.append(row)
+        label = f"{size_label(n)} ratings"
+        fit_target = CALIBRATION_TARGETS_S.get(n)
+        refresh_target = REFRESH_TARGET_S.get(n)
+        figures += [
+            Figure("calibration", label, "full REML fit", round(row["fit_s"], 3), "s",
+                   "O(n) co-panel estimate", round(row["copanel_s"], 4),
+                   target=f"<= {fit_target[1]:.0f} s" if fit_target else "",
+                   ok=row["fit_s"] <= fit_target[1] if fit_target else None),
+            Figure("calibration", label, "BLUP refresh", round(row["refresh_s"], 3), "s",
+                   "O(n) co-panel estimate", round(row["copanel_s"], 4),
+                   target=f"<= {refresh_target:.0f} s" if refresh_target else "",
+                   ok=row["refresh_s"] <= refresh_target if refresh_target else None),
+        ]
+        print(f"  calibration {label}: fit {row['fit_s']:.2f} s, refresh {row['refresh_s']:.2f} s",
+              file=sys.stderr, flush=True)
+    return figures, rows
+
+
+# --- sections other engineers add ---------------------------------------------------------
+
+# Packets and reports plug in here: a module `bench/<name>.py` with
+#     def run(context: dict) -> tuple[list[Figure], dict]
+# is called once per size with {"size", "n_applications", "database_url", "tokens",
+# "settings"} and its figures join the table and the JSON. Missing modules are
+# listed under "not_measured" so the gap stays visible.
+SECTIONS = ("packets", "reports")
+
+
+def extra_sections(context: dict[str, Any]) -> tuple[list[Figure], dict[str, Any], list[str]]:
+    figures, raw, missing = [], {}, []
+    for name in SECTIONS:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as error:
+            if error.name != f"bench.{name}":
+                raise
+            missing.append(name)
+            continue
+        section_figures, raw[name] = module.run(context)
+        figures += section_figures
+    return figures, raw, missing
+
+
+# --- the in-process smoke run -----------------------------------------------------------
+
+def smoke(workdir: Path, applications: int = 200, requests: int = 10) -> dict[str, Any]:
+    """The smallest run, in-process on SQLite: generator, one API figure, calibration, JSON.
+
+    Run by tests/test_bench_smoke.py so the bench cannot rot.
+    """
+    from service import create_app
+    from service.config import Settings as ServiceSettings
+
+    from bench.baseline_app import create_baseline_app
+
+    url = f"sqlite:///{workdir / 'bench.db'}"
+    tokens_path = workdir / "tokens.json"
+    summary = generate.generate(url, applications, seed=1, tokens_path=tokens_path, progress=False)
+    tokens = json.loads(tokens_path.read_text())
+    settings = Settings(workers=0, concurrency=2, requests=requests, submits=0, warmup=2)
+    plans = build_plans(url, tokens, settings, ("get_application",))
+    app = create_app({"SETTINGS": replace(ServiceSettings.from_env(workdir, env={}), database_url=url)})
+    figures, raw = measure_api(wsgi_sender(app), wsgi_sender(create_baseline_app(url)), plans,
+                               settings, size_label(applications))
+    app.extensions["db"].kw["bind"].dispose()
+    calibration_figures, calibration_rows = calibration_model([2_000])
+    return report(figures + calibration_figures, {"smoke": True, "generator": summary,
+                                                  "api": {size_label(applications): raw},
+                                                  "calibration": calibration_rows},
+                  settings, ["packets", "reports"], command="bench.run.smoke")
+
+
+# --- report ---------------------------------------------------------------------------
+
+def machine() -> dict[str, Any]:
+    meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
+    return {"nproc": os.cpu_count(), "memory_gb": round(int(meminfo[1]) / 1024 ** 2, 1),
+            "python": platform.python_version(), "platform": platform.platform(),
+            "load_average": [round(x, 2) for x in os.getloadavg()]}
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+                               capture_output=True, text=True).stdout.strip()
+        return head + ("+uncommitted" if dirty else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def report(figures: list[Figure], raw: dict[str, Any], settings: Settings, missing: list[str],
+           command: str) -> dict[str, Any]:
+    return {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
+            "command": command, "machine": machine(), "settings": asdict(settings),
+            "figures": [asdict(f) for f in figures], "not_measured": missing, "raw": raw}
+
+
+def print_table(figures: Sequence[Figure]) -> None:
+    header = (f"{'section':<16} {'size':<22} {'figure':<34} {'value':>10} {'unit':<5} "
+              f"{'baseline':>10} {'ratio':>7}  {'target':<14} ok")
+    print(header)
+    print("-" * len(header))
+    for f in figures:
+        ratio = f"{f.ratio:.2f}" if f.ratio is not None else "-"
+        ok = {True: "yes", False: "NO", None: ""}[f.ok]
+        print(f"{f.section:<16} {f.size:<22} {f.name:<34} {f.value:>10g} {f.unit:<5} "
+              f"{f.baseline:>10g} {ratio:>7}  {f.target:<14} {ok}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1k,10k,100k", help="applications per database [1k,10k,100k]")
+    parser.add_argument("--calibration-sizes", default="10k,100k,1m",
+                        help="ratings for the calibration model bench [10k,100k,1m]")
+    parser.add_argument("--requests", type=int, default=2_000, help="per read endpoint [2000]")
+    parser.add_argument("--submits", type=int, default=400, help="scorecard submissions [400]")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers [4]")
+    parser.add_argument("--concurrency", type=int, default=4, help="client threads [4]")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep a generated database of the same size and seed")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 1k applications, 150 requests, 10k ratings")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.calibration_sizes = "1k", "10k"
+        args.requests, args.submits = 150, 40
+    settings = Settings(workers=args.workers, concurrency=args.concurrency, requests=args.requests,
+                        submits=args.submits, warmup=50 if not args.quick else 20, seed=args.seed)
+    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s]
+
+    figures: list[Figure] = []
+    raw: dict[str, Any] = {"api": {}, "generator": {}, "sections": {}}
+    missing: list[str] = []
+    for n in sizes:
+        label = size_label(n)
+        print(f"size {label}: preparing the database", file=sys.stderr, flush=True)
+        url, tokens = prepare_database(n, args.seed, args.reuse)
+        raw["generator"][label] = tokens["summary"]
+        api_figures, raw["api"][label] = api_over_http(url, tokens, settings, label)
+        figures += api_figures
+        figures += service_calibration(url, label)
+        context = {"size": label, "n_applications": n, "database_url": url, "tokens": tokens,
+                   "settings": settings}
+        section_figures, raw["sections"][label], missing = extra_sections(context)
+        figures += section_figures
+    figures += growth_figures(raw["api"])
+    calibration_sizes = [parse_size(s) for s in args.calibration_sizes.split(",") if s]
+    calibration_figures, raw["calibration"] = calibration_model(calibration_sizes)
+    figures += calibration_figures
+
+    result = report(figures, raw, settings, missing, command)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for path in (RESULTS / "latest.json", RESULTS / f"run-{stamp}.json"):
+        path.write_text(json.dumps(result, indent=2))
+    print_table(figures)
+    if missing:
+        print(f"not measured yet: {', '.join(missing)}")
+    print(f"wrote {RESULTS / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    main()

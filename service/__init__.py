@@ -37,6 +37,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.config.update({k: v for k, v in (overrides or {}).items() if k != "SETTINGS"})
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic.runtime.plugins", "weasyprint.progress"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     db.init_app(app)
     jobs.configure(settings.redis_url)
@@ -71,12 +73,13 @@ def _register_blueprints(api: Api) -> None:
     from service.http.candidates.routes import blp as candidates
     from service.http.interviews.routes import blp as interviews
     from service.http.me.routes import blp as me
+    from service.http.packets.routes import blp as packets
     from service.http.requisitions.routes import blp as requisitions
     from service.http.scorecards.routes import blp as scorecards
     from service.http.self_identification.routes import blp as self_identification
 
     for blueprint in (me, requisitions, candidates, applications, interviews, scorecards,
-                      assessments, calibration, audit, self_identification):
+                      assessments, packets, calibration, audit, self_identification):
         api.register_blueprint(blueprint)
 
 

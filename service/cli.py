@@ -153,6 +153,30 @@ def demo() -> None:
     click.echo("\n".join(lines))
 
 
+@click.command("demo-packet")
+@with_appcontext
+def demo_packet() -> None:
+    """Complete the demo onsite loop and render its packet (plain and anonymized)."""
+    from service.extensions import packet_storage
+    from service.usecases.demo import seed_packet_demo
+    from service.usecases.packets import request_packet
+
+    application = seed_packet_demo(db.session)
+    if application is None:
+        raise click.ClickException("no demo data: run `hiring demo` first")
+    manager = application.requisition.hiring_manager
+    storage_root = Path(current_app.config["SETTINGS"].packet_storage_dir)
+    for anonymized in (False, True):
+        packet = request_packet(db.session, manager, application.id, anonymized)
+        db.session.refresh(packet)
+        where = storage_root / packet.storage_key if packet.storage_key else "(not rendered yet)"
+        kind = "anonymized" if anonymized else "named"
+        click.echo(f"{kind} packet {packet.id} v{packet.version}: {packet.status}, "
+                   f"{packet.page_count} pages, {where}")
+    if current_app.config["SETTINGS"].redis_url:
+        click.echo("rendering happens in the RQ workers: run `python -m workers`")
+
+
 def _load_templates(folder: str | None):  # noqa: ANN202
     from service.domain.template_loading import TEMPLATE_DIR, TemplateInvalidError, load_template_dir
 
@@ -170,7 +194,7 @@ def _run(operation):  # noqa: ANN001, ANN202
 
 
 def register_commands(app: Flask) -> None:
-    for command in (database, users, templates, calibration, show_settings, demo):
+    for command in (database, users, templates, calibration, show_settings, demo, demo_packet):
         app.cli.add_command(command)
 
 

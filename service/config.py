@@ -24,6 +24,7 @@ class Settings:
     secret_key: str
     log_level: str
     max_body_bytes: int
+    packet_render_lease_seconds: int
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -35,6 +36,8 @@ class Settings:
             secret_key=env.get("SECRET_KEY") or DEFAULT_SECRET_KEY,
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             max_body_bytes=int(env.get("MAX_BODY_BYTES") or 1_048_576),
+            # A packet still "rendering" after this long lost its worker: retry or fail it.
+            packet_render_lease_seconds=int(env.get("PACKET_RENDER_LEASE_SECONDS") or 150),
         )
 
     def masked(self) -> dict[str, object]:

@@ -8,6 +8,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.storage import LocalStorage, PacketStorage
+
 
 class Database:
     """Use cases receive `db.session` as an argument and commit themselves; the
@@ -16,6 +18,7 @@ class Database:
     def init_app(self, app: Flask) -> None:
         engine = make_engine(app.config["SETTINGS"].database_url)
         app.extensions["db"] = sessionmaker(bind=engine, expire_on_commit=False)
+        app.extensions["storage"] = LocalStorage(app.config["SETTINGS"].packet_storage_dir)
         app.teardown_appcontext(self._close_session)
 
     @property
@@ -38,6 +41,10 @@ class Database:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
+
+
+def packet_storage() -> PacketStorage:
+    return current_app.extensions["storage"]
 
 
 def make_engine(url: str) -> Engine:

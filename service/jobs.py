@@ -14,7 +14,7 @@ from typing import Any
 
 import fakeredis
 from redis import Redis
-from rq import Queue
+from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import event
@@ -56,6 +56,11 @@ def enqueue(function: str, *args: Any, queue_name: str = "default", job_id: str 
         # RQ's synchronous mode records the failure but does not raise it.
         log.error("in-process job %s failed:\n%s", function, job.latest_result().exc_string)
     return job
+
+
+def transient_retry() -> Retry:
+    """Retries with back-off, for a database or Redis hiccup; jobs stop them for real errors."""
+    return Retry(max=3, interval=[2, 10, 30])
 
 
 def enqueue_after_commit(session: Session, function: str, *args: Any, **options: Any) -> None:

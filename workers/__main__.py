@@ -1,7 +1,9 @@
 """The RQ worker: `python -m workers` (or `hiring worker`).
 
-Loads the app once in the parent, then forks one child per job; the database
-engine is disposed before the loop so no connection crosses a fork.
+Loads the app and WeasyPrint once in the parent and renders one warm-up page,
+then forks one child per job; the database engine is disposed before the loop
+so no connection crosses a fork. On start it also retries packets that an
+earlier, killed worker left "rendering".
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from sqlalchemy.orm import configure_mappers  # noqa: E402
 from service import create_app  # noqa: E402
 from service.extensions import db  # noqa: E402
 from service.jobs import QUEUE_NAMES  # noqa: E402
+from service.pdf.document import warm_up  # noqa: E402
+from service.usecases.packets import reap_all_abandoned  # noqa: E402
 
 
 def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) -> None:
@@ -29,7 +33,10 @@ def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) 
         raise SystemExit("REDIS_URL is not set: jobs run in-process, no worker is needed.")
     with app.app_context():
         configure_mappers()
-        db.engine().dispose()
+        warm_up()  # WeasyPrint, Pango and the fonts load once here, not in every job
+        with db.new_session() as session:
+            reap_all_abandoned(session, app.config["SETTINGS"].packet_render_lease_seconds)
+        db.engine().dispose()  # no connection may cross the fork into a job
         Worker(list(queue_names), connection=Redis.from_url(redis_url)).work(burst=burst)
 
 

@@ -1,9 +1,23 @@
-"""RQ job functions: take ids or flags, run a use case in a session of their own, raise on failure."""
+"""RQ job functions: take ids, run a use case in a session of their own, raise on failure.
+
+A database or Redis hiccup is raised as it is, so RQ retries with back-off; any
+other error is a data or template problem that will not fix itself, so the job
+tells RQ not to retry, after the use case has recorded the message.
+"""
 
 from __future__ import annotations
 
-from service.extensions import db
-from service.usecases import calibration
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rq import get_current_job
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from service.extensions import db, packet_storage
+from service.pdf.document import render_packet_document
+from service.usecases import calibration, packets
+
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
+                    TimeoutError)
 
 
 def refresh_calibration(full: bool = False) -> int | None:
@@ -11,3 +25,23 @@ def refresh_calibration(full: bool = False) -> int | None:
     with db.new_session() as session:
         run = calibration.refit_calibration(session, full=full)
         return run.id if run else None
+
+
+def render_packet(packet_id: int) -> str:
+    """Render one packet to PDF and store it; returns its sha256."""
+    with db.new_session() as session:
+        try:
+            packet = packets.render_packet(session, packet_storage(), packet_id,
+                                           render_packet_document)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            _do_not_retry()
+            raise
+        return packet.sha256
+
+
+def _do_not_retry() -> None:
+    job = get_current_job()
+    if job is not None:
+        job.retries_left = None

@@ -19,7 +19,8 @@ from service.domain.assessment import (
 )
 from service.persistence.applications import Application
 from service.persistence.base import utcnow
-from service.persistence.scorecards import Scorecard, ScorecardRevision
+from service.domain.templates import InterviewTemplate
+from service.persistence.scorecards import Scorecard, ScorecardRevision, ScorecardView
 from service.persistence.users import User
 from service.usecases.applications import get_application
 from service.usecases.calibration import leniencies
@@ -38,6 +39,13 @@ def application_assessment(session: Session, actor: User, application_id: int) -
 
 def assess_application(session: Session, application: Application) -> Assessment:
     """The assessment from what is stored now: submitted scorecards, the loop, the latest calibration."""
+    return assess(*assessment_inputs(session, application), now=utcnow())
+
+
+def assessment_inputs(session: Session, application: Application) -> tuple[
+    InterviewTemplate, list[ScorecardIn], list[InterviewIn], list[DeviationIn], dict[int, LeniencyIn]
+]:
+    """The plain inputs of `assess` for one application, as stored now."""
     template = application.requisition.template_version.template()
     scorecards = session.scalars(
         select(Scorecard)
@@ -46,7 +54,7 @@ def assess_application(session: Session, application: Application) -> Assessment
     ).all()
     facts = interview_facts(session, application.id)
     panel = {f.interviewer_id for f in facts} | {card.author_id for card in scorecards}
-    return assess(
+    return (
         template,
         [_scorecard_in(card) for card in scorecards],
         [InterviewIn(f.id, f.interview_key, f.interviewer_id, f.interviewer_name, f.status,
@@ -56,8 +64,30 @@ def assess_application(session: Session, application: Application) -> Assessment
         {e.interviewer_id: LeniencyIn(e.interviewer_id, e.leniency, e.se, e.n_ratings,
                                       e.connected, e.explanation)
          for e in leniencies(session, panel).values()},
-        now=utcnow(),
     )
+
+
+def scorecard_history(session: Session, application_id: int) -> dict[int, dict[str, Any]]:
+    """Per submitted scorecard: the interview's time-box and length, every revision, and
+    when its author first read the panel's feedback."""
+    seen = {v.user_id: v.first_seen_at for v in session.scalars(
+        select(ScorecardView).where(ScorecardView.application_id == application_id))}
+    cards = session.scalars(
+        select(Scorecard)
+        .where(Scorecard.application_id == application_id, Scorecard.state == "submitted")
+        .options(selectinload(Scorecard.revisions))
+    )
+    return {
+        card.id: {
+            "duration_minutes": card.interview.duration_minutes,
+            "actual_minutes": card.interview.actual_minutes,
+            "first_saw_others_at": seen[card.author_id].isoformat() if card.author_id in seen else None,
+            "revisions": [{"number": r.number, "created_at": r.created_at.isoformat(),
+                           "reason": r.reason, "recommendation": r.recommendation,
+                           "after_seeing_others": r.after_seeing_others} for r in card.revisions],
+        }
+        for card in cards
+    }
 
 
 def _scorecard_in(card: Scorecard) -> ScorecardIn:

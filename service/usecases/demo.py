@@ -8,6 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
+from service.persistence.applications import Application
+from service.persistence.interviews import Interview
+from service.persistence.scorecards import Scorecard
 from service.persistence.users import User
 from service.persistence.base import utcnow
 from service.usecases import applications, candidates, interviews, requisitions, scorecards
@@ -119,3 +122,59 @@ SCREEN_EVIDENCE = {
     "problem_solving": "Clarified the requirements first, compared a token bucket with a sliding "
                        "window, and chose the bucket for its constant memory.",
 }
+
+
+# The onsite panel's feedback for the demo packet: mostly positive, with one
+# dissent on system design so the packet shows how disagreement is presented.
+ONSITE_FEEDBACK = {
+    "alex@example.com": ("yes", "Careful with money paths; tested the failure cases unprompted.", {
+        "coding": (3, "Added the cancel endpoint with an idempotency key and wrote a test for a "
+                      "double cancel before touching the refund call."),
+        "problem_solving": (3, "Asked what happens when the refund call times out, then chose a "
+                               "retry with the same key over a compensating job, and said why."),
+        "collaboration": (4, "Talked through each step, asked me which test style the team uses, "
+                             "and took my hint about the fixture without defending the first try."),
+    }),
+    "kim@example.com": ("strong_no", "Design did not hold up under load questions.", {
+        "system_design": (1, "Proposed a single Postgres table as the queue; when asked about 5k "
+                             "writes per second, could not name a bottleneck or a way to shard."),
+        "operational_excellence": (2, "Mentioned logging but no metrics or alerts; could not say "
+                                      "how on-call would notice a stuck consumer."),
+    }),
+    "lee@example.com": ("yes", "Owned a painful migration end to end and learned from it.", {
+        "system_design": (3, "Explained the dual-write migration from MySQL to Postgres with a "
+                             "backfill, a shadow-read comparison and a rollback switch."),
+        "operational_excellence": (3, "Described the dashboard and the two alerts they added after "
+                                      "an incident, and the runbook the team still uses."),
+        "ownership": (4, "Volunteered to lead the migration when it stalled, wrote the plan, and "
+                         "ran the post-mortem for the one outage it caused."),
+    }),
+    "noor@example.com": ("yes", "Gives and takes feedback well; a little quiet in conflict.", {
+        "collaboration": (3, "Gave a specific example of reworking an API after a reviewer's "
+                             "objection, and of asking a quieter teammate for their view."),
+        "ownership": (3, "Followed up on a flaky test nobody owned until it was fixed, and "
+                         "documented the cause for the team."),
+    }),
+}
+
+
+def seed_packet_demo(session: Session) -> Application | None:
+    """Finish the demo onsite (every panelist submits) so a full packet can be rendered."""
+    application = session.scalar(select(Application).order_by(Application.id).limit(1))
+    if application is None:
+        return None
+    for interview in session.scalars(select(Interview).where(
+            Interview.application_id == application.id)):
+        author = interview.interviewer
+        if author.email not in ONSITE_FEEDBACK:
+            continue
+        if session.scalar(select(Scorecard.id).where(Scorecard.interview_id == interview.id,
+                                                     Scorecard.state == "submitted")):
+            continue
+        recommendation, summary, scores = ONSITE_FEEDBACK[author.email]
+        scorecards.submit_scorecard(session, author, interview.id, {
+            "recommendation": recommendation, "summary": summary,
+            "ratings": [{"competency": key, "score": score, "evidence": evidence}
+                        for key, (score, evidence) in scores.items()],
+        })
+    return application

@@ -1,0 +1,86 @@
+from flask import Response, current_app, url_for
+from flask.views import MethodView
+
+from service.extensions import db, packet_storage
+from service.http.auth import current_user
+from service.http.blueprint import Blueprint
+from service.http.packets.schemas import (
+    DecisionCreateSchema,
+    DecisionListSchema,
+    DecisionSchema,
+    PacketListSchema,
+    PacketRequestSchema,
+    PacketSchema,
+)
+from service.usecases import decisions, packets
+
+blp = Blueprint("packets", __name__, url_prefix="/api/v1",
+                description="Hiring-committee packets (PDF, rendered in the background) and decisions.")
+
+
+def lease() -> int:
+    return current_app.config["SETTINGS"].packet_render_lease_seconds
+
+
+def with_location(packet):
+    return packet, {"Location": url_for("packets.Packet", packet_id=packet.id)}
+
+
+@blp.route("/applications/<int:application_id>/packets")
+class ApplicationPackets(MethodView):
+    @blp.arguments(PacketRequestSchema)
+    @blp.response(202, PacketSchema)
+    def post(self, data, application_id):
+        """Request a packet; the same inputs and options return the existing one"""
+        return with_location(packets.request_packet(
+            db.session, current_user(), application_id, data["anonymized"]))
+
+    @blp.response(200, PacketListSchema)
+    def get(self, application_id):
+        """Every packet version of the application"""
+        return {"items": packets.list_packets(db.session, current_user(), application_id, lease())}
+
+
+@blp.route("/packets/<int:packet_id>")
+class Packet(MethodView):
+    @blp.response(200, PacketSchema)
+    def get(self, packet_id):
+        """Status, digest, size, pages, checksum, error"""
+        return packets.get_packet(db.session, current_user(), packet_id, lease())
+
+
+@blp.route("/packets/<int:packet_id>/render")
+class Render(MethodView):
+    @blp.response(202, PacketSchema)
+    def post(self, packet_id):
+        """Render again a packet that failed or whose file is missing or corrupt"""
+        return with_location(packets.rerender_packet(
+            db.session, current_user(), packet_storage(), packet_id, lease()))
+
+
+@blp.route("/packets/<int:packet_id>/pdf")
+class Pdf(MethodView):
+    @blp.response(200, content_type="application/pdf")
+    def get(self, packet_id):
+        """The PDF, checked against its sha256 (the ETag)"""
+        packet, data = packets.read_packet_pdf(
+            db.session, current_user(), packet_storage(), packet_id, lease())
+        name = f"hiring-packet-application-{packet.application_id}-v{packet.version}.pdf"
+        return Response(data, mimetype="application/pdf", headers={
+            "ETag": f'"{packet.sha256}"',
+            "Content-Disposition": f'attachment; filename="{name}"',
+        })
+
+
+@blp.route("/applications/<int:application_id>/decision")
+class Decision(MethodView):
+    @blp.arguments(DecisionCreateSchema)
+    @blp.response(201, DecisionSchema)
+    def post(self, data, application_id):
+        """Record hire / no hire with a rationale (required against the panel's majority)"""
+        return decisions.record_decision(db.session, current_user(), application_id, **data)
+
+    @blp.response(200, DecisionListSchema)
+    def get(self, application_id):
+        """Decisions recorded for the application, oldest first"""
+        return {"items": decisions.list_decisions(db.session, current_user(), application_id)}

@@ -1,0 +1,275 @@
+"""Hiring-committee packets: request (deduplicated), render in a job, serve verified files."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service import jobs
+from service.domain.access import require
+from service.domain.anonymize import identifying_terms, redact
+from service.domain.assessment import assess, to_dict
+from service.domain.errors import ConflictError, NotFoundError
+from service.pdf.content import anonymous_code, build_content, content_digest
+from service.persistence.applications import Application, StageChange
+from service.persistence.audit import record_event
+from service.persistence.base import utcnow
+from service.persistence.packets import Decision, Packet
+from service.persistence.users import User
+from service.storage import FileMissingError, PacketStorage
+from service.usecases.applications import get_application
+from service.usecases.assessments import assessment_inputs, scorecard_history
+
+log = logging.getLogger(__name__)
+
+RENDER_JOB = "workers.jobs.render_packet"
+RENDER_TIMEOUT_SECONDS = 120
+MAX_ATTEMPTS = 3
+
+
+def request_packet(session: Session, actor: User, application_id: int, anonymized: bool) -> Packet:
+    """Queue a packet for the application's current data, or return the one already made
+    from the same data and options. Raises PermissionDeniedError, NotFoundError."""
+    require(actor.role, "packets:write")
+    application = get_application(session, actor, application_id)
+    content = packet_content(session, application, anonymized)
+    digest = content_digest(content)
+    existing = _same_inputs(session, application.id, digest, anonymized)
+    if existing is not None:
+        if existing.status == "failed":
+            _requeue(session, actor, existing, "requested again after failing")
+        return existing
+    version = (session.scalar(select(func.max(Packet.version))
+                              .where(Packet.application_id == application.id)) or 0) + 1
+    packet = Packet(application_id=application.id, version=version, anonymized=anonymized,
+                    input_digest=digest, content=content, requested_by_id=actor.id)
+    session.add(packet)
+    try:
+        session.flush()
+    except IntegrityError:
+        # A concurrent request for the same inputs won the race: answer with its packet.
+        session.rollback()
+        return _same_inputs(session, application_id, digest, anonymized)
+    record_event(session, actor.id, "packet.requested", "packet", packet.id,
+                 after={"application_id": application.id, "version": version,
+                        "anonymized": anonymized, "input_digest": digest})
+    _enqueue_render(session, packet)
+    session.commit()
+    return packet
+
+
+def packet_content(session: Session, application: Application, anonymized: bool) -> dict[str, Any]:
+    """The document's data now. Anonymized: no name, contact details or links, and
+    names and gendered pronouns redacted from everything interviewers wrote."""
+    template, scorecards, interviews, deviations, leniencies = assessment_inputs(session, application)
+    candidate = application.candidate
+    terms = identifying_terms(candidate.name, candidate.email, candidate.phone, candidate.links)
+    if anonymized:
+        scorecards = [replace(card, summary=redact(card.summary, terms), ratings=tuple(
+            replace(r, evidence=redact(r.evidence, terms)) for r in card.ratings))
+            for card in scorecards]
+    assessment = assess(template, scorecards, interviews, deviations, leniencies, now=utcnow())
+    requisition = application.requisition
+    return build_content(
+        template=template,
+        role={"title": requisition.title, "team": requisition.team,
+              "hiring_manager": requisition.hiring_manager.name},
+        candidate=({"display": anonymous_code(application.id)} if anonymized else
+                   {"display": candidate.name, "email": candidate.email, "phone": candidate.phone,
+                    "links": list(candidate.links), "source": candidate.source}),
+        application={"id": application.id, "stage": application.stage,
+                     "status": application.status},
+        assessment=to_dict(assessment),
+        scorecards=_scorecard_pages(session, application, scorecards, interviews),
+        timeline=[{"kind": c.kind, "from_stage": c.from_stage, "to_stage": c.to_stage,
+                   "at": c.at.isoformat(), "actor": c.actor.name if c.actor else None,
+                   "reason": redact(c.reason, terms) if anonymized else c.reason}
+                  for c in _timeline(session, application.id)],
+        decision=_latest_decision(session, application.id),
+        anonymized=anonymized,
+    )
+
+
+def render_packet(session: Session, storage: PacketStorage, packet_id: int, render) -> Packet:  # noqa: ANN001
+    """The job's work: mark rendering, render the stored content, write the file, mark ready.
+
+    `render(content, digest, version) -> RenderedPdf`. Errors propagate after the
+    packet is marked failed with a message saying what went wrong.
+    """
+    packet = session.get(Packet, packet_id)
+    if packet is None:
+        raise NotFoundError(f"Packet {packet_id} does not exist.")
+    if packet.status == "ready":
+        return packet
+    packet.status, packet.started_at, packet.error = "rendering", utcnow(), None
+    packet.attempts += 1
+    session.commit()
+    try:
+        rendered = render(packet.content, packet.input_digest, packet.version)
+        key = f"applications/{packet.application_id}/packet-{packet.version}-{packet.input_digest[:12]}.pdf"
+        storage.put(key, rendered.data)
+    except Exception as error:
+        session.rollback()
+        mark_failed(session, packet_id, f"{type(error).__name__}: {error}")
+        raise
+    packet.storage_key, packet.size_bytes, packet.page_count = key, len(rendered.data), rendered.page_count
+    packet.sha256 = hashlib.sha256(rendered.data).hexdigest()
+    packet.status, packet.finished_at = "ready", utcnow()
+    record_event(session, None, "packet.rendered", "packet", packet.id,
+                 after={"sha256": packet.sha256, "pages": packet.page_count})
+    session.commit()
+    return packet
+
+
+def mark_failed(session: Session, packet_id: int, message: str) -> None:
+    packet = session.get(Packet, packet_id)
+    packet.status, packet.error, packet.finished_at = "failed", message[:2000], utcnow()
+    record_event(session, None, "packet.failed", "packet", packet.id, after={"error": packet.error})
+    session.commit()
+
+
+def get_packet(session: Session, actor: User, packet_id: int, lease_seconds: int) -> Packet:
+    require(actor.role, "packets:read")
+    packet = session.get(Packet, packet_id)
+    if packet is None:
+        raise NotFoundError(f"Packet {packet_id} does not exist or is not yours to see.")
+    get_application(session, actor, packet.application_id)
+    reap_abandoned(session, lease_seconds, packet)
+    return packet
+
+
+def list_packets(session: Session, actor: User, application_id: int, lease_seconds: int) -> list[Packet]:
+    require(actor.role, "packets:read")
+    application = get_application(session, actor, application_id)
+    packets = list(session.scalars(select(Packet).where(Packet.application_id == application.id)
+                                   .order_by(Packet.version)))
+    for packet in packets:
+        reap_abandoned(session, lease_seconds, packet)
+    return packets
+
+
+def read_packet_pdf(
+    session: Session, actor: User, storage: PacketStorage, packet_id: int, lease_seconds: int
+) -> tuple[Packet, bytes]:
+    """The PDF, verified against its checksum. Raises ConflictError when it is not ready,
+    missing or corrupt (re-render it with POST /packets/{id}/render)."""
+    packet = get_packet(session, actor, packet_id, lease_seconds)
+    if packet.status != "ready":
+        raise ConflictError(f"Packet {packet.id} is {packet.status}, not ready.",
+                            packet_status=packet.status)
+    try:
+        data = storage.get(packet.storage_key)
+    except FileMissingError:
+        raise ConflictError(
+            f"Packet {packet.id}'s file is missing from storage; re-render it with "
+            f"POST /api/v1/packets/{packet.id}/render.", packet_status="missing_file") from None
+    if hashlib.sha256(data).hexdigest() != packet.sha256:
+        raise ConflictError(
+            f"Packet {packet.id}'s file does not match its checksum (corrupt); re-render it "
+            f"with POST /api/v1/packets/{packet.id}/render.", packet_status="corrupt_file")
+    return packet, data
+
+
+def rerender_packet(session: Session, actor: User, storage: PacketStorage, packet_id: int,
+                    lease_seconds: int) -> Packet:
+    """Render again a packet that failed or whose file is missing or corrupt."""
+    require(actor.role, "packets:write")
+    packet = get_packet(session, actor, packet_id, lease_seconds)
+    if packet.status in ("queued", "rendering"):
+        return packet
+    if packet.status == "ready":
+        try:
+            read_packet_pdf(session, actor, storage, packet_id, lease_seconds)
+            return packet  # the file is fine: nothing to do
+        except ConflictError:
+            pass
+    _requeue(session, actor, packet, "re-render requested")
+    return packet
+
+
+def reap_abandoned(session: Session, lease_seconds: int, packet: Packet) -> None:
+    """A packet left 'rendering' past its lease lost its worker (killed, crashed): retry it,
+    or fail it after MAX_ATTEMPTS, so no packet stays 'rendering' forever."""
+    if packet.status != "rendering" or packet.started_at > utcnow() - timedelta(seconds=lease_seconds):
+        return
+    if packet.attempts >= MAX_ATTEMPTS:
+        mark_failed(session, packet.id, f"the worker stopped during rendering {packet.attempts} "
+                                        "times; request the packet again or check the workers")
+        return
+    log.warning("packet %s abandoned while rendering; retrying", packet.id)
+    _requeue(session, None, packet, f"worker lost after {lease_seconds} s; retrying")
+
+
+def reap_all_abandoned(session: Session, lease_seconds: int) -> int:
+    stale = list(session.scalars(select(Packet).where(
+        Packet.status == "rendering",
+        Packet.started_at < utcnow() - timedelta(seconds=lease_seconds))))
+    for packet in stale:
+        reap_abandoned(session, lease_seconds, packet)
+    return len(stale)
+
+
+def _requeue(session: Session, actor: User | None, packet: Packet, reason: str) -> None:
+    packet.status, packet.error, packet.finished_at = "queued", None, None
+    record_event(session, actor.id if actor else None, "packet.requeued", "packet", packet.id,
+                 reason=reason)
+    _enqueue_render(session, packet)
+    session.commit()
+
+
+def _enqueue_render(session: Session, packet: Packet) -> None:
+    packet.job_id = f"packet-{packet.id}-{packet.attempts + 1}"
+    jobs.enqueue_after_commit(
+        session, RENDER_JOB, packet.id, queue_name="packets", job_id=packet.job_id,
+        job_timeout=RENDER_TIMEOUT_SECONDS, retry=jobs.transient_retry(),
+    )
+
+
+def _same_inputs(session: Session, application_id: int, digest: str, anonymized: bool) -> Packet | None:
+    return session.scalar(select(Packet).where(
+        Packet.application_id == application_id, Packet.input_digest == digest,
+        Packet.anonymized == anonymized))
+
+
+def _timeline(session: Session, application_id: int) -> list[StageChange]:
+    return list(session.scalars(select(StageChange).where(StageChange.application_id == application_id)
+                                .order_by(StageChange.at, StageChange.id)))
+
+
+def _latest_decision(session: Session, application_id: int) -> dict[str, Any] | None:
+    decision = session.scalar(select(Decision).where(Decision.application_id == application_id)
+                              .order_by(Decision.id.desc()).limit(1))
+    if decision is None:
+        return None
+    return {"outcome": decision.outcome, "rationale": decision.rationale,
+            "decided_by": decision.decided_by.name, "created_at": decision.created_at.isoformat(),
+            "against_majority": decision.against_majority,
+            "packet_version": decision.packet.version if decision.packet else None}
+
+
+def _scorecard_pages(session, application, scorecards, interviews) -> list[dict[str, Any]]:  # noqa: ANN001
+    """Each submitted scorecard with its interview's facts and its revision history."""
+    facts = {i.interview_id: i for i in interviews}
+    history = scorecard_history(session, application.id)
+    pages = []
+    for card in sorted(scorecards, key=lambda c: (facts[c.interview_id].starts_at, c.scorecard_id)):
+        fact = facts[card.interview_id]
+        pages.append({
+            "scorecard_id": card.scorecard_id, "interview_id": card.interview_id,
+            "interview_key": card.interview_key, "interviewer_id": card.interviewer_id,
+            "interviewer_name": card.interviewer_name, "starts_at": fact.starts_at.isoformat(),
+            **history[card.scorecard_id],
+            "late": card.late, "submitted_at": card.submitted_at.isoformat(),
+            "recommendation": card.recommendation, "summary": card.summary,
+            "independent": not card.after_seeing_others,
+            "ratings": [{"competency": r.competency, "score": r.score, "evidence": r.evidence}
+                        for r in card.ratings],
+        })
+    return pages

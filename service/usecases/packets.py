@@ -62,6 +62,7 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
                         "anonymized": anonymized, "input_digest": digest})
     _enqueue_render(session, packet)
     session.commit()
+    session.refresh(packet)  # without Redis the render has already run
     return packet
 
 
@@ -222,6 +223,7 @@ def _requeue(session: Session, actor: User | None, packet: Packet, reason: str) 
                  reason=reason)
     _enqueue_render(session, packet)
     session.commit()
+    session.refresh(packet)
 
 
 def _enqueue_render(session: Session, packet: Packet) -> None:

@@ -1,0 +1,261 @@
+"""Packets through the API, rendered in-process (no Redis): request, dedupe, serve, verify,
+anonymize, re-render; and decisions. The text is read back with pdftotext."""
+
+import hashlib
+import re
+import subprocess
+from datetime import timedelta
+
+import pytest
+
+from service.persistence.base import utcnow
+from service.persistence.packets import Packet
+from tests.api.conftest import auth
+from tests.factories import ApplicationFactory, CandidateFactory, InterviewFactory, UserFactory
+
+PHONE = "+44 20 7946 0123"
+LINK = "https://github.com/grace-h"
+
+
+def pdf_text(data: bytes) -> str:
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data,
+                          capture_output=True, check=True).stdout.decode()
+
+
+def pdf_info(data: bytes) -> str:
+    return subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+@pytest.fixture
+def loop(session):
+    """An application whose two-person panel has submitted."""
+    candidate = CandidateFactory(name="Grace Hopper", email="grace.hopper@example.org",
+                                 phone=PHONE, links=[LINK])
+    application = ApplicationFactory(candidate=candidate)
+    start = utcnow() - timedelta(hours=5)
+    return [InterviewFactory(application=application, starts_at=start + timedelta(hours=n),
+                             status="completed") for n in range(2)]
+
+
+def submit(client, interview, score, evidence, recommendation="yes"):
+    template = interview.application.requisition.template_version.template()
+    ratings = [{"competency": c, "score": score, "evidence": evidence}
+               for c in template.interview(interview.interview_key).competencies]
+    response = client.post(f"/api/v1/interviews/{interview.id}/scorecard/submit",
+                           json={"ratings": ratings, "recommendation": recommendation,
+                                 "summary": "Grace was clear; she tested her code."},
+                           headers=auth(interview.interviewer))
+    assert response.status_code == 200, response.json
+
+
+def submit_panel(client, loop):
+    submit(client, loop[0], 3, "Grace Hopper wrote a working parser and she explained each test case.")
+    submit(client, loop[1], 3, "Solved the scheduling problem; asked about edge cases before coding.")
+
+
+def request(client, user, application_id, anonymized=False):
+    return client.post(f"/api/v1/applications/{application_id}/packets",
+                       json={"anonymized": anonymized}, headers=auth(user))
+
+
+def manager_of(loop):
+    return loop[0].application.requisition.hiring_manager
+
+
+def download(client, user, packet_id):
+    return client.get(f"/api/v1/packets/{packet_id}/pdf", headers=auth(user))
+
+
+def test_request_renders_a_ready_packet(client, session, loop):
+    submit_panel(client, loop)
+    response = request(client, manager_of(loop), loop[0].application_id)
+    assert response.status_code == 202
+    packet = response.json
+    assert response.headers["Location"].endswith(f"/api/v1/packets/{packet['id']}")
+    assert (packet["status"], packet["version"], packet["attempts"]) == ("ready", 1, 1)
+    assert packet["page_count"] >= 5 and packet["size_bytes"] > 10_000
+    assert re.fullmatch(r"[0-9a-f]{64}", packet["input_digest"])
+
+
+def test_pdf_is_served_with_checksum_etag_and_every_section(client, session, loop):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = request(client, manager, loop[0].application_id).json
+    response = download(client, manager, packet["id"])
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.headers["ETag"] == f'"{hashlib.sha256(response.data).hexdigest()}"'
+    assert response.headers["ETag"] == f'"{packet["sha256"]}"'
+    assert f"application-{loop[0].application_id}-v1.pdf" in response.headers["Content-Disposition"]
+    text = pdf_text(response.data)
+    for section in ("HIRING COMMITTEE PACKET", "Summary", "Recommendations", "Competency profile",
+                    "Flags", "Competency × interview", "Interviews", "Pipeline timeline",
+                    "Decision", "Grace Hopper", packet["input_digest"], "Anchor:", "Page 2 of"):
+        assert section in text, section
+
+
+def test_same_inputs_return_the_same_packet(client, session, loop):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    first = request(client, manager, loop[0].application_id).json
+    again = request(client, manager, loop[0].application_id).json
+    assert again["id"] == first["id"]
+    assert session.query(Packet).filter_by(application_id=loop[0].application_id).count() == 1
+
+
+def test_new_data_gives_a_new_version(client, session, loop):
+    submit(client, loop[0], 3, "Wrote a working parser and explained each test case he added.")
+    manager = manager_of(loop)
+    first = request(client, manager, loop[0].application_id).json
+    submit(client, loop[1], 2, "Needed two hints to reach a working schedule; missed the empty input.")
+    second = request(client, manager, loop[0].application_id).json
+    assert (second["version"], second["input_digest"] != first["input_digest"]) == (2, True)
+    listed = client.get(f"/api/v1/applications/{loop[0].application_id}/packets",
+                        headers=auth(manager)).json["items"]
+    assert [p["version"] for p in listed] == [1, 2]
+
+
+def test_anonymized_packet_reveals_nothing_identifying(client, session, loop):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = request(client, manager, loop[0].application_id, anonymized=True).json
+    response = download(client, manager, packet["id"])
+    everything = (pdf_text(response.data) + pdf_info(response.data)
+                  + response.headers["Content-Disposition"]).lower()
+    for identifying in ("grace", "hopper", "grace.hopper@example.org", "7946", "github.com/grace-h",
+                        " she ", " her "):
+        assert identifying not in everything, identifying
+    assert "[candidate] wrote a working parser and they explained" in everything
+    assert "candidate " in everything  # the pseudonym on the cover
+
+
+def test_named_and_anonymized_packets_are_separate(client, session, loop):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    named = request(client, manager, loop[0].application_id).json
+    blind = request(client, manager, loop[0].application_id, anonymized=True).json
+    assert named["id"] != blind["id"] and blind["anonymized"] is True
+
+
+def test_packet_never_contains_self_identification(client, session, loop, recruiter):
+    submit_panel(client, loop)
+    answers = {"sex": "non_binary", "race_ethnicity": "native_hawaiian_or_other_pacific_islander",
+               "veteran_status": "protected_veteran", "disability_status": "has_disability"}
+    put = client.put(f"/api/v1/applications/{loop[0].application_id}/self-identification",
+                     json=answers, headers=auth(recruiter))
+    assert put.status_code == 204
+    manager = manager_of(loop)
+    text = pdf_text(download(client, manager, request(client, manager, loop[0].application_id).json["id"]).data)
+    for value in ("non_binary", "non-binary", "pacific islander", "hawaiian", "protected veteran",
+                  "veteran", "disability"):
+        assert value not in text.lower(), value
+
+
+def test_rendering_is_reproducible_byte_for_byte(client, session, loop, app):
+    from service.pdf.document import render_packet_document
+
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = session.get(Packet, request(client, manager, loop[0].application_id).json["id"])
+    stored = download(client, manager, packet.id).data
+    again = render_packet_document(packet.content, packet.input_digest, packet.version).data
+    assert again == stored
+
+
+def test_corrupt_file_is_a_clear_error_and_can_be_rendered_again(client, session, loop, app):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = request(client, manager, loop[0].application_id).json
+    storage = app.extensions["storage"]
+    key = session.get(Packet, packet["id"]).storage_key
+    storage.put(key, b"%PDF-1.7 not the file we wrote")
+    broken = download(client, manager, packet["id"])
+    assert broken.status_code == 409
+    assert broken.mimetype == "application/problem+json"
+    assert "does not match its checksum" in broken.json["detail"]
+    assert f"/api/v1/packets/{packet['id']}/render" in broken.json["detail"]
+    rerendered = client.post(f"/api/v1/packets/{packet['id']}/render", headers=auth(manager))
+    assert rerendered.status_code == 202 and rerendered.json["status"] == "ready"
+    assert download(client, manager, packet["id"]).status_code == 200
+
+
+def test_missing_file_is_a_clear_error(client, session, loop, app):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = request(client, manager, loop[0].application_id).json
+    path = app.extensions["storage"]._path(session.get(Packet, packet["id"]).storage_key)
+    path.unlink()
+    response = download(client, manager, packet["id"])
+    assert response.status_code == 409
+    assert "missing from storage" in response.json["detail"]
+
+
+def test_a_data_error_fails_the_packet_with_a_message(client, session, loop, app):
+    from service.pdf.document import render_packet_document
+    from service.usecases.packets import render_packet
+
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = session.get(Packet, request(client, manager, loop[0].application_id).json["id"])
+    packet.status, packet.content = "queued", {**packet.content, "role": {}}
+    session.commit()
+    with pytest.raises(Exception, match="title"):
+        render_packet(session, app.extensions["storage"], packet.id, render_packet_document)
+    shown = client.get(f"/api/v1/packets/{packet.id}", headers=auth(manager)).json
+    assert shown["status"] == "failed"
+    assert "UndefinedError" in shown["error"] and "title" in shown["error"]
+
+
+def test_interviewers_cannot_fetch_packets(client, session, loop):
+    submit_panel(client, loop)
+    packet = request(client, manager_of(loop), loop[0].application_id).json
+    panelist = loop[0].interviewer
+    assert client.get(f"/api/v1/packets/{packet['id']}", headers=auth(panelist)).status_code == 403
+    assert download(client, panelist, packet["id"]).status_code == 403
+    assert request(client, panelist, loop[0].application_id).status_code == 403
+
+
+def test_other_hiring_managers_cannot_see_the_packet(client, session, loop):
+    submit_panel(client, loop)
+    packet = request(client, manager_of(loop), loop[0].application_id).json
+    stranger = UserFactory(role="hiring_manager")
+    assert client.get(f"/api/v1/packets/{packet['id']}", headers=auth(stranger)).status_code == 404
+
+
+def test_decision_with_the_majority_needs_no_rationale_and_names_the_packet(client, session, loop):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = request(client, manager, loop[0].application_id).json
+    response = client.post(f"/api/v1/applications/{loop[0].application_id}/decision",
+                           json={"outcome": "hire", "packet_id": packet["id"]}, headers=auth(manager))
+    assert response.status_code == 201, response.json
+    assert (response.json["packet_version"], response.json["against_majority"]) == (1, False)
+    later = request(client, manager, loop[0].application_id).json
+    assert later["version"] == 2, "the decision is an input: a new packet shows it"
+    assert "Recorded: Hire" in pdf_text(download(client, manager, later["id"]).data)
+
+
+def test_decision_against_the_majority_needs_a_rationale(client, session, loop):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = request(client, manager, loop[0].application_id).json
+    body = {"outcome": "no_hire", "packet_id": packet["id"]}
+    refused = client.post(f"/api/v1/applications/{loop[0].application_id}/decision", json=body,
+                          headers=auth(manager))
+    assert refused.status_code == 422
+    assert "rationale" in {e["field"] for e in refused.json["errors"]}
+    body["rationale"] = "Reference check raised a concern the panel could not see."
+    accepted = client.post(f"/api/v1/applications/{loop[0].application_id}/decision", json=body,
+                           headers=auth(manager))
+    assert accepted.status_code == 201 and accepted.json["against_majority"] is True
+    events = client.get(f"/api/v1/audit?entity_type=application&entity_id={loop[0].application_id}"
+                        "&action=decision.recorded", headers=auth(UserFactory(role="admin"))).json
+    assert len(events["items"]) == 1
+
+
+def test_only_the_requisitions_hiring_manager_decides(client, session, loop, recruiter):
+    submit_panel(client, loop)
+    packet = request(client, manager_of(loop), loop[0].application_id).json
+    response = client.post(f"/api/v1/applications/{loop[0].application_id}/decision",
+                           json={"outcome": "hire", "packet_id": packet["id"]}, headers=auth(recruiter))
+    assert response.status_code == 403

@@ -74,12 +74,13 @@ def _register_blueprints(api: Api) -> None:
     from service.http.interviews.routes import blp as interviews
     from service.http.me.routes import blp as me
     from service.http.packets.routes import blp as packets
+    from service.http.reports.routes import blp as reports
     from service.http.requisitions.routes import blp as requisitions
     from service.http.scorecards.routes import blp as scorecards
     from service.http.self_identification.routes import blp as self_identification
 
     for blueprint in (me, requisitions, candidates, applications, interviews, scorecards,
-                      assessments, packets, calibration, audit, self_identification):
+                      assessments, packets, calibration, audit, self_identification, reports):
         api.register_blueprint(blueprint)
 
 

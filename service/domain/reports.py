@@ -1,0 +1,156 @@
+"""Pure pieces of the fairness and pipeline reports: group counts, stay times, next steps.
+
+The numbers come from SQL aggregates; this module turns them into report rows
+without knowing where they came from.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.domain import adverse_impact
+from service.domain.adverse_impact import GroupCounts
+from service.domain.self_identification import QUESTIONS, group_of, groups
+from service.domain.templates import InterviewTemplate
+
+SECONDS_PER_DAY = 86400.0
+
+
+def stage_maps(
+    versions: Iterable[tuple[int, InterviewTemplate]],
+) -> tuple[dict[tuple[int, str], int], dict[tuple[int, str], int]]:
+    """Per (template version id, stage key): its position in the template and its target days."""
+    position, sla = {}, {}
+    for version_id, template in versions:
+        for index, stage in enumerate(template.stages):
+            position[(version_id, stage.key)] = index
+            sla[(version_id, stage.key)] = stage.sla_days
+    return position, sla
+
+
+def group_counts(
+    dimension: str, rows: Iterable[tuple[Mapping[str, str | None], int, int]]
+) -> list[GroupCounts]:
+    """Sum (answers, reached, selected) rows into every group of `dimension`, empty ones too.
+
+    Declined and missing answers belong to no group and are left out.
+    """
+    reached: dict[str, int] = defaultdict(int)
+    selected: dict[str, int] = defaultdict(int)
+    for answers, n_reached, n_selected in rows:
+        group = group_of(dimension, answers)
+        if group is not None:
+            reached[group] += n_reached
+            selected[group] += n_selected
+    return [GroupCounts(g, reached[g], selected[g]) for g in groups(dimension)]
+
+
+def analyse_dimension(
+    dimension: str,
+    rows: Iterable[tuple[Mapping[str, str | None], int, int]],
+    *,
+    min_applicants: int,
+    min_selections: int,
+) -> dict:
+    """`adverse_impact.to_dict` of one step for one dimension, listing every group.
+
+    Only groups with someone in them enter the analysis, so complementary
+    suppression works on real groups; empty ones are then listed as suppressed,
+    the same as small ones, so a label never tells whether anyone answered so.
+    """
+    counts = group_counts(dimension, rows)
+    analysis = adverse_impact.to_dict(adverse_impact.analyse_step(
+        [c for c in counts if c.reached > 0],
+        min_applicants=min_applicants, min_selections=min_selections))
+    shown = {g["group"]: g for g in analysis["groups"]}
+    hidden = {"suppressed": True, "verdict": adverse_impact.SUPPRESSED,
+              "label": adverse_impact.LABELS[adverse_impact.SUPPRESSED]}
+    analysis["groups"] = [shown.get(c.group, {"group": c.group, **hidden}) for c in counts]
+    return analysis
+
+
+def answers_of(row: Sequence, offset: int) -> dict[str, str | None]:
+    """The self-identification answers in a result row, starting at column `offset`."""
+    return dict(zip(QUESTIONS, row[offset:offset + len(QUESTIONS)], strict=True))
+
+
+@dataclass(frozen=True)
+class StaySummary:
+    stays: int
+    median_days: float | None
+    p90_days: float | None
+    share_over_target: float | None
+
+
+def stay_summaries(
+    stays: Sequence[tuple[str, float]], targets: Mapping[str, int]
+) -> dict[str, StaySummary]:
+    """Median and 90th percentile of finished stays per stage, in days, in one numpy pass."""
+    summaries = {stage: StaySummary(0, None, None, None) for stage in targets}
+    if not stays:
+        return summaries
+    stage = np.array([s for s, _ in stays])
+    days = np.array([d for _, d in stays], dtype=float) / SECONDS_PER_DAY
+    order = np.argsort(stage, kind="stable")
+    stage, days = stage[order], days[order]
+    keys, starts = np.unique(stage, return_index=True)
+    for key, chunk in zip(keys, np.split(days, starts[1:]), strict=True):
+        key = str(key)
+        if key not in targets:
+            continue  # a stage the current template no longer has
+        median, p90 = np.percentile(chunk, [50, 90])
+        summaries[key] = StaySummary(
+            stays=len(chunk), median_days=round(float(median), 2), p90_days=round(float(p90), 2),
+            share_over_target=round(float((chunk > targets[key]).mean()), 4),
+        )
+    return summaries
+
+
+@dataclass(frozen=True)
+class InterviewState:
+    interview_key: str
+    interviewer_id: int
+    interviewer_name: str
+    status: str
+    scorecard_submitted: bool
+
+
+@dataclass(frozen=True)
+class NextStep:
+    owner_role: str
+    owner_ids: tuple[int, ...]
+    owner_names: tuple[str, ...]
+    action: str
+
+
+def next_step(
+    template: InterviewTemplate,
+    stage_key: str,
+    interviews: Sequence[InterviewState],
+    hiring_manager: tuple[int, str],
+) -> NextStep:
+    """Who holds up an application waiting in `stage_key`, and what they need to do.
+
+    In order: interviewers who owe a scorecard for an interview held or planned;
+    the recruiter when the stage has interviews not yet scheduled; the hiring
+    manager in the final stage (the decision); otherwise the recruiter (move on
+    or close).
+    """
+    planned = [i.key for i in template.interviews if i.stage == stage_key]
+    live = [i for i in interviews if i.status in ("scheduled", "completed")]
+    owing = [i for i in live if not i.scorecard_submitted]
+    if owing:
+        return NextStep("interviewer", tuple(i.interviewer_id for i in owing),
+                        tuple(i.interviewer_name for i in owing),
+                        "hold the interview and submit the scorecard")
+    unscheduled = [k for k in planned if k not in {i.interview_key for i in live}]
+    if unscheduled:
+        return NextStep("recruiter", (), (), f"schedule: {', '.join(unscheduled)}")
+    if stage_key == template.final_stage.key:
+        return NextStep("hiring_manager", (hiring_manager[0],), (hiring_manager[1],),
+                        "record the decision")
+    return NextStep("recruiter", (), (), "move to the next stage, or reject with a reason")

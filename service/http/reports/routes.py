@@ -1,0 +1,86 @@
+from flask import current_app
+from flask.views import MethodView
+
+from service.extensions import db
+from service.http.auth import current_user
+from service.http.blueprint import Blueprint
+from service.http.csv_export import csv_response, wants_csv
+from service.http.reports import csv_rows
+from service.http.reports.schemas import (
+    AdverseImpactQueryArgsSchema,
+    AdverseImpactReportSchema,
+    InterviewersQueryArgsSchema,
+    InterviewersReportSchema,
+    PipelineQueryArgsSchema,
+    PipelineReportSchema,
+    StuckQueryArgsSchema,
+    StuckReportSchema,
+)
+from service.persistence.reports import ApplicationFilters
+from service.usecases import interviewer_reports, reports
+
+blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
+                description="Fairness and pipeline reports; each also as CSV with `Accept: text/csv`.")
+
+
+def _filters(args: dict) -> ApplicationFilters:
+    return ApplicationFilters(**{k: args.pop(k) for k in (
+        "requisition_id", "template_key", "applied_from", "applied_to") if k in args})
+
+
+def _suppression() -> dict[str, int]:
+    """Minimum cell sizes, set in the app config (never by the client)."""
+    return {"min_applicants": current_app.config.get("ADVERSE_IMPACT_MIN_APPLICANTS", 10),
+            "min_selections": current_app.config.get("ADVERSE_IMPACT_MIN_SELECTIONS", 5)}
+
+
+@blp.route("/adverse-impact")
+class AdverseImpact(MethodView):
+    @blp.arguments(AdverseImpactQueryArgsSchema, location="query")
+    @blp.response(200, AdverseImpactReportSchema)
+    def get(self, args):
+        """Four-fifths rule with significance per stage and overall, small groups suppressed (admin)"""
+        report = reports.adverse_impact_report(db.session, current_user(), _filters(args),
+                                               **args, **_suppression())
+        if wants_csv():
+            return csv_response(csv_rows.ADVERSE_IMPACT_COLUMNS,
+                                csv_rows.adverse_impact_rows(report), "adverse-impact.csv")
+        return report
+
+
+@blp.route("/pipeline")
+class Pipeline(MethodView):
+    @blp.arguments(PipelineQueryArgsSchema, location="query")
+    @blp.response(200, PipelineReportSchema)
+    def get(self, args):
+        """Per stage: entered, advanced, rejected by reason, withdrawn, time in stage vs target"""
+        report = reports.pipeline_report(db.session, current_user(), args["requisition_id"])
+        if wants_csv():
+            return csv_response(csv_rows.PIPELINE_COLUMNS, csv_rows.pipeline_rows(report),
+                                "pipeline.csv")
+        return report
+
+
+@blp.route("/stuck")
+class Stuck(MethodView):
+    @blp.arguments(StuckQueryArgsSchema, location="query")
+    @blp.response(200, StuckReportSchema)
+    def get(self, args):
+        """Active applications over their stage's target, oldest first, with the next step's owner (admin)"""
+        report = reports.stuck_report(db.session, current_user(), _filters(args), **args)
+        if wants_csv():
+            return csv_response(csv_rows.STUCK_COLUMNS, csv_rows.stuck_rows(report), "stuck.csv")
+        return report
+
+
+@blp.route("/interviewers")
+class Interviewers(MethodView):
+    @blp.arguments(InterviewersQueryArgsSchema, location="query")
+    @blp.response(200, InterviewersReportSchema)
+    def get(self, args):
+        """Per interviewer: leniency ± SE, recommendations, halo, lateness, adherence; reliability (admin)"""
+        report = interviewer_reports.interviewers_report(db.session, current_user())
+        if wants_csv():
+            return csv_response(csv_rows.INTERVIEWER_COLUMNS,
+                                csv_rows.interviewer_rows(report), "interviewers.csv")
+        return report

@@ -1,0 +1,199 @@
+"""Fairness and pipeline reports: adverse impact per step, pipeline pacing, stuck applications.
+
+SQL does the counting (`service.persistence.reports`); the statistics are the
+tested pure functions of `service.domain.adverse_impact`. Adverse impact reads
+self-identification only as group counts, and suppressed counts never leave
+`adverse_impact.to_dict`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.domain.access import require
+from service.domain.errors import RuleViolationError
+from service.domain.reports import (
+    InterviewState,
+    analyse_dimension,
+    answers_of,
+    next_step,
+    stage_maps,
+    stay_summaries,
+)
+from service.domain.self_identification import DIMENSIONS
+from service.persistence import reports as queries
+from service.persistence.base import utcnow
+from service.persistence.interviews import Interview
+from service.persistence.reports import ApplicationFilters
+from service.persistence.scorecards import Scorecard
+from service.persistence.users import User
+from service.usecases.requisitions import get_requisition
+
+WHOLE_PROCESS = "whole_process"
+
+
+def _templates(session: Session) -> dict[int, Any]:
+    return {v.id: v for v in queries.template_versions(session)}
+
+
+def adverse_impact_report(
+    session: Session,
+    actor: User,
+    filters: ApplicationFilters,
+    *,
+    stage: str | None = None,
+    dimension: str | None = None,
+    min_applicants: int = 10,
+    min_selections: int = 5,
+) -> dict[str, Any]:
+    """Per dimension, per step (each stage, then applied -> hired), the four-fifths
+    analysis of every group. Admin only. Raises PermissionDeniedError, RuleViolationError."""
+    require(actor.role, "reports:read")
+    versions = _templates(session)
+    position, _ = stage_maps((v.id, v.template()) for v in versions.values())
+    stage_rows = queries.stage_outcomes(session, position, filters, by_answers=True)
+    # (template key, stage) -> [(answers, reached, selected)]; still in the stage or
+    # withdrawn from it: no selection decision yet, so not counted.
+    steps: dict[tuple[str, str], list] = defaultdict(list)
+    for row in stage_rows:
+        key, stage_key = row[0], row[1]
+        decided = row.entered - row.active - row.withdrawn
+        steps[(key, stage_key)].append((answers_of(row, 2), decided, row.advanced))
+    for row in queries.overall_outcomes(session, filters):
+        if row.status in ("hired", "rejected"):
+            steps[(row[0], WHOLE_PROCESS)].append(
+                (answers_of(row, 1), row.n, row.n if row.status == "hired" else 0))
+    order = _step_order(versions)
+    wanted = [d for d in DIMENSIONS if dimension in (None, d)]
+    chosen = [s for s in sorted(steps, key=order) if stage in (None, s[1])]
+    if stage is not None and not chosen and stage not in {k for _, k in order.keys()}:
+        raise RuleViolationError(f"No template has a stage '{stage}'.",
+                                 errors={"query.stage": "not a stage of any template"})
+    return {
+        "filters": {**asdict(filters), "stage": stage, "dimension": dimension},
+        "min_applicants": min_applicants,
+        "min_selections": min_selections,
+        "dimensions": [
+            {"dimension": d, "steps": [
+                {"template_key": key, "stage": stage_key,
+                 "step": _step_name(versions, key, stage_key),
+                 **analyse_dimension(d, steps[(key, stage_key)], min_applicants=min_applicants,
+                                     min_selections=min_selections)}
+                for key, stage_key in chosen]}
+            for d in wanted
+        ],
+    }
+
+
+class _StepOrder(dict):
+    """Sort key for (template key, stage): template, then stage position, whole process last."""
+
+    def __call__(self, step: tuple[str, str]) -> tuple:
+        return (step[0], self.get(step, 10_000), step[1])
+
+
+def _step_order(versions: dict[int, Any]) -> _StepOrder:
+    order = _StepOrder()
+    for version in sorted(versions.values(), key=lambda v: v.id):  # the newest version wins
+        for index, s in enumerate(version.template().stages):
+            order[(version.key, s.key)] = index
+    return order
+
+
+def _step_name(versions: dict[int, Any], key: str, stage_key: str) -> str:
+    if stage_key == WHOLE_PROCESS:
+        return "applied -> hired"
+    names = {s.key: s.name for v in versions.values() if v.key == key for s in v.template().stages}
+    return f"reached {names.get(stage_key, stage_key)} -> advanced past it"
+
+
+def pipeline_report(session: Session, actor: User, requisition_id: int) -> dict[str, Any]:
+    """Per stage of a requisition: entered, advanced, rejected by reason, withdrawn, still
+    there, time in stage against target, conversion. Admins, recruiters and the
+    requisition's hiring manager. Raises PermissionDeniedError, NotFoundError."""
+    require(actor.role, "reports:pipeline")
+    requisition = get_requisition(session, actor, requisition_id)
+    template = requisition.template_version.template()
+    versions = _templates(session)
+    position, _ = stage_maps((v.id, v.template()) for v in versions.values())
+    filters = ApplicationFilters(requisition_id=requisition.id)
+    counts = {row.stage: row for row in
+              queries.stage_outcomes(session, position, filters, by_answers=False)}
+    reasons: dict[str, dict[str, int]] = defaultdict(dict)
+    for stage_key, reason, n in queries.rejections_by_reason(session, filters):
+        reasons[stage_key][reason or "unspecified"] = n
+    targets = {s.key: s.sla_days for s in template.stages}
+    stays = stay_summaries(queries.stage_stays(session, filters), targets)
+    first = counts.get(template.first_stage.key)
+    stages = []
+    for s in template.stages:
+        row = counts.get(s.key)
+        entered = row.entered if row else 0
+        advanced = row.advanced if row else 0
+        stages.append({
+            "stage": s.key, "name": s.name, "target_days": s.sla_days,
+            "entered": entered, "advanced": advanced,
+            "rejected": row.rejected if row else 0,
+            "rejected_by_reason": dict(sorted(reasons.get(s.key, {}).items())),
+            "withdrawn": row.withdrawn if row else 0,
+            "still_there": row.active if row else 0,
+            "conversion": round(advanced / entered, 4) if entered else None,
+            "share_of_applicants": round(entered / first.entered, 4) if first and first.entered else None,
+            **asdict(stays[s.key]),
+        })
+    return {"requisition_id": requisition.id, "template_key": template.key, "stages": stages}
+
+
+def stuck_report(
+    session: Session, actor: User, filters: ApplicationFilters, *, limit: int = 50
+) -> dict[str, Any]:
+    """Active applications over their stage's target, oldest first, with who owns the next
+    step (admin). Raises PermissionDeniedError."""
+    require(actor.role, "reports:read")
+    versions = _templates(session)
+    _, sla = stage_maps((v.id, v.template()) for v in versions.values())
+    now = utcnow()
+    total, rows = queries.overdue_applications(session, sla, filters, now, limit)
+    interviews = _interview_states(session, [r.id for r in rows])
+    managers = dict(session.execute(
+        select(User.id, User.name).where(User.id.in_({r.hiring_manager_id for r in rows}))).all())
+    items = []
+    for r in rows:
+        template = versions[r.template_version_id].template()
+        stage = template.stage(r.stage)
+        at_stage = [i for i in interviews.get(r.id, [])
+                    if (planned := template.interview(i.interview_key)) and planned.stage == r.stage]
+        step = next_step(template, r.stage, at_stage, (r.hiring_manager_id, managers[r.hiring_manager_id]))
+        days = (now - r.stage_entered_at).total_seconds() / 86400
+        items.append({
+            "application_id": r.id, "requisition_id": r.requisition_id,
+            "requisition_title": r.title, "stage": r.stage, "stage_name": stage.name,
+            "stage_entered_at": r.stage_entered_at, "days_in_stage": round(days, 2),
+            "target_days": stage.sla_days, "days_over_target": round(days - stage.sla_days, 2),
+            "next_step": step.action, "owner_role": step.owner_role,
+            "owners": [{"id": i, "name": n} for i, n in zip(step.owner_ids, step.owner_names,
+                                                              strict=True)],
+        })
+    return {"total": total, "items": items}
+
+
+def _interview_states(session: Session, application_ids: list[int]) -> dict[int, list[InterviewState]]:
+    """The loops of a page of applications (at most `limit` of them)."""
+    rows = session.execute(
+        select(Interview.application_id, Interview.interview_key, Interview.interviewer_id,
+               User.name, Interview.status, Scorecard.state)
+        .join(User, User.id == Interview.interviewer_id)
+        .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
+        .where(Interview.application_id.in_(application_ids))
+        .order_by(Interview.starts_at, Interview.id)
+    ).all()
+    states: dict[int, list[InterviewState]] = defaultdict(list)
+    for application_id, key, interviewer_id, name, status, state in rows:
+        states[application_id].append(
+            InterviewState(key, interviewer_id, name, status, state == "submitted"))
+    return states

@@ -1,0 +1,157 @@
+"""Adverse-impact report over HTTP: four-fifths per step, significance, suppression, CSV, access."""
+
+import csv
+import io
+
+import pytest
+from scipy.stats import fisher_exact
+
+from tests.api.conftest import auth
+from tests.api.reports_helpers import cohort
+from tests.factories import RequisitionFactory, UserFactory
+
+URL = "/api/v1/reports/adverse-impact"
+NUMBERS = {"reached", "selected", "selection_rate", "impact_ratio", "z_d", "shortfall",
+           "fisher_p_two_sided", "fisher_mid_p", "impact_ratio_exact"}
+
+
+def report(client, user, **query):
+    response = client.get(URL, query_string=query, headers=auth(user))
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def first_step(body, dimension="race_ethnicity"):
+    [section] = [d for d in body["dimensions"] if d["dimension"] == dimension]
+    [step] = [s for s in section["steps"] if s["stage"] == "applied"]
+    return step
+
+
+def groups(step):
+    return {g["group"]: g for g in step["groups"]}
+
+
+@pytest.fixture
+def small_groups(session, recruiter):
+    requisition = RequisitionFactory()
+    for race, reached in (("white", 30), ("black_or_african_american", 20), ("asian", 6)):
+        cohort(session, recruiter, requisition, reached, reached // 2, sex="female",
+               race_ethnicity=race)
+    return requisition
+
+
+@pytest.fixture
+def uniform_guidelines(session, recruiter):
+    """The Guidelines' example: selection rates of 60, 45, 48 and 51 % at the first stage."""
+    requisition = RequisitionFactory()
+    for race, advanced in (("white", 60), ("black_or_african_american", 45),
+                           ("hispanic_or_latino", 48), ("asian", 51)):
+        cohort(session, recruiter, requisition, 100, advanced, sex="female", race_ethnicity=race)
+    # Still waiting in the stage: no decision yet, so not in the denominator.
+    cohort(session, recruiter, requisition, 0, 0, pending=3, race_ethnicity="white")
+    return requisition
+
+
+def test_uniform_guidelines_example_flags_only_the_45_percent_group(client, session, admin,
+                                                                   uniform_guidelines):
+    body = report(client, admin, requisition_id=uniform_guidelines.id, dimension="race_ethnicity")
+    step = first_step(body)
+    by_group = groups(step)
+    assert step["reference_group"] == "white"
+    assert step["any_adverse_impact"] is True
+    verdicts = {g: r["verdict"] for g, r in by_group.items() if not r["suppressed"]}
+    assert verdicts == {"white": "reference", "black_or_african_american": "adverse_impact",
+                        "hispanic_or_latino": "no_adverse_impact", "asian": "no_adverse_impact"}
+    assert by_group["white"]["reached"] == 100  # the three still waiting are not counted
+    assert by_group["black_or_african_american"]["impact_ratio_exact"] == "3/4"
+    # 48 % against 60 % is exactly four-fifths: not adverse impact.
+    assert by_group["hispanic_or_latino"]["impact_ratio_exact"] == "4/5"
+    assert by_group["hispanic_or_latino"]["below_four_fifths"] is False
+    assert by_group["black_or_african_american"]["fisher_p_two_sided"] == pytest.approx(
+        fisher_exact([[45, 55], [60, 40]]).pvalue, rel=1e-9)
+
+
+def test_every_category_is_listed_and_empty_ones_carry_no_numbers(client, session, admin,
+                                                                  small_groups):
+    step = first_step(report(client, admin, requisition_id=small_groups.id,
+                             dimension="race_ethnicity"))
+    by_group = groups(step)
+    assert len(by_group) == 7  # every EEO-1 category, declined excluded
+    empty = by_group["two_or_more_races"]
+    assert empty == {"group": "two_or_more_races", "suppressed": True, "verdict": "suppressed",
+                     "label": "insufficient data"}
+
+
+def test_intersection_and_whole_process_steps_are_reported(client, session, admin,
+                                                           small_groups):
+    body = report(client, admin, requisition_id=small_groups.id,
+                  dimension="sex_race_ethnicity")
+    step = first_step(body, "sex_race_ethnicity")
+    assert len(step["groups"]) == 3 * 7
+    assert groups(step)["female/white"]["reached"] == 30
+    assert groups(step)["female/asian"]["suppressed"] is True
+    stages = [s["stage"] for s in body["dimensions"][0]["steps"]]
+    assert stages[-1] == "whole_process"
+
+
+def test_stage_filter_keeps_one_step(client, session, admin, small_groups):
+    body = report(client, admin, requisition_id=small_groups.id, stage="applied")
+    assert {s["stage"] for d in body["dimensions"] for s in d["steps"]} == {"applied"}
+    assert len(body["dimensions"]) == 5
+
+
+def test_small_groups_and_their_complement_are_suppressed(client, session, admin, small_groups):
+    step = first_step(report(client, admin, requisition_id=small_groups.id,
+                             dimension="race_ethnicity"))
+    by_group = groups(step)
+    # Asian (6 reached) is too small; Black (20) is suppressed too, or the total would reveal it.
+    for hidden in ("asian", "black_or_african_american"):
+        assert by_group[hidden]["suppressed"] is True
+        assert not NUMBERS & set(by_group[hidden])
+    assert by_group["white"]["reached"] == 30
+    assert step["total_reached"] == 30
+    assert step["flags"] == ["fewer_than_two_groups"]
+
+
+def test_csv_has_the_same_suppression(client, session, admin, small_groups):
+    response = client.get(URL, query_string={"requisition_id": small_groups.id,
+                                             "dimension": "race_ethnicity", "stage": "applied"},
+                          headers=auth(admin) | {"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = {r["group"]: r for r in csv.DictReader(io.StringIO(response.text))}
+    assert len(rows) == 7
+    for hidden in ("asian", "black_or_african_american"):
+        assert rows[hidden]["suppressed"] == "True"
+        assert all(rows[hidden][column] == "" for column in NUMBERS)
+    assert (rows["white"]["reached"], rows["white"]["selected"]) == ("30", "15")
+
+
+def test_suppression_thresholds_come_from_the_app_config(app, client, session, admin,
+                                                         small_groups):
+    app.config["ADVERSE_IMPACT_MIN_APPLICANTS"] = 5
+    app.config["ADVERSE_IMPACT_MIN_SELECTIONS"] = 3
+    try:
+        step = first_step(report(client, admin, requisition_id=small_groups.id,
+                                 dimension="race_ethnicity"))
+    finally:
+        del app.config["ADVERSE_IMPACT_MIN_APPLICANTS"], app.config["ADVERSE_IMPACT_MIN_SELECTIONS"]
+    assert groups(step)["asian"]["reached"] == 6
+    assert step["min_applicants"] == 5
+
+
+@pytest.mark.parametrize("role", ["recruiter", "hiring_manager", "interviewer"])
+def test_only_admins_read_it(client, session, role):
+    response = client.get(URL, headers=auth(UserFactory(role=role)))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("query, field", [
+    ({"dimension": "religion"}, "query.dimension"),
+    ({"requisiton_id": 1}, "query.requisiton_id"),
+    ({"stage": "nowhere"}, "query.stage"),
+])
+def test_bad_query_is_422_naming_the_parameter(client, session, admin, query, field):
+    response = client.get(URL, query_string=query, headers=auth(admin))
+    assert response.status_code == 422
+    assert field in {e["field"] for e in response.json["errors"]}

@@ -1,0 +1,124 @@
+"""Interviewers report over HTTP: per-interviewer habits, stored leniency, panel reliability."""
+
+import csv
+import io
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from service.domain.reliability import icc_oneway, krippendorff_alpha_interval
+from service.persistence.base import utcnow
+from service.persistence.calibration import CalibrationRun, InterviewerCalibration
+from tests.api.conftest import auth
+from tests.factories import ApplicationFactory, InterviewFactory, UserFactory
+
+URL = "/api/v1/reports/interviewers"
+EVIDENCE = "Paired on a rate limiter, wrote the failing test first and split the token bucket out."
+COMPETENCIES = ("coding", "problem_solving", "collaboration")  # pair_programming's
+
+
+def submit(client, interview, scores, evidence=EVIDENCE, recommendation="yes"):
+    body = {"ratings": [{"competency": c, "score": s, "evidence": evidence if s else ""}
+                        for c, s in zip(COMPETENCIES, scores)],
+            "recommendation": recommendation, "summary": ""}
+    response = client.post(f"/api/v1/interviews/{interview.id}/scorecard/submit", json=body,
+                           headers=auth(interview.interviewer))
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+@pytest.fixture
+def panels(client, session):
+    """Two interviewers on two candidates: `steady` gives one halo scorecard and one late one;
+    `partial` leaves a competency unrated and writes "culture fit"."""
+    steady, partial = UserFactory(role="interviewer"), UserFactory(role="interviewer")
+    scores = {steady: [(3, 3, 3), (2, 3, 4)], partial: [(2, 2, None), (3, 4, None)]}
+    warnings = 0
+    for index in range(2):
+        application = ApplicationFactory()
+        for user in (steady, partial):
+            hours_ago = 30 if (user is steady and index == 1) else 2
+            interview = InterviewFactory(application=application, interviewer=user,
+                                         interview_key="pair_programming",
+                                         starts_at=utcnow() - timedelta(hours=hours_ago))
+            evidence = EVIDENCE + (" Not a culture fit." if user is partial else "")
+            card = submit(client, interview, scores[user][index], evidence,
+                          "strong_yes" if user is steady else "no")
+            warnings += len(card.get("warnings", [])) if user is partial else 0
+    return steady, partial, warnings
+
+
+def rows(client, admin):
+    response = client.get(URL, headers=auth(admin))
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_per_interviewer_habits(client, session, admin, panels):
+    steady, partial, _ = panels
+    by_id = {r["interviewer_id"]: r for r in rows(client, admin)["interviewers"]}
+    one, two = by_id[steady.id], by_id[partial.id]
+    assert (one["scorecards"], one["halo_rate"], one["late_share"], one["adherence"]) == (
+        2, 0.5, 0.5, 1.0)
+    assert one["recommendations"] == {"strong_no": 0, "no": 0, "yes": 0, "strong_yes": 2}
+    assert one["median_evidence_chars"] == len(EVIDENCE)
+    assert (two["halo_rate"], two["late_share"], two["adherence"]) == (0.0, 0.0, 0.6667)
+    assert two["recommendations"]["no"] == 2
+    assert one["leniency"] is None  # no calibration run yet
+
+
+def test_language_flags_per_hundred_scorecards(client, session, admin, panels):
+    steady, partial, warnings = panels
+    assert warnings > 0
+    by_id = {r["interviewer_id"]: r for r in rows(client, admin)["interviewers"]}
+    assert by_id[partial.id]["language_flags_per_100"] == 100 * warnings / 2
+    assert by_id[steady.id]["language_flags_per_100"] == 0
+
+
+def test_leniency_comes_from_the_latest_calibration_run(client, session, admin, panels):
+    steady, _, _ = panels
+    for leniency in (0.1, 0.4):  # the later run wins
+        run = CalibrationRun(fitted_with="reml", data_digest="x", n_ratings=10, n_units=4,
+                             n_components=1, sigma2_unit=1, sigma2_interviewer=0.1,
+                             sigma2_residual=0.5, reml_criterion=1, seconds=0.1)
+        session.add(run)
+        session.flush()
+        session.add(InterviewerCalibration(
+            run_id=run.id, interviewer_id=steady.id, leniency=leniency, se=0.2, n_ratings=6,
+            n_copanelists=1, connected=True, disagrees=False, insufficient_data=False,
+            explanation=""))
+        session.flush()
+    body = rows(client, admin)
+    row = next(r for r in body["interviewers"] if r["interviewer_id"] == steady.id)
+    assert (row["leniency"], row["leniency_se"], row["leniency_ratings"]) == (0.4, 0.2, 6)
+    assert body["calibration_run"]["id"] == run.id
+
+
+def test_reliability_per_template_and_competency(client, session, admin, panels):
+    steady, partial, _ = panels
+    reliability = {r["competency"]: r for r in rows(client, admin)["reliability"]}
+    assert set(reliability) == set(COMPETENCIES)
+    coding = reliability["coding"]
+    # coding: candidate 1 got 3 and 2, candidate 2 got 2 and 3.
+    units, scores = np.array([1, 1, 2, 2]), np.array([3, 2, 2, 3])
+    expected = icc_oneway(units, scores)
+    assert (coding["template_key"], coding["ratings"], coding["candidates"]) == (
+        "backend_engineer", 4, 2)
+    assert coding["icc1"] == pytest.approx(expected.icc1, abs=1e-4)
+    assert coding["krippendorff_alpha"] == pytest.approx(
+        krippendorff_alpha_interval(units, scores), abs=1e-4)
+    assert reliability["collaboration"]["ratings"] == 2  # only `steady` rated it
+
+
+def test_interviewers_as_csv(client, session, admin, panels):
+    response = client.get(URL, headers=auth(admin) | {"Accept": "text/csv"})
+    assert response.mimetype == "text/csv"
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert [r["section"] for r in table] == ["interviewer"] * 2 + ["reliability"] * 3
+    assert {r["recommended_strong_yes"] for r in table[:2]} == {"2", "0"}
+
+
+@pytest.mark.parametrize("role", ["recruiter", "hiring_manager", "interviewer"])
+def test_interviewers_report_is_admin_only(client, session, role):
+    assert client.get(URL, headers=auth(UserFactory(role=role))).status_code == 403

@@ -89,51 +89,51 @@ def test_malformed_phrase_data_is_rejected(data, message):
 # --- what is caught ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("text", "phrase", "category"),
-    [
-        ("Not sure she is a culture fit.", "culture fit", "fit_affinity"),
-        ("Passes the beer test for sure.", "beer test", "fit_affinity"),
-        ("My gut feeling says no.", "My gut feeling", "fit_affinity"),
-        ("He is just like us.", "like us", "fit_affinity"),
-        ("She would fit right in.", "fit right in", "fit_affinity"),
-        ("Young and hungry.", "Young", "age"),
-        ("Very energetic for the role.", "energetic", "age"),
-        ("A true digital native.", "digital native", "age"),
-        ("Probably overqualified.", "overqualified", "age"),
-        ("Seems set in his ways.", "set in his ways", "age"),
-        ("She mentioned her maternity leave.", "maternity leave", "family"),
-        ("Recently married, may not relocate.", "married", "family"),
-        ("She is pregnant, so timing is bad.", "pregnant", "family"),
-        ("Has two kids at home.", "kids at home", "family"),
-        ("Not a native speaker.", "native speaker", "national_origin"),
-        ("Strong accent, hard to follow.", "Strong accent", "national_origin"),
-        ("Asked about his nationality.", "nationality", "national_origin"),
-        ("Very well-dressed and attractive.", "well-dressed", "appearance"),
-        ("Lots of tattoos.", "tattoos", "appearance"),
-        ("Uses a wheelchair; might struggle.", "wheelchair", "disability_health"),
-        ("Seemed a bit OCD about naming.", "a bit OCD", "disability_health"),
-        ("Mentioned his church group.", "church", "religion"),
-        ("Wore a hijab.", "hijab", "religion"),
-        ("Came across as abrasive.", "abrasive", "gendered_descriptor"),
-        ("A bit bossy with the whiteboard.", "bossy", "gendered_descriptor"),
-        ("Her voice was shrill.", "shrill", "gendered_descriptor"),
-        ("Got emotional when challenged.", "emotional", "gendered_descriptor"),
-        ("Bubbly personality.", "Bubbly", "gendered_descriptor"),
-        ("Quite aggressive in the debate.", "aggressive", "gendered_descriptor"),
-        ("Ivy League background, so strong.", "Ivy League", "pedigree"),
-        ("Went to a top school.", "top school", "pedigree"),
-        ("I can't put my finger on it.", "can't put my finger on it", "non_evidence"),
-        ("Some red flags here.", "red flags", "non_evidence"),
-    ],
-)
+# One or more catches per category: (feedback text, phrase as written, category).
+CATCHES = [
+    ("Not sure she is a culture fit.", "culture fit", "fit_affinity"),
+    ("Passes the beer test for sure.", "beer test", "fit_affinity"),
+    ("My gut feeling says no.", "My gut feeling", "fit_affinity"),
+    ("He is just like us.", "like us", "fit_affinity"),
+    ("She would fit right in.", "fit right in", "fit_affinity"),
+    ("Young and hungry.", "Young", "age"),
+    ("Very energetic for the role.", "energetic", "age"),
+    ("A true digital native.", "digital native", "age"),
+    ("Probably overqualified.", "overqualified", "age"),
+    ("Seems set in his ways.", "set in his ways", "age"),
+    ("She mentioned her maternity leave.", "maternity leave", "family"),
+    ("Recently married, may not relocate.", "married", "family"),
+    ("She is pregnant, so timing is bad.", "pregnant", "family"),
+    ("Has two kids at home.", "kids at home", "family"),
+    ("Not a native speaker.", "native speaker", "national_origin"),
+    ("Strong accent, hard to follow.", "Strong accent", "national_origin"),
+    ("Asked about his nationality.", "nationality", "national_origin"),
+    ("Very well-dressed and attractive.", "well-dressed", "appearance"),
+    ("Lots of tattoos.", "tattoos", "appearance"),
+    ("Uses a wheelchair; might struggle.", "wheelchair", "disability_health"),
+    ("Seemed a bit OCD about naming.", "a bit OCD", "disability_health"),
+    ("Mentioned his church group.", "church", "religion"),
+    ("Wore a hijab.", "hijab", "religion"),
+    ("Came across as abrasive.", "abrasive", "gendered_descriptor"),
+    ("A bit bossy with the whiteboard.", "bossy", "gendered_descriptor"),
+    ("Her voice was shrill.", "shrill", "gendered_descriptor"),
+    ("Got emotional when challenged.", "emotional", "gendered_descriptor"),
+    ("Bubbly personality.", "Bubbly", "gendered_descriptor"),
+    ("Quite aggressive in the debate.", "aggressive", "gendered_descriptor"),
+    ("Ivy League background, so strong.", "Ivy League", "pedigree"),
+    ("Went to a top school.", "top school", "pedigree"),
+    ("I can't put my finger on it.", "can't put my finger on it", "non_evidence"),
+    ("Some red flags here.", "red flags", "non_evidence"),
+]
+
+
+@pytest.mark.parametrize(("text", "phrase", "category"), CATCHES)
 def test_catches_phrase_with_its_category(text, phrase, category):
     assert (phrase, category) in flagged(text)
 
 
-def test_every_category_has_a_catch_in_the_examples_above():
-    examples = test_catches_phrase_with_its_category.pytestmark[0].args[1]
-    assert {category for _, _, category in examples} == set(CATEGORIES)
+def test_every_category_has_a_catch_in_the_examples():
+    assert {category for _, _, category in CATCHES} == set(CATEGORIES)
 
 
 @pytest.mark.parametrize(

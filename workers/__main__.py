@@ -8,6 +8,7 @@ earlier, killed worker left "rendering".
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -17,6 +18,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from redis import Redis  # noqa: E402
 from rq import Worker  # noqa: E402
+from sqlalchemy.exc import OperationalError  # noqa: E402
 from sqlalchemy.orm import configure_mappers  # noqa: E402
 
 from service import create_app  # noqa: E402
@@ -24,6 +26,9 @@ from service.extensions import db  # noqa: E402
 from service.jobs import QUEUE_NAMES  # noqa: E402
 from service.pdf.document import warm_up  # noqa: E402
 from service.usecases.packets import reap_all_abandoned  # noqa: E402
+
+
+log = logging.getLogger("workers")
 
 
 def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) -> None:
@@ -34,10 +39,15 @@ def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) 
     with app.app_context():
         configure_mappers()
         warm_up()  # WeasyPrint, Pango and the fonts load once here, not in every job
-        with db.new_session() as session:
-            reap_all_abandoned(session, app.config["SETTINGS"].packet_render_lease_seconds)
+        try:
+            with db.new_session() as session:
+                reap_all_abandoned(session, app.config["SETTINGS"].packet_render_lease_seconds)
+        except OperationalError as error:  # a database hiccup must not stop the worker starting
+            log.warning("could not check for abandoned packets at start: %s", error)
         db.engine().dispose()  # no connection may cross the fork into a job
-        Worker(list(queue_names), connection=Redis.from_url(redis_url)).work(burst=burst)
+        worker = Worker(list(queue_names), connection=Redis.from_url(redis_url))
+        # The scheduler moves retries with back-off (and delayed jobs) back onto the queues.
+        worker.work(burst=burst, with_scheduler=True)
 
 
 if __name__ == "__main__":

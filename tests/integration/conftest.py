@@ -41,7 +41,8 @@ def live_app(tmp_path, redis_url):
     database_url = f"sqlite:///{tmp_path / 'live.db'}"
     migrate.upgrade(database_url)
     settings = replace(Settings.from_env(tmp_path, env={}), database_url=database_url,
-                       redis_url=redis_url, packet_storage_dir=str(tmp_path / "packets"))
+                       redis_url=redis_url, packet_storage_dir=str(tmp_path / "packets"),
+                       packet_render_lease_seconds=2)
     app = create_app({"SETTINGS": settings, "TESTING": True})
     with app.app_context():
         sync_templates(db.session, load_template_dir(TEMPLATE_DIR))
@@ -50,10 +51,14 @@ def live_app(tmp_path, redis_url):
     jobs.configure(None)
 
 
-def start_worker(app, *extra_args: str) -> subprocess.Popen:
-    """A real `python -m workers` process on the app's database and Redis."""
+def start_worker(app, *extra_args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A real `python -m workers` process (in its own process group) on the app's database
+    and Redis."""
     settings = app.config["SETTINGS"]
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": settings.redis_url,
-           "PACKET_STORAGE_DIR": settings.packet_storage_dir, "LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "workers", *extra_args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    environment = {**os.environ, "DATABASE_URL": settings.database_url,
+                   "REDIS_URL": settings.redis_url, "PACKET_STORAGE_DIR": settings.packet_storage_dir,
+                   "PACKET_RENDER_LEASE_SECONDS": str(settings.packet_render_lease_seconds),
+                   "LOG_LEVEL": "WARNING", **(env or {})}
+    return subprocess.Popen([sys.executable, "-m", "workers", *extra_args], cwd=ROOT,
+                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, start_new_session=True)

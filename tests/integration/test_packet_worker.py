@@ -1,0 +1,155 @@
+"""Packets through real Redis and real `python -m workers` processes: render, duplicate
+requests, a worker killed mid-render, and a transient database failure retried."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from rq.job import Job
+
+from service import jobs
+from service.extensions import db
+from service.persistence.base import utcnow
+from service.persistence.packets import Packet
+from service.usecases import applications, candidates, interviews, packets, requisitions, scorecards
+from service.usecases.users import create_user
+from tests.integration.conftest import start_worker
+
+EVIDENCE = "Explained the retry design, named the idempotency key and tested the timeout path."
+
+
+@pytest.fixture
+def submitted_loop(live_app):
+    """A committed application with two submitted scorecards; returns (application id, manager)."""
+    session = db.session
+    recruiter, _ = create_user(session, "r@example.com", "Riley", "recruiter")
+    manager, _ = create_user(session, "m@example.com", "Morgan", "hiring_manager")
+    requisition = requisitions.create_requisition(session, recruiter, {
+        "title": "Backend", "hiring_manager_id": manager.id, "template_key": "backend_engineer"})
+    candidate = candidates.create_candidate(session, recruiter, {"name": "Ada", "email": "a@x.org"})
+    application = applications.create_application(session, recruiter, candidate.id, requisition.id)
+    for number in range(2):
+        interviewer, _ = create_user(session, f"i{number}@example.com", f"I {number}", "interviewer")
+        interview = interviews.schedule_interview(
+            session, recruiter, application.id, interview_key="technical_screen",
+            interviewer_id=interviewer.id, reason="second opinion" if number else "",
+            starts_at=utcnow() - timedelta(hours=3 + number))
+        scorecards.submit_scorecard(session, interviewer, interview.id, {
+            "ratings": [{"competency": c, "score": 3, "evidence": EVIDENCE}
+                        for c in ("coding", "problem_solving")], "recommendation": "yes"})
+    session.close()
+    return application.id, manager.id
+
+
+def packet_row(packet_id):
+    with db.new_session() as session:
+        return session.get(Packet, packet_id)
+
+
+def wait_for(predicate, timeout=60.0, interval=0.02):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False
+
+
+def kill_hard(pid: int) -> None:
+    """SIGKILL a worker and its work horses (RQ puts each horse in a session of its own)."""
+    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    for child in children.split():
+        os.kill(int(child), signal.SIGKILL)
+    os.kill(pid, signal.SIGKILL)
+
+
+def request(application_id, manager_id, anonymized=False):
+    with db.new_session() as session:
+        from service.persistence.users import User
+
+        return packets.request_packet(session, session.get(User, manager_id), application_id,
+                                      anonymized).id
+
+
+def test_real_worker_renders_a_queued_packet(live_app, submitted_loop):
+    packet_id = request(*submitted_loop)
+    assert packet_row(packet_id).status == "queued"
+    worker = start_worker(live_app, "--burst")
+    output, _ = worker.communicate(timeout=120)
+    assert worker.returncode == 0, output
+    packet = packet_row(packet_id)
+    assert packet.status == "ready", packet.error
+    assert packet.page_count >= 4 and len(packet.sha256) == 64
+    assert (live_app.extensions["storage"].get(packet.storage_key))[:5] == b"%PDF-"
+
+
+def test_concurrent_requests_give_one_packet_and_one_job(live_app, submitted_loop):
+    barrier = threading.Barrier(4)
+    ids = []
+
+    def ask():
+        with live_app.app_context():
+            barrier.wait()
+            ids.append(request(*submitted_loop))
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(ids)) == 1
+    assert len(jobs.queue("packets").get_jobs()) == 1
+
+
+def test_a_worker_killed_mid_render_is_retried_after_the_lease(live_app, submitted_loop):
+    lease = 2
+    packet_id = request(*submitted_loop)
+    worker = start_worker(live_app)
+    try:
+        assert wait_for(lambda: packet_row(packet_id).status == "rendering"), "never started"
+        kill_hard(worker.pid)  # the worker and its work horse: no clean-up at all
+    finally:
+        if worker.poll() is None:
+            kill_hard(worker.pid)
+        worker.communicate(timeout=10)
+    killed_at = time.monotonic()
+    assert packet_row(packet_id).status == "rendering", "the render finished before the kill"
+
+    with db.new_session() as session:
+        from service.persistence.users import User
+
+        manager = session.get(User, submitted_loop[1])
+        time.sleep(lease + 0.5)
+        shown = packets.get_packet(session, manager, packet_id, lease)  # reading reaps
+        assert (shown.status, shown.attempts) == ("queued", 1)
+    assert time.monotonic() - killed_at < lease + 5
+
+    rescue = start_worker(live_app, "--burst")
+    output, _ = rescue.communicate(timeout=120)
+    packet = packet_row(packet_id)
+    assert (packet.status, packet.attempts) == ("ready", 2), output
+
+
+def test_a_transient_database_failure_is_retried_with_back_off(live_app, submitted_loop, tmp_path):
+    packet_id = request(*submitted_loop)
+    database = live_app.config["SETTINGS"].database_url.removeprefix("sqlite:///")
+    blocker = sqlite3.connect(database, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")  # the worker's first write times out: "database is locked"
+    worker = start_worker(live_app, env={"SQLITE_BUSY_TIMEOUT_MS": "300"})
+    try:
+        job = Job.fetch(f"packet-{packet_id}-1", connection=jobs.queue("packets").connection)
+        assert wait_for(lambda: job.get_status(refresh=True) == "scheduled", timeout=60), \
+            job.get_status()
+        blocker.execute("ROLLBACK")
+        assert wait_for(lambda: packet_row(packet_id).status == "ready", timeout=60)
+        job.refresh()
+        assert job.retries_left == 2, "one retry was used"
+    finally:
+        blocker.close()
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.communicate(timeout=30)

@@ -20,7 +20,10 @@ class TemplateVersion(Base):
     key: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
-    content: Mapped[dict[str, Any]]
+    # Deferred: requisitions join their version eagerly, and decoding this JSON for every
+    # row of a page cost a fifth of a list request (bench/, BENCHMARKS.md). `template()`
+    # loads it once per version and process.
+    content: Mapped[dict[str, Any]] = mapped_column(deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def template(self) -> InterviewTemplate:

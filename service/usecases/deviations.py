@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from service.domain.loops import InterviewFact, skipped_on_leaving
 from service.domain.templates import InterviewTemplate
@@ -58,6 +58,8 @@ def interview_facts(session: Session, application_id: int) -> list[InterviewFact
         .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
         .where(Interview.application_id == application_id)
         .order_by(Interview.starts_at, Interview.id)
+        # The names are read below: one join instead of a query per interviewer.
+        .options(joinedload(Interview.interviewer))
     ).all()
     return [
         InterviewFact(

@@ -27,7 +27,9 @@ API_SPEC = {
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints. Opens no connection."""
-    app = Flask(__name__, instance_relative_config=True)
+    overrides = dict(overrides or {})
+    instance_path = overrides.pop("INSTANCE_PATH", None)  # tests keep their files in a tmp dir
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.url_map.converters["int"] = IdConverter
     settings = Settings.from_env(app.instance_path)
     if overrides and "SETTINGS" in overrides:

@@ -93,12 +93,13 @@ def session(session_factory):
 
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
     settings = replace(
-        Settings.from_env(tmp_path_factory.mktemp("instance"), env={}),
+        Settings.from_env(instance, env={}),
         database_url=database_url,
         max_body_bytes=64 * 1024,
     )
-    return create_app({"SETTINGS": settings, "TESTING": True})
+    return create_app({"SETTINGS": settings, "TESTING": True, "INSTANCE_PATH": str(instance)})
 
 
 @pytest.fixture

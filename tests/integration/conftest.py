@@ -43,7 +43,7 @@ def live_app(tmp_path, redis_url):
     settings = replace(Settings.from_env(tmp_path, env={}), database_url=database_url,
                        redis_url=redis_url, packet_storage_dir=str(tmp_path / "packets"),
                        packet_render_lease_seconds=2)
-    app = create_app({"SETTINGS": settings, "TESTING": True})
+    app = create_app({"SETTINGS": settings, "TESTING": True, "INSTANCE_PATH": str(tmp_path)})
     with app.app_context():
         sync_templates(db.session, load_template_dir(TEMPLATE_DIR))
         yield app

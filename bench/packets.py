@@ -1,0 +1,198 @@
+"""Packet benches, each beside a baseline from the same run (issue 5):
+
+- render: our render of the fullest packet in the database against bare WeasyPrint
+  rendering the very same HTML (target: ≤ 1.15×);
+- request → ready through Redis with an idle worker, against the render time
+  (target: ≤ render time + 0.5 s);
+- packets per minute with one worker and with two (the ratio is the scaling).
+
+Plugs into `bench.run` as a section; also runnable alone:
+    .venv/bin/python -m bench.packets --database-url sqlite:///instance/bench/x.db
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from redis import Redis
+from rq import Worker
+from sqlalchemy import func, select
+from weasyprint import HTML
+
+from service import create_app
+from service.config import Settings as ServiceSettings
+from service.extensions import db
+from service.pdf.document import packet_html, render_packet_document
+from service.pdf.render import ASSETS
+from service.persistence.packets import Packet
+from service.persistence.scorecards import Scorecard
+from service.persistence.users import User
+from service.usecases.packets import request_packet
+
+ROOT = Path(__file__).resolve().parents[1]
+REDIS_URL = "redis://127.0.0.1:6379/13"
+RENDER_RUNS = 5
+THROUGHPUT_PACKETS = 10
+RENDER_TARGET = 1.15
+LATENCY_MARGIN_S = 0.5
+
+
+def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
+    from bench.run import Figure
+
+    size = context.get("size", "?")
+    workdir = Path(context.get("workdir") or ROOT / "instance" / "bench" / f"packets-{size}")
+    app = _app(context["database_url"], workdir)
+    with app.app_context():
+        applications = _fullest_applications(THROUGHPUT_PACKETS * 2 + 2)
+        ours, bare, interviews = _render_times(applications[0])
+        latency = _request_to_ready(app, applications[1])
+        per_minute = {workers: _throughput(app, applications[2 + (workers - 1) * THROUGHPUT_PACKETS:
+                                                             2 + workers * THROUGHPUT_PACKETS], workers)
+                      for workers in (1, 2)}
+    db.engine(app).dispose()
+    figures = [
+        Figure("packets", size, f"render, {interviews}-interview packet", ours, "s",
+               "bare WeasyPrint, same HTML", bare, target=f"≤ {RENDER_TARGET}×",
+               ok=ours / bare <= RENDER_TARGET),
+        Figure("packets", size, "request → ready, idle worker", latency, "s",
+               "our render time", ours, target=f"≤ render + {LATENCY_MARGIN_S} s",
+               ok=latency <= ours + LATENCY_MARGIN_S),
+        Figure("packets", size, "packets per minute, 2 workers", per_minute[2], "/min",
+               "1 worker", per_minute[1]),
+    ]
+    raw = {"render_s": ours, "bare_weasyprint_s": bare, "interviews": interviews,
+           "request_to_ready_s": latency, "packets_per_minute": per_minute}
+    return figures, raw
+
+
+def _app(database_url: str, workdir: Path):  # noqa: ANN202
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = replace(ServiceSettings.from_env(workdir, env={}), database_url=database_url,
+                       redis_url=REDIS_URL, packet_storage_dir=str(workdir / "packets"))
+    Redis.from_url(REDIS_URL).flushdb()
+    return create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
+
+
+def _fullest_applications(count: int) -> list[int]:
+    """Applications with the most submitted scorecards: the biggest packets."""
+    rows = db.session.execute(
+        select(Scorecard.application_id, func.count(Scorecard.id).label("cards"))
+        .where(Scorecard.state == "submitted")
+        .group_by(Scorecard.application_id)
+        .order_by(func.count(Scorecard.id).desc(), Scorecard.application_id)
+        .limit(count)
+    ).all()
+    return [application_id for application_id, _ in rows]
+
+
+def _manager(application_id: int) -> User:
+    from service.persistence.applications import Application
+
+    return db.session.get(Application, application_id).requisition.hiring_manager
+
+
+def _render_times(application_id: int) -> tuple[float, float, int]:
+    """Median of RENDER_RUNS renders: ours (template + PDF) and bare WeasyPrint on the same HTML."""
+    from service.usecases.packets import packet_content
+    from service.pdf.content import content_digest
+    from service.persistence.applications import Application
+
+    content = packet_content(db.session, db.session.get(Application, application_id), False)
+    digest = content_digest(content)
+    html = packet_html(content, digest, 1)
+    render_packet_document(content, digest, 1)  # warm-up: fonts, Pango
+    ours, bare = [], []
+    for _ in range(RENDER_RUNS):
+        started = time.perf_counter()
+        render_packet_document(content, digest, 1)
+        ours.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        HTML(string=html, base_url=ASSETS.resolve().as_uri() + "/").write_pdf()
+        bare.append(time.perf_counter() - started)
+    return median(ours), median(bare), len(content["interviews"])
+
+
+def _request_to_ready(app, application_id: int) -> float:  # noqa: ANN001
+    """One request while a worker waits idle: from the POST's use case to `ready`."""
+    with _workers(app, 1):
+        started = time.perf_counter()
+        packet = request_packet(db.session, _manager(application_id), application_id, False)
+        _wait_ready([packet.id])
+        return time.perf_counter() - started
+
+
+def _throughput(app, application_ids: list[int], workers: int) -> float:  # noqa: ANN001
+    """Packets per minute for a queue of packets and `workers` workers."""
+    ids = [request_packet(db.session, _manager(a), a, True).id for a in application_ids]
+    started = time.perf_counter()
+    with _workers(app, workers):
+        _wait_ready(ids)
+    return len(ids) / (time.perf_counter() - started) * 60
+
+
+class _workers:
+    """Real `python -m workers` processes, waited for until they listen, stopped after."""
+
+    def __init__(self, app, count: int) -> None:  # noqa: ANN001
+        settings = app.config["SETTINGS"]
+        self.env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL,
+                    "PACKET_STORAGE_DIR": settings.packet_storage_dir, "LOG_LEVEL": "WARNING"}
+        self.count = count
+
+    def __enter__(self):  # noqa: ANN204
+        connection = Redis.from_url(REDIS_URL)
+        before = len(Worker.all(connection=connection))
+        self.processes = [subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT,
+                                           env=self.env, stdout=subprocess.DEVNULL,
+                                           stderr=subprocess.DEVNULL) for _ in range(self.count)]
+        deadline = time.monotonic() + 60
+        while len(Worker.all(connection=connection)) < before + self.count:
+            if time.monotonic() > deadline:
+                raise RuntimeError("workers did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for process in self.processes:
+            process.terminate()
+        for process in self.processes:
+            process.wait(timeout=60)
+
+
+def _wait_ready(packet_ids: list[int], timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db.session.expire_all()
+        statuses = set(db.session.scalars(select(Packet.status).where(Packet.id.in_(packet_ids))))
+        db.session.commit()  # end the read transaction so workers can write
+        if statuses == {"ready"}:
+            return
+        if "failed" in statuses:
+            raise RuntimeError("a packet failed to render")
+        time.sleep(0.01)
+    raise TimeoutError("packets not ready in time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    args = parser.parse_args()
+    figures, raw = run({"database_url": args.database_url, "size": "given"})
+    for figure in figures:
+        print(f"{figure.name:40} {figure.value:8.3f} {figure.unit:5} vs {figure.baseline_name} "
+              f"{figure.baseline:8.3f}  ratio {figure.ratio:.2f}  {figure.target}")
+    print(json.dumps(raw, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -565,7 +565,7 @@ def _self_identifications(engine: Engine, loader: ApplicationLoader, rng: random
     return len(answered)
 
 
-def _reset_sequences(engine: Engine) -> None:
+def _reset_sequences(engine: Engine, vacuum: bool = True) -> None:
     """Explicit ids leave PostgreSQL's sequences behind; move them past the loaded rows."""
     if engine.dialect.name != "postgresql":
         return
@@ -577,7 +577,12 @@ def _reset_sequences(engine: Engine) -> None:
             connection.execute(text(
                 f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
                 f"GREATEST((SELECT max(id) FROM {name}), 1))"))
-        connection.execute(text("ANALYZE"))
+    if not vacuum:
+        return
+    # Statistics for the planner, and the visibility map set now, so autovacuum does
+    # not start on the freshly loaded tables in the middle of a measurement.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
 
 
 def _skipped_tables(engine: Engine) -> list[str]:
@@ -648,7 +653,7 @@ def add_pending_interviews(database_url: str, interviewers: list[dict[str, Any]]
                             "token": who["token"], "competencies": list(planned.competencies)})
         with engine.begin() as connection:
             Writer(connection).write("interviews", interviews)
-        _reset_sequences(engine)
+        _reset_sequences(engine, vacuum=False)
         return pending
     finally:
         engine.dispose()

@@ -14,6 +14,7 @@ from typing import Any
 
 import fakeredis
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
@@ -64,8 +65,20 @@ def transient_retry() -> Retry:
 
 
 def enqueue_after_commit(session: Session, function: str, *args: Any, **options: Any) -> None:
-    """Enqueue once `session` commits; nothing is enqueued if it rolls back."""
-    event.listen(session, "after_commit", lambda _: enqueue(function, *args, **options), once=True)
+    """Enqueue once `session` commits; nothing is enqueued if it rolls back.
+
+    The commit has happened by then, so an unreachable Redis must not turn the
+    request into an error: the failure is logged, and the row that asked for the
+    job stays as it is for a reaper (or a retry by the user) to enqueue again.
+    """
+
+    def after_commit(_: Session) -> None:
+        try:
+            enqueue(function, *args, **options)
+        except RedisError:
+            log.exception("could not enqueue %s; it will be enqueued again later", function)
+
+    event.listen(session, "after_commit", after_commit, once=True)
 
 
 def _waiting(target: Queue, job_id: str) -> bool:

@@ -197,8 +197,15 @@ def rerender_packet(session: Session, actor: User, storage: PacketStorage, packe
 
 def reap_abandoned(session: Session, lease_seconds: int, packet: Packet) -> None:
     """A packet left 'rendering' past its lease lost its worker (killed, crashed): retry it,
-    or fail it after MAX_ATTEMPTS, so no packet stays 'rendering' forever."""
-    if packet.status != "rendering" or packet.started_at > utcnow() - timedelta(seconds=lease_seconds):
+    or fail it after MAX_ATTEMPTS, so no packet stays 'rendering' forever. One still
+    'queued' past the lease may have lost its job (Redis was down when it was enqueued):
+    enqueue it again; a job that is still waiting is not enqueued twice."""
+    expired = utcnow() - timedelta(seconds=lease_seconds)
+    if packet.status == "queued" and (packet.started_at or packet.created_at) < expired:
+        _enqueue_render(session, packet, next_attempt=False)
+        session.commit()
+        return
+    if packet.status != "rendering" or packet.started_at > expired:
         return
     if packet.attempts >= MAX_ATTEMPTS:
         mark_failed(session, packet.id, f"the worker stopped during rendering {packet.attempts} "
@@ -210,8 +217,8 @@ def reap_abandoned(session: Session, lease_seconds: int, packet: Packet) -> None
 
 def reap_all_abandoned(session: Session, lease_seconds: int) -> int:
     stale = list(session.scalars(select(Packet).where(
-        Packet.status == "rendering",
-        Packet.started_at < utcnow() - timedelta(seconds=lease_seconds))))
+        Packet.status.in_(("queued", "rendering")),
+        func.coalesce(Packet.started_at, Packet.created_at) < utcnow() - timedelta(seconds=lease_seconds))))
     for packet in stale:
         reap_abandoned(session, lease_seconds, packet)
     return len(stale)
@@ -226,8 +233,9 @@ def _requeue(session: Session, actor: User | None, packet: Packet, reason: str) 
     session.refresh(packet)
 
 
-def _enqueue_render(session: Session, packet: Packet) -> None:
-    packet.job_id = f"packet-{packet.id}-{packet.attempts + 1}"
+def _enqueue_render(session: Session, packet: Packet, next_attempt: bool = True) -> None:
+    if next_attempt or packet.job_id is None:
+        packet.job_id = f"packet-{packet.id}-{packet.attempts + 1}"
     jobs.enqueue_after_commit(
         session, RENDER_JOB, packet.id, queue_name="packets", job_id=packet.job_id,
         job_timeout=RENDER_TIMEOUT_SECONDS, retry=jobs.transient_retry(),

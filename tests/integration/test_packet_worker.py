@@ -153,3 +153,22 @@ def test_a_transient_database_failure_is_retried_with_back_off(live_app, submitt
         blocker.close()
         os.killpg(worker.pid, signal.SIGTERM)
         worker.communicate(timeout=30)
+
+
+def test_redis_down_at_request_time_loses_nothing(live_app, submitted_loop, redis_url, caplog):
+    jobs.configure("redis://127.0.0.1:1/0")  # nothing listens there
+    packet_id = request(*submitted_loop)
+    assert packet_row(packet_id).status == "queued"
+    assert "could not enqueue workers.jobs.render_packet" in caplog.text
+
+    jobs.configure(redis_url)  # Redis is back
+    time.sleep(live_app.config["SETTINGS"].packet_render_lease_seconds + 0.5)
+    with db.new_session() as session:
+        from service.persistence.users import User
+
+        packets.get_packet(session, session.get(User, submitted_loop[1]), packet_id,
+                           live_app.config["SETTINGS"].packet_render_lease_seconds)
+    assert len(jobs.queue("packets").get_jobs()) == 1
+    worker = start_worker(live_app, "--burst")
+    output, _ = worker.communicate(timeout=120)
+    assert packet_row(packet_id).status == "ready", output

@@ -30,7 +30,7 @@ services:
 	scripts/ensure-services.sh
 
 bench: setup services
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .hypothesis

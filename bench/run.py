@@ -437,6 +437,11 @@ def extra_sections(context: dict[str, Any], names: Sequence[str] = SECTIONS,
                 raise
             missing.append(name)
             continue
+        except Exception as error:  # noqa: BLE001 - a half-built section is reported, not fatal
+            print(f"    section {name} does not import: {error!r}", file=sys.stderr, flush=True)
+            raw[name] = {"error": repr(error)}
+            missing.append(f"{name} (failed: {type(error).__name__})")
+            continue
         print(f"  {context['size']:>5} section {name}", file=sys.stderr, flush=True)
         try:
             section_figures, raw[name] = module.run(context)

@@ -32,9 +32,11 @@ def application_assessment(session: Session, actor: User, application_id: int) -
     """For the hiring team, and for panelists once they have submitted their own scorecard."""
     application = get_application(session, actor, application_id)
     require_own_feedback_first(session, actor, application.id)
-    result = to_dict(assess_application(session, application))
-    record_first_view(session, actor, application.id)
-    return result
+    assessment = assess_application(session, application)
+    others = {line.interviewer_id for c in assessment.competencies for line in c.scores} - {actor.id}
+    if others:  # it shows other panelists' scores
+        record_first_view(session, actor, application.id)
+    return to_dict(assessment)
 
 
 def assess_application(session: Session, application: Application) -> Assessment:

@@ -93,3 +93,14 @@ def test_the_same_data_gives_the_same_bytes(client, session, panel):
     recruiter = UserFactory(role="recruiter")
     first = assessment(client, recruiter, panel[0].application_id).get_data()
     assert assessment(client, recruiter, panel[0].application_id).get_data() == first
+
+
+def test_reading_an_assessment_with_only_your_own_scores_is_not_a_first_view(client, session, panel):
+    from service.persistence.scorecards import ScorecardView
+
+    submit(client, panel[0], 3, GOOD, "yes")
+    assert assessment(client, panel[0].interviewer, panel[0].application_id).status_code == 200
+    assert session.query(ScorecardView).filter_by(user_id=panel[0].interviewer.id).count() == 0
+    submit(client, panel[1], 3, GOOD, "yes")
+    assessment(client, panel[0].interviewer, panel[0].application_id)
+    assert session.query(ScorecardView).filter_by(user_id=panel[0].interviewer.id).count() == 1

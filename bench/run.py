@@ -522,6 +522,18 @@ def print_table(figures: Sequence[Figure]) -> None:
               f"{f.baseline:>10g} {ratio:>7}  {f.target:<14} {ok}")
 
 
+def markdown_table(figures: Sequence[dict[str, Any]]) -> str:
+    """The figures of a results file as a Markdown table, for BENCHMARKS.md."""
+    lines = ["| section | size | figure | value | baseline | ratio | target | ok |",
+             "| --- | --- | --- | ---: | --- | ---: | --- | --- |"]
+    for f in figures:
+        ratio = f"{f['ratio']:.2f}" if f["ratio"] is not None else ""
+        ok = {True: "yes", False: "**no**", None: ""}[f["ok"]]
+        lines.append(f"| {f['section']} | {f['size']} | {f['name']} | {f['value']:g} {f['unit']} | "
+                     f"{f['baseline']:g} ({f['baseline_name']}) | {ratio} | {f['target']} | {ok} |")
+    return "\n".join(lines)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1k,10k,100k", help="applications per database [1k,10k,100k]")
@@ -538,7 +550,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help=f"other benches to run per size [{','.join(SECTIONS)}]; '' for none")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1k applications, 150 requests, 10k ratings")
+    parser.add_argument("--markdown", type=Path, metavar="RESULTS_JSON",
+                        help="print a results file's figures as a Markdown table, and exit")
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown_table(json.loads(args.markdown.read_text())["figures"]))
+        return
     if args.quick:
         args.sizes, args.calibration_sizes = "1k", "10k"
         args.requests, args.submits = 150, 40

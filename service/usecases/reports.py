@@ -20,12 +20,11 @@ from service.domain.errors import RuleViolationError
 from service.domain.reports import (
     InterviewState,
     analyse_dimension,
-    answers_of,
     next_step,
     stage_maps,
     stay_summaries,
 )
-from service.domain.self_identification import DIMENSIONS
+from service.domain.self_identification import DIMENSIONS, QUESTIONS
 from service.persistence import reports as queries
 from service.persistence.base import utcnow
 from service.persistence.interviews import Interview
@@ -56,18 +55,19 @@ def adverse_impact_report(
     require(actor.role, "reports:read")
     versions = _templates(session)
     position, _ = stage_maps((v.id, v.template()) for v in versions.values())
-    stage_rows = queries.stage_outcomes(session, position, filters, by_answers=True)
+    counted = queries.outcomes(session, position, filters, by_answers=True)
     # (template key, stage) -> [(answers, reached, selected)]; still in the stage or
     # withdrawn from it: no selection decision yet, so not counted.
     steps: dict[tuple[str, str], list] = defaultdict(list)
-    for row in stage_rows:
-        key, stage_key = row[0], row[1]
+    for row in counted.stages:
         decided = row.entered - row.active - row.withdrawn
-        steps[(key, stage_key)].append((answers_of(row, 2), decided, row.advanced))
-    for row in queries.overall_outcomes(session, filters):
+        steps[(row.template_key, row.stage)].append(
+            (dict(zip(QUESTIONS, row.answers, strict=True)), decided, row.advanced))
+    for row in counted.overall:
         if row.status in ("hired", "rejected"):
-            steps[(row[0], WHOLE_PROCESS)].append(
-                (answers_of(row, 1), row.n, row.n if row.status == "hired" else 0))
+            steps[(row.template_key, WHOLE_PROCESS)].append(
+                (dict(zip(QUESTIONS, row.answers, strict=True)), row.n,
+                 row.n if row.status == "hired" else 0))
     order = _step_order(versions)
     wanted = [d for d in DIMENSIONS if dimension in (None, d)]
     chosen = [s for s in sorted(steps, key=order) if stage in (None, s[1])]

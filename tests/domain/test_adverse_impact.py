@@ -3,11 +3,14 @@
 import json
 import math
 import random
+import time
 from fractions import Fraction
 
+import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from scipy.special import gammaln
 from scipy.stats import chi2_contingency, fisher_exact, hypergeom
 
 from service.domain.adverse_impact import (
@@ -366,3 +369,68 @@ def test_fisher_two_sided_matches_scipy_everywhere(a, b, c, d):
     p_two_sided, mid_p = fisher_exact_tests(((a, b), (c, d)))
     assert p_two_sided == pytest.approx(fisher_exact([[a, b], [c, d]]).pvalue, rel=1e-9, abs=1e-15)
     assert 0 <= mid_p <= p_two_sided <= 1
+
+
+@st.composite
+def large_tables(draw):
+    """2x2 tables [[a, b], [c, d]] with up to 50k people, rates often close to each other."""
+    n_f, n_r = draw(st.integers(1, 25_000)), draw(st.integers(1, 25_000))
+    a = draw(st.integers(0, n_f))
+    expected = round(n_r * a / n_f)
+    spread = max(1, int(3 * math.sqrt(max(expected, 1))))
+    c = draw(st.one_of(st.integers(0, n_r),
+                       st.integers(max(0, expected - spread), min(n_r, expected + spread))))
+    return (a, n_f - a), (c, n_r - c)
+
+
+def equally_likely_probabilities(table):
+    """scipy's pmf of every table whose probability is within 1e-7 (relative) of the
+    observed one, observed included; None when one lies between 1e-12 and 1e-6,
+    where our 1e-7 tie tolerance and scipy's 1e-14 may legitimately disagree."""
+    (a, b), (c, d) = table
+    total, successes, draws = a + b + c + d, a + c, a + b
+    support = np.arange(max(0, draws - (total - successes)), min(successes, draws) + 1)
+    log_pmf = -(gammaln(support + 1) + gammaln(successes - support + 1)
+                + gammaln(draws - support + 1) + gammaln(total - successes - draws + support + 1))
+    observed = log_pmf[a - support[0]]
+    candidates = support[np.abs(log_pmf - observed) < 1e-5]  # a loose sieve on the log scale
+    pmf = hypergeom.pmf(candidates, total, successes, draws)
+    observed = hypergeom.pmf(a, total, successes, draws)
+    if observed == 0:
+        return None
+    relative = np.abs(pmf - observed) / observed
+    if np.any((relative > 1e-12) & (relative < 1e-6)):
+        return None
+    return pmf[relative <= 1e-7]
+
+
+@settings(max_examples=150, deadline=None)
+@given(large_tables())
+def test_fisher_matches_scipy_and_the_mid_p_oracle_on_large_tables(table):
+    ties = equally_likely_probabilities(table)
+    assume(ties is not None)
+    p_two_sided, mid_p = fisher_exact_tests(table)
+    expected = fisher_exact(table).pvalue
+    assert p_two_sided == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    # Lancaster's mid-p: the two-sided p less half of every equally likely table.
+    assert mid_p == pytest.approx(expected - ties.sum() / 2, rel=1e-9, abs=1e-300)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [((25_000, 25_000), (25_000, 25_000)), ((0, 50_000), (50_000, 0)), ((0, 10), (50_000, 0)),
+     ((0, 0), (0, 5)), ((12_000, 13_000), (12_500, 12_500)), ((3, 24_997), (40, 24_960))],
+)
+def test_fisher_at_the_edges_of_large_tables_matches_scipy(table):
+    p_two_sided, mid_p = fisher_exact_tests(table)
+    assert p_two_sided == pytest.approx(fisher_exact(table).pvalue, rel=1e-9, abs=1e-300)
+    assert 0 <= mid_p <= p_two_sided <= 1
+
+
+def test_fisher_is_fast_on_large_tables():
+    # The unfiltered report runs hundreds of these; building the whole distribution
+    # took milliseconds each (seconds per report) at 100k applications.
+    started = time.perf_counter()
+    for a in range(11_000, 11_200):
+        fisher_exact_tests(((a, 25_000 - a), (12_000, 13_000)))
+    assert time.perf_counter() - started < 1.0

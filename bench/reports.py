@@ -1,0 +1,135 @@
+"""Report benches (issue 6: "reports over 100k applications answer in well under a second").
+
+Each report is requested through the Flask test client as the generated admin (or
+the requisition's hiring manager for the pipeline), a few times after one warm-up
+request, and its median wall time is set beside the median of a bare
+`SELECT status, count(*) FROM applications GROUP BY status` through the app's own
+session in the same run: one pass over the applications, the least any report
+over all of them can cost.
+
+Plugs into `bench.run` as a section; also runnable alone on a generated database:
+    .venv/bin/python -m bench.reports --database-url URL --tokens instance/bench/tokens.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+from sqlalchemy import func, select
+
+from service import create_app
+from service.config import Settings as ServiceSettings
+from service.extensions import db
+from service.persistence.applications import Application
+from service.persistence.requisitions import Requisition
+
+ROOT = Path(__file__).resolve().parents[1]
+REPEATS = 5
+TARGET_MS = 500.0  # "well under a second"
+
+
+def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
+    """Median time of each report against the bare GROUP BY, at the context's size."""
+    from bench.run import Figure
+
+    size = context.get("size", "?")
+    repeats = context.get("repeats", REPEATS)
+    workdir = Path(context.get("workdir") or ROOT / "instance" / "bench" / f"reports-{size}")
+    workdir.mkdir(parents=True, exist_ok=True)
+    settings = replace(ServiceSettings.from_env(workdir, env={}),
+                       database_url=context["database_url"])
+    app = create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
+    tokens = context["tokens"]
+    admin = {"Authorization": f"Bearer {tokens['admin']['token']}"}
+    managers = {m["id"]: m["token"] for m in tokens["hiring_managers"]}
+    client = app.test_client()
+    try:
+        with app.app_context():
+            requisition_id, manager_id = _busiest_requisition()
+            baseline_ms = _timed(repeats, _group_by_status)
+        manager = {"Authorization": f"Bearer {managers[manager_id]}"}
+        requests = {
+            "adverse impact (all)": ("/api/v1/reports/adverse-impact", admin),
+            "adverse impact (1 requisition)":
+                (f"/api/v1/reports/adverse-impact?requisition_id={requisition_id}", admin),
+            "pipeline (1 requisition)":
+                (f"/api/v1/reports/pipeline?requisition_id={requisition_id}", manager),
+            "stuck (all)": ("/api/v1/reports/stuck", admin),
+            "interviewers (all)": ("/api/v1/reports/interviewers", admin),
+        }
+        raw: dict[str, Any] = {"baseline_ms": baseline_ms, "repeats": repeats,
+                               "requisition_id": requisition_id}
+        figures = []
+        for name, (url, headers) in requests.items():
+            elapsed = _timed(repeats, lambda u=url, h=headers: _get(client, u, h))
+            raw[name] = elapsed
+            value = elapsed["median_ms"]
+            print(f"  {size:>5} {name:<32} median {value:>8.1f} ms  "
+                  f"(baseline {baseline_ms['median_ms']:.1f} ms)", file=sys.stderr, flush=True)
+            figures.append(Figure("reports", size, name, value, "ms",
+                                  "bare GROUP BY status", baseline_ms["median_ms"],
+                                  target=f"< {TARGET_MS:.0f} ms", ok=value < TARGET_MS))
+        return figures, raw
+    finally:
+        db.engine(app).dispose()
+
+
+def _busiest_requisition() -> tuple[int, int]:
+    """The requisition with the most applications (the heaviest one-requisition report)."""
+    row = db.session.execute(
+        select(Requisition.id, Requisition.hiring_manager_id)
+        .join(Application, Application.requisition_id == Requisition.id)
+        .group_by(Requisition.id, Requisition.hiring_manager_id)
+        .order_by(func.count().desc(), Requisition.id).limit(1)).one()
+    db.session.rollback()
+    return row.id, row.hiring_manager_id
+
+
+def _group_by_status() -> None:
+    db.session.execute(select(Application.status, func.count()).group_by(Application.status)).all()
+    db.session.rollback()
+
+
+def _get(client, url: str, headers: dict[str, str]) -> None:
+    response = client.get(url, headers=headers)
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+
+
+def _timed(repeats: int, call) -> dict[str, Any]:
+    call()  # warm-up: connections, caches, first-request imports
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return {"median_ms": round(median(times), 2), "min_ms": round(min(times), 2),
+            "max_ms": round(max(times), 2)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--tokens", type=Path, default=ROOT / "instance" / "bench" / "tokens.json")
+    parser.add_argument("--repeats", type=int, default=REPEATS)
+    args = parser.parse_args(argv)
+    tokens = json.loads(args.tokens.read_text())
+    size = tokens["summary"]["applications"]
+    figures, raw = run({"size": f"{size // 1000}k" if size % 1000 == 0 else str(size),
+                        "database_url": args.database_url, "tokens": tokens,
+                        "repeats": args.repeats})
+    for f in figures:
+        print(f"{f.name:<34} {f.value:>9.1f} ms   baseline {f.baseline:>7.1f} ms   "
+              f"ratio {f.ratio:>7.1f}   {'ok' if f.ok else 'NO'}")
+    print(json.dumps(raw, indent=1))
+
+
+if __name__ == "__main__":
+    main()

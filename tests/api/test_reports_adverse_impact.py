@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import fisher_exact
 
 from tests.api.conftest import auth
-from tests.api.reports_helpers import cohort
+from tests.api.reports_helpers import apply, cohort, move
 from tests.factories import RequisitionFactory, UserFactory
 
 URL = "/api/v1/reports/adverse-impact"
@@ -92,6 +92,22 @@ def test_intersection_and_whole_process_steps_are_reported(client, session, admi
     assert groups(step)["female/asian"]["suppressed"] is True
     stages = [s["stage"] for s in body["dimensions"][0]["steps"]]
     assert stages[-1] == "whole_process"
+
+
+def test_an_application_sent_back_to_a_stage_is_counted_there_once(client, session, admin,
+                                                                   recruiter):
+    # The backend template lets the debrief send a candidate back to the onsite loop.
+    requisition = RequisitionFactory()
+    to_debrief = ("recruiter_screen", "technical_screen", "onsite", "debrief")
+    for race, last in (("white", "onsite"), ("asian", "offer")):
+        for _ in range(10):
+            move(session, recruiter, apply(session, recruiter, requisition, race_ethnicity=race),
+                 *to_debrief, last)
+    body = report(client, admin, requisition_id=requisition.id, dimension="race_ethnicity")
+    [section] = body["dimensions"]
+    onsite = groups(next(s for s in section["steps"] if s["stage"] == "onsite"))
+    assert (onsite["white"]["reached"], onsite["white"]["selected"]) == (10, 10)
+    assert (onsite["asian"]["reached"], onsite["asian"]["selected"]) == (10, 10)
 
 
 def test_stage_filter_keeps_one_step(client, session, admin, small_groups):

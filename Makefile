@@ -29,6 +29,8 @@ test: setup services
 services:
 	scripts/ensure-services.sh
 
+## Benchmarks at 1k/10k/100k applications (not part of `make test`); see BENCHMARKS.md.
+## `make bench BENCH_ARGS=--quick` for a smoke run; `--help` lists the options.
 bench: setup services
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

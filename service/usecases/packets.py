@@ -45,6 +45,10 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
     if existing is not None:
         if existing.status == "failed":
             _requeue(session, actor, existing, "requested again after failing")
+        elif existing.status == "queued":
+            # Asking again heals a lost job; one still waiting in the queue is not duplicated.
+            _enqueue_render(session, existing, next_attempt=False)
+            session.commit()
         return existing
     version = (session.scalar(select(func.max(Packet.version))
                               .where(Packet.application_id == application.id)) or 0) + 1

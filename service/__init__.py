@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from service.config import Settings
 from service import jobs
 from service.extensions import db
+from service.http.schemas import ProblemSchema
 from service.persistence.base import MAX_ID
 
 API_SPEC = {
@@ -44,7 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     jobs.configure(settings.redis_url)
-    api = Api(app, spec_kwargs={"security": [{"bearer": []}]})
+    api = ServiceApi(app, spec_kwargs={"security": [{"bearer": []}]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     _register_blueprints(api)
     from service.http.auth import init_auth
@@ -57,6 +58,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+class ServiceApi(Api):
+    """flask-smorest's Api, documenting errors as the problem documents we send."""
+
+    ERROR_SCHEMA = ProblemSchema
 
 
 class IdConverter(IntegerConverter):

@@ -62,6 +62,3 @@ def current_template_version(session: Session, key: str) -> TemplateVersion:
         )
     return row
 
-
-def list_template_versions(session: Session) -> list[TemplateVersion]:
-    return list(session.scalars(select(TemplateVersion).order_by(TemplateVersion.id)))

@@ -15,12 +15,18 @@ Fleiss's ICC(1,k) when balanced.
 Krippendorff's alpha (interval metric) follows Krippendorff (2011, "Computing
 Krippendorff's alpha-reliability"): only units with at least two values are
 pairable; D_o and D_e are the within-unit and overall squared differences.
+
+Both also come from sums a database can return (`PanelSums`, one row per panel
+size): every term above is a sum over targets of their count, Σv, Σv² and
+(Σv)², so a report never has to load the ratings themselves.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from fractions import Fraction
 
 import numpy as np
 
@@ -87,3 +93,57 @@ def krippendorff_alpha_interval(unit: np.ndarray, value: np.ndarray) -> float:
     if expected <= 0:
         return math.nan
     return float(1.0 - observed / expected)
+
+
+@dataclass(frozen=True)
+class PanelSums:
+    """Sums over the targets that got exactly `size` ratings each."""
+
+    size: int  # m, ratings per target
+    targets: int  # how many targets got m ratings
+    # Sums are taken exactly (ints, Decimals and floats all convert to Fraction).
+    total: float  # Σ of their ratings
+    total_sq: float  # Σ of their squared ratings
+    target_total_sq: float  # Σ over those targets of (the target's Σv)²
+
+
+def icc_oneway_from_sums(panels: Iterable[PanelSums]) -> OneWayIcc:
+    """`icc_oneway` from per-panel-size sums, in exact rational arithmetic.
+
+    Σ nᵢ(x̄ᵢ − x̄)² = Σ (Σv)ᵢ²/nᵢ − (Σv)²/N and Σ(v − x̄ᵢ)² = Σv² − Σ (Σv)ᵢ²/nᵢ; with
+    integer scores every sum is exact, so the result is correctly rounded.
+    """
+    panels = list(panels)
+    n = sum(p.size * p.targets for p in panels)
+    n_targets = sum(p.targets for p in panels)
+    df_between, df_within = n_targets - 1, n - n_targets
+    if df_between < 1 or df_within < 1:
+        return OneWayIcc(math.nan, math.nan, math.nan, n_targets, n)
+    total = sum(Fraction(p.total) for p in panels)
+    between = sum(Fraction(p.target_total_sq) / p.size for p in panels)
+    msb = (between - total * total / n) / df_between
+    msw = (sum(Fraction(p.total_sq) for p in panels) - between) / df_within
+    k0 = (n - Fraction(sum(p.size * p.size * p.targets for p in panels), n)) / df_between
+    denominator = msb + (k0 - 1) * msw
+    icc1 = float((msb - msw) / denominator) if denominator > 0 else math.nan
+    icck = float((msb - msw) / msb) if msb > 0 else math.nan
+    return OneWayIcc(icc1, icck, float(k0), n_targets, n)
+
+
+def krippendorff_alpha_interval_from_sums(panels: Iterable[PanelSums]) -> float:
+    """`krippendorff_alpha_interval` from per-panel-size sums, in exact rational arithmetic.
+
+    Targets with one value are not pairable and drop out, as in the long form.
+    """
+    pairable = [p for p in panels if p.size >= 2]
+    n = sum(p.size * p.targets for p in pairable)
+    if n < 2:
+        return math.nan
+    observed = sum(2 * (p.size * Fraction(p.total_sq) - Fraction(p.target_total_sq)) / (p.size - 1)
+                   for p in pairable) / n
+    total = sum(Fraction(p.total) for p in pairable)
+    total_sq = sum(Fraction(p.total_sq) for p in pairable)
+    expected = 2 * (n * total_sq - total * total) / (n * (n - 1))
+    if expected <= 0:
+        return math.nan
+    return float(1 - observed / expected)

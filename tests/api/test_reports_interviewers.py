@@ -18,6 +18,10 @@ EVIDENCE = "Paired on a rate limiter, wrote the failing test first and split the
 COMPETENCIES = ("coding", "problem_solving", "collaboration")  # pair_programming's
 
 
+def an_hour_ago():
+    return utcnow() - timedelta(hours=1)
+
+
 def submit(client, interview, scores, evidence=EVIDENCE, recommendation="yes"):
     body = {"ratings": [{"competency": c, "score": s, "evidence": evidence if s else ""}
                         for c, s in zip(COMPETENCIES, scores)],
@@ -109,6 +113,42 @@ def test_reliability_per_template_and_competency(client, session, admin, panels)
     assert coding["krippendorff_alpha"] == pytest.approx(
         krippendorff_alpha_interval(units, scores), abs=1e-4)
     assert reliability["collaboration"]["ratings"] == 2  # only `steady` rated it
+
+
+def test_median_evidence_interpolates_and_ignores_unscored_ratings(client, session, admin):
+    """Two scored ratings of each length: the median is halfway; the empty evidence of an
+    unrated competency would pull it down to the shorter length if it counted."""
+    user, longer = UserFactory(role="interviewer"), EVIDENCE + " It then passed under load."
+    for evidence in (EVIDENCE, longer):
+        interview = InterviewFactory(application=ApplicationFactory(), interviewer=user,
+                                     interview_key="pair_programming", starts_at=an_hour_ago())
+        submit(client, interview, (3, 2, None), evidence)
+    row = next(r for r in rows(client, admin)["interviewers"] if r["interviewer_id"] == user.id)
+    assert row["median_evidence_chars"] == (len(EVIDENCE) + len(longer)) / 2
+    assert row["adherence"] == round(4 / 6, 4)
+
+
+def test_reliability_matches_the_long_form_on_unbalanced_panels(client, session, admin):
+    """Candidates rated by three, two and one interviewer (the last one is not pairable)."""
+    panel_scores = [(4, 2, 3), (1, 2), (3,)]
+    units, scores = [], []
+    for unit, panel in enumerate(panel_scores):
+        application = ApplicationFactory()
+        for score in panel:
+            interview = InterviewFactory(application=application,
+                                         interviewer=UserFactory(role="interviewer"),
+                                         interview_key="pair_programming",
+                                         starts_at=an_hour_ago())
+            submit(client, interview, (score, 2, 3))
+            units.append(unit)
+            scores.append(score)
+    coding = next(r for r in rows(client, admin)["reliability"] if r["competency"] == "coding")
+    expected = icc_oneway(np.array(units), np.array(scores))
+    assert (coding["ratings"], coding["candidates"]) == (6, 3)
+    assert (coding["icc1"], coding["icck"], coding["k"]) == (
+        round(expected.icc1, 4), round(expected.icck, 4), round(expected.k, 4))
+    assert coding["krippendorff_alpha"] == round(
+        krippendorff_alpha_interval(np.array(units), np.array(scores)), 4)
 
 
 def test_interviewers_as_csv(client, session, admin, panels):

@@ -64,3 +64,41 @@ def test_perfect_agreement_gives_alpha_one():
 def test_too_little_data_gives_nan():
     assert math.isnan(krippendorff_alpha_interval([0, 1], [1.0, 2.0]))
     assert math.isnan(icc_oneway([0, 0], [1.0, 2.0]).icc1)
+
+
+def _panel_sums(target: np.ndarray, value: np.ndarray) -> list:
+    """Group long-form ratings into per-panel-size sums, the shape the report's SQL returns."""
+    from collections import defaultdict
+
+    from service.domain.reliability import PanelSums
+
+    per_target = defaultdict(list)
+    for t, v in zip(target.tolist(), value.tolist(), strict=True):
+        per_target[t].append(int(v))
+    by_size = defaultdict(lambda: [0, 0, 0, 0])
+    for values in per_target.values():
+        sums = by_size[len(values)]
+        sums[0] += 1
+        sums[1] += sum(values)
+        sums[2] += sum(v * v for v in values)
+        sums[3] += sum(values) ** 2
+    return [PanelSums(size, *sums) for size, sums in sorted(by_size.items())]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_reliability_from_sums_equals_the_long_form(seed):
+    from service.domain.reliability import (
+        icc_oneway_from_sums,
+        krippendorff_alpha_interval_from_sums,
+    )
+
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 6, size=60)
+    target = np.repeat(np.arange(60), sizes)
+    value = np.clip(np.round(rng.normal(2.5, 0.9, size=len(target)) + np.repeat(
+        rng.normal(0, 0.7, size=60), sizes)), 1, 4)
+    long_form, from_sums = icc_oneway(target, value), icc_oneway_from_sums(_panel_sums(target, value))
+    assert from_sums.icc1 == pytest.approx(long_form.icc1, abs=1e-9)
+    assert from_sums.icck == pytest.approx(long_form.icck, abs=1e-9)
+    assert krippendorff_alpha_interval_from_sums(_panel_sums(target, value)) == pytest.approx(
+        krippendorff_alpha_interval(target, value), abs=1e-9)

@@ -19,7 +19,9 @@ Sources:
   `analyse_step` once per step.
 
 Decisions (read before changing):
-- Exact arithmetic: rates and ratios are `Fraction`s; 4/5 exactly passes.
+- Exact arithmetic: rates and ratios are compared exactly (cross-multiplied
+  integers, `Fraction`s); 4/5 exactly passes. Reported floats are correctly
+  rounded from the exact values.
 - Reference group: the highest selection rate among *unsuppressed* groups; ties
   are broken by more people reached, then by label, so the result does not
   depend on input order.
@@ -241,8 +243,8 @@ def _hypergeometric_around(observed: int, total: int, successes: int, draws: int
                        ) if total > 1 else 0.0
     # How far below the mode the observed table lies, on the log scale (from
     # log-gamma: only an estimate of where to stop, the values come from ratios).
-    drop = max(0.0, _log_hypergeometric(mode, successes, failures, draws)
-               - _log_hypergeometric(observed, successes, failures, draws))
+    at_mode, at_observed = _log_hypergeometric((mode, observed), successes, failures, draws)
+    drop = max(0.0, at_mode - at_observed)
     width = int(spread * math.sqrt(2 * (drop + 50))) + 20
     while True:
         first = max(lo, min(mode - width, observed))
@@ -260,10 +262,17 @@ def _hypergeometric_around(observed: int, total: int, successes: int, draws: int
         width *= 2  # a skewed distribution with a longer tail than the estimate
 
 
-def _log_hypergeometric(x: int, successes: int, failures: int, draws: int) -> float:
-    """log pmf(x) up to a constant that does not depend on x."""
-    return -float(gammaln(x + 1) + gammaln(successes - x + 1) + gammaln(draws - x + 1)
-                  + gammaln(failures - draws + x + 1))
+def _log_hypergeometric(xs: Sequence[int], successes: int, failures: int, draws: int,
+                        ) -> list[float]:
+    """log pmf(x) of each x, up to a constant that does not depend on x.
+
+    One `gammaln` over all the terms (a scalar call per term cost more than the
+    arithmetic); the terms are summed in the same order as before, so the values
+    are the same to the last bit.
+    """
+    terms = gammaln(np.array([(x + 1, successes - x + 1, draws - x + 1, failures - draws + x + 1)
+                              for x in xs], dtype=np.float64)).tolist()
+    return [-(a + b + c + d) for a, b, c, d in terms]
 
 
 def z_d(focal: GroupCounts, reference: GroupCounts) -> float | None:
@@ -272,13 +281,17 @@ def z_d(focal: GroupCounts, reference: GroupCounts) -> float | None:
     SR_T is the rate pooled over the two groups. None when it is 0 or 1 (no
     variance: both groups all selected or all rejected) or a group is empty.
     """
-    if focal.reached == 0 or reference.reached == 0:
+    n_f, n_r = focal.reached, reference.reached
+    if n_f == 0 or n_r == 0:
         return None
-    pooled = Fraction(focal.selected + reference.selected, focal.reached + reference.reached)
-    variance = pooled * (1 - pooled) * (Fraction(1, focal.reached) + Fraction(1, reference.reached))
-    if variance == 0:
+    # In integers: the variance is S (N - S) / (N n_f n_r) with S selected of N reached
+    # over both groups. An int / int is correctly rounded, as float() of the exact
+    # fraction is, and costs a fraction of a Fraction's time.
+    selected, reached = focal.selected + reference.selected, n_f + n_r
+    if selected in (0, reached):
         return None
-    return float(_rate(focal) - _rate(reference)) / math.sqrt(variance)
+    difference = (focal.selected * n_r - reference.selected * n_f) / (n_f * n_r)
+    return difference / math.sqrt(selected * (reached - selected) / (reached * n_f * n_r))
 
 
 def one_person_reverses(focal: GroupCounts, reference: GroupCounts) -> bool:
@@ -289,11 +302,16 @@ def one_person_reverses(focal: GroupCounts, reference: GroupCounts) -> bool:
     Variant: focal selected + 1 (same reached), reference unchanged; see the
     module docstring for why.
     """
-    before = _rate(focal) / _rate(reference) < FOUR_FIFTHS
+    before = _below_four_fifths(focal.selected, focal, reference)
     if focal.selected >= focal.reached:
         return False  # nobody left to select
-    after = Fraction(focal.selected + 1, focal.reached) / _rate(reference) < FOUR_FIFTHS
-    return before != after
+    return before != _below_four_fifths(focal.selected + 1, focal, reference)
+
+
+def _below_four_fifths(selected: int, focal: GroupCounts, reference: GroupCounts) -> bool:
+    """(selected / focal reached) / (reference rate) < 4/5, cross-multiplied in integers."""
+    return (FOUR_FIFTHS.denominator * selected * reference.reached
+            < FOUR_FIFTHS.numerator * focal.reached * reference.selected)
 
 
 def to_dict(analysis: StepAnalysis) -> dict:
@@ -364,32 +382,32 @@ def _counts_only(g: GroupCounts) -> GroupResult:
         verdict=INSUFFICIENT_DATA,
         reached=g.reached,
         selected=g.selected,
-        selection_rate=float(_rate(g)),
+        selection_rate=g.selected / g.reached,
     )
 
 
 def _compare(focal: GroupCounts, reference: GroupCounts) -> GroupResult:
-    """The focal group against the highest-rate group, per 29 CFR 1607.4(D)."""
-    ratio = _rate(focal) / _rate(reference)
+    """The focal group against the highest-rate group, per 29 CFR 1607.4(D).
+
+    Rates and ratios are compared exactly in integers; each float is one correctly
+    rounded int / int, the same value as float() of the exact Fraction.
+    """
+    s_f, n_f, s_r, n_r = focal.selected, focal.reached, reference.selected, reference.reached
     common = dict(
         group=focal.group,
         suppressed=False,
-        reached=focal.reached,
-        selected=focal.selected,
-        selection_rate=float(_rate(focal)),
-        impact_ratio=float(ratio),
-        impact_ratio_exact=ratio,
+        reached=n_f,
+        selected=s_f,
+        selection_rate=s_f / n_f,
+        impact_ratio=(s_f * n_r) / (n_f * s_r),
+        impact_ratio_exact=Fraction(s_f * n_r, n_f * s_r),
     )
     if focal.group == reference.group:
         return GroupResult(verdict=REFERENCE, below_four_fifths=False, **common)
 
-    table = (
-        (focal.selected, focal.reached - focal.selected),
-        (reference.selected, reference.reached - reference.selected),
-    )
+    table = ((s_f, n_f - s_f), (s_r, n_r - s_r))
     p_two_sided, mid_p = fisher_exact_tests(table)
-    pooled = Fraction(focal.selected + reference.selected, focal.reached + reference.reached)
-    below = ratio < FOUR_FIFTHS
+    below = _below_four_fifths(s_f, focal, reference)
     reverses = one_person_reverses(focal, reference) if below else None
     significant = p_two_sided < SIGNIFICANCE
 
@@ -403,7 +421,8 @@ def _compare(focal: GroupCounts, reference: GroupCounts) -> GroupResult:
         z_d=z_d(focal, reference),
         fisher_p_two_sided=p_two_sided,
         fisher_mid_p=mid_p,
-        shortfall=float(focal.reached * pooled - focal.selected),
+        # n_f x pooled rate - s_f, over one denominator.
+        shortfall=(n_f * (s_f + s_r) - s_f * (n_f + n_r)) / (n_f + n_r),
         one_person_reverses=reverses,
         **common,
     )

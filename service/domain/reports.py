@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
 
 import numpy as np
 
@@ -32,9 +33,10 @@ def stage_maps(
     return position, sla
 
 
-def group_counts(
-    dimension: str, rows: Iterable[tuple[Mapping[str, str | None], int, int]]
-) -> list[GroupCounts]:
+Answers = tuple[str | None, ...]  # self-identification answers in QUESTIONS order
+
+
+def group_counts(dimension: str, rows: Iterable[tuple[Answers, int, int]]) -> list[GroupCounts]:
     """Sum (answers, reached, selected) rows into every group of `dimension`, empty ones too.
 
     Declined and missing answers belong to no group and are left out.
@@ -42,16 +44,28 @@ def group_counts(
     reached: dict[str, int] = defaultdict(int)
     selected: dict[str, int] = defaultdict(int)
     for answers, n_reached, n_selected in rows:
-        group = group_of(dimension, answers)
+        group = _group(dimension, answers)
         if group is not None:
             reached[group] += n_reached
             selected[group] += n_selected
-    return [GroupCounts(g, reached[g], selected[g]) for g in groups(dimension)]
+    return [GroupCounts(g, reached[g], selected[g]) for g in _groups(dimension)]
+
+
+# A report asks for the group of the same few hundred answer combinations thousands of
+# times (each step, each dimension); both are pure functions of a small closed set.
+@lru_cache(maxsize=4096)
+def _group(dimension: str, answers: Answers) -> str | None:
+    return group_of(dimension, dict(zip(QUESTIONS, answers, strict=True)))
+
+
+@cache
+def _groups(dimension: str) -> tuple[str, ...]:
+    return groups(dimension)
 
 
 def analyse_dimension(
     dimension: str,
-    rows: Iterable[tuple[Mapping[str, str | None], int, int]],
+    rows: Iterable[tuple[Answers, int, int]],
     *,
     min_applicants: int,
     min_selections: int,
@@ -67,10 +81,12 @@ def analyse_dimension(
         [c for c in counts if c.reached > 0],
         min_applicants=min_applicants, min_selections=min_selections))
     shown = {g["group"]: g for g in analysis["groups"]}
-    hidden = {"suppressed": True, "verdict": adverse_impact.SUPPRESSED,
-              "label": adverse_impact.LABELS[adverse_impact.SUPPRESSED]}
-    analysis["groups"] = [shown.get(c.group, {"group": c.group, **hidden}) for c in counts]
+    analysis["groups"] = [shown.get(c.group) or {"group": c.group, **_HIDDEN} for c in counts]
     return analysis
+
+
+_HIDDEN = {"suppressed": True, "verdict": adverse_impact.SUPPRESSED,
+           "label": adverse_impact.LABELS[adverse_impact.SUPPRESSED]}
 
 
 def answers_of(row: Sequence, offset: int) -> dict[str, str | None]:

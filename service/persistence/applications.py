@@ -62,6 +62,17 @@ class StageChange(Base):
     """One entry of an application's timeline: a stage move or a status change."""
 
     __tablename__ = "stage_changes"
+    __table_args__ = (
+        # The stage entries alone, per application: the reports read which stages
+        # each application entered from this index only (migration 0006).
+        Index(
+            "ix_stage_changes_entries",
+            "application_id",
+            "to_stage",
+            sqlite_where=text("kind IN ('applied', 'moved')"),
+            postgresql_where=text("kind IN ('applied', 'moved')"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)

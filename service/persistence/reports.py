@@ -7,16 +7,27 @@ CASE, and every GROUP BY runs in the database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, Select, and_, case, func, literal, select
+from sqlalchemy import (
+    Float,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
+from service.domain.pipeline import APPLICATION_STATUSES
 from service.domain.self_identification import QUESTIONS
 from service.persistence.applications import Application, StageChange
 from service.persistence.requisitions import Requisition
@@ -49,6 +60,24 @@ def _seconds_between_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
     return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
 
+class bit_or(FunctionElement):  # noqa: N801 - a SQL aggregate
+    """Bitwise OR of a group's integers. SQLite has no such aggregate: there it is the
+    sum of the distinct values, the same thing for the single bits (or 0) given here."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(bit_or)
+def _bit_or(element, compiler, **kw):  # noqa: ANN001, ANN202
+    return f"bit_or({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(bit_or, "sqlite")
+def _bit_or_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
+    return f"sum(DISTINCT {compiler.process(element.clauses, **kw)})"
+
+
 @dataclass(frozen=True)
 class ApplicationFilters:
     requisition_id: int | None = None
@@ -58,15 +87,30 @@ class ApplicationFilters:
 
     def apply(self, stmt: Select) -> Select:
         """Restrict a select that already joins Application, Requisition and TemplateVersion."""
-        if self.requisition_id is not None:
-            stmt = stmt.where(Application.requisition_id == self.requisition_id)
         if self.template_key:
             stmt = stmt.where(TemplateVersion.key == self.template_key)
+        return stmt.where(*self._on_application())
+
+    def on_applications(self) -> list[ColumnElement[bool]]:
+        """The same restriction as conditions on Application alone (the template key
+        through a subquery), for a select that does not join the requisition."""
+        conditions = self._on_application()
+        if self.template_key:
+            conditions.append(Application.requisition_id.in_(
+                select(Requisition.id)
+                .join(TemplateVersion, TemplateVersion.id == Requisition.template_version_id)
+                .where(TemplateVersion.key == self.template_key)))
+        return conditions
+
+    def _on_application(self) -> list[ColumnElement[bool]]:
+        conditions = []
+        if self.requisition_id is not None:
+            conditions.append(Application.requisition_id == self.requisition_id)
         if self.applied_from:
-            stmt = stmt.where(Application.created_at >= self.applied_from)
+            conditions.append(Application.created_at >= self.applied_from)
         if self.applied_to:
-            stmt = stmt.where(Application.created_at < self.applied_to)
-        return stmt
+            conditions.append(Application.created_at < self.applied_to)
+        return conditions
 
 
 def template_versions(session: Session) -> list[TemplateVersion]:
@@ -114,7 +158,7 @@ class Outcomes(NamedTuple):
     overall: list[OverallOutcome]
 
 
-# Stage-entry flags are packed into integer columns of this many bits (a sum
+# Stage-entry flags are packed into integer columns of this many bits (an OR
 # that stays a 32-bit integer on every database).
 _MASK_BITS = 30
 
@@ -127,39 +171,54 @@ def outcomes(session: Session, position: StageMap, filters: ApplicationFilters,
 
     Advanced past a stage = later entered a stage further on, or was hired.
 
-    One pass: the database reduces each application to a pattern (template
-    version, status, current stage, answers, furthest stage position, which
-    stages it ever entered) and counts applications per pattern, grouping on
-    integers and a handful of short labels; the few thousand patterns are then
-    spread over the stages here. Grouping the (application, stage) pairs by six
-    text columns instead sorted 160k rows on disk at 100k applications.
+    One pass: the database reduces each application to a pattern of small
+    integers (template version, status, current stage, answers, which stages it
+    ever entered, as bits) and counts applications per pattern; the few thousand
+    patterns are then decoded and spread over the stages here. Integer codes
+    instead of the text columns, and one OR per application instead of a
+    CASE per (template version, stage), took the query from about 360 ms to
+    180 ms at 100k applications on PostgreSQL; the furthest stage follows from
+    the entered ones. The entries are read from a partial index holding just
+    them (migration 0006), in application order.
     Stages that no template version has cannot be counted (moves are checked
     against the template, so there are none).
     """
     keys = sorted({stage for _, stage in position})
-    reached = by_stage(Requisition.template_version_id, StageChange.to_stage, position)
-    masks = [sum((func.max(case((StageChange.to_stage == key, 1), else_=0)) * (1 << bit)
-                  for bit, key in enumerate(chunk)), literal(0)).label(f"entered_{n}")
-             for n, chunk in enumerate(_chunks(keys, _MASK_BITS))]
-    answers = [getattr(SelfIdentification, q) for q in QUESTIONS] if by_answers else []
-    per_application = _joined(
-        select(Requisition.template_version_id.label("version_id"), Application.status,
-               Application.stage, *answers, func.max(reached).label("furthest"), *masks)
-        .select_from(Application)
-        .outerjoin(StageChange, and_(StageChange.application_id == Application.id,
-                                     StageChange.kind.in_(ENTRY_KINDS))))
+    masks = [_coded(StageChange.to_stage, {key: 1 << bit for bit, key in enumerate(chunk)}, 0)
+             for chunk in _chunks(keys, _MASK_BITS)]
+    conditions = filters.on_applications()
+    # Which stages each application entered. Over all applications, grouping the
+    # entries on their own index first spares joining each entry; a filter keeps a
+    # fraction of them, so there the applications pick their entries, per application.
+    entered = [bit_or(mask).label(f"entered_{n}") for n, mask in enumerate(masks)]
+    # Inline, so that even a cached generic plan can prove the partial index applies.
+    is_entry = StageChange.kind.in_(bindparam("entry_kinds", ENTRY_KINDS, expanding=True,
+                                              literal_execute=True))
+    if conditions:
+        entries = (select(Application.id.label("application_id"), *entered)
+                   .select_from(Application)
+                   .join(StageChange, and_(StageChange.application_id == Application.id, is_entry))
+                   .where(*conditions).group_by(Application.id)).subquery()
+    else:
+        entries = (select(StageChange.application_id, *entered).where(is_entry)
+                   .group_by(StageChange.application_id)).subquery()
+    answers = [_coded(getattr(SelfIdentification, q), _indexes(QUESTIONS[q])).label(q)
+               for q in QUESTIONS] if by_answers else []
+    coded = (select(Requisition.template_version_id.label("version_id"),
+                    _coded(Application.status, _indexes(APPLICATION_STATUSES)).label("status"),
+                    _coded(Application.stage, _indexes(keys), -1).label("stage"),
+                    *answers, *(c for c in entries.c if c.name.startswith("entered_")))
+             .select_from(Application)
+             .join(Requisition, Requisition.id == Application.requisition_id)
+             .outerjoin(entries, entries.c.application_id == Application.id)
+             .where(*conditions))
     if by_answers:
-        per_application = per_application.outerjoin(
-            SelfIdentification, SelfIdentification.application_id == Application.id)
-    # Grouping by the primary keys lets the database stream the applications in
-    # id order (application, stage changes and answers are all indexed by it).
-    per_application = filters.apply(per_application).group_by(
-        Application.id, Requisition.template_version_id,
-        *([SelfIdentification.id] if by_answers else [])).subquery()
-    columns = list(per_application.c)
+        coded = coded.outerjoin(SelfIdentification,
+                                SelfIdentification.application_id == Application.id)
+    columns = list(coded.subquery().c)
     patterns = session.execute(select(*columns, func.count().label("n")).group_by(*columns)).all()
     version_keys = dict(session.execute(select(TemplateVersion.id, TemplateVersion.key)).all())
-    return _spread(patterns, keys, position, version_keys, n_answers=len(answers))
+    return _spread(patterns, keys, position, version_keys, by_answers=by_answers)
 
 
 def stage_outcomes(session: Session, position: StageMap, filters: ApplicationFilters,
@@ -168,36 +227,73 @@ def stage_outcomes(session: Session, position: StageMap, filters: ApplicationFil
     return outcomes(session, position, filters, by_answers=by_answers).stages
 
 
+def _indexes(values: Sequence[str]) -> dict[str, int]:
+    return {value: index for index, value in enumerate(values)}
+
+
+def _coded(column: Any, codes: Mapping[str, int], else_: int | None = None) -> ColumnElement:
+    """`CASE column WHEN value THEN code ... END`: a small integer to group on."""
+    if not codes:
+        return literal(-1 if else_ is None else else_)
+    return case(codes, value=column, else_=else_)
+
+
 def _chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
 
 
 def _spread(patterns: list[Any], keys: list[str], position: StageMap,
-            version_keys: Mapping[int, str], n_answers: int) -> Outcomes:
-    """Application patterns -> counts per (template key, stage, answers) and per status."""
+            version_keys: Mapping[int, str], *, by_answers: bool) -> Outcomes:
+    """Coded application patterns -> counts per (template key, stage, answers) and per status."""
+    split = 3 + (len(QUESTIONS) if by_answers else 0)
+    options = list(QUESTIONS.values())
+    answer_labels: dict[tuple, tuple[str | None, ...]] = {}
+    steps: dict[tuple, list[tuple[str, int | None]]] = {}
     stages: dict[tuple, list[int]] = {}
     overall: dict[tuple, int] = {}
     for row in patterns:
-        version_id, status, current, *rest = row
-        answers = tuple(rest[:n_answers])
-        furthest, entered_masks, n = rest[n_answers], rest[n_answers + 1:-1], rest[-1]
+        version_id, status_code, current = row[0], row[1], row[2]
+        codes, masks, n = row[3:split], row[split:-1], row[-1]
+        answers = answer_labels.get(codes)
+        if answers is None:
+            answers = answer_labels[codes] = tuple(
+                None if code is None else options[q][code] for q, code in enumerate(codes))
+        status = APPLICATION_STATUSES[status_code]
         template_key = version_keys[version_id]
         overall[(template_key, answers, status)] = overall.get((template_key, answers, status), 0) + n
-        for chunk, mask in enumerate(entered_masks):
-            while mask:
-                bit = (mask & -mask).bit_length() - 1
-                mask &= mask - 1
-                stage = keys[chunk * _MASK_BITS + bit]
-                # [entered, advanced, active, withdrawn, rejected]
-                tally = stages.setdefault((template_key, stage, answers), [0, 0, 0, 0, 0])
-                tally[0] += n
-                if furthest > position.get((version_id, stage), -1) or status == "hired":
-                    tally[1] += n
-                elif current == stage and status in _STILL_THERE:
-                    tally[_STILL_THERE[status]] += n
+        pattern = (version_id, status, current, masks)
+        entered = steps.get(pattern)
+        if entered is None:
+            entered = steps[pattern] = _steps(pattern, keys, position)
+        for stage, outcome in entered:
+            # [entered, advanced, active, withdrawn, rejected]
+            tally = stages.setdefault((template_key, stage, answers), [0, 0, 0, 0, 0])
+            tally[0] += n
+            if outcome is not None:
+                tally[outcome] += n
     return Outcomes(
         [StageOutcome(key, stage, answers, *tally) for (key, stage, answers), tally in stages.items()],
         [OverallOutcome(key, answers, status, n) for (key, answers, status), n in overall.items()])
+
+
+def _steps(pattern: tuple, keys: list[str], position: StageMap) -> list[tuple[str, int | None]]:
+    """Per stage an application of this pattern entered: which tally besides `entered` it
+    adds to (advanced past it: 1; still there, withdrawn or rejected there: 2-4; else None).
+
+    Advanced = entered a stage further on in its template version (stages the version
+    does not have are at position -1), or hired.
+    """
+    version_id, status, current, masks = pattern
+    indexes = [chunk * _MASK_BITS + bit for chunk, mask in enumerate(masks)
+               for bit in range((mask or 0).bit_length()) if mask >> bit & 1]
+    furthest = max((position.get((version_id, keys[i]), -1) for i in indexes), default=-1)
+    steps = []
+    for i in indexes:
+        if furthest > position.get((version_id, keys[i]), -1) or status == "hired":
+            steps.append((keys[i], 1))
+        else:
+            steps.append((keys[i], _STILL_THERE.get(status) if i == current else None))
+    return steps
 
 
 _STILL_THERE = {"active": 2, "withdrawn": 3, "rejected": 4}

@@ -24,7 +24,7 @@ from service.domain.reports import (
     stage_maps,
     stay_summaries,
 )
-from service.domain.self_identification import DIMENSIONS, QUESTIONS
+from service.domain.self_identification import DIMENSIONS
 from service.persistence import reports as queries
 from service.persistence.base import utcnow
 from service.persistence.interviews import Interview
@@ -61,27 +61,25 @@ def adverse_impact_report(
     steps: dict[tuple[str, str], list] = defaultdict(list)
     for row in counted.stages:
         decided = row.entered - row.active - row.withdrawn
-        steps[(row.template_key, row.stage)].append(
-            (dict(zip(QUESTIONS, row.answers, strict=True)), decided, row.advanced))
+        steps[(row.template_key, row.stage)].append((row.answers, decided, row.advanced))
     for row in counted.overall:
         if row.status in ("hired", "rejected"):
             steps[(row.template_key, WHOLE_PROCESS)].append(
-                (dict(zip(QUESTIONS, row.answers, strict=True)), row.n,
-                 row.n if row.status == "hired" else 0))
+                (row.answers, row.n, row.n if row.status == "hired" else 0))
     order = _step_order(versions)
     wanted = [d for d in DIMENSIONS if dimension in (None, d)]
     chosen = [s for s in sorted(steps, key=order) if stage in (None, s[1])]
     if stage is not None and not chosen and stage not in {k for _, k in order.keys()}:
         raise RuleViolationError(f"No template has a stage '{stage}'.",
                                  errors={"query.stage": "not a stage of any template"})
+    names = {step: _step_name(versions, *step) for step in chosen}
     return {
         "filters": {**asdict(filters), "stage": stage, "dimension": dimension},
         "min_applicants": min_applicants,
         "min_selections": min_selections,
         "dimensions": [
             {"dimension": d, "steps": [
-                {"template_key": key, "stage": stage_key,
-                 "step": _step_name(versions, key, stage_key),
+                {"template_key": key, "stage": stage_key, "step": names[(key, stage_key)],
                  **analyse_dimension(d, steps[(key, stage_key)], min_applicants=min_applicants,
                                      min_selections=min_selections)}
                 for key, stage_key in chosen]}

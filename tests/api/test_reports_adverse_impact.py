@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import fisher_exact
 
 from tests.api.conftest import auth
-from tests.api.reports_helpers import apply, cohort, move
+from tests.api.reports_helpers import apply, cohort, move, reject
 from tests.factories import RequisitionFactory, UserFactory
 
 URL = "/api/v1/reports/adverse-impact"
@@ -108,6 +108,26 @@ def test_an_application_sent_back_to_a_stage_is_counted_there_once(client, sessi
     onsite = groups(next(s for s in section["steps"] if s["stage"] == "onsite"))
     assert (onsite["white"]["reached"], onsite["white"]["selected"]) == (10, 10)
     assert (onsite["asian"]["reached"], onsite["asian"]["selected"]) == (10, 10)
+
+
+def test_a_filtered_report_counts_like_the_whole_one(client, session, admin, recruiter):
+    # The query reads the stage entries one way over all applications and another
+    # under a filter; over the same applications both must give the same counts.
+    requisition = RequisitionFactory()
+    to_debrief = ("recruiter_screen", "technical_screen", "onsite", "debrief")
+    paths = [(), ("recruiter_screen",), to_debrief[:2], (*to_debrief, "onsite"),
+             (*to_debrief, "offer")]
+    for race in ("white", "asian"):
+        for n in range(20):
+            application = apply(session, recruiter, requisition, race_ethnicity=race)
+            move(session, recruiter, application, *paths[n % len(paths)])
+            if n % len(paths) == 0:
+                reject(session, recruiter, application)
+    whole = report(client, admin, dimension="race_ethnicity")
+    filtered = report(client, admin, requisition_id=requisition.id, dimension="race_ethnicity")
+    assert whole["dimensions"] == filtered["dimensions"]
+    applied = groups(first_step(filtered))
+    assert (applied["white"]["reached"], applied["white"]["selected"]) == (20, 16)
 
 
 def test_stage_filter_keeps_one_step(client, session, admin, small_groups):

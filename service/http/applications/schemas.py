@@ -3,7 +3,7 @@ from datetime import UTC
 import marshmallow as ma
 
 from service.domain.pipeline import APPLICATION_STATUSES, REJECTION_REASONS, time_in_stage
-from service.http.schemas import ID_RANGE, PageQueryArgsSchema, StrictSchema
+from service.http.schemas import ID_RANGE, PageQueryArgsSchema, StrictSchema, page_of
 from service.persistence.base import utcnow
 
 
@@ -99,9 +99,7 @@ class ApplicationSchema(ma.Schema):
         return list(self._template(application).allowed_moves(application.stage))
 
 
-class ApplicationPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ApplicationSchema))
-    next_cursor = ma.fields.String(allow_none=True)
+ApplicationPageSchema = page_of(ApplicationSchema)
 
 
 class StageChangeSchema(ma.Schema):

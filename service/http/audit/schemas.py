@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from service.http.schemas import ID_RANGE, PageQueryArgsSchema
+from service.http.schemas import ID_RANGE, PageQueryArgsSchema, page_of
 
 
 class AuditQueryArgsSchema(PageQueryArgsSchema):
@@ -21,6 +21,4 @@ class AuditEventSchema(ma.Schema):
     reason = ma.fields.String()
 
 
-class AuditPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(AuditEventSchema))
-    next_cursor = ma.fields.String(allow_none=True)
+AuditPageSchema = page_of(AuditEventSchema)

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from service.http.schemas import PageQueryArgsSchema, StrictSchema
+from service.http.schemas import PageQueryArgsSchema, StrictSchema, page_of
 
 
 class CandidateWriteSchema(StrictSchema):
@@ -46,6 +46,4 @@ class CandidateSchema(ma.Schema):
     updated_at = ma.fields.DateTime()
 
 
-class CandidatePageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(CandidateSchema))
-    next_cursor = ma.fields.String(allow_none=True)
+CandidatePageSchema = page_of(CandidateSchema)

@@ -3,7 +3,7 @@ from datetime import UTC
 import marshmallow as ma
 
 from service.domain.pipeline import INTERVIEW_STATUSES
-from service.http.schemas import PageQueryArgsSchema, StrictSchema
+from service.http.schemas import PageQueryArgsSchema, StrictSchema, page_of
 
 AWARE = {"default_timezone": UTC, "metadata": {"description": "ISO 8601; without an offset, UTC."}}
 
@@ -68,9 +68,7 @@ class InterviewQueryArgsSchema(PageQueryArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf(INTERVIEW_STATUSES))
 
 
-class InterviewPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(InterviewSchema))
-    next_cursor = ma.fields.String(allow_none=True)
+InterviewPageSchema = page_of(InterviewSchema)
 
 
 class InterviewFactSchema(ma.Schema):

@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from service.domain.pipeline import REQUISITION_STATUSES
-from service.http.schemas import ID_RANGE, PageQueryArgsSchema, StrictSchema
+from service.http.schemas import ID_RANGE, PageQueryArgsSchema, StrictSchema, page_of
 
 
 class RequisitionCreateSchema(StrictSchema):
@@ -48,6 +48,4 @@ class RequisitionSchema(ma.Schema):
     updated_at = ma.fields.DateTime()
 
 
-class RequisitionPageSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(RequisitionSchema))
-    next_cursor = ma.fields.String(allow_none=True)
+RequisitionPageSchema = page_of(RequisitionSchema)

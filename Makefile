@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup run test services bench clean
+.PHONY: setup run test lint services bench clean
 
 $(BIN)/.installed: pyproject.toml scripts/install-system-deps.sh
 	scripts/install-system-deps.sh
@@ -22,9 +22,13 @@ run: setup
 	$(BIN)/hiring demo
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-## The whole test suite, on SQLite and PostgreSQL, with real Redis.
-test: setup services
+## Lint and format check, then the whole test suite, on SQLite and PostgreSQL, with real Redis.
+test: setup services lint
 	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 services:
 	scripts/ensure-services.sh

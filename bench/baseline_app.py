@@ -28,35 +28,48 @@ def create_baseline_app(database_url: str) -> Flask:
     sessions = sessionmaker(bind=make_engine(database_url))
 
     @app.get("/baseline/applications/<int:application_id>")
-    def application(application_id: int):  # noqa: ANN202
+    def application(application_id: int):
         """One primary-key lookup, as JSON."""
         with sessions() as session:
             row = session.execute(
-                select(Application.id, Application.stage, Application.status,
-                       Application.updated_at).where(Application.id == application_id)
+                select(
+                    Application.id, Application.stage, Application.status, Application.updated_at
+                ).where(Application.id == application_id)
             ).one_or_none()
         if row is None:
             abort(404)
-        return jsonify(id=row.id, stage=row.stage, status=row.status,
-                       updated_at=row.updated_at.isoformat())
+        return jsonify(
+            id=row.id, stage=row.stage, status=row.status, updated_at=row.updated_at.isoformat()
+        )
 
     @app.get("/baseline/applications")
-    def page():  # noqa: ANN202
+    def page():
         """A page of up to 50 of a requisition's applications, one indexed query, as JSON."""
         requisition_id = request.args.get("requisition_id", type=int)
         limit = request.args.get("limit", 50, type=int)
         with sessions() as session:
             rows = session.execute(
-                select(Application.id, Application.stage, Application.status,
-                       Application.updated_at)
+                select(
+                    Application.id, Application.stage, Application.status, Application.updated_at
+                )
                 .where(Application.requisition_id == requisition_id)
-                .order_by(Application.id).limit(limit)
+                .order_by(Application.id)
+                .limit(limit)
             ).all()
-        return jsonify(items=[{"id": r.id, "stage": r.stage, "status": r.status,
-                               "updated_at": r.updated_at.isoformat()} for r in rows])
+        return jsonify(
+            items=[
+                {
+                    "id": r.id,
+                    "stage": r.stage,
+                    "status": r.status,
+                    "updated_at": r.updated_at.isoformat(),
+                }
+                for r in rows
+            ]
+        )
 
     @app.get("/baseline/health")
-    def health():  # noqa: ANN202
+    def health():
         return {"ok": True}
 
     return app

@@ -101,11 +101,15 @@ def run(n_ratings: int) -> dict:
     names = [f"i{i:05d}" for i in range(n_interviewers)]
     repeat = 3 if len(score) <= 100_000 else 1
 
-    t_fit, fitted = timed(lambda: fit_arrays(cand, rater, comp, score, interviewer_names=names),
-                          repeat)
+    t_fit, fitted = timed(
+        lambda: fit_arrays(cand, rater, comp, score, interviewer_names=names), repeat
+    )
     t_refresh, refreshed = timed(
-        lambda: fit_arrays(cand, rater, comp, score, interviewer_names=names,
-                           components=fitted.components), repeat)
+        lambda: fit_arrays(
+            cand, rater, comp, score, interviewer_names=names, components=fitted.components
+        ),
+        repeat,
+    )
     t_mean, _ = timed(lambda: groupby_mean(rater, score, n_interviewers), 5)
 
     # The co-panel baseline on the same unit coding and fixed effects as the fit.
@@ -113,8 +117,12 @@ def run(n_ratings: int) -> dict:
 
     beta = np.array([fitted.intercept, *list(fitted.fixed_effects.values())[1:]])
     c = fitted.components
-    t_copanel, _ = timed(lambda: copanel_estimates(
-        unit, rater, comp, score, beta, c.sigma2_residual / c.sigma2_interviewer), 3)
+    t_copanel, _ = timed(
+        lambda: copanel_estimates(
+            unit, rater, comp, score, beta, c.sigma2_residual / c.sigma2_interviewer
+        ),
+        3,
+    )
 
     # The O(n) part of the fit alone (the rest is ~80 R × R Choleskys).
     _, rater_code = np.unique(rater, return_inverse=True)
@@ -122,8 +130,9 @@ def run(n_ratings: int) -> dict:
 
     estimated = np.array([fitted.effects[n].leniency for n in names if n in fitted.effects])
     present = np.array([n in fitted.effects for n in names])
-    blup_gap = max(abs(fitted.effects[n].leniency - refreshed.effects[n].leniency)
-                   for n in fitted.effects)
+    blup_gap = max(
+        abs(fitted.effects[n].leniency - refreshed.effects[n].leniency) for n in fitted.effects
+    )
     return {
         "n_ratings": len(score),
         "n_interviewers": int(present.sum()),
@@ -142,9 +151,9 @@ def run(n_ratings: int) -> dict:
         "corr_with_truth": float(np.corrcoef(estimated, truth[present])[0, 1]),
         "refresh_max_blup_gap": blup_gap,
         "sd": {
-            "unit": fitted.components.sigma2_unit ** 0.5,
-            "interviewer": fitted.components.sigma2_interviewer ** 0.5,
-            "residual": fitted.components.sigma2_residual ** 0.5,
+            "unit": fitted.components.sigma2_unit**0.5,
+            "interviewer": fitted.components.sigma2_interviewer**0.5,
+            "residual": fitted.components.sigma2_residual**0.5,
         },
     }
 
@@ -154,28 +163,43 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     args = parser.parse_args()
     rows = []
-    header = (f"{'ratings':>9} {'raters':>6} {'fit s':>7} {'refresh s':>9} {'mean s':>7} "
-              f"{'copanel s':>9} {'fit/mean':>9} {'fit/copanel':>11} {'refr/copanel':>12} "
-              f"{'us/rating':>9} {'design us/r':>11} {'corr':>5}")
-    print(f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    header = (
+        f"{'ratings':>9} {'raters':>6} {'fit s':>7} {'refresh s':>9} {'mean s':>7} "
+        f"{'copanel s':>9} {'fit/mean':>9} {'fit/copanel':>11} {'refr/copanel':>12} "
+        f"{'us/rating':>9} {'design us/r':>11} {'corr':>5}"
+    )
+    print(
+        f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(header)
     for size in args.sizes:
         row = run(size)
         rows.append(row)
-        print(f"{row['n_ratings']:>9} {row['n_interviewers']:>6} {row['fit_s']:>7.2f} "
-              f"{row['refresh_s']:>9.2f} {row['groupby_mean_s']:>7.4f} {row['copanel_s']:>9.3f} "
-              f"{row['fit_over_groupby']:>9.0f} {row['fit_over_copanel']:>11.1f} "
-              f"{row['refresh_over_copanel']:>12.1f} {row['fit_us_per_rating']:>9.1f} "
-              f"{row['design_us_per_rating']:>11.2f} {row['corr_with_truth']:>5.3f}", flush=True)
+        print(
+            f"{row['n_ratings']:>9} {row['n_interviewers']:>6} {row['fit_s']:>7.2f} "
+            f"{row['refresh_s']:>9.2f} {row['groupby_mean_s']:>7.4f} {row['copanel_s']:>9.3f} "
+            f"{row['fit_over_groupby']:>9.0f} {row['fit_over_copanel']:>11.1f} "
+            f"{row['refresh_over_copanel']:>12.1f} {row['fit_us_per_rating']:>9.1f} "
+            f"{row['design_us_per_rating']:>11.2f} {row['corr_with_truth']:>5.3f}",
+            flush=True,
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "python": platform.python_version(),
+                    "cpus": os.cpu_count(),
                     "numpy": np.__version__,
                     "openblas_num_threads": os.environ["OPENBLAS_NUM_THREADS"],
-                    "load_average_at_end": os.getloadavg()},
-        "runs": rows,
-    }, indent=2))
+                    "load_average_at_end": os.getloadavg(),
+                },
+                "runs": rows,
+            },
+            indent=2,
+        )
+    )
     print(f"wrote {RESULTS}")
 
 

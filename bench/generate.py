@@ -51,8 +51,14 @@ CHUNK = 2_000  # applications generated and written per transaction
 TEAM_SIZE = 50
 TEMPLATE_WEIGHTS = {"backend_engineer": 0.6, "product_designer": 0.25, "engineering_manager": 0.15}
 # Base probability of passing each step (logit scale shifted by the latent level).
-PASS_RATES = {"applied": 0.3, "screen": 0.5, "interview_screen": 0.35, "onsite": 0.9,
-              "debrief": 0.3, "offer": 0.8}
+PASS_RATES = {
+    "applied": 0.3,
+    "screen": 0.5,
+    "interview_screen": 0.35,
+    "onsite": 0.9,
+    "debrief": 0.3,
+    "offer": 0.8,
+}
 WITHDRAW_SHARE = 0.15  # of the applications that stop, how many withdraw rather than get rejected
 LATE_HOURS_MEDIAN = 5.0
 AMEND_SHARE = 0.03
@@ -120,20 +126,27 @@ class Writer:
         sa_table = self._table(table)
         if not self.copy:
             for start in range(0, len(rows), 5_000):
-                self.connection.execute(sa_table.insert(), list(rows[start:start + 5_000]))
+                self.connection.execute(sa_table.insert(), list(rows[start : start + 5_000]))
             return
         columns = list(rows[0])
-        json_columns = {c.name for c in sa_table.columns if c.type._type_affinity.__name__ == "JSON"}
+        json_columns = {
+            c.name for c in sa_table.columns if c.type._type_affinity.__name__ == "JSON"
+        }
         cursor = self.connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row([json.dumps(row[c]) if c in json_columns and row[c] is not None
-                                else row[c] for c in columns])
-
+                copy.write_row(
+                    [
+                        json.dumps(row[c]) if c in json_columns and row[c] is not None else row[c]
+                        for c in columns
+                    ]
+                )
 
     def _table(self, name: str) -> Table:
         known = Base.metadata.tables.get(name)
-        return known if known is not None else Table(name, MetaData(), autoload_with=self.connection)
+        return (
+            known if known is not None else Table(name, MetaData(), autoload_with=self.connection)
+        )
 
 
 def generate(
@@ -158,9 +171,16 @@ def generate(
         templates = _sync_templates(engine)
         with engine.connect() as connection:
             if connection.scalar(select(func.count()).select_from(Application)):
-                raise SystemExit(f"{_safe(database_url)} already has applications; use an empty database.")
-            ids = Ids({name: (connection.scalar(select(func.max(table.c.id))) or 0) + 1
-                       for name, table in Base.metadata.tables.items() if "id" in table.c})
+                raise SystemExit(
+                    f"{_safe(database_url)} already has applications; use an empty database."
+                )
+            ids = Ids(
+                {
+                    name: (connection.scalar(select(func.max(table.c.id))) or 0) + 1
+                    for name, table in Base.metadata.tables.items()
+                    if "id" in table.c
+                }
+            )
         rng = random.Random(seed)
         sizes = _sizes(applications)
         counts: dict[str, int] = {}
@@ -185,11 +205,17 @@ def generate(
         skipped = _skipped_tables(engine)
         calibration_s = _fit_calibration(engine) if fit_calibration else None
         summary = {
-            "database": _safe(database_url), "seed": seed, "now": now.isoformat(),
-            "applications": applications, "users": len(org.interviewers) + len(org.recruiters)
-            + len(org.hiring_managers) + 1, "interviewers": len(org.interviewers),
-            "requisitions": len(requisitions), "rows": counts, "load_s": round(loaded_s, 2),
-            "calibration_fit_s": calibration_s, "not_generated": skipped,
+            "database": _safe(database_url),
+            "seed": seed,
+            "now": now.isoformat(),
+            "applications": applications,
+            "users": len(org.interviewers) + len(org.recruiters) + len(org.hiring_managers) + 1,
+            "interviewers": len(org.interviewers),
+            "requisitions": len(requisitions),
+            "rows": counts,
+            "load_s": round(loaded_s, 2),
+            "calibration_fit_s": calibration_s,
+            "not_generated": skipped,
         }
         if tokens_path is not None:
             tokens_path.parent.mkdir(parents=True, exist_ok=True)
@@ -225,8 +251,16 @@ def _organisation(writer: Writer, ids: Ids, rng: random.Random, sizes: dict[str,
     tag = ids.next["users"]  # keeps emails unique if the database already has users
 
     def people(role: str, count: int, label: str) -> list[Person]:
-        return [Person(ids.take("users"), f"{label}{i}.{tag}@bench.example", f"{label.title()} {i}",
-                       role, "") for i in range(count)]
+        return [
+            Person(
+                ids.take("users"),
+                f"{label}{i}.{tag}@bench.example",
+                f"{label.title()} {i}",
+                role,
+                "",
+            )
+            for i in range(count)
+        ]
 
     admin = people("admin", 1, "admin")[0]
     recruiters = people("recruiter", sizes["recruiters"], "recruiter")
@@ -236,16 +270,41 @@ def _organisation(writer: Writer, ids: Ids, rng: random.Random, sizes: dict[str,
     tokens = []
     for person in everyone:
         person.token, token_hash = new_token()
-        tokens.append({"id": ids.take("api_tokens"), "user_id": person.id, "token_hash": token_hash,
-                       "created_at": created, "revoked_at": None})
-    writer.write("users", [{"id": p.id, "email": p.email, "name": p.name, "role": p.role,
-                            "active": True, "created_at": created} for p in everyone])
+        tokens.append(
+            {
+                "id": ids.take("api_tokens"),
+                "user_id": person.id,
+                "token_hash": token_hash,
+                "created_at": created,
+                "revoked_at": None,
+            }
+        )
+    writer.write(
+        "users",
+        [
+            {
+                "id": p.id,
+                "email": p.email,
+                "name": p.name,
+                "role": p.role,
+                "active": True,
+                "created_at": created,
+            }
+            for p in everyone
+        ],
+    )
     writer.write("api_tokens", tokens)
     n_teams = max(1, round(len(interviewers) / TEAM_SIZE))
     teams = [list(range(t, len(interviewers), n_teams)) for t in range(n_teams)]
-    return Org(admin, recruiters, managers, interviewers, teams,
-               leniency=[rng.gauss(0.0, 0.4) for _ in interviewers],
-               workload=[rng.gammavariate(1.5, 1.0) + 0.05 for _ in interviewers])
+    return Org(
+        admin,
+        recruiters,
+        managers,
+        interviewers,
+        teams,
+        leniency=[rng.gauss(0.0, 0.4) for _ in interviewers],
+        workload=[rng.gammavariate(1.5, 1.0) + 0.05 for _ in interviewers],
+    )
 
 
 @dataclass
@@ -256,8 +315,15 @@ class Req:
     opened_at: datetime
 
 
-def _requisitions(writer: Writer, ids: Ids, rng: random.Random, sizes: dict[str, int], org: Org,
-                  templates: dict[str, tuple[int, InterviewTemplate]], now: datetime) -> list[Req]:
+def _requisitions(
+    writer: Writer,
+    ids: Ids,
+    rng: random.Random,
+    sizes: dict[str, int],
+    org: Org,
+    templates: dict[str, tuple[int, InterviewTemplate]],
+    now: datetime,
+) -> list[Req]:
     keys = [k for k in TEMPLATE_WEIGHTS if k in templates] or list(templates)
     weights = [TEMPLATE_WEIGHTS.get(k, 1.0) for k in keys]
     reqs, rows = [], []
@@ -268,11 +334,19 @@ def _requisitions(writer: Writer, ids: Ids, rng: random.Random, sizes: dict[str,
         req = Req(ids.take("requisitions"), rng.randrange(len(org.teams)), template, opened)
         reqs.append(req)
         status = rng.choices(("open", "on_hold", "closed"), (0.7, 0.05, 0.25))[0]
-        rows.append({"id": req.id, "title": f"{template.title} #{i + 1}", "team": f"Team {req.team}",
-                     "hiring_manager_id": rng.choice(org.hiring_managers).id,
-                     "template_version_id": version_id, "status": status,
-                     "headcount": rng.choice((1, 1, 1, 2, 3)), "created_at": opened,
-                     "updated_at": opened})
+        rows.append(
+            {
+                "id": req.id,
+                "title": f"{template.title} #{i + 1}",
+                "team": f"Team {req.team}",
+                "hiring_manager_id": rng.choice(org.hiring_managers).id,
+                "template_version_id": version_id,
+                "status": status,
+                "headcount": rng.choice((1, 1, 1, 2, 3)),
+                "created_at": opened,
+                "updated_at": opened,
+            }
+        )
     writer.write("requisitions", rows)
     return reqs
 
@@ -287,9 +361,20 @@ class ApplicationLoader:
         self.comp_effect: dict[str, float] = {}
 
     def chunk(self, n: int) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {t: [] for t in (
-            "candidates", "applications", "stage_changes", "interviews", "process_deviations",
-            "scorecards", "scorecard_revisions", "scorecard_ratings", "scorecard_views")}
+        out: dict[str, list[dict[str, Any]]] = {
+            t: []
+            for t in (
+                "candidates",
+                "applications",
+                "stage_changes",
+                "interviews",
+                "process_deviations",
+                "scorecards",
+                "scorecard_revisions",
+                "scorecard_ratings",
+                "scorecard_views",
+            )
+        }
         for _ in range(n):
             self._application(out)
         return out
@@ -298,30 +383,58 @@ class ApplicationLoader:
         rng, now = self.rng, self.now
         req = rng.choice(self.reqs)
         template = req.template
-        created = min(now - timedelta(hours=1),
-                      req.opened_at + timedelta(days=rng.expovariate(1 / 60)))
+        created = min(
+            now - timedelta(hours=1), req.opened_at + timedelta(days=rng.expovariate(1 / 60))
+        )
         # One applicant in twenty applied before (to another requisition).
         if self.past_candidates and rng.random() < 0.05:
             candidate_id = rng.choice(self.past_candidates)
         else:
             candidate_id = self.ids.take("candidates")
-            out["candidates"].append({
-                "id": candidate_id, "name": f"Candidate {candidate_id}",
-                "email": f"candidate{candidate_id}@bench.example", "phone": "",
-                "source": rng.choice(("referral", "linkedin", "careers page", "agency", "conference")),
-                "links": [], "resume_text": "", "created_at": created, "updated_at": created})
+            out["candidates"].append(
+                {
+                    "id": candidate_id,
+                    "name": f"Candidate {candidate_id}",
+                    "email": f"candidate{candidate_id}@bench.example",
+                    "phone": "",
+                    "source": rng.choice(
+                        ("referral", "linkedin", "careers page", "agency", "conference")
+                    ),
+                    "links": [],
+                    "resume_text": "",
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
             self.past_candidates.append(candidate_id)
         app_id = self.ids.take("applications")
         level = rng.gauss(0.0, 1.0)
         recruiter = rng.choice(self.org.recruiters).id
         changes: list[dict[str, Any]] = []
 
-        def change(kind: str, at: datetime, from_stage: str | None, to_stage: str,
-                   from_status: str | None, to_status: str, reason: str = "") -> None:
-            changes.append({"id": self.ids.take("stage_changes"), "application_id": app_id,
-                            "kind": kind, "from_stage": from_stage, "to_stage": to_stage,
-                            "from_status": from_status, "to_status": to_status,
-                            "actor_id": recruiter, "reason": reason, "at": at})
+        def change(
+            kind: str,
+            at: datetime,
+            from_stage: str | None,
+            to_stage: str,
+            from_status: str | None,
+            to_status: str,
+            reason: str = "",
+        ) -> None:
+            changes.append(
+                {
+                    "id": self.ids.take("stage_changes"),
+                    "application_id": app_id,
+                    "kind": kind,
+                    "from_stage": from_stage,
+                    "to_stage": to_stage,
+                    "from_status": from_status,
+                    "to_status": to_status,
+                    "actor_id": recruiter,
+                    "reason": reason,
+                    "at": at,
+                }
+            )
 
         stages = template.stages
         change("applied", created, None, stages[0].key, None, "active")
@@ -330,7 +443,9 @@ class ApplicationLoader:
         while True:
             stage = stages[index]
             planned = [i for i in template.interviews if i.stage == stage.key]
-            evidence = self._loop(out, app_id, req, planned, t, level, panel_used) if planned else None
+            evidence = (
+                self._loop(out, app_id, req, planned, t, level, panel_used) if planned else None
+            )
             if evidence is not None and evidence > now:
                 break  # the loop (or its feedback) is still under way
             dwell = timedelta(days=stage.sla_days * rng.lognormvariate(-0.2, 0.5))
@@ -341,7 +456,9 @@ class ApplicationLoader:
             if rng.random() < _pass_probability(PASS_RATES[step], level):
                 if index == len(stages) - 1:
                     status = "hired"
-                    change("hired", decided, stage.key, stage.key, "active", "hired", "Offer accepted")
+                    change(
+                        "hired", decided, stage.key, stage.key, "active", "hired", "Offer accepted"
+                    )
                     t = decided
                     break
                 nxt = stages[index + 1]
@@ -350,24 +467,51 @@ class ApplicationLoader:
                 continue
             if rng.random() < WITHDRAW_SHARE:
                 status = "withdrawn"
-                change("withdrawn", decided, stage.key, stage.key, "active", "withdrawn",
-                       "Accepted another offer")
+                change(
+                    "withdrawn",
+                    decided,
+                    stage.key,
+                    stage.key,
+                    "active",
+                    "withdrawn",
+                    "Accepted another offer",
+                )
             else:
                 status = "rejected"
-                rejection = "interview_performance" if planned or index >= 3 else rng.choice(
-                    ("skills_gap", "experience_level", "position_filled"))
-                change("rejected", decided, stage.key, stage.key, "active", "rejected",
-                       "Not a match for this role now")
+                rejection = (
+                    "interview_performance"
+                    if planned or index >= 3
+                    else rng.choice(("skills_gap", "experience_level", "position_filled"))
+                )
+                change(
+                    "rejected",
+                    decided,
+                    stage.key,
+                    stage.key,
+                    "active",
+                    "rejected",
+                    "Not a match for this role now",
+                )
             t = decided
             break
-        stage_entered = next((c["at"] for c in reversed(changes) if c["kind"] in ("moved", "applied")),
-                             created)
-        out["applications"].append({
-            "id": app_id, "candidate_id": candidate_id, "requisition_id": req.id,
-            "stage": stages[index].key, "status": status, "stage_entered_at": stage_entered,
-            "rejection_reason": rejection,
-            "rejection_note": "Not a match for this role now" if rejection else None,
-            "created_at": created, "updated_at": changes[-1]["at"], "version": len(changes)})
+        stage_entered = next(
+            (c["at"] for c in reversed(changes) if c["kind"] in ("moved", "applied")), created
+        )
+        out["applications"].append(
+            {
+                "id": app_id,
+                "candidate_id": candidate_id,
+                "requisition_id": req.id,
+                "stage": stages[index].key,
+                "status": status,
+                "stage_entered_at": stage_entered,
+                "rejection_reason": rejection,
+                "rejection_note": "Not a match for this role now" if rejection else None,
+                "created_at": created,
+                "updated_at": changes[-1]["at"],
+                "version": len(changes),
+            }
+        )
         out["stage_changes"].extend(changes)
 
     @staticmethod
@@ -382,8 +526,16 @@ class ApplicationLoader:
             return "debrief"
         return "interview_screen" if planned else "screen"
 
-    def _loop(self, out, app_id: int, req: Req, planned: list, entered: datetime, level: float,
-              panel_used: set[int]) -> datetime | None:
+    def _loop(
+        self,
+        out,
+        app_id: int,
+        req: Req,
+        planned: list,
+        entered: datetime,
+        level: float,
+        panel_used: set[int],
+    ) -> datetime | None:
         """Interviews of one stage, with their scorecards; returns when the last feedback was in."""
         rng, now = self.rng, self.now
         starts = entered + timedelta(days=rng.uniform(2, 8), hours=rng.choice((9, 10, 13, 14)))
@@ -396,20 +548,41 @@ class ApplicationLoader:
             roll = rng.random()
             status = "scheduled"
             if happened:
-                status = "completed" if roll > 0.04 else ("no_show" if roll > 0.015 else "cancelled")
-            out["interviews"].append({
-                "id": interview_id, "application_id": app_id,
-                "interview_key": planned_interview.key, "interviewer_id": interviewer.id,
-                "starts_at": starts, "duration_minutes": duration, "status": status,
-                "actual_minutes": duration + rng.choice((-5, 0, 0, 0, 5, 10)) if status == "completed" else None,
-                "status_reason": "" if status in ("scheduled", "completed") else "Candidate did not join",
-                "created_at": entered, "updated_at": starts})
+                status = (
+                    "completed" if roll > 0.04 else ("no_show" if roll > 0.015 else "cancelled")
+                )
+            out["interviews"].append(
+                {
+                    "id": interview_id,
+                    "application_id": app_id,
+                    "interview_key": planned_interview.key,
+                    "interviewer_id": interviewer.id,
+                    "starts_at": starts,
+                    "duration_minutes": duration,
+                    "status": status,
+                    "actual_minutes": duration + rng.choice((-5, 0, 0, 0, 5, 10))
+                    if status == "completed"
+                    else None,
+                    "status_reason": ""
+                    if status in ("scheduled", "completed")
+                    else "Candidate did not join",
+                    "created_at": entered,
+                    "updated_at": starts,
+                }
+            )
             if status in ("cancelled", "no_show"):
-                out["process_deviations"].append({
-                    "id": self.ids.take("process_deviations"), "application_id": app_id,
-                    "interview_id": interview_id, "interview_key": planned_interview.key,
-                    "kind": "skipped", "actor_id": self.org.recruiters[0].id,
-                    "reason": "Candidate did not join; the panel had enough evidence", "at": starts})
+                out["process_deviations"].append(
+                    {
+                        "id": self.ids.take("process_deviations"),
+                        "application_id": app_id,
+                        "interview_id": interview_id,
+                        "interview_key": planned_interview.key,
+                        "kind": "skipped",
+                        "actor_id": self.org.recruiters[0].id,
+                        "reason": "Candidate did not join; the panel had enough evidence",
+                        "at": starts,
+                    }
+                )
             if status != "completed":
                 if not happened:
                     last_feedback = max(last_feedback, now + timedelta(days=1))
@@ -417,8 +590,17 @@ class ApplicationLoader:
                 continue
             ends = starts + timedelta(minutes=duration)
             submitted = ends + timedelta(hours=rng.lognormvariate(math.log(LATE_HOURS_MEDIAN), 1.1))
-            self._scorecard(out, app_id, interview_id, planned_interview.competencies, interviewer,
-                            req.template, level, ends, submitted)
+            self._scorecard(
+                out,
+                app_id,
+                interview_id,
+                planned_interview.competencies,
+                interviewer,
+                req.template,
+                level,
+                ends,
+                submitted,
+            )
             last_feedback = max(last_feedback, min(submitted, now + timedelta(days=1)))
             starts = ends
         return last_feedback
@@ -438,9 +620,18 @@ class ApplicationLoader:
         used.update(chosen)
         return [org.interviewers[i] for i in chosen]
 
-    def _scorecard(self, out, app_id: int, interview_id: int, competencies: Sequence[str],
-                   interviewer: Person, template: InterviewTemplate, level: float,
-                   ends: datetime, submitted: datetime) -> None:
+    def _scorecard(
+        self,
+        out,
+        app_id: int,
+        interview_id: int,
+        competencies: Sequence[str],
+        interviewer: Person,
+        template: InterviewTemplate,
+        level: float,
+        ends: datetime,
+        submitted: datetime,
+    ) -> None:
         rng, now = self.rng, self.now
         leniency = self.org.leniency[_interviewer_index(self.org, interviewer)]
         scores = []
@@ -451,19 +642,39 @@ class ApplicationLoader:
         nulls = [rng.random() < NULL_SCORE_SHARE for _ in scores]
         if all(nulls):
             nulls[0] = False
-        ratings = [(k, None if null else s) for k, s, null in zip(competencies, scores, nulls, strict=True)]
+        ratings = [
+            (k, None if null else s) for k, s, null in zip(competencies, scores, nulls, strict=True)
+        ]
         scorecard_id = self.ids.take("scorecards")
-        card = {"id": scorecard_id, "interview_id": interview_id, "application_id": app_id,
-                "author_id": interviewer.id, "state": "submitted", "draft": None,
-                "submitted_at": submitted, "late": False, "revision": 1,
-                "created_at": ends, "updated_at": submitted}
+        card = {
+            "id": scorecard_id,
+            "interview_id": interview_id,
+            "application_id": app_id,
+            "author_id": interviewer.id,
+            "state": "submitted",
+            "draft": None,
+            "submitted_at": submitted,
+            "late": False,
+            "revision": 1,
+            "created_at": ends,
+            "updated_at": submitted,
+        }
         if submitted > now or rng.random() < FORGOTTEN_SHARE:
             self.ids.next["scorecards"] -= 1  # id not used: give it back
             if submitted > now and rng.random() < DRAFT_SHARE:
-                card.update(id=self.ids.take("scorecards"), state="draft", submitted_at=None,
-                            revision=0, updated_at=ends + (now - ends) / 2,
-                            draft={"ratings": [_rating_json(k, s) for k, s in ratings],
-                                   "recommendation": None, "summary": "", "warnings": []})
+                card.update(
+                    id=self.ids.take("scorecards"),
+                    state="draft",
+                    submitted_at=None,
+                    revision=0,
+                    updated_at=ends + (now - ends) / 2,
+                    draft={
+                        "ratings": [_rating_json(k, s) for k, s in ratings],
+                        "recommendation": None,
+                        "summary": "",
+                        "warnings": [],
+                    },
+                )
                 out["scorecards"].append(card)
             return
         card["late"] = submitted - ends > timedelta(hours=template.scoring.late_feedback_hours)
@@ -475,32 +686,79 @@ class ApplicationLoader:
                 changed = list(ratings)
                 pick = rng.randrange(len(changed))
                 key, score = changed[pick]
-                changed[pick] = (key, None if score is None else min(4, max(1, score + rng.choice((-1, 1)))))
+                changed[pick] = (
+                    key,
+                    None if score is None else min(4, max(1, score + rng.choice((-1, 1)))),
+                )
                 if seen:
-                    out["scorecard_views"].append({
-                        "id": self.ids.take("scorecard_views"), "application_id": app_id,
-                        "user_id": interviewer.id, "first_seen_at": amended - timedelta(hours=1)})
-                self._revision(out, scorecard_id, 2, changed, interviewer.id, amended,
-                               "Corrected a score after re-reading my notes", seen)
+                    out["scorecard_views"].append(
+                        {
+                            "id": self.ids.take("scorecard_views"),
+                            "application_id": app_id,
+                            "user_id": interviewer.id,
+                            "first_seen_at": amended - timedelta(hours=1),
+                        }
+                    )
+                self._revision(
+                    out,
+                    scorecard_id,
+                    2,
+                    changed,
+                    interviewer.id,
+                    amended,
+                    "Corrected a score after re-reading my notes",
+                    seen,
+                )
                 card.update(revision=2, updated_at=amended)
         out["scorecards"].append(card)
 
-    def _revision(self, out, scorecard_id: int, number: int, ratings: list[tuple[str, int | None]],
-                  author: int, at: datetime, reason: str, seen: bool) -> None:
+    def _revision(
+        self,
+        out,
+        scorecard_id: int,
+        number: int,
+        ratings: list[tuple[str, int | None]],
+        author: int,
+        at: datetime,
+        reason: str,
+        seen: bool,
+    ) -> None:
         revision_id = self.ids.take("scorecard_revisions")
         scored = [s for _, s in ratings if s is not None]
         mean = sum(scored) / len(scored) + self.rng.gauss(0.0, 0.3)
-        recommendation = ("strong_yes" if mean >= 3.5 else "yes" if mean >= 2.6
-                          else "no" if mean >= 1.8 else "strong_no")
-        out["scorecard_revisions"].append({
-            "id": revision_id, "scorecard_id": scorecard_id, "number": number,
-            "recommendation": recommendation, "summary": SUMMARIES[recommendation],
-            "reason": reason, "warnings": [], "after_seeing_others": seen,
-            "created_by_id": author, "created_at": at})
+        recommendation = (
+            "strong_yes"
+            if mean >= 3.5
+            else "yes"
+            if mean >= 2.6
+            else "no"
+            if mean >= 1.8
+            else "strong_no"
+        )
+        out["scorecard_revisions"].append(
+            {
+                "id": revision_id,
+                "scorecard_id": scorecard_id,
+                "number": number,
+                "recommendation": recommendation,
+                "summary": SUMMARIES[recommendation],
+                "reason": reason,
+                "warnings": [],
+                "after_seeing_others": seen,
+                "created_by_id": author,
+                "created_at": at,
+            }
+        )
         out["scorecard_ratings"].extend(
-            {"id": self.ids.take("scorecard_ratings"), "revision_id": revision_id,
-             "competency": key, "score": score, "evidence": EVIDENCE[score] if score else ""}
-            for key, score in ratings)
+            {
+                "id": self.ids.take("scorecard_ratings"),
+                "revision_id": revision_id,
+                "competency": key,
+                "score": score,
+                "evidence": EVIDENCE[score] if score else "",
+            }
+            for key, score in ratings
+        )
 
 
 def _interviewer_index(org: Org, person: Person) -> int:
@@ -520,17 +778,23 @@ def _pass_probability(base: float, level: float) -> float:
 SELF_ID_SHARE = 0.6  # applicants who answer the voluntary questions at all
 SELF_ID_WEIGHTS = {  # answer shares among those who answer (declines included)
     "sex": {"female": 0.42, "male": 0.5, "non_binary": 0.02},
-    "race_ethnicity": {"white": 0.45, "asian": 0.22, "hispanic_or_latino": 0.12,
-                       "black_or_african_american": 0.1, "two_or_more_races": 0.03,
-                       "native_hawaiian_or_other_pacific_islander": 0.005,
-                       "american_indian_or_alaska_native": 0.005},
+    "race_ethnicity": {
+        "white": 0.45,
+        "asian": 0.22,
+        "hispanic_or_latino": 0.12,
+        "black_or_african_american": 0.1,
+        "two_or_more_races": 0.03,
+        "native_hawaiian_or_other_pacific_islander": 0.005,
+        "american_indian_or_alaska_native": 0.005,
+    },
     "veteran_status": {"protected_veteran": 0.04, "not_a_protected_veteran": 0.86},
     "disability_status": {"has_disability": 0.07, "no_disability": 0.83},
 }
 
 
-def _self_identifications(engine: Engine, loader: ApplicationLoader, rng: random.Random,
-                          org: Org, progress: bool) -> int:
+def _self_identifications(
+    engine: Engine, loader: ApplicationLoader, rng: random.Random, org: Org, progress: bool
+) -> int:
     """Answers for part of the applicants, when the self-identification table exists.
 
     Drawn independently of the latent level, so the data hold no built-in adverse impact.
@@ -554,10 +818,16 @@ def _self_identifications(engine: Engine, loader: ApplicationLoader, rng: random
             next_id = (connection.scalar(text("SELECT max(id) FROM self_identifications")) or 0) + 1
     bar = Progress("self-identifications", len(answered), enabled=progress)
     for start in range(0, len(answered), 20_000):
-        rows = [{"id": next_id + start + n, "application_id": app_id,
-                 **{q: rng.choices(*choices[q])[0] for q in QUESTIONS},
-                 "recorded_by_id": org.admin.id, "recorded_at": loader.now - timedelta(days=1)}
-                for n, app_id in enumerate(answered[start:start + 20_000])]
+        rows = [
+            {
+                "id": next_id + start + n,
+                "application_id": app_id,
+                **{q: rng.choices(*choices[q])[0] for q in QUESTIONS},
+                "recorded_by_id": org.admin.id,
+                "recorded_at": loader.now - timedelta(days=1),
+            }
+            for n, app_id in enumerate(answered[start : start + 20_000])
+        ]
         with engine.begin() as connection:
             Writer(connection).write("self_identifications", rows)
         bar.update(start + len(rows))
@@ -574,9 +844,12 @@ def _reset_sequences(engine: Engine, vacuum: bool = True) -> None:
         if "self_identifications" in inspect(connection).get_table_names():
             names.append("self_identifications")
         for name in dict.fromkeys(names):
-            connection.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                f"GREATEST((SELECT max(id) FROM {name}), 1))"))
+            connection.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                    f"GREATEST((SELECT max(id) FROM {name}), 1))"
+                )
+            )
     if not vacuum:
         return
     # Statistics for the planner, and the visibility map set now, so autovacuum does
@@ -587,11 +860,26 @@ def _reset_sequences(engine: Engine, vacuum: bool = True) -> None:
 
 def _skipped_tables(engine: Engine) -> list[str]:
     """Tables the generator does not fill yet (new features land before their generator)."""
-    filled = {"users", "api_tokens", "template_versions", "requisitions", "candidates",
-              "applications", "stage_changes", "interviews", "process_deviations", "scorecards",
-              "scorecard_revisions", "scorecard_ratings", "scorecard_views", "calibration_runs",
-              "interviewer_calibrations", "audit_events", "alembic_version",
-              "self_identifications"}
+    filled = {
+        "users",
+        "api_tokens",
+        "template_versions",
+        "requisitions",
+        "candidates",
+        "applications",
+        "stage_changes",
+        "interviews",
+        "process_deviations",
+        "scorecards",
+        "scorecard_revisions",
+        "scorecard_ratings",
+        "scorecard_views",
+        "calibration_runs",
+        "interviewer_calibrations",
+        "audit_events",
+        "alembic_version",
+        "self_identifications",
+    }
     return sorted(set(inspect(engine).get_table_names()) - filled)
 
 
@@ -608,12 +896,18 @@ def _tokens(org: Org, summary: dict[str, Any]) -> dict[str, Any]:
     def plain(people: Iterable[Person]) -> list[dict[str, Any]]:
         return [{"id": p.id, "email": p.email, "token": p.token} for p in people]
 
-    return {"summary": summary, "admin": plain([org.admin])[0], "recruiters": plain(org.recruiters),
-            "hiring_managers": plain(org.hiring_managers), "interviewers": plain(org.interviewers)}
+    return {
+        "summary": summary,
+        "admin": plain([org.admin])[0],
+        "recruiters": plain(org.recruiters),
+        "hiring_managers": plain(org.hiring_managers),
+        "interviewers": plain(org.interviewers),
+    }
 
 
-def add_pending_interviews(database_url: str, interviewers: list[dict[str, Any]], count: int,
-                           *, seed: int = 1) -> list[dict[str, Any]]:
+def add_pending_interviews(
+    database_url: str, interviewers: list[dict[str, Any]], count: int, *, seed: int = 1
+) -> list[dict[str, Any]]:
     """Onsite interviews that ended an hour ago and await their scorecard, for the submit bench.
 
     Picks active applications (onsite ones first) and gives each a fresh interview
@@ -634,7 +928,9 @@ def add_pending_interviews(database_url: str, interviewers: list[dict[str, Any]]
                 .order_by((Application.stage == "onsite").desc(), Application.id.desc())
                 .limit(count)
             ).all()
-            next_id = (session.scalar(select(func.max(Base.metadata.tables["interviews"].c.id))) or 0) + 1
+            next_id = (
+                session.scalar(select(func.max(Base.metadata.tables["interviews"].c.id))) or 0
+            ) + 1
         now = datetime.now(UTC).replace(microsecond=0)
         pending, interviews = [], []
         for n in range(count):
@@ -643,14 +939,29 @@ def add_pending_interviews(database_url: str, interviewers: list[dict[str, Any]]
             planned = rng.choice([i for i in template.interviews if i.stage == "onsite"])
             who = rng.choice(interviewers)
             starts = now - timedelta(minutes=planned.duration_minutes + 60)
-            interviews.append({
-                "id": next_id + n, "application_id": app_id, "interview_key": planned.key,
-                "interviewer_id": who["id"], "starts_at": starts,
-                "duration_minutes": planned.duration_minutes, "status": "completed",
-                "actual_minutes": planned.duration_minutes, "status_reason": "",
-                "created_at": starts, "updated_at": starts})
-            pending.append({"interview_id": next_id + n, "application_id": app_id,
-                            "token": who["token"], "competencies": list(planned.competencies)})
+            interviews.append(
+                {
+                    "id": next_id + n,
+                    "application_id": app_id,
+                    "interview_key": planned.key,
+                    "interviewer_id": who["id"],
+                    "starts_at": starts,
+                    "duration_minutes": planned.duration_minutes,
+                    "status": "completed",
+                    "actual_minutes": planned.duration_minutes,
+                    "status_reason": "",
+                    "created_at": starts,
+                    "updated_at": starts,
+                }
+            )
+            pending.append(
+                {
+                    "interview_id": next_id + n,
+                    "application_id": app_id,
+                    "token": who["token"],
+                    "competencies": list(planned.competencies),
+                }
+            )
         with engine.begin() as connection:
             Writer(connection).write("interviews", interviews)
         _reset_sequences(engine, vacuum=False)
@@ -672,8 +983,10 @@ class Progress:
         elapsed = time.perf_counter() - self.started
         rate = done / elapsed if elapsed else 0.0
         left = (self.total - done) / rate if rate else 0.0
-        sys.stderr.write(f"\r{self.label}: {done}/{self.total} ({100 * done / self.total:.0f} %), "
-                         f"{rate:,.0f}/s, {elapsed:.0f} s elapsed, ~{left:.0f} s left ")
+        sys.stderr.write(
+            f"\r{self.label}: {done}/{self.total} ({100 * done / self.total:.0f} %), "
+            f"{rate:,.0f}/s, {elapsed:.0f} s elapsed, ~{left:.0f} s left "
+        )
         sys.stderr.flush()
 
     def done(self) -> None:
@@ -692,13 +1005,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--applications", type=int, default=1_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--tokens", type=Path, default=None,
-                        help="where to write the plain API tokens (JSON) [instance/bench/tokens.json]")
-    parser.add_argument("--no-calibration", action="store_true", help="skip the final calibration fit")
+    parser.add_argument(
+        "--tokens",
+        type=Path,
+        default=None,
+        help="where to write the plain API tokens (JSON) [instance/bench/tokens.json]",
+    )
+    parser.add_argument(
+        "--no-calibration", action="store_true", help="skip the final calibration fit"
+    )
     args = parser.parse_args(argv)
-    summary = generate(args.database_url, args.applications, seed=args.seed,
-                       tokens_path=args.tokens or Path("instance/bench/tokens.json"),
-                       fit_calibration=not args.no_calibration)
+    summary = generate(
+        args.database_url,
+        args.applications,
+        seed=args.seed,
+        tokens_path=args.tokens or Path("instance/bench/tokens.json"),
+        fit_calibration=not args.no_calibration,
+    )
     print(json.dumps(summary, indent=2))
 
 

@@ -42,12 +42,16 @@ class LoadResult:
     def summary(self) -> dict[str, Any]:
         ordered = sorted(self.latencies_ms)
         return {
-            "requests": self.requests, "concurrency": self.concurrency,
+            "requests": self.requests,
+            "concurrency": self.concurrency,
             "seconds": round(self.seconds, 3),
             "throughput_rps": round(self.requests / self.seconds, 1) if self.seconds else None,
-            "p50_ms": round(percentile(ordered, 50), 2), "p90_ms": round(percentile(ordered, 90), 2),
-            "p99_ms": round(percentile(ordered, 99), 2), "max_ms": round(ordered[-1], 2),
-            "errors": self.errors, "first_error": self.first_error,
+            "p50_ms": round(percentile(ordered, 50), 2),
+            "p90_ms": round(percentile(ordered, 90), 2),
+            "p99_ms": round(percentile(ordered, 99), 2),
+            "max_ms": round(ordered[-1], 2),
+            "errors": self.errors,
+            "first_error": self.first_error,
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
         }
 
@@ -98,8 +102,9 @@ def wsgi_sender(app: Any) -> Callable[[], Sender]:
 
         def send(request: Request) -> tuple[int, bytes]:
             headers = {"Authorization": f"Bearer {request.token}"} if request.token else {}
-            response = client.open(request.path, method=request.method, headers=headers,
-                                   json=request.body)
+            response = client.open(
+                request.path, method=request.method, headers=headers, json=request.body
+            )
             return response.status_code, response.get_data()
 
         return send
@@ -107,8 +112,9 @@ def wsgi_sender(app: Any) -> Callable[[], Sender]:
     return make
 
 
-def run_load(make_sender: Callable[[], Sender], requests: Sequence[Request],
-             concurrency: int) -> LoadResult:
+def run_load(
+    make_sender: Callable[[], Sender], requests: Sequence[Request], concurrency: int
+) -> LoadResult:
     """Send every request once, `concurrency` at a time; latency is measured per request."""
     queue = iter(range(len(requests)))
     lock = threading.Lock()
@@ -137,8 +143,10 @@ def run_load(make_sender: Callable[[], Sender], requests: Sequence[Request],
                 if status != request.expect:
                     errors[0] += 1
                     if not first_error:
-                        first_error.append(f"{request.method} {request.path} -> {status}: "
-                                           f"{body[:300].decode(errors='replace')}")
+                        first_error.append(
+                            f"{request.method} {request.path} -> {status}: "
+                            f"{body[:300].decode(errors='replace')}"
+                        )
         with lock:
             latencies.extend(local)
 
@@ -149,8 +157,15 @@ def run_load(make_sender: Callable[[], Sender], requests: Sequence[Request],
     for thread in threads:
         thread.join()
     seconds = time.perf_counter() - started
-    return LoadResult(len(requests), concurrency, seconds, latencies, errors[0],
-                      first_error[0] if first_error else None, statuses)
+    return LoadResult(
+        len(requests),
+        concurrency,
+        seconds,
+        latencies,
+        errors[0],
+        first_error[0] if first_error else None,
+        statuses,
+    )
 
 
 def cycle(items: Sequence[Any], n: int) -> list[Any]:

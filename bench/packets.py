@@ -58,29 +58,68 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         applications = _fullest_applications(THROUGHPUT_PACKETS * 2 + 2)
         ours, bare, interviews = _render_times(applications[0])
         latency = _request_to_ready(app, applications[1])
-        per_minute = {workers: _throughput(app, applications[2 + (workers - 1) * THROUGHPUT_PACKETS:
-                                                             2 + workers * THROUGHPUT_PACKETS], workers)
-                      for workers in (1, 2)}
+        per_minute = {
+            workers: _throughput(
+                app,
+                applications[
+                    2 + (workers - 1) * THROUGHPUT_PACKETS : 2 + workers * THROUGHPUT_PACKETS
+                ],
+                workers,
+            )
+            for workers in (1, 2)
+        }
     db.engine(app).dispose()
     figures = [
-        Figure("packets", size, f"render, {interviews}-interview packet", ours, "s",
-               "bare WeasyPrint, same HTML", bare, target=f"≤ {RENDER_TARGET}×",
-               ok=ours / bare <= RENDER_TARGET),
-        Figure("packets", size, "request → ready, idle worker", latency, "s",
-               "our render time", ours, target=f"≤ render + {LATENCY_MARGIN_S} s",
-               ok=latency <= ours + LATENCY_MARGIN_S),
-        Figure("packets", size, "packets per minute, 2 workers", per_minute[2], "/min",
-               "1 worker", per_minute[1]),
+        Figure(
+            "packets",
+            size,
+            f"render, {interviews}-interview packet",
+            ours,
+            "s",
+            "bare WeasyPrint, same HTML",
+            bare,
+            target=f"≤ {RENDER_TARGET}×",
+            ok=ours / bare <= RENDER_TARGET,
+        ),
+        Figure(
+            "packets",
+            size,
+            "request → ready, idle worker",
+            latency,
+            "s",
+            "our render time",
+            ours,
+            target=f"≤ render + {LATENCY_MARGIN_S} s",
+            ok=latency <= ours + LATENCY_MARGIN_S,
+        ),
+        Figure(
+            "packets",
+            size,
+            "packets per minute, 2 workers",
+            per_minute[2],
+            "/min",
+            "1 worker",
+            per_minute[1],
+        ),
     ]
-    raw = {"render_s": ours, "bare_weasyprint_s": bare, "interviews": interviews,
-           "request_to_ready_s": latency, "packets_per_minute": per_minute}
+    raw = {
+        "render_s": ours,
+        "bare_weasyprint_s": bare,
+        "interviews": interviews,
+        "request_to_ready_s": latency,
+        "packets_per_minute": per_minute,
+    }
     return figures, raw
 
 
-def _app(database_url: str, workdir: Path):  # noqa: ANN202
+def _app(database_url: str, workdir: Path):
     workdir.mkdir(parents=True, exist_ok=True)
-    settings = replace(ServiceSettings.from_env(workdir, env={}), database_url=database_url,
-                       redis_url=REDIS_URL, packet_storage_dir=str(workdir / "packets"))
+    settings = replace(
+        ServiceSettings.from_env(workdir, env={}),
+        database_url=database_url,
+        redis_url=REDIS_URL,
+        packet_storage_dir=str(workdir / "packets"),
+    )
     Redis.from_url(REDIS_URL).flushdb()
     return create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
 
@@ -105,9 +144,9 @@ def _manager(application_id: int) -> User:
 
 def _render_times(application_id: int) -> tuple[float, float, int]:
     """Median of RENDER_RUNS renders: ours (template + PDF) and bare WeasyPrint on the same HTML."""
-    from service.usecases.packets import packet_content
     from service.pdf.content import content_digest
     from service.persistence.applications import Application
+    from service.usecases.packets import packet_content
 
     content = packet_content(db.session, db.session.get(Application, application_id), False)
     digest = content_digest(content)
@@ -124,7 +163,7 @@ def _render_times(application_id: int) -> tuple[float, float, int]:
     return median(ours), median(bare), len(content["interviews"])
 
 
-def _request_to_ready(app, application_id: int) -> float:  # noqa: ANN001
+def _request_to_ready(app, application_id: int) -> float:
     """One request while a worker waits idle: from the POST's use case to `ready`."""
     with _workers(app, 1):
         started = time.perf_counter()
@@ -133,7 +172,7 @@ def _request_to_ready(app, application_id: int) -> float:  # noqa: ANN001
         return time.perf_counter() - started
 
 
-def _throughput(app, application_ids: list[int], workers: int) -> float:  # noqa: ANN001
+def _throughput(app, application_ids: list[int], workers: int) -> float:
     """Packets per minute: `workers` idle workers, then a burst of requests, until all are ready."""
     with _workers(app, workers):
         started = time.perf_counter()
@@ -145,18 +184,30 @@ def _throughput(app, application_ids: list[int], workers: int) -> float:  # noqa
 class _workers:
     """Real `python -m workers` processes, waited for until they listen, stopped after."""
 
-    def __init__(self, app, count: int) -> None:  # noqa: ANN001
+    def __init__(self, app, count: int) -> None:
         settings = app.config["SETTINGS"]
-        self.env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": REDIS_URL,
-                    "PACKET_STORAGE_DIR": settings.packet_storage_dir, "LOG_LEVEL": "WARNING"}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": REDIS_URL,
+            "PACKET_STORAGE_DIR": settings.packet_storage_dir,
+            "LOG_LEVEL": "WARNING",
+        }
         self.count = count
 
-    def __enter__(self):  # noqa: ANN204
+    def __enter__(self):
         connection = Redis.from_url(REDIS_URL)
         before = len(Worker.all(connection=connection))
-        self.processes = [subprocess.Popen([sys.executable, "-m", "workers"], cwd=ROOT,
-                                           env=self.env, stdout=subprocess.DEVNULL,
-                                           stderr=subprocess.DEVNULL) for _ in range(self.count)]
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "workers"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(self.count)
+        ]
         deadline = time.monotonic() + 60
         while len(Worker.all(connection=connection)) < before + self.count:
             if time.monotonic() > deadline:
@@ -191,8 +242,10 @@ def main() -> None:
     args = parser.parse_args()
     figures, raw = run({"database_url": args.database_url, "size": "given"})
     for figure in figures:
-        print(f"{figure.name:40} {figure.value:8.3f} {figure.unit:5} vs {figure.baseline_name} "
-              f"{figure.baseline:8.3f}  ratio {figure.ratio:.2f}  {figure.target}")
+        print(
+            f"{figure.name:40} {figure.value:8.3f} {figure.unit:5} vs {figure.baseline_name} "
+            f"{figure.baseline:8.3f}  ratio {figure.ratio:.2f}  {figure.target}"
+        )
     print(json.dumps(raw, indent=2))
 
 

@@ -43,8 +43,9 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
     repeats = context.get("repeats", REPEATS)
     workdir = Path(context.get("workdir") or ROOT / "instance" / "bench" / f"reports-{size}")
     workdir.mkdir(parents=True, exist_ok=True)
-    settings = replace(ServiceSettings.from_env(workdir, env={}),
-                       database_url=context["database_url"])
+    settings = replace(
+        ServiceSettings.from_env(workdir, env={}), database_url=context["database_url"]
+    )
     app = create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
     tokens = context["tokens"]
     admin = {"Authorization": f"Bearer {tokens['admin']['token']}"}
@@ -57,25 +58,46 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         manager = {"Authorization": f"Bearer {managers[manager_id]}"}
         requests = {
             "adverse impact (all)": ("/api/v1/reports/adverse-impact", admin),
-            "adverse impact (1 requisition)":
-                (f"/api/v1/reports/adverse-impact?requisition_id={requisition_id}", admin),
-            "pipeline (1 requisition)":
-                (f"/api/v1/reports/pipeline?requisition_id={requisition_id}", manager),
+            "adverse impact (1 requisition)": (
+                f"/api/v1/reports/adverse-impact?requisition_id={requisition_id}",
+                admin,
+            ),
+            "pipeline (1 requisition)": (
+                f"/api/v1/reports/pipeline?requisition_id={requisition_id}",
+                manager,
+            ),
             "stuck (all)": ("/api/v1/reports/stuck", admin),
             "interviewers (all)": ("/api/v1/reports/interviewers", admin),
         }
-        raw: dict[str, Any] = {"baseline_ms": baseline_ms, "repeats": repeats,
-                               "requisition_id": requisition_id}
+        raw: dict[str, Any] = {
+            "baseline_ms": baseline_ms,
+            "repeats": repeats,
+            "requisition_id": requisition_id,
+        }
         figures = []
         for name, (url, headers) in requests.items():
             elapsed = _timed(repeats, lambda u=url, h=headers: _get(client, u, h))
             raw[name] = elapsed
             value = elapsed["median_ms"]
-            print(f"  {size:>5} {name:<32} median {value:>8.1f} ms  "
-                  f"(baseline {baseline_ms['median_ms']:.1f} ms)", file=sys.stderr, flush=True)
-            figures.append(Figure("reports", size, name, value, "ms",
-                                  "bare GROUP BY status", baseline_ms["median_ms"],
-                                  target=f"< {TARGET_MS:.0f} ms", ok=value < TARGET_MS))
+            print(
+                f"  {size:>5} {name:<32} median {value:>8.1f} ms  "
+                f"(baseline {baseline_ms['median_ms']:.1f} ms)",
+                file=sys.stderr,
+                flush=True,
+            )
+            figures.append(
+                Figure(
+                    "reports",
+                    size,
+                    name,
+                    value,
+                    "ms",
+                    "bare GROUP BY status",
+                    baseline_ms["median_ms"],
+                    target=f"< {TARGET_MS:.0f} ms",
+                    ok=value < TARGET_MS,
+                )
+            )
         return figures, raw
     finally:
         db.engine(app).dispose()
@@ -87,7 +109,9 @@ def _busiest_requisition() -> tuple[int, int]:
         select(Requisition.id, Requisition.hiring_manager_id)
         .join(Application, Application.requisition_id == Requisition.id)
         .group_by(Requisition.id, Requisition.hiring_manager_id)
-        .order_by(func.count().desc(), Requisition.id).limit(1)).one()
+        .order_by(func.count().desc(), Requisition.id)
+        .limit(1)
+    ).one()
     db.session.rollback()
     return row.id, row.hiring_manager_id
 
@@ -100,7 +124,9 @@ def _group_by_status() -> None:
 def _get(client, url: str, headers: dict[str, str]) -> None:
     response = client.get(url, headers=headers)
     if response.status_code != 200:
-        raise RuntimeError(f"GET {url}: {response.status_code} {response.get_data(as_text=True)[:300]}")
+        raise RuntimeError(
+            f"GET {url}: {response.status_code} {response.get_data(as_text=True)[:300]}"
+        )
 
 
 def _timed(repeats: int, call) -> dict[str, Any]:
@@ -110,8 +136,11 @@ def _timed(repeats: int, call) -> dict[str, Any]:
         started = time.perf_counter()
         call()
         times.append((time.perf_counter() - started) * 1000)
-    return {"median_ms": round(median(times), 2), "min_ms": round(min(times), 2),
-            "max_ms": round(max(times), 2)}
+    return {
+        "median_ms": round(median(times), 2),
+        "min_ms": round(min(times), 2),
+        "max_ms": round(max(times), 2),
+    }
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -122,12 +151,19 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     tokens = json.loads(args.tokens.read_text())
     size = tokens["summary"]["applications"]
-    figures, raw = run({"size": f"{size // 1000}k" if size % 1000 == 0 else str(size),
-                        "database_url": args.database_url, "tokens": tokens,
-                        "repeats": args.repeats})
+    figures, raw = run(
+        {
+            "size": f"{size // 1000}k" if size % 1000 == 0 else str(size),
+            "database_url": args.database_url,
+            "tokens": tokens,
+            "repeats": args.repeats,
+        }
+    )
     for f in figures:
-        print(f"{f.name:<34} {f.value:>9.1f} ms   baseline {f.baseline:>7.1f} ms   "
-              f"ratio {f.ratio:>7.1f}   {'ok' if f.ok else 'NO'}")
+        print(
+            f"{f.name:<34} {f.value:>9.1f} ms   baseline {f.baseline:>7.1f} ms   "
+            f"ratio {f.ratio:>7.1f}   {'ok' if f.ok else 'NO'}"
+        )
     print(json.dumps(raw, indent=1))
 
 

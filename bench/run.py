@@ -36,10 +36,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, make_url, select, text
+from sqlalchemy import create_engine, func, select, text
 
 from bench import generate
-from bench.load import LOOPBACK, Request, Sender, cycle, http_sender, run_load, wsgi_sender
+from bench.load import LOOPBACK, Request, Sender, http_sender, run_load, wsgi_sender
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -89,6 +89,7 @@ class Settings:
 
 # --- sizes and databases ---------------------------------------------------------------
 
+
 def parse_size(label: str) -> int:
     label = label.strip().lower()
     factor = {"k": 1_000, "m": 1_000_000}.get(label[-1], 1)
@@ -96,7 +97,13 @@ def parse_size(label: str) -> int:
 
 
 def size_label(n: int) -> str:
-    return f"{n // 1_000_000}m" if n % 1_000_000 == 0 else f"{n // 1_000}k" if n % 1_000 == 0 else str(n)
+    return (
+        f"{n // 1_000_000}m"
+        if n % 1_000_000 == 0
+        else f"{n // 1_000}k"
+        if n % 1_000 == 0
+        else str(n)
+    )
 
 
 def prepare_database(n: int, seed: int, reuse: bool) -> tuple[str, dict[str, Any]]:
@@ -107,7 +114,9 @@ def prepare_database(n: int, seed: int, reuse: bool) -> tuple[str, dict[str, Any
     admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
-            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+            exists = connection.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
             if reuse and exists and tokens_path.exists():
                 tokens = json.loads(tokens_path.read_text())
                 if tokens["summary"]["applications"] == n and tokens["summary"]["seed"] == seed:
@@ -124,8 +133,10 @@ def prepare_database(n: int, seed: int, reuse: bool) -> tuple[str, dict[str, Any
 
 # --- the request plans -----------------------------------------------------------------
 
-def build_plans(url: str, tokens: dict[str, Any], settings: Settings,
-                endpoints: Sequence[str]) -> dict[str, list[Request]]:
+
+def build_plans(
+    url: str, tokens: dict[str, Any], settings: Settings, endpoints: Sequence[str]
+) -> dict[str, list[Request]]:
     """Seeded request lists per endpoint (warm-up included), from ids found in the database."""
     from service.persistence.applications import Application
     from service.persistence.requisitions import Requisition
@@ -151,45 +162,68 @@ def build_plans(url: str, tokens: dict[str, Any], settings: Settings,
     finally:
         engine.dispose()
     plans: dict[str, list[Request]] = {
-        "baseline": [Request("GET", f"/baseline/applications/{i}")
-                     for i in rng.choices(app_ids, k=total)],
+        "baseline": [
+            Request("GET", f"/baseline/applications/{i}") for i in rng.choices(app_ids, k=total)
+        ],
     }
     if "list_applications" in endpoints:
         chosen = rng.choices(req_ids, k=total)
         plans["list_applications"] = [
             Request("GET", f"/api/v1/applications?requisition_id={r}&limit=50", recruiter)
-            for r in chosen]
-        plans["baseline_page"] = [Request("GET", f"/baseline/applications?requisition_id={r}&limit=50")
-                                  for r in chosen]
+            for r in chosen
+        ]
+        plans["baseline_page"] = [
+            Request("GET", f"/baseline/applications?requisition_id={r}&limit=50") for r in chosen
+        ]
     if "get_application" in endpoints:
-        plans["get_application"] = [Request("GET", f"/api/v1/applications/{i}", recruiter)
-                                    for i in rng.choices(app_ids, k=total)]
+        plans["get_application"] = [
+            Request("GET", f"/api/v1/applications/{i}", recruiter)
+            for i in rng.choices(app_ids, k=total)
+        ]
     if "get_assessment" in endpoints and assessed:
         plans["get_assessment"] = [
             Request("GET", f"/api/v1/applications/{a}/assessment", managers[m])
-            for a, m in rng.choices(assessed, k=total)]
+            for a, m in rng.choices(assessed, k=total)
+        ]
     if "submit_scorecard" in endpoints:
         n = settings.submits + min(settings.warmup, settings.submits // 4)
-        pending = generate.add_pending_interviews(url, tokens["interviewers"], n, seed=settings.seed)
+        pending = generate.add_pending_interviews(
+            url, tokens["interviewers"], n, seed=settings.seed
+        )
         plans["submit_scorecard"] = [
-            Request("POST", f"/api/v1/interviews/{p['interview_id']}/scorecard/submit", p["token"],
-                    _scorecard_body(p["competencies"], rng)) for p in pending]
+            Request(
+                "POST",
+                f"/api/v1/interviews/{p['interview_id']}/scorecard/submit",
+                p["token"],
+                _scorecard_body(p["competencies"], rng),
+            )
+            for p in pending
+        ]
     return plans
 
 
 def _scorecard_body(competencies: Sequence[str], rng: random.Random) -> dict[str, Any]:
     scores = [rng.choice((2, 3, 3, 4)) for _ in competencies]
-    return {"ratings": [{"competency": c, "score": s, "evidence": generate.EVIDENCE[s]}
-                        for c, s in zip(competencies, scores, strict=True)],
-            "recommendation": "yes" if sum(scores) / len(scores) >= 2.6 else "no",
-            "summary": "Clear reasoning; tested the failure cases without being asked."}
+    return {
+        "ratings": [
+            {"competency": c, "score": s, "evidence": generate.EVIDENCE[s]}
+            for c, s in zip(competencies, scores, strict=True)
+        ],
+        "recommendation": "yes" if sum(scores) / len(scores) >= 2.6 else "no",
+        "summary": "Clear reasoning; tested the failure cases without being asked.",
+    }
 
 
 # --- the API section -------------------------------------------------------------------
 
-def measure_api(service: Callable[[], Sender], baseline: Callable[[], Sender],
-                plans: dict[str, list[Request]], settings: Settings, size: str,
-                ) -> tuple[list[Figure], dict[str, Any]]:
+
+def measure_api(
+    service: Callable[[], Sender],
+    baseline: Callable[[], Sender],
+    plans: dict[str, list[Request]],
+    settings: Settings,
+    size: str,
+) -> tuple[list[Figure], dict[str, Any]]:
     """Each endpoint between two half-runs of its baseline, each after its own warm-up.
 
     The machine is shared and noisy, so every endpoint gets a baseline measured
@@ -204,22 +238,29 @@ def measure_api(service: Callable[[], Sender], baseline: Callable[[], Sender],
             run_load(sender, plan[:warm], settings.concurrency)
         result = run_load(sender, plan[warm:], settings.concurrency).summary()
         result["load_average"] = round(os.getloadavg()[0], 2)
-        print(f"  {size:>5} {name:<22} {result['throughput_rps']:>8} req/s  "
-              f"p50 {result['p50_ms']:>7} ms  p99 {result['p99_ms']:>7} ms  "
-              f"errors {result['errors']}  load {result['load_average']}", file=sys.stderr, flush=True)
+        print(
+            f"  {size:>5} {name:<22} {result['throughput_rps']:>8} req/s  "
+            f"p50 {result['p50_ms']:>7} ms  p99 {result['p99_ms']:>7} ms  "
+            f"errors {result['errors']}  load {result['load_average']}",
+            file=sys.stderr,
+            flush=True,
+        )
         if result["errors"]:
             print(f"    first error: {result['first_error']}", file=sys.stderr)
         return result
 
     def halves(plan: list[Request]) -> tuple[list[Request], list[Request]]:
         middle = settings.warmup + (len(plan) - settings.warmup) // 2
-        return plan[:middle], plan[:settings.warmup] + plan[middle:]
+        return plan[:middle], plan[: settings.warmup] + plan[middle:]
 
     # Every worker opens its connections and fills its caches before anything is measured.
     for name, plan in plans.items():
         if name != "submit_scorecard":
-            run_load(baseline if name.startswith("baseline") else service,
-                     plan[:max(settings.warmup, 4 * settings.concurrency)], settings.concurrency)
+            run_load(
+                baseline if name.startswith("baseline") else service,
+                plan[: max(settings.warmup, 4 * settings.concurrency)],
+                settings.concurrency,
+            )
 
     figures = []
     for name in ENDPOINTS:
@@ -230,21 +271,46 @@ def measure_api(service: Callable[[], Sender], baseline: Callable[[], Sender],
         first = measure(f"{base_name} (before)", baseline, before)
         result = measure(name, service, plans[name])
         second = measure(f"{base_name} (after)", baseline, after)
-        base = {key: (first[key] + second[key]) / 2 for key in ("throughput_rps", "p50_ms", "p99_ms")}
-        raw[name] = {**result, "baseline": {"name": base_name, "before": first, "after": second,
-                                            "mean": base}}
-        label = ("bare Flask: page of 50, 1 indexed query" if base_name == "baseline_page"
-                 else "bare Flask: 1 indexed lookup")
+        base = {
+            key: (first[key] + second[key]) / 2 for key in ("throughput_rps", "p50_ms", "p99_ms")
+        }
+        raw[name] = {
+            **result,
+            "baseline": {"name": base_name, "before": first, "after": second, "mean": base},
+        }
+        label = (
+            "bare Flask: page of 50, 1 indexed query"
+            if base_name == "baseline_page"
+            else "bare Flask: 1 indexed lookup"
+        )
         read = name in READ_ENDPOINTS
         throughput_ok = result["throughput_rps"] / base["throughput_rps"] >= READ_THROUGHPUT_RATIO
         figures += [
-            Figure("api", size, f"{name} throughput", result["throughput_rps"], "req/s", label,
-                   base["throughput_rps"], target=f"ratio >= {READ_THROUGHPUT_RATIO}" if read else "",
-                   ok=(throughput_ok and not result["errors"]) if read else None),
-            Figure("api", size, f"{name} p50", result["p50_ms"], "ms", "baseline p50", base["p50_ms"]),
-            Figure("api", size, f"{name} p99", result["p99_ms"], "ms", "baseline p99", base["p99_ms"],
-                   target=f"< {READ_P99_MS:.0f} ms" if read else "",
-                   ok=result["p99_ms"] < READ_P99_MS if read else None),
+            Figure(
+                "api",
+                size,
+                f"{name} throughput",
+                result["throughput_rps"],
+                "req/s",
+                label,
+                base["throughput_rps"],
+                target=f"ratio >= {READ_THROUGHPUT_RATIO}" if read else "",
+                ok=(throughput_ok and not result["errors"]) if read else None,
+            ),
+            Figure(
+                "api", size, f"{name} p50", result["p50_ms"], "ms", "baseline p50", base["p50_ms"]
+            ),
+            Figure(
+                "api",
+                size,
+                f"{name} p99",
+                result["p99_ms"],
+                "ms",
+                "baseline p99",
+                base["p99_ms"],
+                target=f"< {READ_P99_MS:.0f} ms" if read else "",
+                ok=result["p99_ms"] < READ_P99_MS if read else None,
+            ),
         ]
     return figures, raw
 
@@ -261,16 +327,28 @@ def growth_figures(per_size: dict[str, dict[str, Any]]) -> list[Figure]:
         for name in ENDPOINTS:
             if name in current and name in smallest:
                 growth = current[name]["p50_ms"] / smallest[name]["p50_ms"]
-                base_growth = (current[name]["baseline"]["mean"]["p50_ms"]
-                               / smallest[name]["baseline"]["mean"]["p50_ms"])
-                figures.append(Figure(
-                    "growth", f"{labels[0]}->{label}", f"{name} p50 growth", round(growth, 3), "x",
-                    "baseline p50 growth", round(base_growth, 3),
-                    target=f"ratio <= {FLAT_GROWTH}", ok=growth / base_growth <= FLAT_GROWTH))
+                base_growth = (
+                    current[name]["baseline"]["mean"]["p50_ms"]
+                    / smallest[name]["baseline"]["mean"]["p50_ms"]
+                )
+                figures.append(
+                    Figure(
+                        "growth",
+                        f"{labels[0]}->{label}",
+                        f"{name} p50 growth",
+                        round(growth, 3),
+                        "x",
+                        "baseline p50 growth",
+                        round(base_growth, 3),
+                        target=f"ratio <= {FLAT_GROWTH}",
+                        ok=growth / base_growth <= FLAT_GROWTH,
+                    )
+                )
     return figures
 
 
 # --- servers ---------------------------------------------------------------------------
+
 
 class Server:
     """A gunicorn master we started, on a free loopback port; stopped by its own pid."""
@@ -278,10 +356,24 @@ class Server:
     def __init__(self, app: str, env: dict[str, str], workers: int, ready_path: str) -> None:
         self.port = _free_port()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--worker-class", "sync",
-             "--bind", f"{LOOPBACK}:{self.port}", "--log-level", "warning", "--backlog", "512",
-             app],
-            cwd=ROOT, env={**os.environ, **env},
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"{LOOPBACK}:{self.port}",
+                "--log-level",
+                "warning",
+                "--backlog",
+                "512",
+                app,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **env},
         )
         self._wait(ready_path)
 
@@ -290,7 +382,9 @@ class Server:
 
     def peak_rss_mb(self) -> float:
         """The largest peak RSS (VmHWM) among the workers."""
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        children = (
+            Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        )
         peaks = []
         for child in children:
             for line in Path(f"/proc/{child}/status").read_text().splitlines():
@@ -331,15 +425,23 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def api_over_http(url: str, tokens: dict[str, Any], settings: Settings, size: str,
-                  ) -> tuple[list[Figure], dict[str, Any]]:
+def api_over_http(
+    url: str,
+    tokens: dict[str, Any],
+    settings: Settings,
+    size: str,
+) -> tuple[list[Figure], dict[str, Any]]:
     from redis import Redis
 
     plans = build_plans(url, tokens, settings, ENDPOINTS)
     redis = Redis.from_url(BENCH_REDIS)
     redis.flushdb()  # the bench's own database: a queued refit from an earlier run would linger
-    env = {"DATABASE_URL": url, "REDIS_URL": BENCH_REDIS, "LOG_LEVEL": "WARNING",
-           "PACKET_STORAGE_DIR": str(TOKENS_DIR / "packets")}
+    env = {
+        "DATABASE_URL": url,
+        "REDIS_URL": BENCH_REDIS,
+        "LOG_LEVEL": "WARNING",
+        "PACKET_STORAGE_DIR": str(TOKENS_DIR / "packets"),
+    }
     service = Server("wsgi:app", env, settings.workers, "/api/v1/openapi.json")
     try:
         baseline = Server("bench.baseline_app:app", env, settings.workers, "/baseline/health")
@@ -351,13 +453,23 @@ def api_over_http(url: str, tokens: dict[str, Any], settings: Settings, size: st
     finally:
         service.stop()
         redis.flushdb()
-    figures.append(Figure("memory", size, "API worker peak RSS", round(rss, 1), "MB",
-                          "baseline worker peak RSS", round(base_rss, 1)))
+    figures.append(
+        Figure(
+            "memory",
+            size,
+            "API worker peak RSS",
+            round(rss, 1),
+            "MB",
+            "baseline worker peak RSS",
+            round(base_rss, 1),
+        )
+    )
     raw["peak_rss_mb"] = {"service_worker": rss, "baseline_worker": base_rss}
     return figures, raw
 
 
 # --- calibration ---------------------------------------------------------------------
+
 
 def service_calibration(url: str, size: str) -> list[Figure]:
     """The refit job on the generated data, against reading the same ratings from the database."""
@@ -383,12 +495,30 @@ def service_calibration(url: str, size: str) -> list[Figure]:
         engine.dispose()
     n = len(ratings.score) if ratings is not None else 0
     label = f"{size} ({n} ratings)"
-    return [
-        Figure("calibration job", label, "full refit (load, fit, store)", round(full_s, 3), "s",
-               "load the ratings only", round(read_s, 3)),
-        Figure("calibration job", label, "refresh (no new data)", round(refresh_s, 3), "s",
-               "load the ratings only", round(read_s, 3)),
-    ] if run is not None else []
+    return (
+        [
+            Figure(
+                "calibration job",
+                label,
+                "full refit (load, fit, store)",
+                round(full_s, 3),
+                "s",
+                "load the ratings only",
+                round(read_s, 3),
+            ),
+            Figure(
+                "calibration job",
+                label,
+                "refresh (no new data)",
+                round(refresh_s, 3),
+                "s",
+                "load the ratings only",
+                round(read_s, 3),
+            ),
+        ]
+        if run is not None
+        else []
+    )
 
 
 def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str, Any]]]:
@@ -401,17 +531,34 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
         fit_target = CALIBRATION_TARGETS_S.get(n)
         refresh_target = REFRESH_TARGET_S.get(n)
         figures += [
-            Figure("calibration", label, "full REML fit", round(row["fit_s"], 3), "s",
-                   "O(n) co-panel estimate", round(row["copanel_s"], 4),
-                   target=f"<= {fit_target[1]:.0f} s" if fit_target else "",
-                   ok=row["fit_s"] <= fit_target[1] if fit_target else None),
-            Figure("calibration", label, "BLUP refresh", round(row["refresh_s"], 3), "s",
-                   "O(n) co-panel estimate", round(row["copanel_s"], 4),
-                   target=f"<= {refresh_target:.0f} s" if refresh_target else "",
-                   ok=row["refresh_s"] <= refresh_target if refresh_target else None),
+            Figure(
+                "calibration",
+                label,
+                "full REML fit",
+                round(row["fit_s"], 3),
+                "s",
+                "O(n) co-panel estimate",
+                round(row["copanel_s"], 4),
+                target=f"<= {fit_target[1]:.0f} s" if fit_target else "",
+                ok=row["fit_s"] <= fit_target[1] if fit_target else None,
+            ),
+            Figure(
+                "calibration",
+                label,
+                "BLUP refresh",
+                round(row["refresh_s"], 3),
+                "s",
+                "O(n) co-panel estimate",
+                round(row["copanel_s"], 4),
+                target=f"<= {refresh_target:.0f} s" if refresh_target else "",
+                ok=row["refresh_s"] <= refresh_target if refresh_target else None,
+            ),
         ]
-        print(f"  calibration {label}: fit {row['fit_s']:.2f} s, refresh {row['refresh_s']:.2f} s",
-              file=sys.stderr, flush=True)
+        print(
+            f"  calibration {label}: fit {row['fit_s']:.2f} s, refresh {row['refresh_s']:.2f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     return figures, rows
 
 
@@ -425,8 +572,10 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
 SECTIONS = ("packets", "reports")
 
 
-def extra_sections(context: dict[str, Any], names: Sequence[str] = SECTIONS,
-                   ) -> tuple[list[Figure], dict[str, Any], list[str]]:
+def extra_sections(
+    context: dict[str, Any],
+    names: Sequence[str] = SECTIONS,
+) -> tuple[list[Figure], dict[str, Any], list[str]]:
     """Run each section that exists; one that fails is reported, and the run goes on."""
     figures, raw, missing = [], {}, []
     for name in names:
@@ -437,7 +586,7 @@ def extra_sections(context: dict[str, Any], names: Sequence[str] = SECTIONS,
                 raise
             missing.append(name)
             continue
-        except Exception as error:  # noqa: BLE001 - a half-built section is reported, not fatal
+        except Exception as error:
             print(f"    section {name} does not import: {error!r}", file=sys.stderr, flush=True)
             raw[name] = {"error": repr(error)}
             missing.append(f"{name} (failed: {type(error).__name__})")
@@ -445,7 +594,7 @@ def extra_sections(context: dict[str, Any], names: Sequence[str] = SECTIONS,
         print(f"  {context['size']:>5} section {name}", file=sys.stderr, flush=True)
         try:
             section_figures, raw[name] = module.run(context)
-        except Exception as error:  # noqa: BLE001 - another team's bench must not lose ours
+        except Exception as error:
             print(f"    section {name} failed: {error!r}", file=sys.stderr, flush=True)
             raw[name] = {"error": repr(error)}
             missing.append(f"{name} (failed: {type(error).__name__})")
@@ -456,15 +605,15 @@ def extra_sections(context: dict[str, Any], names: Sequence[str] = SECTIONS,
 
 # --- the in-process smoke run -----------------------------------------------------------
 
+
 def smoke(workdir: Path, applications: int = 200, requests: int = 10) -> dict[str, Any]:
     """The smallest run, in-process on SQLite: generator, one API figure, calibration, JSON.
 
     Run by tests/test_bench_smoke.py so the bench cannot rot.
     """
+    from bench.baseline_app import create_baseline_app
     from service import create_app
     from service.config import Settings as ServiceSettings
-
-    from bench.baseline_app import create_baseline_app
 
     url = f"sqlite:///{workdir / 'bench.db'}"
     tokens_path = workdir / "tokens.json"
@@ -472,86 +621,146 @@ def smoke(workdir: Path, applications: int = 200, requests: int = 10) -> dict[st
     tokens = json.loads(tokens_path.read_text())
     settings = Settings(workers=0, concurrency=2, requests=requests, submits=0, warmup=2)
     plans = build_plans(url, tokens, settings, ("get_application",))
-    app = create_app({"SETTINGS": replace(ServiceSettings.from_env(workdir, env={}), database_url=url)})
-    figures, raw = measure_api(wsgi_sender(app), wsgi_sender(create_baseline_app(url)), plans,
-                               settings, size_label(applications))
+    app = create_app(
+        {"SETTINGS": replace(ServiceSettings.from_env(workdir, env={}), database_url=url)}
+    )
+    figures, raw = measure_api(
+        wsgi_sender(app),
+        wsgi_sender(create_baseline_app(url)),
+        plans,
+        settings,
+        size_label(applications),
+    )
     app.extensions["db"].kw["bind"].dispose()
     calibration_figures, calibration_rows = calibration_model([2_000])
-    return report(figures + calibration_figures, {"smoke": True, "generator": summary,
-                                                  "api": {size_label(applications): raw},
-                                                  "calibration": calibration_rows},
-                  settings, ["packets", "reports"], command="bench.run.smoke")
+    return report(
+        figures + calibration_figures,
+        {
+            "smoke": True,
+            "generator": summary,
+            "api": {size_label(applications): raw},
+            "calibration": calibration_rows,
+        },
+        settings,
+        ["packets", "reports"],
+        command="bench.run.smoke",
+    )
 
 
 # --- report ---------------------------------------------------------------------------
 
+
 def machine() -> dict[str, Any]:
     meminfo = Path("/proc/meminfo").read_text().split("\n")[0].split()
-    return {"nproc": os.cpu_count(), "memory_gb": round(int(meminfo[1]) / 1024 ** 2, 1),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "load_average": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "nproc": os.cpu_count(),
+        "memory_gb": round(int(meminfo[1]) / 1024**2, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def commit() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, check=True,
-                              capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+            text=True,
+        ).stdout.strip()
         return head + ("+uncommitted" if dirty else "")
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
-def report(figures: list[Figure], raw: dict[str, Any], settings: Settings, missing: list[str],
-           command: str) -> dict[str, Any]:
-    return {"date": datetime.now(UTC).isoformat(timespec="seconds"), "commit": commit(),
-            "command": command, "machine": machine(), "settings": asdict(settings),
-            "figures": [asdict(f) for f in figures], "not_measured": missing, "raw": raw}
+def report(
+    figures: list[Figure], raw: dict[str, Any], settings: Settings, missing: list[str], command: str
+) -> dict[str, Any]:
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
+        "command": command,
+        "machine": machine(),
+        "settings": asdict(settings),
+        "figures": [asdict(f) for f in figures],
+        "not_measured": missing,
+        "raw": raw,
+    }
 
 
 def print_table(figures: Sequence[Figure]) -> None:
-    header = (f"{'section':<16} {'size':<22} {'figure':<34} {'value':>10} {'unit':<5} "
-              f"{'baseline':>10} {'ratio':>7}  {'target':<14} ok")
+    header = (
+        f"{'section':<16} {'size':<22} {'figure':<34} {'value':>10} {'unit':<5} "
+        f"{'baseline':>10} {'ratio':>7}  {'target':<14} ok"
+    )
     print(header)
     print("-" * len(header))
     for f in figures:
         ratio = f"{f.ratio:.2f}" if f.ratio is not None else "-"
         ok = {True: "yes", False: "NO", None: ""}[f.ok]
-        print(f"{f.section:<16} {f.size:<22} {f.name:<34} {f.value:>10g} {f.unit:<5} "
-              f"{f.baseline:>10g} {ratio:>7}  {f.target:<14} {ok}")
+        print(
+            f"{f.section:<16} {f.size:<22} {f.name:<34} {f.value:>10g} {f.unit:<5} "
+            f"{f.baseline:>10g} {ratio:>7}  {f.target:<14} {ok}"
+        )
 
 
 def markdown_table(figures: Sequence[dict[str, Any]]) -> str:
     """The figures of a results file as a Markdown table, for BENCHMARKS.md."""
-    lines = ["| section | size | figure | value | baseline | ratio | target | ok |",
-             "| --- | --- | --- | ---: | --- | ---: | --- | --- |"]
+    lines = [
+        "| section | size | figure | value | baseline | ratio | target | ok |",
+        "| --- | --- | --- | ---: | --- | ---: | --- | --- |",
+    ]
     for f in figures:
         ratio = f"{f['ratio']:.2f}" if f["ratio"] is not None else ""
         ok = {True: "yes", False: "**no**", None: ""}[f["ok"]]
-        lines.append(f"| {f['section']} | {f['size']} | {f['name']} | {f['value']:g} {f['unit']} | "
-                     f"{f['baseline']:g} ({f['baseline_name']}) | {ratio} | {f['target']} | {ok} |")
+        lines.append(
+            f"| {f['section']} | {f['size']} | {f['name']} | {f['value']:g} {f['unit']} | "
+            f"{f['baseline']:g} ({f['baseline_name']}) | {ratio} | {f['target']} | {ok} |"
+        )
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1k,10k,100k", help="applications per database [1k,10k,100k]")
-    parser.add_argument("--calibration-sizes", default="10k,100k,1m",
-                        help="ratings for the calibration model bench [10k,100k,1m]")
+    parser.add_argument(
+        "--sizes", default="1k,10k,100k", help="applications per database [1k,10k,100k]"
+    )
+    parser.add_argument(
+        "--calibration-sizes",
+        default="10k,100k,1m",
+        help="ratings for the calibration model bench [10k,100k,1m]",
+    )
     parser.add_argument("--requests", type=int, default=2_000, help="per read endpoint [2000]")
     parser.add_argument("--submits", type=int, default=400, help="scorecard submissions [400]")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers [4]")
     parser.add_argument("--concurrency", type=int, default=4, help="client threads [4]")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep a generated database of the same size and seed")
-    parser.add_argument("--sections", default=",".join(SECTIONS),
-                        help=f"other benches to run per size [{','.join(SECTIONS)}]; '' for none")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1k applications, 150 requests, 10k ratings")
-    parser.add_argument("--markdown", type=Path, metavar="RESULTS_JSON",
-                        help="print a results file's figures as a Markdown table, and exit")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep a generated database of the same size and seed"
+    )
+    parser.add_argument(
+        "--sections",
+        default=",".join(SECTIONS),
+        help=f"other benches to run per size [{','.join(SECTIONS)}]; '' for none",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="smoke run: 1k applications, 150 requests, 10k ratings"
+    )
+    parser.add_argument(
+        "--markdown",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="print a results file's figures as a Markdown table, and exit",
+    )
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown_table(json.loads(args.markdown.read_text())["figures"]))
@@ -559,8 +768,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.quick:
         args.sizes, args.calibration_sizes = "1k", "10k"
         args.requests, args.submits = 150, 40
-    settings = Settings(workers=args.workers, concurrency=args.concurrency, requests=args.requests,
-                        submits=args.submits, warmup=50 if not args.quick else 20, seed=args.seed)
+    settings = Settings(
+        workers=args.workers,
+        concurrency=args.concurrency,
+        requests=args.requests,
+        submits=args.submits,
+        warmup=50 if not args.quick else 20,
+        seed=args.seed,
+    )
     command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
     sizes = [parse_size(s) for s in args.sizes.split(",") if s]
 
@@ -575,8 +790,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         api_figures, raw["api"][label] = api_over_http(url, tokens, settings, label)
         figures += api_figures
         figures += service_calibration(url, label)
-        context = {"size": label, "n_applications": n, "database_url": url, "tokens": tokens,
-                   "settings": settings}
+        context = {
+            "size": label,
+            "n_applications": n,
+            "database_url": url,
+            "tokens": tokens,
+            "settings": settings,
+        }
         sections = [name for name in args.sections.split(",") if name]
         section_figures, raw["sections"][label], not_run = extra_sections(context, sections)
         missing += [name for name in not_run if name not in missing]

@@ -11,8 +11,8 @@ from flask_smorest import Api
 from werkzeug.exceptions import UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
-from service.config import Settings
 from service import jobs
+from service.config import Settings
 from service.extensions import db
 from service.http.schemas import ProblemSchema
 from service.persistence.base import MAX_ID
@@ -35,11 +35,16 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.from_env(app.instance_path)
     if overrides and "SETTINGS" in overrides:
         settings = overrides["SETTINGS"]
-    app.config.update(API_SPEC, SETTINGS=settings, SECRET_KEY=settings.secret_key,
-                      MAX_CONTENT_LENGTH=settings.max_body_bytes)
+    app.config.update(
+        API_SPEC,
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_body_bytes,
+    )
     app.config.update({k: v for k, v in (overrides or {}).items() if k != "SETTINGS"})
-    logging.basicConfig(level=settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     for noisy in ("alembic.runtime.plugins", "weasyprint.progress"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -88,16 +93,31 @@ def _register_blueprints(api: Api) -> None:
     from service.http.scorecards.routes import blp as scorecards
     from service.http.self_identification.routes import blp as self_identification
 
-    for blueprint in (me, requisitions, candidates, applications, interviews, scorecards,
-                      assessments, packets, calibration, audit, self_identification, reports):
+    for blueprint in (
+        me,
+        requisitions,
+        candidates,
+        applications,
+        interviews,
+        scorecards,
+        assessments,
+        packets,
+        calibration,
+        audit,
+        self_identification,
+        reports,
+    ):
         api.register_blueprint(blueprint)
 
 
 def _require_json_body() -> None:
     """A body that is not JSON is refused clearly (415) instead of being read as empty."""
-    if request.method in ("POST", "PUT", "PATCH") and request.content_length:
-        if not request.is_json:
-            raise UnsupportedMediaType(
-                f"The body must be JSON; send 'Content-Type: application/json' "
-                f"(got '{request.content_type}')."
-            )
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.content_length
+        and not request.is_json
+    ):
+        raise UnsupportedMediaType(
+            f"The body must be JSON; send 'Content-Type: application/json' "
+            f"(got '{request.content_type}')."
+        )

@@ -101,10 +101,20 @@ def templates_sync(folder: str | None) -> None:
 
 
 @calibration.command("fit")
-@click.option("--csv", "csv_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Columns: unit (or candidate), interviewer, competency, score.")
-@click.option("--unit-level", type=click.Choice(["cell", "candidate"]), default="cell",
-              show_default=True, help="Model unit: candidate × competency cell, or candidate.")
+@click.option(
+    "--csv",
+    "csv_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Columns: unit (or candidate), interviewer, competency, score.",
+)
+@click.option(
+    "--unit-level",
+    type=click.Choice(["cell", "candidate"]),
+    default="cell",
+    show_default=True,
+    help="Model unit: candidate × competency cell, or candidate.",
+)
 def calibration_fit(csv_path: str, unit_level: str) -> None:
     """Fit the calibration model on an exported CSV and print JSON (nothing is stored)."""
     from service.domain.calibration import fit
@@ -157,7 +167,6 @@ def demo() -> None:
 @with_appcontext
 def demo_packet() -> None:
     """Complete the demo onsite loop and render its packet (plain and anonymized)."""
-    from service.extensions import packet_storage
     from service.usecases.demo import seed_packet_demo
     from service.usecases.packets import request_packet
 
@@ -171,14 +180,20 @@ def demo_packet() -> None:
         db.session.refresh(packet)
         where = storage_root / packet.storage_key if packet.storage_key else "(not rendered yet)"
         kind = "anonymized" if anonymized else "named"
-        click.echo(f"{kind} packet {packet.id} v{packet.version}: {packet.status}, "
-                   f"{packet.page_count} pages, {where}")
+        click.echo(
+            f"{kind} packet {packet.id} v{packet.version}: {packet.status}, "
+            f"{packet.page_count} pages, {where}"
+        )
     if current_app.config["SETTINGS"].redis_url:
         click.echo("rendering happens in the RQ workers: run `python -m workers`")
 
 
-def _load_templates(folder: str | None):  # noqa: ANN202
-    from service.domain.template_loading import TEMPLATE_DIR, TemplateInvalidError, load_template_dir
+def _load_templates(folder: str | None):
+    from service.domain.template_loading import (
+        TEMPLATE_DIR,
+        TemplateInvalidError,
+        load_template_dir,
+    )
 
     try:
         return load_template_dir(Path(folder) if folder else TEMPLATE_DIR)
@@ -186,7 +201,7 @@ def _load_templates(folder: str | None):  # noqa: ANN202
         raise click.ClickException("\n".join(error.messages)) from None
 
 
-def _run(operation):  # noqa: ANN001, ANN202
+def _run(operation):
     try:
         return operation()
     except DomainError as error:

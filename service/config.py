@@ -43,7 +43,9 @@ class Settings:
     def masked(self) -> dict[str, object]:
         """The effective settings with secrets (key, passwords in URLs) hidden."""
         shown = asdict(self)
-        shown["secret_key"] = "***" if self.secret_key != DEFAULT_SECRET_KEY else "(insecure default)"
+        shown["secret_key"] = (
+            "***" if self.secret_key != DEFAULT_SECRET_KEY else "(insecure default)"
+        )
         for name in ("database_url", "redis_url"):
             if shown[name]:
                 shown[name] = make_url(shown[name]).render_as_string(hide_password=True)

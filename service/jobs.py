@@ -46,8 +46,13 @@ def queue(name: str = "default") -> Queue:
     return _queues[name]
 
 
-def enqueue(function: str, *args: Any, queue_name: str = "default", job_id: str | None = None,
-            **options: Any) -> Job | None:
+def enqueue(
+    function: str,
+    *args: Any,
+    queue_name: str = "default",
+    job_id: str | None = None,
+    **options: Any,
+) -> Job | None:
     """Enqueue now. A job id that is already waiting is not enqueued twice."""
     target = queue(queue_name)
     if job_id and target.is_async and _waiting(target, job_id):

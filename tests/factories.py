@@ -50,7 +50,7 @@ class UserFactory(Base):
     active = True
 
     @factory.post_generation
-    def token(user, create, extracted, **kwargs):  # noqa: N805
+    def token(user, create, extracted, **kwargs):
         token, token_hash = new_token()
         current_session().add(ApiToken(user=user, token_hash=token_hash))
         current_session().flush()
@@ -59,9 +59,15 @@ class UserFactory(Base):
 
 def template_version(key: str = "backend_engineer") -> TemplateVersion:
     """A shipped template, stored once per test database by the fixtures."""
-    return current_session().scalars(
-        select(TemplateVersion).where(TemplateVersion.key == key).order_by(TemplateVersion.id.desc())
-    ).first()
+    return (
+        current_session()
+        .scalars(
+            select(TemplateVersion)
+            .where(TemplateVersion.key == key)
+            .order_by(TemplateVersion.id.desc())
+        )
+        .first()
+    )
 
 
 class RequisitionFactory(Base):
@@ -94,7 +100,9 @@ class ApplicationFactory(Base):
 
     candidate = factory.SubFactory(CandidateFactory)
     requisition = factory.SubFactory(RequisitionFactory)
-    stage = factory.LazyAttribute(lambda a: a.requisition.template_version.template().first_stage.key)
+    stage = factory.LazyAttribute(
+        lambda a: a.requisition.template_version.template().first_stage.key
+    )
     status = "active"
 
 

@@ -10,12 +10,24 @@ from bench import run
 def test_bench_smoke_run_reports_every_figure_beside_its_baseline(tmp_path):
     result = run.smoke(tmp_path, applications=200, requests=10)
 
-    assert set(result) >= {"date", "commit", "command", "machine", "settings", "figures",
-                           "not_measured", "raw"}
+    assert set(result) >= {
+        "date",
+        "commit",
+        "command",
+        "machine",
+        "settings",
+        "figures",
+        "not_measured",
+        "raw",
+    }
     assert result["raw"]["generator"]["rows"]["scorecard_ratings"] > 0
     names = {(f["section"], f["name"]) for f in result["figures"]}
-    assert {("api", "get_application throughput"), ("api", "get_application p99"),
-            ("calibration", "full REML fit"), ("calibration", "BLUP refresh")} <= names
+    assert {
+        ("api", "get_application throughput"),
+        ("api", "get_application p99"),
+        ("calibration", "full REML fit"),
+        ("calibration", "BLUP refresh"),
+    } <= names
     for figure in result["figures"]:
         assert figure["baseline"] > 0 and figure["ratio"] is not None, figure
     api = result["raw"]["api"]["200"]
@@ -29,8 +41,13 @@ def test_generator_is_deterministic_for_a_seed(tmp_path):
 
     counts = []
     for name in ("a", "b"):
-        summary = generate.generate(f"sqlite:///{tmp_path / name}.db", 60, seed=3,
-                                    now=generate.datetime(2026, 6, 1, tzinfo=generate.UTC),
-                                    fit_calibration=False, progress=False)
+        summary = generate.generate(
+            f"sqlite:///{tmp_path / name}.db",
+            60,
+            seed=3,
+            now=generate.datetime(2026, 6, 1, tzinfo=generate.UTC),
+            fit_calibration=False,
+            progress=False,
+        )
         counts.append(summary["rows"])
     assert counts[0] == counts[1]

@@ -37,7 +37,9 @@ def test_users_create_refuses_a_taken_email(cli):
 
 
 def test_users_deactivate_and_rotate_token(cli, session):
-    created = cli.invoke(args=["users", "create", "kim@example.com", "Kim", "--role", "interviewer"])
+    created = cli.invoke(
+        args=["users", "create", "kim@example.com", "Kim", "--role", "interviewer"]
+    )
     old = created.output.split("token: ")[1].strip()
     rotated = cli.invoke(args=["users", "rotate-token", "kim@example.com"])
     new = rotated.output.split("token: ")[1].strip()
@@ -78,11 +80,14 @@ def test_templates_sync_stores_nothing_new_for_unchanged_templates(cli, session)
 def test_templates_sync_never_changes_a_pinned_version(cli, session, tmp_path):
     requisition = RequisitionFactory()
     pinned = dict(requisition.template_version.content)
-    source = (tmp_path / "backend_engineer.yaml")
+    source = tmp_path / "backend_engineer.yaml"
     from service.domain.template_loading import TEMPLATE_DIR
 
-    source.write_text((TEMPLATE_DIR / "backend_engineer.yaml").read_text().replace(
-        "title: Backend Software Engineer", "title: Backend Engineer (revised)", 1))
+    source.write_text(
+        (TEMPLATE_DIR / "backend_engineer.yaml")
+        .read_text()
+        .replace("title: Backend Software Engineer", "title: Backend Engineer (revised)", 1)
+    )
     result = cli.invoke(args=["templates", "sync", str(tmp_path)])
     assert "stored backend_engineer" in result.output
     session.expire_all()
@@ -122,11 +127,18 @@ def test_calibration_fit_prints_the_published_penicillin_fit(cli):
     from pathlib import Path
 
     csv_path = Path(__file__).parent / "domain" / "data" / "penicillin_ratings.csv"
-    result = cli.invoke(args=["calibration", "fit", "--csv", str(csv_path), "--unit-level", "candidate"])
+    result = cli.invoke(
+        args=["calibration", "fit", "--csv", str(csv_path), "--unit-level", "candidate"]
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert round(report["reml_criterion"], 4) == 330.8606
-    assert {"variance_components", "interviewers", "connected_components", "reliability"} <= report.keys()
+    assert {
+        "variance_components",
+        "interviewers",
+        "connected_components",
+        "reliability",
+    } <= report.keys()
     assert len(report["interviewers"]) == 6
 
 

@@ -8,8 +8,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 FORBIDDEN = {
-    "service/domain": ("flask", "sqlalchemy", "rq", "weasyprint", "service.persistence",
-                       "service.usecases", "service.http", "workers"),
+    "service/domain": (
+        "flask",
+        "sqlalchemy",
+        "rq",
+        "weasyprint",
+        "service.persistence",
+        "service.usecases",
+        "service.http",
+        "workers",
+    ),
     "service/usecases": ("flask", "service.http", "workers"),
     "service/persistence": ("flask", "service.http", "service.usecases", "workers"),
     "service": ("workers",),

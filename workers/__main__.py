@@ -16,17 +16,16 @@ import sys
 # and made the calibration fit three times slower under load.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from redis import Redis  # noqa: E402
-from rq import Worker  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
-from sqlalchemy.orm import configure_mappers  # noqa: E402
+from redis import Redis
+from rq import Worker
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import configure_mappers
 
-from service import create_app  # noqa: E402
-from service.extensions import db  # noqa: E402
-from service.jobs import QUEUE_NAMES  # noqa: E402
-from service.pdf.document import warm_up  # noqa: E402
-from service.usecases.packets import reap_all_abandoned  # noqa: E402
-
+from service import create_app
+from service.extensions import db
+from service.jobs import QUEUE_NAMES
+from service.pdf.document import warm_up
+from service.usecases.packets import reap_all_abandoned
 
 log = logging.getLogger("workers")
 

@@ -16,8 +16,13 @@ from service.extensions import db, packet_storage
 from service.pdf.document import render_packet_document
 from service.usecases import calibration, packets
 
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError,
-                    TimeoutError)
+TRANSIENT_ERRORS = (
+    OperationalError,
+    InterfaceError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    TimeoutError,
+)
 
 
 def refresh_calibration(full: bool = False) -> int | None:
@@ -31,8 +36,9 @@ def render_packet(packet_id: int) -> str:
     """Render one packet to PDF and store it; returns its sha256."""
     with db.new_session() as session:
         try:
-            packet = packets.render_packet(session, packet_storage(), packet_id,
-                                           render_packet_document)
+            packet = packets.render_packet(
+                session, packet_storage(), packet_id, render_packet_document
+            )
         except TRANSIENT_ERRORS:
             raise
         except Exception:

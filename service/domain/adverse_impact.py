@@ -138,7 +138,7 @@ def analyse_step(
     flags: list[str] = []
     if len(shown) < 2:
         flags.append(FEWER_THAN_TWO_GROUPS)
-    elif total_selected == 0 or total_selected == total_reached:
+    elif total_selected in (0, total_reached):
         flags.append(NO_VARIATION)
     reference = None if flags else min(shown, key=_reference_order)
 
@@ -223,8 +223,12 @@ def fisher_exact_tests(table: tuple[tuple[int, int], tuple[int, int]]) -> tuple[
 _NEGLIGIBLE = 1e-20
 
 
-def _hypergeometric_around(observed: int, total: int, successes: int, draws: int,
-                           ) -> tuple[int, np.ndarray]:
+def _hypergeometric_around(
+    observed: int,
+    total: int,
+    successes: int,
+    draws: int,
+) -> tuple[int, np.ndarray]:
     """(first, pmf / pmf(mode)) over the part of the support that matters to `observed`.
 
     Building the whole distribution (up to tens of thousands of points, each a
@@ -239,8 +243,11 @@ def _hypergeometric_around(observed: int, total: int, successes: int, draws: int
     lo, hi = max(0, draws - (total - successes)), min(successes, draws)
     mode = min(max((draws + 1) * (successes + 1) // (total + 2), lo), hi)
     failures = total - successes
-    spread = math.sqrt(draws * successes * failures * (total - draws) / (total**2 * (total - 1))
-                       ) if total > 1 else 0.0
+    spread = (
+        math.sqrt(draws * successes * failures * (total - draws) / (total**2 * (total - 1)))
+        if total > 1
+        else 0.0
+    )
     # How far below the mode the observed table lies, on the log scale (from
     # log-gamma: only an estimate of where to stop, the values come from ratios).
     at_mode, at_observed = _log_hypergeometric((mode, observed), successes, failures, draws)
@@ -251,27 +258,37 @@ def _hypergeometric_around(observed: int, total: int, successes: int, draws: int
         last = min(hi, max(mode + width, observed))
         up = np.arange(mode, last, dtype=np.float64)
         down = np.arange(mode - 1, first - 1, -1, dtype=np.float64)
-        right = np.cumprod((successes - up) * (draws - up)
-                           / ((up + 1) * (failures - draws + up + 1)))
-        left = np.cumprod((down + 1) * (failures - draws + down + 1)
-                          / ((successes - down) * (draws - down)))
+        right = np.cumprod(
+            (successes - up) * (draws - up) / ((up + 1) * (failures - draws + up + 1))
+        )
+        left = np.cumprod(
+            (down + 1) * (failures - draws + down + 1) / ((successes - down) * (draws - down))
+        )
         pmf = np.concatenate((left[::-1], [1.0], right))
         threshold = pmf[observed - first] * _NEGLIGIBLE
-        if ((first == lo or left[-1] <= threshold) and (last == hi or right[-1] <= threshold)):
+        if (first == lo or left[-1] <= threshold) and (last == hi or right[-1] <= threshold):
             return first, pmf
         width *= 2  # a skewed distribution with a longer tail than the estimate
 
 
-def _log_hypergeometric(xs: Sequence[int], successes: int, failures: int, draws: int,
-                        ) -> list[float]:
+def _log_hypergeometric(
+    xs: Sequence[int],
+    successes: int,
+    failures: int,
+    draws: int,
+) -> list[float]:
     """log pmf(x) of each x, up to a constant that does not depend on x.
 
     One `gammaln` over all the terms (a scalar call per term cost more than the
     arithmetic); the terms are summed in the same order as before, so the values
     are the same to the last bit.
     """
-    terms = gammaln(np.array([(x + 1, successes - x + 1, draws - x + 1, failures - draws + x + 1)
-                              for x in xs], dtype=np.float64)).tolist()
+    terms = gammaln(
+        np.array(
+            [(x + 1, successes - x + 1, draws - x + 1, failures - draws + x + 1) for x in xs],
+            dtype=np.float64,
+        )
+    ).tolist()
     return [-(a + b + c + d) for a, b, c, d in terms]
 
 
@@ -310,8 +327,10 @@ def one_person_reverses(focal: GroupCounts, reference: GroupCounts) -> bool:
 
 def _below_four_fifths(selected: int, focal: GroupCounts, reference: GroupCounts) -> bool:
     """(selected / focal reached) / (reference rate) < 4/5, cross-multiplied in integers."""
-    return (FOUR_FIFTHS.denominator * selected * reference.reached
-            < FOUR_FIFTHS.numerator * focal.reached * reference.selected)
+    return (
+        FOUR_FIFTHS.denominator * selected * reference.reached
+        < FOUR_FIFTHS.numerator * focal.reached * reference.selected
+    )
 
 
 def to_dict(analysis: StepAnalysis) -> dict:

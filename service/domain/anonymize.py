@@ -12,8 +12,14 @@ from collections.abc import Iterable
 
 REDACTED = "[candidate]"
 PRONOUNS = {
-    "he": "they", "she": "they", "him": "them", "his": "their", "hers": "theirs",
-    "himself": "themself", "herself": "themself", "her": "their",
+    "he": "they",
+    "she": "they",
+    "him": "them",
+    "his": "their",
+    "hers": "theirs",
+    "himself": "themself",
+    "herself": "themself",
+    "her": "their",
 }
 PRONOUN_PATTERN = re.compile(r"\b(" + "|".join(PRONOUNS) + r")\b", re.IGNORECASE)
 MIN_NAME_PART = 2
@@ -22,7 +28,7 @@ MIN_NAME_PART = 2
 def identifying_terms(name: str, email: str, phone: str, links: Iterable[str]) -> list[str]:
     """Everything that names the candidate, longest first so 'Ada Lovelace' goes before 'Ada'."""
     parts = [p for p in re.split(r"[\s\-']+", name) if len(p) >= MIN_NAME_PART]
-    local = email.split("@")[0]
+    local = email.split("@", maxsplit=1)[0]
     terms = [name, email, local, *parts, *links]
     if re.sub(r"\D", "", phone):
         terms.append(phone)

@@ -38,17 +38,32 @@ from service.domain.assessment_flags import (
 from service.domain.templates import Competency, InterviewTemplate
 
 __all__ = [
-    "Assessment", "CompetencyResult", "DeviationIn", "Dissent", "Flag", "FlagRecords",
-    "InterviewIn", "LeniencyIn", "QuotedScore", "RatingIn", "RecommendationSummary",
-    "ScoreLine", "ScorecardIn", "assess", "to_dict",
+    "Assessment",
+    "CompetencyResult",
+    "DeviationIn",
+    "Dissent",
+    "Flag",
+    "FlagRecords",
+    "InterviewIn",
+    "LeniencyIn",
+    "QuotedScore",
+    "RatingIn",
+    "RecommendationSummary",
+    "ScoreLine",
+    "ScorecardIn",
+    "assess",
+    "to_dict",
 ]
 
 HIRE = ("yes", "strong_yes")
 DECIMALS = 2
-NO_CALIBRATION = "No calibration yet for this interviewer; the calibrated score equals the raw score."
+NO_CALIBRATION = (
+    "No calibration yet for this interviewer; the calibrated score equals the raw score."
+)
 
 
 # ---- Input ------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class RatingIn:
@@ -110,6 +125,7 @@ class LeniencyIn:
 
 
 # ---- Output -----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ScoreLine:
@@ -188,6 +204,7 @@ class Assessment:
 
 # ---- Assessment -------------------------------------------------------------
 
+
 def assess(
     template: InterviewTemplate,
     scorecards: Iterable[ScorecardIn],
@@ -199,8 +216,10 @@ def assess(
 ) -> Assessment:
     """Combine an application's submitted scorecards into one assessment."""
     order = {item.key: index for index, item in enumerate(template.interviews)}
-    cards = sorted(_latest_revisions(scorecards),
-                   key=lambda c: (order.get(c.interview_key, len(order)), c.scorecard_id))
+    cards = sorted(
+        _latest_revisions(scorecards),
+        key=lambda c: (order.get(c.interview_key, len(order)), c.scorecard_id),
+    )
     lines = {c.key: [] for c in template.competencies}
     for card in cards:
         for rating in sorted(card.ratings, key=lambda r: r.competency):
@@ -216,11 +235,22 @@ def assess(
 
     rated_by = {r.key: _rater_names(r.scores) for r in results}
     flags = build_flags(
-        template, cards,
+        template,
+        cards,
         sorted(interviews, key=lambda i: (i.starts_at, i.interview_id)),
-        sorted(deviations, key=lambda d: (d.at, d.kind, d.interview_key,
-                                          d.interview_id or 0, d.actor_name or "", d.reason)),
-        rated_by, now=now,
+        sorted(
+            deviations,
+            key=lambda d: (
+                d.at,
+                d.kind,
+                d.interview_key,
+                d.interview_id or 0,
+                d.actor_name or "",
+                d.reason,
+            ),
+        ),
+        rated_by,
+        now=now,
     )
     return Assessment(
         template_key=template.key,
@@ -276,8 +306,9 @@ def _line(card: ScorecardIn, rating: RatingIn, leniencies: Mapping[int, Leniency
     )
 
 
-def _competency_result(template: InterviewTemplate, competency: Competency,
-                       lines: Sequence[ScoreLine]) -> CompetencyResult:
+def _competency_result(
+    template: InterviewTemplate, competency: Competency, lines: Sequence[ScoreLine]
+) -> CompetencyResult:
     scored = [line for line in lines if line.raw is not None]
     calibrated = [line.calibrated for line in scored]
     n = len(scored)
@@ -301,8 +332,12 @@ def _competency_result(template: InterviewTemplate, competency: Competency,
     )
 
 
-def _dissents(template: InterviewTemplate, competency: Competency,
-              lines: Sequence[ScoreLine], threshold: float):
+def _dissents(
+    template: InterviewTemplate,
+    competency: Competency,
+    lines: Sequence[ScoreLine],
+    threshold: float,
+):
     """Mark each score that is ≥ threshold from the mean of the other interviewers' scores."""
     scored = [line for line in lines if line.raw is not None]
     marked, found = [], []
@@ -316,31 +351,46 @@ def _dissents(template: InterviewTemplate, competency: Competency,
             marked.append(line)
             continue
         marked.append(replace(line, dissent=True))
-        found.append(Dissent(
-            competency=competency.key,
-            competency_name=competency.name,
-            score=_quote(line),
-            others=tuple(_quote(o) for o in others),
-            difference=difference,
-            raw_difference=_round(line.raw - _mean([o.raw for o in others])),
-            message=_dissent_message(template, competency, line, difference, len(others)),
-        ))
+        found.append(
+            Dissent(
+                competency=competency.key,
+                competency_name=competency.name,
+                score=_quote(line),
+                others=tuple(_quote(o) for o in others),
+                difference=difference,
+                raw_difference=_round(line.raw - _mean([o.raw for o in others])),
+                message=_dissent_message(template, competency, line, difference, len(others)),
+            )
+        )
     return marked, found
 
 
-def _dissent_message(template: InterviewTemplate, competency: Competency, line: ScoreLine,
-                     difference: float, n_others: int) -> str:
+def _dissent_message(
+    template: InterviewTemplate,
+    competency: Competency,
+    line: ScoreLine,
+    difference: float,
+    n_others: int,
+) -> str:
     direction = "above" if difference > 0 else "below"
     others = "the other interviewer" if n_others == 1 else f"the other {n_others} interviewers"
-    return (f"{line.interviewer_name}'s {competency.name} score in the "
-            f"{interview_name(template, line.interview_key)} interview is "
-            f"{abs(difference):.2f} points {direction} the mean of {others} (calibrated). "
-            "Read both sides' evidence before deciding.")
+    return (
+        f"{line.interviewer_name}'s {competency.name} score in the "
+        f"{interview_name(template, line.interview_key)} interview is "
+        f"{abs(difference):.2f} points {direction} the mean of {others} (calibrated). "
+        "Read both sides' evidence before deciding."
+    )
 
 
 def _quote(line: ScoreLine) -> QuotedScore:
-    return QuotedScore(line.scorecard_id, line.interviewer_name, line.interview_key,
-                       line.raw, line.calibrated, line.evidence)
+    return QuotedScore(
+        line.scorecard_id,
+        line.interviewer_name,
+        line.interview_key,
+        line.raw,
+        line.calibrated,
+        line.evidence,
+    )
 
 
 def _rater_names(lines: Sequence[ScoreLine]) -> tuple[str, ...]:
@@ -354,24 +404,29 @@ def _rater_names(lines: Sequence[ScoreLine]) -> tuple[str, ...]:
 NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 
 
-def _recommendations(template: InterviewTemplate, cards: Sequence[ScorecardIn],
-                     dissents: Sequence[Dissent]) -> RecommendationSummary:
+def _recommendations(
+    template: InterviewTemplate, cards: Sequence[ScorecardIn], dissents: Sequence[Dissent]
+) -> RecommendationSummary:
     panel = len(cards)
-    counts = {level: sum(c.recommendation == level for c in cards)
-              for level in template.recommendation_scale}
+    counts = {
+        level: sum(c.recommendation == level for c in cards)
+        for level in template.recommendation_scale
+    }
     hire = sum(c.recommendation in HIRE for c in cards)
     return RecommendationSummary(
         panel_size=panel,
         counts=counts,
-        shares={level: round(count / panel, 4) if panel else 0.0
-                for level, count in counts.items()},
+        shares={
+            level: round(count / panel, 4) if panel else 0.0 for level, count in counts.items()
+        },
         recommend_hire=hire,
         summary=_summary_line(template, cards, hire, {d.score.scorecard_id for d in dissents}),
     )
 
 
-def _summary_line(template: InterviewTemplate, cards: Sequence[ScorecardIn], hire: int,
-                  dissenting_cards: set[int]) -> str:
+def _summary_line(
+    template: InterviewTemplate, cards: Sequence[ScorecardIn], hire: int, dissenting_cards: set[int]
+) -> str:
     """E.g. "4 of 5 recommend hiring; one strong no on System design — see dissent."
 
     Strong views against the majority are named by interview, because they are
@@ -389,7 +444,9 @@ def _summary_line(template: InterviewTemplate, cards: Sequence[ScorecardIn], hir
         minority.append(("strong yes", [c for c in cards if c.recommendation == "strong_yes"]))
     for label, strong in minority:
         if strong:
-            count = NUMBER_WORDS[len(strong)] if len(strong) < len(NUMBER_WORDS) else str(len(strong))
+            count = (
+                NUMBER_WORDS[len(strong)] if len(strong) < len(NUMBER_WORDS) else str(len(strong))
+            )
             plural = "s" if len(strong) > 1 else ""
             where = _join([interview_name(template, c.interview_key) for c in strong])
             line += f"; {count} {label}{plural} on {where}"
@@ -404,6 +461,7 @@ def _join(names: Sequence[str]) -> str:
 
 
 # ---- Arithmetic -------------------------------------------------------------
+
 
 def _mean(values: Sequence[float]) -> float:
     return math.fsum(values) / len(values)

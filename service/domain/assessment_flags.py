@@ -74,8 +74,14 @@ def build_flags(
 
     def order(flag: Flag) -> tuple:
         records = flag.records
-        return (FLAG_CODES.index(flag.code), [rank.get(c, len(rank)) for c in records.competencies],
-                records.competencies, records.scorecard_ids, records.interview_ids, flag.message)
+        return (
+            FLAG_CODES.index(flag.code),
+            [rank.get(c, len(rank)) for c in records.competencies],
+            records.competencies,
+            records.scorecard_ids,
+            records.interview_ids,
+            flag.message,
+        )
 
     return tuple(sorted(flags, key=order))
 
@@ -85,11 +91,19 @@ def _competency_flags(template: InterviewTemplate, rated_by: dict[str, tuple[str
         raters = rated_by.get(competency.key, ())
         records = FlagRecords(competencies=(competency.key,))
         if not raters:
-            yield Flag("coverage_gap", f"No submitted scorecard scored {competency.name}, "
-                       "so there is no evidence on it yet.", records)
+            yield Flag(
+                "coverage_gap",
+                f"No submitted scorecard scored {competency.name}, "
+                "so there is no evidence on it yet.",
+                records,
+            )
         elif len(raters) == 1:
-            yield Flag("single_rater", f"Only {raters[0]} scored {competency.name}; "
-                       "one view of it, with no second opinion to compare.", records)
+            yield Flag(
+                "single_rater",
+                f"Only {raters[0]} scored {competency.name}; "
+                "one view of it, with no second opinion to compare.",
+                records,
+            )
 
 
 def _scorecard_flags(template: InterviewTemplate, card: ScorecardIn):
@@ -98,29 +112,53 @@ def _scorecard_flags(template: InterviewTemplate, card: ScorecardIn):
     scores = [r.score for r in card.ratings if r.score is not None]
     if len(scores) >= HALO_MIN_COMPETENCIES and len(set(scores)) == 1:
         rated = tuple(sorted(r.competency for r in card.ratings if r.score is not None))
-        yield Flag("halo", f"{who} gives the same score ({scores[0]}) to all {len(scores)} "
-                   "competencies it rates; check that each score rests on its own evidence.",
-                   FlagRecords(records.scorecard_ids, records.interview_ids, rated))
+        yield Flag(
+            "halo",
+            f"{who} gives the same score ({scores[0]}) to all {len(scores)} "
+            "competencies it rates; check that each score rests on its own evidence.",
+            FlagRecords(records.scorecard_ids, records.interview_ids, rated),
+        )
     if card.after_seeing_others:
-        yield Flag("not_independent", f"{who} was written or amended after reading other "
-                   "interviewers' feedback, so it may not be an independent view.", records)
+        yield Flag(
+            "not_independent",
+            f"{who} was written or amended after reading other "
+            "interviewers' feedback, so it may not be an independent view.",
+            records,
+        )
     if card.late:
-        yield Flag("late_feedback", f"{who} was submitted more than "
-                   f"{template.scoring.late_feedback_hours} hours after the interview; notes "
-                   "written late are less reliable (a risk signal, not proof).", records)
+        yield Flag(
+            "late_feedback",
+            f"{who} was submitted more than "
+            f"{template.scoring.late_feedback_hours} hours after the interview; notes "
+            "written late are less reliable (a risk signal, not proof).",
+            records,
+        )
     if card.warnings:
-        details = tuple(sorted(
-            ({key: str(w.get(key, "")) for key in ("phrase", "category", "suggestion", "field")}
-             for w in card.warnings),
-            key=lambda w: (w["field"], w["phrase"], w["category"], w["suggestion"]),
-        ))
+        details = tuple(
+            sorted(
+                (
+                    {
+                        key: str(w.get(key, ""))
+                        for key in ("phrase", "category", "suggestion", "field")
+                    }
+                    for w in card.warnings
+                ),
+                key=lambda w: (w["field"], w["phrase"], w["category"], w["suggestion"]),
+            )
+        )
         phrases = "; ".join(f"\u201c{w['phrase']}\u201d ({w['category']})" for w in details)
-        yield Flag("biased_language", f"{who} contains wording that is not evidence and can "
-                   f"carry bias: {phrases}. Ask for the behaviour behind it.", records, details)
+        yield Flag(
+            "biased_language",
+            f"{who} contains wording that is not evidence and can "
+            f"carry bias: {phrases}. Ask for the behaviour behind it.",
+            records,
+            details,
+        )
 
 
-def _missing_scorecards(template: InterviewTemplate, interviews: Sequence[InterviewIn],
-                        now: datetime):
+def _missing_scorecards(
+    template: InterviewTemplate, interviews: Sequence[InterviewIn], now: datetime
+):
     overdue_after = timedelta(hours=template.scoring.late_feedback_hours)
     for interview in interviews:
         if interview.scorecard_state == "submitted" or interview.status in NOT_EXPECTED_TO_HAPPEN:
@@ -128,10 +166,13 @@ def _missing_scorecards(template: InterviewTemplate, interviews: Sequence[Interv
         if interview.status != "completed" and now - interview.starts_at <= overdue_after:
             continue
         draft = " (a draft is saved)" if interview.scorecard_state == "draft" else ""
-        yield Flag("missing_scorecard", f"{interview.interviewer_name} has not submitted a "
-                   f"scorecard for {_title(template, interview.interview_key)}{draft}; the "
-                   "assessment is missing that view.",
-                   FlagRecords(interview_ids=(interview.interview_id,)))
+        yield Flag(
+            "missing_scorecard",
+            f"{interview.interviewer_name} has not submitted a "
+            f"scorecard for {_title(template, interview.interview_key)}{draft}; the "
+            "assessment is missing that view.",
+            FlagRecords(interview_ids=(interview.interview_id,)),
+        )
 
 
 def _deviation_flag(template: InterviewTemplate, deviation: DeviationIn) -> Flag:
@@ -141,17 +182,26 @@ def _deviation_flag(template: InterviewTemplate, deviation: DeviationIn) -> Flag
         "skipped": f"The {name} interview was skipped",
         "added": f"An extra {name} interview was added",
         "overran": f"The {name} interview ran past its "
-                   f"{planned.duration_minutes if planned else 'planned'}-minute time-box",
+        f"{planned.duration_minutes if planned else 'planned'}-minute time-box",
     }.get(deviation.kind, f"The {name} interview: {deviation.kind}")
     by = f" (recorded by {deviation.actor_name})" if deviation.actor_name else ""
     reason = f": {deviation.reason}" if deviation.reason else "; no reason was given"
     ids = () if deviation.interview_id is None else (deviation.interview_id,)
-    detail = {"kind": deviation.kind, "interview_key": deviation.interview_key,
-              "interview_id": deviation.interview_id, "actor_name": deviation.actor_name,
-              "reason": deviation.reason, "at": deviation.at.isoformat()}
-    return Flag("process_deviation", f"{what}{by}{reason}. This departs from the template's "
-                "plan, which is the same for every candidate.", FlagRecords(interview_ids=ids),
-                (detail,))
+    detail = {
+        "kind": deviation.kind,
+        "interview_key": deviation.interview_key,
+        "interview_id": deviation.interview_id,
+        "actor_name": deviation.actor_name,
+        "reason": deviation.reason,
+        "at": deviation.at.isoformat(),
+    }
+    return Flag(
+        "process_deviation",
+        f"{what}{by}{reason}. This departs from the template's "
+        "plan, which is the same for every candidate.",
+        FlagRecords(interview_ids=ids),
+        (detail,),
+    )
 
 
 def _title(template: InterviewTemplate, interview_key: str) -> str:

@@ -137,7 +137,9 @@ class CalibrationFit:
     fitted_with: Literal["reml", "refresh"]
 
 
-def fit(ratings: Sequence[Rating] | RatingTable, *, unit_level: UnitLevel = "cell") -> CalibrationFit:
+def fit(
+    ratings: Sequence[Rating] | RatingTable, *, unit_level: UnitLevel = "cell"
+) -> CalibrationFit:
     """Fit variance components by REML and estimate every interviewer's leniency."""
     return fit_arrays(**_encode(ratings), unit_level=unit_level)
 
@@ -176,8 +178,15 @@ def fit_arrays(
     # depends on how the caller happened to order the rows.
     order = np.lexsort((score, competency_idx, interviewer_idx, unit_idx))
     unit_idx, interviewer_idx, competency_idx, score = (c[order] for c in columns)
-    digest = _digest(unit_idx, interviewer_idx, competency_idx, score,
-                     unit_names, interviewer_names, competency_names)
+    digest = _digest(
+        unit_idx,
+        interviewer_idx,
+        competency_idx,
+        score,
+        unit_names,
+        interviewer_names,
+        competency_names,
+    )
 
     rater_codes, rater = np.unique(interviewer_idx, return_inverse=True)
     competency_codes, competency = np.unique(competency_idx, return_inverse=True)
@@ -212,14 +221,15 @@ def fit_arrays(
     n_copanelists = _copanelist_counts(design)
     reliability = icc_oneway(unit, score)
     alpha = krippendorff_alpha_interval(unit, score)
-    effects = _effects(names, design, solution, variance, component, copanel,
-                       copanel_weight, n_copanelists)
+    effects = _effects(
+        names, design, solution, variance, component, copanel, copanel_weight, n_copanelists
+    )
     beta = solution.beta
     return CalibrationFit(
         components=variance,
         intercept=float(beta[0]),
         fixed_effects={competencies[0]: 0.0}
-        | {name: float(b) for name, b in zip(competencies[1:], beta[1:])},
+        | {name: float(b) for name, b in zip(competencies[1:], beta[1:], strict=False)},
         reml_criterion=solution.reml_criterion,
         effects=effects,
         n_ratings=design.n,
@@ -328,9 +338,14 @@ def _effects(names, design, solution, variance, component, copanel, copanel_weig
             disagrees=bool(disagrees[i]),
             insufficient_data=insufficient,
             explanation=explain(
-                name, float(leniency[i]), float(se[i]), int(design.d_rater[i]),
-                connected=connected, insufficient_data=insufficient,
-                kept_share=float(share[i]), disagrees=bool(disagrees[i]),
+                name,
+                float(leniency[i]),
+                float(se[i]),
+                int(design.d_rater[i]),
+                connected=connected,
+                insufficient_data=insufficient,
+                kept_share=float(share[i]),
+                disagrees=bool(disagrees[i]),
                 copanel_deviation=float(copanel[i]),
             ),
         )
@@ -352,8 +367,10 @@ def explain(
     """Plain words about an interviewer's *scores*, never a judgement of the person."""
     ratings = f"{n_ratings} rating{'' if n_ratings == 1 else 's'}"
     if insufficient_data:
-        return (f"Insufficient data: {name}'s {ratings} share no candidate with the "
-                "main pool of interviewers, so no comparison is possible yet.")
+        return (
+            f"Insufficient data: {name}'s {ratings} share no candidate with the "
+            "main pool of interviewers, so no comparison is possible yet."
+        )
     decimals = 2 if se < 0.05 else 1
     size = round(abs(leniency), decimals)
     if size == 0:
@@ -363,14 +380,20 @@ def explain(
         text = f"{name} scores {size:.{decimals}f} points {direction} co-panelists on average"
     text += f" ({ratings}, ±{se:.{decimals}f})."
     if kept_share < LOW_SHRINKAGE_SHARE:
-        text += (f" With few ratings the adjustment keeps only {kept_share:.0%} of the "
-                 "observed difference; the share grows with more ratings.")
+        text += (
+            f" With few ratings the adjustment keeps only {kept_share:.0%} of the "
+            "observed difference; the share grows with more ratings."
+        )
     if not connected:
-        text += (" These ratings share no candidate with the main pool, so the adjustment "
-                 "assumes this group scores like the main pool on average.")
+        text += (
+            " These ratings share no candidate with the main pool, so the adjustment "
+            "assumes this group scores like the main pool on average."
+        )
     if disagrees:
-        text += (f" A simple co-panel comparison gives {copanel_deviation:+.{decimals}f} "
-                 "instead; the panels' make-up matters here, so read with care.")
+        text += (
+            f" A simple co-panel comparison gives {copanel_deviation:+.{decimals}f} "
+            "instead; the panels' make-up matters here, so read with care."
+        )
     return text
 
 
@@ -396,12 +419,16 @@ def _encode(ratings: Sequence[Rating] | RatingTable) -> dict:
 def _validated_columns(unit_idx, interviewer_idx, competency_idx, score, unit_level):
     if unit_level not in UNIT_LEVELS:
         raise CalibrationDataError(f"unit_level must be one of {UNIT_LEVELS}, got {unit_level!r}")
-    codes = [np.asarray(c, dtype=np.int64).ravel() for c in (unit_idx, interviewer_idx, competency_idx)]
+    codes = [
+        np.asarray(c, dtype=np.int64).ravel() for c in (unit_idx, interviewer_idx, competency_idx)
+    ]
     score = np.asarray(score, dtype=float).ravel()
     if not len(score):
         raise CalibrationDataError("no ratings to calibrate")
     if any(len(c) != len(score) for c in codes):
-        raise CalibrationDataError("unit, interviewer, competency and score columns differ in length")
+        raise CalibrationDataError(
+            "unit, interviewer, competency and score columns differ in length"
+        )
     if any(c.min() < 0 for c in codes):
         raise CalibrationDataError("codes must be non-negative integers")
     bad = np.flatnonzero(~np.isfinite(score))
@@ -422,4 +449,3 @@ def _digest(unit_idx, interviewer_idx, competency_idx, score, *name_lists) -> st
 
 def _names(names: Sequence[str] | None, codes: np.ndarray) -> list[str]:
     return [str(c) for c in codes] if names is None else [str(names[c]) for c in codes]
-

@@ -19,8 +19,9 @@ def fit_report(fit: CalibrationFit) -> dict:
     """JSON-ready summary: components, criterion, reliability, groups, every interviewer."""
     groups: dict[int, dict] = {}
     for effect in fit.effects.values():
-        group = groups.setdefault(effect.component, {"component": effect.component,
-                                                     "interviewers": 0, "ratings": 0})
+        group = groups.setdefault(
+            effect.component, {"component": effect.component, "interviewers": 0, "ratings": 0}
+        )
         group["interviewers"] += 1
         group["ratings"] += effect.n_ratings
     return {
@@ -74,7 +75,9 @@ def read_ratings_csv(path: str | Path) -> RatingTable:
         header = [name.strip() for name in reader.fieldnames or []]
         reader.fieldnames = header
         unit_column = "unit" if "unit" in header else "candidate"
-        missing = [c for c in (unit_column, "interviewer", "competency", "score") if c not in header]
+        missing = [
+            c for c in (unit_column, "interviewer", "competency", "score") if c not in header
+        ]
         if missing:
             raise CalibrationDataError(
                 f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'none'}",
@@ -83,12 +86,17 @@ def read_ratings_csv(path: str | Path) -> RatingTable:
         columns: dict[str, list] = {"unit": [], "interviewer": [], "competency": [], "score": []}
         for row in reader:
             line = reader.line_num
-            for source, target in ((unit_column, "unit"), ("interviewer", "interviewer"),
-                                   ("competency", "competency")):
+            for source, target in (
+                (unit_column, "unit"),
+                ("interviewer", "interviewer"),
+                ("competency", "competency"),
+            ):
                 value = (row.get(source) or "").strip()
                 if not value:
-                    raise CalibrationDataError(f"{path}, line {line}, column '{source}': empty value",
-                                               errors={source: f"empty on line {line}"})
+                    raise CalibrationDataError(
+                        f"{path}, line {line}, column '{source}': empty value",
+                        errors={source: f"empty on line {line}"},
+                    )
                 columns[target].append(value)
             columns["score"].append(_parse_score(row.get("score"), path, line))
     if not columns["score"]:

@@ -12,9 +12,7 @@ from typing import Any
 class DomainError(Exception):
     title = "Request refused"
 
-    def __init__(
-        self, detail: str, *, errors: dict[str, str] | None = None, **extra: Any
-    ) -> None:
+    def __init__(self, detail: str, *, errors: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or {}

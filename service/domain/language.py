@@ -131,7 +131,11 @@ def parse_entries(data: Any) -> tuple[PhraseEntry, ...]:
     category, or a wording listed twice (after normalising case, spacing and
     hyphens, which the matcher treats as equal anyway).
     """
-    if not isinstance(data, Mapping) or not isinstance(data.get("entries"), list) or not data["entries"]:
+    if (
+        not isinstance(data, Mapping)
+        or not isinstance(data.get("entries"), list)
+        or not data["entries"]
+    ):
         raise LanguageDataError("expected a mapping with a non-empty 'entries' list")
     entries: list[PhraseEntry] = []
     seen: dict[str, str] = {}
@@ -140,7 +144,9 @@ def parse_entries(data: Any) -> tuple[PhraseEntry, ...]:
         for form in entry.forms:
             key = _normalise(form)
             if key in seen:
-                raise LanguageDataError(f"entry {index}: {form!r} is already listed under {seen[key]!r}")
+                raise LanguageDataError(
+                    f"entry {index}: {form!r} is already listed under {seen[key]!r}"
+                )
             seen[key] = entry.phrase
         entries.append(entry)
     return tuple(entries)

@@ -53,8 +53,15 @@ def plan_loop(
         index = stage_index[item.stage]
         position = "past" if index < current else "current" if index == current else "upcoming"
         planned.append(
-            PlannedInterview(item.key, item.title, item.stage, position,
-                             item.duration_minutes, _state(mine), mine)
+            PlannedInterview(
+                item.key,
+                item.title,
+                item.stage,
+                position,
+                item.duration_minutes,
+                _state(mine),
+                mine,
+            )
         )
     return planned
 
@@ -65,7 +72,8 @@ def skipped_on_leaving(
     """Interview keys of `left_stage` with no completed interview: skipped by this move."""
     completed = {i.interview_key for i in interviews if i.status == "completed"}
     return [
-        item.key for item in template.interviews
+        item.key
+        for item in template.interviews
         if item.stage == left_stage and item.key not in completed
     ]
 

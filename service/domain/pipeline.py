@@ -66,9 +66,7 @@ def check_move(
         )
 
 
-def check_status_action(
-    template: InterviewTemplate, action: str, status: str, stage: str
-) -> str:
+def check_status_action(template: InterviewTemplate, action: str, status: str, stage: str) -> str:
     """Return the status that `action` leads to, or raise ConflictError saying why not."""
     needed, result = STATUS_ACTIONS[action]
     if status != needed:

@@ -139,8 +139,13 @@ def krippendorff_alpha_interval_from_sums(panels: Iterable[PanelSums]) -> float:
     n = sum(p.size * p.targets for p in pairable)
     if n < 2:
         return math.nan
-    observed = sum(2 * (p.size * Fraction(p.total_sq) - Fraction(p.target_total_sq)) / (p.size - 1)
-                   for p in pairable) / n
+    observed = (
+        sum(
+            2 * (p.size * Fraction(p.total_sq) - Fraction(p.target_total_sq)) / (p.size - 1)
+            for p in pairable
+        )
+        / n
+    )
     total = sum(Fraction(p.total) for p in pairable)
     total_sq = sum(Fraction(p.total_sq) for p in pairable)
     expected = 2 * (n * total_sq - total * total) / (n * (n - 1))

@@ -77,21 +77,28 @@ def analyse_dimension(
     the same as small ones, so a label never tells whether anyone answered so.
     """
     counts = group_counts(dimension, rows)
-    analysis = adverse_impact.to_dict(adverse_impact.analyse_step(
-        [c for c in counts if c.reached > 0],
-        min_applicants=min_applicants, min_selections=min_selections))
+    analysis = adverse_impact.to_dict(
+        adverse_impact.analyse_step(
+            [c for c in counts if c.reached > 0],
+            min_applicants=min_applicants,
+            min_selections=min_selections,
+        )
+    )
     shown = {g["group"]: g for g in analysis["groups"]}
     analysis["groups"] = [shown.get(c.group) or {"group": c.group, **_HIDDEN} for c in counts]
     return analysis
 
 
-_HIDDEN = {"suppressed": True, "verdict": adverse_impact.SUPPRESSED,
-           "label": adverse_impact.LABELS[adverse_impact.SUPPRESSED]}
+_HIDDEN = {
+    "suppressed": True,
+    "verdict": adverse_impact.SUPPRESSED,
+    "label": adverse_impact.LABELS[adverse_impact.SUPPRESSED],
+}
 
 
 def answers_of(row: Sequence, offset: int) -> dict[str, str | None]:
     """The self-identification answers in a result row, starting at column `offset`."""
-    return dict(zip(QUESTIONS, row[offset:offset + len(QUESTIONS)], strict=True))
+    return dict(zip(QUESTIONS, row[offset : offset + len(QUESTIONS)], strict=True))
 
 
 @dataclass(frozen=True)
@@ -114,13 +121,15 @@ def stay_summaries(
     order = np.argsort(stage, kind="stable")
     stage, days = stage[order], days[order]
     keys, starts = np.unique(stage, return_index=True)
-    for key, chunk in zip(keys, np.split(days, starts[1:]), strict=True):
-        key = str(key)
+    for raw_key, chunk in zip(keys, np.split(days, starts[1:]), strict=True):
+        key = str(raw_key)
         if key not in targets:
             continue  # a stage the current template no longer has
         median, p90 = np.percentile(chunk, [50, 90])
         summaries[key] = StaySummary(
-            stays=len(chunk), median_days=round(float(median), 2), p90_days=round(float(p90), 2),
+            stays=len(chunk),
+            median_days=round(float(median), 2),
+            p90_days=round(float(p90), 2),
             share_over_target=round(float((chunk > targets[key]).mean()), 4),
         )
     return summaries
@@ -160,13 +169,17 @@ def next_step(
     live = [i for i in interviews if i.status in ("scheduled", "completed")]
     owing = [i for i in live if not i.scorecard_submitted]
     if owing:
-        return NextStep("interviewer", tuple(i.interviewer_id for i in owing),
-                        tuple(i.interviewer_name for i in owing),
-                        "hold the interview and submit the scorecard")
+        return NextStep(
+            "interviewer",
+            tuple(i.interviewer_id for i in owing),
+            tuple(i.interviewer_name for i in owing),
+            "hold the interview and submit the scorecard",
+        )
     unscheduled = [k for k in planned if k not in {i.interview_key for i in live}]
     if unscheduled:
         return NextStep("recruiter", (), (), f"schedule: {', '.join(unscheduled)}")
     if stage_key == template.final_stage.key:
-        return NextStep("hiring_manager", (hiring_manager[0],), (hiring_manager[1],),
-                        "record the decision")
+        return NextStep(
+            "hiring_manager", (hiring_manager[0],), (hiring_manager[1],), "record the decision"
+        )
     return NextStep("recruiter", (), (), "move to the next stage, or reject with a reason")

@@ -40,10 +40,7 @@ def _check_stages(template: InterviewTemplate) -> Iterator[str]:
     for index, stage in enumerate(template.stages):
         path = f"stages[{index}].next"
         if not stage.next and index != last:
-            yield (
-                f"{path}: stage '{stage.key}' has no next stage; "
-                "only the last stage may"
-            )
+            yield (f"{path}: stage '{stage.key}' has no next stage; only the last stage may")
         seen: set[str] = set()
         for position, target in enumerate(stage.next):
             if target == stage.key:
@@ -68,9 +65,7 @@ def _check_reachable(template: InterviewTemplate) -> Iterator[str]:
                 waiting.append(target)
     for index, stage in enumerate(template.stages):
         if stage.key not in reached:
-            yield (
-                f"stages[{index}]: stage '{stage.key}' cannot be reached from '{first}'"
-            )
+            yield (f"stages[{index}]: stage '{stage.key}' cannot be reached from '{first}'")
 
 
 def _check_competencies(template: InterviewTemplate) -> Iterator[str]:

@@ -72,9 +72,7 @@ def _whole_number(low: int, high: int) -> fields.Integer:
 
 
 def _non_empty_list(item: fields.Field, **kwargs) -> fields.List:
-    return fields.List(
-        item, validate=validate.Length(min=1, error="must not be empty"), **kwargs
-    )
+    return fields.List(item, validate=validate.Length(min=1, error="must not be empty"), **kwargs)
 
 
 class _StrictFloat(fields.Float):
@@ -127,9 +125,7 @@ class CompetencySchema(_Section):
 
     @post_load
     def build(self, data, **kwargs) -> Competency:
-        return Competency(
-            data["key"], data["name"], data["description"], tuple(data["rubric"])
-        )
+        return Competency(data["key"], data["name"], data["description"], tuple(data["rubric"]))
 
 
 class QuestionSchema(_Section):
@@ -186,8 +182,7 @@ class InterviewTemplateSchema(_Section):
         required=True,
         validate=validate.Length(
             min=2,
-            error="needs at least 2 stages: where applications start and "
-            "where a hire is made",
+            error="needs at least 2 stages: where applications start and where a hire is made",
         ),
     )
     competencies = _non_empty_list(fields.Nested(CompetencySchema), required=True)

@@ -109,8 +109,7 @@ class InterviewTemplate:
             title=data["title"],
             description=data["description"],
             stages=tuple(
-                Stage(s["key"], s["name"], s["sla_days"], tuple(s["next"]))
-                for s in data["stages"]
+                Stage(s["key"], s["name"], s["sla_days"], tuple(s["next"])) for s in data["stages"]
             ),
             competencies=tuple(
                 Competency(
@@ -129,8 +128,7 @@ class InterviewTemplate:
                     duration_minutes=i["duration_minutes"],
                     competencies=tuple(i["competencies"]),
                     questions=tuple(
-                        Question(q["text"], tuple(q["follow_ups"]))
-                        for q in i["questions"]
+                        Question(q["text"], tuple(q["follow_ups"])) for q in i["questions"]
                     ),
                 )
                 for i in data["interviews"]

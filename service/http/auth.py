@@ -11,7 +11,7 @@ from service.usecases.users import authenticate
 PUBLIC_PATHS = frozenset({"/api/v1/openapi.json"})
 
 
-def current_user():  # noqa: ANN201 - returns service.persistence.users.User
+def current_user():
     return g.user
 
 
@@ -20,9 +20,7 @@ def _authenticate_request() -> None:
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationError(
-            "Send your API token as 'Authorization: Bearer <token>'."
-        )
+        raise AuthenticationError("Send your API token as 'Authorization: Bearer <token>'.")
     g.user = authenticate(db.session, token.strip())
 
 

@@ -81,8 +81,9 @@ def handle_domain_error(error: domain.DomainError) -> Response:
     status = next(code for cls, code in STATUS_BY_ERROR if isinstance(error, cls))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     errors = [{"field": f, "message": m} for f, m in error.errors.items()]
-    return problem(status, error.title, error.detail, errors=errors, headers=headers,
-                   extra=error.extra)
+    return problem(
+        status, error.title, error.detail, errors=errors, headers=headers, extra=error.extra
+    )
 
 
 def handle_http_exception(error: HTTPException) -> Response:

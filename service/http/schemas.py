@@ -45,11 +45,16 @@ class PageQueryArgsSchema(StrictSchema):
 def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     """The schema of one page of a list: its items and the cursor to the next page."""
     name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
-    return type(name, (ma.Schema,), {
-        "items": ma.fields.List(ma.fields.Nested(item_schema)),
-        "next_cursor": ma.fields.String(
-            allow_none=True, metadata={"description": "Pass as `cursor` for the next page."}),
-    })
+    return type(
+        name,
+        (ma.Schema,),
+        {
+            "items": ma.fields.List(ma.fields.Nested(item_schema)),
+            "next_cursor": ma.fields.String(
+                allow_none=True, metadata={"description": "Pass as `cursor` for the next page."}
+            ),
+        },
+    )
 
 
 class ProblemFieldSchema(ma.Schema):

@@ -46,7 +46,7 @@ class AssetFetcher(URLFetcher):
     def __init__(self) -> None:
         super().__init__(allowed_protocols={"file"}, allow_redirects=False, fail_on_errors=True)
 
-    def fetch(self, url: str, headers: Any = None):  # noqa: ANN201
+    def fetch(self, url: str, headers: Any = None):
         prefix = ASSETS.resolve().as_uri() + "/"
         if not url.startswith(prefix) or ".." in url:
             raise AssetFetchRefusedError(f"refused to load {url!r}: only packet assets load")
@@ -55,6 +55,7 @@ class AssetFetcher(URLFetcher):
 
 def html_to_pdf(html: str, *, identifier: str) -> RenderedPdf:
     """Render to PDF bytes. The same HTML and identifier give the same bytes."""
-    document = HTML(string=html, base_url=ASSETS.resolve().as_uri() + "/",
-                    url_fetcher=AssetFetcher()).render()
+    document = HTML(
+        string=html, base_url=ASSETS.resolve().as_uri() + "/", url_fetcher=AssetFetcher()
+    ).render()
     return RenderedPdf(document.write_pdf(pdf_identifier=identifier.encode()), len(document.pages))

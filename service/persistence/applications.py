@@ -77,8 +77,13 @@ class StageChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     kind: Mapped[str] = mapped_column(
-        Enum(*TIMELINE_KINDS, name="stage_change_kind", native_enum=False,
-             create_constraint=True, length=20)
+        Enum(
+            *TIMELINE_KINDS,
+            name="stage_change_kind",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        )
     )
     from_stage: Mapped[str | None] = mapped_column(String(100))
     to_stage: Mapped[str] = mapped_column(String(100))

@@ -16,7 +16,9 @@ from service.persistence.users import User
 
 class Interview(Base):
     __tablename__ = "interviews"
-    __table_args__ = (Index("ix_interviews_interviewer_id_starts_at", "interviewer_id", "starts_at"),)
+    __table_args__ = (
+        Index("ix_interviews_interviewer_id_starts_at", "interviewer_id", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
@@ -25,8 +27,13 @@ class Interview(Base):
     starts_at: Mapped[datetime]
     duration_minutes: Mapped[int]
     status: Mapped[str] = mapped_column(
-        Enum(*INTERVIEW_STATUSES, name="interview_status", native_enum=False,
-             create_constraint=True, length=20),
+        Enum(
+            *INTERVIEW_STATUSES,
+            name="interview_status",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        ),
         default="scheduled",
     )
     # How long it really took, recorded on completion (the time-box is duration_minutes).
@@ -53,8 +60,13 @@ class ProcessDeviation(Base):
     interview_id: Mapped[int | None] = mapped_column(ForeignKey("interviews.id"))
     interview_key: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(
-        Enum(*DEVIATION_KINDS, name="deviation_kind", native_enum=False,
-             create_constraint=True, length=20)
+        Enum(
+            *DEVIATION_KINDS,
+            name="deviation_kind",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        )
     )
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")

@@ -29,8 +29,13 @@ class Packet(Base):
     version: Mapped[int]
     anonymized: Mapped[bool]
     status: Mapped[str] = mapped_column(
-        Enum(*PACKET_STATUSES, name="packet_status", native_enum=False,
-             create_constraint=True, length=20),
+        Enum(
+            *PACKET_STATUSES,
+            name="packet_status",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        ),
         default="queued",
     )
     input_digest: Mapped[str] = mapped_column(String(64))
@@ -61,8 +66,13 @@ class Decision(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str] = mapped_column(
-        Enum(*DECISION_OUTCOMES, name="decision_outcome", native_enum=False,
-             create_constraint=True, length=20)
+        Enum(
+            *DECISION_OUTCOMES,
+            name="decision_outcome",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        )
     )
     rationale: Mapped[str] = mapped_column(Text, default="")
     against_majority: Mapped[bool] = mapped_column(default=False)

@@ -41,7 +41,7 @@ STAY_KINDS = ("applied", "moved", "reopened")
 StageMap = Mapping[tuple[int, str], int]
 
 
-class seconds_between(FunctionElement):  # noqa: N801 - a SQL function
+class seconds_between(FunctionElement):
     """`end - start` in seconds, on PostgreSQL and SQLite."""
 
     type = Float()
@@ -49,18 +49,18 @@ class seconds_between(FunctionElement):  # noqa: N801 - a SQL function
 
 
 @compiles(seconds_between)
-def _seconds_between_postgresql(element, compiler, **kw):  # noqa: ANN001, ANN202
+def _seconds_between_postgresql(element, compiler, **kw):
     start, end = (compiler.process(c, **kw) for c in element.clauses)
     return f"EXTRACT(EPOCH FROM ({end} - {start}))"
 
 
 @compiles(seconds_between, "sqlite")
-def _seconds_between_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
+def _seconds_between_sqlite(element, compiler, **kw):
     start, end = (compiler.process(c, **kw) for c in element.clauses)
     return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
 
-class bit_or(FunctionElement):  # noqa: N801 - a SQL aggregate
+class bit_or(FunctionElement):
     """Bitwise OR of a group's integers. SQLite has no such aggregate: there it is the
     sum of the distinct values, the same thing for the single bits (or 0) given here."""
 
@@ -69,12 +69,12 @@ class bit_or(FunctionElement):  # noqa: N801 - a SQL aggregate
 
 
 @compiles(bit_or)
-def _bit_or(element, compiler, **kw):  # noqa: ANN001, ANN202
+def _bit_or(element, compiler, **kw):
     return f"bit_or({compiler.process(element.clauses, **kw)})"
 
 
 @compiles(bit_or, "sqlite")
-def _bit_or_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
+def _bit_or_sqlite(element, compiler, **kw):
     return f"sum(DISTINCT {compiler.process(element.clauses, **kw)})"
 
 
@@ -96,10 +96,13 @@ class ApplicationFilters:
         through a subquery), for a select that does not join the requisition."""
         conditions = self._on_application()
         if self.template_key:
-            conditions.append(Application.requisition_id.in_(
-                select(Requisition.id)
-                .join(TemplateVersion, TemplateVersion.id == Requisition.template_version_id)
-                .where(TemplateVersion.key == self.template_key)))
+            conditions.append(
+                Application.requisition_id.in_(
+                    select(Requisition.id)
+                    .join(TemplateVersion, TemplateVersion.id == Requisition.template_version_id)
+                    .where(TemplateVersion.key == self.template_key)
+                )
+            )
         return conditions
 
     def _on_application(self) -> list[ColumnElement[bool]]:
@@ -118,17 +121,25 @@ def template_versions(session: Session) -> list[TemplateVersion]:
     return list(session.scalars(select(TemplateVersion).order_by(TemplateVersion.id)))
 
 
-def by_stage(template_version_id: Any, stage: Any, values: StageMap, else_: int = -1) -> ColumnElement:
+def by_stage(
+    template_version_id: Any, stage: Any, values: StageMap, else_: int = -1
+) -> ColumnElement:
     """A CASE giving each (template version, stage) its value, e.g. its position."""
     if not values:
         return literal(else_)
-    return case(*((and_(template_version_id == tv, stage == key), value)
-                  for (tv, key), value in values.items()), else_=else_)
+    return case(
+        *(
+            (and_(template_version_id == tv, stage == key), value)
+            for (tv, key), value in values.items()
+        ),
+        else_=else_,
+    )
 
 
 def _joined(stmt: Select) -> Select:
-    return (stmt.join(Requisition, Requisition.id == Application.requisition_id)
-            .join(TemplateVersion, TemplateVersion.id == Requisition.template_version_id))
+    return stmt.join(Requisition, Requisition.id == Application.requisition_id).join(
+        TemplateVersion, TemplateVersion.id == Requisition.template_version_id
+    )
 
 
 class StageOutcome(NamedTuple):
@@ -163,8 +174,9 @@ class Outcomes(NamedTuple):
 _MASK_BITS = 30
 
 
-def outcomes(session: Session, position: StageMap, filters: ApplicationFilters,
-             *, by_answers: bool) -> Outcomes:
+def outcomes(
+    session: Session, position: StageMap, filters: ApplicationFilters, *, by_answers: bool
+) -> Outcomes:
     """Per template key, stage (and, if asked, self-identification answers): how many
     entered the stage, advanced past it, left it (rejected / withdrawn / hired there)
     or are still in it; and per template key (and answers) the applications by status.
@@ -184,45 +196,64 @@ def outcomes(session: Session, position: StageMap, filters: ApplicationFilters,
     against the template, so there are none).
     """
     keys = sorted({stage for _, stage in position})
-    masks = [_coded(StageChange.to_stage, {key: 1 << bit for bit, key in enumerate(chunk)}, 0)
-             for chunk in _chunks(keys, _MASK_BITS)]
+    masks = [
+        _coded(StageChange.to_stage, {key: 1 << bit for bit, key in enumerate(chunk)}, 0)
+        for chunk in _chunks(keys, _MASK_BITS)
+    ]
     conditions = filters.on_applications()
     # Which stages each application entered. Over all applications, grouping the
     # entries on their own index first spares joining each entry; a filter keeps a
     # fraction of them, so there the applications pick their entries, per application.
     entered = [bit_or(mask).label(f"entered_{n}") for n, mask in enumerate(masks)]
     # Inline, so that even a cached generic plan can prove the partial index applies.
-    is_entry = StageChange.kind.in_(bindparam("entry_kinds", ENTRY_KINDS, expanding=True,
-                                              literal_execute=True))
+    is_entry = StageChange.kind.in_(
+        bindparam("entry_kinds", ENTRY_KINDS, expanding=True, literal_execute=True)
+    )
     if conditions:
-        entries = (select(Application.id.label("application_id"), *entered)
-                   .select_from(Application)
-                   .join(StageChange, and_(StageChange.application_id == Application.id, is_entry))
-                   .where(*conditions).group_by(Application.id)).subquery()
+        entries = (
+            select(Application.id.label("application_id"), *entered)
+            .select_from(Application)
+            .join(StageChange, and_(StageChange.application_id == Application.id, is_entry))
+            .where(*conditions)
+            .group_by(Application.id)
+        ).subquery()
     else:
-        entries = (select(StageChange.application_id, *entered).where(is_entry)
-                   .group_by(StageChange.application_id)).subquery()
-    answers = [_coded(getattr(SelfIdentification, q), _indexes(QUESTIONS[q])).label(q)
-               for q in QUESTIONS] if by_answers else []
-    coded = (select(Requisition.template_version_id.label("version_id"),
-                    _coded(Application.status, _indexes(APPLICATION_STATUSES)).label("status"),
-                    _coded(Application.stage, _indexes(keys), -1).label("stage"),
-                    *answers, *(c for c in entries.c if c.name.startswith("entered_")))
-             .select_from(Application)
-             .join(Requisition, Requisition.id == Application.requisition_id)
-             .outerjoin(entries, entries.c.application_id == Application.id)
-             .where(*conditions))
+        entries = (
+            select(StageChange.application_id, *entered)
+            .where(is_entry)
+            .group_by(StageChange.application_id)
+        ).subquery()
+    answers = (
+        [_coded(getattr(SelfIdentification, q), _indexes(QUESTIONS[q])).label(q) for q in QUESTIONS]
+        if by_answers
+        else []
+    )
+    coded = (
+        select(
+            Requisition.template_version_id.label("version_id"),
+            _coded(Application.status, _indexes(APPLICATION_STATUSES)).label("status"),
+            _coded(Application.stage, _indexes(keys), -1).label("stage"),
+            *answers,
+            *(c for c in entries.c if c.name.startswith("entered_")),
+        )
+        .select_from(Application)
+        .join(Requisition, Requisition.id == Application.requisition_id)
+        .outerjoin(entries, entries.c.application_id == Application.id)
+        .where(*conditions)
+    )
     if by_answers:
-        coded = coded.outerjoin(SelfIdentification,
-                                SelfIdentification.application_id == Application.id)
+        coded = coded.outerjoin(
+            SelfIdentification, SelfIdentification.application_id == Application.id
+        )
     columns = list(coded.subquery().c)
     patterns = session.execute(select(*columns, func.count().label("n")).group_by(*columns)).all()
     version_keys = dict(session.execute(select(TemplateVersion.id, TemplateVersion.key)).all())
     return _spread(patterns, keys, position, version_keys, by_answers=by_answers)
 
 
-def stage_outcomes(session: Session, position: StageMap, filters: ApplicationFilters,
-                   *, by_answers: bool) -> list[StageOutcome]:
+def stage_outcomes(
+    session: Session, position: StageMap, filters: ApplicationFilters, *, by_answers: bool
+) -> list[StageOutcome]:
     """The per-stage half of `outcomes`."""
     return outcomes(session, position, filters, by_answers=by_answers).stages
 
@@ -239,11 +270,17 @@ def _coded(column: Any, codes: Mapping[str, int], else_: int | None = None) -> C
 
 
 def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)] or [[]]
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
-def _spread(patterns: list[Any], keys: list[str], position: StageMap,
-            version_keys: Mapping[int, str], *, by_answers: bool) -> Outcomes:
+def _spread(
+    patterns: list[Any],
+    keys: list[str],
+    position: StageMap,
+    version_keys: Mapping[int, str],
+    *,
+    by_answers: bool,
+) -> Outcomes:
     """Coded application patterns -> counts per (template key, stage, answers) and per status."""
     split = 3 + (len(QUESTIONS) if by_answers else 0)
     options = list(QUESTIONS.values())
@@ -257,10 +294,13 @@ def _spread(patterns: list[Any], keys: list[str], position: StageMap,
         answers = answer_labels.get(codes)
         if answers is None:
             answers = answer_labels[codes] = tuple(
-                None if code is None else options[q][code] for q, code in enumerate(codes))
+                None if code is None else options[q][code] for q, code in enumerate(codes)
+            )
         status = APPLICATION_STATUSES[status_code]
         template_key = version_keys[version_id]
-        overall[(template_key, answers, status)] = overall.get((template_key, answers, status), 0) + n
+        overall[(template_key, answers, status)] = (
+            overall.get((template_key, answers, status), 0) + n
+        )
         pattern = (version_id, status, current, masks)
         entered = steps.get(pattern)
         if entered is None:
@@ -272,8 +312,12 @@ def _spread(patterns: list[Any], keys: list[str], position: StageMap,
             if outcome is not None:
                 tally[outcome] += n
     return Outcomes(
-        [StageOutcome(key, stage, answers, *tally) for (key, stage, answers), tally in stages.items()],
-        [OverallOutcome(key, answers, status, n) for (key, answers, status), n in overall.items()])
+        [
+            StageOutcome(key, stage, answers, *tally)
+            for (key, stage, answers), tally in stages.items()
+        ],
+        [OverallOutcome(key, answers, status, n) for (key, answers, status), n in overall.items()],
+    )
 
 
 def _steps(pattern: tuple, keys: list[str], position: StageMap) -> list[tuple[str, int | None]]:
@@ -284,8 +328,12 @@ def _steps(pattern: tuple, keys: list[str], position: StageMap) -> list[tuple[st
     does not have are at position -1), or hired.
     """
     version_id, status, current, masks = pattern
-    indexes = [chunk * _MASK_BITS + bit for chunk, mask in enumerate(masks)
-               for bit in range((mask or 0).bit_length()) if mask >> bit & 1]
+    indexes = [
+        chunk * _MASK_BITS + bit
+        for chunk, mask in enumerate(masks)
+        for bit in range((mask or 0).bit_length())
+        if mask >> bit & 1
+    ]
     furthest = max((position.get((version_id, keys[i]), -1) for i in indexes), default=-1)
     steps = []
     for i in indexes:
@@ -301,8 +349,11 @@ _STILL_THERE = {"active": 2, "withdrawn": 3, "rejected": 4}
 
 def rejections_by_reason(session: Session, filters: ApplicationFilters) -> list[Any]:
     """(stage, rejection reason, count) for applications rejected there."""
-    stmt = _joined(select(Application.stage, Application.rejection_reason, func.count())
-                   .select_from(Application).where(Application.status == "rejected"))
+    stmt = _joined(
+        select(Application.stage, Application.rejection_reason, func.count())
+        .select_from(Application)
+        .where(Application.status == "rejected")
+    )
     stmt = filters.apply(stmt)
     return session.execute(stmt.group_by(Application.stage, Application.rejection_reason)).all()
 
@@ -311,28 +362,46 @@ def stage_stays(session: Session, filters: ApplicationFilters) -> list[tuple[str
     """(stage, seconds) for every finished stay in a stage: from entering it to the
     application's next timeline event (a move, rejection, withdrawal or hire)."""
     following = func.lead(StageChange.at).over(
-        partition_by=StageChange.application_id, order_by=(StageChange.at, StageChange.id))
-    events = _joined(select(StageChange.kind, StageChange.to_stage, StageChange.at,
-                            following.label("next_at"))
-                     .join(Application, Application.id == StageChange.application_id))
+        partition_by=StageChange.application_id, order_by=(StageChange.at, StageChange.id)
+    )
+    events = _joined(
+        select(
+            StageChange.kind, StageChange.to_stage, StageChange.at, following.label("next_at")
+        ).join(Application, Application.id == StageChange.application_id)
+    )
     events = filters.apply(events).subquery()
-    stmt = (select(events.c.to_stage, seconds_between(events.c.at, events.c.next_at))
-            .where(events.c.kind.in_(STAY_KINDS), events.c.next_at.is_not(None)))
+    stmt = select(events.c.to_stage, seconds_between(events.c.at, events.c.next_at)).where(
+        events.c.kind.in_(STAY_KINDS), events.c.next_at.is_not(None)
+    )
     return [tuple(row) for row in session.execute(stmt)]
 
 
-def overdue_applications(session: Session, sla_days: StageMap, filters: ApplicationFilters,
-                         now: datetime, limit: int) -> tuple[int, list[Any]]:
+def overdue_applications(
+    session: Session, sla_days: StageMap, filters: ApplicationFilters, now: datetime, limit: int
+) -> tuple[int, list[Any]]:
     """Active applications longer in their stage than its target, oldest first, and how many."""
     target = by_stage(Requisition.template_version_id, Application.stage, sla_days)
-    waited = seconds_between(Application.stage_entered_at, literal(now, Application.stage_entered_at.type))
+    waited = seconds_between(
+        Application.stage_entered_at, literal(now, Application.stage_entered_at.type)
+    )
     condition = and_(Application.status == "active", target >= 0, waited > target * 86400.0)
     base = filters.apply(_joined(select(Application.id).select_from(Application)).where(condition))
     total = session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = session.execute(filters.apply(_joined(
-        select(Application.id, Application.requisition_id, Application.stage,
-               Application.stage_entered_at, Requisition.template_version_id,
-               Requisition.hiring_manager_id, Requisition.title)
-        .select_from(Application)).where(condition))
-        .order_by(Application.stage_entered_at, Application.id).limit(limit)).all()
+    rows = session.execute(
+        filters.apply(
+            _joined(
+                select(
+                    Application.id,
+                    Application.requisition_id,
+                    Application.stage,
+                    Application.stage_entered_at,
+                    Requisition.template_version_id,
+                    Requisition.hiring_manager_id,
+                    Requisition.title,
+                ).select_from(Application)
+            ).where(condition)
+        )
+        .order_by(Application.stage_entered_at, Application.id)
+        .limit(limit)
+    ).all()
     return total or 0, rows

@@ -24,8 +24,13 @@ class Scorecard(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     state: Mapped[str] = mapped_column(
-        Enum(*SCORECARD_STATES, name="scorecard_state", native_enum=False,
-             create_constraint=True, length=20),
+        Enum(
+            *SCORECARD_STATES,
+            name="scorecard_state",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        ),
         default="draft",
     )
     # The draft as last saved (ratings, recommendation, summary, warnings); only its author reads it.
@@ -57,8 +62,13 @@ class ScorecardRevision(Base):
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id"), index=True)
     number: Mapped[int]
     recommendation: Mapped[str] = mapped_column(
-        Enum(*RECOMMENDATIONS, name="recommendation", native_enum=False,
-             create_constraint=True, length=20)
+        Enum(
+            *RECOMMENDATIONS,
+            name="recommendation",
+            native_enum=False,
+            create_constraint=True,
+            length=20,
+        )
     )
     summary: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")

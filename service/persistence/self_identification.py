@@ -16,8 +16,13 @@ from service.persistence.base import Base, utcnow
 
 
 def _answer(question: str) -> Enum:
-    return Enum(*QUESTIONS[question], name=f"self_identification_{question}",
-                native_enum=False, create_constraint=True, length=50)
+    return Enum(
+        *QUESTIONS[question],
+        name=f"self_identification_{question}",
+        native_enum=False,
+        create_constraint=True,
+        length=50,
+    )
 
 
 class SelfIdentification(Base):

@@ -17,7 +17,7 @@ from service.persistence.requisitions import Requisition
 from service.persistence.users import User
 
 
-def _on_panel(user: User):  # noqa: ANN202 - a SQL expression
+def _on_panel(user: User):
     return exists().where(
         Interview.application_id == Application.id, Interview.interviewer_id == user.id
     )
@@ -45,9 +45,7 @@ def visible_requisitions(stmt: Select, user: User) -> Select:
         return stmt.where(Requisition.hiring_manager_id == user.id)
     if user.role == INTERVIEWER:
         return stmt.where(
-            Requisition.id.in_(
-                visible_applications(select(Application.requisition_id), user)
-            )
+            Requisition.id.in_(visible_applications(select(Application.requisition_id), user))
         )
     return stmt.where(False)
 

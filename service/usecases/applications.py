@@ -18,8 +18,8 @@ from service.persistence.base import snapshot, utcnow
 from service.persistence.paging import Page, paginate
 from service.persistence.users import User
 from service.persistence.visibility import visible_applications
-from service.usecases.deviations import record_skipped_interviews
 from service.usecases.candidates import get_candidate
+from service.usecases.deviations import record_skipped_interviews
 from service.usecases.requisitions import get_requisition
 
 
@@ -51,8 +51,14 @@ def create_application(
         _refuse_second_active(session, candidate_id, requisition_id)
         raise
     _add_timeline(session, application, actor, "applied", None, None, "")
-    record_event(session, actor.id, "application.created", "application", application.id,
-                 after=snapshot(application))
+    record_event(
+        session,
+        actor.id,
+        "application.created",
+        "application",
+        application.id,
+        after=snapshot(application),
+    )
     session.commit()
     return application
 
@@ -88,9 +94,7 @@ def get_application(session: Session, actor: User, application_id: int) -> Appli
         visible_applications(select(Application).where(Application.id == application_id), actor)
     )
     if application is None:
-        raise NotFoundError(
-            f"Application {application_id} does not exist or is not yours to see."
-        )
+        raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")
     return application
 
 
@@ -142,8 +146,9 @@ def change_status(
         application.rejection_note = reason
     elif action == "reopen":
         application.rejection_reason = application.rejection_note = None
-    _finish_change(session, actor, application, pipeline.PAST_TENSE[action], before,
-                   application.stage, reason)
+    _finish_change(
+        session, actor, application, pipeline.PAST_TENSE[action], before, application.stage, reason
+    )
     return application
 
 
@@ -186,8 +191,16 @@ def _finish_change(
     # match nothing, SQLAlchemy raises StaleDataError and the client gets 409.
     session.flush()
     _add_timeline(session, application, actor, kind, from_stage, before["status"], reason)
-    record_event(session, actor.id, f"application.{kind}", "application", application.id,
-                 before=before, after=snapshot(application), reason=reason)
+    record_event(
+        session,
+        actor.id,
+        f"application.{kind}",
+        "application",
+        application.id,
+        before=before,
+        after=snapshot(application),
+        reason=reason,
+    )
     session.commit()
 
 

@@ -17,9 +17,9 @@ from service.domain.assessment import (
     assess,
     to_dict,
 )
+from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.base import utcnow
-from service.domain.templates import InterviewTemplate
 from service.persistence.scorecards import Scorecard, ScorecardRevision, ScorecardView
 from service.persistence.users import User
 from service.usecases.applications import get_application
@@ -33,7 +33,9 @@ def application_assessment(session: Session, actor: User, application_id: int) -
     application = get_application(session, actor, application_id)
     require_own_feedback_first(session, actor, application.id)
     assessment = assess_application(session, application)
-    others = {line.interviewer_id for c in assessment.competencies for line in c.scores} - {actor.id}
+    others = {line.interviewer_id for c in assessment.competencies for line in c.scores} - {
+        actor.id
+    }
     if others:  # it shows other panelists' scores
         record_first_view(session, actor, application.id)
     return to_dict(assessment)
@@ -44,8 +46,14 @@ def assess_application(session: Session, application: Application) -> Assessment
     return assess(*assessment_inputs(session, application), now=utcnow())
 
 
-def assessment_inputs(session: Session, application: Application) -> tuple[
-    InterviewTemplate, list[ScorecardIn], list[InterviewIn], list[DeviationIn], dict[int, LeniencyIn]
+def assessment_inputs(
+    session: Session, application: Application
+) -> tuple[
+    InterviewTemplate,
+    list[ScorecardIn],
+    list[InterviewIn],
+    list[DeviationIn],
+    dict[int, LeniencyIn],
 ]:
     """The plain inputs of `assess` for one application, as stored now."""
     template = application.requisition.template_version.template()
@@ -59,21 +67,47 @@ def assessment_inputs(session: Session, application: Application) -> tuple[
     return (
         template,
         [_scorecard_in(card) for card in scorecards],
-        [InterviewIn(f.id, f.interview_key, f.interviewer_id, f.interviewer_name, f.status,
-                     f.starts_at, f.scorecard) for f in facts],
-        [DeviationIn(d.kind, d.interview_key, d.interview_id, d.actor.name if d.actor else None,
-                     d.reason, d.at) for d in list_deviations(session, application.id)],
-        {e.interviewer_id: LeniencyIn(e.interviewer_id, e.leniency, e.se, e.n_ratings,
-                                      e.connected, e.explanation)
-         for e in leniencies(session, panel).values()},
+        [
+            InterviewIn(
+                f.id,
+                f.interview_key,
+                f.interviewer_id,
+                f.interviewer_name,
+                f.status,
+                f.starts_at,
+                f.scorecard,
+            )
+            for f in facts
+        ],
+        [
+            DeviationIn(
+                d.kind,
+                d.interview_key,
+                d.interview_id,
+                d.actor.name if d.actor else None,
+                d.reason,
+                d.at,
+            )
+            for d in list_deviations(session, application.id)
+        ],
+        {
+            e.interviewer_id: LeniencyIn(
+                e.interviewer_id, e.leniency, e.se, e.n_ratings, e.connected, e.explanation
+            )
+            for e in leniencies(session, panel).values()
+        },
     )
 
 
 def scorecard_history(session: Session, application_id: int) -> dict[int, dict[str, Any]]:
     """Per submitted scorecard: the interview's time-box and length, every revision, and
     when its author first read the panel's feedback."""
-    seen = {v.user_id: v.first_seen_at for v in session.scalars(
-        select(ScorecardView).where(ScorecardView.application_id == application_id))}
+    seen = {
+        v.user_id: v.first_seen_at
+        for v in session.scalars(
+            select(ScorecardView).where(ScorecardView.application_id == application_id)
+        )
+    }
     cards = session.scalars(
         select(Scorecard)
         .where(Scorecard.application_id == application_id, Scorecard.state == "submitted")
@@ -83,10 +117,19 @@ def scorecard_history(session: Session, application_id: int) -> dict[int, dict[s
         card.id: {
             "duration_minutes": card.interview.duration_minutes,
             "actual_minutes": card.interview.actual_minutes,
-            "first_saw_others_at": seen[card.author_id].isoformat() if card.author_id in seen else None,
-            "revisions": [{"number": r.number, "created_at": r.created_at.isoformat(),
-                           "reason": r.reason, "recommendation": r.recommendation,
-                           "after_seeing_others": r.after_seeing_others} for r in card.revisions],
+            "first_saw_others_at": seen[card.author_id].isoformat()
+            if card.author_id in seen
+            else None,
+            "revisions": [
+                {
+                    "number": r.number,
+                    "created_at": r.created_at.isoformat(),
+                    "reason": r.reason,
+                    "recommendation": r.recommendation,
+                    "after_seeing_others": r.after_seeing_others,
+                }
+                for r in card.revisions
+            ],
         }
         for card in cards
     }
@@ -95,14 +138,17 @@ def scorecard_history(session: Session, application_id: int) -> dict[int, dict[s
 def _scorecard_in(card: Scorecard) -> ScorecardIn:
     current = card.current
     return ScorecardIn(
-        scorecard_id=card.id, interview_id=card.interview_id,
-        interview_key=card.interview.interview_key, interviewer_id=card.author_id,
-        interviewer_name=card.author.name, recommendation=current.recommendation,
+        scorecard_id=card.id,
+        interview_id=card.interview_id,
+        interview_key=card.interview.interview_key,
+        interviewer_id=card.author_id,
+        interviewer_name=card.author.name,
+        recommendation=current.recommendation,
         summary=current.summary,
         ratings=tuple(RatingIn(r.competency, r.score, r.evidence) for r in current.ratings),
-        submitted_at=card.submitted_at, late=card.late, revision=current.number,
+        submitted_at=card.submitted_at,
+        late=card.late,
+        revision=current.number,
         after_seeing_others=any(r.after_seeing_others for r in card.revisions),
         warnings=tuple(current.warnings),
     )
-
-

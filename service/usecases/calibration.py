@@ -35,10 +35,19 @@ MIN_RATINGS_TO_FIT = 20
 def load_ratings(session: Session) -> RatingTable | None:
     """Every scored competency of every submitted scorecard's current revision, as columns."""
     rows = session.execute(
-        select(Scorecard.application_id, Scorecard.author_id, ScorecardRating.competency,
-               ScorecardRating.score)
-        .join(ScorecardRevision, and_(ScorecardRevision.scorecard_id == Scorecard.id,
-                                      ScorecardRevision.number == Scorecard.revision))
+        select(
+            Scorecard.application_id,
+            Scorecard.author_id,
+            ScorecardRating.competency,
+            ScorecardRating.score,
+        )
+        .join(
+            ScorecardRevision,
+            and_(
+                ScorecardRevision.scorecard_id == Scorecard.id,
+                ScorecardRevision.number == Scorecard.revision,
+            ),
+        )
         .join(ScorecardRating, ScorecardRating.revision_id == ScorecardRevision.id)
         .where(Scorecard.state == "submitted", ScorecardRating.score.is_not(None))
     ).all()
@@ -46,8 +55,10 @@ def load_ratings(session: Session) -> RatingTable | None:
         return None
     unit, interviewer, competency, score = zip(*rows, strict=True)
     return RatingTable(
-        unit=np.array(unit).astype(str), interviewer=np.array(interviewer).astype(str),
-        competency=np.array(competency, dtype=str), score=np.array(score, dtype=float),
+        unit=np.array(unit).astype(str),
+        interviewer=np.array(interviewer).astype(str),
+        competency=np.array(competency, dtype=str),
+        score=np.array(score, dtype=float),
     )
 
 
@@ -69,39 +80,65 @@ def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun
     if full or _needs_full_fit(session, len(ratings.score)):
         result = fit(ratings)
     else:
-        result = refresh(ratings, VarianceComponents(
-            previous.sigma2_unit, previous.sigma2_interviewer, previous.sigma2_residual))
+        result = refresh(
+            ratings,
+            VarianceComponents(
+                previous.sigma2_unit, previous.sigma2_interviewer, previous.sigma2_residual
+            ),
+        )
         if result.data_digest == previous.data_digest:
             return None
     run = CalibrationRun(
-        fitted_with=result.fitted_with, data_digest=result.data_digest,
-        n_ratings=result.n_ratings, n_units=result.n_units, n_components=result.n_components,
+        fitted_with=result.fitted_with,
+        data_digest=result.data_digest,
+        n_ratings=result.n_ratings,
+        n_units=result.n_units,
+        n_components=result.n_components,
         sigma2_unit=result.components.sigma2_unit,
         sigma2_interviewer=result.components.sigma2_interviewer,
         sigma2_residual=result.components.sigma2_residual,
-        reml_criterion=result.reml_criterion, icc1=_finite(result.icc1),
-        icck=_finite(result.icck), krippendorff_alpha=_finite(result.krippendorff_alpha),
+        reml_criterion=result.reml_criterion,
+        icc1=_finite(result.icc1),
+        icck=_finite(result.icck),
+        krippendorff_alpha=_finite(result.krippendorff_alpha),
         seconds=time.perf_counter() - started,
     )
     session.add(run)
     session.flush()
-    names = dict(session.execute(
-        select(User.id, User.name).where(User.id.in_([int(k) for k in result.effects]))
-    ).all())
+    names = dict(
+        session.execute(
+            select(User.id, User.name).where(User.id.in_([int(k) for k in result.effects]))
+        ).all()
+    )
     session.add_all(
         InterviewerCalibration(
-            run_id=run.id, interviewer_id=int(label), leniency=effect.leniency, se=effect.se,
-            n_ratings=effect.n_ratings, n_copanelists=effect.n_copanelists,
-            connected=effect.connected, copanel_deviation=_finite(effect.copanel_deviation),
-            disagrees=effect.disagrees, insufficient_data=effect.insufficient_data,
+            run_id=run.id,
+            interviewer_id=int(label),
+            leniency=effect.leniency,
+            se=effect.se,
+            n_ratings=effect.n_ratings,
+            n_copanelists=effect.n_copanelists,
+            connected=effect.connected,
+            copanel_deviation=_finite(effect.copanel_deviation),
+            disagrees=effect.disagrees,
+            insufficient_data=effect.insufficient_data,
             # The fit labels interviewers by id; the explanation names them.
             explanation=effect.explanation.replace(label, names[int(label)], 1),
         )
         for label, effect in result.effects.items()
     )
-    record_event(session, None, "calibration.fitted", "calibration_run", run.id,
-                 after={"fitted_with": run.fitted_with, "n_ratings": run.n_ratings,
-                        "data_digest": run.data_digest})
+    record_event(
+        session,
+        None,
+        "calibration.fitted",
+        "calibration_run",
+        run.id,
+        after={
+            "fitted_with": run.fitted_with,
+            "n_ratings": run.n_ratings,
+            "data_digest": run.data_digest,
+        },
+    )
     session.commit()
     log.info("calibration %s: %d ratings in %.2f s", run.fitted_with, run.n_ratings, run.seconds)
     return run
@@ -115,8 +152,10 @@ def _enough_to_fit(ratings: RatingTable) -> bool:
 def _needs_full_fit(session: Session, n_ratings: int) -> bool:
     """Variance components from a fit on much less data are not worth keeping."""
     last_full = session.scalar(
-        select(CalibrationRun.n_ratings).where(CalibrationRun.fitted_with == "reml")
-        .order_by(CalibrationRun.id.desc()).limit(1)
+        select(CalibrationRun.n_ratings)
+        .where(CalibrationRun.fitted_with == "reml")
+        .order_by(CalibrationRun.id.desc())
+        .limit(1)
     )
     return last_full is None or last_full < FULL_FIT_GROWTH * n_ratings
 
@@ -148,10 +187,12 @@ def interviewer_calibration(
     run = latest_run(session)
     if run is None:
         return None, None
-    effect = session.scalar(select(InterviewerCalibration).where(
-        InterviewerCalibration.run_id == run.id,
-        InterviewerCalibration.interviewer_id == interviewer_id,
-    ))
+    effect = session.scalar(
+        select(InterviewerCalibration).where(
+            InterviewerCalibration.run_id == run.id,
+            InterviewerCalibration.interviewer_id == interviewer_id,
+        )
+    )
     return effect, run
 
 

@@ -32,22 +32,34 @@ def create_candidate(session: Session, actor: User, data: dict[str, Any]) -> Can
         session.rollback()
         _refuse_duplicate_email(session, data["email"])
         raise
-    record_event(session, actor.id, "candidate.created", "candidate", candidate.id,
-                 after=snapshot(candidate))
+    record_event(
+        session, actor.id, "candidate.created", "candidate", candidate.id, after=snapshot(candidate)
+    )
     session.commit()
     return candidate
 
 
 def list_candidates(
-    session: Session, actor: User, *, q: str | None = None, cursor: str | None = None, limit: int = 50
+    session: Session,
+    actor: User,
+    *,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> Page:
     require(actor.role, "candidates:read")
     stmt = visible_candidates(select(Candidate), actor)
     if q:
-        pattern = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%"
+            + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
         stmt = stmt.where(
-            or_(func.lower(Candidate.name).like(pattern, escape="\\"),
-                Candidate.email.like(pattern, escape="\\"))
+            or_(
+                func.lower(Candidate.name).like(pattern, escape="\\"),
+                Candidate.email.like(pattern, escape="\\"),
+            )
         )
     return paginate(session, stmt, Candidate.id, cursor, limit)
 
@@ -75,8 +87,15 @@ def update_candidate(
     for name, value in changes.items():
         setattr(candidate, name, value)
     session.flush()
-    record_event(session, actor.id, "candidate.updated", "candidate", candidate.id,
-                 before=before, after=snapshot(candidate))
+    record_event(
+        session,
+        actor.id,
+        "candidate.updated",
+        "candidate",
+        candidate.id,
+        before=before,
+        after=snapshot(candidate),
+    )
     session.commit()
     return candidate
 

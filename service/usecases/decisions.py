@@ -16,9 +16,13 @@ from service.usecases.assessments import assess_application
 from service.usecases.scorecards import require_own_feedback_first
 
 
-
 def record_decision(
-    session: Session, actor: User, application_id: int, *, outcome: str, rationale: str,
+    session: Session,
+    actor: User,
+    application_id: int,
+    *,
+    outcome: str,
+    rationale: str,
     packet_id: int,
 ) -> Decision:
     """Record the call. The rationale is required when it goes against the panel's majority.
@@ -45,12 +49,25 @@ def record_decision(
             "write the rationale.",
             errors={"rationale": "required when the decision goes against the panel's majority"},
         )
-    decision = Decision(application_id=application.id, decided_by_id=actor.id, outcome=outcome,
-                        rationale=rationale, against_majority=against, packet_id=packet.id)
+    decision = Decision(
+        application_id=application.id,
+        decided_by_id=actor.id,
+        outcome=outcome,
+        rationale=rationale,
+        against_majority=against,
+        packet_id=packet.id,
+    )
     session.add(decision)
     session.flush()
-    record_event(session, actor.id, "decision.recorded", "application", application.id,
-                 after=snapshot(decision), reason=rationale)
+    record_event(
+        session,
+        actor.id,
+        "decision.recorded",
+        "application",
+        application.id,
+        after=snapshot(decision),
+        reason=rationale,
+    )
     session.commit()
     return decision
 
@@ -59,8 +76,11 @@ def list_decisions(session: Session, actor: User, application_id: int) -> list[D
     """Decisions are visible to the hiring team; panelists once they have submitted."""
     application = get_application(session, actor, application_id)
     require_own_feedback_first(session, actor, application.id)
-    return list(session.scalars(select(Decision).where(Decision.application_id == application.id)
-                                .order_by(Decision.id)))
+    return list(
+        session.scalars(
+            select(Decision).where(Decision.application_id == application.id).order_by(Decision.id)
+        )
+    )
 
 
 def _majority(recommend_hire: int, panel_size: int) -> str | None:

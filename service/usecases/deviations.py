@@ -24,14 +24,28 @@ def record_deviation(
     interview_id: int | None = None,
 ) -> None:
     deviation = ProcessDeviation(
-        application_id=application_id, interview_id=interview_id, interview_key=interview_key,
-        kind=kind, actor_id=actor.id, reason=reason,
+        application_id=application_id,
+        interview_id=interview_id,
+        interview_key=interview_key,
+        kind=kind,
+        actor_id=actor.id,
+        reason=reason,
     )
     session.add(deviation)
     session.flush()
-    record_event(session, actor.id, f"deviation.{kind}", "application", application_id,
-                 after={"interview_key": interview_key, "interview_id": interview_id,
-                        "deviation_id": deviation.id}, reason=reason)
+    record_event(
+        session,
+        actor.id,
+        f"deviation.{kind}",
+        "application",
+        application_id,
+        after={
+            "interview_key": interview_key,
+            "interview_id": interview_id,
+            "deviation_id": deviation.id,
+        },
+        reason=reason,
+    )
 
 
 def record_skipped_interviews(
@@ -63,10 +77,14 @@ def interview_facts(session: Session, application_id: int) -> list[InterviewFact
     ).all()
     return [
         InterviewFact(
-            id=interview.id, interview_key=interview.interview_key,
-            interviewer_id=interview.interviewer_id, interviewer_name=interview.interviewer.name,
-            starts_at=interview.starts_at, duration_minutes=interview.duration_minutes,
-            actual_minutes=interview.actual_minutes, status=interview.status,
+            id=interview.id,
+            interview_key=interview.interview_key,
+            interviewer_id=interview.interviewer_id,
+            interviewer_name=interview.interviewer.name,
+            starts_at=interview.starts_at,
+            duration_minutes=interview.duration_minutes,
+            actual_minutes=interview.actual_minutes,
+            status=interview.status,
             scorecard=state or "missing",
         )
         for interview, state in rows
@@ -74,8 +92,10 @@ def interview_facts(session: Session, application_id: int) -> list[InterviewFact
 
 
 def list_deviations(session: Session, application_id: int) -> list[ProcessDeviation]:
-    return list(session.scalars(
-        select(ProcessDeviation)
-        .where(ProcessDeviation.application_id == application_id)
-        .order_by(ProcessDeviation.at, ProcessDeviation.id)
-    ))
+    return list(
+        session.scalars(
+            select(ProcessDeviation)
+            .where(ProcessDeviation.application_id == application_id)
+            .order_by(ProcessDeviation.at, ProcessDeviation.id)
+        )
+    )

@@ -36,22 +36,27 @@ def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
         effect = effects.get(row.author_id)
         n = row.scorecards
         assigned, scored, median_chars = ratings.get(row.author_id, (0, 0, None))
-        interviewers.append({
-            "interviewer_id": row.author_id, "name": row.name, "scorecards": n,
-            "leniency": effect.leniency if effect else None,
-            "leniency_se": effect.se if effect else None,
-            "leniency_ratings": effect.n_ratings if effect else None,
-            "recommendations": {r: getattr(row, r) for r in RECOMMENDATIONS},
-            "halo_rate": round(row.halo / n, 4),
-            "late_share": round(row.late / n, 4),
-            "median_evidence_chars": median_chars,
-            # Share of assigned competencies actually scored (None: no ratings at all).
-            "adherence": round(scored / assigned, 4) if assigned else None,
-            "language_flags_per_100": round(100 * row.language_flags / n, 2),
-        })
+        interviewers.append(
+            {
+                "interviewer_id": row.author_id,
+                "name": row.name,
+                "scorecards": n,
+                "leniency": effect.leniency if effect else None,
+                "leniency_se": effect.se if effect else None,
+                "leniency_ratings": effect.n_ratings if effect else None,
+                "recommendations": {r: getattr(row, r) for r in RECOMMENDATIONS},
+                "halo_rate": round(row.halo / n, 4),
+                "late_share": round(row.late / n, 4),
+                "median_evidence_chars": median_chars,
+                # Share of assigned competencies actually scored (None: no ratings at all).
+                "adherence": round(scored / assigned, 4) if assigned else None,
+                "language_flags_per_100": round(100 * row.language_flags / n, 2),
+            }
+        )
     return {
-        "calibration_run": None if run is None else {
-            "id": run.id, "fitted_at": run.fitted_at, "n_ratings": run.n_ratings},
+        "calibration_run": None
+        if run is None
+        else {"id": run.id, "fitted_at": run.fitted_at, "n_ratings": run.n_ratings},
         "interviewers": interviewers,
         "reliability": _reliability(queries.reliability_sums(session)),
     }
@@ -64,15 +69,22 @@ def _reliability(rows: list[tuple]) -> list[dict[str, Any]]:
         cells.setdefault((template_key, competency), []).append(PanelSums(*sums))
     results = []
     for (template_key, competency), panels in sorted(
-            cells.items(), key=lambda cell: f"{cell[0][0]}\x1f{cell[0][1]}"):
+        cells.items(), key=lambda cell: f"{cell[0][0]}\x1f{cell[0][1]}"
+    ):
         icc = icc_oneway_from_sums(panels)
         alpha = krippendorff_alpha_interval_from_sums(panels)
-        results.append({
-            "template_key": template_key, "competency": competency,
-            "ratings": icc.n_ratings, "candidates": icc.n_targets,
-            "icc1": _finite(icc.icc1), "icck": _finite(icc.icck), "k": _finite(icc.k),
-            "krippendorff_alpha": _finite(alpha),
-        })
+        results.append(
+            {
+                "template_key": template_key,
+                "competency": competency,
+                "ratings": icc.n_ratings,
+                "candidates": icc.n_targets,
+                "icc1": _finite(icc.icc1),
+                "icck": _finite(icc.icck),
+                "k": _finite(icc.k),
+                "krippendorff_alpha": _finite(alpha),
+            }
+        )
     return results
 
 

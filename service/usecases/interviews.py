@@ -9,9 +9,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
-from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError, RuleViolationError
-from service.domain.scorecards import EVIDENCE_GUIDANCE
+from service.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolationError,
+)
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES, PlannedInterview, plan_loop
+from service.domain.scorecards import EVIDENCE_GUIDANCE
 from service.domain.templates import MAX_INTERVIEW_MINUTES, InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.audit import record_event
@@ -74,15 +79,27 @@ def schedule_interview(
             existing_interview_id=already,
         )
     interview = Interview(
-        application_id=application.id, interview_key=interview_key, interviewer_id=interviewer_id,
-        starts_at=starts_at, duration_minutes=planned.duration_minutes,
+        application_id=application.id,
+        interview_key=interview_key,
+        interviewer_id=interviewer_id,
+        starts_at=starts_at,
+        duration_minutes=planned.duration_minutes,
     )
     session.add(interview)
     session.flush()
     if already is not None:
-        record_deviation(session, actor, application.id, "added", interview_key, reason, interview.id)
-    record_event(session, actor.id, "interview.scheduled", "interview", interview.id,
-                 after=snapshot(interview), reason=reason)
+        record_deviation(
+            session, actor, application.id, "added", interview_key, reason, interview.id
+        )
+    record_event(
+        session,
+        actor.id,
+        "interview.scheduled",
+        "interview",
+        interview.id,
+        after=snapshot(interview),
+        reason=reason,
+    )
     session.commit()
     return interview
 
@@ -135,13 +152,22 @@ def update_interview(
     if interviewer_id != interview.interviewer_id:
         _check_interviewer(session, interviewer_id)
         _discard_previous_draft(session, actor, interview)
-    _refuse_double_booking(session, interviewer_id, starts_at, interview.duration_minutes,
-                           ignore_id=interview.id)
+    _refuse_double_booking(
+        session, interviewer_id, starts_at, interview.duration_minutes, ignore_id=interview.id
+    )
     interview.interviewer_id = interviewer_id
     interview.starts_at = starts_at
     session.flush()
-    record_event(session, actor.id, "interview.updated", "interview", interview.id,
-                 before=before, after=snapshot(interview), reason=changes.get("reason", ""))
+    record_event(
+        session,
+        actor.id,
+        "interview.updated",
+        "interview",
+        interview.id,
+        before=before,
+        after=snapshot(interview),
+        reason=changes.get("reason", ""),
+    )
     session.commit()
     return interview
 
@@ -158,13 +184,26 @@ def complete_interview(
     session: Session, actor: User, interview_id: int, actual_minutes: int | None, reason: str
 ) -> Interview:
     """Mark it held. Running past the time-box is recorded as a deviation."""
-    interview = _close(session, actor, interview_id, "completed", reason,
-                       must_have_started=True, actual_minutes=actual_minutes, commit=False)
+    interview = _close(
+        session,
+        actor,
+        interview_id,
+        "completed",
+        reason,
+        must_have_started=True,
+        actual_minutes=actual_minutes,
+        commit=False,
+    )
     if interview.actual_minutes > interview.duration_minutes:
         record_deviation(
-            session, actor, interview.application_id, "overran", interview.interview_key,
-            reason or f"ran {interview.actual_minutes} minutes against a "
-                      f"{interview.duration_minutes}-minute time-box",
+            session,
+            actor,
+            interview.application_id,
+            "overran",
+            interview.interview_key,
+            reason
+            or f"ran {interview.actual_minutes} minutes against a "
+            f"{interview.duration_minutes}-minute time-box",
             interview.id,
         )
     session.commit()
@@ -179,8 +218,12 @@ def get_loop(session: Session, actor: User, application_id: int) -> dict[str, An
         template, application.stage, interview_facts(session, application.id)
     )
     deviations: list[ProcessDeviation] = list_deviations(session, application.id)
-    return {"application_id": application.id, "stage": application.stage,
-            "interviews": planned, "deviations": deviations}
+    return {
+        "application_id": application.id,
+        "stage": application.stage,
+        "interviews": planned,
+        "deviations": deviations,
+    }
 
 
 def get_kit(session: Session, actor: User, interview_id: int) -> dict[str, Any]:
@@ -231,8 +274,16 @@ def _close(
     if status == "completed":
         interview.actual_minutes = actual_minutes or interview.duration_minutes
     session.flush()
-    record_event(session, actor.id, f"interview.{status}", "interview", interview.id,
-                 before=before, after=snapshot(interview), reason=reason)
+    record_event(
+        session,
+        actor.id,
+        f"interview.{status}",
+        "interview",
+        interview.id,
+        before=before,
+        after=snapshot(interview),
+        reason=reason,
+    )
     if commit:
         session.commit()
     return interview
@@ -254,13 +305,18 @@ def _check_interviewer(session: Session, user_id: int) -> None:
     if user is None or not user.active or user.role not in MAY_INTERVIEW:
         raise RuleViolationError(
             f"User {user_id} cannot interview.",
-            errors={"interviewer_id": "must be an active user with the interviewer or "
-                                      "hiring_manager role"},
+            errors={
+                "interviewer_id": "must be an active user with the interviewer or "
+                "hiring_manager role"
+            },
         )
 
 
 def _refuse_double_booking(
-    session: Session, interviewer_id: int, starts_at: datetime, minutes: int,
+    session: Session,
+    interviewer_id: int,
+    starts_at: datetime,
+    minutes: int,
     ignore_id: int | None = None,
 ) -> None:
     ends_at = starts_at + timedelta(minutes=minutes)
@@ -292,7 +348,13 @@ def _discard_previous_draft(session: Session, actor: User, interview: Interview)
         raise ConflictError(
             f"Interview {interview.id} has a submitted scorecard; it cannot be reassigned."
         )
-    record_event(session, actor.id, "scorecard.draft_discarded", "scorecard", scorecard.id,
-                 before=snapshot(scorecard), reason="interview reassigned")
+    record_event(
+        session,
+        actor.id,
+        "scorecard.draft_discarded",
+        "scorecard",
+        scorecard.id,
+        before=snapshot(scorecard),
+        reason="interview reassigned",
+    )
     session.execute(delete(Scorecard).where(Scorecard.id == scorecard.id))
-

@@ -50,10 +50,20 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
             _enqueue_render(session, existing, next_attempt=False)
             session.commit()
         return existing
-    version = (session.scalar(select(func.max(Packet.version))
-                              .where(Packet.application_id == application.id)) or 0) + 1
-    packet = Packet(application_id=application.id, version=version, anonymized=anonymized,
-                    input_digest=digest, content=content, requested_by_id=actor.id)
+    version = (
+        session.scalar(
+            select(func.max(Packet.version)).where(Packet.application_id == application.id)
+        )
+        or 0
+    ) + 1
+    packet = Packet(
+        application_id=application.id,
+        version=version,
+        anonymized=anonymized,
+        input_digest=digest,
+        content=content,
+        requested_by_id=actor.id,
+    )
     session.add(packet)
     try:
         session.flush()
@@ -61,9 +71,19 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
         # A concurrent request for the same inputs won the race: answer with its packet.
         session.rollback()
         return _same_inputs(session, application_id, digest, anonymized)
-    record_event(session, actor.id, "packet.requested", "packet", packet.id,
-                 after={"application_id": application.id, "version": version,
-                        "anonymized": anonymized, "input_digest": digest})
+    record_event(
+        session,
+        actor.id,
+        "packet.requested",
+        "packet",
+        packet.id,
+        after={
+            "application_id": application.id,
+            "version": version,
+            "anonymized": anonymized,
+            "input_digest": digest,
+        },
+    )
     _enqueue_render(session, packet)
     session.commit()
     session.refresh(packet)  # without Redis the render has already run
@@ -73,36 +93,64 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
 def packet_content(session: Session, application: Application, anonymized: bool) -> dict[str, Any]:
     """The document's data now. Anonymized: no name, contact details or links, and
     names and gendered pronouns redacted from everything interviewers wrote."""
-    template, scorecards, interviews, deviations, leniencies = assessment_inputs(session, application)
+    template, scorecards, interviews, deviations, leniencies = assessment_inputs(
+        session, application
+    )
     candidate = application.candidate
     terms = identifying_terms(candidate.name, candidate.email, candidate.phone, candidate.links)
     if anonymized:
-        scorecards = [replace(card, summary=redact(card.summary, terms), ratings=tuple(
-            replace(r, evidence=redact(r.evidence, terms)) for r in card.ratings))
-            for card in scorecards]
+        scorecards = [
+            replace(
+                card,
+                summary=redact(card.summary, terms),
+                ratings=tuple(replace(r, evidence=redact(r.evidence, terms)) for r in card.ratings),
+            )
+            for card in scorecards
+        ]
     assessment = assess(template, scorecards, interviews, deviations, leniencies, now=utcnow())
     requisition = application.requisition
     return build_content(
         template=template,
-        role={"title": requisition.title, "team": requisition.team,
-              "hiring_manager": requisition.hiring_manager.name},
-        candidate=({"display": anonymous_code(application.id)} if anonymized else
-                   {"display": candidate.name, "email": candidate.email, "phone": candidate.phone,
-                    "links": list(candidate.links), "source": candidate.source}),
-        application={"id": application.id, "stage": application.stage,
-                     "status": application.status},
+        role={
+            "title": requisition.title,
+            "team": requisition.team,
+            "hiring_manager": requisition.hiring_manager.name,
+        },
+        candidate=(
+            {"display": anonymous_code(application.id)}
+            if anonymized
+            else {
+                "display": candidate.name,
+                "email": candidate.email,
+                "phone": candidate.phone,
+                "links": list(candidate.links),
+                "source": candidate.source,
+            }
+        ),
+        application={
+            "id": application.id,
+            "stage": application.stage,
+            "status": application.status,
+        },
         assessment=to_dict(assessment),
         scorecards=_scorecard_pages(session, application, scorecards, interviews),
-        timeline=[{"kind": c.kind, "from_stage": c.from_stage, "to_stage": c.to_stage,
-                   "at": c.at.isoformat(), "actor": c.actor.name if c.actor else None,
-                   "reason": redact(c.reason, terms) if anonymized else c.reason}
-                  for c in _timeline(session, application.id)],
+        timeline=[
+            {
+                "kind": c.kind,
+                "from_stage": c.from_stage,
+                "to_stage": c.to_stage,
+                "at": c.at.isoformat(),
+                "actor": c.actor.name if c.actor else None,
+                "reason": redact(c.reason, terms) if anonymized else c.reason,
+            }
+            for c in _timeline(session, application.id)
+        ],
         decision=_latest_decision(session, application.id),
         anonymized=anonymized,
     )
 
 
-def render_packet(session: Session, storage: PacketStorage, packet_id: int, render) -> Packet:  # noqa: ANN001
+def render_packet(session: Session, storage: PacketStorage, packet_id: int, render) -> Packet:
     """The job's work: mark rendering, render the stored content, write the file, mark ready.
 
     `render(content, digest, version) -> RenderedPdf`. Errors propagate after the
@@ -124,11 +172,21 @@ def render_packet(session: Session, storage: PacketStorage, packet_id: int, rend
         session.rollback()
         mark_failed(session, packet_id, f"{type(error).__name__}: {error}")
         raise
-    packet.storage_key, packet.size_bytes, packet.page_count = key, len(rendered.data), rendered.page_count
+    packet.storage_key, packet.size_bytes, packet.page_count = (
+        key,
+        len(rendered.data),
+        rendered.page_count,
+    )
     packet.sha256 = hashlib.sha256(rendered.data).hexdigest()
     packet.status, packet.finished_at = "ready", utcnow()
-    record_event(session, None, "packet.rendered", "packet", packet.id,
-                 after={"sha256": packet.sha256, "pages": packet.page_count})
+    record_event(
+        session,
+        None,
+        "packet.rendered",
+        "packet",
+        packet.id,
+        after={"sha256": packet.sha256, "pages": packet.page_count},
+    )
     session.commit()
     return packet
 
@@ -150,11 +208,16 @@ def get_packet(session: Session, actor: User, packet_id: int, lease_seconds: int
     return packet
 
 
-def list_packets(session: Session, actor: User, application_id: int, lease_seconds: int) -> list[Packet]:
+def list_packets(
+    session: Session, actor: User, application_id: int, lease_seconds: int
+) -> list[Packet]:
     require(actor.role, "packets:read")
     application = get_application(session, actor, application_id)
-    packets = list(session.scalars(select(Packet).where(Packet.application_id == application.id)
-                                   .order_by(Packet.version)))
+    packets = list(
+        session.scalars(
+            select(Packet).where(Packet.application_id == application.id).order_by(Packet.version)
+        )
+    )
     for packet in packets:
         reap_abandoned(session, lease_seconds, packet)
     return packets
@@ -167,23 +230,29 @@ def read_packet_pdf(
     missing or corrupt (re-render it with POST /packets/{id}/render)."""
     packet = get_packet(session, actor, packet_id, lease_seconds)
     if packet.status != "ready":
-        raise ConflictError(f"Packet {packet.id} is {packet.status}, not ready.",
-                            packet_status=packet.status)
+        raise ConflictError(
+            f"Packet {packet.id} is {packet.status}, not ready.", packet_status=packet.status
+        )
     try:
         data = storage.get(packet.storage_key)
     except FileMissingError:
         raise ConflictError(
             f"Packet {packet.id}'s file is missing from storage; re-render it with "
-            f"POST /api/v1/packets/{packet.id}/render.", packet_status="missing_file") from None
+            f"POST /api/v1/packets/{packet.id}/render.",
+            packet_status="missing_file",
+        ) from None
     if hashlib.sha256(data).hexdigest() != packet.sha256:
         raise ConflictError(
             f"Packet {packet.id}'s file does not match its checksum (corrupt); re-render it "
-            f"with POST /api/v1/packets/{packet.id}/render.", packet_status="corrupt_file")
+            f"with POST /api/v1/packets/{packet.id}/render.",
+            packet_status="corrupt_file",
+        )
     return packet, data
 
 
-def rerender_packet(session: Session, actor: User, storage: PacketStorage, packet_id: int,
-                    lease_seconds: int) -> Packet:
+def rerender_packet(
+    session: Session, actor: User, storage: PacketStorage, packet_id: int, lease_seconds: int
+) -> Packet:
     """Render again a packet that failed or whose file is missing or corrupt."""
     require(actor.role, "packets:write")
     packet = get_packet(session, actor, packet_id, lease_seconds)
@@ -212,17 +281,27 @@ def reap_abandoned(session: Session, lease_seconds: int, packet: Packet) -> None
     if packet.status != "rendering" or packet.started_at > expired:
         return
     if packet.attempts >= MAX_ATTEMPTS:
-        mark_failed(session, packet.id, f"the worker stopped during rendering {packet.attempts} "
-                                        "times; request the packet again or check the workers")
+        mark_failed(
+            session,
+            packet.id,
+            f"the worker stopped during rendering {packet.attempts} "
+            "times; request the packet again or check the workers",
+        )
         return
     log.warning("packet %s abandoned while rendering; retrying", packet.id)
     _requeue(session, None, packet, f"worker lost after {lease_seconds} s; retrying")
 
 
 def reap_all_abandoned(session: Session, lease_seconds: int) -> int:
-    stale = list(session.scalars(select(Packet).where(
-        Packet.status.in_(("queued", "rendering")),
-        func.coalesce(Packet.started_at, Packet.created_at) < utcnow() - timedelta(seconds=lease_seconds))))
+    stale = list(
+        session.scalars(
+            select(Packet).where(
+                Packet.status.in_(("queued", "rendering")),
+                func.coalesce(Packet.started_at, Packet.created_at)
+                < utcnow() - timedelta(seconds=lease_seconds),
+            )
+        )
+    )
     for packet in stale:
         reap_abandoned(session, lease_seconds, packet)
     return len(stale)
@@ -230,8 +309,9 @@ def reap_all_abandoned(session: Session, lease_seconds: int) -> int:
 
 def _requeue(session: Session, actor: User | None, packet: Packet, reason: str) -> None:
     packet.status, packet.error, packet.finished_at = "queued", None, None
-    record_event(session, actor.id if actor else None, "packet.requeued", "packet", packet.id,
-                 reason=reason)
+    record_event(
+        session, actor.id if actor else None, "packet.requeued", "packet", packet.id, reason=reason
+    )
     _enqueue_render(session, packet)
     session.commit()
     session.refresh(packet)
@@ -241,49 +321,82 @@ def _enqueue_render(session: Session, packet: Packet, next_attempt: bool = True)
     if next_attempt or packet.job_id is None:
         packet.job_id = f"packet-{packet.id}-{packet.attempts + 1}"
     jobs.enqueue_after_commit(
-        session, RENDER_JOB, packet.id, queue_name="packets", job_id=packet.job_id,
-        job_timeout=RENDER_TIMEOUT_SECONDS, retry=jobs.transient_retry(),
+        session,
+        RENDER_JOB,
+        packet.id,
+        queue_name="packets",
+        job_id=packet.job_id,
+        job_timeout=RENDER_TIMEOUT_SECONDS,
+        retry=jobs.transient_retry(),
     )
 
 
-def _same_inputs(session: Session, application_id: int, digest: str, anonymized: bool) -> Packet | None:
-    return session.scalar(select(Packet).where(
-        Packet.application_id == application_id, Packet.input_digest == digest,
-        Packet.anonymized == anonymized))
+def _same_inputs(
+    session: Session, application_id: int, digest: str, anonymized: bool
+) -> Packet | None:
+    return session.scalar(
+        select(Packet).where(
+            Packet.application_id == application_id,
+            Packet.input_digest == digest,
+            Packet.anonymized == anonymized,
+        )
+    )
 
 
 def _timeline(session: Session, application_id: int) -> list[StageChange]:
-    return list(session.scalars(select(StageChange).where(StageChange.application_id == application_id)
-                                .order_by(StageChange.at, StageChange.id)))
+    return list(
+        session.scalars(
+            select(StageChange)
+            .where(StageChange.application_id == application_id)
+            .order_by(StageChange.at, StageChange.id)
+        )
+    )
 
 
 def _latest_decision(session: Session, application_id: int) -> dict[str, Any] | None:
-    decision = session.scalar(select(Decision).where(Decision.application_id == application_id)
-                              .order_by(Decision.id.desc()).limit(1))
+    decision = session.scalar(
+        select(Decision)
+        .where(Decision.application_id == application_id)
+        .order_by(Decision.id.desc())
+        .limit(1)
+    )
     if decision is None:
         return None
-    return {"outcome": decision.outcome, "rationale": decision.rationale,
-            "decided_by": decision.decided_by.name, "created_at": decision.created_at.isoformat(),
-            "against_majority": decision.against_majority,
-            "packet_version": decision.packet.version if decision.packet else None}
+    return {
+        "outcome": decision.outcome,
+        "rationale": decision.rationale,
+        "decided_by": decision.decided_by.name,
+        "created_at": decision.created_at.isoformat(),
+        "against_majority": decision.against_majority,
+        "packet_version": decision.packet.version if decision.packet else None,
+    }
 
 
-def _scorecard_pages(session, application, scorecards, interviews) -> list[dict[str, Any]]:  # noqa: ANN001
+def _scorecard_pages(session, application, scorecards, interviews) -> list[dict[str, Any]]:
     """Each submitted scorecard with its interview's facts and its revision history."""
     facts = {i.interview_id: i for i in interviews}
     history = scorecard_history(session, application.id)
     pages = []
     for card in sorted(scorecards, key=lambda c: (facts[c.interview_id].starts_at, c.scorecard_id)):
         fact = facts[card.interview_id]
-        pages.append({
-            "scorecard_id": card.scorecard_id, "interview_id": card.interview_id,
-            "interview_key": card.interview_key, "interviewer_id": card.interviewer_id,
-            "interviewer_name": card.interviewer_name, "starts_at": fact.starts_at.isoformat(),
-            **history[card.scorecard_id],
-            "late": card.late, "submitted_at": card.submitted_at.isoformat(),
-            "recommendation": card.recommendation, "summary": card.summary,
-            "independent": not card.after_seeing_others,
-            "ratings": [{"competency": r.competency, "score": r.score, "evidence": r.evidence}
-                        for r in card.ratings],
-        })
+        pages.append(
+            {
+                "scorecard_id": card.scorecard_id,
+                "interview_id": card.interview_id,
+                "interview_key": card.interview_key,
+                "interviewer_id": card.interviewer_id,
+                "interviewer_name": card.interviewer_name,
+                "starts_at": fact.starts_at.isoformat(),
+                **history[card.scorecard_id],
+                "late": card.late,
+                "submitted_at": card.submitted_at.isoformat(),
+                "recommendation": card.recommendation,
+                "summary": card.summary,
+                "independent": not card.after_seeing_others,
+                "ratings": [
+                    {"competency": r.competency, "score": r.score, "evidence": r.evidence}
+                    for r in card.ratings
+                ],
+            }
+        )
     return pages

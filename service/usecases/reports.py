@@ -65,24 +65,39 @@ def adverse_impact_report(
     for row in counted.overall:
         if row.status in ("hired", "rejected"):
             steps[(row.template_key, WHOLE_PROCESS)].append(
-                (row.answers, row.n, row.n if row.status == "hired" else 0))
+                (row.answers, row.n, row.n if row.status == "hired" else 0)
+            )
     order = _step_order(versions)
     wanted = [d for d in DIMENSIONS if dimension in (None, d)]
     chosen = [s for s in sorted(steps, key=order) if stage in (None, s[1])]
-    if stage is not None and not chosen and stage not in {k for _, k in order.keys()}:
-        raise RuleViolationError(f"No template has a stage '{stage}'.",
-                                 errors={"query.stage": "not a stage of any template"})
+    if stage is not None and not chosen and stage not in {k for _, k in order}:
+        raise RuleViolationError(
+            f"No template has a stage '{stage}'.",
+            errors={"query.stage": "not a stage of any template"},
+        )
     names = {step: _step_name(versions, *step) for step in chosen}
     return {
         "filters": {**asdict(filters), "stage": stage, "dimension": dimension},
         "min_applicants": min_applicants,
         "min_selections": min_selections,
         "dimensions": [
-            {"dimension": d, "steps": [
-                {"template_key": key, "stage": stage_key, "step": names[(key, stage_key)],
-                 **analyse_dimension(d, steps[(key, stage_key)], min_applicants=min_applicants,
-                                     min_selections=min_selections)}
-                for key, stage_key in chosen]}
+            {
+                "dimension": d,
+                "steps": [
+                    {
+                        "template_key": key,
+                        "stage": stage_key,
+                        "step": names[(key, stage_key)],
+                        **analyse_dimension(
+                            d,
+                            steps[(key, stage_key)],
+                            min_applicants=min_applicants,
+                            min_selections=min_selections,
+                        ),
+                    }
+                    for key, stage_key in chosen
+                ],
+            }
             for d in wanted
         ],
     }
@@ -120,8 +135,10 @@ def pipeline_report(session: Session, actor: User, requisition_id: int) -> dict[
     versions = _templates(session)
     position, _ = stage_maps((v.id, v.template()) for v in versions.values())
     filters = ApplicationFilters(requisition_id=requisition.id)
-    counts = {row.stage: row for row in
-              queries.stage_outcomes(session, position, filters, by_answers=False)}
+    counts = {
+        row.stage: row
+        for row in queries.stage_outcomes(session, position, filters, by_answers=False)
+    }
     reasons: dict[str, dict[str, int]] = defaultdict(dict)
     for stage_key, reason, n in queries.rejections_by_reason(session, filters):
         reasons[stage_key][reason or "unspecified"] = n
@@ -133,17 +150,24 @@ def pipeline_report(session: Session, actor: User, requisition_id: int) -> dict[
         row = counts.get(s.key)
         entered = row.entered if row else 0
         advanced = row.advanced if row else 0
-        stages.append({
-            "stage": s.key, "name": s.name, "target_days": s.sla_days,
-            "entered": entered, "advanced": advanced,
-            "rejected": row.rejected if row else 0,
-            "rejected_by_reason": dict(sorted(reasons.get(s.key, {}).items())),
-            "withdrawn": row.withdrawn if row else 0,
-            "still_there": row.active if row else 0,
-            "conversion": round(advanced / entered, 4) if entered else None,
-            "share_of_applicants": round(entered / first.entered, 4) if first and first.entered else None,
-            **asdict(stays[s.key]),
-        })
+        stages.append(
+            {
+                "stage": s.key,
+                "name": s.name,
+                "target_days": s.sla_days,
+                "entered": entered,
+                "advanced": advanced,
+                "rejected": row.rejected if row else 0,
+                "rejected_by_reason": dict(sorted(reasons.get(s.key, {}).items())),
+                "withdrawn": row.withdrawn if row else 0,
+                "still_there": row.active if row else 0,
+                "conversion": round(advanced / entered, 4) if entered else None,
+                "share_of_applicants": round(entered / first.entered, 4)
+                if first and first.entered
+                else None,
+                **asdict(stays[s.key]),
+            }
+        )
     return {"requisition_id": requisition.id, "template_key": template.key, "stages": stages}
 
 
@@ -158,33 +182,59 @@ def stuck_report(
     now = utcnow()
     total, rows = queries.overdue_applications(session, sla, filters, now, limit)
     interviews = _interview_states(session, [r.id for r in rows])
-    managers = dict(session.execute(
-        select(User.id, User.name).where(User.id.in_({r.hiring_manager_id for r in rows}))).all())
+    managers = dict(
+        session.execute(
+            select(User.id, User.name).where(User.id.in_({r.hiring_manager_id for r in rows}))
+        ).all()
+    )
     items = []
     for r in rows:
         template = versions[r.template_version_id].template()
         stage = template.stage(r.stage)
-        at_stage = [i for i in interviews.get(r.id, [])
-                    if (planned := template.interview(i.interview_key)) and planned.stage == r.stage]
-        step = next_step(template, r.stage, at_stage, (r.hiring_manager_id, managers[r.hiring_manager_id]))
+        at_stage = [
+            i
+            for i in interviews.get(r.id, [])
+            if (planned := template.interview(i.interview_key)) and planned.stage == r.stage
+        ]
+        step = next_step(
+            template, r.stage, at_stage, (r.hiring_manager_id, managers[r.hiring_manager_id])
+        )
         days = (now - r.stage_entered_at).total_seconds() / 86400
-        items.append({
-            "application_id": r.id, "requisition_id": r.requisition_id,
-            "requisition_title": r.title, "stage": r.stage, "stage_name": stage.name,
-            "stage_entered_at": r.stage_entered_at, "days_in_stage": round(days, 2),
-            "target_days": stage.sla_days, "days_over_target": round(days - stage.sla_days, 2),
-            "next_step": step.action, "owner_role": step.owner_role,
-            "owners": [{"id": i, "name": n} for i, n in zip(step.owner_ids, step.owner_names,
-                                                              strict=True)],
-        })
+        items.append(
+            {
+                "application_id": r.id,
+                "requisition_id": r.requisition_id,
+                "requisition_title": r.title,
+                "stage": r.stage,
+                "stage_name": stage.name,
+                "stage_entered_at": r.stage_entered_at,
+                "days_in_stage": round(days, 2),
+                "target_days": stage.sla_days,
+                "days_over_target": round(days - stage.sla_days, 2),
+                "next_step": step.action,
+                "owner_role": step.owner_role,
+                "owners": [
+                    {"id": i, "name": n}
+                    for i, n in zip(step.owner_ids, step.owner_names, strict=True)
+                ],
+            }
+        )
     return {"total": total, "items": items}
 
 
-def _interview_states(session: Session, application_ids: list[int]) -> dict[int, list[InterviewState]]:
+def _interview_states(
+    session: Session, application_ids: list[int]
+) -> dict[int, list[InterviewState]]:
     """The loops of a page of applications (at most `limit` of them)."""
     rows = session.execute(
-        select(Interview.application_id, Interview.interview_key, Interview.interviewer_id,
-               User.name, Interview.status, Scorecard.state)
+        select(
+            Interview.application_id,
+            Interview.interview_key,
+            Interview.interviewer_id,
+            User.name,
+            Interview.status,
+            Scorecard.state,
+        )
         .join(User, User.id == Interview.interviewer_id)
         .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
         .where(Interview.application_id.in_(application_ids))
@@ -193,5 +243,6 @@ def _interview_states(session: Session, application_ids: list[int]) -> dict[int,
     states: dict[int, list[InterviewState]] = defaultdict(list)
     for application_id, key, interviewer_id, name, status, state in rows:
         states[application_id].append(
-            InterviewState(key, interviewer_id, name, status, state == "submitted"))
+            InterviewState(key, interviewer_id, name, status, state == "submitted")
+        )
     return states

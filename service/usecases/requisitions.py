@@ -29,14 +29,25 @@ def create_requisition(session: Session, actor: User, data: dict[str, Any]) -> R
     requisition = Requisition(**data, template_version_id=template_version.id)
     session.add(requisition)
     session.flush()
-    record_event(session, actor.id, "requisition.created", "requisition", requisition.id,
-                 after=snapshot(requisition))
+    record_event(
+        session,
+        actor.id,
+        "requisition.created",
+        "requisition",
+        requisition.id,
+        after=snapshot(requisition),
+    )
     session.commit()
     return requisition
 
 
 def list_requisitions(
-    session: Session, actor: User, *, status: str | None = None, cursor: str | None = None, limit: int = 50
+    session: Session,
+    actor: User,
+    *,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> Page:
     require(actor.role, "requisitions:read")
     stmt = visible_requisitions(select(Requisition), actor)
@@ -66,8 +77,15 @@ def update_requisition(
     for name, value in changes.items():
         setattr(requisition, name, value)
     session.flush()
-    record_event(session, actor.id, "requisition.updated", "requisition", requisition.id,
-                 before=before, after=snapshot(requisition))
+    record_event(
+        session,
+        actor.id,
+        "requisition.updated",
+        "requisition",
+        requisition.id,
+        before=before,
+        after=snapshot(requisition),
+    )
     session.commit()
     return requisition
 

@@ -38,13 +38,20 @@ def save_draft(session: Session, actor: User, interview_id: int, data: dict[str,
     ratings = _ratings(data)
     check_draft(_planned(interview), ratings)
     if scorecard is None:
-        scorecard = Scorecard(interview_id=interview.id, application_id=interview.application_id,
-                              author_id=actor.id)
+        scorecard = Scorecard(
+            interview_id=interview.id, application_id=interview.application_id, author_id=actor.id
+        )
         session.add(scorecard)
     scorecard.draft = {**_content(data), "warnings": _warnings(data)}
     session.flush()
-    record_event(session, actor.id, "scorecard.draft_saved", "scorecard", scorecard.id,
-                 after={"interview_id": interview.id})
+    record_event(
+        session,
+        actor.id,
+        "scorecard.draft_saved",
+        "scorecard",
+        scorecard.id,
+        after={"interview_id": interview.id},
+    )
     session.commit()
     return scorecard
 
@@ -56,7 +63,9 @@ def submit_scorecard(
     ConflictError (not started, cancelled, already submitted), RuleViolationError."""
     interview = _own_interview(session, actor, interview_id)
     if interview.status in ("cancelled", "no_show"):
-        raise ConflictError(f"Interview {interview.id} is {interview.status}; it takes no scorecard.")
+        raise ConflictError(
+            f"Interview {interview.id} is {interview.status}; it takes no scorecard."
+        )
     now = utcnow()
     if now < interview.starts_at:
         raise ConflictError(
@@ -67,10 +76,13 @@ def submit_scorecard(
     if scorecard is not None and scorecard.state == "submitted":
         raise _already_submitted(interview)
     template = interview.application.requisition.template_version.template()
-    check_submission(_planned(interview), template.scoring, _ratings(data), data.get("recommendation"))
+    check_submission(
+        _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
+    )
     if scorecard is None:
-        scorecard = Scorecard(interview_id=interview.id, application_id=interview.application_id,
-                              author_id=actor.id)
+        scorecard = Scorecard(
+            interview_id=interview.id, application_id=interview.application_id, author_id=actor.id
+        )
         session.add(scorecard)
     scorecard.state = "submitted"
     scorecard.draft = None
@@ -78,8 +90,14 @@ def submit_scorecard(
     scorecard.late = is_late(interview.ends_at, now, template.scoring.late_feedback_hours)
     session.flush()
     _add_revision(session, actor, scorecard, data, reason="")
-    record_event(session, actor.id, "scorecard.submitted", "scorecard", scorecard.id,
-                 after=_revision_snapshot(scorecard))
+    record_event(
+        session,
+        actor.id,
+        "scorecard.submitted",
+        "scorecard",
+        scorecard.id,
+        after=_revision_snapshot(scorecard),
+    )
     schedule_refresh(session)
     session.commit()
     return scorecard
@@ -96,11 +114,21 @@ def amend_scorecard(
             f"Interview {interview.id} has no submitted scorecard to amend; submit it first."
         )
     template = interview.application.requisition.template_version.template()
-    check_submission(_planned(interview), template.scoring, _ratings(data), data.get("recommendation"))
+    check_submission(
+        _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
+    )
     before = _revision_snapshot(scorecard)
     _add_revision(session, actor, scorecard, data, reason=data["reason"])
-    record_event(session, actor.id, "scorecard.amended", "scorecard", scorecard.id,
-                 before=before, after=_revision_snapshot(scorecard), reason=data["reason"])
+    record_event(
+        session,
+        actor.id,
+        "scorecard.amended",
+        "scorecard",
+        scorecard.id,
+        before=before,
+        after=_revision_snapshot(scorecard),
+        reason=data["reason"],
+    )
     schedule_refresh(session)
     session.commit()
     return scorecard
@@ -125,11 +153,13 @@ def list_scorecards(session: Session, actor: User, application_id: int) -> list[
     panelist who has not yet submitted their own."""
     application = get_application(session, actor, application_id)
     require_own_feedback_first(session, actor, application.id)
-    scorecards = list(session.scalars(
-        select(Scorecard)
-        .where(Scorecard.application_id == application.id, Scorecard.state == "submitted")
-        .order_by(Scorecard.submitted_at, Scorecard.id)
-    ))
+    scorecards = list(
+        session.scalars(
+            select(Scorecard)
+            .where(Scorecard.application_id == application.id, Scorecard.state == "submitted")
+            .order_by(Scorecard.submitted_at, Scorecard.id)
+        )
+    )
     if any(s.author_id != actor.id for s in scorecards):
         record_first_view(session, actor, application.id)
     return scorecards
@@ -137,19 +167,26 @@ def list_scorecards(session: Session, actor: User, application_id: int) -> list[
 
 def first_views(session: Session, application_id: int) -> dict[int, Any]:
     """When each user first read others' scorecards on this application."""
-    rows = session.scalars(select(ScorecardView).where(ScorecardView.application_id == application_id))
+    rows = session.scalars(
+        select(ScorecardView).where(ScorecardView.application_id == application_id)
+    )
     return {row.user_id: row.first_seen_at for row in rows}
 
 
 def require_own_feedback_first(session: Session, actor: User, application_id: int) -> None:
     """Independent judgement first: a panelist reads the panel only after giving their own."""
-    mine = list(session.execute(
-        select(Interview.id, Interview.status, Scorecard.state)
-        .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
-        .where(Interview.application_id == application_id, Interview.interviewer_id == actor.id)
-    ))
-    pending = [i for i, status, state in mine
-               if status in ("scheduled", "completed") and state != "submitted"]
+    mine = list(
+        session.execute(
+            select(Interview.id, Interview.status, Scorecard.state)
+            .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
+            .where(Interview.application_id == application_id, Interview.interviewer_id == actor.id)
+        )
+    )
+    pending = [
+        i
+        for i, status, state in mine
+        if status in ("scheduled", "completed") and state != "submitted"
+    ]
     submitted = [i for i, _, state in mine if state == "submitted"]
     if pending or (actor.role == INTERVIEWER and not submitted):
         raise PermissionDeniedError(
@@ -162,37 +199,59 @@ def require_own_feedback_first(session: Session, actor: User, application_id: in
 
 def record_first_view(session: Session, actor: User, application_id: int) -> None:
     """Remember when a panelist first read others' feedback, so the packet can show independence."""
-    on_panel = session.scalar(select(Interview.id).where(
-        Interview.application_id == application_id, Interview.interviewer_id == actor.id
-    ).limit(1))
+    on_panel = session.scalar(
+        select(Interview.id)
+        .where(Interview.application_id == application_id, Interview.interviewer_id == actor.id)
+        .limit(1)
+    )
     if on_panel is None:
         return
-    seen = session.scalar(select(ScorecardView.id).where(
-        ScorecardView.application_id == application_id, ScorecardView.user_id == actor.id
-    ))
+    seen = session.scalar(
+        select(ScorecardView.id).where(
+            ScorecardView.application_id == application_id, ScorecardView.user_id == actor.id
+        )
+    )
     if seen is None:
         view = ScorecardView(application_id=application_id, user_id=actor.id)
         session.add(view)
         session.flush()
-        record_event(session, actor.id, "scorecards.first_viewed", "application", application_id,
-                     after={"first_seen_at": view.first_seen_at.isoformat()})
+        record_event(
+            session,
+            actor.id,
+            "scorecards.first_viewed",
+            "application",
+            application_id,
+            after={"first_seen_at": view.first_seen_at.isoformat()},
+        )
         session.commit()
 
 
 def _add_revision(
     session: Session, actor: User, scorecard: Scorecard, data: dict[str, Any], reason: str
 ) -> None:
-    seen_others = session.scalar(select(ScorecardView.id).where(
-        ScorecardView.application_id == scorecard.application_id,
-        ScorecardView.user_id == actor.id,
-    )) is not None
+    seen_others = (
+        session.scalar(
+            select(ScorecardView.id).where(
+                ScorecardView.application_id == scorecard.application_id,
+                ScorecardView.user_id == actor.id,
+            )
+        )
+        is not None
+    )
     scorecard.revision += 1
     revision = ScorecardRevision(
-        scorecard=scorecard, number=scorecard.revision, recommendation=data["recommendation"],
-        summary=data.get("summary", ""), reason=reason, warnings=_warnings(data),
-        after_seeing_others=seen_others, created_by_id=actor.id,
-        ratings=[ScorecardRating(competency=r["competency"], score=r["score"],
-                                 evidence=r["evidence"]) for r in data["ratings"]],
+        scorecard=scorecard,
+        number=scorecard.revision,
+        recommendation=data["recommendation"],
+        summary=data.get("summary", ""),
+        reason=reason,
+        warnings=_warnings(data),
+        after_seeing_others=seen_others,
+        created_by_id=actor.id,
+        ratings=[
+            ScorecardRating(competency=r["competency"], score=r["score"], evidence=r["evidence"])
+            for r in data["ratings"]
+        ],
     )
     session.add(revision)
     session.flush()
@@ -207,7 +266,7 @@ def _own_interview(session: Session, actor: User, interview_id: int) -> Intervie
     return interview
 
 
-def _planned(interview: Interview):  # noqa: ANN202 - the template's Interview
+def _planned(interview: Interview):
     template = interview.application.requisition.template_version.template()
     return template.interview(interview.interview_key)
 
@@ -217,12 +276,17 @@ def _scorecard(session: Session, interview_id: int) -> Scorecard | None:
 
 
 def _ratings(data: dict[str, Any]) -> list[RatingInput]:
-    return [RatingInput(r["competency"], r["score"], r["evidence"]) for r in data.get("ratings", [])]
+    return [
+        RatingInput(r["competency"], r["score"], r["evidence"]) for r in data.get("ratings", [])
+    ]
 
 
 def _content(data: dict[str, Any]) -> dict[str, Any]:
-    return {"ratings": data.get("ratings", []), "recommendation": data.get("recommendation"),
-            "summary": data.get("summary", "")}
+    return {
+        "ratings": data.get("ratings", []),
+        "recommendation": data.get("recommendation"),
+        "summary": data.get("summary", ""),
+    }
 
 
 def _warnings(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -233,10 +297,13 @@ def _warnings(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _revision_snapshot(scorecard: Scorecard) -> dict[str, Any]:
     current = scorecard.current
-    return {**snapshot(scorecard, exclude=frozenset({"draft"})),
-            "recommendation": current.recommendation if current else None,
-            "ratings": [{"competency": r.competency, "score": r.score} for r in current.ratings]
-            if current else []}
+    return {
+        **snapshot(scorecard, exclude=frozenset({"draft"})),
+        "recommendation": current.recommendation if current else None,
+        "ratings": [{"competency": r.competency, "score": r.score} for r in current.ratings]
+        if current
+        else [],
+    }
 
 
 def _already_submitted(interview: Interview) -> ConflictError:

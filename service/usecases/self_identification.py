@@ -52,13 +52,22 @@ def export_self_identification(session: Session, actor: User) -> list[dict[str, 
     """
     require(actor.role, "self_identification:export")
     rows = session.execute(
-        select(SelfIdentification.application_id, Application.requisition_id,
-               *(getattr(SelfIdentification, q) for q in QUESTIONS),
-               SelfIdentification.recorded_at)
+        select(
+            SelfIdentification.application_id,
+            Application.requisition_id,
+            *(getattr(SelfIdentification, q) for q in QUESTIONS),
+            SelfIdentification.recorded_at,
+        )
         .join(Application, Application.id == SelfIdentification.application_id)
         .order_by(SelfIdentification.application_id)
     ).all()
-    record_event(session, actor.id, "self_identification.exported", "self_identification", 0,
-                 after={"rows": len(rows)})
+    record_event(
+        session,
+        actor.id,
+        "self_identification.exported",
+        "self_identification",
+        0,
+        after={"rows": len(rows)},
+    )
     session.commit()
     return [dict(zip(EXPORT_COLUMNS, row, strict=True)) for row in rows]

@@ -39,8 +39,14 @@ def sync_templates(session: Session, templates: list[InterviewTemplate]) -> list
             )
             session.add(row)
             session.flush()
-            record_event(session, None, "template.version_stored", "template_version", row.id,
-                         after={"key": row.key, "version": row.version})
+            record_event(
+                session,
+                None,
+                "template.version_stored",
+                "template_version",
+                row.id,
+                after={"key": row.key, "version": row.version},
+            )
         results.append(SyncResult(template.key, template.version, exists is None))
     session.commit()
     return results
@@ -61,4 +67,3 @@ def current_template_version(session: Session, key: str) -> TemplateVersion:
             errors={"template_key": f"unknown template '{key}'; known: {known}"},
         )
     return row
-

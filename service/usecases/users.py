@@ -6,7 +6,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.domain.access import ROLES
-from service.domain.errors import AuthenticationError, ConflictError, NotFoundError, RuleViolationError
+from service.domain.errors import (
+    AuthenticationError,
+    ConflictError,
+    NotFoundError,
+    RuleViolationError,
+)
 from service.domain.tokens import hash_token, new_token
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
@@ -51,8 +56,9 @@ def deactivate_user(session: Session, email: str, actor_id: int | None = None) -
     user = _get_by_email(session, email)
     before = snapshot(user)
     user.active = False
-    record_event(session, actor_id, "user.deactivated", "user", user.id,
-                 before=before, after=snapshot(user))
+    record_event(
+        session, actor_id, "user.deactivated", "user", user.id, before=before, after=snapshot(user)
+    )
     session.commit()
     return user
 

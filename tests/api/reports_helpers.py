@@ -12,22 +12,25 @@ def answers(**given):
 
 def apply(session, recruiter, requisition, **self_identified):
     application = applications.create_application(
-        session, recruiter, CandidateFactory().id, requisition.id)
+        session, recruiter, CandidateFactory().id, requisition.id
+    )
     if self_identified:
         record_self_identification(session, recruiter, application.id, answers(**self_identified))
     return application
 
 
 def move(session, recruiter, application, *stages):
-    for from_stage, to_stage in zip((application.stage, *stages), stages):
-        applications.move_application(session, recruiter, application.id,
-                                      from_stage=from_stage, to_stage=to_stage, reason="")
+    for from_stage, to_stage in zip((application.stage, *stages), stages, strict=False):
+        applications.move_application(
+            session, recruiter, application.id, from_stage=from_stage, to_stage=to_stage, reason=""
+        )
     return application
 
 
 def reject(session, recruiter, application, reason="skills_gap"):
-    return applications.change_status(session, recruiter, application.id, "reject",
-                                      rejection_reason=reason, reason="")
+    return applications.change_status(
+        session, recruiter, application.id, "reject", rejection_reason=reason, reason=""
+    )
 
 
 def cohort(session, recruiter, requisition, reached, advanced, pending=0, **self_identified):

@@ -21,26 +21,37 @@ def fields(problem) -> dict[str, str]:
 
 
 def apply(client, user, candidate, requisition):
-    return client.post("/api/v1/applications",
-                       json={"candidate_id": candidate.id, "requisition_id": requisition.id},
-                       headers=auth(user))
+    return client.post(
+        "/api/v1/applications",
+        json={"candidate_id": candidate.id, "requisition_id": requisition.id},
+        headers=auth(user),
+    )
 
 
 def move(client, user, application_id, from_stage, to_stage, reason="", headers=None):
-    return client.post(f"/api/v1/applications/{application_id}/moves",
-                       json={"from_stage": from_stage, "to_stage": to_stage, "reason": reason},
-                       headers=auth(user) | (headers or {}))
+    return client.post(
+        f"/api/v1/applications/{application_id}/moves",
+        json={"from_stage": from_stage, "to_stage": to_stage, "reason": reason},
+        headers=auth(user) | (headers or {}),
+    )
 
 
 def action(client, user, application_id, name, body=None, headers=None):
-    return client.post(f"/api/v1/applications/{application_id}/{name}", json=body or {},
-                       headers=auth(user) | (headers or {}))
+    return client.post(
+        f"/api/v1/applications/{application_id}/{name}",
+        json=body or {},
+        headers=auth(user) | (headers or {}),
+    )
 
 
 def timeline(session, application_id) -> list[StageChange]:
-    return list(session.scalars(select(StageChange)
-                                .where(StageChange.application_id == application_id)
-                                .order_by(StageChange.id)))
+    return list(
+        session.scalars(
+            select(StageChange)
+            .where(StageChange.application_id == application_id)
+            .order_by(StageChange.id)
+        )
+    )
 
 
 def listed_ids(client, user, **query) -> list[int]:
@@ -67,11 +78,16 @@ def test_create_adds_an_applied_timeline_entry(client, session, recruiter):
     response = apply(client, recruiter, CandidateFactory(), RequisitionFactory())
     [entry] = timeline(session, response.json["id"])
     assert (entry.kind, entry.to_stage, entry.to_status, entry.actor_id) == (
-        "applied", "applied", "active", recruiter.id)
+        "applied",
+        "applied",
+        "active",
+        recruiter.id,
+    )
 
 
-def test_second_active_application_for_the_same_pair_is_409_naming_the_first(client, session,
-                                                                             recruiter):
+def test_second_active_application_for_the_same_pair_is_409_naming_the_first(
+    client, session, recruiter
+):
     first = ApplicationFactory()
     response = apply(client, recruiter, first.candidate, first.requisition)
     assert response.status_code == 409
@@ -89,8 +105,7 @@ def test_new_application_is_allowed_once_the_first_is_closed(client, session, re
 
 
 @pytest.mark.parametrize("missing", ["candidate_id", "requisition_id"])
-def test_create_for_an_unknown_candidate_or_requisition_is_404(client, session, recruiter,
-                                                              missing):
+def test_create_for_an_unknown_candidate_or_requisition_is_404(client, session, recruiter, missing):
     body = {"candidate_id": CandidateFactory().id, "requisition_id": RequisitionFactory().id}
     body[missing] = 999_999
     response = client.post("/api/v1/applications", json=body, headers=auth(recruiter))
@@ -120,8 +135,9 @@ def test_list_filters_by_status(client, session, recruiter):
 
 
 def test_list_with_unknown_status_filter_is_422(client, recruiter):
-    response = client.get("/api/v1/applications", query_string={"status": "pending"},
-                          headers=auth(recruiter))
+    response = client.get(
+        "/api/v1/applications", query_string={"status": "pending"}, headers=auth(recruiter)
+    )
     assert response.status_code == 422
     assert "query.status" in fields(response.json)
 
@@ -144,8 +160,9 @@ def test_list_filters_by_updated_after(client, session, recruiter, updated_after
 
 
 def test_list_with_unparseable_updated_after_is_422(client, recruiter):
-    response = client.get("/api/v1/applications", query_string={"updated_after": "yesterday"},
-                          headers=auth(recruiter))
+    response = client.get(
+        "/api/v1/applications", query_string={"updated_after": "yesterday"}, headers=auth(recruiter)
+    )
     assert response.status_code == 422
     assert "query.updated_after" in fields(response.json)
 
@@ -167,15 +184,17 @@ def test_cursor_pagination_walks_every_page_without_duplicates(client, session, 
 
 @pytest.mark.parametrize("limit", [201, 0, -1])
 def test_page_size_outside_the_cap_is_422_naming_query_limit(client, recruiter, limit):
-    response = client.get("/api/v1/applications", query_string={"limit": limit},
-                          headers=auth(recruiter))
+    response = client.get(
+        "/api/v1/applications", query_string={"limit": limit}, headers=auth(recruiter)
+    )
     assert response.status_code == 422
     assert "query.limit" in fields(response.json)
 
 
 def test_page_size_at_the_cap_is_accepted(client, recruiter):
-    response = client.get("/api/v1/applications", query_string={"limit": 200},
-                          headers=auth(recruiter))
+    response = client.get(
+        "/api/v1/applications", query_string={"limit": 200}, headers=auth(recruiter)
+    )
     assert response.status_code == 200
 
 
@@ -186,8 +205,9 @@ def test_page_size_at_the_cap_is_accepted(client, recruiter):
 )
 def test_garbage_cursor_is_422_naming_the_cursor(client, session, recruiter, cursor):
     ApplicationFactory()
-    response = client.get("/api/v1/applications", query_string={"cursor": cursor},
-                          headers=auth(recruiter))
+    response = client.get(
+        "/api/v1/applications", query_string={"cursor": cursor}, headers=auth(recruiter)
+    )
     assert response.status_code == 422
     assert "query.cursor" in fields(response.json)
     assert "next_cursor" in response.json["detail"]
@@ -210,8 +230,9 @@ def test_get_shows_stage_version_and_etag(client, session, recruiter):
 def test_get_shows_time_in_stage_against_the_templates_target(client, session, recruiter):
     application = ApplicationFactory(stage="applied", stage_entered_at=utcnow() - timedelta(days=5))
     target = application.requisition.template_version.template().stage("applied").sla_days
-    time_in_stage = client.get(f"/api/v1/applications/{application.id}",
-                               headers=auth(recruiter)).json["time_in_stage"]
+    time_in_stage = client.get(
+        f"/api/v1/applications/{application.id}", headers=auth(recruiter)
+    ).json["time_in_stage"]
     assert time_in_stage["target_days"] == target == 3
     assert time_in_stage["days"] == pytest.approx(5, abs=0.01)
     assert time_in_stage["over_target"] is True
@@ -219,8 +240,9 @@ def test_get_shows_time_in_stage_against_the_templates_target(client, session, r
 
 def test_get_time_in_stage_within_target_is_not_over(client, session, recruiter):
     application = ApplicationFactory(stage="onsite", stage_entered_at=utcnow() - timedelta(days=2))
-    time_in_stage = client.get(f"/api/v1/applications/{application.id}",
-                               headers=auth(recruiter)).json["time_in_stage"]
+    time_in_stage = client.get(
+        f"/api/v1/applications/{application.id}", headers=auth(recruiter)
+    ).json["time_in_stage"]
     assert (time_in_stage["target_days"], time_in_stage["over_target"]) == (10, False)
 
 
@@ -229,8 +251,14 @@ def test_get_time_in_stage_within_target_is_not_over(client, session, recruiter)
 
 def test_allowed_move_answers_200_with_the_new_stage_version_and_etag(client, session, recruiter):
     application = ApplicationFactory()
-    response = move(client, recruiter, application.id, "applied", "recruiter_screen",
-                    headers={"If-Match": '"1"'})
+    response = move(
+        client,
+        recruiter,
+        application.id,
+        "applied",
+        "recruiter_screen",
+        headers={"If-Match": '"1"'},
+    )
     assert response.status_code == 200
     assert response.json["stage"] == "recruiter_screen"
     assert response.json["version"] == 2
@@ -248,8 +276,14 @@ def test_move_without_if_match_relies_on_from_stage(client, session, recruiter):
 @pytest.mark.parametrize("if_match", ['W/"1"', "1"])
 def test_move_accepts_weak_and_unquoted_if_match(client, session, recruiter, if_match):
     application = ApplicationFactory()
-    response = move(client, recruiter, application.id, "applied", "recruiter_screen",
-                    headers={"If-Match": if_match})
+    response = move(
+        client,
+        recruiter,
+        application.id,
+        "applied",
+        "recruiter_screen",
+        headers={"If-Match": if_match},
+    )
     assert response.status_code == 200
 
 
@@ -273,8 +307,14 @@ def test_stale_from_stage_is_409_saying_the_current_stage(client, session, recru
 def test_stale_if_match_is_409_saying_the_current_stage_and_version(client, session, recruiter):
     application = ApplicationFactory()
     move(client, recruiter, application.id, "applied", "recruiter_screen")
-    response = move(client, recruiter, application.id, "recruiter_screen", "technical_screen",
-                    headers={"If-Match": '"1"'})
+    response = move(
+        client,
+        recruiter,
+        application.id,
+        "recruiter_screen",
+        "technical_screen",
+        headers={"If-Match": '"1"'},
+    )
     assert response.status_code == 409
     assert response.json["current_version"] == 2
     assert response.json["current_stage"] == "recruiter_screen"
@@ -285,8 +325,14 @@ def test_stale_if_match_is_409_saying_the_current_stage_and_version(client, sess
 @pytest.mark.parametrize("if_match", ["abc", '"v1"', "*", ""])
 def test_malformed_if_match_is_400_naming_the_header(client, session, recruiter, if_match):
     application = ApplicationFactory()
-    response = move(client, recruiter, application.id, "applied", "recruiter_screen",
-                    headers={"If-Match": if_match})
+    response = move(
+        client,
+        recruiter,
+        application.id,
+        "applied",
+        "recruiter_screen",
+        headers={"If-Match": if_match},
+    )
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert "header.If-Match" in fields(response.json)
@@ -294,8 +340,7 @@ def test_malformed_if_match_is_400_naming_the_header(client, session, recruiter,
     assert application.stage == "applied"
 
 
-def test_move_the_template_does_not_allow_is_422_listing_allowed_stages(client, session,
-                                                                        recruiter):
+def test_move_the_template_does_not_allow_is_422_listing_allowed_stages(client, session, recruiter):
     application = ApplicationFactory(stage="debrief")
     response = move(client, recruiter, application.id, "debrief", "applied")
     assert response.status_code == 422
@@ -330,8 +375,9 @@ def test_only_active_applications_move(client, session, recruiter, status):
 
 def test_move_needs_from_and_to_stage(client, session, recruiter):
     application = ApplicationFactory()
-    response = client.post(f"/api/v1/applications/{application.id}/moves", json={},
-                           headers=auth(recruiter))
+    response = client.post(
+        f"/api/v1/applications/{application.id}/moves", json={}, headers=auth(recruiter)
+    )
     assert response.status_code == 422
     assert {"from_stage", "to_stage"} <= fields(response.json).keys()
 
@@ -341,13 +387,13 @@ def test_move_of_an_unknown_application_is_404(client, recruiter):
     assert response.status_code == 404
 
 
-def test_repeating_a_move_with_the_same_if_match_and_from_stage_writes_it_once(client, session,
-                                                                               recruiter):
+def test_repeating_a_move_with_the_same_if_match_and_from_stage_writes_it_once(
+    client, session, recruiter
+):
     application_id = apply(client, recruiter, CandidateFactory(), RequisitionFactory()).json["id"]
     headers = {"If-Match": '"1"'}
     first = move(client, recruiter, application_id, "applied", "recruiter_screen", headers=headers)
-    second = move(client, recruiter, application_id, "applied", "recruiter_screen",
-                  headers=headers)
+    second = move(client, recruiter, application_id, "applied", "recruiter_screen", headers=headers)
     assert (first.status_code, second.status_code) == (200, 409)
     assert [c.kind for c in timeline(session, application_id)] == ["applied", "moved"]
     application = session.get(Application, application_id)
@@ -370,16 +416,29 @@ def test_move_that_loses_a_race_is_409_and_writes_nothing(client, session, recru
         # as a concurrent request would have.
         ours = g.pop("db_session")
         try:
-            raced["response"] = move(client, recruiter, application.id, "applied",
-                                     "recruiter_screen", reason="the winner")
+            raced["response"] = move(
+                client,
+                recruiter,
+                application.id,
+                "applied",
+                "recruiter_screen",
+                reason="the winner",
+            )
         finally:
             g.pop("db_session").close()
             g.db_session = ours
         raced["timeline"] = [(c.kind, c.reason) for c in timeline(session, application.id)]
 
     with mock.patch.object(pipeline, "check_move", check_move_then_lose_the_race):
-        response = move(client, recruiter, application.id, "applied", "recruiter_screen",
-                        reason="the loser", headers={"If-Match": '"1"'})
+        response = move(
+            client,
+            recruiter,
+            application.id,
+            "applied",
+            "recruiter_screen",
+            reason="the loser",
+            headers={"If-Match": '"1"'},
+        )
     assert raced["response"].status_code == 200
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
@@ -393,8 +452,13 @@ def test_move_that_loses_a_race_is_409_and_writes_nothing(client, session, recru
 
 def test_reject_records_the_reason_code_and_note(client, session, recruiter):
     application = ApplicationFactory()
-    response = action(client, recruiter, application.id, "reject",
-                      {"reason_code": "skills_gap", "note": "No distributed-systems depth yet."})
+    response = action(
+        client,
+        recruiter,
+        application.id,
+        "reject",
+        {"reason_code": "skills_gap", "note": "No distributed-systems depth yet."},
+    )
     assert response.status_code == 200
     assert response.json["status"] == "rejected"
     assert response.json["rejection_reason"] == "skills_gap"
@@ -422,8 +486,9 @@ def test_reject_needs_a_reason_code(client, session, recruiter):
 
 def test_withdraw_marks_the_application_withdrawn(client, session, recruiter):
     application = ApplicationFactory(stage="onsite")
-    response = action(client, recruiter, application.id, "withdraw",
-                      {"reason": "Accepted another offer"})
+    response = action(
+        client, recruiter, application.id, "withdraw", {"reason": "Accepted another offer"}
+    )
     assert response.status_code == 200
     assert (response.json["status"], response.json["stage"]) == ("withdrawn", "onsite")
 
@@ -454,8 +519,9 @@ def test_hire_before_the_final_stage_is_409_naming_it(client, session, recruiter
         ("hire", "withdrawn", {}),
     ],
 )
-def test_status_change_from_a_closed_status_is_409_saying_why(client, session, recruiter, name,
-                                                             status, body):
+def test_status_change_from_a_closed_status_is_409_saying_why(
+    client, session, recruiter, name, status, body
+):
     application = ApplicationFactory(stage="offer", status=status)
     response = action(client, recruiter, application.id, name, body)
     assert response.status_code == 409
@@ -467,8 +533,9 @@ def test_status_change_from_a_closed_status_is_409_saying_why(client, session, r
 
 
 def test_reopen_a_rejected_application_makes_it_active_again(client, session, recruiter):
-    application = ApplicationFactory(status="rejected", rejection_reason="other",
-                                     rejection_note="Wrong team")
+    application = ApplicationFactory(
+        status="rejected", rejection_reason="other", rejection_note="Wrong team"
+    )
     response = action(client, recruiter, application.id, "reopen", {"reason": "Team changed"})
     assert response.status_code == 200
     assert response.json["status"] == "active"
@@ -507,25 +574,56 @@ def test_status_change_with_stale_if_match_is_409(client, session, recruiter):
 # --- timeline -----------------------------------------------------------------
 
 
-def test_timeline_lists_every_change_with_actor_reason_and_time_in_order(client, session,
-                                                                       recruiter, admin):
+def test_timeline_lists_every_change_with_actor_reason_and_time_in_order(
+    client, session, recruiter, admin
+):
     application_id = apply(client, recruiter, CandidateFactory(), RequisitionFactory()).json["id"]
     move(client, recruiter, application_id, "applied", "recruiter_screen", reason="Strong CV")
-    action(client, admin, application_id, "reject", {"reason_code": "position_filled",
-                                                     "note": "Role filled"})
+    action(
+        client,
+        admin,
+        application_id,
+        "reject",
+        {"reason_code": "position_filled", "note": "Role filled"},
+    )
     action(client, admin, application_id, "reopen", {"reason": "Second headcount approved"})
-    response = client.get(f"/api/v1/applications/{application_id}/timeline",
-                          headers=auth(recruiter))
+    response = client.get(
+        f"/api/v1/applications/{application_id}/timeline", headers=auth(recruiter)
+    )
     assert response.status_code == 200
     items = response.json["items"]
-    assert [(i["kind"], i["from_stage"], i["to_stage"], i["from_status"], i["to_status"],
-             i["actor"]["id"], i["reason"]) for i in items] == [
+    assert [
+        (
+            i["kind"],
+            i["from_stage"],
+            i["to_stage"],
+            i["from_status"],
+            i["to_status"],
+            i["actor"]["id"],
+            i["reason"],
+        )
+        for i in items
+    ] == [
         ("applied", None, "applied", None, "active", recruiter.id, ""),
         ("moved", "applied", "recruiter_screen", "active", "active", recruiter.id, "Strong CV"),
-        ("rejected", "recruiter_screen", "recruiter_screen", "active", "rejected", admin.id,
-         "Role filled"),
-        ("reopened", "recruiter_screen", "recruiter_screen", "rejected", "active", admin.id,
-         "Second headcount approved"),
+        (
+            "rejected",
+            "recruiter_screen",
+            "recruiter_screen",
+            "active",
+            "rejected",
+            admin.id,
+            "Role filled",
+        ),
+        (
+            "reopened",
+            "recruiter_screen",
+            "recruiter_screen",
+            "rejected",
+            "active",
+            admin.id,
+            "Second headcount approved",
+        ),
     ]
     times = [datetime.fromisoformat(i["at"]) for i in items]
     assert all(t.tzinfo is not None for t in times)

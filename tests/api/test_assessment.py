@@ -9,17 +9,23 @@ from service.persistence.base import utcnow
 from tests.api.conftest import auth
 from tests.factories import ApplicationFactory, InterviewFactory, UserFactory
 
-GOOD = "Designed the ledger with idempotent writes and explained the reconciliation job step by step."
+GOOD = (
+    "Designed the ledger with idempotent writes and explained the reconciliation job step by step."
+)
 WEAK = "Could not explain how a retried payment avoids double charging, even after two hints."
 
 
 def submit(client, interview, score, evidence, recommendation):
     template = interview.application.requisition.template_version.template()
-    ratings = [{"competency": c, "score": score, "evidence": evidence}
-               for c in template.interview(interview.interview_key).competencies]
-    response = client.post(f"/api/v1/interviews/{interview.id}/scorecard/submit",
-                           json={"ratings": ratings, "recommendation": recommendation},
-                           headers=auth(interview.interviewer))
+    ratings = [
+        {"competency": c, "score": score, "evidence": evidence}
+        for c in template.interview(interview.interview_key).competencies
+    ]
+    response = client.post(
+        f"/api/v1/interviews/{interview.id}/scorecard/submit",
+        json={"ratings": ratings, "recommendation": recommendation},
+        headers=auth(interview.interviewer),
+    )
     assert response.status_code == 200, response.json
 
 
@@ -27,9 +33,12 @@ def submit(client, interview, score, evidence, recommendation):
 def panel(session):
     application = ApplicationFactory()
     start = utcnow() - timedelta(hours=6)
-    return [InterviewFactory(application=application, starts_at=start + timedelta(hours=n),
-                             status="completed")
-            for n in range(3)]
+    return [
+        InterviewFactory(
+            application=application, starts_at=start + timedelta(hours=n), status="completed"
+        )
+        for n in range(3)
+    ]
 
 
 def assessment(client, user, application_id):
@@ -74,18 +83,25 @@ def test_panelist_who_submitted_may_read_and_the_view_is_recorded(client, sessio
     assert assessment(client, panel[1].interviewer, panel[1].application_id).status_code == 200
     # Amending now is flagged as written after seeing others.
     template = panel[1].application.requisition.template_version.template()
-    ratings = [{"competency": c, "score": 2, "evidence": WEAK}
-               for c in template.interview("technical_screen").competencies]
-    client.post(f"/api/v1/interviews/{panel[1].id}/scorecard/amendments",
-                json={"ratings": ratings, "recommendation": "no", "reason": "Reconsidered"},
-                headers=auth(panel[1].interviewer))
+    ratings = [
+        {"competency": c, "score": 2, "evidence": WEAK}
+        for c in template.interview("technical_screen").competencies
+    ]
+    client.post(
+        f"/api/v1/interviews/{panel[1].id}/scorecard/amendments",
+        json={"ratings": ratings, "recommendation": "no", "reason": "Reconsidered"},
+        headers=auth(panel[1].interviewer),
+    )
     body = assessment(client, UserFactory(role="recruiter"), panel[1].application_id).json
     flagged = [f for f in body["flags"] if f["code"] == "not_independent"]
     assert [f["records"]["interview_ids"] for f in flagged] == [[panel[1].id]]
 
 
 def test_interviewer_off_the_panel_cannot_see_it(client, session, panel):
-    assert assessment(client, UserFactory(role="interviewer"), panel[0].application_id).status_code == 404
+    assert (
+        assessment(client, UserFactory(role="interviewer"), panel[0].application_id).status_code
+        == 404
+    )
 
 
 def test_the_same_data_gives_the_same_bytes(client, session, panel):
@@ -95,7 +111,9 @@ def test_the_same_data_gives_the_same_bytes(client, session, panel):
     assert assessment(client, recruiter, panel[0].application_id).get_data() == first
 
 
-def test_reading_an_assessment_with_only_your_own_scores_is_not_a_first_view(client, session, panel):
+def test_reading_an_assessment_with_only_your_own_scores_is_not_a_first_view(
+    client, session, panel
+):
     from service.persistence.scorecards import ScorecardView
 
     submit(client, panel[0], 3, GOOD, "yes")

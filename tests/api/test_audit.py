@@ -14,8 +14,9 @@ from tests.factories import (
 
 
 def events_since(session, last_id) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.id > last_id)
-                                .order_by(AuditEvent.id)))
+    return list(
+        session.scalars(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id))
+    )
 
 
 def last_event_id(session) -> int:
@@ -24,8 +25,11 @@ def last_event_id(session) -> int:
 
 def create_requisition(session):
     manager = UserFactory(role="hiring_manager")
-    body = {"title": "Platform Engineer", "hiring_manager_id": manager.id,
-            "template_key": "backend_engineer"}
+    body = {
+        "title": "Platform Engineer",
+        "hiring_manager_id": manager.id,
+        "template_key": "backend_engineer",
+    }
     return "post", "/api/v1/requisitions", body, None
 
 
@@ -52,6 +56,7 @@ def on_application(suffix, body, **attributes):
     def arrange(session):
         application = ApplicationFactory(**attributes)
         return "post", f"/api/v1/applications/{application.id}/{suffix}", body, application.id
+
     return arrange
 
 
@@ -62,24 +67,47 @@ WRITES = [
     (create_candidate, "candidate.created", "candidate", ("email", None, "ada@example.org")),
     (update_candidate, "candidate.updated", "candidate", ("name", "Ada", "Ada L.")),
     (create_application, "application.created", "application", ("stage", None, "applied")),
-    (on_application("moves", {"from_stage": "applied", "to_stage": "recruiter_screen",
-                              "reason": "Good CV"}),
-     "application.moved", "application", ("stage", "applied", "recruiter_screen")),
-    (on_application("reject", {"reason_code": "skills_gap", "note": "Not yet"}),
-     "application.rejected", "application", ("status", "active", "rejected")),
-    (on_application("withdraw", {"reason": "Took another offer"}),
-     "application.withdrawn", "application", ("status", "active", "withdrawn")),
-    (on_application("hire", {}, stage="offer"),
-     "application.hired", "application", ("status", "active", "hired")),
-    (on_application("reopen", {"reason": "Second headcount"}, status="rejected"),
-     "application.reopened", "application", ("status", "rejected", "active")),
+    (
+        on_application(
+            "moves", {"from_stage": "applied", "to_stage": "recruiter_screen", "reason": "Good CV"}
+        ),
+        "application.moved",
+        "application",
+        ("stage", "applied", "recruiter_screen"),
+    ),
+    (
+        on_application("reject", {"reason_code": "skills_gap", "note": "Not yet"}),
+        "application.rejected",
+        "application",
+        ("status", "active", "rejected"),
+    ),
+    (
+        on_application("withdraw", {"reason": "Took another offer"}),
+        "application.withdrawn",
+        "application",
+        ("status", "active", "withdrawn"),
+    ),
+    (
+        on_application("hire", {}, stage="offer"),
+        "application.hired",
+        "application",
+        ("status", "active", "hired"),
+    ),
+    (
+        on_application("reopen", {"reason": "Second headcount"}, status="rejected"),
+        "application.reopened",
+        "application",
+        ("status", "rejected", "active"),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("arrange", "action", "entity_type", "change"), WRITES,
-                         ids=[w[1] for w in WRITES])
-def test_every_write_leaves_exactly_one_audit_event(client, session, recruiter, arrange, action,
-                                                    entity_type, change):
+@pytest.mark.parametrize(
+    ("arrange", "action", "entity_type", "change"), WRITES, ids=[w[1] for w in WRITES]
+)
+def test_every_write_leaves_exactly_one_audit_event(
+    client, session, recruiter, arrange, action, entity_type, change
+):
     method, path, body, entity_id = arrange(session)
     since = last_event_id(session)
     response = getattr(client, method)(path, json=body, headers=auth(recruiter))
@@ -100,9 +128,15 @@ def test_every_write_leaves_exactly_one_audit_event(client, session, recruiter, 
 
 def test_audit_event_carries_the_reason_of_a_move(client, session, recruiter):
     application = ApplicationFactory()
-    client.post(f"/api/v1/applications/{application.id}/moves",
-                json={"from_stage": "applied", "to_stage": "recruiter_screen",
-                      "reason": "Strong systems background"}, headers=auth(recruiter))
+    client.post(
+        f"/api/v1/applications/{application.id}/moves",
+        json={
+            "from_stage": "applied",
+            "to_stage": "recruiter_screen",
+            "reason": "Strong systems background",
+        },
+        headers=auth(recruiter),
+    )
     event = session.scalar(select(AuditEvent).where(AuditEvent.action == "application.moved"))
     assert event.reason == "Strong systems background"
 
@@ -110,8 +144,9 @@ def test_audit_event_carries_the_reason_of_a_move(client, session, recruiter):
 def test_a_refused_write_leaves_no_audit_event(client, session, recruiter):
     application = ApplicationFactory(stage="applied")
     since = last_event_id(session)
-    response = client.post(f"/api/v1/applications/{application.id}/hire", json={},
-                           headers=auth(recruiter))
+    response = client.post(
+        f"/api/v1/applications/{application.id}/hire", json={}, headers=auth(recruiter)
+    )
     assert response.status_code == 409
     assert events_since(session, since) == []
 
@@ -123,12 +158,15 @@ def test_audit_list_filtered_by_entity_shows_that_entitys_events_in_order(client
     candidate = CandidateFactory()
     other = CandidateFactory()
     for name in ("First", "Second"):
-        client.patch(f"/api/v1/candidates/{candidate.id}", json={"name": name},
-                     headers=auth(writer))
+        client.patch(
+            f"/api/v1/candidates/{candidate.id}", json={"name": name}, headers=auth(writer)
+        )
     client.patch(f"/api/v1/candidates/{other.id}", json={"name": "Other"}, headers=auth(writer))
-    response = client.get("/api/v1/audit",
-                          query_string={"entity_type": "candidate", "entity_id": candidate.id},
-                          headers=auth(reader))
+    response = client.get(
+        "/api/v1/audit",
+        query_string={"entity_type": "candidate", "entity_id": candidate.id},
+        headers=auth(reader),
+    )
     assert response.status_code == 200
     items = response.json["items"]
     assert [(i["action"], i["entity_id"], i["actor_id"], i["after"]["name"]) for i in items] == [
@@ -140,24 +178,31 @@ def test_audit_list_filtered_by_entity_shows_that_entitys_events_in_order(client
 
 
 def test_audit_list_filters_by_entity_type(client, session, admin):
-    client.post("/api/v1/candidates", json={"name": "Ada", "email": "ada@example.org"},
-                headers=auth(admin))
+    client.post(
+        "/api/v1/candidates", json={"name": "Ada", "email": "ada@example.org"}, headers=auth(admin)
+    )
     requisition = RequisitionFactory()
-    client.patch(f"/api/v1/requisitions/{requisition.id}", json={"title": "Renamed"},
-                 headers=auth(admin))
-    items = client.get("/api/v1/audit", query_string={"entity_type": "requisition"},
-                       headers=auth(admin)).json["items"]
+    client.patch(
+        f"/api/v1/requisitions/{requisition.id}", json={"title": "Renamed"}, headers=auth(admin)
+    )
+    items = client.get(
+        "/api/v1/audit", query_string={"entity_type": "requisition"}, headers=auth(admin)
+    ).json["items"]
     assert [(i["entity_type"], i["entity_id"]) for i in items] == [("requisition", requisition.id)]
 
 
 def test_audit_list_pages_with_next_cursor(client, session, admin):
     for n in range(3):
-        client.post("/api/v1/candidates", json={"name": f"C{n}", "email": f"c{n}@example.org"},
-                    headers=auth(admin))
+        client.post(
+            "/api/v1/candidates",
+            json={"name": f"C{n}", "email": f"c{n}@example.org"},
+            headers=auth(admin),
+        )
     query = {"entity_type": "candidate", "limit": 2}
     first = client.get("/api/v1/audit", query_string=query, headers=auth(admin)).json
-    second = client.get("/api/v1/audit", query_string=query | {"cursor": first["next_cursor"]},
-                        headers=auth(admin)).json
+    second = client.get(
+        "/api/v1/audit", query_string=query | {"cursor": first["next_cursor"]}, headers=auth(admin)
+    ).json
     names = [i["after"]["name"] for i in first["items"] + second["items"]]
     assert names == ["C0", "C1", "C2"]
     assert second["next_cursor"] is None
@@ -166,16 +211,18 @@ def test_audit_list_pages_with_next_cursor(client, session, admin):
 @pytest.mark.parametrize("role", ["interviewer", "hiring_manager"])
 def test_audit_list_is_403_for_interviewers_and_hiring_managers(client, session, role):
     user = UserFactory(role=role)
-    response = client.get("/api/v1/audit", query_string={"entity_type": "candidate"},
-                          headers=auth(user))
+    response = client.get(
+        "/api/v1/audit", query_string={"entity_type": "candidate"}, headers=auth(user)
+    )
     assert response.status_code == 403
     assert response.mimetype == "application/problem+json"
     assert "admin, recruiter" in response.json["detail"]
 
 
 def test_audit_event_cannot_be_updated_through_the_orm(session, recruiter):
-    event = record_event(session, recruiter.id, "candidate.created", "candidate", 1,
-                         after={"name": "Ada"})
+    event = record_event(
+        session, recruiter.id, "candidate.created", "candidate", 1, after={"name": "Ada"}
+    )
     session.flush()
     event.after = {"name": "Someone else"}
     with pytest.raises(RuntimeError, match="append-only"):

@@ -11,8 +11,11 @@ def test_me_returns_the_token_owner(client, recruiter):
     response = client.get("/api/v1/me", headers=auth(recruiter))
     assert response.status_code == 200
     assert response.json == {
-        "id": recruiter.id, "email": recruiter.email, "name": recruiter.name,
-        "role": "recruiter", "active": True,
+        "id": recruiter.id,
+        "email": recruiter.email,
+        "name": recruiter.name,
+        "role": "recruiter",
+        "active": True,
     }
 
 
@@ -56,7 +59,11 @@ def test_openapi_document_needs_no_token(client):
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("post", "/api/v1/requisitions", {"title": "x", "hiring_manager_id": 1, "template_key": "backend_engineer"}),
+        (
+            "post",
+            "/api/v1/requisitions",
+            {"title": "x", "hiring_manager_id": 1, "template_key": "backend_engineer"},
+        ),
         ("post", "/api/v1/candidates", {"name": "x", "email": "x@example.org"}),
         ("post", "/api/v1/applications", {"candidate_id": 1, "requisition_id": 1}),
         ("get", "/api/v1/audit", None),
@@ -77,18 +84,35 @@ def test_interviewer_sees_only_applications_they_interview_on(client, session, i
     other = ApplicationFactory()
     listed = client.get("/api/v1/applications", headers=auth(interviewer)).json["items"]
     assert [a["id"] for a in listed] == [mine.id]
-    assert client.get(f"/api/v1/applications/{mine.id}", headers=auth(interviewer)).status_code == 200
-    assert client.get(f"/api/v1/applications/{other.id}", headers=auth(interviewer)).status_code == 404
-    assert client.get(f"/api/v1/candidates/{other.candidate_id}", headers=auth(interviewer)).status_code == 404
-    assert client.get(f"/api/v1/candidates/{mine.candidate_id}", headers=auth(interviewer)).status_code == 200
+    assert (
+        client.get(f"/api/v1/applications/{mine.id}", headers=auth(interviewer)).status_code == 200
+    )
+    assert (
+        client.get(f"/api/v1/applications/{other.id}", headers=auth(interviewer)).status_code == 404
+    )
+    assert (
+        client.get(
+            f"/api/v1/candidates/{other.candidate_id}", headers=auth(interviewer)
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(f"/api/v1/candidates/{mine.candidate_id}", headers=auth(interviewer)).status_code
+        == 200
+    )
 
 
 def test_hiring_manager_sees_only_their_requisitions(client, session, hiring_manager):
     mine = RequisitionFactory(hiring_manager=hiring_manager)
     other = RequisitionFactory()
-    mine_app, other_app = ApplicationFactory(requisition=mine), ApplicationFactory(requisition=other)
+    mine_app, other_app = (
+        ApplicationFactory(requisition=mine),
+        ApplicationFactory(requisition=other),
+    )
     headers = auth(hiring_manager)
-    assert [r["id"] for r in client.get("/api/v1/requisitions", headers=headers).json["items"]] == [mine.id]
+    assert [r["id"] for r in client.get("/api/v1/requisitions", headers=headers).json["items"]] == [
+        mine.id
+    ]
     assert client.get(f"/api/v1/requisitions/{other.id}", headers=headers).status_code == 404
     listed = client.get("/api/v1/applications", headers=headers).json["items"]
     assert [a["id"] for a in listed] == [mine_app.id]

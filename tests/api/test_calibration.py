@@ -16,11 +16,15 @@ EVIDENCE = "Explained the retry design, named the idempotency key and tested the
 
 def submit(client, interview, score):
     template = interview.application.requisition.template_version.template()
-    ratings = [{"competency": c, "score": score, "evidence": EVIDENCE}
-               for c in template.interview(interview.interview_key).competencies]
-    response = client.post(f"/api/v1/interviews/{interview.id}/scorecard/submit",
-                           json={"ratings": ratings, "recommendation": "yes"},
-                           headers=auth(interview.interviewer))
+    ratings = [
+        {"competency": c, "score": score, "evidence": EVIDENCE}
+        for c in template.interview(interview.interview_key).competencies
+    ]
+    response = client.post(
+        f"/api/v1/interviews/{interview.id}/scorecard/submit",
+        json={"ratings": ratings, "recommendation": "yes"},
+        headers=auth(interview.interviewer),
+    )
     assert response.status_code == 200, response.json
 
 
@@ -29,12 +33,21 @@ def history(client, generous, others, candidates=6):
     for number in range(candidates):
         application = ApplicationFactory()
         start = utcnow() - timedelta(days=number + 1)
-        submit(client, InterviewFactory(application=application, interviewer=generous,
-                                        starts_at=start), 4)
+        submit(
+            client,
+            InterviewFactory(application=application, interviewer=generous, starts_at=start),
+            4,
+        )
         for offset, other in enumerate(others):
-            submit(client, InterviewFactory(application=application, interviewer=other,
-                                            starts_at=start + timedelta(hours=offset + 1)),
-                   2 + (number + offset) % 2)
+            submit(
+                client,
+                InterviewFactory(
+                    application=application,
+                    interviewer=other,
+                    starts_at=start + timedelta(hours=offset + 1),
+                ),
+                2 + (number + offset) % 2,
+            )
 
 
 def runs(session):
@@ -51,8 +64,11 @@ def test_submission_triggers_a_refit_in_process_without_redis(client, session):
     assert runs(session) >= 1
     count = runs(session)
     application = ApplicationFactory()
-    submit(client, InterviewFactory(application=application,
-                                    starts_at=utcnow() - timedelta(hours=2)), 3)
+    submit(
+        client,
+        InterviewFactory(application=application, starts_at=utcnow() - timedelta(hours=2)),
+        3,
+    )
     assert runs(session) == count + 1
 
 
@@ -60,7 +76,9 @@ def test_generous_interviewer_gets_a_positive_leniency(client, session, recruite
     generous = UserFactory(role="interviewer", name="Sam")
     others = [UserFactory(role="interviewer") for _ in range(3)]
     history(client, generous, others)
-    response = client.get(f"/api/v1/interviewers/{generous.id}/calibration", headers=auth(recruiter))
+    response = client.get(
+        f"/api/v1/interviewers/{generous.id}/calibration", headers=auth(recruiter)
+    )
     body = response.json
     assert body["calibrated"] is True
     assert body["effect"]["leniency"] > 0.3
@@ -78,14 +96,22 @@ def test_refit_is_skipped_when_nothing_changed(session, client):
 
 def test_interviewer_reads_only_their_own_calibration(client, session, interviewer):
     other = UserFactory(role="interviewer")
-    assert client.get(f"/api/v1/interviewers/{interviewer.id}/calibration",
-                      headers=auth(interviewer)).status_code == 200
+    assert (
+        client.get(
+            f"/api/v1/interviewers/{interviewer.id}/calibration", headers=auth(interviewer)
+        ).status_code
+        == 200
+    )
     response = client.get(f"/api/v1/interviewers/{other.id}/calibration", headers=auth(interviewer))
     assert response.status_code == 403
 
 
-def test_before_any_fit_an_interviewer_is_reported_uncalibrated(client, session, admin, interviewer):
-    body = client.get(f"/api/v1/interviewers/{interviewer.id}/calibration", headers=auth(admin)).json
+def test_before_any_fit_an_interviewer_is_reported_uncalibrated(
+    client, session, admin, interviewer
+):
+    body = client.get(
+        f"/api/v1/interviewers/{interviewer.id}/calibration", headers=auth(admin)
+    ).json
     assert (body["calibrated"], body["effect"], body["run"]) == (False, None, None)
 
 

@@ -23,8 +23,14 @@ def search(client, user, q) -> list[int]:
 
 
 def test_create_answers_201_with_location_and_the_candidate(client, session, recruiter):
-    body = {"name": "Ada Lovelace", "email": "ada@example.org", "phone": "+44 1",
-            "source": "referral", "links": ["https://github.com/ada"], "resume_text": "Notes"}
+    body = {
+        "name": "Ada Lovelace",
+        "email": "ada@example.org",
+        "phone": "+44 1",
+        "source": "referral",
+        "links": ["https://github.com/ada"],
+        "resume_text": "Notes",
+    }
     response = client.post("/api/v1/candidates", json=body, headers=auth(recruiter))
     assert response.status_code == 201
     assert response.headers["Location"].endswith(f"/api/v1/candidates/{response.json['id']}")
@@ -33,15 +39,21 @@ def test_create_answers_201_with_location_and_the_candidate(client, session, rec
 
 
 def test_create_stores_the_email_lower_cased(client, recruiter):
-    response = client.post("/api/v1/candidates", json={"name": "Ada", "email": "Ada@Example.ORG"},
-                           headers=auth(recruiter))
+    response = client.post(
+        "/api/v1/candidates",
+        json={"name": "Ada", "email": "Ada@Example.ORG"},
+        headers=auth(recruiter),
+    )
     assert response.json["email"] == "ada@example.org"
 
 
 def test_duplicate_email_is_409_naming_the_existing_candidate(client, session, recruiter):
     existing = CandidateFactory(email="taken@example.org")
-    response = client.post("/api/v1/candidates", json={"name": "Other", "email": "taken@example.org"},
-                           headers=auth(recruiter))
+    response = client.post(
+        "/api/v1/candidates",
+        json={"name": "Other", "email": "taken@example.org"},
+        headers=auth(recruiter),
+    )
     assert response.status_code == 409
     assert response.json["existing_candidate_id"] == existing.id
     assert f"candidate {existing.id}" in response.json["detail"]
@@ -51,10 +63,12 @@ def test_duplicate_email_is_409_naming_the_existing_candidate(client, session, r
 
 @pytest.mark.parametrize(("first", "second"), [("A@x.org", "a@x.org"), ("a@x.org", "A@X.ORG")])
 def test_duplicate_email_check_ignores_case(client, session, recruiter, first, second):
-    created = client.post("/api/v1/candidates", json={"name": "One", "email": first},
-                          headers=auth(recruiter))
-    response = client.post("/api/v1/candidates", json={"name": "Two", "email": second},
-                           headers=auth(recruiter))
+    created = client.post(
+        "/api/v1/candidates", json={"name": "One", "email": first}, headers=auth(recruiter)
+    )
+    response = client.post(
+        "/api/v1/candidates", json={"name": "Two", "email": second}, headers=auth(recruiter)
+    )
     assert response.status_code == 409
     assert response.json["existing_candidate_id"] == created.json["id"]
 
@@ -92,9 +106,14 @@ def test_search_treats_backslash_as_a_literal(client, session, recruiter):
 
 def test_list_without_q_pages_through_every_candidate(client, session, recruiter):
     created = [CandidateFactory().id for _ in range(3)]
-    first = client.get("/api/v1/candidates", query_string={"limit": 2}, headers=auth(recruiter)).json
-    second = client.get("/api/v1/candidates", query_string={"limit": 2, "cursor": first["next_cursor"]},
-                        headers=auth(recruiter)).json
+    first = client.get(
+        "/api/v1/candidates", query_string={"limit": 2}, headers=auth(recruiter)
+    ).json
+    second = client.get(
+        "/api/v1/candidates",
+        query_string={"limit": 2, "cursor": first["next_cursor"]},
+        headers=auth(recruiter),
+    ).json
     assert [c["id"] for c in first["items"] + second["items"]] == created
     assert second["next_cursor"] is None
 
@@ -108,8 +127,9 @@ def test_get_returns_the_candidate(client, session, recruiter):
 
 def test_update_changes_only_the_given_fields(client, session, recruiter):
     candidate = CandidateFactory(name="Old Name", phone="+1 555")
-    response = client.patch(f"/api/v1/candidates/{candidate.id}", json={"name": "New Name"},
-                            headers=auth(recruiter))
+    response = client.patch(
+        f"/api/v1/candidates/{candidate.id}", json={"name": "New Name"}, headers=auth(recruiter)
+    )
     assert response.status_code == 200
     session.refresh(candidate)
     assert (candidate.name, candidate.phone) == ("New Name", "+1 555")
@@ -118,8 +138,11 @@ def test_update_changes_only_the_given_fields(client, session, recruiter):
 def test_update_to_a_taken_email_is_409_naming_the_owner(client, session, recruiter):
     owner = CandidateFactory(email="owner@example.org")
     candidate = CandidateFactory(email="mine@example.org")
-    response = client.patch(f"/api/v1/candidates/{candidate.id}",
-                            json={"email": "OWNER@example.org"}, headers=auth(recruiter))
+    response = client.patch(
+        f"/api/v1/candidates/{candidate.id}",
+        json={"email": "OWNER@example.org"},
+        headers=auth(recruiter),
+    )
     assert response.status_code == 409
     assert response.json["existing_candidate_id"] == owner.id
     session.refresh(candidate)
@@ -128,8 +151,11 @@ def test_update_to_a_taken_email_is_409_naming_the_owner(client, session, recrui
 
 def test_update_to_own_email_in_other_case_is_allowed(client, session, recruiter):
     candidate = CandidateFactory(email="mine@example.org")
-    response = client.patch(f"/api/v1/candidates/{candidate.id}",
-                            json={"email": "Mine@Example.org"}, headers=auth(recruiter))
+    response = client.patch(
+        f"/api/v1/candidates/{candidate.id}",
+        json={"email": "Mine@Example.org"},
+        headers=auth(recruiter),
+    )
     assert response.status_code == 200
     assert response.json["email"] == "mine@example.org"
 
@@ -146,8 +172,10 @@ def test_update_with_empty_body_is_422(client, session, recruiter):
     [
         ({"name": "Ada", "email": "not-an-email"}, "email"),
         ({"name": "Ada", "email": "ada@example.org", "links": ["javascript:alert(1)"]}, "links[0]"),
-        ({"name": "Ada", "email": "ada@example.org", "links": ["https://ok.example", "nope"]},
-         "links[1]"),
+        (
+            {"name": "Ada", "email": "ada@example.org", "links": ["https://ok.example", "nope"]},
+            "links[1]",
+        ),
         ({"name": "Ada", "email": "ada@example.org", "links": "https://one.example"}, "links"),
         ({"name": 42, "email": "ada@example.org"}, "name"),
         ({"name": "Ada", "email": ["ada@example.org"]}, "email"),

@@ -33,15 +33,23 @@ def test_document_is_valid_openapi_3_1(spec):
 
 
 def test_document_lists_every_api_route_and_method(app, spec):
-    documented = {(path, method.upper()) for path, operations in spec["paths"].items()
-                  for method in operations if method.upper() in DOCUMENTED_METHODS}
+    documented = {
+        (path, method.upper())
+        for path, operations in spec["paths"].items()
+        for method in operations
+        if method.upper() in DOCUMENTED_METHODS
+    }
     assert api_routes(app) == documented
 
 
 def test_known_routes_are_documented(spec):
-    for path in ("/api/v1/requisitions/{requisition_id}", "/api/v1/candidates",
-                 "/api/v1/applications/{application_id}/moves",
-                 "/api/v1/applications/{application_id}/timeline", "/api/v1/audit"):
+    for path in (
+        "/api/v1/requisitions/{requisition_id}",
+        "/api/v1/candidates",
+        "/api/v1/applications/{application_id}/moves",
+        "/api/v1/applications/{application_id}/timeline",
+        "/api/v1/audit",
+    ):
         assert path in spec["paths"]
 
 

@@ -18,44 +18,66 @@ LINK = "https://github.com/grace-h"
 
 
 def pdf_text(data: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data,
-                          capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
 def pdf_info(data: bytes) -> str:
-    return subprocess.run(["pdfinfo", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdfinfo", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
 @pytest.fixture
 def loop(session):
     """An application whose two-person panel has submitted."""
-    candidate = CandidateFactory(name="Grace Hopper", email="grace.hopper@example.org",
-                                 phone=PHONE, links=[LINK])
+    candidate = CandidateFactory(
+        name="Grace Hopper", email="grace.hopper@example.org", phone=PHONE, links=[LINK]
+    )
     application = ApplicationFactory(candidate=candidate)
     start = utcnow() - timedelta(hours=5)
-    return [InterviewFactory(application=application, starts_at=start + timedelta(hours=n),
-                             status="completed") for n in range(2)]
+    return [
+        InterviewFactory(
+            application=application, starts_at=start + timedelta(hours=n), status="completed"
+        )
+        for n in range(2)
+    ]
 
 
 def submit(client, interview, score, evidence, recommendation="yes"):
     template = interview.application.requisition.template_version.template()
-    ratings = [{"competency": c, "score": score, "evidence": evidence}
-               for c in template.interview(interview.interview_key).competencies]
-    response = client.post(f"/api/v1/interviews/{interview.id}/scorecard/submit",
-                           json={"ratings": ratings, "recommendation": recommendation,
-                                 "summary": "Grace was clear; she tested her code."},
-                           headers=auth(interview.interviewer))
+    ratings = [
+        {"competency": c, "score": score, "evidence": evidence}
+        for c in template.interview(interview.interview_key).competencies
+    ]
+    response = client.post(
+        f"/api/v1/interviews/{interview.id}/scorecard/submit",
+        json={
+            "ratings": ratings,
+            "recommendation": recommendation,
+            "summary": "Grace was clear; she tested her code.",
+        },
+        headers=auth(interview.interviewer),
+    )
     assert response.status_code == 200, response.json
 
 
 def submit_panel(client, loop):
-    submit(client, loop[0], 3, "Grace Hopper wrote a working parser and she explained each test case.")
-    submit(client, loop[1], 3, "Solved the scheduling problem; asked about edge cases before coding.")
+    submit(
+        client, loop[0], 3, "Grace Hopper wrote a working parser and she explained each test case."
+    )
+    submit(
+        client, loop[1], 3, "Solved the scheduling problem; asked about edge cases before coding."
+    )
 
 
 def request(client, user, application_id, anonymized=False):
-    return client.post(f"/api/v1/applications/{application_id}/packets",
-                       json={"anonymized": anonymized}, headers=auth(user))
+    return client.post(
+        f"/api/v1/applications/{application_id}/packets",
+        json={"anonymized": anonymized},
+        headers=auth(user),
+    )
 
 
 def manager_of(loop):
@@ -88,9 +110,21 @@ def test_pdf_is_served_with_checksum_etag_and_every_section(client, session, loo
     assert response.headers["ETag"] == f'"{packet["sha256"]}"'
     assert f"application-{loop[0].application_id}-v1.pdf" in response.headers["Content-Disposition"]
     text = pdf_text(response.data)
-    for section in ("HIRING COMMITTEE PACKET", "Summary", "Recommendations", "Competency profile",
-                    "Flags", "Competency × interview", "Interviews", "Pipeline timeline",
-                    "Decision", "Grace Hopper", packet["input_digest"], "Anchor:", "Page 2 of"):
+    for section in (
+        "HIRING COMMITTEE PACKET",
+        "Summary",
+        "Recommendations",
+        "Competency profile",
+        "Flags",
+        "Competency × interview",
+        "Interviews",
+        "Pipeline timeline",
+        "Decision",
+        "Grace Hopper",
+        packet["input_digest"],
+        "Anchor:",
+        "Page 2 of",
+    ):
         assert section in text, section
 
 
@@ -107,11 +141,14 @@ def test_new_data_gives_a_new_version(client, session, loop):
     submit(client, loop[0], 3, "Wrote a working parser and explained each test case he added.")
     manager = manager_of(loop)
     first = request(client, manager, loop[0].application_id).json
-    submit(client, loop[1], 2, "Needed two hints to reach a working schedule; missed the empty input.")
+    submit(
+        client, loop[1], 2, "Needed two hints to reach a working schedule; missed the empty input."
+    )
     second = request(client, manager, loop[0].application_id).json
     assert (second["version"], second["input_digest"] != first["input_digest"]) == (2, True)
-    listed = client.get(f"/api/v1/applications/{loop[0].application_id}/packets",
-                        headers=auth(manager)).json["items"]
+    listed = client.get(
+        f"/api/v1/applications/{loop[0].application_id}/packets", headers=auth(manager)
+    ).json["items"]
     assert [p["version"] for p in listed] == [1, 2]
 
 
@@ -120,10 +157,18 @@ def test_anonymized_packet_reveals_nothing_identifying(client, session, loop):
     manager = manager_of(loop)
     packet = request(client, manager, loop[0].application_id, anonymized=True).json
     response = download(client, manager, packet["id"])
-    everything = (pdf_text(response.data) + pdf_info(response.data)
-                  + response.headers["Content-Disposition"]).lower()
-    for identifying in ("grace", "hopper", "grace.hopper@example.org", "7946", "github.com/grace-h",
-                        " she ", " her "):
+    everything = (
+        pdf_text(response.data) + pdf_info(response.data) + response.headers["Content-Disposition"]
+    ).lower()
+    for identifying in (
+        "grace",
+        "hopper",
+        "grace.hopper@example.org",
+        "7946",
+        "github.com/grace-h",
+        " she ",
+        " her ",
+    ):
         assert identifying not in everything, identifying
     assert "[candidate] wrote a working parser and they explained" in everything
     assert "candidate " in everything  # the pseudonym on the cover
@@ -139,15 +184,31 @@ def test_named_and_anonymized_packets_are_separate(client, session, loop):
 
 def test_packet_never_contains_self_identification(client, session, loop, recruiter):
     submit_panel(client, loop)
-    answers = {"sex": "non_binary", "race_ethnicity": "native_hawaiian_or_other_pacific_islander",
-               "veteran_status": "protected_veteran", "disability_status": "has_disability"}
-    put = client.put(f"/api/v1/applications/{loop[0].application_id}/self-identification",
-                     json=answers, headers=auth(recruiter))
+    answers = {
+        "sex": "non_binary",
+        "race_ethnicity": "native_hawaiian_or_other_pacific_islander",
+        "veteran_status": "protected_veteran",
+        "disability_status": "has_disability",
+    }
+    put = client.put(
+        f"/api/v1/applications/{loop[0].application_id}/self-identification",
+        json=answers,
+        headers=auth(recruiter),
+    )
     assert put.status_code == 204
     manager = manager_of(loop)
-    text = pdf_text(download(client, manager, request(client, manager, loop[0].application_id).json["id"]).data)
-    for value in ("non_binary", "non-binary", "pacific islander", "hawaiian", "protected veteran",
-                  "veteran", "disability"):
+    text = pdf_text(
+        download(client, manager, request(client, manager, loop[0].application_id).json["id"]).data
+    )
+    for value in (
+        "non_binary",
+        "non-binary",
+        "pacific islander",
+        "hawaiian",
+        "protected veteran",
+        "veteran",
+        "disability",
+    ):
         assert value not in text.lower(), value
 
 
@@ -226,8 +287,11 @@ def test_decision_with_the_majority_needs_no_rationale_and_names_the_packet(clie
     submit_panel(client, loop)
     manager = manager_of(loop)
     packet = request(client, manager, loop[0].application_id).json
-    response = client.post(f"/api/v1/applications/{loop[0].application_id}/decision",
-                           json={"outcome": "hire", "packet_id": packet["id"]}, headers=auth(manager))
+    response = client.post(
+        f"/api/v1/applications/{loop[0].application_id}/decision",
+        json={"outcome": "hire", "packet_id": packet["id"]},
+        headers=auth(manager),
+    )
     assert response.status_code == 201, response.json
     assert (response.json["packet_version"], response.json["against_majority"]) == (1, False)
     later = request(client, manager, loop[0].application_id).json
@@ -240,22 +304,30 @@ def test_decision_against_the_majority_needs_a_rationale(client, session, loop):
     manager = manager_of(loop)
     packet = request(client, manager, loop[0].application_id).json
     body = {"outcome": "no_hire", "packet_id": packet["id"]}
-    refused = client.post(f"/api/v1/applications/{loop[0].application_id}/decision", json=body,
-                          headers=auth(manager))
+    refused = client.post(
+        f"/api/v1/applications/{loop[0].application_id}/decision", json=body, headers=auth(manager)
+    )
     assert refused.status_code == 422
     assert "rationale" in {e["field"] for e in refused.json["errors"]}
     body["rationale"] = "Reference check raised a concern the panel could not see."
-    accepted = client.post(f"/api/v1/applications/{loop[0].application_id}/decision", json=body,
-                           headers=auth(manager))
+    accepted = client.post(
+        f"/api/v1/applications/{loop[0].application_id}/decision", json=body, headers=auth(manager)
+    )
     assert accepted.status_code == 201 and accepted.json["against_majority"] is True
-    events = client.get(f"/api/v1/audit?entity_type=application&entity_id={loop[0].application_id}"
-                        "&action=decision.recorded", headers=auth(UserFactory(role="admin"))).json
+    events = client.get(
+        f"/api/v1/audit?entity_type=application&entity_id={loop[0].application_id}"
+        "&action=decision.recorded",
+        headers=auth(UserFactory(role="admin")),
+    ).json
     assert len(events["items"]) == 1
 
 
 def test_only_the_requisitions_hiring_manager_decides(client, session, loop, recruiter):
     submit_panel(client, loop)
     packet = request(client, manager_of(loop), loop[0].application_id).json
-    response = client.post(f"/api/v1/applications/{loop[0].application_id}/decision",
-                           json={"outcome": "hire", "packet_id": packet["id"]}, headers=auth(recruiter))
+    response = client.post(
+        f"/api/v1/applications/{loop[0].application_id}/decision",
+        json={"outcome": "hire", "packet_id": packet["id"]},
+        headers=auth(recruiter),
+    )
     assert response.status_code == 403

@@ -11,8 +11,17 @@ from tests.api.reports_helpers import apply, cohort, move, reject
 from tests.factories import RequisitionFactory, UserFactory
 
 URL = "/api/v1/reports/adverse-impact"
-NUMBERS = {"reached", "selected", "selection_rate", "impact_ratio", "z_d", "shortfall",
-           "fisher_p_two_sided", "fisher_mid_p", "impact_ratio_exact"}
+NUMBERS = {
+    "reached",
+    "selected",
+    "selection_rate",
+    "impact_ratio",
+    "z_d",
+    "shortfall",
+    "fisher_p_two_sided",
+    "fisher_mid_p",
+    "impact_ratio_exact",
+}
 
 
 def report(client, user, **query):
@@ -35,8 +44,15 @@ def groups(step):
 def small_groups(session, recruiter):
     requisition = RequisitionFactory()
     for race, reached in (("white", 30), ("black_or_african_american", 20), ("asian", 6)):
-        cohort(session, recruiter, requisition, reached, reached // 2, sex="female",
-               race_ethnicity=race)
+        cohort(
+            session,
+            recruiter,
+            requisition,
+            reached,
+            reached // 2,
+            sex="female",
+            race_ethnicity=race,
+        )
     return requisition
 
 
@@ -44,48 +60,62 @@ def small_groups(session, recruiter):
 def uniform_guidelines(session, recruiter):
     """The Guidelines' example: selection rates of 60, 45, 48 and 51 % at the first stage."""
     requisition = RequisitionFactory()
-    for race, advanced in (("white", 60), ("black_or_african_american", 45),
-                           ("hispanic_or_latino", 48), ("asian", 51)):
+    for race, advanced in (
+        ("white", 60),
+        ("black_or_african_american", 45),
+        ("hispanic_or_latino", 48),
+        ("asian", 51),
+    ):
         cohort(session, recruiter, requisition, 100, advanced, sex="female", race_ethnicity=race)
     # Still waiting in the stage: no decision yet, so not in the denominator.
     cohort(session, recruiter, requisition, 0, 0, pending=3, race_ethnicity="white")
     return requisition
 
 
-def test_uniform_guidelines_example_flags_only_the_45_percent_group(client, session, admin,
-                                                                   uniform_guidelines):
+def test_uniform_guidelines_example_flags_only_the_45_percent_group(
+    client, session, admin, uniform_guidelines
+):
     body = report(client, admin, requisition_id=uniform_guidelines.id, dimension="race_ethnicity")
     step = first_step(body)
     by_group = groups(step)
     assert step["reference_group"] == "white"
     assert step["any_adverse_impact"] is True
     verdicts = {g: r["verdict"] for g, r in by_group.items() if not r["suppressed"]}
-    assert verdicts == {"white": "reference", "black_or_african_american": "adverse_impact",
-                        "hispanic_or_latino": "no_adverse_impact", "asian": "no_adverse_impact"}
+    assert verdicts == {
+        "white": "reference",
+        "black_or_african_american": "adverse_impact",
+        "hispanic_or_latino": "no_adverse_impact",
+        "asian": "no_adverse_impact",
+    }
     assert by_group["white"]["reached"] == 100  # the three still waiting are not counted
     assert by_group["black_or_african_american"]["impact_ratio_exact"] == "3/4"
     # 48 % against 60 % is exactly four-fifths: not adverse impact.
     assert by_group["hispanic_or_latino"]["impact_ratio_exact"] == "4/5"
     assert by_group["hispanic_or_latino"]["below_four_fifths"] is False
     assert by_group["black_or_african_american"]["fisher_p_two_sided"] == pytest.approx(
-        fisher_exact([[45, 55], [60, 40]]).pvalue, rel=1e-9)
+        fisher_exact([[45, 55], [60, 40]]).pvalue, rel=1e-9
+    )
 
 
-def test_every_category_is_listed_and_empty_ones_carry_no_numbers(client, session, admin,
-                                                                  small_groups):
-    step = first_step(report(client, admin, requisition_id=small_groups.id,
-                             dimension="race_ethnicity"))
+def test_every_category_is_listed_and_empty_ones_carry_no_numbers(
+    client, session, admin, small_groups
+):
+    step = first_step(
+        report(client, admin, requisition_id=small_groups.id, dimension="race_ethnicity")
+    )
     by_group = groups(step)
     assert len(by_group) == 7  # every EEO-1 category, declined excluded
     empty = by_group["two_or_more_races"]
-    assert empty == {"group": "two_or_more_races", "suppressed": True, "verdict": "suppressed",
-                     "label": "insufficient data"}
+    assert empty == {
+        "group": "two_or_more_races",
+        "suppressed": True,
+        "verdict": "suppressed",
+        "label": "insufficient data",
+    }
 
 
-def test_intersection_and_whole_process_steps_are_reported(client, session, admin,
-                                                           small_groups):
-    body = report(client, admin, requisition_id=small_groups.id,
-                  dimension="sex_race_ethnicity")
+def test_intersection_and_whole_process_steps_are_reported(client, session, admin, small_groups):
+    body = report(client, admin, requisition_id=small_groups.id, dimension="sex_race_ethnicity")
     step = first_step(body, "sex_race_ethnicity")
     assert len(step["groups"]) == 3 * 7
     assert groups(step)["female/white"]["reached"] == 30
@@ -94,15 +124,21 @@ def test_intersection_and_whole_process_steps_are_reported(client, session, admi
     assert stages[-1] == "whole_process"
 
 
-def test_an_application_sent_back_to_a_stage_is_counted_there_once(client, session, admin,
-                                                                   recruiter):
+def test_an_application_sent_back_to_a_stage_is_counted_there_once(
+    client, session, admin, recruiter
+):
     # The backend template lets the debrief send a candidate back to the onsite loop.
     requisition = RequisitionFactory()
     to_debrief = ("recruiter_screen", "technical_screen", "onsite", "debrief")
     for race, last in (("white", "onsite"), ("asian", "offer")):
         for _ in range(10):
-            move(session, recruiter, apply(session, recruiter, requisition, race_ethnicity=race),
-                 *to_debrief, last)
+            move(
+                session,
+                recruiter,
+                apply(session, recruiter, requisition, race_ethnicity=race),
+                *to_debrief,
+                last,
+            )
     body = report(client, admin, requisition_id=requisition.id, dimension="race_ethnicity")
     [section] = body["dimensions"]
     onsite = groups(next(s for s in section["steps"] if s["stage"] == "onsite"))
@@ -115,8 +151,13 @@ def test_a_filtered_report_counts_like_the_whole_one(client, session, admin, rec
     # under a filter; over the same applications both must give the same counts.
     requisition = RequisitionFactory()
     to_debrief = ("recruiter_screen", "technical_screen", "onsite", "debrief")
-    paths = [(), ("recruiter_screen",), to_debrief[:2], (*to_debrief, "onsite"),
-             (*to_debrief, "offer")]
+    paths = [
+        (),
+        ("recruiter_screen",),
+        to_debrief[:2],
+        (*to_debrief, "onsite"),
+        (*to_debrief, "offer"),
+    ]
     for race in ("white", "asian"):
         for n in range(20):
             application = apply(session, recruiter, requisition, race_ethnicity=race)
@@ -137,8 +178,9 @@ def test_stage_filter_keeps_one_step(client, session, admin, small_groups):
 
 
 def test_small_groups_and_their_complement_are_suppressed(client, session, admin, small_groups):
-    step = first_step(report(client, admin, requisition_id=small_groups.id,
-                             dimension="race_ethnicity"))
+    step = first_step(
+        report(client, admin, requisition_id=small_groups.id, dimension="race_ethnicity")
+    )
     by_group = groups(step)
     # Asian (6 reached) is too small; Black (20) is suppressed too, or the total would reveal it.
     for hidden in ("asian", "black_or_african_american"):
@@ -150,9 +192,15 @@ def test_small_groups_and_their_complement_are_suppressed(client, session, admin
 
 
 def test_csv_has_the_same_suppression(client, session, admin, small_groups):
-    response = client.get(URL, query_string={"requisition_id": small_groups.id,
-                                             "dimension": "race_ethnicity", "stage": "applied"},
-                          headers=auth(admin) | {"Accept": "text/csv"})
+    response = client.get(
+        URL,
+        query_string={
+            "requisition_id": small_groups.id,
+            "dimension": "race_ethnicity",
+            "stage": "applied",
+        },
+        headers=auth(admin) | {"Accept": "text/csv"},
+    )
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     rows = {r["group"]: r for r in csv.DictReader(io.StringIO(response.text))}
@@ -163,13 +211,13 @@ def test_csv_has_the_same_suppression(client, session, admin, small_groups):
     assert (rows["white"]["reached"], rows["white"]["selected"]) == ("30", "15")
 
 
-def test_suppression_thresholds_come_from_the_app_config(app, client, session, admin,
-                                                         small_groups):
+def test_suppression_thresholds_come_from_the_app_config(app, client, session, admin, small_groups):
     app.config["ADVERSE_IMPACT_MIN_APPLICANTS"] = 5
     app.config["ADVERSE_IMPACT_MIN_SELECTIONS"] = 3
     try:
-        step = first_step(report(client, admin, requisition_id=small_groups.id,
-                                 dimension="race_ethnicity"))
+        step = first_step(
+            report(client, admin, requisition_id=small_groups.id, dimension="race_ethnicity")
+        )
     finally:
         del app.config["ADVERSE_IMPACT_MIN_APPLICANTS"], app.config["ADVERSE_IMPACT_MIN_SELECTIONS"]
     assert groups(step)["asian"]["reached"] == 6
@@ -182,11 +230,14 @@ def test_only_admins_read_it(client, session, role):
     assert response.status_code == 403
 
 
-@pytest.mark.parametrize("query, field", [
-    ({"dimension": "religion"}, "query.dimension"),
-    ({"requisiton_id": 1}, "query.requisiton_id"),
-    ({"stage": "nowhere"}, "query.stage"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ({"dimension": "religion"}, "query.dimension"),
+        ({"requisiton_id": 1}, "query.requisiton_id"),
+        ({"stage": "nowhere"}, "query.stage"),
+    ],
+)
 def test_bad_query_is_422_naming_the_parameter(client, session, admin, query, field):
     response = client.get(URL, query_string=query, headers=auth(admin))
     assert response.status_code == 422

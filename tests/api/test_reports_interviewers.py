@@ -23,11 +23,19 @@ def an_hour_ago():
 
 
 def submit(client, interview, scores, evidence=EVIDENCE, recommendation="yes"):
-    body = {"ratings": [{"competency": c, "score": s, "evidence": evidence if s else ""}
-                        for c, s in zip(COMPETENCIES, scores)],
-            "recommendation": recommendation, "summary": ""}
-    response = client.post(f"/api/v1/interviews/{interview.id}/scorecard/submit", json=body,
-                           headers=auth(interview.interviewer))
+    body = {
+        "ratings": [
+            {"competency": c, "score": s, "evidence": evidence if s else ""}
+            for c, s in zip(COMPETENCIES, scores, strict=False)
+        ],
+        "recommendation": recommendation,
+        "summary": "",
+    }
+    response = client.post(
+        f"/api/v1/interviews/{interview.id}/scorecard/submit",
+        json=body,
+        headers=auth(interview.interviewer),
+    )
     assert response.status_code == 200, response.json
     return response.json
 
@@ -43,12 +51,20 @@ def panels(client, session):
         application = ApplicationFactory()
         for user in (steady, partial):
             hours_ago = 30 if (user is steady and index == 1) else 2
-            interview = InterviewFactory(application=application, interviewer=user,
-                                         interview_key="pair_programming",
-                                         starts_at=utcnow() - timedelta(hours=hours_ago))
+            interview = InterviewFactory(
+                application=application,
+                interviewer=user,
+                interview_key="pair_programming",
+                starts_at=utcnow() - timedelta(hours=hours_ago),
+            )
             evidence = EVIDENCE + (" Not a culture fit." if user is partial else "")
-            card = submit(client, interview, scores[user][index], evidence,
-                          "strong_yes" if user is steady else "no")
+            card = submit(
+                client,
+                interview,
+                scores[user][index],
+                evidence,
+                "strong_yes" if user is steady else "no",
+            )
             warnings += len(card.get("warnings", [])) if user is partial else 0
     return steady, partial, warnings
 
@@ -64,7 +80,11 @@ def test_per_interviewer_habits(client, session, admin, panels):
     by_id = {r["interviewer_id"]: r for r in rows(client, admin)["interviewers"]}
     one, two = by_id[steady.id], by_id[partial.id]
     assert (one["scorecards"], one["halo_rate"], one["late_share"], one["adherence"]) == (
-        2, 0.5, 0.5, 1.0)
+        2,
+        0.5,
+        0.5,
+        1.0,
+    )
     assert one["recommendations"] == {"strong_no": 0, "no": 0, "yes": 0, "strong_yes": 2}
     assert one["median_evidence_chars"] == len(EVIDENCE)
     assert (two["halo_rate"], two["late_share"], two["adherence"]) == (0.0, 0.0, 0.6667)
@@ -83,15 +103,34 @@ def test_language_flags_per_hundred_scorecards(client, session, admin, panels):
 def test_leniency_comes_from_the_latest_calibration_run(client, session, admin, panels):
     steady, _, _ = panels
     for leniency in (0.1, 0.4):  # the later run wins
-        run = CalibrationRun(fitted_with="reml", data_digest="x", n_ratings=10, n_units=4,
-                             n_components=1, sigma2_unit=1, sigma2_interviewer=0.1,
-                             sigma2_residual=0.5, reml_criterion=1, seconds=0.1)
+        run = CalibrationRun(
+            fitted_with="reml",
+            data_digest="x",
+            n_ratings=10,
+            n_units=4,
+            n_components=1,
+            sigma2_unit=1,
+            sigma2_interviewer=0.1,
+            sigma2_residual=0.5,
+            reml_criterion=1,
+            seconds=0.1,
+        )
         session.add(run)
         session.flush()
-        session.add(InterviewerCalibration(
-            run_id=run.id, interviewer_id=steady.id, leniency=leniency, se=0.2, n_ratings=6,
-            n_copanelists=1, connected=True, disagrees=False, insufficient_data=False,
-            explanation=""))
+        session.add(
+            InterviewerCalibration(
+                run_id=run.id,
+                interviewer_id=steady.id,
+                leniency=leniency,
+                se=0.2,
+                n_ratings=6,
+                n_copanelists=1,
+                connected=True,
+                disagrees=False,
+                insufficient_data=False,
+                explanation="",
+            )
+        )
         session.flush()
     body = rows(client, admin)
     row = next(r for r in body["interviewers"] if r["interviewer_id"] == steady.id)
@@ -100,7 +139,7 @@ def test_leniency_comes_from_the_latest_calibration_run(client, session, admin, 
 
 
 def test_reliability_per_template_and_competency(client, session, admin, panels):
-    steady, partial, _ = panels
+    _steady, _partial, _ = panels
     reliability = {r["competency"]: r for r in rows(client, admin)["reliability"]}
     assert set(reliability) == set(COMPETENCIES)
     coding = reliability["coding"]
@@ -108,10 +147,14 @@ def test_reliability_per_template_and_competency(client, session, admin, panels)
     units, scores = np.array([1, 1, 2, 2]), np.array([3, 2, 2, 3])
     expected = icc_oneway(units, scores)
     assert (coding["template_key"], coding["ratings"], coding["candidates"]) == (
-        "backend_engineer", 4, 2)
+        "backend_engineer",
+        4,
+        2,
+    )
     assert coding["icc1"] == pytest.approx(expected.icc1, abs=1e-4)
     assert coding["krippendorff_alpha"] == pytest.approx(
-        krippendorff_alpha_interval(units, scores), abs=1e-4)
+        krippendorff_alpha_interval(units, scores), abs=1e-4
+    )
     assert reliability["collaboration"]["ratings"] == 2  # only `steady` rated it
 
 
@@ -120,8 +163,12 @@ def test_median_evidence_interpolates_and_ignores_unscored_ratings(client, sessi
     unrated competency would pull it down to the shorter length if it counted."""
     user, longer = UserFactory(role="interviewer"), EVIDENCE + " It then passed under load."
     for evidence in (EVIDENCE, longer):
-        interview = InterviewFactory(application=ApplicationFactory(), interviewer=user,
-                                     interview_key="pair_programming", starts_at=an_hour_ago())
+        interview = InterviewFactory(
+            application=ApplicationFactory(),
+            interviewer=user,
+            interview_key="pair_programming",
+            starts_at=an_hour_ago(),
+        )
         submit(client, interview, (3, 2, None), evidence)
     row = next(r for r in rows(client, admin)["interviewers"] if r["interviewer_id"] == user.id)
     assert row["median_evidence_chars"] == (len(EVIDENCE) + len(longer)) / 2
@@ -135,10 +182,12 @@ def test_reliability_matches_the_long_form_on_unbalanced_panels(client, session,
     for unit, panel in enumerate(panel_scores):
         application = ApplicationFactory()
         for score in panel:
-            interview = InterviewFactory(application=application,
-                                         interviewer=UserFactory(role="interviewer"),
-                                         interview_key="pair_programming",
-                                         starts_at=an_hour_ago())
+            interview = InterviewFactory(
+                application=application,
+                interviewer=UserFactory(role="interviewer"),
+                interview_key="pair_programming",
+                starts_at=an_hour_ago(),
+            )
             submit(client, interview, (score, 2, 3))
             units.append(unit)
             scores.append(score)
@@ -146,9 +195,13 @@ def test_reliability_matches_the_long_form_on_unbalanced_panels(client, session,
     expected = icc_oneway(np.array(units), np.array(scores))
     assert (coding["ratings"], coding["candidates"]) == (6, 3)
     assert (coding["icc1"], coding["icck"], coding["k"]) == (
-        round(expected.icc1, 4), round(expected.icck, 4), round(expected.k, 4))
+        round(expected.icc1, 4),
+        round(expected.icck, 4),
+        round(expected.k, 4),
+    )
     assert coding["krippendorff_alpha"] == round(
-        krippendorff_alpha_interval(np.array(units), np.array(scores)), 4)
+        krippendorff_alpha_interval(np.array(units), np.array(scores)), 4
+    )
 
 
 def test_interviewers_as_csv(client, session, admin, panels):

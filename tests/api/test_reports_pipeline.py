@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from service.persistence.applications import StageChange
-from service.persistence.interviews import Interview
 from service.persistence.base import utcnow
+from service.persistence.interviews import Interview
 from service.usecases import applications
 from tests.api.conftest import auth
 from tests.api.reports_helpers import apply, move, reject
@@ -22,10 +22,13 @@ STUCK = "/api/v1/reports/stuck"
 def days_apart(session, application, *days):
     """Place the application's timeline events `days` after a start a month ago."""
     start = utcnow() - timedelta(days=30)
-    changes = session.scalars(select(StageChange).where(
-        StageChange.application_id == application.id).order_by(StageChange.id)).all()
+    changes = session.scalars(
+        select(StageChange)
+        .where(StageChange.application_id == application.id)
+        .order_by(StageChange.id)
+    ).all()
     assert len(changes) == len(days)
-    for change, day in zip(changes, days):
+    for change, day in zip(changes, days, strict=False):
         change.at = start + timedelta(days=day)
     session.flush()
 
@@ -35,33 +38,48 @@ def requisition(session, recruiter):
     """Five applications: on to the technical screen, rejected at the recruiter screen,
     withdrawn, rejected on applying, and still waiting."""
     requisition = RequisitionFactory()
-    on = move(session, recruiter, apply(session, recruiter, requisition),
-              "recruiter_screen", "technical_screen")
+    on = move(
+        session,
+        recruiter,
+        apply(session, recruiter, requisition),
+        "recruiter_screen",
+        "technical_screen",
+    )
     days_apart(session, on, 0, 2, 5)
-    screened_out = move(session, recruiter, apply(session, recruiter, requisition),
-                        "recruiter_screen")
+    screened_out = move(
+        session, recruiter, apply(session, recruiter, requisition), "recruiter_screen"
+    )
     reject(session, recruiter, screened_out, "skills_gap")
     days_apart(session, screened_out, 0, 4, 6)
     withdrawn = apply(session, recruiter, requisition)
     applications.change_status(session, recruiter, withdrawn.id, "withdraw", reason="took a job")
     days_apart(session, withdrawn, 0, 6)
-    rejected = reject(session, recruiter, apply(session, recruiter, requisition), "experience_level")
+    rejected = reject(
+        session, recruiter, apply(session, recruiter, requisition), "experience_level"
+    )
     days_apart(session, rejected, 0, 1)
     apply(session, recruiter, requisition)
     return requisition
 
 
 def pipeline(client, user, requisition, **headers):
-    return client.get(PIPELINE, query_string={"requisition_id": requisition.id},
-                      headers=auth(user) | headers)
+    return client.get(
+        PIPELINE, query_string={"requisition_id": requisition.id}, headers=auth(user) | headers
+    )
 
 
 def test_counts_per_stage(client, session, admin, requisition):
     stages = {s["stage"]: s for s in pipeline(client, admin, requisition).json["stages"]}
-    applied, screen, technical = (stages[k] for k in ("applied", "recruiter_screen",
-                                                        "technical_screen"))
-    assert (applied["entered"], applied["advanced"], applied["rejected"], applied["withdrawn"],
-            applied["still_there"]) == (5, 2, 1, 1, 1)
+    applied, screen, technical = (
+        stages[k] for k in ("applied", "recruiter_screen", "technical_screen")
+    )
+    assert (
+        applied["entered"],
+        applied["advanced"],
+        applied["rejected"],
+        applied["withdrawn"],
+        applied["still_there"],
+    ) == (5, 2, 1, 1, 1)
     assert applied["rejected_by_reason"] == {"experience_level": 1}
     assert applied["conversion"] == 0.4
     assert (screen["entered"], screen["advanced"], screen["rejected"]) == (2, 1, 1)
@@ -89,8 +107,9 @@ def test_pipeline_as_csv(client, session, admin, requisition):
     assert rows[0]["entered"] == "5" and rows[0]["rejected_by_reason"] == "experience_level=1"
 
 
-def test_recruiters_and_the_requisitions_hiring_manager_may_read_it(client, session, recruiter,
-                                                                    requisition):
+def test_recruiters_and_the_requisitions_hiring_manager_may_read_it(
+    client, session, recruiter, requisition
+):
     assert pipeline(client, recruiter, requisition).status_code == 200
     assert pipeline(client, requisition.hiring_manager, requisition).status_code == 200
     other_manager = UserFactory(role="hiring_manager")
@@ -108,8 +127,9 @@ def test_requisition_id_is_required(client, session, admin):
 
 
 def waiting(stage, days, **kwargs):
-    return ApplicationFactory(stage=stage, stage_entered_at=utcnow() - timedelta(days=days),
-                              **kwargs)
+    return ApplicationFactory(
+        stage=stage, stage_entered_at=utcnow() - timedelta(days=days), **kwargs
+    )
 
 
 @pytest.fixture
@@ -138,14 +158,21 @@ def test_stuck_names_who_owns_the_next_step(client, session, admin, stuck):
     awaiting_scorecard, waiting_move, unscheduled, offer = items
     owes = session.scalar(select(Interview).where(Interview.application_id == stuck[0].id))
     assert awaiting_scorecard["owner_role"] == "interviewer"
-    assert awaiting_scorecard["owners"] == [{"id": owes.interviewer_id,
-                                             "name": owes.interviewer.name}]
+    assert awaiting_scorecard["owners"] == [
+        {"id": owes.interviewer_id, "name": owes.interviewer.name}
+    ]
     assert (unscheduled["owner_role"], unscheduled["next_step"]) == (
-        "recruiter", "schedule: technical_screen")
+        "recruiter",
+        "schedule: technical_screen",
+    )
     assert waiting_move["owner_role"] == "recruiter"
     assert offer["owner_role"] == "hiring_manager"
-    assert offer["owners"] == [{"id": stuck[3].requisition.hiring_manager.id,
-                                "name": stuck[3].requisition.hiring_manager.name}]
+    assert offer["owners"] == [
+        {
+            "id": stuck[3].requisition.hiring_manager.id,
+            "name": stuck[3].requisition.hiring_manager.name,
+        }
+    ]
 
 
 def test_stuck_limit_and_csv(client, session, admin, stuck):

@@ -18,15 +18,22 @@ def fields(problem) -> dict[str, str]:
 
 
 def requisition_body(manager, **overrides):
-    body = {"title": "Staff Backend Engineer", "team": "Payments",
-            "hiring_manager_id": manager.id, "template_key": "backend_engineer", "headcount": 2}
+    body = {
+        "title": "Staff Backend Engineer",
+        "team": "Payments",
+        "hiring_manager_id": manager.id,
+        "template_key": "backend_engineer",
+        "headcount": 2,
+    }
     return {**body, **overrides}
 
 
-def test_create_answers_201_with_location_and_the_requisition(client, session, recruiter,
-                                                              hiring_manager):
-    response = client.post("/api/v1/requisitions", json=requisition_body(hiring_manager),
-                           headers=auth(recruiter))
+def test_create_answers_201_with_location_and_the_requisition(
+    client, session, recruiter, hiring_manager
+):
+    response = client.post(
+        "/api/v1/requisitions", json=requisition_body(hiring_manager), headers=auth(recruiter)
+    )
     assert response.status_code == 201
     body = response.json
     assert response.headers["Location"].endswith(f"/api/v1/requisitions/{body['id']}")
@@ -39,19 +46,23 @@ def test_create_answers_201_with_location_and_the_requisition(client, session, r
 
 
 def test_create_pins_the_current_template_version(client, session, recruiter, hiring_manager):
-    response = client.post("/api/v1/requisitions", json=requisition_body(hiring_manager),
-                           headers=auth(recruiter))
+    response = client.post(
+        "/api/v1/requisitions", json=requisition_body(hiring_manager), headers=auth(recruiter)
+    )
     current = template_version("backend_engineer")
     assert response.json["template_key"] == "backend_engineer"
     assert response.json["template_version"] == current.version
     assert session.get(Requisition, response.json["id"]).template_version_id == current.id
 
 
-def test_create_with_unknown_template_key_is_422_listing_known_keys(client, recruiter,
-                                                                     hiring_manager):
-    response = client.post("/api/v1/requisitions",
-                           json=requisition_body(hiring_manager, template_key="astronaut"),
-                           headers=auth(recruiter))
+def test_create_with_unknown_template_key_is_422_listing_known_keys(
+    client, recruiter, hiring_manager
+):
+    response = client.post(
+        "/api/v1/requisitions",
+        json=requisition_body(hiring_manager, template_key="astronaut"),
+        headers=auth(recruiter),
+    )
     assert response.status_code == 422
     message = fields(response.json)["template_key"]
     assert "astronaut" in message
@@ -63,18 +74,20 @@ def test_create_with_unknown_template_key_is_422_listing_known_keys(client, recr
 @pytest.mark.parametrize(
     "manager_kind", ["interviewer", "recruiter", "inactive_hiring_manager", "missing"]
 )
-def test_create_with_an_unfit_hiring_manager_is_422_naming_the_field(client, session, recruiter,
-                                                                     manager_kind):
+def test_create_with_an_unfit_hiring_manager_is_422_naming_the_field(
+    client, session, recruiter, manager_kind
+):
     if manager_kind == "missing":
         manager_id = 999_999
     elif manager_kind == "inactive_hiring_manager":
         manager_id = UserFactory(role="hiring_manager", active=False).id
     else:
         manager_id = UserFactory(role=manager_kind).id
-    response = client.post("/api/v1/requisitions",
-                           json={"title": "x", "hiring_manager_id": manager_id,
-                                 "template_key": "backend_engineer"},
-                           headers=auth(recruiter))
+    response = client.post(
+        "/api/v1/requisitions",
+        json={"title": "x", "hiring_manager_id": manager_id, "template_key": "backend_engineer"},
+        headers=auth(recruiter),
+    )
     assert response.status_code == 422
     assert "hiring_manager_id" in fields(response.json)
     assert session.scalar(select(func.count()).select_from(Requisition)) == 0
@@ -106,17 +119,20 @@ def test_list_filters_by_status(client, session, recruiter):
     open_one = RequisitionFactory(status="open")
     on_hold = RequisitionFactory(status="on_hold")
     RequisitionFactory(status="closed")
-    response = client.get("/api/v1/requisitions", query_string={"status": "on_hold"},
-                          headers=auth(recruiter))
+    response = client.get(
+        "/api/v1/requisitions", query_string={"status": "on_hold"}, headers=auth(recruiter)
+    )
     assert [r["id"] for r in response.json["items"]] == [on_hold.id]
-    response = client.get("/api/v1/requisitions", query_string={"status": "open"},
-                          headers=auth(recruiter))
+    response = client.get(
+        "/api/v1/requisitions", query_string={"status": "open"}, headers=auth(recruiter)
+    )
     assert [r["id"] for r in response.json["items"]] == [open_one.id]
 
 
 def test_list_with_unknown_status_filter_is_422(client, recruiter):
-    response = client.get("/api/v1/requisitions", query_string={"status": "paused"},
-                          headers=auth(recruiter))
+    response = client.get(
+        "/api/v1/requisitions", query_string={"status": "paused"}, headers=auth(recruiter)
+    )
     assert response.status_code == 422
     assert "query.status" in fields(response.json)
 
@@ -140,12 +156,18 @@ def test_get_unknown_requisition_is_404_problem(client, recruiter):
 
 @pytest.mark.parametrize(
     "changes",
-    [{"title": "Principal Engineer"}, {"headcount": 4}, {"status": "on_hold"}, {"status": "closed"}],
+    [
+        {"title": "Principal Engineer"},
+        {"headcount": 4},
+        {"status": "on_hold"},
+        {"status": "closed"},
+    ],
 )
 def test_patch_changes_the_given_field(client, session, recruiter, changes):
     requisition = RequisitionFactory()
-    response = client.patch(f"/api/v1/requisitions/{requisition.id}", json=changes,
-                            headers=auth(recruiter))
+    response = client.patch(
+        f"/api/v1/requisitions/{requisition.id}", json=changes, headers=auth(recruiter)
+    )
     assert response.status_code == 200
     [(name, value)] = changes.items()
     assert response.json[name] == value
@@ -155,16 +177,20 @@ def test_patch_changes_the_given_field(client, session, recruiter, changes):
 
 def test_patch_leaves_other_fields_alone(client, session, recruiter):
     requisition = RequisitionFactory(title="Original", headcount=2)
-    client.patch(f"/api/v1/requisitions/{requisition.id}", json={"status": "on_hold"},
-                 headers=auth(recruiter))
+    client.patch(
+        f"/api/v1/requisitions/{requisition.id}",
+        json={"status": "on_hold"},
+        headers=auth(recruiter),
+    )
     session.refresh(requisition)
     assert (requisition.title, requisition.headcount) == ("Original", 2)
 
 
 def test_patch_with_unknown_status_is_422_listing_the_choices(client, session, recruiter):
     requisition = RequisitionFactory()
-    response = client.patch(f"/api/v1/requisitions/{requisition.id}", json={"status": "paused"},
-                            headers=auth(recruiter))
+    response = client.patch(
+        f"/api/v1/requisitions/{requisition.id}", json={"status": "paused"}, headers=auth(recruiter)
+    )
     assert response.status_code == 422
     message = fields(response.json)["status"]
     assert "open" in message and "on_hold" in message and "closed" in message
@@ -172,16 +198,20 @@ def test_patch_with_unknown_status_is_422_listing_the_choices(client, session, r
 
 def test_patch_with_empty_body_is_422(client, session, recruiter):
     requisition = RequisitionFactory()
-    response = client.patch(f"/api/v1/requisitions/{requisition.id}", json={},
-                            headers=auth(recruiter))
+    response = client.patch(
+        f"/api/v1/requisitions/{requisition.id}", json={}, headers=auth(recruiter)
+    )
     assert response.status_code == 422
     assert "at least one field" in response.json["detail"]
 
 
 def test_patch_with_unknown_field_is_422_listing_allowed_fields(client, session, recruiter):
     requisition = RequisitionFactory()
-    response = client.patch(f"/api/v1/requisitions/{requisition.id}",
-                            json={"template_key": "product_designer"}, headers=auth(recruiter))
+    response = client.patch(
+        f"/api/v1/requisitions/{requisition.id}",
+        json={"template_key": "product_designer"},
+        headers=auth(recruiter),
+    )
     assert response.status_code == 422
     message = fields(response.json)["template_key"]
     assert "Unknown field" in message
@@ -192,20 +222,24 @@ def test_patch_with_unknown_field_is_422_listing_allowed_fields(client, session,
 @pytest.mark.parametrize("headcount", [0, -1, "2", 1.5])
 def test_patch_with_bad_headcount_is_422(client, session, recruiter, headcount):
     requisition = RequisitionFactory()
-    response = client.patch(f"/api/v1/requisitions/{requisition.id}",
-                            json={"headcount": headcount}, headers=auth(recruiter))
+    response = client.patch(
+        f"/api/v1/requisitions/{requisition.id}",
+        json={"headcount": headcount},
+        headers=auth(recruiter),
+    )
     assert response.status_code == 422
     assert "headcount" in fields(response.json)
 
 
 @pytest.mark.parametrize("status", ["on_hold", "closed"])
-def test_no_new_applications_on_a_requisition_that_is_not_open(client, session, recruiter,
-                                                               status):
+def test_no_new_applications_on_a_requisition_that_is_not_open(client, session, recruiter, status):
     requisition = RequisitionFactory(status=status)
     candidate = CandidateFactory()
-    response = client.post("/api/v1/applications",
-                           json={"candidate_id": candidate.id, "requisition_id": requisition.id},
-                           headers=auth(recruiter))
+    response = client.post(
+        "/api/v1/applications",
+        json={"candidate_id": candidate.id, "requisition_id": requisition.id},
+        headers=auth(recruiter),
+    )
     assert response.status_code == 409
     assert status in response.json["detail"]
     assert response.json["requisition_status"] == status
@@ -213,10 +247,14 @@ def test_no_new_applications_on_a_requisition_that_is_not_open(client, session, 
 
 def test_requisition_put_on_hold_through_the_api_refuses_applications(client, session, recruiter):
     requisition = RequisitionFactory()
-    client.patch(f"/api/v1/requisitions/{requisition.id}", json={"status": "on_hold"},
-                 headers=auth(recruiter))
-    response = client.post("/api/v1/applications",
-                           json={"candidate_id": CandidateFactory().id,
-                                 "requisition_id": requisition.id},
-                           headers=auth(recruiter))
+    client.patch(
+        f"/api/v1/requisitions/{requisition.id}",
+        json={"status": "on_hold"},
+        headers=auth(recruiter),
+    )
+    response = client.post(
+        "/api/v1/applications",
+        json={"candidate_id": CandidateFactory().id, "requisition_id": requisition.id},
+        headers=auth(recruiter),
+    )
     assert response.status_code == 409

@@ -15,8 +15,10 @@ COMPETENCIES = ("coding", "problem_solving")
 
 def card(recommendation="yes", scores=(3, 3), evidence=EVIDENCE, summary="Solid screen."):
     return {
-        "ratings": [{"competency": c, "score": s, "evidence": evidence}
-                    for c, s in zip(COMPETENCIES, scores)],
+        "ratings": [
+            {"competency": c, "score": s, "evidence": evidence}
+            for c, s in zip(COMPETENCIES, scores, strict=False)
+        ],
         "recommendation": recommendation,
         "summary": summary,
     }
@@ -28,8 +30,11 @@ def held_interview(**kwargs):
 
 
 def submit(client, interview, body=None):
-    return client.post(f"/api/v1/interviews/{interview.id}/scorecard/submit",
-                       json=body or card(), headers=auth(interview.interviewer))
+    return client.post(
+        f"/api/v1/interviews/{interview.id}/scorecard/submit",
+        json=body or card(),
+        headers=auth(interview.interviewer),
+    )
 
 
 def test_template_interview_assesses_the_competencies_these_tests_use(session):
@@ -40,18 +45,23 @@ def test_template_interview_assesses_the_competencies_these_tests_use(session):
 def test_draft_saves_partial_work_and_only_its_author_sees_it(client, session, recruiter):
     interview = held_interview()
     draft = {"ratings": [{"competency": "coding", "score": 2, "evidence": "short"}]}
-    saved = client.put(f"/api/v1/interviews/{interview.id}/scorecard", json=draft,
-                       headers=auth(interview.interviewer))
+    saved = client.put(
+        f"/api/v1/interviews/{interview.id}/scorecard",
+        json=draft,
+        headers=auth(interview.interviewer),
+    )
     assert saved.status_code == 200
     assert saved.json["state"] == "draft"
     assert saved.json["ratings"][0]["evidence"] == "short"
-    mine = client.get(f"/api/v1/interviews/{interview.id}/scorecard",
-                      headers=auth(interview.interviewer))
+    mine = client.get(
+        f"/api/v1/interviews/{interview.id}/scorecard", headers=auth(interview.interviewer)
+    )
     assert mine.json["ratings"][0]["score"] == 2
     theirs = client.get(f"/api/v1/interviews/{interview.id}/scorecard", headers=auth(recruiter))
     assert theirs.status_code == 404
-    listed = client.get(f"/api/v1/applications/{interview.application_id}/scorecards",
-                        headers=auth(recruiter))
+    listed = client.get(
+        f"/api/v1/applications/{interview.application_id}/scorecards", headers=auth(recruiter)
+    )
     assert listed.json["items"] == []
 
 
@@ -70,16 +80,18 @@ def test_only_the_assigned_interviewer_writes(client, session):
     interview = held_interview()
     other = UserFactory(role="interviewer")
     InterviewFactory(application=interview.application, interviewer=other)
-    response = client.post(f"/api/v1/interviews/{interview.id}/scorecard/submit", json=card(),
-                           headers=auth(other))
+    response = client.post(
+        f"/api/v1/interviews/{interview.id}/scorecard/submit", json=card(), headers=auth(other)
+    )
     assert response.status_code == 403
     assert "assigned interviewer" in response.json["detail"]
 
 
 def test_recruiter_cannot_write_a_scorecard(client, session, recruiter):
     interview = held_interview()
-    response = client.put(f"/api/v1/interviews/{interview.id}/scorecard", json=card(),
-                          headers=auth(recruiter))
+    response = client.put(
+        f"/api/v1/interviews/{interview.id}/scorecard", json=card(), headers=auth(recruiter)
+    )
     assert response.status_code == 403
 
 
@@ -100,7 +112,8 @@ def test_a_bare_number_is_rejected(client, session):
     response = submit(client, interview, card(evidence=""))
     assert response.status_code == 422
     assert {"ratings[0].evidence", "ratings[1].evidence"} <= {
-        e["field"] for e in response.json["errors"]}
+        e["field"] for e in response.json["errors"]
+    }
 
 
 def test_not_assessed_needs_no_evidence(client, session):
@@ -142,8 +155,11 @@ def test_scores_outside_the_scale_are_rejected(client, session, score):
 def test_recommendation_is_required_to_submit_but_not_for_a_draft(client, session):
     interview = held_interview()
     body = card(recommendation=None)
-    saved = client.put(f"/api/v1/interviews/{interview.id}/scorecard", json=body,
-                       headers=auth(interview.interviewer))
+    saved = client.put(
+        f"/api/v1/interviews/{interview.id}/scorecard",
+        json=body,
+        headers=auth(interview.interviewer),
+    )
     assert saved.status_code == 200
     response = submit(client, interview, body)
     assert response.status_code == 422
@@ -163,8 +179,11 @@ def test_one_submitted_scorecard_per_interview(client, session):
     again = submit(client, interview)
     assert again.status_code == 409
     assert "amendment" in again.json["detail"]
-    draft = client.put(f"/api/v1/interviews/{interview.id}/scorecard", json=card(),
-                       headers=auth(interview.interviewer))
+    draft = client.put(
+        f"/api/v1/interviews/{interview.id}/scorecard",
+        json=card(),
+        headers=auth(interview.interviewer),
+    )
     assert draft.status_code == 409
 
 
@@ -188,8 +207,11 @@ def test_amendments_keep_every_revision(client, session):
 def test_an_amendment_needs_a_reason(client, session):
     interview = held_interview()
     submit(client, interview)
-    response = client.post(f"/api/v1/interviews/{interview.id}/scorecard/amendments",
-                           json=card(), headers=auth(interview.interviewer))
+    response = client.post(
+        f"/api/v1/interviews/{interview.id}/scorecard/amendments",
+        json=card(),
+        headers=auth(interview.interviewer),
+    )
     assert response.status_code == 422
     assert "reason" in {e["field"] for e in response.json["errors"]}
 
@@ -210,21 +232,26 @@ def panel(size=2):
 def test_panelist_reading_others_before_submitting_gets_403(client, session):
     first, second = panel()
     submit(client, first)
-    response = client.get(f"/api/v1/applications/{second.application_id}/scorecards",
-                          headers=auth(second.interviewer))
+    response = client.get(
+        f"/api/v1/applications/{second.application_id}/scorecards", headers=auth(second.interviewer)
+    )
     assert response.status_code == 403
     assert "Submit your own scorecard" in response.json["detail"]
-    single = client.get(f"/api/v1/interviews/{first.id}/scorecard", headers=auth(second.interviewer))
+    single = client.get(
+        f"/api/v1/interviews/{first.id}/scorecard", headers=auth(second.interviewer)
+    )
     assert single.status_code == 403
 
 
 def test_panelist_with_only_a_draft_still_gets_403(client, session):
     first, second = panel()
     submit(client, first)
-    client.put(f"/api/v1/interviews/{second.id}/scorecard", json=card(),
-               headers=auth(second.interviewer))
-    response = client.get(f"/api/v1/applications/{second.application_id}/scorecards",
-                          headers=auth(second.interviewer))
+    client.put(
+        f"/api/v1/interviews/{second.id}/scorecard", json=card(), headers=auth(second.interviewer)
+    )
+    response = client.get(
+        f"/api/v1/applications/{second.application_id}/scorecards", headers=auth(second.interviewer)
+    )
     assert response.status_code == 403
 
 
@@ -232,19 +259,21 @@ def test_after_submitting_a_panelist_sees_the_others(client, session):
     first, second = panel()
     submit(client, first)
     submit(client, second)
-    response = client.get(f"/api/v1/applications/{second.application_id}/scorecards",
-                          headers=auth(second.interviewer))
+    response = client.get(
+        f"/api/v1/applications/{second.application_id}/scorecards", headers=auth(second.interviewer)
+    )
     assert response.status_code == 200
     assert {s["interview_id"] for s in response.json["items"]} == {first.id, second.id}
 
 
 def test_hiring_manager_and_recruiter_see_submitted_scorecards(client, session, recruiter):
-    first, second = panel()
+    first, _second = panel()
     submit(client, first)
     manager = first.application.requisition.hiring_manager
     for reader in (recruiter, manager):
-        response = client.get(f"/api/v1/applications/{first.application_id}/scorecards",
-                              headers=auth(reader))
+        response = client.get(
+            f"/api/v1/applications/{first.application_id}/scorecards", headers=auth(reader)
+        )
         assert [s["interview_id"] for s in response.json["items"]] == [first.id]
 
 
@@ -253,8 +282,9 @@ def test_first_view_is_recorded_and_a_later_amendment_is_flagged(client, session
     submit(client, first)
     submit(client, second)
     assert submit(client, second).status_code == 409
-    client.get(f"/api/v1/applications/{second.application_id}/scorecards",
-               headers=auth(second.interviewer))
+    client.get(
+        f"/api/v1/applications/{second.application_id}/scorecards", headers=auth(second.interviewer)
+    )
     amended = client.post(
         f"/api/v1/interviews/{second.id}/scorecard/amendments",
         json={**card(recommendation="no"), "reason": "Reconsidered"},
@@ -272,8 +302,11 @@ def test_first_view_is_recorded_and_a_later_amendment_is_flagged(client, session
 def test_language_warnings_are_returned_and_stored_but_do_not_block(client, session, recruiter):
     interview = held_interview()
     body = card(summary="Great culture fit, very energetic young guy.")
-    saved = client.put(f"/api/v1/interviews/{interview.id}/scorecard", json=body,
-                       headers=auth(interview.interviewer))
+    saved = client.put(
+        f"/api/v1/interviews/{interview.id}/scorecard",
+        json=body,
+        headers=auth(interview.interviewer),
+    )
     categories = {w["category"] for w in saved.json["warnings"]}
     assert saved.status_code == 200 and len(categories) >= 2
     assert all(w["field"] == "summary" for w in saved.json["warnings"])
@@ -286,12 +319,21 @@ def test_language_warnings_are_returned_and_stored_but_do_not_block(client, sess
 def test_every_scorecard_write_is_audited(client, session):
     interview = held_interview()
     admin = UserFactory(role="admin")
-    client.put(f"/api/v1/interviews/{interview.id}/scorecard", json=card(),
-               headers=auth(interview.interviewer))
+    client.put(
+        f"/api/v1/interviews/{interview.id}/scorecard",
+        json=card(),
+        headers=auth(interview.interviewer),
+    )
     submit(client, interview)
-    client.post(f"/api/v1/interviews/{interview.id}/scorecard/amendments",
-                json={**card(), "reason": "typo"}, headers=auth(interview.interviewer))
+    client.post(
+        f"/api/v1/interviews/{interview.id}/scorecard/amendments",
+        json={**card(), "reason": "typo"},
+        headers=auth(interview.interviewer),
+    )
     events = client.get("/api/v1/audit?entity_type=scorecard", headers=auth(admin)).json["items"]
     assert [e["action"] for e in events] == [
-        "scorecard.draft_saved", "scorecard.submitted", "scorecard.amended"]
+        "scorecard.draft_saved",
+        "scorecard.submitted",
+        "scorecard.amended",
+    ]
     assert {e["actor_id"] for e in events} == {interview.interviewer.id}

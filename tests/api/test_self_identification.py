@@ -10,7 +10,7 @@ from werkzeug.routing import IntegerConverter
 from service.domain.self_identification import QUESTIONS
 from service.persistence.base import utcnow
 from tests.api.conftest import auth
-from tests.factories import ApplicationFactory, InterviewFactory, UserFactory
+from tests.factories import ApplicationFactory, InterviewFactory
 
 # Distinctive answers: none of these strings is in any other payload by accident.
 ANSWERS = {
@@ -25,8 +25,9 @@ EXPORT = "/api/v1/reports/self-identification.csv"
 
 
 def put(client, user, application_id, body):
-    return client.put(f"/api/v1/applications/{application_id}/self-identification", json=body,
-                      headers=auth(user))
+    return client.put(
+        f"/api/v1/applications/{application_id}/self-identification", json=body, headers=auth(user)
+    )
 
 
 def test_recruiter_records_answers_and_gets_no_body_back(client, session, recruiter):
@@ -42,14 +43,18 @@ def test_admin_may_record_and_a_second_put_replaces_the_answers(client, session,
     assert put(client, admin, application.id, {"sex": "female"}).status_code == 204
     rows = export(client, admin)
     assert [(r["application_id"], r["sex"], r["race_ethnicity"]) for r in rows] == [
-        (str(application.id), "female", "decline_to_answer")]
+        (str(application.id), "female", "decline_to_answer")
+    ]
 
 
 @pytest.mark.parametrize("role", ["interviewer", "hiring_manager"])
 def test_other_roles_may_not_record(client, session, role):
     application = ApplicationFactory()
-    user = (application.requisition.hiring_manager if role == "hiring_manager"
-            else InterviewFactory(application=application).interviewer)
+    user = (
+        application.requisition.hiring_manager
+        if role == "hiring_manager"
+        else InterviewFactory(application=application).interviewer
+    )
     assert put(client, user, application.id, ANSWERS).status_code == 403
 
 
@@ -77,8 +82,11 @@ def test_missing_application_is_404(client, session, recruiter):
 def test_audit_event_names_the_action_but_not_the_answers(client, session, recruiter):
     application = ApplicationFactory()
     put(client, recruiter, application.id, ANSWERS)
-    response = client.get("/api/v1/audit", query_string={"action": "self_identification.recorded"},
-                          headers=auth(recruiter))
+    response = client.get(
+        "/api/v1/audit",
+        query_string={"action": "self_identification.recorded"},
+        headers=auth(recruiter),
+    )
     [event] = response.json["items"]
     assert (event["entity_type"], event["entity_id"]) == ("application", application.id)
     assert event["before"] is None and event["after"] is None and event["reason"] == ""
@@ -97,11 +105,17 @@ def test_export_is_admin_only_and_audited(client, session, admin, recruiter):
     put(client, recruiter, application.id, ANSWERS)
     assert client.get(EXPORT, headers=auth(recruiter)).status_code == 403
     [row] = export(client, admin)
-    assert row == {"application_id": str(application.id),
-                   "requisition_id": str(application.requisition_id), **ANSWERS,
-                   "recorded_at": row["recorded_at"]}
-    audit = client.get("/api/v1/audit", query_string={"action": "self_identification.exported"},
-                       headers=auth(admin)).json["items"]
+    assert row == {
+        "application_id": str(application.id),
+        "requisition_id": str(application.requisition_id),
+        **ANSWERS,
+        "recorded_at": row["recorded_at"],
+    }
+    audit = client.get(
+        "/api/v1/audit",
+        query_string={"action": "self_identification.exported"},
+        headers=auth(admin),
+    ).json["items"]
     assert [(e["actor_id"], e["after"]) for e in audit] == [(admin.id, {"rows": 1})]
 
 
@@ -126,8 +140,11 @@ def fill(app, rule, ids):
     values = {}
     for name in rule.arguments:
         converter = rule._converters[name]
-        values[name] = ids.get(name, ids["application_id"]) if isinstance(
-            converter, IntegerConverter) else "backend_engineer"
+        values[name] = (
+            ids.get(name, ids["application_id"])
+            if isinstance(converter, IntegerConverter)
+            else "backend_engineer"
+        )
     return rule.build(values)[1]
 
 
@@ -138,8 +155,11 @@ def walk(client, app, users, ids, query):
         url = fill(app, rule, ids)
         for user in users:
             for accept in ("application/json", "text/csv"):
-                response = client.get(url, query_string=query.get(rule.rule, {}),
-                                      headers=auth(user) | {"Accept": accept})
+                response = client.get(
+                    url,
+                    query_string=query.get(rule.rule, {}),
+                    headers=auth(user) | {"Accept": accept},
+                )
                 assert response.status_code < 500, (url, response.data)
                 bodies[(url, user.role, accept)] = response.text
     return bodies
@@ -148,23 +168,38 @@ def walk(client, app, users, ids, query):
 def test_no_get_route_ever_returns_the_answers(app, client, session, admin, recruiter):
     application, interview = submitted_loop()
     submitted = client.post(
-        f"/api/v1/interviews/{interview.id}/scorecard/submit", headers=auth(interview.interviewer),
-        json={"ratings": [{"competency": c, "score": 3, "evidence": EVIDENCE}
-                          for c in ("coding", "problem_solving")],
-              "recommendation": "yes", "summary": "Solid."})
+        f"/api/v1/interviews/{interview.id}/scorecard/submit",
+        headers=auth(interview.interviewer),
+        json={
+            "ratings": [
+                {"competency": c, "score": 3, "evidence": EVIDENCE}
+                for c in ("coding", "problem_solving")
+            ],
+            "recommendation": "yes",
+            "summary": "Solid.",
+        },
+    )
     assert submitted.status_code == 200, submitted.json
     users = (admin, recruiter, application.requisition.hiring_manager, interview.interviewer)
-    ids = {"application_id": application.id, "candidate_id": application.candidate_id,
-           "requisition_id": application.requisition_id, "interview_id": interview.id,
-           "interviewer_id": interview.interviewer_id, "user_id": interview.interviewer_id}
+    ids = {
+        "application_id": application.id,
+        "candidate_id": application.candidate_id,
+        "requisition_id": application.requisition_id,
+        "interview_id": interview.id,
+        "interviewer_id": interview.interviewer_id,
+        "user_id": interview.interviewer_id,
+    }
     query = {"/api/v1/reports/pipeline": {"requisition_id": application.requisition_id}}
     before = walk(client, app, users, ids, query)
     assert put(client, recruiter, application.id, ANSWERS).status_code == 204
     after = walk(client, app, users, ids, query)
 
     assert before.keys() == after.keys()
-    leaks = [key for key, body in after.items()
-             if body != before[key] and any(value in body for value in ANSWERS.values())]
+    leaks = [
+        key
+        for key, body in after.items()
+        if body != before[key] and any(value in body for value in ANSWERS.values())
+    ]
     assert leaks == []
     # Documentation (OpenAPI) and the aggregate reports list the categories, but one
     # person's answers change nothing in them.

@@ -313,7 +313,10 @@ def group_lists(draw):
             unique=True,
         )
     )
-    return [GroupCounts(label, n, draw(st.integers(0, n))) for label, n in zip(labels, sizes)]
+    return [
+        GroupCounts(label, n, draw(st.integers(0, n)))
+        for label, n in zip(labels, sizes, strict=False)
+    ]
 
 
 @settings(max_examples=200, deadline=None)
@@ -378,8 +381,11 @@ def large_tables(draw):
     a = draw(st.integers(0, n_f))
     expected = round(n_r * a / n_f)
     spread = max(1, int(3 * math.sqrt(max(expected, 1))))
-    c = draw(st.one_of(st.integers(0, n_r),
-                       st.integers(max(0, expected - spread), min(n_r, expected + spread))))
+    c = draw(
+        st.one_of(
+            st.integers(0, n_r), st.integers(max(0, expected - spread), min(n_r, expected + spread))
+        )
+    )
     return (a, n_f - a), (c, n_r - c)
 
 
@@ -390,8 +396,12 @@ def equally_likely_probabilities(table):
     (a, b), (c, d) = table
     total, successes, draws = a + b + c + d, a + c, a + b
     support = np.arange(max(0, draws - (total - successes)), min(successes, draws) + 1)
-    log_pmf = -(gammaln(support + 1) + gammaln(successes - support + 1)
-                + gammaln(draws - support + 1) + gammaln(total - successes - draws + support + 1))
+    log_pmf = -(
+        gammaln(support + 1)
+        + gammaln(successes - support + 1)
+        + gammaln(draws - support + 1)
+        + gammaln(total - successes - draws + support + 1)
+    )
     observed = log_pmf[a - support[0]]
     candidates = support[np.abs(log_pmf - observed) < 1e-5]  # a loose sieve on the log scale
     pmf = hypergeom.pmf(candidates, total, successes, draws)
@@ -418,8 +428,14 @@ def test_fisher_matches_scipy_and_the_mid_p_oracle_on_large_tables(table):
 
 @pytest.mark.parametrize(
     "table",
-    [((25_000, 25_000), (25_000, 25_000)), ((0, 50_000), (50_000, 0)), ((0, 10), (50_000, 0)),
-     ((0, 0), (0, 5)), ((12_000, 13_000), (12_500, 12_500)), ((3, 24_997), (40, 24_960))],
+    [
+        ((25_000, 25_000), (25_000, 25_000)),
+        ((0, 50_000), (50_000, 0)),
+        ((0, 10), (50_000, 0)),
+        ((0, 0), (0, 5)),
+        ((12_000, 13_000), (12_500, 12_500)),
+        ((3, 24_997), (40, 24_960)),
+    ],
 )
 def test_fisher_at_the_edges_of_large_tables_matches_scipy(table):
     p_two_sided, mid_p = fisher_exact_tests(table)

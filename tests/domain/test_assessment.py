@@ -27,8 +27,15 @@ LATE_HOURS = TEMPLATE.scoring.late_feedback_hours
 NAMES = {1: "Ana", 2: "Ben", 3: "Chi", 4: "Dee", 5: "Eli"}
 
 
-def card(scorecard_id, interviewer_id, scores, *, interview_key="pair_programming",
-         recommendation="yes", **changes):
+def card(
+    scorecard_id,
+    interviewer_id,
+    scores,
+    *,
+    interview_key="pair_programming",
+    recommendation="yes",
+    **changes,
+):
     """A submitted scorecard; `scores` maps competency -> score (None: not assessed)."""
     base = ScorecardIn(
         scorecard_id=scorecard_id,
@@ -56,8 +63,14 @@ def interview(interview_id, status="completed", state="missing", starts_at=NOW -
     return InterviewIn(interview_id, "system_design", 3, "Chi", status, starts_at, state)
 
 
-DEVIATION = DeviationIn("skipped", "project_deep_dive", None, "Rita", "candidate withdrew from onsite",
-                        NOW - timedelta(hours=3))
+DEVIATION = DeviationIn(
+    "skipped",
+    "project_deep_dive",
+    None,
+    "Rita",
+    "candidate withdrew from onsite",
+    NOW - timedelta(hours=3),
+)
 
 
 def run(cards=(), leniencies=None, interviews=(), deviations=()):
@@ -74,10 +87,16 @@ def flags(result, code):
 
 # ---- Calibrated scores and per-competency statistics --------------------------
 
+
 def test_calibrated_score_is_raw_minus_leniency():
     result = run([card(1, 1, {"coding": 3})], {1: leniency(1, 0.4)})
     line = competency(result, "coding").scores[0]
-    assert (line.raw, line.calibrated, line.leniency, line.calibration_note) == (3, 2.6, 0.4, "Ana note")
+    assert (line.raw, line.calibrated, line.leniency, line.calibration_note) == (
+        3,
+        2.6,
+        0.4,
+        "Ana note",
+    )
 
 
 def test_interviewer_without_calibration_keeps_raw_score_and_says_so():
@@ -207,8 +226,12 @@ def test_no_late_feedback_when_on_time():
 
 
 def test_biased_language_flag_names_phrase_and_category():
-    warning = {"phrase": "culture fit", "category": "affinity", "suggestion": "name the behaviour",
-               "field": "summary"}
+    warning = {
+        "phrase": "culture fit",
+        "category": "affinity",
+        "suggestion": "name the behaviour",
+        "field": "summary",
+    }
     [flag] = flags(run([card(1, 1, {"coding": 3}, warnings=(warning,))]), "biased_language")
     assert "culture fit" in flag.message and "affinity" in flag.message
     assert flag.details == (warning,)
@@ -258,14 +281,20 @@ def test_independent_when_not_seen():
 
 # ---- Recommendations -------------------------------------------------------------
 
+
 def panel():
     return [
         card(1, 1, {"coding": 3}, interview_key="technical_screen", recommendation="yes"),
         card(2, 2, {"coding": 3}, recommendation="strong_yes"),
         card(3, 3, {"system_design": 1}, interview_key="system_design", recommendation="strong_no"),
         card(4, 4, {"system_design": 3}, interview_key="project_deep_dive", recommendation="yes"),
-        card(5, 5, {"ownership": 3, "system_design": 4}, interview_key="collaboration_and_ownership",
-             recommendation="yes"),
+        card(
+            5,
+            5,
+            {"ownership": 3, "system_design": 4},
+            interview_key="collaboration_and_ownership",
+            recommendation="yes",
+        ),
     ]
 
 
@@ -288,20 +317,36 @@ def test_summary_line_without_scorecards():
 
 # ---- Determinism and properties ----------------------------------------------------
 
+
 def test_same_input_in_any_order_gives_byte_identical_json():
-    warnings = ({"phrase": "young", "category": "age", "suggestion": "s", "field": "summary"},
-                {"phrase": "gut", "category": "affinity", "suggestion": "s", "field": "summary"})
+    warnings = (
+        {"phrase": "young", "category": "age", "suggestion": "s", "field": "summary"},
+        {"phrase": "gut", "category": "affinity", "suggestion": "s", "field": "summary"},
+    )
     cards = [*panel(), card(6, 1, SAME_THREE, late=True, warnings=warnings)]
     leniencies = {i: leniency(i, 0.1 * i) for i in (1, 2, 3)}
-    interviews = [interview(i, status=s) for i, s in enumerate(["completed", "scheduled", "no_show"])]
+    interviews = [
+        interview(i, status=s) for i, s in enumerate(["completed", "scheduled", "no_show"])
+    ]
     deviations = [DEVIATION, replace(DEVIATION, kind="added", interview_key="system_design")]
 
     def dumped(shuffle):
         inputs = [list(cards), list(interviews), list(deviations), list(leniencies.items())]
         for items in inputs:
             shuffle(items)
-        c, i, d, l = inputs
-        return json.dumps(to_dict(assess(TEMPLATE, c, i, d, dict(l), now=NOW)), sort_keys=True)
+        shuffled_cards, shuffled_interviews, shuffled_deviations, shuffled_leniencies = inputs
+        assessment = assess(
+            TEMPLATE,
+            shuffled_cards,
+            shuffled_interviews,
+            shuffled_deviations,
+            dict(shuffled_leniencies),
+            now=NOW,
+        )
+        return json.dumps(
+            to_dict(assessment),
+            sort_keys=True,
+        )
 
     expected = dumped(lambda items: None)
     for seed in range(5):
@@ -323,6 +368,8 @@ def test_shifting_leniency_by_delta_shifts_calibrated_scores_by_minus_delta(valu
 @given(scores, st.lists(offsets, min_size=5, max_size=5))
 def test_calibrated_mean_lies_within_the_calibrated_scores(values, lens):
     cards = [card(i + 1, i + 1, {"coding": v}) for i, v in enumerate(values)]
-    result = competency(run(cards, {i + 1: leniency(i + 1, x) for i, x in enumerate(lens)}), "coding")
+    result = competency(
+        run(cards, {i + 1: leniency(i + 1, x) for i, x in enumerate(lens)}), "coding"
+    )
     calibrated = [line.calibrated for line in result.scores]
     assert min(calibrated) <= result.calibrated_mean <= max(calibrated)

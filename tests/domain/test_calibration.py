@@ -27,13 +27,26 @@ FAST = settings(max_examples=20, deadline=None)
 
 def penicillin_ratings() -> list[Rating]:
     """lme4's Penicillin: plate -> unit, sample -> interviewer, one 'competency'."""
-    rows = np.genfromtxt(DATA / "penicillin.csv", delimiter=",", names=True, dtype=None, encoding="utf-8")
-    return [Rating(unit=str(p), interviewer=str(s), competency="diameter", score=float(y))
-            for y, p, s in rows]
+    rows = np.genfromtxt(
+        DATA / "penicillin.csv", delimiter=",", names=True, dtype=None, encoding="utf-8"
+    )
+    return [
+        Rating(unit=str(p), interviewer=str(s), competency="diameter", score=float(y))
+        for y, p, s in rows
+    ]
 
 
-def simulate(seed, *, n_candidates=300, pool=60, competencies=4, leniency_sd=0.5,
-             noise_sd=0.6, rounded=True, busy_first=False):
+def simulate(
+    seed,
+    *,
+    n_candidates=300,
+    pool=60,
+    competencies=4,
+    leniency_sd=0.5,
+    noise_sd=0.6,
+    rounded=True,
+    busy_first=False,
+):
     """Candidates with true levels, a pool of interviewers with true leniencies,
     sparse panels of 4–6 drawn with uneven workloads; every panelist rates every
     competency. `busy_first` puts interviewer 0 on most panels. Returns the
@@ -54,8 +67,12 @@ def simulate(seed, *, n_candidates=300, pool=60, competencies=4, leniency_sd=0.5
     cand = np.repeat(cand, competencies)
     rater = np.repeat(rater, competencies)
     comp = np.tile(np.arange(competencies), len(cand) // competencies)
-    score = (level[cand] + competency_shift[comp] + leniency[rater]
-             + rng.normal(0.0, noise_sd, len(cand)))
+    score = (
+        level[cand]
+        + competency_shift[comp]
+        + leniency[rater]
+        + rng.normal(0.0, noise_sd, len(cand))
+    )
     if rounded:
         score = np.clip(np.round(score), 1, 4)
     return cand, rater, comp, score, level, leniency
@@ -73,6 +90,7 @@ def present(result, names):
 
 
 # --- published output -------------------------------------------------------
+
 
 def test_penicillin_reproduces_lme4_reml_fit():
     result = fit(penicillin_ratings())
@@ -102,30 +120,41 @@ def test_candidate_unit_level_equals_cell_level_with_one_competency():
 
 # --- oracle -------------------------------------------------------------------
 
+
 @pytest.mark.filterwarnings("ignore::statsmodels.tools.sm_exceptions.ConvergenceWarning")
 def test_matches_statsmodels_mixedlm_on_small_crossed_data():
     pd = pytest.importorskip("pandas")
     sm = pytest.importorskip("statsmodels.formula.api")
-    cand, rater, comp, score, _, _ = simulate(3, n_candidates=50, pool=12, competencies=2,
-                                              rounded=False)
+    cand, rater, comp, score, _, _ = simulate(
+        3, n_candidates=50, pool=12, competencies=2, rounded=False
+    )
     ours, names = fit_sim(cand, rater, comp, score, unit_level="candidate")
-    frame = pd.DataFrame({"y": score, "comp": comp, "unit": cand,
-                          "rater": [names[r] for r in rater], "one": 1})
-    model = sm.mixedlm("y ~ C(comp)", frame, groups="one", re_formula="0",
-                       vc_formula={"unit": "0 + C(unit)", "rater": "0 + C(rater)"})
+    frame = pd.DataFrame(
+        {"y": score, "comp": comp, "unit": cand, "rater": [names[r] for r in rater], "one": 1}
+    )
+    model = sm.mixedlm(
+        "y ~ C(comp)",
+        frame,
+        groups="one",
+        re_formula="0",
+        vc_formula={"unit": "0 + C(unit)", "rater": "0 + C(rater)"},
+    )
     oracle = model.fit(reml=True, method=["lbfgs"])
-    vcomp = dict(zip(model.exog_vc.names, oracle.vcomp))
+    vcomp = dict(zip(model.exog_vc.names, oracle.vcomp, strict=False))
     assert ours.components.sigma2_unit == pytest.approx(vcomp["unit"], rel=1e-3)
     assert ours.components.sigma2_interviewer == pytest.approx(vcomp["rater"], rel=1e-3)
     assert ours.components.sigma2_residual == pytest.approx(oracle.scale, rel=1e-3)
     assert ours.intercept == pytest.approx(oracle.fe_params["Intercept"], abs=1e-3)
     blups = oracle.random_effects[1]
     for name in present(ours, names):
-        assert ours.effects[name].leniency == pytest.approx(blups[f"rater[C(rater)[{name}]]"], abs=1e-3)
+        assert ours.effects[name].leniency == pytest.approx(
+            blups[f"rater[C(rater)[{name}]]"], abs=1e-3
+        )
     assert ours.reml_criterion == pytest.approx(-2 * oracle.llf, abs=1e-2)
 
 
 # --- known truth --------------------------------------------------------------
+
 
 def test_recovers_true_leniency_for_interviewers_with_30_ratings():
     cand, rater, comp, score, _, leniency = simulate(11)
@@ -152,11 +181,19 @@ def test_calibrated_means_track_true_levels_better_than_raw_means():
 
 # --- properties -----------------------------------------------------------------
 
+
 def shift_scenario(seed):
     """Real-valued scores; interviewer 0 busy (>= 100 ratings); one extra
     interviewer with exactly two ratings on existing cells."""
-    cand, rater, comp, score, _, _ = simulate(seed, n_candidates=120, pool=25, competencies=2,
-                                              noise_sd=0.7, rounded=False, busy_first=True)
+    cand, rater, comp, score, _, _ = simulate(
+        seed,
+        n_candidates=120,
+        pool=25,
+        competencies=2,
+        noise_sd=0.7,
+        rounded=False,
+        busy_first=True,
+    )
     busy = 0
     small = int(rater.max()) + 1
     rng = np.random.default_rng(seed)
@@ -188,8 +225,9 @@ def test_an_interviewer_with_two_ratings_is_shrunk(seed, delta):
     the textbook share n·σ_v² / (n·σ_v² + σ²) of the shift, n = 2."""
     cand, rater, comp, score, _, small = shift_scenario(seed)
     before, names = fit_sim(cand, rater, comp, score)
-    after, _ = fit_sim(cand, rater, comp, score + delta * (rater == small),
-                       components=before.components)
+    after, _ = fit_sim(
+        cand, rater, comp, score + delta * (rater == small), components=before.components
+    )
     moved = after.effects[names[small]].leniency - before.effects[names[small]].leniency
     c = before.components
     share = 2 * c.sigma2_interviewer / (2 * c.sigma2_interviewer + c.sigma2_residual)
@@ -229,6 +267,7 @@ def test_an_interviewer_sharing_no_candidate_is_disconnected(seed, n_alone):
 
 # --- refresh, cross-check, wording, report ----------------------------------------
 
+
 def test_refresh_with_own_components_reproduces_blups():
     cand, rater, comp, score, _, _ = simulate(5)
     full, names = fit_sim(cand, rater, comp, score)
@@ -262,7 +301,9 @@ def test_explanation_describes_scores_not_people():
     assert text.startswith("A scores 2.2 points above co-panelists on average (24 ratings, ±0.2).")
     for effect in result.effects.values():
         lowered = effect.explanation.lower()
-        assert not any(word in lowered for word in ("lenient", "harsh", "biased", "unfair", "strict"))
+        assert not any(
+            word in lowered for word in ("lenient", "harsh", "biased", "unfair", "strict")
+        )
 
 
 def test_reliability_is_reported_with_the_fit():
@@ -289,6 +330,7 @@ def test_rating_table_and_rating_sequence_give_the_same_fit():
 
 
 # --- input errors -----------------------------------------------------------------
+
 
 def test_empty_input_is_refused():
     with pytest.raises(CalibrationDataError, match="no ratings"):

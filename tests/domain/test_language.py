@@ -5,6 +5,8 @@ No app and no database: the checker is pure Python over a data file.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,7 +28,12 @@ def flagged(text: str) -> list[tuple[str, str]]:
 
 
 def valid_entry(**overrides):
-    entry = {"phrase": "culture fit", "category": "fit_affinity", "suggestion": "Cite behaviour.", "source": "Rivera 2012"}
+    entry = {
+        "phrase": "culture fit",
+        "category": "fit_affinity",
+        "suggestion": "Cite behaviour.",
+        "source": "Rivera 2012",
+    }
     return entry | overrides
 
 
@@ -59,7 +66,9 @@ def test_every_listed_wording_is_caught_on_its_own_by_its_entry():
     for entry in phrase_entries():
         for form in entry.forms:
             warnings = check_text(form, "summary")
-            expected = [LanguageWarning(form, entry.category, entry.suggestion, "summary", 0, len(form))]
+            expected = [
+                LanguageWarning(form, entry.category, entry.suggestion, "summary", 0, len(form))
+            ]
             if warnings != expected:
                 misses.append((form, [(w.phrase, w.category) for w in warnings]))
     assert misses == []
@@ -76,7 +85,10 @@ def test_every_listed_wording_is_caught_on_its_own_by_its_entry():
         ({"entries": [{k: v for k, v in valid_entry().items() if k != "source"}]}, "'source'"),
         ({"entries": [valid_entry(not_befor=["x"])]}, "unknown keys"),
         ({"entries": [valid_entry(variants="cultural fit")]}, "'variants'"),
-        ({"entries": [valid_entry(not_before=["through", True])]}, "'not_before'"),  # YAML's bare `on`
+        (
+            {"entries": [valid_entry(not_before=["through", True])]},
+            "'not_before'",
+        ),  # YAML's bare `on`
         ({"entries": [valid_entry(), valid_entry(phrase="Culture-Fit")]}, "already listed"),
         ({"entries": [valid_entry(variants=["cultural fit", "cultural  fit"])]}, "already listed"),
     ],
@@ -138,8 +150,21 @@ def test_every_category_has_a_catch_in_the_examples():
 
 @pytest.mark.parametrize(
     "word",
-    ["young", "younger", "youngest", "youngster", "youngsters", "energetic", "energetically",
-     "accent", "accents", "accented", "stutter", "stuttering", "stammered"],
+    [
+        "young",
+        "younger",
+        "youngest",
+        "youngster",
+        "youngsters",
+        "energetic",
+        "energetically",
+        "accent",
+        "accents",
+        "accented",
+        "stutter",
+        "stuttering",
+        "stammered",
+    ],
 )
 def test_listed_inflections_are_caught(word):
     assert [phrase for phrase, _ in flagged(f"Noted: {word}.")] == [word]
@@ -147,14 +172,23 @@ def test_listed_inflections_are_caught(word):
 
 @pytest.mark.parametrize(
     "text",
-    ["culture-fit", "Culture Fit", "CULTURE   FIT", "culture\nfit", "culture \u2010 fit", "cultural\r\n  fit"],
+    [
+        "culture-fit",
+        "Culture Fit",
+        "CULTURE   FIT",
+        "culture\nfit",
+        "culture \u2010 fit",
+        "cultural\r\n  fit",
+    ],
 )
 def test_multiword_phrases_tolerate_case_spacing_line_breaks_and_hyphens(text):
     assert flagged(f"Not a {text}.") == [(text, "fit_affinity")]
 
 
 def test_curly_and_straight_apostrophes_are_the_same():
-    assert flagged("I can\u2019t put my finger on it") == [("can\u2019t put my finger on it", "non_evidence")]
+    assert flagged("I can\u2019t put my finger on it") == [
+        ("can\u2019t put my finger on it", "non_evidence")
+    ]
 
 
 def test_hyphenated_prefix_still_flags_the_phrase():
@@ -223,7 +257,13 @@ def test_start_and_end_point_at_the_text_as_written():
 
 def test_reports_every_phrase_in_one_text_in_reading_order():
     text = "Young, energetic, a culture fit; my gut feeling is yes. Red flag: none."
-    assert [phrase for phrase, _ in flagged(text)] == ["Young", "energetic", "culture fit", "my gut feeling", "Red flag"]
+    assert [phrase for phrase, _ in flagged(text)] == [
+        "Young",
+        "energetic",
+        "culture fit",
+        "my gut feeling",
+        "Red flag",
+    ]
 
 
 def test_overlapping_matches_report_the_longest_once():
@@ -231,11 +271,13 @@ def test_overlapping_matches_report_the_longest_once():
 
 
 def test_scorecard_warnings_keep_their_field_names():
-    warnings = check_scorecard({
-        "ratings[0].evidence": "Split the service cleanly along the queue boundary.",
-        "ratings[2].evidence": "Bossy when pairing.",
-        "summary": "Strong accent; not a culture fit.",
-    })
+    warnings = check_scorecard(
+        {
+            "ratings[0].evidence": "Split the service cleanly along the queue boundary.",
+            "ratings[2].evidence": "Bossy when pairing.",
+            "summary": "Strong accent; not a culture fit.",
+        }
+    )
     assert [(w.field, w.phrase) for w in warnings] == [
         ("ratings[2].evidence", "Bossy"),
         ("summary", "Strong accent"),
@@ -258,14 +300,73 @@ def test_warnings_carry_the_entry_suggestion():
 # Ordinary evidence words, including the near misses. No two of them form a listed
 # phrase, whatever the order or separator.
 SAFE_WORDS = [
-    "the", "candidate", "explained", "design", "tradeoffs", "wrote", "clear", "tests", "api",
-    "latency", "database", "index", "queue", "retry", "agency", "ageing", "aging", "age", "usage",
-    "engagement", "infrastructure", "analyst", "analysis", "leadership", "leader", "commits",
-    "commit", "committed", "accentuate", "pause", "timeline", "deadline", "caching",
-    "intelligence", "memory", "children", "child", "process", "tree", "node", "foreign", "key",
-    "old", "system", "blind", "review", "double", "clicked", "button", "flag", "feature",
-    "native", "culture", "fits", "youth", "experienced", "family", "gut", "confident",
-    "presence", "polish", "makeup", "university", "code", "energy", "emotion", "access",
+    "the",
+    "candidate",
+    "explained",
+    "design",
+    "tradeoffs",
+    "wrote",
+    "clear",
+    "tests",
+    "api",
+    "latency",
+    "database",
+    "index",
+    "queue",
+    "retry",
+    "agency",
+    "ageing",
+    "aging",
+    "age",
+    "usage",
+    "engagement",
+    "infrastructure",
+    "analyst",
+    "analysis",
+    "leadership",
+    "leader",
+    "commits",
+    "commit",
+    "committed",
+    "accentuate",
+    "pause",
+    "timeline",
+    "deadline",
+    "caching",
+    "intelligence",
+    "memory",
+    "children",
+    "child",
+    "process",
+    "tree",
+    "node",
+    "foreign",
+    "key",
+    "old",
+    "system",
+    "blind",
+    "review",
+    "double",
+    "clicked",
+    "button",
+    "flag",
+    "feature",
+    "native",
+    "culture",
+    "fits",
+    "youth",
+    "experienced",
+    "family",
+    "gut",
+    "confident",
+    "presence",
+    "polish",
+    "makeup",
+    "university",
+    "code",
+    "energy",
+    "emotion",
+    "access",
 ]
 SEPARATORS = [" ", "  ", "\n", "-", ", ", ". ", " (", ") ", "; "]
 
@@ -276,12 +377,15 @@ def test_text_made_only_of_safe_words_never_warns(pieces):
     assert check_text(text, "summary") == []
 
 
-@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=200), st.sampled_from(["young", "culture fit", "Bossy"]))
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=200),
+    st.sampled_from(["young", "culture fit", "Bossy"]),
+)
 def test_warnings_point_at_their_text_in_order_without_overlap(noise, phrase):
     text = f"{noise} {phrase}. {noise}"
     warnings = check_text(text, "f")
     assert any(w.phrase == phrase for w in warnings)
     for warning in warnings:
         assert text[warning.start : warning.end] == warning.phrase
-    for earlier, later in zip(warnings, warnings[1:]):
+    for earlier, later in itertools.pairwise(warnings):
         assert earlier.end <= later.start

@@ -38,8 +38,11 @@ def test_only_active_applications_move(status):
 
 @pytest.mark.parametrize(
     ("action", "status", "result"),
-    [("reject", "active", "rejected"), ("withdraw", "active", "withdrawn"),
-     ("reopen", "rejected", "active")],
+    [
+        ("reject", "active", "rejected"),
+        ("withdraw", "active", "withdrawn"),
+        ("reopen", "rejected", "active"),
+    ],
 )
 def test_status_actions_lead_to_their_status(action, status, result):
     assert check_status_action(TEMPLATE, action, status, FIRST) == result

@@ -54,7 +54,9 @@ def test_krippendorff_2011_interval_example():
 def test_krippendorff_ignores_units_with_one_value():
     unit, value = long_form(KRIPPENDORFF_2011[:, :11], targets_are_rows=False)
     full_unit, full_value = long_form(KRIPPENDORFF_2011, targets_are_rows=False)
-    assert krippendorff_alpha_interval(unit, value) == krippendorff_alpha_interval(full_unit, full_value)
+    assert krippendorff_alpha_interval(unit, value) == krippendorff_alpha_interval(
+        full_unit, full_value
+    )
 
 
 def test_perfect_agreement_gives_alpha_one():
@@ -95,10 +97,19 @@ def test_reliability_from_sums_equals_the_long_form(seed):
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 6, size=60)
     target = np.repeat(np.arange(60), sizes)
-    value = np.clip(np.round(rng.normal(2.5, 0.9, size=len(target)) + np.repeat(
-        rng.normal(0, 0.7, size=60), sizes)), 1, 4)
-    long_form, from_sums = icc_oneway(target, value), icc_oneway_from_sums(_panel_sums(target, value))
+    value = np.clip(
+        np.round(
+            rng.normal(2.5, 0.9, size=len(target)) + np.repeat(rng.normal(0, 0.7, size=60), sizes)
+        ),
+        1,
+        4,
+    )
+    long_form, from_sums = (
+        icc_oneway(target, value),
+        icc_oneway_from_sums(_panel_sums(target, value)),
+    )
     assert from_sums.icc1 == pytest.approx(long_form.icc1, abs=1e-9)
     assert from_sums.icck == pytest.approx(long_form.icck, abs=1e-9)
     assert krippendorff_alpha_interval_from_sums(_panel_sums(target, value)) == pytest.approx(
-        krippendorff_alpha_interval(target, value), abs=1e-9)
+        krippendorff_alpha_interval(target, value), abs=1e-9
+    )

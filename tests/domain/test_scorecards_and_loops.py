@@ -27,7 +27,9 @@ def test_evidence_at_exactly_the_minimum_passes_and_one_less_fails():
     check_submission(SCREEN, TEMPLATE.scoring, ratings(evidence="e" * MIN), "yes")
     with pytest.raises(RuleViolationError) as caught:
         check_submission(SCREEN, TEMPLATE.scoring, ratings(evidence="e" * (MIN - 1)), "yes")
-    assert set(caught.value.errors) == {f"ratings[{i}].evidence" for i in range(len(SCREEN.competencies))}
+    assert set(caught.value.errors) == {
+        f"ratings[{i}].evidence" for i in range(len(SCREEN.competencies))
+    }
 
 
 def test_whitespace_is_not_evidence():
@@ -43,9 +45,14 @@ def test_all_not_assessed_is_refused():
 def test_draft_refuses_duplicates_and_unknown_competencies_only():
     check_draft(SCREEN, [RatingInput(SCREEN.competencies[0], None, "")])
     with pytest.raises(RuleViolationError) as caught:
-        check_draft(SCREEN, [RatingInput(SCREEN.competencies[0], 2, ""),
-                             RatingInput(SCREEN.competencies[0], 3, ""),
-                             RatingInput("culture", 3, "")])
+        check_draft(
+            SCREEN,
+            [
+                RatingInput(SCREEN.competencies[0], 2, ""),
+                RatingInput(SCREEN.competencies[0], 3, ""),
+                RatingInput("culture", 3, ""),
+            ],
+        )
     assert caught.value.errors.keys() == {"ratings[1].competency", "ratings[2].competency"}
 
 
@@ -71,8 +78,11 @@ def test_plan_positions_interviews_against_the_current_stage():
 
 
 def test_state_prefers_what_happened_over_cancellations():
-    planned = plan_loop(TEMPLATE, SCREEN.stage,
-                        [fact("technical_screen", "cancelled", 1), fact("technical_screen", "scheduled", 2)])
+    planned = plan_loop(
+        TEMPLATE,
+        SCREEN.stage,
+        [fact("technical_screen", "cancelled", 1), fact("technical_screen", "scheduled", 2)],
+    )
     assert next(p for p in planned if p.key == "technical_screen").state == "scheduled"
 
 

@@ -124,9 +124,7 @@ def test_yes_and_no_in_yaml_are_strings_not_booleans(tmp_path, template):
     path = tmp_path / SOURCE
     scale = "recommendation_scale: [strong_no, no, yes, strong_yes]\n"
     path.write_text(yaml.safe_dump(template) + scale)
-    assert load_template_file(path).recommendation_scale == (
-        "strong_no", "no", "yes", "strong_yes"
-    )
+    assert load_template_file(path).recommendation_scale == ("strong_no", "no", "yes", "strong_yes")
 
 
 def test_malformed_yaml_is_reported_with_its_line(tmp_path):
@@ -144,9 +142,7 @@ def test_duplicate_yaml_key_is_rejected(tmp_path):
     path.write_text("key: minimal\ntitle: One\ntitle: Two\n")
     with pytest.raises(TemplateInvalidError) as caught:
         load_template_file(path)
-    assert caught.value.messages == [
-        "minimal.yaml: line 3, column 1: duplicate key 'title'"
-    ]
+    assert caught.value.messages == ["minimal.yaml: line 3, column 1: duplicate key 'title'"]
 
 
 def test_empty_file_is_rejected(tmp_path):
@@ -197,30 +193,22 @@ def test_unknown_top_level_field_is_rejected(template):
 
 def test_unknown_nested_field_is_rejected(template):
     template["interviews"][0]["questions"][0]["hint"] = "use two stacks"
-    assert problems(template) == [
-        "minimal.yaml: interviews[0].questions[0].hint: unknown field"
-    ]
+    assert problems(template) == ["minimal.yaml: interviews[0].questions[0].hint: unknown field"]
 
 
 def test_missing_field_is_rejected(template):
     del template["title"]
-    assert problems(template) == [
-        "minimal.yaml: title: missing data for required field"
-    ]
+    assert problems(template) == ["minimal.yaml: title: missing data for required field"]
 
 
 def test_string_for_a_number_is_rejected(template):
     template["stages"][0]["sla_days"] = "3"
-    assert problems(template) == [
-        "minimal.yaml: stages[0].sla_days: not a valid integer"
-    ]
+    assert problems(template) == ["minimal.yaml: stages[0].sla_days: not a valid integer"]
 
 
 def test_string_for_dissent_threshold_is_rejected(template):
     template["scoring"]["dissent_threshold"] = "1.5"
-    assert problems(template) == [
-        "minimal.yaml: scoring.dissent_threshold: not a valid number"
-    ]
+    assert problems(template) == ["minimal.yaml: scoring.dissent_threshold: not a valid number"]
 
 
 def test_key_that_is_not_snake_case_is_rejected(template):
@@ -247,9 +235,7 @@ def test_wrong_recommendation_scale_is_rejected(template):
 
 def test_sla_days_out_of_range_is_rejected(template):
     template["stages"][1]["sla_days"] = 90
-    assert problems(template) == [
-        "minimal.yaml: stages[1].sla_days: must be from 1 to 60, got 90"
-    ]
+    assert problems(template) == ["minimal.yaml: stages[1].sla_days: must be from 1 to 60, got 90"]
 
 
 def test_duration_out_of_range_is_rejected(template):
@@ -294,16 +280,12 @@ def test_fewer_than_two_stages_is_rejected(template):
 
 def test_duplicate_stage_key_is_rejected(template):
     template["stages"].insert(2, dict(template["stages"][1]))
-    assert problems(template) == [
-        "minimal.yaml: stages[2].key: duplicate stage key 'screen'"
-    ]
+    assert problems(template) == ["minimal.yaml: stages[2].key: duplicate stage key 'screen'"]
 
 
 def test_next_to_unknown_stage_is_rejected(template):
     template["stages"][1]["next"] = ["offer", "offr"]
-    assert problems(template) == [
-        "minimal.yaml: stages[1].next[1]: unknown stage 'offr'"
-    ]
+    assert problems(template) == ["minimal.yaml: stages[1].next[1]: unknown stage 'offr'"]
 
 
 def test_next_to_itself_is_rejected(template):
@@ -315,17 +297,14 @@ def test_next_to_itself_is_rejected(template):
 
 def test_next_listing_a_stage_twice_is_rejected(template):
     template["stages"][1]["next"] = ["offer", "offer"]
-    assert problems(template) == [
-        "minimal.yaml: stages[1].next[1]: duplicate stage 'offer'"
-    ]
+    assert problems(template) == ["minimal.yaml: stages[1].next[1]: duplicate stage 'offer'"]
 
 
 def test_non_final_stage_without_next_is_rejected(template):
     template["stages"][0]["next"] = ["screen", "offer"]
     del template["stages"][1]["next"]
     assert problems(template) == [
-        "minimal.yaml: stages[1].next: stage 'screen' has no next stage; "
-        "only the last stage may"
+        "minimal.yaml: stages[1].next: stage 'screen' has no next stage; only the last stage may"
     ]
 
 
@@ -378,8 +357,7 @@ def test_duplicate_rubric_level_is_rejected(template):
 def test_rubric_missing_a_level_is_rejected(template):
     del template["competencies"][1]["rubric"][3]
     assert problems(template) == [
-        "minimal.yaml: competencies[1].rubric: must list levels 1, 2, 3, 4 in order, "
-        "got 1, 2, 3"
+        "minimal.yaml: competencies[1].rubric: must list levels 1, 2, 3, 4 in order, got 1, 2, 3"
     ]
 
 
@@ -402,9 +380,7 @@ def test_duplicate_interview_key_is_rejected(template):
 
 def test_interview_in_unknown_stage_is_rejected(template):
     template["interviews"][0]["stage"] = "onsit"
-    assert problems(template) == [
-        "minimal.yaml: interviews[0].stage: unknown stage 'onsit'"
-    ]
+    assert problems(template) == ["minimal.yaml: interviews[0].stage: unknown stage 'onsit'"]
 
 
 def test_interview_with_unknown_competency_is_rejected(template):
@@ -423,9 +399,7 @@ def test_interview_listing_a_competency_twice_is_rejected(template):
 
 def test_interview_without_questions_is_rejected(template):
     template["interviews"][0]["questions"] = []
-    assert problems(template) == [
-        "minimal.yaml: interviews[0].questions: must not be empty"
-    ]
+    assert problems(template) == ["minimal.yaml: interviews[0].questions: must not be empty"]
 
 
 # -- bars ---------------------------------------------------------------------
@@ -433,9 +407,7 @@ def test_interview_without_questions_is_rejected(template):
 
 def test_competency_without_a_bar_is_rejected(template):
     del template["scoring"]["bars"]["design"]
-    assert problems(template) == [
-        "minimal.yaml: scoring.bars: missing bar for competency 'design'"
-    ]
+    assert problems(template) == ["minimal.yaml: scoring.bars: missing bar for competency 'design'"]
 
 
 def test_bar_for_unknown_competency_is_rejected(template):

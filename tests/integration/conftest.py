@@ -29,8 +29,10 @@ def redis_url():
     try:
         connection.flushdb()
     except RedisConnectionError as error:
-        pytest.fail(f"Redis is not reachable at {REDIS_URL} ({error}); start it with "
-                    "`make services`.", pytrace=False)
+        pytest.fail(
+            f"Redis is not reachable at {REDIS_URL} ({error}); start it with `make services`.",
+            pytrace=False,
+        )
     yield REDIS_URL
     connection.flushdb()
 
@@ -40,9 +42,13 @@ def live_app(tmp_path, redis_url):
     """An app on a migrated SQLite file whose writes are committed, enqueuing to real Redis."""
     database_url = f"sqlite:///{tmp_path / 'live.db'}"
     migrate.upgrade(database_url)
-    settings = replace(Settings.from_env(tmp_path, env={}), database_url=database_url,
-                       redis_url=redis_url, packet_storage_dir=str(tmp_path / "packets"),
-                       packet_render_lease_seconds=2)
+    settings = replace(
+        Settings.from_env(tmp_path, env={}),
+        database_url=database_url,
+        redis_url=redis_url,
+        packet_storage_dir=str(tmp_path / "packets"),
+        packet_render_lease_seconds=2,
+    )
     app = create_app({"SETTINGS": settings, "TESTING": True, "INSTANCE_PATH": str(tmp_path)})
     with app.app_context():
         sync_templates(db.session, load_template_dir(TEMPLATE_DIR))
@@ -55,10 +61,21 @@ def start_worker(app, *extra_args: str, env: dict[str, str] | None = None) -> su
     """A real `python -m workers` process (in its own process group) on the app's database
     and Redis."""
     settings = app.config["SETTINGS"]
-    environment = {**os.environ, "DATABASE_URL": settings.database_url,
-                   "REDIS_URL": settings.redis_url, "PACKET_STORAGE_DIR": settings.packet_storage_dir,
-                   "PACKET_RENDER_LEASE_SECONDS": str(settings.packet_render_lease_seconds),
-                   "LOG_LEVEL": "WARNING", **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "workers", *extra_args], cwd=ROOT,
-                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, start_new_session=True)
+    environment = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "REDIS_URL": settings.redis_url,
+        "PACKET_STORAGE_DIR": settings.packet_storage_dir,
+        "PACKET_RENDER_LEASE_SECONDS": str(settings.packet_render_lease_seconds),
+        "LOG_LEVEL": "WARNING",
+        **(env or {}),
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers", *extra_args],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )

@@ -18,24 +18,48 @@ EVIDENCE = "Explained the retry design, named the idempotency key and tested the
 def build_history(session):
     recruiter, _ = create_user(session, "r@example.com", "Riley", "recruiter")
     manager, _ = create_user(session, "m@example.com", "Morgan", "hiring_manager")
-    panel = [create_user(session, f"i{n}@example.com", f"Interviewer {n}", "interviewer")[0]
-             for n in range(3)]
-    requisition = requisitions.create_requisition(session, recruiter, {
-        "title": "Backend", "hiring_manager_id": manager.id, "template_key": "backend_engineer"})
+    panel = [
+        create_user(session, f"i{n}@example.com", f"Interviewer {n}", "interviewer")[0]
+        for n in range(3)
+    ]
+    requisition = requisitions.create_requisition(
+        session,
+        recruiter,
+        {"title": "Backend", "hiring_manager_id": manager.id, "template_key": "backend_engineer"},
+    )
     for number in range(4):
         candidate = candidates.create_candidate(
-            session, recruiter, {"name": f"C {number}", "email": f"c{number}@example.org"})
-        application = applications.create_application(session, recruiter, candidate.id,
-                                                      requisition.id)
+            session, recruiter, {"name": f"C {number}", "email": f"c{number}@example.org"}
+        )
+        application = applications.create_application(
+            session, recruiter, candidate.id, requisition.id
+        )
         for offset, interviewer in enumerate(panel):
             interview = interviews.schedule_interview(
-                session, recruiter, application.id, interview_key="technical_screen",
-                interviewer_id=interviewer.id, reason="calibration history" if offset else "",
-                starts_at=utcnow() - timedelta(days=number + 1, hours=offset * 2))
-            scorecards.submit_scorecard(session, interviewer, interview.id, {
-                "ratings": [{"competency": c, "score": 2 + (offset == 0) + number % 2,
-                             "evidence": EVIDENCE} for c in ("coding", "problem_solving")],
-                "recommendation": "yes"})
+                session,
+                recruiter,
+                application.id,
+                interview_key="technical_screen",
+                interviewer_id=interviewer.id,
+                reason="calibration history" if offset else "",
+                starts_at=utcnow() - timedelta(days=number + 1, hours=offset * 2),
+            )
+            scorecards.submit_scorecard(
+                session,
+                interviewer,
+                interview.id,
+                {
+                    "ratings": [
+                        {
+                            "competency": c,
+                            "score": 2 + (offset == 0) + number % 2,
+                            "evidence": EVIDENCE,
+                        }
+                        for c in ("coding", "problem_solving")
+                    ],
+                    "recommendation": "yes",
+                },
+            )
 
 
 def test_submissions_enqueue_one_refit_that_a_real_worker_runs(live_app):

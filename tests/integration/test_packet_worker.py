@@ -29,19 +29,38 @@ def submitted_loop(live_app):
     session = db.session
     recruiter, _ = create_user(session, "r@example.com", "Riley", "recruiter")
     manager, _ = create_user(session, "m@example.com", "Morgan", "hiring_manager")
-    requisition = requisitions.create_requisition(session, recruiter, {
-        "title": "Backend", "hiring_manager_id": manager.id, "template_key": "backend_engineer"})
+    requisition = requisitions.create_requisition(
+        session,
+        recruiter,
+        {"title": "Backend", "hiring_manager_id": manager.id, "template_key": "backend_engineer"},
+    )
     candidate = candidates.create_candidate(session, recruiter, {"name": "Ada", "email": "a@x.org"})
     application = applications.create_application(session, recruiter, candidate.id, requisition.id)
     for number in range(2):
-        interviewer, _ = create_user(session, f"i{number}@example.com", f"I {number}", "interviewer")
+        interviewer, _ = create_user(
+            session, f"i{number}@example.com", f"I {number}", "interviewer"
+        )
         interview = interviews.schedule_interview(
-            session, recruiter, application.id, interview_key="technical_screen",
-            interviewer_id=interviewer.id, reason="second opinion" if number else "",
-            starts_at=utcnow() - timedelta(hours=3 + number))
-        scorecards.submit_scorecard(session, interviewer, interview.id, {
-            "ratings": [{"competency": c, "score": 3, "evidence": EVIDENCE}
-                        for c in ("coding", "problem_solving")], "recommendation": "yes"})
+            session,
+            recruiter,
+            application.id,
+            interview_key="technical_screen",
+            interviewer_id=interviewer.id,
+            reason="second opinion" if number else "",
+            starts_at=utcnow() - timedelta(hours=3 + number),
+        )
+        scorecards.submit_scorecard(
+            session,
+            interviewer,
+            interview.id,
+            {
+                "ratings": [
+                    {"competency": c, "score": 3, "evidence": EVIDENCE}
+                    for c in ("coding", "problem_solving")
+                ],
+                "recommendation": "yes",
+            },
+        )
     session.close()
     return application.id, manager.id
 
@@ -62,7 +81,9 @@ def wait_for(predicate, timeout=60.0, interval=0.02):
 
 def kill_hard(pid: int) -> None:
     """SIGKILL a worker and its work horses (RQ puts each horse in a session of its own)."""
-    children = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    children = subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+    ).stdout
     for child in children.split():
         os.kill(int(child), signal.SIGKILL)
     os.kill(pid, signal.SIGKILL)
@@ -72,8 +93,9 @@ def request(application_id, manager_id, anonymized=False):
     with db.new_session() as session:
         from service.persistence.users import User
 
-        return packets.request_packet(session, session.get(User, manager_id), application_id,
-                                      anonymized).id
+        return packets.request_packet(
+            session, session.get(User, manager_id), application_id, anonymized
+        ).id
 
 
 def test_real_worker_renders_a_queued_packet(live_app, submitted_loop):
@@ -143,8 +165,9 @@ def test_a_transient_database_failure_is_retried_with_back_off(live_app, submitt
     worker = start_worker(live_app, env={"SQLITE_BUSY_TIMEOUT_MS": "300"})
     try:
         job = Job.fetch(f"packet-{packet_id}-1", connection=jobs.queue("packets").connection)
-        assert wait_for(lambda: job.get_status(refresh=True) == "scheduled", timeout=60), \
+        assert wait_for(lambda: job.get_status(refresh=True) == "scheduled", timeout=60), (
             job.get_status()
+        )
         blocker.execute("ROLLBACK")
         assert wait_for(lambda: packet_row(packet_id).status == "ready", timeout=60)
         job.refresh()
@@ -166,8 +189,12 @@ def test_redis_down_at_request_time_loses_nothing(live_app, submitted_loop, redi
     with db.new_session() as session:
         from service.persistence.users import User
 
-        packets.get_packet(session, session.get(User, submitted_loop[1]), packet_id,
-                           live_app.config["SETTINGS"].packet_render_lease_seconds)
+        packets.get_packet(
+            session,
+            session.get(User, submitted_loop[1]),
+            packet_id,
+            live_app.config["SETTINGS"].packet_render_lease_seconds,
+        )
     assert len(jobs.queue("packets").get_jobs()) == 1
     worker = start_worker(live_app, "--burst")
     output, _ = worker.communicate(timeout=120)

@@ -1,6 +1,5 @@
 from flask import request, url_for
 from flask.views import MethodView
-from service.http.blueprint import Blueprint
 
 from service.extensions import db
 from service.http.applications.schemas import (
@@ -14,11 +13,16 @@ from service.http.applications.schemas import (
     TimelineSchema,
 )
 from service.http.auth import current_user
+from service.http.blueprint import Blueprint
 from service.http.errors import InvalidHeaderError
 from service.usecases import applications
 
-blp = Blueprint("applications", __name__, url_prefix="/api/v1/applications",
-                description="A candidate's application to a requisition, moving through its stages.")
+blp = Blueprint(
+    "applications",
+    __name__,
+    url_prefix="/api/v1/applications",
+    description="A candidate's application to a requisition, moving through its stages.",
+)
 
 
 def if_match_version() -> int | None:
@@ -83,8 +87,13 @@ class Reject(MethodView):
     def post(self, data, application_id):
         """Reject an active application with a reason code and a note"""
         application = applications.change_status(
-            db.session, current_user(), application_id, "reject",
-            rejection_reason=data["reason_code"], reason=data["note"], if_match=if_match_version(),
+            db.session,
+            current_user(),
+            application_id,
+            "reject",
+            rejection_reason=data["reason_code"],
+            reason=data["note"],
+            if_match=if_match_version(),
         )
         return with_etag(application)
 
@@ -95,8 +104,12 @@ def _status_view(action: str, summary: str) -> type[MethodView]:
         @blp.response(200, ApplicationSchema)
         def post(self, data, application_id):
             application = applications.change_status(
-                db.session, current_user(), application_id, action,
-                reason=data["reason"], if_match=if_match_version(),
+                db.session,
+                current_user(),
+                application_id,
+                action,
+                reason=data["reason"],
+                if_match=if_match_version(),
             )
             return with_etag(application)
 
@@ -106,11 +119,12 @@ def _status_view(action: str, summary: str) -> type[MethodView]:
 
 
 blp.route("/<int:application_id>/withdraw")(
-    _status_view("withdraw", "Record that the candidate withdrew"))
+    _status_view("withdraw", "Record that the candidate withdrew")
+)
 blp.route("/<int:application_id>/hire")(
-    _status_view("hire", "Mark hired (from the template's final stage)"))
-blp.route("/<int:application_id>/reopen")(
-    _status_view("reopen", "Reopen a rejected application"))
+    _status_view("hire", "Mark hired (from the template's final stage)")
+)
+blp.route("/<int:application_id>/reopen")(_status_view("reopen", "Reopen a rejected application"))
 
 
 @blp.route("/<int:application_id>/timeline")

@@ -90,7 +90,9 @@ class ApplicationSchema(ma.Schema):
 
     def _time_in_stage(self, application):
         stage = self._template(application).stage(application.stage)
-        spent = time_in_stage(application.stage_entered_at, utcnow(), stage.sla_days if stage else 0)
+        spent = time_in_stage(
+            application.stage_entered_at, utcnow(), stage.sla_days if stage else 0
+        )
         return _TIME_IN_STAGE.dump(spent)
 
     def _allowed_moves(self, application):

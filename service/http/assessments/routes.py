@@ -6,8 +6,12 @@ from service.http.auth import current_user
 from service.http.blueprint import Blueprint
 from service.usecases.assessments import application_assessment
 
-blp = Blueprint("assessments", __name__, url_prefix="/api/v1",
-                description="Every score of an application combined in context.")
+blp = Blueprint(
+    "assessments",
+    __name__,
+    url_prefix="/api/v1",
+    description="Every score of an application combined in context.",
+)
 
 
 @blp.route("/applications/<int:application_id>/assessment")

@@ -1,13 +1,17 @@
 from flask.views import MethodView
-from service.http.blueprint import Blueprint
 
 from service.extensions import db
 from service.http.audit.schemas import AuditPageSchema, AuditQueryArgsSchema
 from service.http.auth import current_user
+from service.http.blueprint import Blueprint
 from service.usecases.audit import list_audit_events
 
-blp = Blueprint("audit", __name__, url_prefix="/api/v1/audit",
-                description="The append-only record of every write.")
+blp = Blueprint(
+    "audit",
+    __name__,
+    url_prefix="/api/v1/audit",
+    description="The append-only record of every write.",
+)
 
 
 @blp.route("")

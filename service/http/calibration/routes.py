@@ -6,8 +6,12 @@ from service.http.blueprint import Blueprint
 from service.http.calibration.schemas import InterviewerCalibrationSchema, RefreshAcceptedSchema
 from service.usecases import calibration
 
-blp = Blueprint("calibration", __name__, url_prefix="/api/v1",
-                description="Interviewer calibration (rater leniency), fitted in the background.")
+blp = Blueprint(
+    "calibration",
+    __name__,
+    url_prefix="/api/v1",
+    description="Interviewer calibration (rater leniency), fitted in the background.",
+)
 
 
 @blp.route("/interviewers/<int:interviewer_id>/calibration")
@@ -15,9 +19,15 @@ class InterviewerCalibration(MethodView):
     @blp.response(200, InterviewerCalibrationSchema)
     def get(self, interviewer_id):
         """An interviewer's leniency ± SE from the latest fit, in plain words too"""
-        effect, run = calibration.interviewer_calibration(db.session, current_user(), interviewer_id)
-        return {"interviewer_id": interviewer_id, "calibrated": effect is not None,
-                "effect": effect, "run": run}
+        effect, run = calibration.interviewer_calibration(
+            db.session, current_user(), interviewer_id
+        )
+        return {
+            "interviewer_id": interviewer_id,
+            "calibrated": effect is not None,
+            "effect": effect,
+            "run": run,
+        }
 
 
 @blp.route("/calibration/refresh")

@@ -11,7 +11,9 @@ class CalibrationRunSchema(ma.Schema):
 
 
 class InterviewerEffectSchema(ma.Schema):
-    leniency = ma.fields.Float(metadata={"description": "Points above co-panelists; adjusted = raw − leniency."})
+    leniency = ma.fields.Float(
+        metadata={"description": "Points above co-panelists; adjusted = raw − leniency."}
+    )
     se = ma.fields.Float()
     n_ratings = ma.fields.Integer()
     n_copanelists = ma.fields.Integer()

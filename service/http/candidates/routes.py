@@ -1,9 +1,9 @@
 from flask import url_for
 from flask.views import MethodView
-from service.http.blueprint import Blueprint
 
 from service.extensions import db
 from service.http.auth import current_user
+from service.http.blueprint import Blueprint
 from service.http.candidates.schemas import (
     CandidatePageSchema,
     CandidatePatchSchema,
@@ -13,8 +13,12 @@ from service.http.candidates.schemas import (
 )
 from service.usecases import candidates
 
-blp = Blueprint("candidates", __name__, url_prefix="/api/v1/candidates",
-                description="People who apply; email is unique.")
+blp = Blueprint(
+    "candidates",
+    __name__,
+    url_prefix="/api/v1/candidates",
+    description="People who apply; email is unique.",
+)
 
 
 @blp.route("")

@@ -9,7 +9,8 @@ class CandidateWriteSchema(StrictSchema):
     phone = ma.fields.String(load_default="", validate=ma.validate.Length(max=50))
     source = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
     links = ma.fields.List(
-        ma.fields.Url(schemes={"http", "https"}), load_default=list,
+        ma.fields.Url(schemes={"http", "https"}),
+        load_default=list,
         validate=ma.validate.Length(max=20),
     )
     resume_text = ma.fields.String(load_default="", validate=ma.validate.Length(max=200_000))

@@ -1,9 +1,9 @@
 from flask import url_for
 from flask.views import MethodView
-from service.http.blueprint import Blueprint
 
 from service.extensions import db
 from service.http.auth import current_user
+from service.http.blueprint import Blueprint
 from service.http.interviews.schemas import (
     CompleteSchema,
     InterviewCreateSchema,
@@ -18,8 +18,12 @@ from service.http.interviews.schemas import (
 )
 from service.usecases import interviews
 
-blp = Blueprint("interviews", __name__, url_prefix="/api/v1",
-                description="The interview loop: scheduling, kits and the template's plan.")
+blp = Blueprint(
+    "interviews",
+    __name__,
+    url_prefix="/api/v1",
+    description="The interview loop: scheduling, kits and the template's plan.",
+)
 
 
 @blp.route("/applications/<int:application_id>/interviews")
@@ -28,7 +32,9 @@ class ApplicationInterviews(MethodView):
     @blp.response(201, InterviewSchema)
     def post(self, data, application_id):
         """Schedule one of the template's interviews (recruiter); 409 if the interviewer is booked"""
-        interview = interviews.schedule_interview(db.session, current_user(), application_id, **data)
+        interview = interviews.schedule_interview(
+            db.session, current_user(), application_id, **data
+        )
         return interview, {"Location": url_for(".Interview", interview_id=interview.id)}
 
 

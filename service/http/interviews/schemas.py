@@ -13,7 +13,8 @@ class InterviewCreateSchema(StrictSchema):
     interviewer_id = ma.fields.Integer(required=True, strict=True)
     starts_at = ma.fields.AwareDateTime(required=True, **AWARE)
     reason = ma.fields.String(
-        load_default="", validate=ma.validate.Length(max=2000),
+        load_default="",
+        validate=ma.validate.Length(max=2000),
         metadata={"description": "Required when the loop already has this interview."},
     )
 
@@ -26,8 +27,9 @@ class InterviewPatchSchema(StrictSchema):
     @ma.validates_schema
     def _something_to_change(self, data, **kwargs):
         if not {"interviewer_id", "starts_at"} & data.keys():
-            raise ma.ValidationError("Send starts_at to reschedule or interviewer_id to reassign.",
-                                     "_body")
+            raise ma.ValidationError(
+                "Send starts_at to reschedule or interviewer_id to reassign.", "_body"
+            )
 
 
 class ReasonSchema(StrictSchema):
@@ -40,7 +42,8 @@ class OptionalReasonSchema(StrictSchema):
 
 class CompleteSchema(OptionalReasonSchema):
     actual_minutes = ma.fields.Integer(
-        strict=True, validate=ma.validate.Range(min=1, max=600),
+        strict=True,
+        validate=ma.validate.Range(min=1, max=600),
         metadata={"description": "How long it really took; defaults to the time-box."},
     )
 

@@ -1,7 +1,7 @@
 from flask.views import MethodView
-from service.http.blueprint import Blueprint
 
 from service.http.auth import current_user
+from service.http.blueprint import Blueprint
 from service.http.me.schemas import MeSchema
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The authenticated user.")

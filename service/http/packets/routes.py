@@ -14,8 +14,12 @@ from service.http.packets.schemas import (
 )
 from service.usecases import decisions, packets
 
-blp = Blueprint("packets", __name__, url_prefix="/api/v1",
-                description="Hiring-committee packets (PDF, rendered in the background) and decisions.")
+blp = Blueprint(
+    "packets",
+    __name__,
+    url_prefix="/api/v1",
+    description="Hiring-committee packets (PDF, rendered in the background) and decisions.",
+)
 
 
 def lease() -> int:
@@ -32,8 +36,9 @@ class ApplicationPackets(MethodView):
     @blp.response(202, PacketSchema)
     def post(self, data, application_id):
         """Request a packet; the same inputs and options return the existing one"""
-        return with_location(packets.request_packet(
-            db.session, current_user(), application_id, data["anonymized"]))
+        return with_location(
+            packets.request_packet(db.session, current_user(), application_id, data["anonymized"])
+        )
 
     @blp.response(200, PacketListSchema)
     def get(self, application_id):
@@ -54,8 +59,11 @@ class Render(MethodView):
     @blp.response(202, PacketSchema)
     def post(self, packet_id):
         """Render again a packet that failed or whose file is missing or corrupt"""
-        return with_location(packets.rerender_packet(
-            db.session, current_user(), packet_storage(), packet_id, lease()))
+        return with_location(
+            packets.rerender_packet(
+                db.session, current_user(), packet_storage(), packet_id, lease()
+            )
+        )
 
 
 @blp.route("/packets/<int:packet_id>/pdf")
@@ -64,12 +72,17 @@ class Pdf(MethodView):
     def get(self, packet_id):
         """The PDF, checked against its sha256 (the ETag)"""
         packet, data = packets.read_packet_pdf(
-            db.session, current_user(), packet_storage(), packet_id, lease())
+            db.session, current_user(), packet_storage(), packet_id, lease()
+        )
         name = f"hiring-packet-application-{packet.application_id}-v{packet.version}.pdf"
-        return Response(data, mimetype="application/pdf", headers={
-            "ETag": f'"{packet.sha256}"',
-            "Content-Disposition": f'attachment; filename="{name}"',
-        })
+        return Response(
+            data,
+            mimetype="application/pdf",
+            headers={
+                "ETag": f'"{packet.sha256}"',
+                "Content-Disposition": f'attachment; filename="{name}"',
+            },
+        )
 
 
 @blp.route("/applications/<int:application_id>/decision")

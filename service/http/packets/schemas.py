@@ -7,8 +7,10 @@ from service.persistence.packets import DECISION_OUTCOMES
 class PacketRequestSchema(StrictSchema):
     anonymized = ma.fields.Boolean(
         load_default=False,
-        metadata={"description": "Blind review: no name, contact details or links; names and "
-                                 "gendered pronouns redacted from the feedback."},
+        metadata={
+            "description": "Blind review: no name, contact details or links; names and "
+            "gendered pronouns redacted from the feedback."
+        },
     )
 
 
@@ -47,8 +49,9 @@ class DecisionSchema(ma.Schema):
     against_majority = ma.fields.Boolean()
     packet_id = ma.fields.Integer()
     packet_version = ma.fields.Integer(attribute="packet.version")
-    decided_by = ma.fields.Function(lambda d: {"id": d.decided_by.id, "name": d.decided_by.name},
-                                    metadata={"type": "object"})
+    decided_by = ma.fields.Function(
+        lambda d: {"id": d.decided_by.id, "name": d.decided_by.name}, metadata={"type": "object"}
+    )
     created_at = ma.fields.DateTime()
 
 

@@ -8,27 +8,62 @@ from typing import Any
 from service.domain.templates import RECOMMENDATIONS
 
 ADVERSE_IMPACT_COLUMNS = (
-    "dimension", "template_key", "stage", "step", "reference_group", "flags", "group",
-    "suppressed", "verdict", "label", "reached", "selected", "selection_rate", "impact_ratio",
-    "impact_ratio_exact", "below_four_fifths", "z_d", "fisher_p_two_sided", "fisher_mid_p",
-    "shortfall", "one_person_reverses",
+    "dimension",
+    "template_key",
+    "stage",
+    "step",
+    "reference_group",
+    "flags",
+    "group",
+    "suppressed",
+    "verdict",
+    "label",
+    "reached",
+    "selected",
+    "selection_rate",
+    "impact_ratio",
+    "impact_ratio_exact",
+    "below_four_fifths",
+    "z_d",
+    "fisher_p_two_sided",
+    "fisher_mid_p",
+    "shortfall",
+    "one_person_reverses",
 )
 
 
 def adverse_impact_rows(report: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for dimension in report["dimensions"]:
         for step in dimension["steps"]:
-            head = {"dimension": dimension["dimension"], **{
-                k: step[k] for k in ("template_key", "stage", "step", "reference_group", "flags")}}
+            head = {
+                "dimension": dimension["dimension"],
+                **{
+                    k: step[k]
+                    for k in ("template_key", "stage", "step", "reference_group", "flags")
+                },
+            }
             for group in step["groups"]:
                 # A suppressed group's dict has no numbers, so its cells stay empty.
                 yield head | group
 
 
 PIPELINE_COLUMNS = (
-    "requisition_id", "stage", "name", "target_days", "entered", "advanced", "rejected",
-    "rejected_by_reason", "withdrawn", "still_there", "conversion", "share_of_applicants",
-    "stays", "median_days", "p90_days", "share_over_target",
+    "requisition_id",
+    "stage",
+    "name",
+    "target_days",
+    "entered",
+    "advanced",
+    "rejected",
+    "rejected_by_reason",
+    "withdrawn",
+    "still_there",
+    "conversion",
+    "share_of_applicants",
+    "stays",
+    "median_days",
+    "p90_days",
+    "share_over_target",
 )
 
 
@@ -39,9 +74,18 @@ def pipeline_rows(report: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 STUCK_COLUMNS = (
-    "application_id", "requisition_id", "requisition_title", "stage", "stage_name",
-    "stage_entered_at", "days_in_stage", "target_days", "days_over_target", "next_step",
-    "owner_role", "owners",
+    "application_id",
+    "requisition_id",
+    "requisition_title",
+    "stage",
+    "stage_name",
+    "stage_entered_at",
+    "days_in_stage",
+    "target_days",
+    "days_over_target",
+    "next_step",
+    "owner_role",
+    "owners",
 )
 
 
@@ -51,10 +95,26 @@ def stuck_rows(report: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 
 INTERVIEWER_COLUMNS = (
-    "section", "interviewer_id", "name", "scorecards", "leniency", "leniency_se",
-    "leniency_ratings", *(f"recommended_{r}" for r in RECOMMENDATIONS), "halo_rate",
-    "late_share", "median_evidence_chars", "adherence", "language_flags_per_100",
-    "template_key", "competency", "ratings", "candidates", "icc1", "icck", "k",
+    "section",
+    "interviewer_id",
+    "name",
+    "scorecards",
+    "leniency",
+    "leniency_se",
+    "leniency_ratings",
+    *(f"recommended_{r}" for r in RECOMMENDATIONS),
+    "halo_rate",
+    "late_share",
+    "median_evidence_chars",
+    "adherence",
+    "language_flags_per_100",
+    "template_key",
+    "competency",
+    "ratings",
+    "candidates",
+    "icc1",
+    "icck",
+    "k",
     "krippendorff_alpha",
 )
 
@@ -63,7 +123,10 @@ def interviewer_rows(report: dict[str, Any]) -> Iterator[dict[str, Any]]:
     """Interviewer rows first, then one reliability row per template and competency."""
     for row in report["interviewers"]:
         counts = {f"recommended_{k}": v for k, v in row["recommendations"].items()}
-        yield {"section": "interviewer",
-               **{k: v for k, v in row.items() if k != "recommendations"}, **counts}
+        yield {
+            "section": "interviewer",
+            **{k: v for k, v in row.items() if k != "recommendations"},
+            **counts,
+        }
     for row in report["reliability"]:
         yield {"section": "reliability", **row}

@@ -19,19 +19,30 @@ from service.http.reports.schemas import (
 from service.persistence.reports import ApplicationFilters
 from service.usecases import interviewer_reports, reports
 
-blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
-                description="Fairness and pipeline reports; each also as CSV with `Accept: text/csv`.")
+blp = Blueprint(
+    "reports",
+    __name__,
+    url_prefix="/api/v1/reports",
+    description="Fairness and pipeline reports; each also as CSV with `Accept: text/csv`.",
+)
 
 
 def _filters(args: dict) -> ApplicationFilters:
-    return ApplicationFilters(**{k: args.pop(k) for k in (
-        "requisition_id", "template_key", "applied_from", "applied_to") if k in args})
+    return ApplicationFilters(
+        **{
+            k: args.pop(k)
+            for k in ("requisition_id", "template_key", "applied_from", "applied_to")
+            if k in args
+        }
+    )
 
 
 def _suppression() -> dict[str, int]:
     """Minimum cell sizes, set in the app config (never by the client)."""
-    return {"min_applicants": current_app.config.get("ADVERSE_IMPACT_MIN_APPLICANTS", 10),
-            "min_selections": current_app.config.get("ADVERSE_IMPACT_MIN_SELECTIONS", 5)}
+    return {
+        "min_applicants": current_app.config.get("ADVERSE_IMPACT_MIN_APPLICANTS", 10),
+        "min_selections": current_app.config.get("ADVERSE_IMPACT_MIN_SELECTIONS", 5),
+    }
 
 
 @blp.route("/adverse-impact")
@@ -40,11 +51,15 @@ class AdverseImpact(MethodView):
     @blp.response(200, AdverseImpactReportSchema)
     def get(self, args):
         """Four-fifths rule with significance per stage and overall, small groups suppressed (admin)"""
-        report = reports.adverse_impact_report(db.session, current_user(), _filters(args),
-                                               **args, **_suppression())
+        report = reports.adverse_impact_report(
+            db.session, current_user(), _filters(args), **args, **_suppression()
+        )
         if wants_csv():
-            return csv_response(csv_rows.ADVERSE_IMPACT_COLUMNS,
-                                csv_rows.adverse_impact_rows(report), "adverse-impact.csv")
+            return csv_response(
+                csv_rows.ADVERSE_IMPACT_COLUMNS,
+                csv_rows.adverse_impact_rows(report),
+                "adverse-impact.csv",
+            )
         return report
 
 
@@ -56,8 +71,9 @@ class Pipeline(MethodView):
         """Per stage: entered, advanced, rejected by reason, withdrawn, time in stage vs target"""
         report = reports.pipeline_report(db.session, current_user(), args["requisition_id"])
         if wants_csv():
-            return csv_response(csv_rows.PIPELINE_COLUMNS, csv_rows.pipeline_rows(report),
-                                "pipeline.csv")
+            return csv_response(
+                csv_rows.PIPELINE_COLUMNS, csv_rows.pipeline_rows(report), "pipeline.csv"
+            )
         return report
 
 
@@ -81,6 +97,7 @@ class Interviewers(MethodView):
         """Per interviewer: leniency ± SE, recommendations, halo, lateness, adherence; reliability (admin)"""
         report = interviewer_reports.interviewers_report(db.session, current_user())
         if wants_csv():
-            return csv_response(csv_rows.INTERVIEWER_COLUMNS,
-                                csv_rows.interviewer_rows(report), "interviewers.csv")
+            return csv_response(
+                csv_rows.INTERVIEWER_COLUMNS, csv_rows.interviewer_rows(report), "interviewers.csv"
+            )
         return report

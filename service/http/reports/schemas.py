@@ -5,8 +5,10 @@ import marshmallow as ma
 from service.domain.self_identification import DIMENSIONS
 from service.http.schemas import ID_RANGE, StrictSchema
 
-_DATE = {"default_timezone": UTC,
-         "metadata": {"description": "ISO 8601; without an offset it is read as UTC."}}
+_DATE = {
+    "default_timezone": UTC,
+    "metadata": {"description": "ISO 8601; without an offset it is read as UTC."},
+}
 
 
 class AdverseImpactQueryArgsSchema(StrictSchema):
@@ -16,10 +18,12 @@ class AdverseImpactQueryArgsSchema(StrictSchema):
     applied_to = ma.fields.AwareDateTime(**_DATE)
     stage = ma.fields.String(
         validate=ma.validate.Length(min=1, max=100),
-        metadata={"description": "One stage key, or `whole_process` for applied -> hired."})
+        metadata={"description": "One stage key, or `whole_process` for applied -> hired."},
+    )
     dimension = ma.fields.String(
         validate=ma.validate.OneOf(DIMENSIONS),
-        metadata={"description": "One dimension; all of them when omitted."})
+        metadata={"description": "One dimension; all of them when omitted."},
+    )
 
 
 class PipelineQueryArgsSchema(StrictSchema):
@@ -29,8 +33,11 @@ class PipelineQueryArgsSchema(StrictSchema):
 class StuckQueryArgsSchema(StrictSchema):
     requisition_id = ma.fields.Integer(validate=ID_RANGE)
     template_key = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
-    limit = ma.fields.Integer(load_default=50, validate=ma.validate.Range(min=1, max=200),
-                              metadata={"description": "How many to list (at most 200)."})
+    limit = ma.fields.Integer(
+        load_default=50,
+        validate=ma.validate.Range(min=1, max=200),
+        metadata={"description": "How many to list (at most 200)."},
+    )
 
 
 class InterviewersQueryArgsSchema(StrictSchema):
@@ -102,8 +109,7 @@ class PipelineStageSchema(ma.Schema):
     rejected_by_reason = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     withdrawn = ma.fields.Integer()
     still_there = ma.fields.Integer()
-    conversion = ma.fields.Float(allow_none=True,
-                                 metadata={"description": "advanced / entered"})
+    conversion = ma.fields.Float(allow_none=True, metadata={"description": "advanced / entered"})
     share_of_applicants = ma.fields.Float(allow_none=True)
     stays = ma.fields.Integer(metadata={"description": "Finished stays behind the times."})
     median_days = ma.fields.Float(allow_none=True)

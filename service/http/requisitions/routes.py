@@ -1,9 +1,9 @@
 from flask import url_for
 from flask.views import MethodView
-from service.http.blueprint import Blueprint
 
 from service.extensions import db
 from service.http.auth import current_user
+from service.http.blueprint import Blueprint
 from service.http.requisitions.schemas import (
     RequisitionCreateSchema,
     RequisitionPageSchema,
@@ -13,8 +13,12 @@ from service.http.requisitions.schemas import (
 )
 from service.usecases import requisitions
 
-blp = Blueprint("requisitions", __name__, url_prefix="/api/v1/requisitions",
-                description="Open roles, each pinned to an interview-template version.")
+blp = Blueprint(
+    "requisitions",
+    __name__,
+    url_prefix="/api/v1/requisitions",
+    description="Open roles, each pinned to an interview-template version.",
+)
 
 
 @blp.route("")

@@ -9,7 +9,9 @@ class RequisitionCreateSchema(StrictSchema):
     team = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
     hiring_manager_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
     template_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
-    headcount = ma.fields.Integer(load_default=1, strict=True, validate=ma.validate.Range(min=1, max=1000))
+    headcount = ma.fields.Integer(
+        load_default=1, strict=True, validate=ma.validate.Range(min=1, max=1000)
+    )
 
 
 class RequisitionPatchSchema(StrictSchema):

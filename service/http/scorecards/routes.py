@@ -1,8 +1,8 @@
 from flask.views import MethodView
-from service.http.blueprint import Blueprint
 
 from service.extensions import db
 from service.http.auth import current_user
+from service.http.blueprint import Blueprint
 from service.http.scorecards.schemas import (
     AmendmentSchema,
     ScorecardListSchema,
@@ -11,8 +11,12 @@ from service.http.scorecards.schemas import (
 )
 from service.usecases import scorecards
 
-blp = Blueprint("scorecards", __name__, url_prefix="/api/v1",
-                description="Evidence-backed scorecards, given independently.")
+blp = Blueprint(
+    "scorecards",
+    __name__,
+    url_prefix="/api/v1",
+    description="Evidence-backed scorecards, given independently.",
+)
 
 
 @blp.route("/interviews/<int:interview_id>/scorecard")

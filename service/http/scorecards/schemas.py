@@ -7,16 +7,22 @@ from service.http.schemas import StrictSchema
 class RatingSchema(StrictSchema):
     competency = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
     score = ma.fields.Integer(
-        required=True, allow_none=True, strict=True,
-        validate=ma.validate.Range(min=SCORE_LEVELS[0], max=SCORE_LEVELS[-1],
-                                   error="must be from {min} to {max}, or null for not assessed"),
+        required=True,
+        allow_none=True,
+        strict=True,
+        validate=ma.validate.Range(
+            min=SCORE_LEVELS[0],
+            max=SCORE_LEVELS[-1],
+            error="must be from {min} to {max}, or null for not assessed",
+        ),
     )
     evidence = ma.fields.String(load_default="", validate=ma.validate.Length(max=20_000))
 
 
 class ScorecardWriteSchema(StrictSchema):
-    ratings = ma.fields.List(ma.fields.Nested(RatingSchema), load_default=list,
-                             validate=ma.validate.Length(max=20))
+    ratings = ma.fields.List(
+        ma.fields.Nested(RatingSchema), load_default=list, validate=ma.validate.Length(max=20)
+    )
     recommendation = ma.fields.String(
         load_default=None, allow_none=True, validate=ma.validate.OneOf(RECOMMENDATIONS)
     )

@@ -7,9 +7,13 @@ from service.http.csv_export import csv_response
 from service.http.self_identification.schemas import SelfIdentificationPutSchema
 from service.usecases import self_identification
 
-blp = Blueprint("self_identification", __name__, url_prefix="/api/v1",
-                description="Voluntary self-identification, kept apart: written here, read only "
-                            "in aggregate by the fairness reports and by the audited admin export.")
+blp = Blueprint(
+    "self_identification",
+    __name__,
+    url_prefix="/api/v1",
+    description="Voluntary self-identification, kept apart: written here, read only "
+    "in aggregate by the fairness reports and by the audited admin export.",
+)
 
 
 @blp.route("/applications/<int:application_id>/self-identification")
@@ -19,7 +23,8 @@ class SelfIdentification(MethodView):
     def put(self, answers, application_id):
         """Record the candidate's answers (recruiter or admin); they are never returned"""
         self_identification.record_self_identification(
-            db.session, current_user(), application_id, answers)
+            db.session, current_user(), application_id, answers
+        )
 
 
 @blp.route("/reports/self-identification.csv")
@@ -28,5 +33,4 @@ class SelfIdentificationExport(MethodView):
     def get(self):
         """Every application's answers as CSV, without names (admin; audited)"""
         rows = self_identification.export_self_identification(db.session, current_user())
-        return csv_response(self_identification.EXPORT_COLUMNS, rows,
-                            "self-identification.csv")
+        return csv_response(self_identification.EXPORT_COLUMNS, rows, "self-identification.csv")

@@ -23,7 +23,7 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
-def _run(connection) -> None:  # noqa: ANN001
+def _run(connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
@@ -35,7 +35,7 @@ def _run(connection) -> None:  # noqa: ANN001
         context.run_migrations()
 
 
-def _render_item(type_, obj, autogen_context):  # noqa: ANN001, ANN202
+def _render_item(type_, obj, autogen_context):
     """Render our column types as plain SQLAlchemy types, so migrations never
     import application code that may change after they are written."""
     if type_ == "type" and isinstance(obj, UTCDateTime):

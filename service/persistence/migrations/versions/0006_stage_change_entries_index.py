@@ -10,9 +10,8 @@ Revises: 0005_self_identification
 Create Date: 2026-11-25
 """
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0006_stage_change_entries_index"
 down_revision = "0005_self_identification"
@@ -23,8 +22,13 @@ ENTRIES = "kind IN ('applied', 'moved')"
 
 
 def upgrade() -> None:
-    op.create_index("ix_stage_changes_entries", "stage_changes", ["application_id", "to_stage"],
-                    postgresql_where=sa.text(ENTRIES), sqlite_where=sa.text(ENTRIES))
+    op.create_index(
+        "ix_stage_changes_entries",
+        "stage_changes",
+        ["application_id", "to_stage"],
+        postgresql_where=sa.text(ENTRIES),
+        sqlite_where=sa.text(ENTRIES),
+    )
 
 
 def downgrade() -> None:

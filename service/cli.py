@@ -148,7 +148,7 @@ def show_settings() -> None:
 @with_appcontext
 def demo() -> None:
     """Create demo users (printing their tokens) and demo data, if the database is empty."""
-    from service.usecases.demo import seed_demo
+    from service.demo import seed_demo
 
     tokens = seed_demo(db.session)
     if not tokens:
@@ -167,7 +167,7 @@ def demo() -> None:
 @with_appcontext
 def demo_packet() -> None:
     """Complete the demo onsite loop and render its packet (plain and anonymized)."""
-    from service.usecases.demo import seed_packet_demo
+    from service.demo import seed_packet_demo
     from service.usecases.packets import request_packet
 
     application = seed_packet_demo(db.session)

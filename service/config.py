@@ -25,6 +25,7 @@ class Settings:
     log_level: str
     max_body_bytes: int
     packet_render_lease_seconds: int
+    packet_reap_interval_seconds: int
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -38,6 +39,8 @@ class Settings:
             max_body_bytes=int(env.get("MAX_BODY_BYTES") or 1_048_576),
             # A packet still "rendering" after this long lost its worker: retry or fail it.
             packet_render_lease_seconds=int(env.get("PACKET_RENDER_LEASE_SECONDS") or 150),
+            # How often the workers look for packets past their lease.
+            packet_reap_interval_seconds=int(env.get("PACKET_REAP_INTERVAL_SECONDS") or 30),
         )
 
     def masked(self) -> dict[str, object]:

@@ -42,3 +42,38 @@ def test_room_imports_nothing_forbidden(room):
             if any(name == f or name.startswith(f + ".") for f in FORBIDDEN[room]):
                 offences.append(f"{path.relative_to(ROOT)} imports {name}")
     assert offences == []
+
+
+def usecase_imports() -> dict[str, set[str]]:
+    """For each use-case module, the other use-case modules it imports."""
+    graph = {}
+    for path in (ROOT / "service/usecases").glob("*.py"):
+        if path.stem == "__init__":
+            continue
+        graph[path.stem] = {
+            name.removeprefix("service.usecases.")
+            for name in imported_modules(path)
+            if name.startswith("service.usecases.")
+        }
+    return graph
+
+
+def test_a_use_case_needs_the_access_module_and_at_most_one_other_feature():
+    graph = usecase_imports()
+    assert graph["access"] == set(), "access loads and checks; it imports no feature"
+    too_many = {
+        name: deps - {"access"} for name, deps in graph.items() if len(deps - {"access"}) > 1
+    }
+    assert too_many == {}
+
+
+def test_use_case_imports_are_at_most_two_deep_and_never_circular():
+    graph = usecase_imports()
+
+    def depth(name: str, seen: tuple[str, ...] = ()) -> int:
+        assert name not in seen, "import cycle: " + " -> ".join((*seen, name))
+        features = graph[name] - {"access"}
+        return 1 + max((depth(d, (*seen, name)) for d in features), default=0)
+
+    deepest = {name: depth(name) for name in graph}
+    assert max(deepest.values()) <= 2, deepest

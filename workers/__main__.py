@@ -1,9 +1,10 @@
-"""The RQ worker: `python -m workers` (or `hiring worker`).
+"""The RQ worker: `python -m workers [--burst]`.
 
 Loads the app and WeasyPrint once in the parent and renders one warm-up page,
 then forks one child per job; the database engine is disposed before the loop
 so no connection crosses a fork. On start it also retries packets that an
-earlier, killed worker left "rendering".
+earlier, killed worker left "rendering", and (unless `--burst`) starts the
+periodic jobs of `workers.periodic` in a child process.
 """
 
 from __future__ import annotations
@@ -25,28 +26,35 @@ from service import create_app
 from service.extensions import db
 from service.jobs import QUEUE_NAMES
 from service.pdf.document import warm_up
-from service.usecases.packets import reap_all_abandoned
+from service.usecases.packets import reap_abandoned
+from workers.periodic import start_scheduler
 
 log = logging.getLogger("workers")
 
 
 def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) -> None:
     app = create_app()
-    redis_url = app.config["SETTINGS"].redis_url
-    if not redis_url:
+    settings = app.config["SETTINGS"]
+    if not settings.redis_url:
         raise SystemExit("REDIS_URL is not set: jobs run in-process, no worker is needed.")
     with app.app_context():
         configure_mappers()
         warm_up()  # WeasyPrint, Pango and the fonts load once here, not in every job
         try:
             with db.new_session() as session:
-                reap_all_abandoned(session, app.config["SETTINGS"].packet_render_lease_seconds)
+                reap_abandoned(session, settings.packet_render_lease_seconds)
         except OperationalError as error:  # a database hiccup must not stop the worker starting
             log.warning("could not check for abandoned packets at start: %s", error)
         db.engine().dispose()  # no connection may cross the fork into a job
-        worker = Worker(list(queue_names), connection=Redis.from_url(redis_url))
-        # The scheduler moves retries with back-off (and delayed jobs) back onto the queues.
-        worker.work(burst=burst, with_scheduler=True)
+        periodic = None if burst else start_scheduler(settings)
+        worker = Worker(list(queue_names), connection=Redis.from_url(settings.redis_url))
+        try:
+            # RQ's scheduler moves retries with back-off (and delayed jobs) back onto the queues.
+            worker.work(burst=burst, with_scheduler=True)
+        finally:
+            if periodic is not None:
+                periodic.terminate()
+                periodic.join(timeout=5)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ tells RQ not to retry, after the use case has recorded the message.
 
 from __future__ import annotations
 
+from flask import current_app
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import get_current_job
@@ -45,6 +46,14 @@ def render_packet(packet_id: int) -> str:
             _do_not_retry()
             raise
         return packet.sha256
+
+
+def reap_abandoned_packets() -> int:
+    """Retry or fail packets whose render outlived its lease; returns how many it handled."""
+    with db.new_session() as session:
+        return packets.reap_abandoned(
+            session, current_app.config["SETTINGS"].packet_render_lease_seconds
+        )
 
 
 def _do_not_retry() -> None:

@@ -5,10 +5,11 @@ The assessment reads the latest run; it never refits on a request.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.persistence.base import Base, utcnow
 
@@ -53,3 +54,20 @@ class InterviewerCalibration(Base):
     explanation: Mapped[str] = mapped_column(Text)
 
     run: Mapped[CalibrationRun] = relationship(back_populates="effects")
+
+
+def latest_run(session: Session) -> CalibrationRun | None:
+    return session.scalar(select(CalibrationRun).order_by(CalibrationRun.id.desc()).limit(1))
+
+
+def leniencies(
+    session: Session, interviewer_ids: Iterable[int] | None = None
+) -> dict[int, InterviewerCalibration]:
+    """Interviewers' effects from the latest run (all, or those named; empty before a fit)."""
+    run = latest_run(session)
+    if run is None:
+        return {}
+    stmt = select(InterviewerCalibration).where(InterviewerCalibration.run_id == run.id)
+    if interviewer_ids is not None:
+        stmt = stmt.where(InterviewerCalibration.interviewer_id.in_(list(interviewer_ids)))
+    return {e.interviewer_id: e for e in session.scalars(stmt)}

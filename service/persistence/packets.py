@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.persistence.applications import Application
 from service.persistence.base import Base, utcnow
@@ -81,3 +81,27 @@ class Decision(Base):
 
     decided_by: Mapped[User] = relationship(lazy="joined")
     packet: Mapped[Packet | None] = relationship()
+
+
+def packets_of(session: Session, application_id: int) -> list[Packet]:
+    return list(
+        session.scalars(
+            select(Packet).where(Packet.application_id == application_id).order_by(Packet.version)
+        )
+    )
+
+
+def packets_past_lease(session: Session, cutoff: datetime) -> list[Packet]:
+    """Packets still queued or rendering since before `cutoff`, locked for the caller;
+    rows another transaction holds are skipped (PostgreSQL; SQLite serialises writers)."""
+    return list(
+        session.scalars(
+            select(Packet)
+            .where(
+                Packet.status.in_(("queued", "rendering")),
+                func.coalesce(Packet.started_at, Packet.created_at) < cutoff,
+            )
+            .order_by(Packet.id)
+            .with_for_update(of=Packet, skip_locked=True)
+        )
+    )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
+from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.scorecards import RECOMMENDATIONS, SCORECARD_STATES
 from service.persistence.base import Base, utcnow
 from service.persistence.interviews import Interview
@@ -106,3 +107,81 @@ class ScorecardView(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     first_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+def scorecard_of_interview(
+    session: Session, interview_id: int, *, for_update: bool = False
+) -> Scorecard | None:
+    """The interview's scorecard; `for_update` locks its row until the transaction ends
+    (PostgreSQL; SQLite serialises writers anyway) and reloads it."""
+    stmt = select(Scorecard).where(Scorecard.interview_id == interview_id)
+    if for_update:
+        stmt = stmt.with_for_update(of=Scorecard).execution_options(populate_existing=True)
+    return session.scalar(stmt)
+
+
+def submitted_scorecards(session: Session, application_id: int) -> list[Scorecard]:
+    """The application's submitted scorecards, oldest first, with every revision and rating."""
+    return list(
+        session.scalars(
+            select(Scorecard)
+            .where(Scorecard.application_id == application_id, Scorecard.state == "submitted")
+            .order_by(Scorecard.submitted_at, Scorecard.id)
+            .options(selectinload(Scorecard.revisions).selectinload(ScorecardRevision.ratings))
+        )
+    )
+
+
+def panelist_states(
+    session: Session, application_id: int, user_id: int
+) -> list[tuple[int, bool, bool]]:
+    """Per interview of `user_id` on the application: (interview id, owes a scorecard,
+    has submitted one)."""
+    rows = session.execute(
+        select(Interview.id, Interview.status, Scorecard.state)
+        .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
+        .where(Interview.application_id == application_id, Interview.interviewer_id == user_id)
+    )
+    return [
+        (
+            interview_id,
+            status in ACTIVE_INTERVIEW_STATUSES and state != "submitted",
+            state == "submitted",
+        )
+        for interview_id, status, state in rows
+    ]
+
+
+def others_submitted(session: Session, application_id: int, user_id: int) -> bool:
+    """Whether anyone but `user_id` has submitted feedback on the application."""
+    return (
+        session.scalar(
+            select(Scorecard.id)
+            .where(
+                Scorecard.application_id == application_id,
+                Scorecard.state == "submitted",
+                Scorecard.author_id != user_id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def has_seen_others(session: Session, application_id: int, user_id: int) -> bool:
+    return (
+        session.scalar(
+            select(ScorecardView.id).where(
+                ScorecardView.application_id == application_id, ScorecardView.user_id == user_id
+            )
+        )
+        is not None
+    )
+
+
+def first_views(session: Session, application_id: int) -> dict[int, datetime]:
+    """When each user first read others' scorecards on this application."""
+    rows = session.scalars(
+        select(ScorecardView).where(ScorecardView.application_id == application_id)
+    )
+    return {row.user_id: row.first_seen_at for row in rows}

@@ -11,16 +11,15 @@ from sqlalchemy.orm import Session
 
 from service.domain import pipeline
 from service.domain.access import require
-from service.domain.errors import ConflictError, NotFoundError
+from service.domain.errors import ConflictError
 from service.persistence.applications import Application, StageChange
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.paging import Page, paginate
 from service.persistence.users import User
 from service.persistence.visibility import visible_applications
-from service.usecases.candidates import get_candidate
+from service.usecases.access import get_application, get_candidate, get_requisition
 from service.usecases.deviations import record_skipped_interviews
-from service.usecases.requisitions import get_requisition
 
 
 def create_application(
@@ -85,17 +84,6 @@ def list_applications(
     if updated_after:
         stmt = stmt.where(Application.updated_at > updated_after)
     return paginate(session, stmt, Application.id, cursor, limit)
-
-
-def get_application(session: Session, actor: User, application_id: int) -> Application:
-    """Raises NotFoundError when missing or not visible to `actor`."""
-    require(actor.role, "applications:read")
-    application = session.scalar(
-        visible_applications(select(Application).where(Application.id == application_id), actor)
-    )
-    if application is None:
-        raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")
-    return application
 
 
 def move_application(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from service.domain.assessment import (
     Assessment,
@@ -20,25 +19,19 @@ from service.domain.assessment import (
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.base import utcnow
-from service.persistence.scorecards import Scorecard, ScorecardRevision, ScorecardView
+from service.persistence.calibration import leniencies
+from service.persistence.loops import deviations_of, interview_facts
+from service.persistence.scorecards import Scorecard, first_views, submitted_scorecards
 from service.persistence.users import User
-from service.usecases.applications import get_application
-from service.usecases.calibration import leniencies
-from service.usecases.deviations import interview_facts, list_deviations
-from service.usecases.scorecards import record_first_view, require_own_feedback_first
+from service.usecases.access import get_application, open_panel_feedback
 
 
 def application_assessment(session: Session, actor: User, application_id: int) -> dict[str, Any]:
-    """For the hiring team, and for panelists once they have submitted their own scorecard."""
+    """For the hiring team, and for panelists once they have submitted their own scorecard
+    (`open_panel_feedback`)."""
     application = get_application(session, actor, application_id)
-    require_own_feedback_first(session, actor, application.id)
-    assessment = assess_application(session, application)
-    others = {line.interviewer_id for c in assessment.competencies for line in c.scores} - {
-        actor.id
-    }
-    if others:  # it shows other panelists' scores
-        record_first_view(session, actor, application.id)
-    return to_dict(assessment)
+    open_panel_feedback(session, actor, application.id)
+    return to_dict(assess_application(session, application))
 
 
 def assess_application(session: Session, application: Application) -> Assessment:
@@ -57,11 +50,7 @@ def assessment_inputs(
 ]:
     """The plain inputs of `assess` for one application, as stored now."""
     template = application.requisition.template_version.template()
-    scorecards = session.scalars(
-        select(Scorecard)
-        .where(Scorecard.application_id == application.id, Scorecard.state == "submitted")
-        .options(selectinload(Scorecard.revisions).selectinload(ScorecardRevision.ratings))
-    ).all()
+    scorecards = submitted_scorecards(session, application.id)
     facts = interview_facts(session, application.id)
     panel = {f.interviewer_id for f in facts} | {card.author_id for card in scorecards}
     return (
@@ -88,7 +77,7 @@ def assessment_inputs(
                 d.reason,
                 d.at,
             )
-            for d in list_deviations(session, application.id)
+            for d in deviations_of(session, application.id)
         ],
         {
             e.interviewer_id: LeniencyIn(
@@ -102,17 +91,8 @@ def assessment_inputs(
 def scorecard_history(session: Session, application_id: int) -> dict[int, dict[str, Any]]:
     """Per submitted scorecard: the interview's time-box and length, every revision, and
     when its author first read the panel's feedback."""
-    seen = {
-        v.user_id: v.first_seen_at
-        for v in session.scalars(
-            select(ScorecardView).where(ScorecardView.application_id == application_id)
-        )
-    }
-    cards = session.scalars(
-        select(Scorecard)
-        .where(Scorecard.application_id == application_id, Scorecard.state == "submitted")
-        .options(selectinload(Scorecard.revisions))
-    )
+    seen = first_views(session, application_id)
+    cards = submitted_scorecards(session, application_id)
     return {
         card.id: {
             "duration_minutes": card.interview.duration_minutes,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
 
 import numpy as np
 from sqlalchemy import and_, select
@@ -19,7 +18,11 @@ from service.domain.access import ADMIN, RECRUITER
 from service.domain.calibration import RatingTable, VarianceComponents, fit, refresh
 from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.persistence.audit import record_event
-from service.persistence.calibration import CalibrationRun, InterviewerCalibration
+from service.persistence.calibration import (
+    CalibrationRun,
+    InterviewerCalibration,
+    latest_run,
+)
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.persistence.users import User
 
@@ -60,10 +63,6 @@ def load_ratings(session: Session) -> RatingTable | None:
         competency=np.array(competency, dtype=str),
         score=np.array(score, dtype=float),
     )
-
-
-def latest_run(session: Session) -> CalibrationRun | None:
-    return session.scalar(select(CalibrationRun).order_by(CalibrationRun.id.desc()).limit(1))
 
 
 def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun | None:
@@ -194,19 +193,6 @@ def interviewer_calibration(
         )
     )
     return effect, run
-
-
-def leniencies(
-    session: Session, interviewer_ids: Iterable[int] | None = None
-) -> dict[int, InterviewerCalibration]:
-    """Interviewers' effects from the latest run (all, or those named; empty before a fit)."""
-    run = latest_run(session)
-    if run is None:
-        return {}
-    stmt = select(InterviewerCalibration).where(InterviewerCalibration.run_id == run.id)
-    if interviewer_ids is not None:
-        stmt = stmt.where(InterviewerCalibration.interviewer_id.in_(list(interviewer_ids)))
-    return {e.interviewer_id: e for e in session.scalars(stmt)}
 
 
 def _finite(value: float) -> float | None:

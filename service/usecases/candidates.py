@@ -9,13 +9,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.domain.access import require
-from service.domain.errors import ConflictError, NotFoundError
+from service.domain.errors import ConflictError
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot
 from service.persistence.candidates import Candidate
 from service.persistence.paging import Page, paginate
 from service.persistence.users import User
 from service.persistence.visibility import visible_candidates
+from service.usecases.access import get_candidate
 
 
 def create_candidate(session: Session, actor: User, data: dict[str, Any]) -> Candidate:
@@ -62,16 +63,6 @@ def list_candidates(
             )
         )
     return paginate(session, stmt, Candidate.id, cursor, limit)
-
-
-def get_candidate(session: Session, actor: User, candidate_id: int) -> Candidate:
-    require(actor.role, "candidates:read")
-    candidate = session.scalar(
-        visible_candidates(select(Candidate).where(Candidate.id == candidate_id), actor)
-    )
-    if candidate is None:
-        raise NotFoundError(f"Candidate {candidate_id} does not exist or is not yours to see.")
-    return candidate
 
 
 def update_candidate(

@@ -11,9 +11,8 @@ from service.persistence.audit import record_event
 from service.persistence.base import snapshot
 from service.persistence.packets import Decision, Packet
 from service.persistence.users import User
-from service.usecases.applications import get_application
+from service.usecases.access import get_application, open_panel_feedback
 from service.usecases.assessments import assess_application
-from service.usecases.scorecards import require_own_feedback_first
 
 
 def record_decision(
@@ -75,7 +74,7 @@ def record_decision(
 def list_decisions(session: Session, actor: User, application_id: int) -> list[Decision]:
     """Decisions are visible to the hiring team; panelists once they have submitted."""
     application = get_application(session, actor, application_id)
-    require_own_feedback_first(session, actor, application.id)
+    open_panel_feedback(session, actor, application.id)
     return list(
         session.scalars(
             select(Decision).where(Decision.application_id == application.id).order_by(Decision.id)

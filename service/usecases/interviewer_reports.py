@@ -19,8 +19,8 @@ from service.domain.reliability import (
 )
 from service.domain.templates import RECOMMENDATIONS
 from service.persistence import interviewer_reports as queries
+from service.persistence.calibration import latest_run, leniencies
 from service.persistence.users import User
-from service.usecases.calibration import latest_run, leniencies
 
 
 def interviewers_report(session: Session, actor: User) -> dict[str, Any]:

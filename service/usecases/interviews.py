@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
 from service.domain.errors import (
     ConflictError,
-    NotFoundError,
     PermissionDeniedError,
     RuleViolationError,
 )
@@ -22,12 +21,13 @@ from service.persistence.applications import Application
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.interviews import Interview, ProcessDeviation
+from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.paging import Page, paginate
-from service.persistence.scorecards import Scorecard
+from service.persistence.scorecards import Scorecard, scorecard_of_interview
 from service.persistence.users import User
 from service.persistence.visibility import visible_applications
-from service.usecases.applications import get_application
-from service.usecases.deviations import interview_facts, list_deviations, record_deviation
+from service.usecases.access import get_application, get_interview
+from service.usecases.deviations import record_deviation
 
 MAY_INTERVIEW = (INTERVIEWER, HIRING_MANAGER)
 
@@ -127,15 +127,6 @@ def list_interviews(
     return paginate(session, stmt, Interview.id, cursor, limit)
 
 
-def get_interview(session: Session, actor: User, interview_id: int) -> Interview:
-    """The interview, if its application is visible to `actor`. Raises NotFoundError."""
-    interview = session.get(Interview, interview_id)
-    if interview is None:
-        raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
-    get_application(session, actor, interview.application_id)
-    return interview
-
-
 def update_interview(
     session: Session, actor: User, interview_id: int, changes: dict[str, Any]
 ) -> Interview:
@@ -217,7 +208,7 @@ def get_loop(session: Session, actor: User, application_id: int) -> dict[str, An
     planned: list[PlannedInterview] = plan_loop(
         template, application.stage, interview_facts(session, application.id)
     )
-    deviations: list[ProcessDeviation] = list_deviations(session, application.id)
+    deviations: list[ProcessDeviation] = deviations_of(session, application.id)
     return {
         "application_id": application.id,
         "stage": application.stage,
@@ -341,7 +332,7 @@ def _refuse_double_booking(
 
 
 def _discard_previous_draft(session: Session, actor: User, interview: Interview) -> None:
-    scorecard = session.scalar(select(Scorecard).where(Scorecard.interview_id == interview.id))
+    scorecard = scorecard_of_interview(session, interview.id)
     if scorecard is None:
         return
     if scorecard.state == "submitted":

@@ -21,10 +21,10 @@ from service.pdf.content import anonymous_code, build_content, content_digest
 from service.persistence.applications import Application, StageChange
 from service.persistence.audit import record_event
 from service.persistence.base import utcnow
-from service.persistence.packets import Decision, Packet
+from service.persistence.packets import Decision, Packet, packets_of, packets_past_lease
 from service.persistence.users import User
 from service.storage import FileMissingError, PacketStorage
-from service.usecases.applications import get_application
+from service.usecases.access import get_application, get_packet, open_panel_feedback
 from service.usecases.assessments import assessment_inputs, scorecard_history
 
 log = logging.getLogger(__name__)
@@ -39,12 +39,15 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
     from the same data and options. Raises PermissionDeniedError, NotFoundError."""
     require(actor.role, "packets:write")
     application = get_application(session, actor, application_id)
+    open_panel_feedback(session, actor, application.id)
     content = packet_content(session, application, anonymized)
     digest = content_digest(content)
     existing = _same_inputs(session, application.id, digest, anonymized)
     if existing is not None:
         if existing.status == "failed":
             _requeue(session, actor, existing, "requested again after failing")
+            session.commit()
+            session.refresh(existing)
         elif existing.status == "queued":
             # Asking again heals a lost job; one still waiting in the queue is not duplicated.
             _enqueue_render(session, existing, next_attempt=False)
@@ -193,42 +196,31 @@ def render_packet(session: Session, storage: PacketStorage, packet_id: int, rend
 
 def mark_failed(session: Session, packet_id: int, message: str) -> None:
     packet = session.get(Packet, packet_id)
-    packet.status, packet.error, packet.finished_at = "failed", message[:2000], utcnow()
-    record_event(session, None, "packet.failed", "packet", packet.id, after={"error": packet.error})
+    assert packet is not None  # the job that failed was rendering it
+    _fail(session, packet, message)
     session.commit()
 
 
-def get_packet(session: Session, actor: User, packet_id: int, lease_seconds: int) -> Packet:
-    require(actor.role, "packets:read")
-    packet = session.get(Packet, packet_id)
-    if packet is None:
-        raise NotFoundError(f"Packet {packet_id} does not exist or is not yours to see.")
-    get_application(session, actor, packet.application_id)
-    reap_abandoned(session, lease_seconds, packet)
-    return packet
+def _fail(session: Session, packet: Packet, message: str) -> None:
+    packet.status, packet.error, packet.finished_at = "failed", message[:2000], utcnow()
+    record_event(session, None, "packet.failed", "packet", packet.id, after={"error": packet.error})
 
 
-def list_packets(
-    session: Session, actor: User, application_id: int, lease_seconds: int
-) -> list[Packet]:
+def list_packets(session: Session, actor: User, application_id: int) -> list[Packet]:
+    """Every packet version of the application, behind the blind rule (`open_panel_feedback`)."""
     require(actor.role, "packets:read")
     application = get_application(session, actor, application_id)
-    packets = list(
-        session.scalars(
-            select(Packet).where(Packet.application_id == application.id).order_by(Packet.version)
-        )
-    )
-    for packet in packets:
-        reap_abandoned(session, lease_seconds, packet)
-    return packets
+    open_panel_feedback(session, actor, application.id)
+    return packets_of(session, application.id)
 
 
 def read_packet_pdf(
-    session: Session, actor: User, storage: PacketStorage, packet_id: int, lease_seconds: int
+    session: Session, actor: User, storage: PacketStorage, packet_id: int
 ) -> tuple[Packet, bytes]:
-    """The PDF, verified against its checksum. Raises ConflictError when it is not ready,
-    missing or corrupt (re-render it with POST /packets/{id}/render)."""
-    packet = get_packet(session, actor, packet_id, lease_seconds)
+    """The PDF, verified against its checksum, behind the blind rule (`get_packet` calls
+    `open_panel_feedback`). Raises ConflictError when it is not ready, missing or corrupt
+    (re-render it with POST /packets/{id}/render)."""
+    packet = get_packet(session, actor, packet_id)
     if packet.status != "ready":
         raise ConflictError(
             f"Packet {packet.id} is {packet.status}, not ready.", packet_status=packet.status
@@ -251,24 +243,41 @@ def read_packet_pdf(
 
 
 def rerender_packet(
-    session: Session, actor: User, storage: PacketStorage, packet_id: int, lease_seconds: int
+    session: Session, actor: User, storage: PacketStorage, packet_id: int
 ) -> Packet:
     """Render again a packet that failed or whose file is missing or corrupt."""
     require(actor.role, "packets:write")
-    packet = get_packet(session, actor, packet_id, lease_seconds)
+    packet = get_packet(session, actor, packet_id)
     if packet.status in ("queued", "rendering"):
         return packet
     if packet.status == "ready":
         try:
-            read_packet_pdf(session, actor, storage, packet_id, lease_seconds)
+            read_packet_pdf(session, actor, storage, packet_id)
             return packet  # the file is fine: nothing to do
         except ConflictError:
             pass
     _requeue(session, actor, packet, "re-render requested")
+    session.commit()
+    session.refresh(packet)  # without Redis the render has already run
     return packet
 
 
-def reap_abandoned(session: Session, lease_seconds: int, packet: Packet) -> None:
+def reap_abandoned(session: Session, lease_seconds: int) -> int:
+    """The periodic job's work (and the worker's check at start): find every packet
+    abandoned past its lease and retry or fail it. Returns how many it handled.
+
+    On PostgreSQL the rows are locked and ones another reaper holds are skipped, so
+    two workers' reapers never handle the same packet twice."""
+    stale = packets_past_lease(session, utcnow() - timedelta(seconds=lease_seconds))
+    for packet in stale:
+        _reap(session, lease_seconds, packet)
+    session.commit()
+    for packet in stale:
+        session.refresh(packet)  # without Redis the renders have already run
+    return len(stale)
+
+
+def _reap(session: Session, lease_seconds: int, packet: Packet) -> None:
     """A packet left 'rendering' past its lease lost its worker (killed, crashed): retry it,
     or fail it after MAX_ATTEMPTS, so no packet stays 'rendering' forever. One still
     'queued' past the lease may have lost its job (Redis was down when it was enqueued):
@@ -276,14 +285,13 @@ def reap_abandoned(session: Session, lease_seconds: int, packet: Packet) -> None
     expired = utcnow() - timedelta(seconds=lease_seconds)
     if packet.status == "queued" and (packet.started_at or packet.created_at) < expired:
         _enqueue_render(session, packet, next_attempt=False)
-        session.commit()
         return
     if packet.status != "rendering" or packet.started_at > expired:
         return
     if packet.attempts >= MAX_ATTEMPTS:
-        mark_failed(
+        _fail(
             session,
-            packet.id,
+            packet,
             f"the worker stopped during rendering {packet.attempts} "
             "times; request the packet again or check the workers",
         )
@@ -292,29 +300,12 @@ def reap_abandoned(session: Session, lease_seconds: int, packet: Packet) -> None
     _requeue(session, None, packet, f"worker lost after {lease_seconds} s; retrying")
 
 
-def reap_all_abandoned(session: Session, lease_seconds: int) -> int:
-    stale = list(
-        session.scalars(
-            select(Packet).where(
-                Packet.status.in_(("queued", "rendering")),
-                func.coalesce(Packet.started_at, Packet.created_at)
-                < utcnow() - timedelta(seconds=lease_seconds),
-            )
-        )
-    )
-    for packet in stale:
-        reap_abandoned(session, lease_seconds, packet)
-    return len(stale)
-
-
 def _requeue(session: Session, actor: User | None, packet: Packet, reason: str) -> None:
     packet.status, packet.error, packet.finished_at = "queued", None, None
     record_event(
         session, actor.id if actor else None, "packet.requeued", "packet", packet.id, reason=reason
     )
     _enqueue_render(session, packet)
-    session.commit()
-    session.refresh(packet)
 
 
 def _enqueue_render(session: Session, packet: Packet, next_attempt: bool = True) -> None:

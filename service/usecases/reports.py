@@ -31,7 +31,7 @@ from service.persistence.interviews import Interview
 from service.persistence.reports import ApplicationFilters
 from service.persistence.scorecards import Scorecard
 from service.persistence.users import User
-from service.usecases.requisitions import get_requisition
+from service.usecases.access import get_requisition
 
 WHOLE_PROCESS = "whole_process"
 

@@ -8,13 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.domain.access import ADMIN, HIRING_MANAGER, require
-from service.domain.errors import NotFoundError, RuleViolationError
+from service.domain.errors import RuleViolationError
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot
 from service.persistence.paging import Page, paginate
 from service.persistence.requisitions import Requisition
 from service.persistence.users import User
 from service.persistence.visibility import visible_requisitions
+from service.usecases.access import get_requisition
 from service.usecases.templates import current_template_version
 
 
@@ -54,16 +55,6 @@ def list_requisitions(
     if status:
         stmt = stmt.where(Requisition.status == status)
     return paginate(session, stmt, Requisition.id, cursor, limit)
-
-
-def get_requisition(session: Session, actor: User, requisition_id: int) -> Requisition:
-    """Raises NotFoundError when missing or not visible to `actor` (no existence leak)."""
-    require(actor.role, "requisitions:read")
-    stmt = visible_requisitions(select(Requisition).where(Requisition.id == requisition_id), actor)
-    requisition = session.scalar(stmt)
-    if requisition is None:
-        raise NotFoundError(f"Requisition {requisition_id} does not exist or is not yours to see.")
-    return requisition
 
 
 def update_requisition(

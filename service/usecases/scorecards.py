@@ -5,11 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.domain import language
-from service.domain.access import INTERVIEWER
 from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from service.domain.scorecards import RatingInput, check_draft, check_submission, is_late
 from service.persistence.audit import record_event
@@ -19,12 +18,13 @@ from service.persistence.scorecards import (
     Scorecard,
     ScorecardRating,
     ScorecardRevision,
-    ScorecardView,
+    has_seen_others,
+    scorecard_of_interview,
+    submitted_scorecards,
 )
 from service.persistence.users import User
-from service.usecases.applications import get_application
+from service.usecases.access import get_application, get_interview, open_panel_feedback
 from service.usecases.calibration import schedule_refresh
-from service.usecases.interviews import get_interview
 
 
 def save_draft(session: Session, actor: User, interview_id: int, data: dict[str, Any]) -> Scorecard:
@@ -32,16 +32,9 @@ def save_draft(session: Session, actor: User, interview_id: int, data: dict[str,
     interview = _own_interview(session, actor, interview_id)
     if interview.status == "cancelled":
         raise ConflictError(f"Interview {interview.id} was cancelled; there is nothing to score.")
-    scorecard = _scorecard(session, interview.id)
-    if scorecard is not None and scorecard.state == "submitted":
-        raise _already_submitted(interview)
-    ratings = _ratings(data)
-    check_draft(_planned(interview), ratings)
-    if scorecard is None:
-        scorecard = Scorecard(
-            interview_id=interview.id, application_id=interview.application_id, author_id=actor.id
-        )
-        session.add(scorecard)
+    scorecard = _locked_scorecard(session, interview)
+    check_draft(_planned(interview), _ratings(data))
+    scorecard = scorecard or _new_scorecard(session, interview)
     scorecard.draft = {**_content(data), "warnings": _warnings(data)}
     session.flush()
     record_event(
@@ -72,18 +65,12 @@ def submit_scorecard(
             f"Interview {interview.id} starts at {interview.starts_at.isoformat()}; "
             "submit your scorecard after the interview has taken place."
         )
-    scorecard = _scorecard(session, interview.id)
-    if scorecard is not None and scorecard.state == "submitted":
-        raise _already_submitted(interview)
+    scorecard = _locked_scorecard(session, interview)
     template = interview.application.requisition.template_version.template()
     check_submission(
         _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
     )
-    if scorecard is None:
-        scorecard = Scorecard(
-            interview_id=interview.id, application_id=interview.application_id, author_id=actor.id
-        )
-        session.add(scorecard)
+    scorecard = scorecard or _new_scorecard(session, interview)
     scorecard.state = "submitted"
     scorecard.draft = None
     scorecard.submitted_at = now
@@ -108,7 +95,7 @@ def amend_scorecard(
 ) -> Scorecard:
     """Add a new revision to a submitted scorecard; earlier revisions are kept as they were."""
     interview = _own_interview(session, actor, interview_id)
-    scorecard = _scorecard(session, interview.id)
+    scorecard = scorecard_of_interview(session, interview.id, for_update=True)
     if scorecard is None or scorecard.state != "submitted":
         raise ConflictError(
             f"Interview {interview.id} has no submitted scorecard to amend; submit it first."
@@ -136,108 +123,29 @@ def amend_scorecard(
 
 def get_scorecard(session: Session, actor: User, interview_id: int) -> Scorecard:
     """The author sees their draft or submission; others see it only once submitted, and
-    a panelist only after submitting their own."""
+    a panelist only after submitting their own (`open_panel_feedback`)."""
     interview = get_interview(session, actor, interview_id)
-    scorecard = _scorecard(session, interview.id)
+    scorecard = scorecard_of_interview(session, interview.id)
     if scorecard is not None and scorecard.author_id == actor.id:
         return scorecard
     if scorecard is None or scorecard.state != "submitted":
         raise NotFoundError(f"Interview {interview.id} has no submitted scorecard yet.")
-    require_own_feedback_first(session, actor, interview.application_id)
-    record_first_view(session, actor, interview.application_id)
+    open_panel_feedback(session, actor, interview.application_id)
     return scorecard
 
 
 def list_scorecards(session: Session, actor: User, application_id: int) -> list[Scorecard]:
     """Submitted scorecards of an application. Raises PermissionDeniedError for a
-    panelist who has not yet submitted their own."""
+    panelist who has not yet submitted their own (`open_panel_feedback`)."""
     application = get_application(session, actor, application_id)
-    require_own_feedback_first(session, actor, application.id)
-    scorecards = list(
-        session.scalars(
-            select(Scorecard)
-            .where(Scorecard.application_id == application.id, Scorecard.state == "submitted")
-            .order_by(Scorecard.submitted_at, Scorecard.id)
-        )
-    )
-    if any(s.author_id != actor.id for s in scorecards):
-        record_first_view(session, actor, application.id)
-    return scorecards
-
-
-def first_views(session: Session, application_id: int) -> dict[int, Any]:
-    """When each user first read others' scorecards on this application."""
-    rows = session.scalars(
-        select(ScorecardView).where(ScorecardView.application_id == application_id)
-    )
-    return {row.user_id: row.first_seen_at for row in rows}
-
-
-def require_own_feedback_first(session: Session, actor: User, application_id: int) -> None:
-    """Independent judgement first: a panelist reads the panel only after giving their own."""
-    mine = list(
-        session.execute(
-            select(Interview.id, Interview.status, Scorecard.state)
-            .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
-            .where(Interview.application_id == application_id, Interview.interviewer_id == actor.id)
-        )
-    )
-    pending = [
-        i
-        for i, status, state in mine
-        if status in ("scheduled", "completed") and state != "submitted"
-    ]
-    submitted = [i for i, _, state in mine if state == "submitted"]
-    if pending or (actor.role == INTERVIEWER and not submitted):
-        raise PermissionDeniedError(
-            "Submit your own scorecard for this application first "
-            f"(interview {', '.join(map(str, pending)) or 'none submitted'}): "
-            "the panel's feedback opens once you have given yours independently.",
-            pending_interview_ids=pending,
-        )
-
-
-def record_first_view(session: Session, actor: User, application_id: int) -> None:
-    """Remember when a panelist first read others' feedback, so the packet can show independence."""
-    on_panel = session.scalar(
-        select(Interview.id)
-        .where(Interview.application_id == application_id, Interview.interviewer_id == actor.id)
-        .limit(1)
-    )
-    if on_panel is None:
-        return
-    seen = session.scalar(
-        select(ScorecardView.id).where(
-            ScorecardView.application_id == application_id, ScorecardView.user_id == actor.id
-        )
-    )
-    if seen is None:
-        view = ScorecardView(application_id=application_id, user_id=actor.id)
-        session.add(view)
-        session.flush()
-        record_event(
-            session,
-            actor.id,
-            "scorecards.first_viewed",
-            "application",
-            application_id,
-            after={"first_seen_at": view.first_seen_at.isoformat()},
-        )
-        session.commit()
+    open_panel_feedback(session, actor, application.id)
+    return submitted_scorecards(session, application.id)
 
 
 def _add_revision(
     session: Session, actor: User, scorecard: Scorecard, data: dict[str, Any], reason: str
 ) -> None:
-    seen_others = (
-        session.scalar(
-            select(ScorecardView.id).where(
-                ScorecardView.application_id == scorecard.application_id,
-                ScorecardView.user_id == actor.id,
-            )
-        )
-        is not None
-    )
+    seen_others = has_seen_others(session, scorecard.application_id, actor.id)
     scorecard.revision += 1
     revision = ScorecardRevision(
         scorecard=scorecard,
@@ -271,8 +179,32 @@ def _planned(interview: Interview):
     return template.interview(interview.interview_key)
 
 
-def _scorecard(session: Session, interview_id: int) -> Scorecard | None:
-    return session.scalar(select(Scorecard).where(Scorecard.interview_id == interview_id))
+def _locked_scorecard(session: Session, interview: Interview) -> Scorecard | None:
+    """The interview's scorecard if it has one yet, locked until commit (PostgreSQL; SQLite
+    serialises writers), so parallel saves and submissions of one scorecard take turns.
+    Raises ConflictError once it is submitted."""
+    scorecard = scorecard_of_interview(session, interview.id, for_update=True)
+    if scorecard is not None and scorecard.state == "submitted":
+        raise _already_submitted(interview)
+    return scorecard
+
+
+def _new_scorecard(session: Session, interview: Interview) -> Scorecard:
+    """The interview's first scorecard; when a parallel request (a double-click on save)
+    created it a moment earlier, that one, locked, instead."""
+    scorecard = Scorecard(
+        interview_id=interview.id,
+        application_id=interview.application_id,
+        author_id=interview.interviewer_id,
+    )
+    try:
+        with session.begin_nested():
+            session.add(scorecard)
+    except IntegrityError:
+        existing = _locked_scorecard(session, interview)
+        assert existing is not None  # the unique interview_id that refused ours is its row
+        return existing
+    return scorecard
 
 
 def _ratings(data: dict[str, Any]) -> list[RatingInput]:

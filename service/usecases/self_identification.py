@@ -18,7 +18,7 @@ from service.persistence.applications import Application
 from service.persistence.audit import record_event
 from service.persistence.self_identification import SelfIdentification
 from service.persistence.users import User
-from service.usecases.applications import get_application
+from service.usecases.access import get_application
 
 
 def record_self_identification(

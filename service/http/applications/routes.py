@@ -15,7 +15,7 @@ from service.http.applications.schemas import (
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
 from service.http.errors import InvalidHeaderError
-from service.usecases import applications
+from service.usecases import access, applications
 
 blp = Blueprint(
     "applications",
@@ -65,7 +65,7 @@ class Application(MethodView):
     @blp.response(200, ApplicationSchema)
     def get(self, application_id):
         """Get one application with its time in stage; ETag is its version"""
-        return with_etag(applications.get_application(db.session, current_user(), application_id))
+        return with_etag(access.get_application(db.session, current_user(), application_id))
 
 
 @blp.route("/<int:application_id>/moves")

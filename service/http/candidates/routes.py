@@ -11,7 +11,7 @@ from service.http.candidates.schemas import (
     CandidateSchema,
     CandidateWriteSchema,
 )
-from service.usecases import candidates
+from service.usecases import access, candidates
 
 blp = Blueprint(
     "candidates",
@@ -42,7 +42,7 @@ class Candidate(MethodView):
     @blp.response(200, CandidateSchema)
     def get(self, candidate_id):
         """Get one candidate"""
-        return candidates.get_candidate(db.session, current_user(), candidate_id)
+        return access.get_candidate(db.session, current_user(), candidate_id)
 
     @blp.arguments(CandidatePatchSchema)
     @blp.response(200, CandidateSchema)

@@ -16,7 +16,7 @@ from service.http.interviews.schemas import (
     OptionalReasonSchema,
     ReasonSchema,
 )
-from service.usecases import interviews
+from service.usecases import access, interviews
 
 blp = Blueprint(
     "interviews",
@@ -60,7 +60,7 @@ class Interview(MethodView):
     @blp.response(200, InterviewSchema)
     def get(self, interview_id):
         """Get one interview"""
-        return interviews.get_interview(db.session, current_user(), interview_id)
+        return access.get_interview(db.session, current_user(), interview_id)
 
     @blp.arguments(InterviewPatchSchema)
     @blp.response(200, InterviewSchema)

@@ -1,4 +1,4 @@
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 
 from service.extensions import db, packet_storage
@@ -12,7 +12,7 @@ from service.http.packets.schemas import (
     PacketRequestSchema,
     PacketSchema,
 )
-from service.usecases import decisions, packets
+from service.usecases import access, decisions, packets
 
 blp = Blueprint(
     "packets",
@@ -20,10 +20,6 @@ blp = Blueprint(
     url_prefix="/api/v1",
     description="Hiring-committee packets (PDF, rendered in the background) and decisions.",
 )
-
-
-def lease() -> int:
-    return current_app.config["SETTINGS"].packet_render_lease_seconds
 
 
 def with_location(packet):
@@ -43,15 +39,18 @@ class ApplicationPackets(MethodView):
     @blp.response(200, PacketListSchema)
     def get(self, application_id):
         """Every packet version of the application"""
-        return {"items": packets.list_packets(db.session, current_user(), application_id, lease())}
+        return {"items": packets.list_packets(db.session, current_user(), application_id)}
 
 
 @blp.route("/packets/<int:packet_id>")
 class Packet(MethodView):
     @blp.response(200, PacketSchema)
     def get(self, packet_id):
-        """Status, digest, size, pages, checksum, error"""
-        return packets.get_packet(db.session, current_user(), packet_id, lease())
+        """Status, digest, size, pages, checksum, error
+
+        Behind the blind rule: the first read by a panelist is recorded.
+        """
+        return access.get_packet(db.session, current_user(), packet_id)
 
 
 @blp.route("/packets/<int:packet_id>/render")
@@ -60,9 +59,7 @@ class Render(MethodView):
     def post(self, packet_id):
         """Render again a packet that failed or whose file is missing or corrupt"""
         return with_location(
-            packets.rerender_packet(
-                db.session, current_user(), packet_storage(), packet_id, lease()
-            )
+            packets.rerender_packet(db.session, current_user(), packet_storage(), packet_id)
         )
 
 
@@ -72,7 +69,7 @@ class Pdf(MethodView):
     def get(self, packet_id):
         """The PDF, checked against its sha256 (the ETag)"""
         packet, data = packets.read_packet_pdf(
-            db.session, current_user(), packet_storage(), packet_id, lease()
+            db.session, current_user(), packet_storage(), packet_id
         )
         name = f"hiring-packet-application-{packet.application_id}-v{packet.version}.pdf"
         return Response(

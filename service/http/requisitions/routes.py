@@ -11,7 +11,7 @@ from service.http.requisitions.schemas import (
     RequisitionQueryArgsSchema,
     RequisitionSchema,
 )
-from service.usecases import requisitions
+from service.usecases import access, requisitions
 
 blp = Blueprint(
     "requisitions",
@@ -42,7 +42,7 @@ class Requisition(MethodView):
     @blp.response(200, RequisitionSchema)
     def get(self, requisition_id):
         """Get one requisition"""
-        return requisitions.get_requisition(db.session, current_user(), requisition_id)
+        return access.get_requisition(db.session, current_user(), requisition_id)
 
     @blp.arguments(RequisitionPatchSchema)
     @blp.response(200, RequisitionSchema)

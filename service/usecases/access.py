@@ -1,0 +1,127 @@
+"""The doors every use case goes through: access-checked loaders and the blind rule.
+
+Each loader checks the role's permission, then loads the row only if the actor may
+see it (object-level filters in `persistence.visibility`), so a row someone may not
+see is a 404 that never tells whether it exists.
+
+`open_panel_feedback` is the one answer to "may this person read others' feedback
+on this application?". Every use case that returns other panelists' scores,
+evidence, recommendations, or anything derived from them (the assessment, packets,
+decisions) calls it first; it also records the first such read, so the packet can
+prove each scorecard was written independently.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.domain.access import INTERVIEWER, require
+from service.domain.errors import NotFoundError, PermissionDeniedError
+from service.persistence import scorecards as scorecard_queries
+from service.persistence.applications import Application
+from service.persistence.audit import record_event
+from service.persistence.candidates import Candidate
+from service.persistence.interviews import Interview
+from service.persistence.packets import Packet
+from service.persistence.requisitions import Requisition
+from service.persistence.scorecards import ScorecardView
+from service.persistence.users import User
+from service.persistence.visibility import (
+    visible_applications,
+    visible_candidates,
+    visible_requisitions,
+)
+
+
+def get_requisition(session: Session, actor: User, requisition_id: int) -> Requisition:
+    """Raises NotFoundError when missing or not visible to `actor` (no existence leak)."""
+    require(actor.role, "requisitions:read")
+    stmt = visible_requisitions(select(Requisition).where(Requisition.id == requisition_id), actor)
+    requisition = session.scalar(stmt)
+    if requisition is None:
+        raise NotFoundError(f"Requisition {requisition_id} does not exist or is not yours to see.")
+    return requisition
+
+
+def get_candidate(session: Session, actor: User, candidate_id: int) -> Candidate:
+    require(actor.role, "candidates:read")
+    candidate = session.scalar(
+        visible_candidates(select(Candidate).where(Candidate.id == candidate_id), actor)
+    )
+    if candidate is None:
+        raise NotFoundError(f"Candidate {candidate_id} does not exist or is not yours to see.")
+    return candidate
+
+
+def get_application(session: Session, actor: User, application_id: int) -> Application:
+    """Raises NotFoundError when missing or not visible to `actor`."""
+    require(actor.role, "applications:read")
+    application = session.scalar(
+        visible_applications(select(Application).where(Application.id == application_id), actor)
+    )
+    if application is None:
+        raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")
+    return application
+
+
+def get_interview(session: Session, actor: User, interview_id: int) -> Interview:
+    """The interview, if its application is visible to `actor`. Raises NotFoundError."""
+    interview = session.get(Interview, interview_id)
+    if interview is None:
+        raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
+    get_application(session, actor, interview.application_id)
+    return interview
+
+
+def get_packet(session: Session, actor: User, packet_id: int) -> Packet:
+    """A packet shows the whole panel's feedback: the blind rule applies to every read of it."""
+    require(actor.role, "packets:read")
+    packet = session.get(Packet, packet_id)
+    if packet is None:
+        raise NotFoundError(f"Packet {packet_id} does not exist or is not yours to see.")
+    get_application(session, actor, packet.application_id)
+    open_panel_feedback(session, actor, packet.application_id)
+    return packet
+
+
+def open_panel_feedback(session: Session, actor: User, application_id: int) -> None:
+    """The blind rule: a panelist reads the panel's feedback only after giving their own.
+
+    Raises PermissionDeniedError while `actor` owes a scorecard on this application
+    (an interviewer must also have submitted at least one). Otherwise, when there is
+    feedback by someone else to see, the first such read is recorded and audited.
+    """
+    mine = scorecard_queries.panelist_states(session, application_id, actor.id)
+    pending = [interview_id for interview_id, owed, _ in mine if owed]
+    submitted = [interview_id for interview_id, _, done in mine if done]
+    if pending or (actor.role == INTERVIEWER and not submitted):
+        raise PermissionDeniedError(
+            "Submit your own scorecard for this application first "
+            f"(interview {', '.join(map(str, pending)) or 'none submitted'}): "
+            "the panel's feedback opens once you have given yours independently.",
+            pending_interview_ids=pending,
+        )
+    if mine and scorecard_queries.others_submitted(session, application_id, actor.id):
+        _record_first_view(session, actor, application_id)
+
+
+def _record_first_view(session: Session, actor: User, application_id: int) -> None:
+    if scorecard_queries.has_seen_others(session, application_id, actor.id):
+        return
+    view = ScorecardView(application_id=application_id, user_id=actor.id)
+    try:
+        with session.begin_nested():
+            session.add(view)
+    except IntegrityError:
+        return  # a parallel read of the same person recorded it first
+    record_event(
+        session,
+        actor.id,
+        "scorecards.first_viewed",
+        "application",
+        application_id,
+        after={"first_seen_at": view.first_seen_at.isoformat()},
+    )
+    session.commit()

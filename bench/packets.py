@@ -1,4 +1,4 @@
-"""Packet benches, each beside a baseline from the same run (issue 5):
+"""Packet benches, each beside a baseline from the same run:
 
 - render: our render of the fullest packet in the database against bare WeasyPrint
   rendering the very same HTML (target: ≤ 1.15×);

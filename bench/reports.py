@@ -1,4 +1,4 @@
-"""Report benches (issue 6: "reports over 100k applications answer in well under a second").
+"""Report benches (target: reports over 100k applications answer in well under a second).
 
 Each report is requested through the Flask test client as the generated admin (or
 the requisition's hiring manager for the pipeline), a few times after one warm-up

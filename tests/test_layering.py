@@ -1,4 +1,4 @@
-"""Imports run one way (STYLE.md): domain is pure; http never touches persistence
+"""Imports run one way (docs/architecture.md): domain is pure; http never touches persistence
 directly for rules; service never imports workers."""
 
 import ast

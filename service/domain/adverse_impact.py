@@ -29,7 +29,7 @@ Decisions (read before changing):
   group against the reference group; "pooled rate" means pooled over that pair.
 - One different person: we add one selection to the focal group (its reached
   count unchanged) and keep the reference group as it is. This is the wording of
-  our SCIENCE.md, it moves only the group under test, and it keeps the reference
+  docs/scoring.md; it moves only the group under test, and it keeps the reference
   fixed (removing a reference selection can hand the reference role to a
   different group, which makes the check depend on a third group).
   A fragile verdict becomes "insufficient_data" only when Fisher's two-sided p

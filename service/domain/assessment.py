@@ -1,4 +1,4 @@
-"""The assessment of one application: every score in context (DESIGN.md, "Combining scores").
+"""The assessment of one application: every score in context (docs/scoring.md, "The assessment").
 
 Pure: plain frozen data in, plain frozen data out, no database, no clock. The
 API, the packet and the reports all call `assess` and serialise with `to_dict`.

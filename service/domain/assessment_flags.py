@@ -1,7 +1,7 @@
 """Red flags on one application's assessment: things a hiring manager should look at.
 
 Each flag is a question to ask, never a verdict and never a candidate score
-(SCIENCE.md): it names what happened in plain words and the records it
+(docs/scoring.md, "Flags"): it names what happened in plain words and the records it
 concerns. Part of `service.domain.assessment`; pure data in, pure data out.
 """
 

@@ -1,6 +1,6 @@
 """Interviewer calibration: how much each interviewer's scores run high or low.
 
-Model (SCIENCE.md, "Rater effects"): each submitted competency score is
+Model (docs/scoring.md, "Calibration"): each submitted competency score is
 
     score = intercept + competency effect + unit level + interviewer leniency + noise
 

@@ -6,7 +6,7 @@ X is an intercept plus dummies for a grouping (competencies), u are the units
 (candidate × competency cells, or candidates) and v the raters (interviewers).
 This is the numerical engine behind `calibration`; it knows nothing of people.
 
-The algorithm is the one in SCIENCE.md ("Rater effects"): with Z = [Z_u Z_v]
+The algorithm (docs/scoring.md, "How the fit is computed"): with Z = [Z_u Z_v]
 and Λ = diag(θ_u I, θ_v I), the matrix C = Z'Z + Λ⁻² has a *diagonal* unit
 block a = d_u + θ_u⁻², so we eliminate it and factor only the raters × raters
 Schur complement S = D_v + θ_v⁻² I − N' diag(1/a) N, with N = Z_u'Z_v. Then

@@ -4,7 +4,7 @@ Principle 3 ("candour with evidence"): evidence and summaries are checked for
 phrases such as "culture fit", age, family, accent or appearance, and the writer
 is *warned*, with a suggestion to cite observable behaviour instead. Warnings
 never block a save, never reject a candidate and never become a score; they are
-stored with the scorecard and shown in the packet (SCIENCE.md, "Language in
+stored with the scorecard and shown in the packet (docs/scoring.md, "Language in
 feedback").
 
 The phrases live in `data/biased_language.yaml`, which is reviewed like code.

@@ -18,7 +18,7 @@ from service.persistence.scorecards import Scorecard, ScorecardRating, Scorecard
 from service.persistence.templates import TemplateVersion
 from service.persistence.users import User
 
-# Halo (SCIENCE.md): one score given to three or more competencies of one scorecard.
+# Halo (docs/scoring.md, "Flags"): one score given to three or more competencies of one scorecard.
 HALO_MIN_COMPETENCIES = 3
 
 

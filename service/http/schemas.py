@@ -73,6 +73,11 @@ class NonBlankString(ma.fields.String):
         "blank": "Must not be blank (empty or only whitespace)."
     }
 
+    def __init__(self, **kwargs: Any) -> None:
+        # Documented in the OpenAPI schema too: at least one non-whitespace character.
+        kwargs["metadata"] = {"minLength": 1, "pattern": r"\S", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not text.strip():

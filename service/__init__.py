@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, request
 from flask_smorest import Api
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 from service import jobs
@@ -59,6 +59,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     init_auth(app)
     app.before_request(_require_json_body)
+    app.before_request(_refuse_streamed_body_over_the_limit)
     from service.cli import register_commands
 
     register_commands(app)
@@ -72,7 +73,13 @@ class ServiceApi(Api):
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` matching only ids the database can hold; a larger one is a 404."""
+    """`<int:...>` matching only ids the database can hold; a larger one is a 404.
+
+    ASCII digits without leading zeros only: werkzeug's `\\d+` also matches `١`
+    or `007`, which `int()` would read as another id.
+    """
+
+    regex = r"[1-9][0-9]{0,9}"
 
     def __init__(self, map, *args, **kwargs) -> None:
         kwargs.setdefault("max", MAX_ID)
@@ -110,14 +117,32 @@ def _register_blueprints(api: Api) -> None:
         api.register_blueprint(blueprint)
 
 
+def _has_body() -> bool:
+    return bool(request.content_length) or _is_streamed()
+
+
+def _is_streamed() -> bool:
+    """A chunked body: no Content-Length, its end marked by the server."""
+    return request.content_length is None and bool(request.environ.get("wsgi.input_terminated"))
+
+
 def _require_json_body() -> None:
     """A body that is not JSON is refused clearly (415) instead of being read as empty."""
-    if (
-        request.method in ("POST", "PUT", "PATCH")
-        and request.content_length
-        and not request.is_json
-    ):
+    if request.method in ("POST", "PUT", "PATCH") and _has_body() and not request.is_json:
         raise UnsupportedMediaType(
             f"The body must be JSON; send 'Content-Type: application/json' "
             f"(got '{request.content_type}')."
         )
+
+
+def _refuse_streamed_body_over_the_limit() -> None:
+    """A chunked body over `MAX_CONTENT_LENGTH` is a 413, as one with a Content-Length is.
+
+    werkzeug stops reading a stream at the limit without saying so, and the cut-off
+    JSON would then be answered "invalid" (400). One more byte tells the two apart.
+    """
+    limit = request.max_content_length
+    if limit is None or not _is_streamed():
+        return
+    if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()

@@ -1,8 +1,12 @@
-"""Shared schema pieces: a strict base schema, pagination and problem documents."""
+"""Shared schema pieces: a strict base schema, the field types every request uses,
+pagination and problem documents."""
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 import marshmallow as ma
 
@@ -11,12 +15,141 @@ from service.persistence.base import MAX_ID
 # For every id a client sends: an out-of-range id is a 422, not a database error.
 ID_RANGE = ma.validate.Range(min=1, max=MAX_ID)
 
+# PostgreSQL refuses NUL in text, and a lone surrogate cannot be encoded as UTF-8:
+# either would be a 500 when the row is written or the query is sent.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+# A year of headroom on each side, so `starts_at + duration` and similar
+# arithmetic can never overflow Python's datetime range (years 1 to 9999).
+EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+LATEST = datetime(9998, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def unstorable_character(text: str) -> str | None:
+    """Why `text` cannot be stored (a NUL or a lone surrogate, and where), or None."""
+    found = _UNSTORABLE.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    what = "a NUL character (U+0000)" if char == "\x00" else f"a lone surrogate (U+{ord(char):04X})"
+    return f"Contains {what} at position {found.start()}; send valid Unicode text without it."
+
+
+def unstorable_text_errors(data: Any) -> dict[Any, Any]:
+    """Messages for every string in `data`, keys included, at any depth, that cannot be stored.
+
+    Iterative, so deeply nested input cannot exhaust the stack; list positions
+    are int keys, which `flatten_messages` writes as `[i]`.
+    """
+    errors: dict[Any, Any] = {}
+    stack: list[tuple[Any, tuple[Any, ...]]] = [(data, ())]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, str):
+            message = unstorable_character(value)
+            if message and path:
+                _put(errors, path, message)
+        elif isinstance(value, Mapping):
+            for key in value:  # a webargs MultiDictProxy yields the values the schema reads
+                if isinstance(key, str) and (message := unstorable_character(key)):
+                    _put(errors, (*path, key), f"Field name: {message}")
+                else:
+                    stack.append((value[key], (*path, key)))
+        elif isinstance(value, list | tuple):
+            stack.extend((item, (*path, index)) for index, item in enumerate(value))
+    return errors
+
+
+def _put(errors: dict[Any, Any], path: tuple[Any, ...], message: str) -> None:
+    for key in path[:-1]:
+        errors = errors.setdefault(key, {})
+    errors[path[-1]] = [message]
+
+
+class NonBlankString(ma.fields.String):
+    """Text that must say something: empty or whitespace-only values are refused."""
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "blank": "Must not be blank (empty or only whitespace)."
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        # Documented in the OpenAPI schema too: at least one non-whitespace character.
+        kwargs["metadata"] = {"minLength": 1, "pattern": r"\S", **kwargs.get("metadata", {})}
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not text.strip():
+            raise self.make_error("blank")
+        return text
+
+
+class Id(ma.fields.Integer):
+    """A row id within the database's integer range.
+
+    In a JSON body it must be a JSON integer; in a query string (`strict=False`)
+    only ASCII decimal digits without a sign or leading zeros, so `?x=٧`,
+    `?x=007` or `?x=1_0` do not silently name another row.
+    """
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "invalid": "Not a valid id; send a positive integer written in ASCII digits "
+        "without leading zeros."
+    }
+    _DIGITS = re.compile("[1-9][0-9]*")
+
+    def __init__(self, *, strict: bool = True, validate: Any = None, **kwargs: Any) -> None:
+        validators = [ID_RANGE, *([] if validate is None else [validate])]
+        super().__init__(strict=strict, validate=validators, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, str) and not self._DIGITS.fullmatch(value):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class UtcDateTime(ma.fields.AwareDateTime):
+    """An ISO 8601 date-time, read as UTC without an offset, returned in UTC.
+
+    Refuses values near the ends of the calendar, whose conversion to UTC or
+    later arithmetic would overflow (`9999-12-31T23:59:59-05:00`).
+    """
+
+    default_error_messages: ClassVar[dict[str, str]] = {
+        "range": f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()} (in UTC)."
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "metadata", {"description": "ISO 8601; without an offset it is read as UTC."}
+        )
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            moment = moment.astimezone(UTC)
+        except OverflowError:
+            raise self.make_error("range") from None
+        if not EARLIEST <= moment <= LATEST:
+            raise self.make_error("range")
+        return moment
+
 
 class StrictSchema(ma.Schema):
-    """Rejects unknown fields and says which fields are allowed."""
+    """Rejects unknown fields and says which fields are allowed, and refuses text that
+    cannot be stored in any field, query parameter or nested list or object."""
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def _refuse_unstorable_text(self, data: Any, **kwargs: Any) -> Any:
+        errors = unstorable_text_errors(data)
+        if errors:
+            raise ma.ValidationError(errors)
+        return data
 
     def handle_error(self, error: ma.ValidationError, data: Any, **kwargs: Any) -> None:
         if isinstance(error.messages, dict):
@@ -34,7 +167,10 @@ class StrictSchema(ma.Schema):
 
 
 class PageQueryArgsSchema(StrictSchema):
-    cursor = ma.fields.String(metadata={"description": "Opaque cursor from `next_cursor`."})
+    cursor = ma.fields.String(
+        validate=ma.validate.Length(max=200),
+        metadata={"description": "Opaque cursor from `next_cursor`."},
+    )
     limit = ma.fields.Integer(
         load_default=50,
         validate=ma.validate.Range(min=1, max=200),

@@ -31,7 +31,8 @@ def if_match_version() -> int | None:
     if raw is None:
         return None
     value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    # ASCII only: `"١".isdigit()` is true and int() reads it as 1.
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
         raise InvalidHeaderError(
             "If-Match", f"'{raw}' is not an application version; send the ETag you received"
         )

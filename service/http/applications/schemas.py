@@ -1,30 +1,32 @@
-from datetime import UTC
-
 import marshmallow as ma
 
 from service.domain.pipeline import APPLICATION_STATUSES, REJECTION_REASONS, time_in_stage
-from service.http.schemas import ID_RANGE, PageQueryArgsSchema, StrictSchema, page_of
+from service.http.schemas import (
+    Id,
+    NonBlankString,
+    PageQueryArgsSchema,
+    StrictSchema,
+    UtcDateTime,
+    page_of,
+)
 from service.persistence.base import utcnow
 
 
 class ApplicationCreateSchema(StrictSchema):
-    candidate_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
-    requisition_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
+    candidate_id = Id(required=True)
+    requisition_id = Id(required=True)
 
 
 class ApplicationQueryArgsSchema(PageQueryArgsSchema):
-    requisition_id = ma.fields.Integer(validate=ID_RANGE)
-    stage = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    requisition_id = Id(strict=False)
+    stage = NonBlankString(validate=ma.validate.Length(max=100))
     status = ma.fields.String(validate=ma.validate.OneOf(APPLICATION_STATUSES))
-    updated_after = ma.fields.AwareDateTime(
-        default_timezone=UTC,
-        metadata={"description": "ISO 8601; without an offset it is read as UTC."},
-    )
+    updated_after = UtcDateTime()
 
 
 class MoveSchema(StrictSchema):
-    from_stage = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
-    to_stage = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    from_stage = NonBlankString(required=True, validate=ma.validate.Length(max=100))
+    to_stage = NonBlankString(required=True, validate=ma.validate.Length(max=100))
     reason = ma.fields.String(load_default="", validate=ma.validate.Length(max=2000))
 
 

@@ -1,12 +1,12 @@
 import marshmallow as ma
 
-from service.http.schemas import ID_RANGE, PageQueryArgsSchema, page_of
+from service.http.schemas import Id, NonBlankString, PageQueryArgsSchema, page_of
 
 
 class AuditQueryArgsSchema(PageQueryArgsSchema):
-    entity_type = ma.fields.String(validate=ma.validate.Length(min=1, max=50))
-    entity_id = ma.fields.Integer(validate=ID_RANGE)
-    action = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    entity_type = NonBlankString(validate=ma.validate.Length(max=50))
+    entity_id = Id(strict=False)
+    action = NonBlankString(validate=ma.validate.Length(max=100))
 
 
 class AuditEventSchema(ma.Schema):

@@ -1,15 +1,15 @@
 import marshmallow as ma
 
-from service.http.schemas import PageQueryArgsSchema, StrictSchema, page_of
+from service.http.schemas import NonBlankString, PageQueryArgsSchema, StrictSchema, page_of
 
 
 class CandidateWriteSchema(StrictSchema):
-    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    name = NonBlankString(required=True, validate=ma.validate.Length(max=200))
     email = ma.fields.Email(required=True, validate=ma.validate.Length(max=254))
     phone = ma.fields.String(load_default="", validate=ma.validate.Length(max=50))
     source = ma.fields.String(load_default="", validate=ma.validate.Length(max=100))
     links = ma.fields.List(
-        ma.fields.Url(schemes={"http", "https"}),
+        ma.fields.Url(schemes={"http", "https"}, validate=ma.validate.Length(max=2000)),
         load_default=list,
         validate=ma.validate.Length(max=20),
     )
@@ -29,8 +29,8 @@ class CandidatePatchSchema(CandidateWriteSchema):
 
 
 class CandidateQueryArgsSchema(PageQueryArgsSchema):
-    q = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=200),
+    q = NonBlankString(
+        validate=ma.validate.Length(max=200),
         metadata={"description": "Case-insensitive search in name and email."},
     )
 

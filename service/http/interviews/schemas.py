@@ -1,17 +1,20 @@
-from datetime import UTC
-
 import marshmallow as ma
 
 from service.domain.pipeline import INTERVIEW_STATUSES
-from service.http.schemas import PageQueryArgsSchema, StrictSchema, page_of
-
-AWARE = {"default_timezone": UTC, "metadata": {"description": "ISO 8601; without an offset, UTC."}}
+from service.http.schemas import (
+    Id,
+    NonBlankString,
+    PageQueryArgsSchema,
+    StrictSchema,
+    UtcDateTime,
+    page_of,
+)
 
 
 class InterviewCreateSchema(StrictSchema):
-    interview_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
-    interviewer_id = ma.fields.Integer(required=True, strict=True)
-    starts_at = ma.fields.AwareDateTime(required=True, **AWARE)
+    interview_key = NonBlankString(required=True, validate=ma.validate.Length(max=100))
+    interviewer_id = Id(required=True)
+    starts_at = UtcDateTime(required=True)
     reason = ma.fields.String(
         load_default="",
         validate=ma.validate.Length(max=2000),
@@ -20,8 +23,8 @@ class InterviewCreateSchema(StrictSchema):
 
 
 class InterviewPatchSchema(StrictSchema):
-    interviewer_id = ma.fields.Integer(strict=True)
-    starts_at = ma.fields.AwareDateTime(**AWARE)
+    interviewer_id = Id()
+    starts_at = UtcDateTime()
     reason = ma.fields.String(validate=ma.validate.Length(max=2000))
 
     @ma.validates_schema
@@ -33,7 +36,7 @@ class InterviewPatchSchema(StrictSchema):
 
 
 class ReasonSchema(StrictSchema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    reason = NonBlankString(required=True, validate=ma.validate.Length(max=2000))
 
 
 class OptionalReasonSchema(StrictSchema):
@@ -67,7 +70,7 @@ class InterviewSchema(ma.Schema):
 
 
 class InterviewQueryArgsSchema(PageQueryArgsSchema):
-    application_id = ma.fields.Integer()
+    application_id = Id(strict=False)
     status = ma.fields.String(validate=ma.validate.OneOf(INTERVIEW_STATUSES))
 
 

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from service.http.schemas import ID_RANGE, StrictSchema
+from service.http.schemas import Id, StrictSchema
 from service.persistence.packets import DECISION_OUTCOMES
 
 
@@ -38,7 +38,7 @@ class PacketListSchema(ma.Schema):
 class DecisionCreateSchema(StrictSchema):
     outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(DECISION_OUTCOMES))
     rationale = ma.fields.String(load_default="", validate=ma.validate.Length(max=10_000))
-    packet_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
+    packet_id = Id(required=True)
 
 
 class DecisionSchema(ma.Schema):

@@ -1,23 +1,16 @@
-from datetime import UTC
-
 import marshmallow as ma
 
 from service.domain.self_identification import DIMENSIONS
-from service.http.schemas import ID_RANGE, StrictSchema
-
-_DATE = {
-    "default_timezone": UTC,
-    "metadata": {"description": "ISO 8601; without an offset it is read as UTC."},
-}
+from service.http.schemas import Id, NonBlankString, StrictSchema, UtcDateTime
 
 
 class AdverseImpactQueryArgsSchema(StrictSchema):
-    requisition_id = ma.fields.Integer(validate=ID_RANGE)
-    template_key = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
-    applied_from = ma.fields.AwareDateTime(**_DATE)
-    applied_to = ma.fields.AwareDateTime(**_DATE)
-    stage = ma.fields.String(
-        validate=ma.validate.Length(min=1, max=100),
+    requisition_id = Id(strict=False)
+    template_key = NonBlankString(validate=ma.validate.Length(max=100))
+    applied_from = UtcDateTime()
+    applied_to = UtcDateTime()
+    stage = NonBlankString(
+        validate=ma.validate.Length(max=100),
         metadata={"description": "One stage key, or `whole_process` for applied -> hired."},
     )
     dimension = ma.fields.String(
@@ -27,12 +20,12 @@ class AdverseImpactQueryArgsSchema(StrictSchema):
 
 
 class PipelineQueryArgsSchema(StrictSchema):
-    requisition_id = ma.fields.Integer(required=True, validate=ID_RANGE)
+    requisition_id = Id(required=True, strict=False)
 
 
 class StuckQueryArgsSchema(StrictSchema):
-    requisition_id = ma.fields.Integer(validate=ID_RANGE)
-    template_key = ma.fields.String(validate=ma.validate.Length(min=1, max=100))
+    requisition_id = Id(strict=False)
+    template_key = NonBlankString(validate=ma.validate.Length(max=100))
     limit = ma.fields.Integer(
         load_default=50,
         validate=ma.validate.Range(min=1, max=200),

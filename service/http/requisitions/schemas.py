@@ -1,23 +1,23 @@
 import marshmallow as ma
 
 from service.domain.pipeline import REQUISITION_STATUSES
-from service.http.schemas import ID_RANGE, PageQueryArgsSchema, StrictSchema, page_of
+from service.http.schemas import Id, NonBlankString, PageQueryArgsSchema, StrictSchema, page_of
 
 
 class RequisitionCreateSchema(StrictSchema):
-    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    title = NonBlankString(required=True, validate=ma.validate.Length(max=200))
     team = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
-    hiring_manager_id = ma.fields.Integer(required=True, strict=True, validate=ID_RANGE)
-    template_key = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    hiring_manager_id = Id(required=True)
+    template_key = NonBlankString(required=True, validate=ma.validate.Length(max=100))
     headcount = ma.fields.Integer(
         load_default=1, strict=True, validate=ma.validate.Range(min=1, max=1000)
     )
 
 
 class RequisitionPatchSchema(StrictSchema):
-    title = ma.fields.String(validate=ma.validate.Length(min=1, max=200))
+    title = NonBlankString(validate=ma.validate.Length(max=200))
     team = ma.fields.String(validate=ma.validate.Length(max=200))
-    hiring_manager_id = ma.fields.Integer(strict=True, validate=ID_RANGE)
+    hiring_manager_id = Id()
     headcount = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=1000))
     status = ma.fields.String(validate=ma.validate.OneOf(REQUISITION_STATUSES))
 

@@ -1,11 +1,11 @@
 import marshmallow as ma
 
 from service.domain.templates import RECOMMENDATIONS, SCORE_LEVELS
-from service.http.schemas import StrictSchema
+from service.http.schemas import NonBlankString, StrictSchema
 
 
 class RatingSchema(StrictSchema):
-    competency = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=100))
+    competency = NonBlankString(required=True, validate=ma.validate.Length(max=100))
     score = ma.fields.Integer(
         required=True,
         allow_none=True,
@@ -30,7 +30,7 @@ class ScorecardWriteSchema(StrictSchema):
 
 
 class AmendmentSchema(ScorecardWriteSchema):
-    reason = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=2000))
+    reason = NonBlankString(required=True, validate=ma.validate.Length(max=2000))
 
 
 class RatingOutSchema(ma.Schema):

@@ -222,7 +222,9 @@ def _expand(index: int, pattern: str, slots: Mapping[str, tuple[str, ...]]) -> l
             continue
         name, optional = slot.groups()
         if name not in slots:
-            raise LanguageDataError(f"entry {index}: pattern {pattern!r} names unknown slot {name!r}")
+            raise LanguageDataError(
+                f"entry {index}: pattern {pattern!r} names unknown slot {name!r}"
+            )
         choices.append(("", *slots[name]) if optional else slots[name])
     return [" ".join(word for word in combination if word) for combination in product(*choices)]
 

@@ -105,6 +105,11 @@ _SUBJECT = re.compile(
 _OTHER = re.compile(r"(?<!\w)(her|his|him|hers|himself|herself)(?!\w)", re.IGNORECASE)
 _NEXT_WORD = re.compile(r"[ \t\n\"\u201c\u2018(]*([A-Za-z]+(?:['\u2019][a-z]+)?)?")
 
+
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
 _AGREEMENT = {
     "is": "are",
     "was": "were",
@@ -116,17 +121,17 @@ _AGREEMENT = {
     "doesn't": "don't",
 }
 # Words ending in -s that follow a subject without being a verb in the third person.
-_NOT_VERBS = frozenset(
+_NOT_VERBS = _word_set(
     "always sometimes perhaps afterwards nevertheless nonetheless besides towards as its "
-    "thus plus yes hers his this less unless regardless across".split()
+    "thus plus yes hers his this less unless regardless across"
 )
-_PARTICIPLES = frozenset(
+_PARTICIPLES = _word_set(
     "been got gotten had done gone seen written built led made taken given run shown known "
     "spent held left met taught thought brought found won begun broken chosen driven grown "
-    "spoken drawn sold told kept lost paid put set sent".split()
+    "spoken drawn sold told kept lost paid put set sent"
 )
 # After "her": these make it an object ("gave her the task"), anything else a possessive.
-_OBJECT_CONTEXT = frozenset(
+_OBJECT_CONTEXT = _word_set(
     """
     the a an this that these those some any every each no all both another either neither such
     what which whose my your our their his its
@@ -139,7 +144,7 @@ _OBJECT_CONTEXT = frozenset(
     anyway instead afterwards enough more less much
     is are was were be been has have had do does did will would can could should may might must
     why how where who whom
-    """.split()
+    """
 )
 
 

@@ -11,16 +11,26 @@ The phrases live in `data/biased_language.yaml`, which is reviewed like code.
 Matching is deliberately literal: whole words and the inflections listed in the
 file, never stems, because prefix matching ("age*", "analy*", "lead*",
 "commit*") flags ordinary words such as "agency", "analyst", "leadership" and
-git commits.
+git commits. To generalise without stems, an entry may give `patterns`:
+wordings with named slots (`{parent} of {count}`, `{she_is} too {old}`), each
+slot a reviewed list of literal words defined once in the file. A pattern
+matches every combination of its slots' words, so "mother of two", "dads of 3"
+and "she’s too old" come from one line each, and every combination is as
+literal (and as testable) as a listed variant.
+
+Text that is code is not prose: words inside `backticks`, after a dot
+(`node.kids`) or before a call or attribute (`kids()`, `kids.count`) are never
+flagged.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
+from itertools import product
 from typing import Any
 
 import yaml
@@ -39,7 +49,9 @@ CATEGORIES: tuple[str, ...] = (
 )
 
 _DATA_FILE = "data/biased_language.yaml"
-_KEYS = frozenset({"phrase", "variants", "category", "suggestion", "source", "not_before"})
+_KEYS = frozenset(
+    {"phrase", "variants", "patterns", "category", "suggestion", "source", "not_before"}
+)
 _REQUIRED = ("phrase", "category", "suggestion", "source")
 _HYPHENS = "\\-\u2010\u2011"  # escaped: it sits inside [...] classes
 # Writers break lines and hyphenate freely: "culture fit", "culture-fit" and
@@ -47,6 +59,12 @@ _HYPHENS = "\\-\u2010\u2011"  # escaped: it sits inside [...] classes
 _WORD_SPLIT = re.compile(rf"[\s{_HYPHENS}]+")
 _GAP = rf"(?:\s*[{_HYPHENS}]\s*|\s+)"
 _APOSTROPHES = "'\u2019"
+# `{slot}` or `{slot?}` (optional) inside a pattern.
+_SLOT = re.compile(r"\{(\w+)(\??)\}")
+# A word written as code: after "name." or before "(" / ".name".
+_NOT_CODE_BEFORE = r"(?<!\w\.)"
+_NOT_CODE_AFTER = r"(?![(])(?!\.\w)"
+_CODE_SPAN = re.compile(r"`[^`\n]*`")
 
 
 class LanguageDataError(ValueError):
@@ -75,11 +93,16 @@ class PhraseEntry:
     source: str
     variants: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+    # Every wording the patterns spell out, in file order (filled in by parse_entries).
+    expansions: tuple[str, ...] = ()
 
     @property
     def forms(self) -> tuple[str, ...]:
-        """Every wording this entry matches: the phrase and its variants."""
-        return (self.phrase, *self.variants)
+        """Every wording this entry matches: the phrase, its variants and its patterns spelled out."""
+        listed = (self.phrase, *self.variants)
+        keys = {_normalise(form) for form in listed}
+        return (*listed, *(form for form in self.expansions if _normalise(form) not in keys))
 
 
 def categories() -> tuple[str, ...]:
@@ -92,14 +115,16 @@ def check_text(text: str, field: str) -> list[LanguageWarning]:
 
     Where matches overlap (e.g. "young" inside "young children"), the one that
     starts first wins, and of those the longest, so the writer sees one precise
-    warning rather than two.
+    warning rather than two. Matches inside `code spans` are dropped.
     """
     if not text:
         return []
+    code = [span.span() for span in _CODE_SPAN.finditer(text)]
     found = [
         (match.start(), match.end(), entry)
         for entry, pattern in _compiled()
         for match in pattern.finditer(text)
+        if not any(start <= match.start() < end for start, end in code)
     ]
     found.sort(key=lambda f: (f[0], f[0] - f[1]))
     warnings: list[LanguageWarning] = []
@@ -128,8 +153,10 @@ def parse_entries(data: Any) -> tuple[PhraseEntry, ...]:
     """Validate the parsed YAML document and build entries.
 
     Raises LanguageDataError for a missing or empty field, an unknown key or
-    category, or a wording listed twice (after normalising case, spacing and
-    hyphens, which the matcher treats as equal anyway).
+    category, a pattern naming an unknown slot, an unused slot, or a wording
+    listed twice (after normalising case, spacing and hyphens, which the matcher
+    treats as equal anyway). A pattern may repeat a wording of its own entry
+    (the phrase is usually one of its combinations), never another entry's.
     """
     if (
         not isinstance(data, Mapping)
@@ -137,19 +164,69 @@ def parse_entries(data: Any) -> tuple[PhraseEntry, ...]:
         or not data["entries"]
     ):
         raise LanguageDataError("expected a mapping with a non-empty 'entries' list")
+    slots = _parse_slots(data.get("slots", {}))
     entries: list[PhraseEntry] = []
     seen: dict[str, str] = {}
+    used: set[str] = set()
     for index, raw in enumerate(data["entries"]):
         entry = _parse_entry(index, raw)
-        for form in entry.forms:
+        for form in (entry.phrase, *entry.variants):
             key = _normalise(form)
             if key in seen:
                 raise LanguageDataError(
                     f"entry {index}: {form!r} is already listed under {seen[key]!r}"
                 )
             seen[key] = entry.phrase
-        entries.append(entry)
+        own = {_normalise(form) for form in (entry.phrase, *entry.variants)}
+        expansions: dict[str, str] = {}
+        for pattern in entry.patterns:
+            used.update(name for name, _ in _SLOT.findall(pattern))
+            for form in _expand(index, pattern, slots):
+                key = _normalise(form)
+                if key in seen and key not in own:
+                    raise LanguageDataError(
+                        f"entry {index}: pattern {pattern!r} spells {form!r},"
+                        f" already listed under {seen[key]!r}"
+                    )
+                expansions.setdefault(key, form)
+        for key in expansions:
+            seen[key] = entry.phrase
+        entries.append(replace(entry, expansions=tuple(expansions.values())))
+    if unused := set(slots) - used:
+        raise LanguageDataError(f"slots never used by a pattern: {sorted(unused)}")
     return tuple(entries)
+
+
+def _parse_slots(raw: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(raw, Mapping):
+        raise LanguageDataError("'slots' must map slot names to lists of words")
+    slots = {}
+    for name, words in raw.items():
+        if not isinstance(name, str) or not re.fullmatch(r"\w+", name):
+            raise LanguageDataError(f"slot name {name!r} must be a single word")
+        slots[name] = _string_list(f"slot {name!r}", {"words": words}, "words")
+        if not slots[name]:
+            raise LanguageDataError(f"slot {name!r} has no words")
+    return slots
+
+
+def _expand(index: int, pattern: str, slots: Mapping[str, tuple[str, ...]]) -> list[str]:
+    """Every wording a pattern spells: the cross product of its slots, optional slots also left out."""
+    choices: list[tuple[str, ...]] = []
+    for token in pattern.split():
+        slot = _SLOT.fullmatch(token)
+        if slot is None:
+            if "{" in token or "}" in token:
+                raise LanguageDataError(f"entry {index}: malformed slot in pattern {pattern!r}")
+            choices.append((token,))
+            continue
+        name, optional = slot.groups()
+        if name not in slots:
+            raise LanguageDataError(
+                f"entry {index}: pattern {pattern!r} names unknown slot {name!r}"
+            )
+        choices.append(("", *slots[name]) if optional else slots[name])
+    return [" ".join(word for word in combination if word) for combination in product(*choices)]
 
 
 def _parse_entry(index: int, raw: Any) -> PhraseEntry:
@@ -170,6 +247,7 @@ def _parse_entry(index: int, raw: Any) -> PhraseEntry:
         source=raw["source"].strip(),
         variants=_string_list(where, raw, "variants"),
         not_before=_string_list(where, raw, "not_before"),
+        patterns=_string_list(where, raw, "patterns"),
     )
 
 
@@ -199,7 +277,11 @@ def _entry_pattern(entry: PhraseEntry) -> re.Pattern[str]:
     gendered-descriptor entries should describe people, not schedules.
     """
     forms = sorted(entry.forms, key=len, reverse=True)
-    pattern = r"(?<!\w)(?:" + "|".join(map(_words_pattern, forms)) + r")(?!\w)"
+    pattern = (
+        rf"(?<!\w){_NOT_CODE_BEFORE}(?:"
+        + "|".join(map(_words_pattern, forms))
+        + rf")(?!\w){_NOT_CODE_AFTER}"
+    )
     if entry.not_before:
         vetoes = "|".join(map(_words_pattern, entry.not_before))
         pattern += rf"(?!{_GAP}(?:{vetoes})(?!\w))"

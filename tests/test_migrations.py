@@ -4,7 +4,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, make_url, text
 
 from service.persistence import Base, migrate
 from tests.conftest import POSTGRES_URL, reset_postgres
@@ -19,11 +19,13 @@ def test_single_migration_head():
 def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'migrations.db'}"
-    url = POSTGRES_URL.rsplit("/", 1)[0] + "/hiring_migrations"
+    # Named after the test database, so suites run side by side on one server do not collide.
+    name = f"{make_url(POSTGRES_URL).database}_migrations"
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS hiring_migrations"))
-        connection.execute(text("CREATE DATABASE hiring_migrations"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     reset_postgres(url)
     return url

@@ -152,6 +152,10 @@ def _add_security_headers(response: Response) -> Response:
 
 def _answer_conditional_get(response: Response) -> Response:
     """A GET whose `If-None-Match` matches the response's ETag answers 304 without a body."""
-    if request.method in ("GET", "HEAD") and response.status_code == 200 and "ETag" in response.headers:
+    if (
+        request.method in ("GET", "HEAD")
+        and response.status_code == 200
+        and "ETag" in response.headers
+    ):
         response.make_conditional(request)
     return response

@@ -5,6 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from service.persistence import Base, migrate
 from tests.conftest import POSTGRES_URL, reset_postgres
@@ -45,3 +46,21 @@ def test_models_and_migrations_agree(engine):
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_audit_triggers_refuse_changes_until_their_downgrade(empty_database_url):
+    migrate.upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
+    insert = text(
+        "INSERT INTO audit_events (action, entity_type, entity_id, at, reason) "
+        "VALUES ('x', 'y', 1, CURRENT_TIMESTAMP, '')"
+    )
+    with engine.begin() as connection:
+        connection.execute(insert)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_events"))
+    engine.dispose()
+    migrate.downgrade(empty_database_url, "0006_stage_change_entries_index")
+    with engine.begin() as connection:
+        assert connection.execute(text("DELETE FROM audit_events")).rowcount == 1
+    engine.dispose()

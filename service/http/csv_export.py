@@ -28,8 +28,10 @@ def wants_csv() -> bool:
 def csv_response(columns: Sequence[str], rows: Iterable[dict[str, Any]], filename: str) -> Response:
     """A CSV attachment; None is written as an empty cell (suppressed or not applicable)."""
     out = io.StringIO()
+    # CRLF as RFC 4180 says; it also makes the writer quote a cell holding a lone CR,
+    # which a spreadsheet would otherwise read as the end of the row.
     writer = csv.DictWriter(
-        out, fieldnames=list(columns), extrasaction="raise", lineterminator="\n"
+        out, fieldnames=list(columns), extrasaction="raise", lineterminator="\r\n"
     )
     writer.writeheader()
     for row in rows:

@@ -151,25 +151,27 @@ def redacted_traceback(error: BaseException) -> str:
     for exc in reversed(chain):
         frames = "".join(traceback.format_tb(exc.__traceback__))
         if isinstance(exc, DBAPIError):
-            summary = f"{_qualified_name(exc)}: {_describe_database_error(exc.orig)}\n[SQL: {exc.statement}]"
+            summary = (
+                f"{_qualified_name(exc)}: {_qualified_name(exc.orig)} "
+                f"({_database_facts(exc.orig)})\n[SQL: {exc.statement}]"
+            )
         elif id(exc) in database_errors:
-            summary = f"{_qualified_name(exc)}: {_describe_database_error(exc)}"
+            summary = f"{_qualified_name(exc)} ({_database_facts(exc)})"
         else:
             summary = "".join(traceback.format_exception_only(exc)).rstrip()
         parts.append(f"Traceback (most recent call last):\n{frames}{summary}")
     return "\n\nwhich led to:\n\n".join(parts)
 
 
-def _describe_database_error(error: BaseException) -> str:
-    """What kind of database error it was, without the message that may quote values."""
+def _database_facts(error: BaseException) -> str:
+    """What kind of database error it was, without its message, which may quote values."""
     diag = getattr(error, "diag", None)  # psycopg
     facts = {
         "sqlstate": getattr(error, "sqlstate", None) or getattr(error, "sqlite_errorname", None),
         "constraint": getattr(diag, "constraint_name", None),
         "table": getattr(diag, "table_name", None),
     }
-    described = ", ".join(f"{k} {v}" for k, v in facts.items() if v)
-    return f"{_qualified_name(error)} ({described or 'message withheld'})"
+    return ", ".join(f"{k} {v}" for k, v in facts.items() if v) or "message withheld"
 
 
 def _qualified_name(error: BaseException) -> str:

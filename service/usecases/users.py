@@ -17,7 +17,6 @@ from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.users import ApiToken, User
 
-
 # One answer for an unknown, a revoked and a deactivated user's token: a different
 # message would tell someone holding a stolen or guessed token that it exists.
 INVALID_TOKEN = "The API token is not valid. Ask an admin for a new one."

@@ -68,7 +68,9 @@ def app_with(app, session_factory):
     """Another app on the test's transaction, with some settings changed."""
 
     def make(**changes):
-        other = create_app({"SETTINGS": replace(app.config["SETTINGS"], **changes), "TESTING": True})
+        other = create_app(
+            {"SETTINGS": replace(app.config["SETTINGS"], **changes), "TESTING": True}
+        )
         other.extensions["db"] = session_factory
         return other
 

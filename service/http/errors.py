@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import traceback
 from typing import Any
 
@@ -123,9 +124,9 @@ def log_unhandled_error(error: BaseException) -> None:
     """The one log record of an unhandled error: method, path, request id and traceback.
 
     No body, no query string and no values from the database: SQL parameters are
-    hidden by the engine, and a database error's message (PostgreSQL's DETAIL
-    quotes the row, e.g. `Key (email)=(ada@example.org)`) is replaced by its class,
-    SQLSTATE and constraint.
+    hidden by the engine, and a database error is shown by its class, SQLSTATE,
+    constraint and the part of its message that names the schema, never the row
+    (PostgreSQL's DETAIL quotes it, e.g. `Key (email)=(ada@example.org)`).
     """
     log.error(
         "unhandled error on %s %s (request id %s)\n%s",
@@ -164,12 +165,22 @@ def redacted_traceback(error: BaseException) -> str:
 
 
 def _database_facts(error: BaseException) -> str:
-    """What kind of database error it was, without its message, which may quote values."""
+    """What kind of database error it was, without the parts of its message that quote values."""
     diag = getattr(error, "diag", None)  # psycopg
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "sqlite_errorname", None)
+    if diag is not None:
+        # The primary message names tables and constraints; DETAIL (left out) quotes the
+        # row. Data exceptions (class 22: "invalid input syntax for type integer: "…"")
+        # quote the value in the primary message too.
+        message = None if (sqlstate or "").startswith("22") else diag.message_primary
+    elif isinstance(error, sqlite3.Error):
+        message = str(error)  # SQLite names the schema ("no such table: users"), never values
+    else:
+        message = None
     facts = {
-        "sqlstate": getattr(error, "sqlstate", None) or getattr(error, "sqlite_errorname", None),
+        "sqlstate": sqlstate,
         "constraint": getattr(diag, "constraint_name", None),
-        "table": getattr(diag, "table_name", None),
+        "message": message,
     }
     return ", ".join(f"{k} {v}" for k, v in facts.items() if v) or "message withheld"
 

@@ -331,3 +331,24 @@ def test_database_errors_never_quote_statement_parameters(engine):
         connection.execute(text("SELECT :email FROM no_such_table"), {"email": ADA["email"]})
     assert ADA["email"] not in str(raised.value)
     assert "parameters hidden" in str(raised.value)
+
+
+def test_unhandled_error_log_keeps_what_the_database_said_about_the_schema(
+    client, recruiter, failing_create, caplog
+):
+    post_ada(client, recruiter)
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "uq_candidates_email" in record.getMessage() or "candidates.email" in record.getMessage()
+
+
+def test_a_value_quoted_in_a_postgresql_message_is_left_out_of_the_log(engine):
+    from service.http.errors import redacted_traceback
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite casts any text to an integer without an error")
+    with engine.connect() as connection, pytest.raises(DBAPIError) as raised:
+        connection.execute(text("SELECT CAST(:email AS integer)"), {"email": ADA["email"]})
+    assert ADA["email"] in str(raised.value)  # "invalid input syntax for type integer: ..."
+    logged = redacted_traceback(raised.value)
+    assert ADA["email"] not in logged
+    assert "sqlstate 22P02" in logged

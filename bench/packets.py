@@ -119,6 +119,7 @@ def _app(database_url: str, workdir: Path):
         database_url=database_url,
         redis_url=REDIS_URL,
         packet_storage_dir=str(workdir / "packets"),
+        secret_key="bench-only",  # PostgreSQL refuses the public default key
     )
     Redis.from_url(REDIS_URL).flushdb()
     return create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
@@ -189,6 +190,7 @@ class _workers:
         self.env = {
             **os.environ,
             "DATABASE_URL": settings.database_url,
+            "SECRET_KEY": settings.secret_key,
             "REDIS_URL": REDIS_URL,
             "PACKET_STORAGE_DIR": settings.packet_storage_dir,
             "LOG_LEVEL": "WARNING",

@@ -44,7 +44,9 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
     workdir = Path(context.get("workdir") or ROOT / "instance" / "bench" / f"reports-{size}")
     workdir.mkdir(parents=True, exist_ok=True)
     settings = replace(
-        ServiceSettings.from_env(workdir, env={}), database_url=context["database_url"]
+        ServiceSettings.from_env(workdir, env={}),
+        database_url=context["database_url"],
+        secret_key="bench-only",  # PostgreSQL refuses the public default key
     )
     app = create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
     tokens = context["tokens"]

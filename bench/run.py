@@ -438,6 +438,7 @@ def api_over_http(
     redis.flushdb()  # the bench's own database: a queued refit from an earlier run would linger
     env = {
         "DATABASE_URL": url,
+        "SECRET_KEY": "bench-only",  # PostgreSQL refuses the public default key
         "REDIS_URL": BENCH_REDIS,
         "LOG_LEVEL": "WARNING",
         "PACKET_STORAGE_DIR": str(TOKENS_DIR / "packets"),

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_smorest import Api
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
@@ -30,11 +30,12 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings, extensions, blueprints. Opens no connection."""
     overrides = dict(overrides or {})
     instance_path = overrides.pop("INSTANCE_PATH", None)  # tests keep their files in a tmp dir
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app = ServiceFlask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.url_map.converters["int"] = IdConverter
     settings = Settings.from_env(app.instance_path)
     if overrides and "SETTINGS" in overrides:
         settings = overrides["SETTINGS"]
+    settings.check()
     app.config.update(
         API_SPEC,
         SETTINGS=settings,
@@ -60,10 +61,23 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_auth(app)
     app.before_request(_require_json_body)
     app.before_request(_refuse_streamed_body_over_the_limit)
+    app.after_request(_add_security_headers)
+    app.after_request(_answer_conditional_get)
     from service.cli import register_commands
 
     register_commands(app)
     return app
+
+
+class ServiceFlask(Flask):
+    """Flask, logging an unhandled error once, with its request id and without personal data."""
+
+    def log_exception(self, exc_info) -> None:
+        # Flask's own version logs "Exception on <path>" with the raw traceback, and then
+        # our 500 handler ran; this is now the only record of the error.
+        from service.http.errors import log_unhandled_error
+
+        log_unhandled_error(exc_info[1])
 
 
 class ServiceApi(Api):
@@ -146,3 +160,27 @@ def _refuse_streamed_body_over_the_limit() -> None:
         return
     if len(request.get_data(cache=True)) >= limit and request.environ["wsgi.input"].read(1):
         raise RequestEntityTooLarge()
+
+
+def _add_security_headers(response: Response) -> Response:
+    """Headers every response carries; API responses (personal data) are never cached."""
+    from service.http.auth import PUBLIC_PATHS
+    from service.http.request_ids import REQUEST_ID_HEADER, request_id
+
+    response.headers[REQUEST_ID_HEADER] = request_id()
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    if request.path.startswith("/api/v1/") and request.path not in PUBLIC_PATHS:
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _answer_conditional_get(response: Response) -> Response:
+    """A GET whose `If-None-Match` matches the response's ETag answers 304 without a body."""
+    if (
+        request.method in ("GET", "HEAD")
+        and response.status_code == 200
+        and "ETag" in response.headers
+    ):
+        response.make_conditional(request)
+    return response

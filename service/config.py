@@ -11,9 +11,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from limits import parse
 from sqlalchemy.engine import make_url
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+
+
+class SettingsError(ValueError):
+    """A setting that the service refuses to start with; the message names the variable."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,7 @@ class Settings:
     max_body_bytes: int
     packet_render_lease_seconds: int
     packet_reap_interval_seconds: int
+    auth_failure_limit: str
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -41,7 +47,26 @@ class Settings:
             packet_render_lease_seconds=int(env.get("PACKET_RENDER_LEASE_SECONDS") or 150),
             # How often the workers look for packets past their lease.
             packet_reap_interval_seconds=int(env.get("PACKET_REAP_INTERVAL_SECONDS") or 30),
+            # Failed token checks one client address may make in a moving window; more is 429.
+            auth_failure_limit=env.get("AUTH_FAILURE_LIMIT") or "10/minute",
         )
+
+    def check(self) -> None:
+        """Refuse settings that are unsafe or unreadable. Raises SettingsError."""
+        if self.database_url.startswith("postgresql") and self.secret_key == DEFAULT_SECRET_KEY:
+            # PostgreSQL means a shared, production-like deployment; the default key is public.
+            raise SettingsError(
+                "SECRET_KEY is the insecure development default, and DATABASE_URL points at "
+                "PostgreSQL (a production configuration). Set SECRET_KEY to a long random "
+                "value, e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+            )
+        try:
+            parse(self.auth_failure_limit)
+        except ValueError:
+            raise SettingsError(
+                f"AUTH_FAILURE_LIMIT '{self.auth_failure_limit}' is not a rate limit; "
+                "write it like '10/minute' or '20 per 5 minutes'."
+            ) from None
 
     def masked(self) -> dict[str, object]:
         """The effective settings with secrets (key, passwords in URLs) hidden."""

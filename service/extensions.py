@@ -53,15 +53,17 @@ def packet_storage() -> PacketStorage:
 
 
 def make_engine(url: str) -> Engine:
+    """The engine for `url`. Statement parameters (names, emails, free text) never reach
+    exception messages or logs (`hide_parameters`)."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:

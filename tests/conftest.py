@@ -98,6 +98,8 @@ def app(database_url, tmp_path_factory):
         Settings.from_env(instance, env={}),
         database_url=database_url,
         max_body_bytes=64 * 1024,
+        # On PostgreSQL the app refuses the public development key.
+        secret_key="test-secret-key",
     )
     return create_app({"SETTINGS": settings, "TESTING": True, "INSTANCE_PATH": str(instance)})
 
@@ -107,5 +109,6 @@ def client(app, session, session_factory):
     """A test client whose requests share the test's rolled-back transaction."""
     original = app.extensions["db"]
     app.extensions["db"] = session_factory
+    app.extensions["auth_throttle"].reset()  # one test's failed tokens do not throttle the next
     yield app.test_client()
     app.extensions["db"] = original

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from service import create_app
 from service.config import Settings
+from service.domain.errors import AuthenticationError
 from service.persistence.requisitions import Requisition
 from service.persistence.templates import TemplateVersion
 from service.usecases.users import authenticate
@@ -46,7 +47,7 @@ def test_users_deactivate_and_rotate_token(cli, session):
     assert new != old
     assert authenticate(session, new).email == "kim@example.com"
     assert cli.invoke(args=["users", "deactivate", "kim@example.com"]).exit_code == 0
-    with pytest.raises(Exception, match="deactivated"):
+    with pytest.raises(AuthenticationError):
         authenticate(session, new)
 
 

@@ -4,7 +4,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from service.persistence import Base, migrate
 from tests.conftest import POSTGRES_URL, reset_postgres
@@ -19,11 +20,13 @@ def test_single_migration_head():
 def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'migrations.db'}"
-    url = POSTGRES_URL.rsplit("/", 1)[0] + "/hiring_migrations"
+    # Named after the test database, so suites run side by side on one server do not collide.
+    name = f"{make_url(POSTGRES_URL).database}_migrations"
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text("DROP DATABASE IF EXISTS hiring_migrations"))
-        connection.execute(text("CREATE DATABASE hiring_migrations"))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     reset_postgres(url)
     return url
@@ -43,3 +46,21 @@ def test_models_and_migrations_agree(engine):
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         assert compare_metadata(context, Base.metadata) == []
+
+
+def test_audit_triggers_refuse_changes_until_their_downgrade(empty_database_url):
+    migrate.upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
+    insert = text(
+        "INSERT INTO audit_events (action, entity_type, entity_id, at, reason) "
+        "VALUES ('x', 'y', 1, CURRENT_TIMESTAMP, '')"
+    )
+    with engine.begin() as connection:
+        connection.execute(insert)
+    with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_events"))
+    engine.dispose()
+    migrate.downgrade(empty_database_url, "0006_stage_change_entries_index")
+    with engine.begin() as connection:
+        assert connection.execute(text("DELETE FROM audit_events")).rowcount == 1
+    engine.dispose()

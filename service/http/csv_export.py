@@ -1,4 +1,9 @@
-"""CSV downloads of the reports: chosen with `Accept: text/csv`, same data as the JSON."""
+"""CSV downloads of the reports: chosen with `Accept: text/csv`, same data as the JSON.
+
+Text that a spreadsheet would read as a formula (a requisition titled
+`=HYPERLINK(...)`) is written with a leading `'`, as OWASP's CSV injection
+guidance advises. Only text is changed: numbers we write, such as -0.5, stay numbers.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,8 @@ from typing import Any
 from flask import Response, request
 
 CSV = "text/csv"
+# A cell starting with one of these is evaluated by Excel, LibreOffice and Google Sheets.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def wants_csv() -> bool:
@@ -21,8 +28,10 @@ def wants_csv() -> bool:
 def csv_response(columns: Sequence[str], rows: Iterable[dict[str, Any]], filename: str) -> Response:
     """A CSV attachment; None is written as an empty cell (suppressed or not applicable)."""
     out = io.StringIO()
+    # CRLF as RFC 4180 says; it also makes the writer quote a cell holding a lone CR,
+    # which a spreadsheet would otherwise read as the end of the row.
     writer = csv.DictWriter(
-        out, fieldnames=list(columns), extrasaction="raise", lineterminator="\n"
+        out, fieldnames=list(columns), extrasaction="raise", lineterminator="\r\n"
     )
     writer.writeheader()
     for row in rows:
@@ -40,5 +49,13 @@ def _cell(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
-        return ";".join(map(str, value))
+        # Each item too: a spreadsheet set to split on `;` would make each one a cell.
+        return inert_text(";".join(inert_text(v) if isinstance(v, str) else str(v) for v in value))
+    if isinstance(value, str):
+        return inert_text(value)
     return value
+
+
+def inert_text(text: str) -> str:
+    """`text`, prefixed with `'` when a spreadsheet would run it as a formula."""
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import traceback
 from typing import Any
 
 from flask import Flask, Response, json, request
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from service.domain import errors as domain
+from service.http.request_ids import request_id
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +107,86 @@ def handle_http_exception(error: HTTPException) -> Response:
         detail = f"The request body is larger than the limit of {request.max_content_length} bytes."
     else:
         detail = data.get("message") or error.description or error.name
+    extra = None
     if isinstance(error, InternalServerError):
-        log.exception("unhandled error", exc_info=error.original_exception)
-        detail = "An unexpected error occurred; it has been logged."
+        # Logged once, by `log_unhandled_error` (Flask calls it before this handler).
+        detail = (
+            f"An unexpected error occurred; it has been logged. Quote request id {request_id()} "
+            "when you report it."
+        )
+        extra = {"request_id": request_id()}
     # Keep the exception's own headers, e.g. `Allow` on a 405 (RFC 9110 requires it).
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    return problem(error.code or 500, error.name, detail, headers=headers)
+    return problem(error.code or 500, error.name, detail, headers=headers, extra=extra)
+
+
+def log_unhandled_error(error: BaseException) -> None:
+    """The one log record of an unhandled error: method, path, request id and traceback.
+
+    No body, no query string and no values from the database: SQL parameters are
+    hidden by the engine, and a database error is shown by its class, SQLSTATE,
+    constraint and the part of its message that names the schema, never the row
+    (PostgreSQL's DETAIL quotes it, e.g. `Key (email)=(ada@example.org)`).
+    """
+    log.error(
+        "unhandled error on %s %s (request id %s)\n%s",
+        request.method,
+        request.path,
+        request_id(),
+        redacted_traceback(error),
+        extra={"request_id": request_id()},
+    )
+
+
+def redacted_traceback(error: BaseException) -> str:
+    """`error`'s traceback with its causes, oldest first, database messages left out."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    database_errors = {id(e.orig) for e in chain if isinstance(e, DBAPIError)}
+    parts = []
+    for exc in reversed(chain):
+        frames = "".join(traceback.format_tb(exc.__traceback__))
+        if isinstance(exc, DBAPIError):
+            summary = (
+                f"{_qualified_name(exc)}: {_qualified_name(exc.orig)} "
+                f"({_database_facts(exc.orig)})\n[SQL: {exc.statement}]"
+            )
+        elif id(exc) in database_errors:
+            summary = f"{_qualified_name(exc)} ({_database_facts(exc)})"
+        else:
+            summary = "".join(traceback.format_exception_only(exc)).rstrip()
+        parts.append(f"Traceback (most recent call last):\n{frames}{summary}")
+    return "\n\nwhich led to:\n\n".join(parts)
+
+
+def _database_facts(error: BaseException) -> str:
+    """What kind of database error it was, without the parts of its message that quote values."""
+    diag = getattr(error, "diag", None)  # psycopg
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error, "sqlite_errorname", None)
+    if diag is not None:
+        # The primary message names tables and constraints; DETAIL (left out) quotes the
+        # row. Data exceptions (class 22: "invalid input syntax for type integer: "…"")
+        # quote the value in the primary message too.
+        message = None if (sqlstate or "").startswith("22") else diag.message_primary
+    elif isinstance(error, sqlite3.Error):
+        message = str(error)  # SQLite names the schema ("no such table: users"), never values
+    else:
+        message = None
+    facts = {
+        "sqlstate": sqlstate,
+        "constraint": getattr(diag, "constraint_name", None),
+        "message": message,
+    }
+    return ", ".join(f"{k} {v}" for k, v in facts.items() if v) or "message withheld"
+
+
+def _qualified_name(error: BaseException) -> str:
+    return f"{type(error).__module__}.{type(error).__qualname__}"
 
 
 def handle_stale_data(error: StaleDataError) -> Response:

@@ -17,18 +17,24 @@ from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.users import ApiToken, User
 
+# One answer for an unknown, a revoked and a deactivated user's token: a different
+# message would tell someone holding a stolen or guessed token that it exists.
+INVALID_TOKEN = "The API token is not valid. Ask an admin for a new one."
+
 
 def authenticate(session: Session, token: str) -> User:
-    """The active user holding `token`. Raises AuthenticationError."""
+    """The active user holding the unrevoked `token`. Raises AuthenticationError."""
     user = session.scalar(
         select(User)
         .join(ApiToken)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.token_hash == hash_token(token),
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
+        )
     )
     if user is None:
-        raise AuthenticationError("The API token is unknown or has been revoked.")
-    if not user.active:
-        raise AuthenticationError("This user has been deactivated.")
+        raise AuthenticationError(INVALID_TOKEN)
     return user
 
 
@@ -53,9 +59,11 @@ def create_user(
 
 
 def deactivate_user(session: Session, email: str, actor_id: int | None = None) -> User:
+    """Deactivate the user and revoke every token they hold. Raises NotFoundError."""
     user = _get_by_email(session, email)
     before = snapshot(user)
     user.active = False
+    _revoke_tokens(session, user)
     record_event(
         session, actor_id, "user.deactivated", "user", user.id, before=before, after=snapshot(user)
     )
@@ -66,15 +74,19 @@ def deactivate_user(session: Session, email: str, actor_id: int | None = None) -
 def rotate_token(session: Session, email: str, actor_id: int | None = None) -> str:
     """Revoke every token of the user and issue a new one, shown once."""
     user = _get_by_email(session, email)
+    _revoke_tokens(session, user)
+    token = _issue_token(session, user)
+    record_event(session, actor_id, "user.token_rotated", "user", user.id)
+    session.commit()
+    return token
+
+
+def _revoke_tokens(session: Session, user: User) -> None:
     session.execute(
         update(ApiToken)
         .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
-    token = _issue_token(session, user)
-    record_event(session, actor_id, "user.token_rotated", "user", user.id)
-    session.commit()
-    return token
 
 
 def _issue_token(session: Session, user: User) -> str:

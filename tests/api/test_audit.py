@@ -1,7 +1,8 @@
 """Every write leaves exactly one append-only audit event; admins and recruiters read them."""
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from service.persistence.audit import AuditEvent, record_event
 from tests.api.conftest import auth
@@ -235,3 +236,51 @@ def test_audit_event_cannot_be_deleted_through_the_orm(session, recruiter):
     session.delete(event)
     with pytest.raises(RuntimeError, match="append-only"):
         session.flush()
+
+
+# The database itself refuses, whoever writes: raw SQL bypasses the ORM's check above.
+
+
+@pytest.fixture
+def stored_event(session, recruiter):
+    event = record_event(session, recruiter.id, "candidate.created", "candidate", 1)
+    session.flush()
+    return event
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_events SET reason = 'rewritten' WHERE id = :id",
+        "UPDATE audit_events SET actor_id = NULL",
+        "DELETE FROM audit_events WHERE id = :id",
+        "DELETE FROM audit_events",
+    ],
+)
+def test_audit_events_cannot_be_changed_with_raw_sql(session, stored_event, statement):
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text(statement), {"id": stored_event.id})
+    assert (
+        session.scalar(
+            text("SELECT reason FROM audit_events WHERE id = :id"), {"id": stored_event.id}
+        )
+        == ""
+    )
+
+
+def test_audit_events_cannot_be_truncated_on_postgresql(session, stored_event):
+    if session.bind.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    with pytest.raises(DBAPIError, match="append-only"), session.begin_nested():
+        session.execute(text("TRUNCATE audit_events"))
+
+
+def test_audit_events_can_still_be_added_with_raw_sql(session, recruiter):
+    session.execute(
+        text(
+            "INSERT INTO audit_events (actor_id, action, entity_type, entity_id, at, reason) "
+            "VALUES (:actor, 'raw.insert', 'candidate', 1, CURRENT_TIMESTAMP, '')"
+        ),
+        {"actor": recruiter.id},
+    )
+    assert session.scalar(select(AuditEvent.id).where(AuditEvent.action == "raw.insert"))

@@ -1,10 +1,12 @@
 """Authentication (401), role checks (403) and object-level access on every route."""
 
 import pytest
+from sqlalchemy import select
 
+from service.persistence.users import ApiToken
 from service.usecases.users import deactivate_user, rotate_token
 from tests.api.conftest import auth
-from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory
+from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory, UserFactory
 
 
 def test_me_returns_the_token_owner(client, recruiter):
@@ -37,7 +39,26 @@ def test_deactivated_user_is_401(client, session, recruiter):
     deactivate_user(session, recruiter.email)
     response = client.get("/api/v1/me", headers=auth(recruiter))
     assert response.status_code == 401
-    assert "deactivated" in response.json["detail"]
+
+
+def test_unknown_revoked_and_deactivated_tokens_get_the_same_401(client, session):
+    revoked, deactivated = UserFactory(), UserFactory()
+    rotate_token(session, revoked.email)
+    deactivated.active = False  # as before deactivation revoked tokens: the check still holds
+    session.flush()
+    answers = [
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        for token in ("hp_never-issued", revoked.token, deactivated.token)
+    ]
+    assert {r.status_code for r in answers} == {401}
+    assert len({r.data for r in answers}) == 1, [r.json["detail"] for r in answers]
+
+
+def test_deactivating_a_user_revokes_their_tokens(session, recruiter):
+    deactivate_user(session, recruiter.email)
+    tokens = session.scalars(select(ApiToken).where(ApiToken.user_id == recruiter.id)).all()
+    assert tokens
+    assert all(t.revoked_at is not None for t in tokens)
 
 
 def test_rotated_token_replaces_the_old_one(client, session, recruiter):

@@ -2,7 +2,8 @@
 and never leaves a half-written record."""
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
 from service.persistence.audit import AuditEvent
 from service.persistence.candidates import Candidate
@@ -265,3 +266,89 @@ def test_unknown_query_parameter_is_422_naming_it(client, recruiter):
     response = client.get("/api/v1/applications?stauts=active", headers=auth(recruiter))
     assert_problem(response, 422)
     assert "query.stauts" in fields(response.json)
+
+
+# --- unhandled errors ---------------------------------------------------------
+
+ADA = {"name": "Ada Lovelace", "email": "ada.lovelace@example.org"}
+
+
+@pytest.fixture
+def failing_create(app, monkeypatch):
+    """Creating a candidate fails in the database with the person's data in the statement:
+    the insert of a second row with a taken email (the race the use case cannot win)."""
+    from service.usecases import candidates
+
+    def create_twice(session, actor, data):
+        session.add_all([Candidate(**data), Candidate(**data)])
+        session.flush()
+
+    monkeypatch.setattr(candidates, "create_candidate", create_twice)
+    # Like production: the error becomes a 500 instead of reaching the test.
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+
+
+def post_ada(client, recruiter, **headers):
+    return client.post("/api/v1/candidates", json=ADA, headers=auth(recruiter) | headers)
+
+
+def test_unhandled_error_is_a_500_problem_quoting_the_request_id(client, recruiter, failing_create):
+    response = post_ada(client, recruiter, **{"X-Request-ID": "support-case-42"})
+    assert_problem(response, 500)
+    assert response.json["request_id"] == "support-case-42"
+    assert response.headers["X-Request-ID"] == "support-case-42"
+    assert "support-case-42" in response.json["detail"]
+    assert "ada" not in response.text.lower()
+
+
+def test_unhandled_error_is_logged_once_with_its_request_id(
+    client, recruiter, failing_create, caplog
+):
+    with caplog.at_level("INFO"):
+        response = post_ada(client, recruiter)
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert len(errors) == 1, [r.getMessage() for r in errors]
+    request_id = response.headers["X-Request-ID"]
+    assert errors[0].request_id == request_id
+    assert request_id in errors[0].getMessage()
+    assert "POST /api/v1/candidates" in errors[0].getMessage()
+    assert "IntegrityError" in errors[0].getMessage()  # still says what went wrong, and where
+    assert "create_twice" in errors[0].getMessage()
+
+
+def test_unhandled_error_logs_no_personal_data(client, recruiter, failing_create, caplog):
+    with caplog.at_level("DEBUG"):
+        post_ada(client, recruiter)
+    logged = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    for value in (ADA["email"], ADA["name"], "Lovelace"):
+        assert value not in logged
+
+
+def test_database_errors_never_quote_statement_parameters(engine):
+    """Elsewhere (workers, job failures) a database error is logged as it is: its text must
+    not carry the values bound to the statement."""
+    with engine.connect() as connection, pytest.raises(DBAPIError) as raised:
+        connection.execute(text("SELECT :email FROM no_such_table"), {"email": ADA["email"]})
+    assert ADA["email"] not in str(raised.value)
+    assert "parameters hidden" in str(raised.value)
+
+
+def test_unhandled_error_log_keeps_what_the_database_said_about_the_schema(
+    client, recruiter, failing_create, caplog
+):
+    post_ada(client, recruiter)
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "uq_candidates_email" in record.getMessage() or "candidates.email" in record.getMessage()
+
+
+def test_a_value_quoted_in_a_postgresql_message_is_left_out_of_the_log(engine):
+    from service.http.errors import redacted_traceback
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite casts any text to an integer without an error")
+    with engine.connect() as connection, pytest.raises(DBAPIError) as raised:
+        connection.execute(text("SELECT CAST(:email AS integer)"), {"email": ADA["email"]})
+    assert ADA["email"] in str(raised.value)  # "invalid input syntax for type integer: ..."
+    logged = redacted_traceback(raised.value)
+    assert ADA["email"] not in logged
+    assert "sqlstate 22P02" in logged

@@ -88,6 +88,20 @@ def download(client, user, packet_id):
     return client.get(f"/api/v1/packets/{packet_id}/pdf", headers=auth(user))
 
 
+def test_packet_pdf_with_its_etag_is_304_and_not_stored(client, session, loop):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = request(client, manager, loop[0].application_id).json
+    first = download(client, manager, packet["id"])
+    assert first.headers["Cache-Control"] == "no-store"
+    again = client.get(
+        f"/api/v1/packets/{packet['id']}/pdf",
+        headers=auth(manager) | {"If-None-Match": first.headers["ETag"]},
+    )
+    assert again.status_code == 304
+    assert again.data == b""
+
+
 def test_request_renders_a_ready_packet(client, session, loop):
     submit_panel(client, loop)
     response = request(client, manager_of(loop), loop[0].application_id)

@@ -1,0 +1,46 @@
+"""Start-up refuses a production configuration with the public development SECRET_KEY."""
+
+from dataclasses import replace
+
+import pytest
+
+from service import create_app, jobs
+from service.config import DEFAULT_SECRET_KEY, Settings, SettingsError
+
+POSTGRES = "postgresql+psycopg://app:pw@db.internal/hiring"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    yield Settings.from_env(tmp_path, env={})
+    jobs.configure(None)
+
+
+def test_postgresql_with_the_default_secret_key_refuses_to_start(settings):
+    with pytest.raises(SettingsError, match="SECRET_KEY") as refused:
+        create_app({"SETTINGS": replace(settings, database_url=POSTGRES)})
+    assert "PostgreSQL" in str(refused.value)
+    assert "secrets.token_urlsafe" in str(refused.value)
+
+
+def test_postgresql_with_a_secret_key_of_its_own_starts(settings):
+    app = create_app({"SETTINGS": replace(settings, database_url=POSTGRES, secret_key="k" * 32)})
+    assert app.config["SECRET_KEY"] == "k" * 32
+
+
+def test_the_embedded_sqlite_default_starts_with_the_default_key(settings):
+    assert settings.secret_key == DEFAULT_SECRET_KEY
+    assert create_app({"SETTINGS": settings}).config["SECRET_KEY"] == DEFAULT_SECRET_KEY
+
+
+def test_the_environment_is_checked_too(tmp_path, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", POSTGRES)
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(SettingsError, match="SECRET_KEY"):
+        create_app({"INSTANCE_PATH": str(tmp_path)})
+
+
+def test_auth_failure_limit_comes_from_the_environment(tmp_path):
+    assert Settings.from_env(tmp_path, env={}).auth_failure_limit == "10/minute"
+    env = {"AUTH_FAILURE_LIMIT": "20 per 5 minutes"}
+    assert Settings.from_env(tmp_path, env=env).auth_failure_limit == "20 per 5 minutes"

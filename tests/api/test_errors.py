@@ -2,13 +2,14 @@
 and never leaves a half-written record."""
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from service.persistence.audit import AuditEvent
 from service.persistence.candidates import Candidate
 from service.persistence.requisitions import Requisition
 from tests.api.conftest import auth
+from tests.conftest import POSTGRES_URL
 from tests.factories import ApplicationFactory, UserFactory
 
 PROBLEM_MEMBERS = {"type", "title", "status", "detail"}
@@ -341,14 +342,15 @@ def test_unhandled_error_log_keeps_what_the_database_said_about_the_schema(
     assert "uq_candidates_email" in record.getMessage() or "candidates.email" in record.getMessage()
 
 
-def test_a_value_quoted_in_a_postgresql_message_is_left_out_of_the_log(engine):
+def test_a_value_quoted_in_a_postgresql_message_is_left_out_of_the_log():
     from service.http.errors import redacted_traceback
 
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite casts any text to an integer without an error")
+    # PostgreSQL only: SQLite casts any text to an integer without an error.
+    engine = create_engine(POSTGRES_URL)
     with engine.connect() as connection, pytest.raises(DBAPIError) as raised:
         connection.execute(text("SELECT CAST(:email AS integer)"), {"email": ADA["email"]})
     assert ADA["email"] in str(raised.value)  # "invalid input syntax for type integer: ..."
     logged = redacted_traceback(raised.value)
     assert ADA["email"] not in logged
     assert "sqlstate 22P02" in logged
+    engine.dispose()

@@ -37,6 +37,18 @@ class ConflictError(DomainError):
     title = "Conflict"
 
 
+class PreconditionFailedError(DomainError):
+    """The client's `If-Match` names a version that is no longer current (412)."""
+
+    title = "Precondition failed"
+
+
+class PreconditionRequiredError(DomainError):
+    """A change that can race was sent without `If-Match` (428)."""
+
+    title = "Precondition required"
+
+
 class RuleViolationError(DomainError):
     """The request breaks a business rule (422)."""
 

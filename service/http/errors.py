@@ -24,6 +24,8 @@ STATUS_BY_ERROR: list[tuple[type[domain.DomainError], int]] = [
     (domain.PermissionDeniedError, 403),
     (domain.NotFoundError, 404),
     (domain.ConflictError, 409),
+    (domain.PreconditionFailedError, 412),
+    (domain.PreconditionRequiredError, 428),
     (domain.RuleViolationError, 422),
 ]
 

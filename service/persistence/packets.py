@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.persistence.applications import Application
 from service.persistence.base import Base, utcnow
+from service.persistence.scorecards import Scorecard, ScorecardRevision
 from service.persistence.users import User
 
 PACKET_STATUSES = ("queued", "rendering", "ready", "failed")
@@ -58,12 +60,31 @@ class Packet(Base):
 
 
 class Decision(Base):
-    """A hire / no-hire call with its rationale; the latest one per application stands."""
+    """A hire / no-hire call with its rationale, on a packet.
+
+    One is current per application (`superseded_at` is null); changing the call
+    adds a new decision that supersedes the current one, with a `reason`, so
+    every call ever made stays on record. `version` counts the application's
+    decisions (1, 2, ...) and is the ETag clients send back in `If-Match`.
+    """
 
     __tablename__ = "decisions"
+    __table_args__ = (
+        UniqueConstraint("application_id", "version"),
+        # One current decision per application, even under concurrent requests
+        # (a second insert fails here and is answered 409).
+        Index(
+            "uq_decisions_current_application",
+            "application_id",
+            unique=True,
+            sqlite_where=text("superseded_at IS NULL"),
+            postgresql_where=text("superseded_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    version: Mapped[int]
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str] = mapped_column(
         Enum(
@@ -75,12 +96,95 @@ class Decision(Base):
         )
     )
     rationale: Mapped[str] = mapped_column(Text, default="")
+    # Why the previous decision was changed; empty on an application's first decision.
+    reason: Mapped[str] = mapped_column(Text, default="")
     against_majority: Mapped[bool] = mapped_column(default=False)
     packet_id: Mapped[int | None] = mapped_column(ForeignKey("packets.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"), unique=True)
+    superseded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     decided_by: Mapped[User] = relationship(lazy="joined")
     packet: Mapped[Packet | None] = relationship()
+    supersedes: Mapped[Decision | None] = relationship(
+        remote_side=[id], back_populates="superseded_by"
+    )
+    superseded_by: Mapped[Decision | None] = relationship(back_populates="supersedes")
+
+
+@dataclass(frozen=True)
+class RevisionAfterDecision:
+    """A scorecard revision submitted after a decision was made (an amendment, or a
+    first submission the decision could not have read)."""
+
+    scorecard_id: int
+    interview_id: int
+    interviewer_name: str
+    revision: int
+    amended_at: datetime
+
+
+def current_decision(session: Session, application_id: int) -> Decision | None:
+    return session.scalar(
+        select(Decision).where(
+            Decision.application_id == application_id, Decision.superseded_at.is_(None)
+        )
+    )
+
+
+def decisions_of(session: Session, application_id: int) -> list[Decision]:
+    return list(
+        session.scalars(
+            select(Decision)
+            .where(Decision.application_id == application_id)
+            .order_by(Decision.version)
+        )
+    )
+
+
+def latest_packet(session: Session, application_id: int) -> Packet | None:
+    return session.scalar(
+        select(Packet)
+        .where(Packet.application_id == application_id)
+        .order_by(Packet.version.desc())
+        .limit(1)
+    )
+
+
+def packet_with_digest(
+    session: Session, application_id: int, digest: str, anonymized: bool
+) -> Packet | None:
+    return session.scalar(
+        select(Packet).where(
+            Packet.application_id == application_id,
+            Packet.input_digest == digest,
+            Packet.anonymized == anonymized,
+        )
+    )
+
+
+def revisions_after(session: Session, decision: Decision) -> list[RevisionAfterDecision]:
+    """Scorecard revisions of the decision's application created after it was made
+    (and, for a superseded decision, before it was superseded), oldest first."""
+    stmt = (
+        select(
+            Scorecard.id,
+            Scorecard.interview_id,
+            User.name,
+            ScorecardRevision.number,
+            ScorecardRevision.created_at,
+        )
+        .join(Scorecard, ScorecardRevision.scorecard_id == Scorecard.id)
+        .join(User, Scorecard.author_id == User.id)
+        .where(
+            Scorecard.application_id == decision.application_id,
+            ScorecardRevision.created_at > decision.created_at,
+        )
+        .order_by(ScorecardRevision.created_at, ScorecardRevision.id)
+    )
+    if decision.superseded_at is not None:
+        stmt = stmt.where(ScorecardRevision.created_at < decision.superseded_at)
+    return [RevisionAfterDecision(*row) for row in session.execute(stmt)]
 
 
 def packets_of(session: Session, application_id: int) -> list[Packet]:

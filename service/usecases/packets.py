@@ -21,7 +21,13 @@ from service.pdf.content import anonymous_code, build_content, content_digest
 from service.persistence.applications import Application, StageChange
 from service.persistence.audit import record_event
 from service.persistence.base import utcnow
-from service.persistence.packets import Decision, Packet, packets_of, packets_past_lease
+from service.persistence.packets import (
+    Packet,
+    current_decision,
+    packets_of,
+    packets_past_lease,
+    revisions_after,
+)
 from service.persistence.users import User
 from service.storage import FileMissingError, PacketStorage
 from service.usecases.access import get_application, get_packet, open_panel_feedback
@@ -345,21 +351,33 @@ def _timeline(session: Session, application_id: int) -> list[StageChange]:
 
 
 def _latest_decision(session: Session, application_id: int) -> dict[str, Any] | None:
-    decision = session.scalar(
-        select(Decision)
-        .where(Decision.application_id == application_id)
-        .order_by(Decision.id.desc())
-        .limit(1)
-    )
+    """The current decision, what it replaced, and the scorecards changed since it was made."""
+    decision = current_decision(session, application_id)
     if decision is None:
         return None
     return {
+        "version": decision.version,
         "outcome": decision.outcome,
         "rationale": decision.rationale,
         "decided_by": decision.decided_by.name,
         "created_at": decision.created_at.isoformat(),
         "against_majority": decision.against_majority,
         "packet_version": decision.packet.version if decision.packet else None,
+        "supersedes": (
+            {"outcome": decision.supersedes.outcome, "reason": decision.reason}
+            if decision.supersedes
+            else None
+        ),
+        "changed_after_decision": [
+            {
+                "scorecard_id": change.scorecard_id,
+                "interview_id": change.interview_id,
+                "interviewer_name": change.interviewer_name,
+                "revision": change.revision,
+                "amended_at": change.amended_at.isoformat(),
+            }
+            for change in revisions_after(session, decision)
+        ],
     }
 
 

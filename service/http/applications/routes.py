@@ -4,6 +4,7 @@ from flask.views import MethodView
 from service.extensions import db
 from service.http.applications.schemas import (
     ApplicationCreateSchema,
+    ApplicationDetailSchema,
     ApplicationPageSchema,
     ApplicationQueryArgsSchema,
     ApplicationSchema,
@@ -15,7 +16,7 @@ from service.http.applications.schemas import (
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
 from service.http.errors import InvalidHeaderError
-from service.usecases import access, applications
+from service.usecases import access, applications, decisions
 
 blp = Blueprint(
     "applications",
@@ -25,7 +26,7 @@ blp = Blueprint(
 )
 
 
-def if_match_version() -> int | None:
+def if_match_version(what: str = "an application version") -> int | None:
     """The version in an `If-Match` header ("3", W/"3" or 3), if one was sent."""
     raw = request.headers.get("If-Match")
     if raw is None:
@@ -33,9 +34,7 @@ def if_match_version() -> int | None:
     value = raw.strip().removeprefix("W/").strip('"')
     # ASCII only: `"١".isdigit()` is true and int() reads it as 1.
     if not (value.isascii() and value.isdigit()) or len(value) > 10:
-        raise InvalidHeaderError(
-            "If-Match", f"'{raw}' is not an application version; send the ETag you received"
-        )
+        raise InvalidHeaderError("If-Match", f"'{raw}' is not {what}; send the ETag you received")
     return int(value)
 
 
@@ -63,10 +62,12 @@ class Applications(MethodView):
 
 @blp.route("/<int:application_id>")
 class Application(MethodView):
-    @blp.response(200, ApplicationSchema)
+    @blp.response(200, ApplicationDetailSchema)
     def get(self, application_id):
-        """Get one application with its time in stage; ETag is its version"""
-        return with_etag(access.get_application(db.session, current_user(), application_id))
+        """One application: time in stage, current decision, latest packet; ETag: its version"""
+        application = access.get_application(db.session, current_user(), application_id)
+        outcome = decisions.application_outcome(db.session, current_user(), application)
+        return (application, outcome), {"ETag": f'"{application.version}"'}
 
 
 @blp.route("/<int:application_id>/moves")

@@ -120,3 +120,63 @@ class StageChangeSchema(ma.Schema):
 
 class TimelineSchema(ma.Schema):
     items = ma.fields.List(ma.fields.Nested(StageChangeSchema))
+
+
+class CurrentDecisionSchema(ma.Schema):
+    id = ma.fields.Integer(attribute="decision.id")
+    version = ma.fields.Integer(attribute="decision.version")
+    outcome = ma.fields.String(attribute="decision.outcome")
+    decided_at = ma.fields.DateTime(attribute="decision.created_at")
+    decided_by = ma.fields.Function(
+        lambda r: {"id": r.decision.decided_by.id, "name": r.decision.decided_by.name},
+        metadata={"type": "object"},
+    )
+    packet_id = ma.fields.Integer(attribute="decision.packet_id")
+    changed_after_decision = ma.fields.Function(
+        lambda r: bool(r.changed_after_decision),
+        metadata={
+            "type": "boolean",
+            "description": "A scorecard was submitted or amended after the decision was made.",
+        },
+    )
+
+
+class LatestPacketSchema(ma.Schema):
+    id = ma.fields.Integer()
+    version = ma.fields.Integer()
+    status = ma.fields.String(metadata={"description": "queued, rendering, ready or failed"})
+    anonymized = ma.fields.Boolean()
+
+
+class ApplicationDetailSchema(ApplicationSchema):
+    """One application with how it ended so far; dumps an `(application, outcome)` pair."""
+
+    decision = ma.fields.Nested(
+        CurrentDecisionSchema,
+        allow_none=True,
+        metadata={
+            "description": "The current decision; null when there is none, or while you owe "
+            "a scorecard on this application (the blind rule)."
+        },
+    )
+    latest_packet = ma.fields.Nested(
+        LatestPacketSchema,
+        allow_none=True,
+        metadata={
+            "description": "The newest packet version; null when there is none or you may "
+            "not read packets (interviewers; a panelist who owes a scorecard)."
+        },
+    )
+
+    def dump(self, obj, *, many=None):
+        application, outcome = obj
+        data = super().dump(application, many=many)
+        data["decision"] = _CURRENT_DECISION.dump(outcome.decision) if outcome.decision else None
+        data["latest_packet"] = (
+            _LATEST_PACKET.dump(outcome.latest_packet) if outcome.latest_packet else None
+        )
+        return data
+
+
+_CURRENT_DECISION = CurrentDecisionSchema()
+_LATEST_PACKET = LatestPacketSchema()

@@ -2,11 +2,12 @@ from flask import Response, url_for
 from flask.views import MethodView
 
 from service.extensions import db, packet_storage
+from service.http.applications.routes import if_match_version
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
 from service.http.packets.schemas import (
     DecisionCreateSchema,
-    DecisionListSchema,
+    DecisionHistorySchema,
     DecisionSchema,
     PacketListSchema,
     PacketRequestSchema,
@@ -82,15 +83,28 @@ class Pdf(MethodView):
         )
 
 
+def with_decision_version(body, version):
+    return body, {"ETag": f'"{version}"'}
+
+
 @blp.route("/applications/<int:application_id>/decision")
 class Decision(MethodView):
     @blp.arguments(DecisionCreateSchema)
     @blp.response(201, DecisionSchema)
     def post(self, data, application_id):
-        """Record hire / no hire with a rationale (required against the panel's majority)"""
-        return decisions.record_decision(db.session, current_user(), application_id, **data)
+        """Record hire / no hire on a current packet; a change needs If-Match and a reason"""
+        record = decisions.record_decision(
+            db.session,
+            current_user(),
+            application_id,
+            if_match=if_match_version("a decision version"),
+            packet_content=packets.packet_content,
+            **data,
+        )
+        return with_decision_version(record, record.decision.version)
 
-    @blp.response(200, DecisionListSchema)
+    @blp.response(200, DecisionHistorySchema)
     def get(self, application_id):
-        """Decisions recorded for the application, oldest first"""
-        return {"items": decisions.list_decisions(db.session, current_user(), application_id)}
+        """The current decision and every one it superseded; ETag is the decision version"""
+        history = decisions.decision_history(db.session, current_user(), application_id)
+        return with_decision_version(history, history.version)

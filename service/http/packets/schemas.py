@@ -38,22 +38,71 @@ class PacketListSchema(ma.Schema):
 class DecisionCreateSchema(StrictSchema):
     outcome = ma.fields.String(required=True, validate=ma.validate.OneOf(DECISION_OUTCOMES))
     rationale = ma.fields.String(load_default="", validate=ma.validate.Length(max=10_000))
-    packet_id = Id(required=True)
+    packet_id = Id(
+        required=True,
+        metadata={
+            "description": "The packet the decision was made on; it must show the "
+            "application's current data."
+        },
+    )
+    reason = ma.fields.String(
+        load_default="",
+        validate=ma.validate.Length(max=2000),
+        metadata={"description": "Why the current decision changes; required on a change."},
+    )
+
+
+class RevisionAfterDecisionSchema(ma.Schema):
+    scorecard_id = ma.fields.Integer()
+    interview_id = ma.fields.Integer()
+    interviewer_name = ma.fields.String()
+    revision = ma.fields.Integer(metadata={"description": "1 is a first submission"})
+    amended_at = ma.fields.DateTime()
 
 
 class DecisionSchema(ma.Schema):
-    id = ma.fields.Integer()
-    application_id = ma.fields.Integer()
-    outcome = ma.fields.String()
-    rationale = ma.fields.String()
-    against_majority = ma.fields.Boolean()
-    packet_id = ma.fields.Integer()
-    packet_version = ma.fields.Integer(attribute="packet.version")
-    decided_by = ma.fields.Function(
-        lambda d: {"id": d.decided_by.id, "name": d.decided_by.name}, metadata={"type": "object"}
+    id = ma.fields.Integer(attribute="decision.id")
+    application_id = ma.fields.Integer(attribute="decision.application_id")
+    version = ma.fields.Integer(
+        attribute="decision.version",
+        metadata={"description": "1 for the application's first decision, then 2, 3, ..."},
     )
-    created_at = ma.fields.DateTime()
+    outcome = ma.fields.String(attribute="decision.outcome")
+    rationale = ma.fields.String(attribute="decision.rationale")
+    reason = ma.fields.String(
+        attribute="decision.reason", metadata={"description": "Why it replaced the previous one"}
+    )
+    against_majority = ma.fields.Boolean(attribute="decision.against_majority")
+    packet_id = ma.fields.Integer(attribute="decision.packet_id")
+    packet_version = ma.fields.Integer(attribute="decision.packet.version")
+    decided_by = ma.fields.Function(
+        lambda r: {"id": r.decision.decided_by.id, "name": r.decision.decided_by.name},
+        metadata={"type": "object"},
+    )
+    created_at = ma.fields.DateTime(attribute="decision.created_at")
+    current = ma.fields.Function(
+        lambda r: r.decision.superseded_at is None, metadata={"type": "boolean"}
+    )
+    supersedes_id = ma.fields.Integer(attribute="decision.supersedes_id", allow_none=True)
+    superseded_at = ma.fields.DateTime(attribute="decision.superseded_at", allow_none=True)
+    superseded_by_id = ma.fields.Function(
+        lambda r: r.decision.superseded_by.id if r.decision.superseded_by else None,
+        metadata={"type": "integer", "nullable": True},
+    )
+    changed_after_decision = ma.fields.List(
+        ma.fields.Nested(RevisionAfterDecisionSchema),
+        metadata={
+            "description": "Scorecard revisions submitted after this decision (and before it "
+            "was superseded): the decision could not have read them."
+        },
+    )
 
 
-class DecisionListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(DecisionSchema))
+class DecisionHistorySchema(ma.Schema):
+    version = ma.fields.Integer(
+        metadata={"description": "The current decision's version, 0 before the first; the ETag"}
+    )
+    current = ma.fields.Nested(DecisionSchema, allow_none=True)
+    items = ma.fields.List(
+        ma.fields.Nested(DecisionSchema), metadata={"description": "Oldest first"}
+    )

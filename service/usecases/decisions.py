@@ -96,6 +96,7 @@ def record_decision(
     application = get_application(session, actor, application_id)
     if actor.role != "admin" and application.requisition.hiring_manager_id != actor.id:
         raise PermissionDeniedError("Only the requisition's hiring manager records the decision.")
+    open_panel_feedback(session, actor, application.id)  # the call rests on the panel's feedback
     current = current_decision(session, application.id)
     _check_version(application.id, current, if_match)
     if current is not None and not reason.strip():

@@ -198,3 +198,13 @@ def test_a_refused_read_leaves_the_panelists_own_scorecard_independent(client, s
     )
     assert amended.status_code == 201, amended.json
     assert amended.json["revisions"][-1]["after_seeing_others"] is True
+
+
+def test_a_hiring_manager_who_owes_a_scorecard_cannot_decide(client, session, panel):
+    response = client.post(
+        f"/api/v1/applications/{panel['ids']['application_id']}/decision",
+        json={"outcome": "hire", "rationale": "Strong.", "packet_id": panel["ids"]["packet_id"]},
+        headers=auth(panel["manager"]),
+    )
+    assert response.status_code == 403, response.json
+    assert response.json["pending_interview_ids"] == [panel["own"].id]

@@ -88,14 +88,26 @@ def analyse_steps(
     )
     analysed = {}
     for key, groups in counts.items():
-        visible = shown[key]
+        # Too few for a rate is hidden as insufficient data even where the count itself is
+        # not secret (its slot is large: most of the group is still waiting at this stage).
+        hidden = {
+            c.group
+            for c in groups
+            if not shown[key][c.group].reached or c.reached == 0 or c.reached < min_applicants
+        }
+        reached_only = {
+            c.group
+            for c in groups
+            if c.group not in hidden
+            and (not shown[key][c.group].selected or c.selected < min_selections)
+        }
         analysed[key] = adverse_impact.to_dict(
             adverse_impact.analyse_step(
                 groups,
                 min_applicants=min_applicants,
                 min_selections=min_selections,
-                hidden={g for g, v in visible.items() if not v.reached},
-                reached_only={g for g, v in visible.items() if v.reached and not v.selected},
+                hidden=hidden,
+                reached_only=reached_only,
             )
         )
     return analysed

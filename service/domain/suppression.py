@@ -22,11 +22,17 @@ person was decided at the first stage; the difference is the people still
 waiting later), selected at stage k and reached at stage k+1, selected at the
 last stage and hired. The rule:
 
-1. Primary: a group with fewer than `min_applicants` reached (or none) at a step
-   has its reached and selected hidden there; fewer than `min_selections`
-   selected hides its selected. A hidden reached also hides that step's selected
-   (a rate needs both), and a hidden selected hides every statistic.
-2. Slots: a count hidden in one member of a slot is hidden in all of them.
+1. Primary, per slot: a group is hidden in the slot when its largest member is
+   below the slot's minimum (`min_applicants` if the slot holds a reached,
+   else `min_selections`) or zero. So stage k's selected needs `min_applicants`
+   unless it is the last stage: on a closed requisition it *is* stage k+1's
+   reached. A hidden reached also hides that step's selected (a rate needs both).
+2. Slots: a count hidden in one member of a slot is hidden in all of them. A
+   member below its own minimum in a slot that is shown (reached at a stage
+   where most of the group is still waiting) is left blank as insufficient data
+   by the report, but it is not protected: the worst-case reader gets it from
+   the shown member; it is a small number of people with no outcome attached
+   (their selected is hidden with it).
 3. Complementary suppression, per slot: the groups of one table family are the
    edges of a graph whose vertices are the sums the reader knows. For sex x race:
    a cell s/r joins vertex "sex s" to "race r", the margin sex=s joins "sex s" to
@@ -104,15 +110,11 @@ def shown_counts(
     """
     values = {(d, step, c.group): c for (d, step), groups in counts.items() for c in groups}
     hidden: set[tuple[str, str, Member]] = set()
-    for (d, step, group), c in values.items():
-        if c.reached == 0 or c.reached < min_applicants:
-            hidden |= {(d, group, (step, REACHED)), (d, group, (step, SELECTED))}
-        elif c.selected < min_selections:
-            hidden.add((d, group, (step, SELECTED)))
     items = sorted({(d, group) for d, _, group in values})
+    minimum = {REACHED: min_applicants, SELECTED: min_selections}
     for chain in chains:
         for slot in _slots(chain):
-            _protect(slot, items, values, hidden)
+            _protect(slot, items, values, hidden, max(minimum[q] for _, q in slot))
     return {
         (d, step): {
             c.group: Shown(
@@ -142,8 +144,9 @@ def _protect(
     items: Sequence[Item],
     values: Mapping[tuple[str, Step, str], GroupCounts],
     hidden: set[tuple[str, str, Member]],
+    minimum: int,
 ) -> None:
-    """Rules 1-3 for one slot: hidden reached -> hidden selected, uniform slot, no bridges."""
+    """Rules 1-3 for one slot: small, hidden reached -> hidden selected, uniform, no bridges."""
     present = [m for m in slot if any((d, m[0], g) in values for d, g in items)]
     for step, quantity in present:
         if quantity == SELECTED:
@@ -160,7 +163,8 @@ def _protect(
         if not numbers:
             continue
         size[(d, group)] = max(numbers)
-        if any((d, group, m) in hidden for m in present):
+        small = size[(d, group)] == 0 or size[(d, group)] < minimum
+        if small or any((d, group, m) in hidden for m in present):
             hidden.update((d, group, m) for m in present)
     families: dict[str, list[Item]] = {}
     for item in size:

@@ -7,7 +7,13 @@ from service.domain.adverse_impact import GroupCounts, analyse_step, to_dict
 from service.domain.reports import analyse_steps
 from service.domain.self_identification import QUESTIONS
 from service.domain.suppression import Chain, shown_counts
-from tests.suppression_attack import recovered, served_numbers, truth_of
+from tests.suppression_attack import (
+    count_of,
+    recovered,
+    served_numbers,
+    tied_to_shown,
+    truth_of,
+)
 
 STAGES = (("t", "applied"), ("t", "screen"), ("t", "onsite"))
 WHOLE = ("t", "whole_process")
@@ -188,7 +194,20 @@ def test_no_hidden_count_can_be_solved_for_from_the_rest_of_the_report(groups, m
     report, truth, chains = served_report(
         people, min_applicants=minimums[0], min_selections=minimums[1]
     )
-    assert recovered(served_numbers(report), truth, chains) == []
+    served = served_numbers(report)
+    assert recovered(served, truth, chains) == []
+    assert_tied_counts_are_only_too_small(served, truth, chains, *minimums)
+
+
+def assert_tied_counts_are_only_too_small(served, truth, chains, min_applicants, min_selections):
+    """A hidden count its slot shows elsewhere must be hidden only as too small for a rate."""
+    for d, step, group, quantity in tied_to_shown(served, chains):
+        reached = count_of(truth, (step, "reached"), d, group)
+        if quantity == "reached":
+            assert reached < min_applicants, (d, step, group)
+        else:
+            selected = count_of(truth, (step, "selected"), d, group)
+            assert reached < min_applicants or selected < min_selections, (d, step, group)
 
 
 def test_the_pattern_does_not_depend_on_the_order_of_the_groups():

@@ -90,7 +90,9 @@ def tied_to_shown(served, chains) -> list[tuple[str, Step, str, str]]:
                 groups = {g for step, _ in slot for g in served.get((d, step), {})}
                 for group in sorted(groups):
                     shown = [
-                        (step, q) for step, q in slot if q in served.get((d, step), {}).get(group, {})
+                        (step, q)
+                        for step, q in slot
+                        if q in served.get((d, step), {}).get(group, {})
                     ]
                     if shown:
                         tied.extend(
@@ -121,11 +123,7 @@ def _recovered_in_slot(slot, served, truth):
         for g in groups
         if size(d, g) == 0
     }
-    unknown = [
-        c
-        for c in COMBOS
-        if not any((d, group_of(d, c)) in empty for d in DIMENSIONS)
-    ]
+    unknown = [c for c in COMBOS if not any((d, group_of(d, c)) in empty for d in DIMENSIONS)]
 
     def row(dimension, group):
         return [1 if group_of(dimension, c) == group else 0 for c in unknown]

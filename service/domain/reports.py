@@ -80,30 +80,28 @@ def analyse_steps(
     listed as suppressed, the same as small ones, so a label never tells whether
     anyone answered so. `chains` must cover every step in `steps`.
     """
-    counts = {
-        (d, step): group_counts(d, rows) for step, rows in steps.items() for d in DIMENSIONS
-    }
+    counts = {(d, step): group_counts(d, rows) for step, rows in steps.items() for d in DIMENSIONS}
     shown = suppression.shown_counts(
         counts, chains, min_applicants=min_applicants, min_selections=min_selections
     )
     analysed = {}
-    for key, groups in counts.items():
+    for key, listed in counts.items():
         # Too few for a rate is hidden as insufficient data even where the count itself is
         # not secret (its slot is large: most of the group is still waiting at this stage).
         hidden = {
             c.group
-            for c in groups
+            for c in listed
             if not shown[key][c.group].reached or c.reached == 0 or c.reached < min_applicants
         }
         reached_only = {
             c.group
-            for c in groups
+            for c in listed
             if c.group not in hidden
             and (not shown[key][c.group].selected or c.selected < min_selections)
         }
         analysed[key] = adverse_impact.to_dict(
             adverse_impact.analyse_step(
-                groups,
+                listed,
                 min_applicants=min_applicants,
                 min_selections=min_selections,
                 hidden=hidden,

@@ -127,7 +127,9 @@ def _chains(steps: dict[tuple[str, str], list], order: _StepOrder) -> list[Chain
     keys = sorted({key for key, _ in steps})
     return [
         Chain(
-            stages=tuple(sorted((s for s in steps if s[0] == key and s[1] != WHOLE_PROCESS), key=order)),
+            stages=tuple(
+                sorted((s for s in steps if s[0] == key and s[1] != WHOLE_PROCESS), key=order)
+            ),
             whole_process=(key, WHOLE_PROCESS) if (key, WHOLE_PROCESS) in steps else None,
         )
         for key in keys

@@ -92,6 +92,8 @@ class Chain:
 
 @dataclass(frozen=True)
 class Shown:
+    """Whether a group's reached and selected at one step may be shown."""
+
     reached: bool
     selected: bool
 

@@ -36,13 +36,15 @@ Decisions (read before changing):
   is >= 0.05, because 1607.4(D) discounts small-number differences only when
   they "are not statistically significant" (399/1000 vs 500/1000 is fragile by
   one person yet p < 0.001; it stays adverse impact).
-- Suppression and totals: see `suppressed_groups`; totals cover shown groups only.
+- Suppression and totals: see `suppressed_groups` (one table) and
+  `service.domain.suppression` (a whole report); totals cover the fully shown
+  groups only.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -87,7 +89,7 @@ class GroupCounts:
 
 @dataclass(frozen=True)
 class GroupResult:
-    """One group's result; every number is None when the group is suppressed."""
+    """One group's result; a suppressed group has no numbers, or only its reached."""
 
     group: str
     suppressed: bool
@@ -123,14 +125,27 @@ class StepAnalysis:
 
 
 def analyse_step(
-    groups: Sequence[GroupCounts], *, min_applicants: int = 10, min_selections: int = 5
+    groups: Sequence[GroupCounts],
+    *,
+    min_applicants: int = 10,
+    min_selections: int = 5,
+    hidden: Collection[str] | None = None,
+    reached_only: Collection[str] = (),
 ) -> StepAnalysis:
     """Four-fifths verdicts, Z_D, Fisher's exact test and shortfall for one step.
 
-    Raises InvalidGroupCountsError.
+    `hidden` (groups shown by label only) defaults to `suppressed_groups`, which
+    protects this one table; a report serving several tables and steps passes the
+    pattern of `service.domain.suppression` instead, with `reached_only` groups
+    whose reached may be shown but not their selected (nor anything computed from
+    it). Raises InvalidGroupCountsError.
     """
     _validate(groups)
-    hidden = suppressed_groups(groups, min_applicants=min_applicants, min_selections=min_selections)
+    if hidden is None:
+        hidden = suppressed_groups(
+            groups, min_applicants=min_applicants, min_selections=min_selections
+        )
+    hidden = frozenset(hidden) | frozenset(reached_only)
     shown = [g for g in groups if g.group not in hidden]
     total_reached = sum(g.reached for g in shown)
     total_selected = sum(g.selected for g in shown)
@@ -145,7 +160,10 @@ def analyse_step(
     results = []
     for g in groups:
         if g.group in hidden:
-            results.append(GroupResult(group=g.group, suppressed=True, verdict=SUPPRESSED))
+            reached = g.reached if g.group in reached_only else None
+            results.append(
+                GroupResult(group=g.group, suppressed=True, verdict=SUPPRESSED, reached=reached)
+            )
         elif reference is None:
             results.append(_counts_only(g))
         else:
@@ -334,7 +352,7 @@ def _below_four_fifths(selected: int, focal: GroupCounts, reference: GroupCounts
 
 
 def to_dict(analysis: StepAnalysis) -> dict:
-    """JSON-ready data; a suppressed group has only its label and verdict, no numbers."""
+    """JSON-ready data; a suppressed group has only its label and verdict, and maybe its reached."""
     return {
         "reference_group": analysis.reference_group,
         "total_reached": analysis.total_reached,
@@ -355,7 +373,7 @@ def _group_dict(result: GroupResult) -> dict:
         "label": LABELS[result.verdict],
     }
     if result.suppressed:
-        return head
+        return head if result.reached is None else head | {"reached": result.reached}
     exact = result.impact_ratio_exact
     return head | {
         "reached": result.reached,

@@ -13,9 +13,10 @@ from functools import cache, lru_cache
 
 import numpy as np
 
-from service.domain import adverse_impact
+from service.domain import adverse_impact, suppression
 from service.domain.adverse_impact import GroupCounts
-from service.domain.self_identification import QUESTIONS, group_of, groups
+from service.domain.self_identification import DIMENSIONS, QUESTIONS, group_of, groups
+from service.domain.suppression import Chain, Step
 from service.domain.templates import InterviewTemplate
 
 SECONDS_PER_DAY = 86400.0
@@ -63,37 +64,51 @@ def _groups(dimension: str) -> tuple[str, ...]:
     return groups(dimension)
 
 
-def analyse_dimension(
-    dimension: str,
-    rows: Iterable[tuple[Answers, int, int]],
+def analyse_steps(
+    steps: Mapping[Step, Sequence[tuple[Answers, int, int]]],
+    chains: Sequence[Chain],
     *,
     min_applicants: int,
     min_selections: int,
-) -> dict:
-    """`adverse_impact.to_dict` of one step for one dimension, listing every group.
+) -> dict[tuple[str, Step], dict]:
+    """`adverse_impact.to_dict` of every step for every dimension, listing every group.
 
-    Only groups with someone in them enter the analysis, so complementary
-    suppression works on real groups; empty ones are then listed as suppressed,
-    the same as small ones, so a label never tells whether anyone answered so.
+    What is hidden is decided once over everything here together
+    (`service.domain.suppression`), so that no served table lets a reader solve
+    for a count hidden in another; callers serve any subset of the result (one
+    stage, one dimension) and it stays consistent with the rest. Empty groups are
+    listed as suppressed, the same as small ones, so a label never tells whether
+    anyone answered so. `chains` must cover every step in `steps`.
     """
-    counts = group_counts(dimension, rows)
-    analysis = adverse_impact.to_dict(
-        adverse_impact.analyse_step(
-            [c for c in counts if c.reached > 0],
-            min_applicants=min_applicants,
-            min_selections=min_selections,
-        )
+    counts = {(d, step): group_counts(d, rows) for step, rows in steps.items() for d in DIMENSIONS}
+    shown = suppression.shown_counts(
+        counts, chains, min_applicants=min_applicants, min_selections=min_selections
     )
-    shown = {g["group"]: g for g in analysis["groups"]}
-    analysis["groups"] = [shown.get(c.group) or {"group": c.group, **_HIDDEN} for c in counts]
-    return analysis
-
-
-_HIDDEN = {
-    "suppressed": True,
-    "verdict": adverse_impact.SUPPRESSED,
-    "label": adverse_impact.LABELS[adverse_impact.SUPPRESSED],
-}
+    analysed = {}
+    for key, listed in counts.items():
+        # Too few for a rate is hidden as insufficient data even where the count itself is
+        # not secret (its slot is large: most of the group is still waiting at this stage).
+        hidden = {
+            c.group
+            for c in listed
+            if not shown[key][c.group].reached or c.reached == 0 or c.reached < min_applicants
+        }
+        reached_only = {
+            c.group
+            for c in listed
+            if c.group not in hidden
+            and (not shown[key][c.group].selected or c.selected < min_selections)
+        }
+        analysed[key] = adverse_impact.to_dict(
+            adverse_impact.analyse_step(
+                listed,
+                min_applicants=min_applicants,
+                min_selections=min_selections,
+                hidden=hidden,
+                reached_only=reached_only,
+            )
+        )
+    return analysed
 
 
 def answers_of(row: Sequence, offset: int) -> dict[str, str | None]:

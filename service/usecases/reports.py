@@ -19,12 +19,13 @@ from service.domain.access import require
 from service.domain.errors import RuleViolationError
 from service.domain.reports import (
     InterviewState,
-    analyse_dimension,
+    analyse_steps,
     next_step,
     stage_maps,
     stay_summaries,
 )
 from service.domain.self_identification import DIMENSIONS
+from service.domain.suppression import Chain
 from service.persistence import reports as queries
 from service.persistence.base import utcnow
 from service.persistence.interviews import Interview
@@ -76,6 +77,14 @@ def adverse_impact_report(
             errors={"query.stage": "not a stage of any template"},
         )
     names = {step: _step_name(versions, *step) for step in chosen}
+    # Suppression is decided over every step and dimension together, whatever was asked
+    # for, so that answers to different `stage` / `dimension` filters never combine.
+    analysed = analyse_steps(
+        steps,
+        _chains(steps, order),
+        min_applicants=min_applicants,
+        min_selections=min_selections,
+    )
     return {
         "filters": {**asdict(filters), "stage": stage, "dimension": dimension},
         "min_applicants": min_applicants,
@@ -88,12 +97,7 @@ def adverse_impact_report(
                         "template_key": key,
                         "stage": stage_key,
                         "step": names[(key, stage_key)],
-                        **analyse_dimension(
-                            d,
-                            steps[(key, stage_key)],
-                            min_applicants=min_applicants,
-                            min_selections=min_selections,
-                        ),
+                        **analysed[(d, (key, stage_key))],
                     }
                     for key, stage_key in chosen
                 ],
@@ -116,6 +120,20 @@ def _step_order(versions: dict[int, Any]) -> _StepOrder:
         for index, s in enumerate(version.template().stages):
             order[(version.key, s.key)] = index
     return order
+
+
+def _chains(steps: dict[tuple[str, str], list], order: _StepOrder) -> list[Chain]:
+    """Per template key, its stage steps in pipeline order and its whole-process step."""
+    keys = sorted({key for key, _ in steps})
+    return [
+        Chain(
+            stages=tuple(
+                sorted((s for s in steps if s[0] == key and s[1] != WHOLE_PROCESS), key=order)
+            ),
+            whole_process=(key, WHOLE_PROCESS) if (key, WHOLE_PROCESS) in steps else None,
+        )
+        for key in keys
+    ]
 
 
 def _step_name(versions: dict[int, Any], key: str, stage_key: str) -> str:

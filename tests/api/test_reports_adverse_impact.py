@@ -2,13 +2,17 @@
 
 import csv
 import io
+import random
 
 import pytest
 from scipy.stats import fisher_exact
 
+from service.domain.self_identification import DECLINED
+from service.usecases import applications
 from tests.api.conftest import auth
 from tests.api.reports_helpers import apply, cohort, move, reject
 from tests.factories import RequisitionFactory, UserFactory
+from tests.suppression_attack import count_of, recovered, served_numbers, truth_of
 
 URL = "/api/v1/reports/adverse-impact"
 NUMBERS = {
@@ -242,3 +246,126 @@ def test_bad_query_is_422_naming_the_parameter(client, session, admin, query, fi
     response = client.get(URL, query_string=query, headers=auth(admin))
     assert response.status_code == 422
     assert field in {e["field"] for e in response.json["errors"]}
+
+
+# --- Attacking the whole response ----------------------------------------------------
+
+STAGES = ("applied", "recruiter_screen", "technical_screen", "onsite", "debrief", "offer")
+GO_ON = (0.55, 0.6, 0.55, 0.8, 0.75)  # chance of advancing past each stage but the last
+
+
+def _pick(rnd, weights):
+    return rnd.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _realistic_people(rnd, n):
+    """(answers, index of the last stage, status there): a funnel with small groups."""
+    people = []
+    for _ in range(n):
+        answers = {
+            "sex": _pick(rnd, {"female": 45, "male": 50, "non_binary": 3, DECLINED: 2}),
+            "race_ethnicity": _pick(
+                rnd,
+                {
+                    "white": 48,
+                    "asian": 20,
+                    "black_or_african_american": 12,
+                    "hispanic_or_latino": 12,
+                    "two_or_more_races": 4,
+                    "american_indian_or_alaska_native": 1,
+                    DECLINED: 3,
+                },
+            ),
+            "veteran_status": _pick(rnd, {"protected_veteran": 8, "not_a_protected_veteran": 92}),
+            "disability_status": _pick(
+                rnd, {"has_disability": 10, "no_disability": 88, DECLINED: 2}
+            ),
+        }
+        last = 0
+        while last < len(GO_ON) and rnd.random() < GO_ON[last]:
+            last += 1
+        ending = {"rejected": 80, "withdrawn": 10, "active": 10}
+        if last == len(STAGES) - 1:
+            ending = {"hired": 70, "rejected": 20, "active": 10}
+        people.append((answers, last, _pick(rnd, ending)))
+    return people
+
+
+@pytest.fixture
+def realistic(session, recruiter):
+    requisition = RequisitionFactory()
+    people = _realistic_people(random.Random(20240611), 260)
+    actions = {"rejected": "reject", "withdrawn": "withdraw", "hired": "hire"}
+    for answers, last, status in people:
+        application = apply(session, recruiter, requisition, **answers)
+        move(session, recruiter, application, *STAGES[1 : last + 1])
+        if status in actions:
+            applications.change_status(
+                session, recruiter, application.id, actions[status], rejection_reason="skills_gap"
+            )
+    key = requisition.template_version.key
+    steps = tuple((key, s) for s in STAGES)
+    whole = (key, "whole_process")
+    return requisition, truth_of(people, steps, whole), [(steps, whole)]
+
+
+def _served_csv(text):
+    served = {}
+    for row in csv.DictReader(io.StringIO(text)):
+        numbers = {q: int(row[q]) for q in ("reached", "selected") if row[q] != ""}
+        served.setdefault((row["dimension"], (row["template_key"], row["stage"])), {})[
+            row["group"]
+        ] = numbers
+    return served
+
+
+def test_no_hidden_count_can_be_recovered_from_the_rest_of_the_response(
+    client, session, admin, realistic
+):
+    requisition, truth, chains = realistic
+    body = report(client, admin, requisition_id=requisition.id)
+    served = served_numbers(body)
+    assert len({d for d, _ in served}) == 5 and len({s for _, s in served}) == 7
+    hidden = [
+        (d, s, g, q)
+        for (d, s), groups in served.items()
+        for g, numbers in groups.items()
+        for q in ("reached", "selected")
+        if q not in numbers and count_of(truth, (s, q), d, g)
+    ]
+    assert len(hidden) > 50  # small groups are there to protect
+    assert recovered(served, truth, chains) == []
+    for section in body["dimensions"]:
+        for step in section["steps"]:
+            analysed = [g for g in step["groups"] if not g["suppressed"]]
+            assert step["total_reached"] == sum(g["reached"] for g in analysed)
+            assert step["total_selected"] == sum(g["selected"] for g in analysed)
+
+
+def test_the_csv_carries_exactly_the_suppression_of_the_json(client, session, admin, realistic):
+    requisition, _, _ = realistic
+    body = report(client, admin, requisition_id=requisition.id)
+    response = client.get(
+        URL,
+        query_string={"requisition_id": requisition.id},
+        headers=auth(admin) | {"Accept": "text/csv"},
+    )
+    assert response.status_code == 200
+    assert _served_csv(response.text) == served_numbers(body)
+
+
+def test_a_filtered_request_shows_only_what_the_whole_report_shows(
+    client, session, admin, realistic
+):
+    requisition, _, _ = realistic
+    whole = served_numbers(report(client, admin, requisition_id=requisition.id))
+    for stage in ("applied", "onsite", "whole_process"):
+        for dimension in ("sex", "sex_race_ethnicity"):
+            part = served_numbers(
+                report(
+                    client, admin, requisition_id=requisition.id, stage=stage, dimension=dimension
+                )
+            )
+            assert part == {
+                k: v for k, v in whole.items() if k[0] == dimension and k[1][1] == stage
+            }

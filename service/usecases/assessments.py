@@ -6,15 +6,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.domain.assessment import (
-    Assessment,
+from service.domain.assessment import Assessment, assess, to_dict
+from service.domain.assessment_inputs import (
     DeviationIn,
     InterviewIn,
     LeniencyIn,
     RatingIn,
     ScorecardIn,
-    assess,
-    to_dict,
 )
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application

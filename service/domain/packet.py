@@ -83,12 +83,33 @@ def build_packet(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
         "data_as_of": _latest(scorecards, timeline, decision),
         "recommendation_scale": list(template.recommendation_scale),
         "competencies": competencies,
+        "calibration": calibration_status(inputs),
         "assessment": assessment,
         "matrix": _matrix(assessment, interviews),
         "interviews": interviews,
         "stages": _stages(template, timeline),
         "timeline": timeline,
         "decision": decision,
+    }
+
+
+def calibration_status(inputs: PacketInputs) -> dict[str, Any]:
+    """Which calibration run the scores use, and whether a refit that includes this
+    application's latest feedback is still to come.
+
+    Pending when the run is older than the newest submitted revision (its refit is
+    queued after that submission and has not landed), or when there is no run yet
+    although scores exist. Asking again once it lands gives a new packet.
+    """
+    run = inputs.calibration
+    revised = [r.created_at for h in inputs.histories.values() for r in h.revisions]
+    scored = any(r.score is not None for card in inputs.scorecards for r in card.ratings)
+    if run is None:
+        return {"run_id": None, "fitted_at": None, "pending": scored}
+    return {
+        "run_id": run.run_id,
+        "fitted_at": run.fitted_at.isoformat(),
+        "pending": bool(revised) and run.fitted_at < max(revised),
     }
 
 

@@ -73,6 +73,14 @@ class StageChangeIn:
 
 
 @dataclass(frozen=True)
+class CalibrationRunIn:
+    """The stored calibration run whose leniencies the packet uses (the latest one)."""
+
+    run_id: int
+    fitted_at: datetime
+
+
+@dataclass(frozen=True)
 class PacketInputs:
     template: InterviewTemplate
     role: RoleIn
@@ -81,7 +89,8 @@ class PacketInputs:
     scorecards: tuple[ScorecardIn, ...]  # submitted, latest revision each
     interviews: tuple[InterviewIn, ...]
     deviations: tuple[DeviationIn, ...]
-    leniencies: Mapping[int, LeniencyIn]  # by interviewer id, from the latest calibration run
+    leniencies: Mapping[int, LeniencyIn]  # by interviewer id, from `calibration`
+    calibration: CalibrationRunIn | None  # None: no run stored yet
     histories: Mapping[int, ScorecardHistoryIn]  # by scorecard id
     timeline: tuple[StageChangeIn, ...]  # oldest first
     # The latest decision as the decisions code shapes it (ISO dates), or None.

@@ -17,6 +17,7 @@ from service.domain.errors import ConflictError, NotFoundError
 from service.domain.packet import build_packet
 from service.domain.packet_inputs import (
     ApplicationIn,
+    CalibrationRunIn,
     CandidateIn,
     PacketInputs,
     RoleIn,
@@ -26,6 +27,7 @@ from service.pdf.content import content_digest
 from service.persistence.applications import Application, StageChange
 from service.persistence.audit import record_event
 from service.persistence.base import utcnow
+from service.persistence.calibration import latest_run
 from service.persistence.packets import Decision, Packet, packets_of, packets_past_lease
 from service.persistence.users import User
 from service.storage import FileMissingError, PacketStorage
@@ -125,6 +127,7 @@ def packet_inputs(session: Session, application: Application) -> PacketInputs:
         interviews=tuple(interviews),
         deviations=tuple(deviations),
         leniencies=leniencies,
+        calibration=_calibration_run(session),
         histories=scorecard_histories(session, application.id),
         timeline=tuple(
             StageChangeIn(
@@ -326,6 +329,11 @@ def _timeline(session: Session, application_id: int) -> list[StageChange]:
             .order_by(StageChange.at, StageChange.id)
         )
     )
+
+
+def _calibration_run(session: Session) -> CalibrationRunIn | None:
+    run = latest_run(session)
+    return None if run is None else CalibrationRunIn(run.id, run.fitted_at)
 
 
 def _latest_decision(session: Session, application_id: int) -> dict[str, Any] | None:

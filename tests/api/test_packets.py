@@ -331,3 +331,68 @@ def test_only_the_requisitions_hiring_manager_decides(client, session, loop, rec
         headers=auth(recruiter),
     )
     assert response.status_code == 403
+
+
+def calibration_history(client, interviewers, candidates=4):
+    """Enough submitted ratings by two interviewers for a calibration run."""
+    for number in range(candidates):
+        application = ApplicationFactory()
+        start = utcnow() - timedelta(days=number + 2)
+        for offset, interviewer in enumerate(interviewers):
+            interview = InterviewFactory(
+                application=application,
+                interviewer=interviewer,
+                interview_key="pair_programming",
+                starts_at=start + timedelta(hours=offset),
+                status="completed",
+            )
+            submit(
+                client,
+                interview,
+                2 + (number + offset) % 3,
+                "Tested the parser on empty input, nested brackets and a very long line.",
+            )
+
+
+def test_a_packet_made_before_the_refit_lands_says_calibration_is_pending(
+    client, session, loop, monkeypatch
+):
+    from redis.exceptions import RedisError
+
+    from service import jobs
+    from service.persistence.calibration import latest_run
+    from service.usecases.calibration import REFRESH_JOB, refit_calibration
+
+    calibration_history(client, [loop[0].interviewer, loop[1].interviewer])
+    before = latest_run(session)
+    assert before is not None
+    enqueue = jobs.enqueue
+
+    def redis_down_for_refits(function, *args, **options):
+        if function == REFRESH_JOB:
+            raise RedisError("connection refused")
+        return enqueue(function, *args, **options)
+
+    monkeypatch.setattr(jobs, "enqueue", redis_down_for_refits)
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    pending = request(client, manager, loop[0].application_id).json
+    assert (pending["calibration_pending"], pending["calibration_run_id"]) == (True, before.id)
+    text = " ".join(pdf_text(download(client, manager, pending["id"]).data).split())
+    assert "Calibration is pending" in text
+    assert f"Calibrated scores are shown as of run {before.id}" in text
+
+    monkeypatch.undo()
+    landed = refit_calibration(session)
+    assert landed is not None
+    again = request(client, manager, loop[0].application_id).json
+    assert again["input_digest"] != pending["input_digest"] and again["version"] == 2
+    assert (again["calibration_pending"], again["calibration_run_id"]) == (False, landed.id)
+    assert "Calibration is pending" not in pdf_text(download(client, manager, again["id"]).data)
+
+
+def test_a_packet_made_after_its_refit_is_not_pending(client, session, loop):
+    calibration_history(client, [loop[0].interviewer, loop[1].interviewer])
+    submit_panel(client, loop)
+    packet = request(client, manager_of(loop), loop[0].application_id).json
+    assert packet["calibration_pending"] is False and packet["calibration_run_id"] is not None

@@ -8,6 +8,7 @@ from service.domain.assessment_inputs import InterviewIn, LeniencyIn, RatingIn, 
 from service.domain.packet import anonymous_code, build_packet
 from service.domain.packet_inputs import (
     ApplicationIn,
+    CalibrationRunIn,
     CandidateIn,
     PacketInputs,
     RevisionIn,
@@ -81,6 +82,7 @@ def inputs(**changes) -> PacketInputs:
         ),
         deviations=(),
         leniencies={11: LeniencyIn(11, 0.5, 0.2, 40, True, "Ana scores 0.5 above co-panelists.")},
+        calibration=CalibrationRunIn(3, NOW - DAY / 2),
         histories={
             1: history(pairing, NOW - 2 * DAY),
             2: history(design, NOW - 2 * DAY, NOW - DAY),
@@ -158,3 +160,30 @@ def test_data_as_of_is_the_newest_input_date():
     assert build_packet(inputs(), False)["data_as_of"] == (NOW - DAY).isoformat()
     decided = {"created_at": NOW.isoformat(), "outcome": "hire", "rationale": ""}
     assert build_packet(inputs(decision=decided), False)["data_as_of"] == NOW.isoformat()
+
+
+def test_a_run_fitted_after_the_newest_revision_is_not_pending():
+    assert build_packet(inputs(), False)["calibration"] == {
+        "run_id": 3,
+        "fitted_at": (NOW - DAY / 2).isoformat(),
+        "pending": False,
+    }
+
+
+def test_a_run_older_than_the_newest_revision_is_pending():
+    older = CalibrationRunIn(3, NOW - DAY - timedelta(seconds=2))
+    calibration = build_packet(inputs(calibration=older), True)["calibration"]
+    assert (calibration["run_id"], calibration["pending"]) == (3, True)
+
+
+def test_no_run_while_scores_exist_is_pending():
+    assert build_packet(inputs(calibration=None), False)["calibration"] == {
+        "run_id": None,
+        "fitted_at": None,
+        "pending": True,
+    }
+
+
+def test_no_run_and_no_scores_is_not_pending():
+    view = build_packet(inputs(calibration=None, scorecards=(), histories={}), False)
+    assert view["calibration"]["pending"] is False

@@ -54,6 +54,10 @@ def build_packet(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
         for c in inputs.timeline
     ]
     decision = None if inputs.decision is None else dict(inputs.decision)
+    if anonymized and decision is not None:
+        # Versions are shared with the named packets of the application, so a version
+        # would link the two; the anonymized packet carries only its anonymous code.
+        decision.pop("packet_version", None)
     competencies = [
         {"key": c.key, "name": c.name, "bar": template.scoring.bars.get(c.key)}
         for c in template.competencies
@@ -74,11 +78,7 @@ def build_packet(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
             "hiring_manager": inputs.role.hiring_manager,
         },
         "candidate": _candidate(inputs, anonymized),
-        "application": {
-            "id": inputs.application.id,
-            "stage": inputs.application.stage,
-            "status": inputs.application.status,
-        },
+        "application": _application(inputs, anonymized),
         "template": {"key": template.key, "title": template.title, "version": template.version},
         "data_as_of": _latest(scorecards, timeline, decision),
         "recommendation_scale": list(template.recommendation_scale),
@@ -127,8 +127,38 @@ def _redacted(inputs: PacketInputs) -> PacketInputs:
             )
             for card in inputs.scorecards
         ),
+        deviations=tuple(replace(d, reason=redact(d.reason, terms)) for d in inputs.deviations),
+        histories={
+            key: replace(
+                history,
+                revisions=tuple(
+                    replace(r, reason=redact(r.reason, terms)) for r in history.revisions
+                ),
+            )
+            for key, history in inputs.histories.items()
+        },
         timeline=tuple(replace(c, reason=redact(c.reason, terms)) for c in inputs.timeline),
+        decision=None
+        if inputs.decision is None
+        else {
+            **inputs.decision,
+            "rationale": redact(inputs.decision.get("rationale") or "", terms),
+        },
     )
+
+
+def packet_file_name(application_id: int, version: int, content: dict[str, Any]) -> str:
+    """The name a packet's PDF is downloaded under. An anonymized packet's names only its
+    anonymous code: no application id, and no version (shared with the named packets)."""
+    if content.get("anonymized"):
+        code = content["candidate"]["display"].lower().replace(" ", "-")
+        return f"hiring-packet-{code}.pdf"
+    return f"hiring-packet-application-{application_id}-v{version}.pdf"
+
+
+def _application(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
+    facts = {"stage": inputs.application.stage, "status": inputs.application.status}
+    return facts if anonymized else {"id": inputs.application.id, **facts}
 
 
 def _candidate(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:

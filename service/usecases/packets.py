@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service import jobs
 from service.domain.access import require
 from service.domain.errors import ConflictError, NotFoundError
-from service.domain.packet import build_packet
+from service.domain.packet import build_packet, packet_file_name
 from service.domain.packet_inputs import (
     ApplicationIn,
     CalibrationRunIn,
@@ -227,6 +227,11 @@ def read_packet_pdf(
             packet_status="corrupt_file",
         )
     return packet, data
+
+
+def download_name(packet: Packet) -> str:
+    """The PDF's file name; an anonymized packet's carries only its anonymous code."""
+    return packet_file_name(packet.application_id, packet.version, packet.content)
 
 
 def rerender_packet(

@@ -187,3 +187,45 @@ def test_no_run_while_scores_exist_is_pending():
 def test_no_run_and_no_scores_is_not_pending():
     view = build_packet(inputs(calibration=None, scorecards=(), histories={}), False)
     assert view["calibration"]["pending"] is False
+
+
+def test_anonymized_view_carries_no_application_id_nor_shared_version():
+    decided = {
+        "outcome": "hire",
+        "rationale": "Grace showed the strongest ownership.",
+        "decided_by": "Hannah Manager",
+        "created_at": NOW.isoformat(),
+        "against_majority": False,
+        "packet_version": 3,
+    }
+    view = build_packet(inputs(decision=decided), anonymized=True)
+    assert view["application"] == {"stage": "onsite", "status": "active"}
+    assert "packet_version" not in view["decision"]
+    assert view["decision"]["rationale"] == "[candidate] showed the strongest ownership."
+    assert build_packet(inputs(decision=decided), False)["decision"]["packet_version"] == 3
+
+
+def test_anonymized_view_redacts_amendment_and_deviation_reasons():
+    from service.domain.assessment_inputs import DeviationIn
+
+    skipped = DeviationIn("skipped", "project_deep_dive", None, "Rita", "Grace is ill", NOW)
+    base = inputs(deviations=(skipped,))
+    revised = replace(
+        base.histories[2],
+        revisions=(
+            base.histories[2].revisions[0],
+            RevisionIn(2, NOW, "Hopper asked", "yes", False),
+        ),
+    )
+    view = build_packet(replace(base, histories={**base.histories, 2: revised}), True)
+    assert view["interviews"][0]["revisions"][1]["reason"] == "[candidate] asked"
+    assert "Grace" not in json.dumps(view["assessment"]["flags"])
+
+
+def test_file_names():
+    from service.domain.packet import packet_file_name
+
+    named, blind = build_packet(inputs(), False), build_packet(inputs(), True)
+    assert packet_file_name(7, 2, named) == "hiring-packet-application-7-v2.pdf"
+    code = anonymous_code(7).removeprefix("Candidate ").lower()
+    assert packet_file_name(7, 2, blind) == f"hiring-packet-candidate-{code}.pdf"

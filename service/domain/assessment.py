@@ -35,22 +35,24 @@ from service.domain.assessment_flags import (
     build_flags,
     interview_name,
 )
+from service.domain.assessment_inputs import (
+    DeviationIn,
+    InterviewIn,
+    LeniencyIn,
+    RatingIn,
+    ScorecardIn,
+)
 from service.domain.templates import Competency, InterviewTemplate
 
 __all__ = [
     "Assessment",
     "CompetencyResult",
-    "DeviationIn",
     "Dissent",
     "Flag",
     "FlagRecords",
-    "InterviewIn",
-    "LeniencyIn",
     "QuotedScore",
-    "RatingIn",
     "RecommendationSummary",
     "ScoreLine",
-    "ScorecardIn",
     "assess",
     "to_dict",
 ]
@@ -60,68 +62,6 @@ DECIMALS = 2
 NO_CALIBRATION = (
     "No calibration yet for this interviewer; the calibrated score equals the raw score."
 )
-
-
-# ---- Input ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RatingIn:
-    competency: str
-    score: int | None  # None: not assessed in this interview
-    evidence: str
-
-
-@dataclass(frozen=True)
-class ScorecardIn:
-    """The latest revision of one submitted scorecard."""
-
-    scorecard_id: int
-    interview_id: int
-    interview_key: str
-    interviewer_id: int
-    interviewer_name: str
-    recommendation: str
-    summary: str
-    ratings: tuple[RatingIn, ...]
-    submitted_at: datetime
-    late: bool
-    revision: int
-    after_seeing_others: bool  # any revision (incl. the first) written after reading others
-    warnings: tuple[dict, ...] = ()  # stored language warnings: phrase, category, suggestion, field
-
-
-@dataclass(frozen=True)
-class InterviewIn:
-    interview_id: int
-    interview_key: str
-    interviewer_id: int
-    interviewer_name: str
-    status: str  # "scheduled", "completed", "cancelled" or "no_show"
-    starts_at: datetime
-    scorecard_state: str  # "missing", "draft" or "submitted"
-
-
-@dataclass(frozen=True)
-class DeviationIn:
-    kind: str  # "skipped", "added" or "overran"
-    interview_key: str
-    interview_id: int | None
-    actor_name: str | None
-    reason: str
-    at: datetime
-
-
-@dataclass(frozen=True)
-class LeniencyIn:
-    """An interviewer's stored calibration (see `calibration.InterviewerEffect`)."""
-
-    interviewer_id: int
-    leniency: float  # points above co-panelists; calibrated = raw − leniency
-    se: float | None
-    n_ratings: int
-    connected: bool
-    explanation: str
 
 
 # ---- Output -----------------------------------------------------------------

@@ -10,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
+from service.domain.assessment_inputs import DeviationIn, InterviewIn, ScorecardIn
 from service.domain.templates import InterviewTemplate
-
-if TYPE_CHECKING:
-    from service.domain.assessment import DeviationIn, InterviewIn, ScorecardIn
 
 # The order flags are listed in: what the panel did not cover first, then how
 # the scores were given, then the process around them.

@@ -6,16 +6,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.domain.assessment import (
-    Assessment,
+from service.domain.assessment import Assessment, assess, to_dict
+from service.domain.assessment_inputs import (
     DeviationIn,
     InterviewIn,
     LeniencyIn,
     RatingIn,
     ScorecardIn,
-    assess,
-    to_dict,
 )
+from service.domain.packet_inputs import RevisionIn, ScorecardHistoryIn
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.base import utcnow
@@ -88,30 +87,28 @@ def assessment_inputs(
     )
 
 
-def scorecard_history(session: Session, application_id: int) -> dict[int, dict[str, Any]]:
+def scorecard_histories(session: Session, application_id: int) -> dict[int, ScorecardHistoryIn]:
     """Per submitted scorecard: the interview's time-box and length, every revision, and
     when its author first read the panel's feedback."""
     seen = first_views(session, application_id)
-    cards = submitted_scorecards(session, application_id)
     return {
-        card.id: {
-            "duration_minutes": card.interview.duration_minutes,
-            "actual_minutes": card.interview.actual_minutes,
-            "first_saw_others_at": seen[card.author_id].isoformat()
-            if card.author_id in seen
-            else None,
-            "revisions": [
-                {
-                    "number": r.number,
-                    "created_at": r.created_at.isoformat(),
-                    "reason": r.reason,
-                    "recommendation": r.recommendation,
-                    "after_seeing_others": r.after_seeing_others,
-                }
+        card.id: ScorecardHistoryIn(
+            scorecard_id=card.id,
+            duration_minutes=card.interview.duration_minutes,
+            actual_minutes=card.interview.actual_minutes,
+            first_saw_others_at=seen.get(card.author_id),
+            revisions=tuple(
+                RevisionIn(
+                    number=r.number,
+                    created_at=r.created_at,
+                    reason=r.reason,
+                    recommendation=r.recommendation,
+                    after_seeing_others=r.after_seeing_others,
+                )
                 for r in card.revisions
-            ],
-        }
-        for card in cards
+            ),
+        )
+        for card in submitted_scorecards(session, application_id)
     }
 
 

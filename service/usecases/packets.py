@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -14,13 +13,21 @@ from sqlalchemy.orm import Session
 
 from service import jobs
 from service.domain.access import require
-from service.domain.anonymize import identifying_terms, redact
-from service.domain.assessment import assess, to_dict
 from service.domain.errors import ConflictError, NotFoundError
-from service.pdf.content import anonymous_code, build_content, content_digest
+from service.domain.packet import build_packet, packet_file_name
+from service.domain.packet_inputs import (
+    ApplicationIn,
+    CalibrationRunIn,
+    CandidateIn,
+    PacketInputs,
+    RoleIn,
+    StageChangeIn,
+)
+from service.pdf.content import content_digest
 from service.persistence.applications import Application, StageChange
 from service.persistence.audit import record_event
 from service.persistence.base import utcnow
+from service.persistence.calibration import latest_run
 from service.persistence.packets import (
     Packet,
     current_decision,
@@ -31,7 +38,7 @@ from service.persistence.packets import (
 from service.persistence.users import User
 from service.storage import FileMissingError, PacketStorage
 from service.usecases.access import get_application, get_packet, open_panel_feedback
-from service.usecases.assessments import assessment_inputs, scorecard_history
+from service.usecases.assessments import assessment_inputs, scorecard_histories
 
 log = logging.getLogger(__name__)
 
@@ -102,60 +109,40 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
 def packet_content(session: Session, application: Application, anonymized: bool) -> dict[str, Any]:
     """The document's data now. Anonymized: no name, contact details or links, and
     names and gendered pronouns redacted from everything interviewers wrote."""
+    return build_packet(packet_inputs(session, application), anonymized)
+
+
+def packet_inputs(session: Session, application: Application) -> PacketInputs:
+    """The application's facts as stored now, as plain frozen data."""
     template, scorecards, interviews, deviations, leniencies = assessment_inputs(
         session, application
     )
-    candidate = application.candidate
-    terms = identifying_terms(candidate.name, candidate.email, candidate.phone, candidate.links)
-    if anonymized:
-        scorecards = [
-            replace(
-                card,
-                summary=redact(card.summary, terms),
-                ratings=tuple(replace(r, evidence=redact(r.evidence, terms)) for r in card.ratings),
-            )
-            for card in scorecards
-        ]
-    assessment = assess(template, scorecards, interviews, deviations, leniencies, now=utcnow())
-    requisition = application.requisition
-    return build_content(
+    candidate, requisition = application.candidate, application.requisition
+    return PacketInputs(
         template=template,
-        role={
-            "title": requisition.title,
-            "team": requisition.team,
-            "hiring_manager": requisition.hiring_manager.name,
-        },
-        candidate=(
-            {"display": anonymous_code(application.id)}
-            if anonymized
-            else {
-                "display": candidate.name,
-                "email": candidate.email,
-                "phone": candidate.phone,
-                "links": list(candidate.links),
-                "source": candidate.source,
-            }
+        role=RoleIn(requisition.title, requisition.team, requisition.hiring_manager.name),
+        candidate=CandidateIn(
+            candidate.name,
+            candidate.email,
+            candidate.phone,
+            tuple(candidate.links),
+            candidate.source,
         ),
-        application={
-            "id": application.id,
-            "stage": application.stage,
-            "status": application.status,
-        },
-        assessment=to_dict(assessment),
-        scorecards=_scorecard_pages(session, application, scorecards, interviews),
-        timeline=[
-            {
-                "kind": c.kind,
-                "from_stage": c.from_stage,
-                "to_stage": c.to_stage,
-                "at": c.at.isoformat(),
-                "actor": c.actor.name if c.actor else None,
-                "reason": redact(c.reason, terms) if anonymized else c.reason,
-            }
+        application=ApplicationIn(application.id, application.stage, application.status),
+        scorecards=tuple(scorecards),
+        interviews=tuple(interviews),
+        deviations=tuple(deviations),
+        leniencies=leniencies,
+        calibration=_calibration_run(session),
+        histories=scorecard_histories(session, application.id),
+        timeline=tuple(
+            StageChangeIn(
+                c.kind, c.from_stage, c.to_stage, c.at, c.actor.name if c.actor else None, c.reason
+            )
             for c in _timeline(session, application.id)
-        ],
+        ),
         decision=_latest_decision(session, application.id),
-        anonymized=anonymized,
+        now=utcnow(),
     )
 
 
@@ -246,6 +233,11 @@ def read_packet_pdf(
             packet_status="corrupt_file",
         )
     return packet, data
+
+
+def download_name(packet: Packet) -> str:
+    """The PDF's file name; an anonymized packet's carries only its anonymous code."""
+    return packet_file_name(packet.application_id, packet.version, packet.content)
 
 
 def rerender_packet(
@@ -350,6 +342,11 @@ def _timeline(session: Session, application_id: int) -> list[StageChange]:
     )
 
 
+def _calibration_run(session: Session) -> CalibrationRunIn | None:
+    run = latest_run(session)
+    return None if run is None else CalibrationRunIn(run.id, run.fitted_at)
+
+
 def _latest_decision(session: Session, application_id: int) -> dict[str, Any] | None:
     """The current decision, what it replaced, and the scorecards changed since it was made."""
     decision = current_decision(session, application_id)
@@ -379,33 +376,3 @@ def _latest_decision(session: Session, application_id: int) -> dict[str, Any] | 
             for change in revisions_after(session, decision)
         ],
     }
-
-
-def _scorecard_pages(session, application, scorecards, interviews) -> list[dict[str, Any]]:
-    """Each submitted scorecard with its interview's facts and its revision history."""
-    facts = {i.interview_id: i for i in interviews}
-    history = scorecard_history(session, application.id)
-    pages = []
-    for card in sorted(scorecards, key=lambda c: (facts[c.interview_id].starts_at, c.scorecard_id)):
-        fact = facts[card.interview_id]
-        pages.append(
-            {
-                "scorecard_id": card.scorecard_id,
-                "interview_id": card.interview_id,
-                "interview_key": card.interview_key,
-                "interviewer_id": card.interviewer_id,
-                "interviewer_name": card.interviewer_name,
-                "starts_at": fact.starts_at.isoformat(),
-                **history[card.scorecard_id],
-                "late": card.late,
-                "submitted_at": card.submitted_at.isoformat(),
-                "recommendation": card.recommendation,
-                "summary": card.summary,
-                "independent": not card.after_seeing_others,
-                "ratings": [
-                    {"competency": r.competency, "score": r.score, "evidence": r.evidence}
-                    for r in card.ratings
-                ],
-            }
-        )
-    return pages

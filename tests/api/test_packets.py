@@ -188,6 +188,34 @@ def test_anonymized_packet_reveals_nothing_identifying(client, session, loop):
     assert "candidate " in everything  # the pseudonym on the cover
 
 
+def test_anonymized_packet_carries_only_its_anonymous_code(client, session, loop):
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    application_id = loop[0].application_id
+    named = request(client, manager, application_id).json
+    decided = client.post(
+        f"/api/v1/applications/{application_id}/decision",
+        json={"outcome": "hire", "packet_id": named["id"]},
+        headers=auth(manager),
+    )
+    assert decided.status_code == 201
+    blind = request(client, manager, application_id, anonymized=True).json
+    response = download(client, manager, blind["id"])
+    text, info = pdf_text(response.data), pdf_info(response.data)
+    disposition = response.headers["Content-Disposition"]
+    content = session.get(Packet, blind["id"]).content
+    code = content["candidate"]["display"]
+    assert code in text and code in info
+    assert (
+        disposition == f'attachment; filename="hiring-packet-{code.lower().replace(" ", "-")}.pdf"'
+    )
+    assert "Recorded: Hire" in text
+    everything = " ".join((text + info + disposition).split()).lower()
+    for leak in (f"#{application_id}", f"application-{application_id}", "packet version"):
+        assert leak not in everything, leak
+    assert "id" not in content["application"]
+
+
 def test_named_and_anonymized_packets_are_separate(client, session, loop):
     submit_panel(client, loop)
     manager = manager_of(loop)
@@ -345,3 +373,68 @@ def test_only_the_requisitions_hiring_manager_decides(client, session, loop, rec
         headers=auth(recruiter),
     )
     assert response.status_code == 403
+
+
+def calibration_history(client, interviewers, candidates=4):
+    """Enough submitted ratings by two interviewers for a calibration run."""
+    for number in range(candidates):
+        application = ApplicationFactory()
+        start = utcnow() - timedelta(days=number + 2)
+        for offset, interviewer in enumerate(interviewers):
+            interview = InterviewFactory(
+                application=application,
+                interviewer=interviewer,
+                interview_key="pair_programming",
+                starts_at=start + timedelta(hours=offset),
+                status="completed",
+            )
+            submit(
+                client,
+                interview,
+                2 + (number + offset) % 3,
+                "Tested the parser on empty input, nested brackets and a very long line.",
+            )
+
+
+def test_a_packet_made_before_the_refit_lands_says_calibration_is_pending(
+    client, session, loop, monkeypatch
+):
+    from redis.exceptions import RedisError
+
+    from service import jobs
+    from service.persistence.calibration import latest_run
+    from service.usecases.calibration import REFRESH_JOB, refit_calibration
+
+    calibration_history(client, [loop[0].interviewer, loop[1].interviewer])
+    before = latest_run(session)
+    assert before is not None
+    enqueue = jobs.enqueue
+
+    def redis_down_for_refits(function, *args, **options):
+        if function == REFRESH_JOB:
+            raise RedisError("connection refused")
+        return enqueue(function, *args, **options)
+
+    monkeypatch.setattr(jobs, "enqueue", redis_down_for_refits)
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    pending = request(client, manager, loop[0].application_id).json
+    assert (pending["calibration_pending"], pending["calibration_run_id"]) == (True, before.id)
+    text = " ".join(pdf_text(download(client, manager, pending["id"]).data).split())
+    assert "Calibration is pending" in text
+    assert f"scores are shown as of run {before.id}" in text
+
+    monkeypatch.undo()
+    landed = refit_calibration(session)
+    assert landed is not None
+    again = request(client, manager, loop[0].application_id).json
+    assert again["input_digest"] != pending["input_digest"] and again["version"] == 2
+    assert (again["calibration_pending"], again["calibration_run_id"]) == (False, landed.id)
+    assert "Calibration is pending" not in pdf_text(download(client, manager, again["id"]).data)
+
+
+def test_a_packet_made_after_its_refit_is_not_pending(client, session, loop):
+    calibration_history(client, [loop[0].interviewer, loop[1].interviewer])
+    submit_panel(client, loop)
+    packet = request(client, manager_of(loop), loop[0].application_id).json
+    assert packet["calibration_pending"] is False and packet["calibration_run_id"] is not None

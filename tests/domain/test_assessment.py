@@ -8,15 +8,13 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.domain.assessment import (
-    NO_CALIBRATION,
+from service.domain.assessment import NO_CALIBRATION, assess, to_dict
+from service.domain.assessment_inputs import (
     DeviationIn,
     InterviewIn,
     LeniencyIn,
     RatingIn,
     ScorecardIn,
-    assess,
-    to_dict,
 )
 from service.domain.template_loading import TEMPLATE_DIR, load_template_file
 

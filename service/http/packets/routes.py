@@ -72,7 +72,7 @@ class Pdf(MethodView):
         packet, data = packets.read_packet_pdf(
             db.session, current_user(), packet_storage(), packet_id
         )
-        name = f"hiring-packet-application-{packet.application_id}-v{packet.version}.pdf"
+        name = packets.download_name(packet)
         return Response(
             data,
             mimetype="application/pdf",

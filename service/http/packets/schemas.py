@@ -21,6 +21,19 @@ class PacketSchema(ma.Schema):
     anonymized = ma.fields.Boolean()
     status = ma.fields.String(metadata={"description": "queued, rendering, ready or failed"})
     input_digest = ma.fields.String()
+    calibration_run_id = ma.fields.Function(
+        lambda p: p.content.get("calibration", {}).get("run_id"),
+        allow_none=True,
+        metadata={"type": "integer", "description": "The calibration run its scores use"},
+    )
+    calibration_pending = ma.fields.Function(
+        lambda p: p.content.get("calibration", {}).get("pending", False),
+        metadata={
+            "type": "boolean",
+            "description": "A refit that includes this application's latest feedback had "
+            "not landed when the packet was made; request it again once it has",
+        },
+    )
     size_bytes = ma.fields.Integer(allow_none=True)
     page_count = ma.fields.Integer(allow_none=True)
     sha256 = ma.fields.String(allow_none=True)

@@ -1,0 +1,340 @@
+"""The packet's view model: everything the hiring-committee packet (and the assessment
+page) shows, built from the application's plain inputs. Pure and deterministic.
+
+Blind review happens here too, so no front end can forget it: an anonymized view
+carries an anonymous code instead of the candidate, and names, contact details and
+gendered pronouns are redacted from everything people wrote about them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from service.domain.anonymize import IdentifyingTerms, identifying_terms, redact
+from service.domain.assessment import assess, to_dict
+from service.domain.packet_inputs import PacketInputs, ScorecardHistoryIn
+from service.domain.templates import InterviewTemplate
+
+
+def anonymous_code(application_id: int) -> str:
+    """A stable pseudonym for blind review: the same application, the same code."""
+    digest = hashlib.sha256(f"hiring-pipeline:application:{application_id}".encode()).hexdigest()
+    return f"Candidate {digest[:3].upper()}-{digest[3:6].upper()}"
+
+
+def build_packet(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
+    """Everything the document shows, in the order it shows it, JSON-ready."""
+    if anonymized:
+        inputs = _redacted(inputs)
+    template = inputs.template
+    assessment = to_dict(
+        assess(
+            template,
+            inputs.scorecards,
+            inputs.interviews,
+            inputs.deviations,
+            inputs.leniencies,
+            now=inputs.now,
+        )
+    )
+    scorecards = _scorecard_pages(inputs)
+    timeline = [
+        {
+            "kind": c.kind,
+            "from_stage": c.from_stage,
+            "to_stage": c.to_stage,
+            "at": c.at.isoformat(),
+            "actor": c.actor_name,
+            "reason": c.reason,
+        }
+        for c in inputs.timeline
+    ]
+    decision = None if inputs.decision is None else dict(inputs.decision)
+    if anonymized and decision is not None:
+        # Versions are shared with the named packets of the application, so a version
+        # would link the two; the anonymized packet carries only its anonymous code.
+        decision.pop("packet_version", None)
+    competencies = [
+        {"key": c.key, "name": c.name, "bar": template.scoring.bars.get(c.key)}
+        for c in template.competencies
+    ]
+    notes = {
+        line["scorecard_id"]: line["calibration_note"]
+        for competency in assessment["competencies"]
+        for line in competency["scores"]
+    }
+    interviews = [
+        _interview(template, card, notes.get(card["scorecard_id"], "")) for card in scorecards
+    ]
+    return {
+        "anonymized": anonymized,
+        "role": {
+            "title": inputs.role.title,
+            "team": inputs.role.team,
+            "hiring_manager": inputs.role.hiring_manager,
+        },
+        "candidate": _candidate(inputs, anonymized),
+        "application": _application(inputs, anonymized),
+        "template": {"key": template.key, "title": template.title, "version": template.version},
+        "data_as_of": _latest(scorecards, timeline, decision),
+        "recommendation_scale": list(template.recommendation_scale),
+        "competencies": competencies,
+        "calibration": calibration_status(inputs),
+        "assessment": assessment,
+        "matrix": _matrix(assessment, interviews),
+        "interviews": interviews,
+        "stages": _stages(template, timeline),
+        "timeline": timeline,
+        "decision": decision,
+    }
+
+
+def calibration_status(inputs: PacketInputs) -> dict[str, Any]:
+    """Which calibration run the scores use, and whether a refit that includes this
+    application's latest feedback is still to come.
+
+    Pending when the run is older than the newest submitted revision (its refit is
+    queued after that submission and has not landed), or when there is no run yet
+    although scores exist. Asking again once it lands gives a new packet.
+    """
+    run = inputs.calibration
+    revised = [r.created_at for h in inputs.histories.values() for r in h.revisions]
+    scored = any(r.score is not None for card in inputs.scorecards for r in card.ratings)
+    if run is None:
+        return {"run_id": None, "fitted_at": None, "pending": scored}
+    return {
+        "run_id": run.run_id,
+        "fitted_at": run.fitted_at.isoformat(),
+        "pending": bool(revised) and run.fitted_at < max(revised),
+    }
+
+
+def _redacted(inputs: PacketInputs) -> PacketInputs:
+    """The inputs with what people wrote about the candidate redacted."""
+    candidate = inputs.candidate
+    terms = identifying_terms(candidate.name, candidate.email, candidate.phone, candidate.links)
+    return replace(
+        inputs,
+        scorecards=tuple(
+            replace(
+                card,
+                summary=redact(card.summary, terms),
+                ratings=tuple(replace(r, evidence=redact(r.evidence, terms)) for r in card.ratings),
+            )
+            for card in inputs.scorecards
+        ),
+        deviations=tuple(replace(d, reason=redact(d.reason, terms)) for d in inputs.deviations),
+        histories={
+            key: replace(
+                history,
+                revisions=tuple(
+                    replace(r, reason=redact(r.reason, terms)) for r in history.revisions
+                ),
+            )
+            for key, history in inputs.histories.items()
+        },
+        timeline=tuple(replace(c, reason=redact(c.reason, terms)) for c in inputs.timeline),
+        decision=None
+        if inputs.decision is None
+        else {
+            **inputs.decision,
+            "rationale": redact(inputs.decision.get("rationale") or "", terms),
+            "supersedes": _redacted_supersedes(inputs.decision.get("supersedes"), terms),
+        },
+    )
+
+
+def _redacted_supersedes(
+    supersedes: Mapping[str, Any] | None, terms: IdentifyingTerms
+) -> dict[str, Any] | None:
+    if supersedes is None:
+        return None
+    return {**supersedes, "reason": redact(supersedes.get("reason") or "", terms)}
+
+
+def packet_file_name(application_id: int, version: int, content: dict[str, Any]) -> str:
+    """The name a packet's PDF is downloaded under. An anonymized packet's names only its
+    anonymous code: no application id, and no version (shared with the named packets)."""
+    if content.get("anonymized"):
+        code = content["candidate"]["display"].lower().replace(" ", "-")
+        return f"hiring-packet-{code}.pdf"
+    return f"hiring-packet-application-{application_id}-v{version}.pdf"
+
+
+def _application(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
+    facts = {"stage": inputs.application.stage, "status": inputs.application.status}
+    return facts if anonymized else {"id": inputs.application.id, **facts}
+
+
+def _candidate(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
+    if anonymized:
+        return {"display": anonymous_code(inputs.application.id)}
+    candidate = inputs.candidate
+    return {
+        "display": candidate.name,
+        "email": candidate.email,
+        "phone": candidate.phone,
+        "links": list(candidate.links),
+        "source": candidate.source,
+    }
+
+
+def _scorecard_pages(inputs: PacketInputs) -> list[dict[str, Any]]:
+    """Each submitted scorecard with its interview's facts and its revision history,
+    in interview order."""
+    facts = {i.interview_id: i for i in inputs.interviews}
+    pages = []
+    for card in sorted(
+        inputs.scorecards, key=lambda c: (facts[c.interview_id].starts_at, c.scorecard_id)
+    ):
+        pages.append(
+            {
+                "scorecard_id": card.scorecard_id,
+                "interview_id": card.interview_id,
+                "interview_key": card.interview_key,
+                "interviewer_id": card.interviewer_id,
+                "interviewer_name": card.interviewer_name,
+                "starts_at": facts[card.interview_id].starts_at.isoformat(),
+                **_history(inputs.histories[card.scorecard_id]),
+                "late": card.late,
+                "submitted_at": card.submitted_at.isoformat(),
+                "recommendation": card.recommendation,
+                "summary": card.summary,
+                "independent": not card.after_seeing_others,
+                "ratings": [
+                    {"competency": r.competency, "score": r.score, "evidence": r.evidence}
+                    for r in card.ratings
+                ],
+            }
+        )
+    return pages
+
+
+def _history(history: ScorecardHistoryIn) -> dict[str, Any]:
+    seen = history.first_saw_others_at
+    return {
+        "duration_minutes": history.duration_minutes,
+        "actual_minutes": history.actual_minutes,
+        "first_saw_others_at": seen.isoformat() if seen else None,
+        "revisions": [
+            {
+                "number": r.number,
+                "created_at": r.created_at.isoformat(),
+                "reason": r.reason,
+                "recommendation": r.recommendation,
+                "after_seeing_others": r.after_seeing_others,
+            }
+            for r in history.revisions
+        ],
+    }
+
+
+def _interview(template: InterviewTemplate, card: dict[str, Any], note: str) -> dict[str, Any]:
+    planned = template.interview(card["interview_key"])
+    ratings = []
+    for rating in card["ratings"]:
+        competency = template.competency(rating["competency"])
+        ratings.append(
+            {
+                **rating,
+                "name": competency.name,
+                "anchor": competency.anchor(rating["score"]) if rating["score"] else None,
+                "label": next(
+                    (r.label for r in competency.rubric if r.level == rating["score"]), None
+                ),
+            }
+        )
+    return {
+        **card,
+        "title": planned.title,
+        "time_box": planned.duration_minutes,
+        "ratings": ratings,
+        "calibration_note": note,
+    }
+
+
+def _matrix(assessment: dict[str, Any], interviews: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """Competency rows × interview columns; each cell raw, calibrated and whether it dissents."""
+    columns = [
+        {
+            "scorecard_id": i["scorecard_id"],
+            "title": i["title"],
+            "interviewer": i["interviewer_name"],
+        }
+        for i in interviews
+    ]
+    rows = []
+    for competency in assessment["competencies"]:
+        by_card = {s["scorecard_id"]: s for s in competency["scores"]}
+        cells = []
+        for column in columns:
+            line = by_card.get(column["scorecard_id"])
+            cells.append(
+                None
+                if line is None
+                else {
+                    "raw": line["raw"],
+                    "calibrated": line["calibrated"],
+                    "dissent": line["dissent"],
+                }
+            )
+        rows.append(
+            {
+                "key": competency["key"],
+                "name": competency["name"],
+                "cells": cells,
+                "calibrated_mean": competency["calibrated_mean"],
+            }
+        )
+    return {"columns": columns, "rows": rows}
+
+
+def _stages(
+    template: InterviewTemplate, timeline: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Time spent in each stage entered, against the stage's target."""
+    entries = [t for t in timeline if t["kind"] in ("applied", "moved", "reopened")]
+    ends = [t["at"] for t in timeline if t["kind"] != "applied"]
+    stages = []
+    for index, entry in enumerate(entries):
+        later = [at for at in ends if at > entry["at"]]
+        left = (
+            entries[index + 1]["at"]
+            if index + 1 < len(entries)
+            else (min(later) if later else None)
+        )
+        stage = template.stage(entry["to_stage"])
+        days = (
+            None
+            if left is None
+            else round(
+                (datetime.fromisoformat(left) - datetime.fromisoformat(entry["at"])).total_seconds()
+                / 86400,
+                1,
+            )
+        )
+        stages.append(
+            {
+                "stage": stage.name if stage else entry["to_stage"],
+                "entered": entry["at"],
+                "left": left,
+                "days": days,
+                "target_days": stage.sla_days if stage else None,
+                "over_target": days is not None and stage is not None and days > stage.sla_days,
+            }
+        )
+    return stages
+
+
+def _latest(scorecards, timeline, decision) -> str:
+    """The newest timestamp in the inputs: the document's date, so it is reproducible."""
+    stamps = [t["at"] for t in timeline]
+    for card in scorecards:
+        stamps += [r["created_at"] for r in card["revisions"]]
+    if decision:
+        stamps.append(decision["created_at"])
+    return max(stamps) if stamps else ""

@@ -62,6 +62,7 @@ def assert_booking_conflicts(responses) -> None:
         if response.status_code == 409:
             assert response.mimetype == "application/problem+json"
             assert "starts_at" in {e["field"] for e in response.json["errors"]}, response.json
+            assert response.json["conflicting_interview_id"], response.json
 
 
 def slot(trial: int):

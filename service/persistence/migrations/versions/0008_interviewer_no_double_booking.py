@@ -1,0 +1,68 @@
+"""no interviewer in two scheduled interviews at once, enforced by PostgreSQL
+
+The use case checks for an overlapping interview before it books, but two
+parallel requests both pass that check before either commits. On PostgreSQL an
+exclusion constraint now refuses the second: no two *scheduled* interviews of
+one interviewer whose slots overlap (`interviewer_id WITH =`, slot `WITH &&`,
+GiST; `btree_gist` supplies `=` on integers).
+
+The slot is an expression, not a stored column. `starts_at` is `timestamptz`
+(UTCDateTime is `DateTime(timezone=True)`), and `timestamptz + interval` is only
+STABLE, which an index refuses. Taken as UTC wall-clock time
+(`starts_at AT TIME ZONE 'UTC'`, IMMUTABLE), `timestamp + make_interval(...)` is
+IMMUTABLE and, UTC having no daylight saving, exactly the same instant range.
+A stored `ends_at` column would give the same constraint at the cost of a
+second copy of the duration that every write must keep in step. The range is
+half-open, `[starts, ends)`, so back-to-back interviews are allowed, as before.
+
+SQLite has no such constraint; it serialises writers (BEGIN IMMEDIATE), so the
+use case's check is enough there. Existing double bookings, if any, make the
+upgrade fail: resolve them first.
+
+Revision ID: 0008_interviewer_no_double_booking
+Revises: 0006_stage_change_entries_index
+Create Date: 2026-11-26
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0008_interviewer_no_double_booking"
+down_revision = "0006_stage_change_entries_index"
+branch_labels = None
+depends_on = None
+
+NAME = "ex_interviews_no_double_booking"
+SLOT = (
+    "tsrange((starts_at AT TIME ZONE 'UTC'), "
+    "(starts_at AT TIME ZONE 'UTC') + make_interval(mins => duration_minutes))"
+)
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    # This revision id is 34 characters; Alembic's version column is VARCHAR(32). Alembic
+    # writes the new id after upgrade() in the same transaction, so widening it here is
+    # enough (SQLite does not enforce VARCHAR lengths). It stays wide on downgrade.
+    op.alter_column(
+        "alembic_version",
+        "version_num",
+        type_=sa.String(64),
+        existing_type=sa.String(32),
+        existing_nullable=False,
+    )
+    # A trusted extension since PostgreSQL 13: a database owner may create it.
+    op.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    # Plain SQL: op.create_exclude_constraint takes columns, not an expression.
+    op.execute(
+        f"ALTER TABLE interviews ADD CONSTRAINT {NAME} EXCLUDE USING gist "
+        f"(interviewer_id WITH =, {SLOT} WITH &&) WHERE (status = 'scheduled')"
+    )
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    op.drop_constraint(NAME, "interviews")
+    # btree_gist stays: other objects may have come to use it, and it is harmless.

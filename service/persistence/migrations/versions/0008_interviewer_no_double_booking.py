@@ -16,8 +16,9 @@ second copy of the duration that every write must keep in step. The range is
 half-open, `[starts, ends)`, so back-to-back interviews are allowed, as before.
 
 SQLite has no such constraint; it serialises writers (BEGIN IMMEDIATE), so the
-use case's check is enough there. Existing double bookings, if any, make the
-upgrade fail: resolve them first.
+use case's check is enough there. Double bookings made before this revision
+stop the upgrade with their interview ids: reschedule or cancel one of each
+pair, then upgrade again.
 
 Revision ID: 0008_interviewer_no_double_booking
 Revises: 0006_stage_change_entries_index
@@ -33,15 +34,37 @@ branch_labels = None
 depends_on = None
 
 NAME = "ex_interviews_no_double_booking"
-SLOT = (
-    "tsrange((starts_at AT TIME ZONE 'UTC'), "
-    "(starts_at AT TIME ZONE 'UTC') + make_interval(mins => duration_minutes))"
-)
+
+
+def slot(table: str = "") -> str:
+    """An interview's slot as a range of UTC wall-clock times (of `table`, if given)."""
+    prefix = f"{table}." if table else ""
+    starts = f"({prefix}starts_at AT TIME ZONE 'UTC')"
+    return f"tsrange({starts}, {starts} + make_interval(mins => {prefix}duration_minutes))"
 
 
 def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    clashes = (
+        op.get_bind()
+        .execute(
+            sa.text(
+                "SELECT a.id, b.id FROM interviews a JOIN interviews b"
+                " ON b.interviewer_id = a.interviewer_id AND b.id > a.id"
+                f" AND {slot('a')} && {slot('b')}"
+                " WHERE a.status = 'scheduled' AND b.status = 'scheduled' ORDER BY a.id, b.id"
+            )
+        )
+        .all()
+    )
+    if clashes:
+        pairs = "; ".join(f"{a} and {b}" for a, b in clashes[:20])
+        more = f" (and {len(clashes) - 20} more pairs)" if len(clashes) > 20 else ""
+        raise RuntimeError(
+            f"Interviewers are double-booked in scheduled interviews {pairs}{more}; "
+            "reschedule or cancel one of each pair, then upgrade again."
+        )
     # This revision id is 34 characters; Alembic's version column is VARCHAR(32). Alembic
     # writes the new id after upgrade() in the same transaction, so widening it here is
     # enough (SQLite does not enforce VARCHAR lengths). It stays wide on downgrade.
@@ -57,7 +80,7 @@ def upgrade() -> None:
     # Plain SQL: op.create_exclude_constraint takes columns, not an expression.
     op.execute(
         f"ALTER TABLE interviews ADD CONSTRAINT {NAME} EXCLUDE USING gist "
-        f"(interviewer_id WITH =, {SLOT} WITH &&) WHERE (status = 'scheduled')"
+        f"(interviewer_id WITH =, {slot()} WITH &&) WHERE (status = 'scheduled')"
     )
 
 

@@ -8,7 +8,7 @@ import traceback
 from typing import Any
 
 from flask import Flask, Response, json, request
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -199,6 +199,26 @@ def handle_stale_data(error: StaleDataError) -> Response:
     )
 
 
+def handle_integrity_error(error: IntegrityError) -> Response:
+    """A constraint refused a write no use case expected to race: most likely a parallel
+    request got there first. Logged without the statement's parameters or the driver's
+    DETAIL line, which carry user data."""
+    first_line = (str(error.orig).splitlines() or [type(error.orig).__name__])[0]
+    diag = getattr(error.orig, "diag", None)
+    log.warning(
+        "integrity error on %s %s: %s (constraint %s)",
+        request.method,
+        request.path,
+        first_line,
+        getattr(diag, "constraint_name", None) or "unknown",
+    )
+    return problem(
+        409,
+        "Conflict",
+        "The change conflicts with a concurrent change; reload and retry.",
+    )
+
+
 def handle_invalid_header(error: InvalidHeaderError) -> Response:
     return problem(
         400,
@@ -213,3 +233,4 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(domain.DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(StaleDataError, handle_stale_data)
+    app.register_error_handler(IntegrityError, handle_integrity_error)

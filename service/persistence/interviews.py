@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.domain.loops import DEVIATION_KINDS
@@ -13,11 +15,30 @@ from service.persistence.applications import Application
 from service.persistence.base import Base, utcnow
 from service.persistence.users import User
 
+NO_DOUBLE_BOOKING = "ex_interviews_no_double_booking"
+# The slot as a range of UTC wall-clock times. `timestamptz + interval` is only STABLE
+# (it depends on the session's time zone), so an index cannot use it; in UTC, where
+# there is no daylight saving, `timestamp + interval` is IMMUTABLE and means the same.
+# Ranges are half-open, so back-to-back interviews do not overlap.
+INTERVIEW_SLOT = (
+    "tsrange((starts_at AT TIME ZONE 'UTC'), "
+    "(starts_at AT TIME ZONE 'UTC') + make_interval(mins => duration_minutes))"
+)
+
 
 class Interview(Base):
     __tablename__ = "interviews"
     __table_args__ = (
         Index("ix_interviews_interviewer_id_starts_at", "interviewer_id", "starts_at"),
+        # No interviewer in two scheduled interviews at once, even under parallel requests
+        # (PostgreSQL only; SQLite serialises writers, so the use case's check suffices).
+        ExcludeConstraint(
+            ("interviewer_id", "="),
+            (text(INTERVIEW_SLOT), "&&"),
+            name=NO_DOUBLE_BOOKING,
+            using="gist",
+            where=text("status = 'scheduled'"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,6 +69,12 @@ class Interview(Base):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+def is_double_booking(error: IntegrityError) -> bool:
+    """Whether the database refused a write because the interviewer is booked then."""
+    diag = getattr(error.orig, "diag", None)
+    return getattr(diag, "constraint_name", None) == NO_DOUBLE_BOOKING
 
 
 class ProcessDeviation(Base):

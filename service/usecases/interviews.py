@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
@@ -20,7 +23,7 @@ from service.domain.templates import MAX_INTERVIEW_MINUTES, InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
-from service.persistence.interviews import Interview, ProcessDeviation
+from service.persistence.interviews import Interview, ProcessDeviation, is_double_booking
 from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.paging import Page, paginate
 from service.persistence.scorecards import Scorecard, scorecard_of_interview
@@ -85,8 +88,8 @@ def schedule_interview(
         starts_at=starts_at,
         duration_minutes=planned.duration_minutes,
     )
-    session.add(interview)
-    session.flush()
+    with _booking(session, interviewer_id, starts_at, planned.duration_minutes):
+        session.add(interview)
     if already is not None:
         record_deviation(
             session, actor, application.id, "added", interview_key, reason, interview.id
@@ -146,9 +149,11 @@ def update_interview(
     _refuse_double_booking(
         session, interviewer_id, starts_at, interview.duration_minutes, ignore_id=interview.id
     )
-    interview.interviewer_id = interviewer_id
-    interview.starts_at = starts_at
-    session.flush()
+    with _booking(
+        session, interviewer_id, starts_at, interview.duration_minutes, ignore_id=interview.id
+    ):
+        interview.interviewer_id = interviewer_id
+        interview.starts_at = starts_at
     record_event(
         session,
         actor.id,
@@ -329,6 +334,31 @@ def _refuse_double_booking(
                 errors={"starts_at": "the interviewer is booked at this time"},
                 conflicting_interview_id=other.id,
             )
+
+
+@contextmanager
+def _booking(
+    session: Session,
+    interviewer_id: int,
+    starts_at: datetime,
+    minutes: int,
+    ignore_id: int | None = None,
+) -> Iterator[None]:
+    """Write the slot in a savepoint. A parallel request that booked the interviewer in the
+    meantime passed `_refuse_double_booking` too; PostgreSQL's exclusion constraint refuses
+    the loser, which then gets the same ConflictError, naming the interview that won."""
+    try:
+        with session.begin_nested():
+            yield
+    except IntegrityError as error:
+        if not is_double_booking(error):
+            raise
+        # The constraint waited for the winner to commit, so a new query sees it.
+        _refuse_double_booking(session, interviewer_id, starts_at, minutes, ignore_id)
+        raise ConflictError(
+            "The interviewer was booked at this time by a request made at the same moment.",
+            errors={"starts_at": "the interviewer is booked at this time"},
+        ) from error
 
 
 def _discard_previous_draft(session: Session, actor: User, interview: Interview) -> None:

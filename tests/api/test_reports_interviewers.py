@@ -50,7 +50,9 @@ def panels(client, session):
     for index in range(2):
         application = ApplicationFactory()
         for user in (steady, partial):
-            hours_ago = 30 if (user is steady and index == 1) else 2
+            # One interviewer is never in two scheduled interviews at once (the database
+            # refuses it on PostgreSQL), so each candidate's slot is its own.
+            hours_ago = 30 if (user is steady and index == 1) else 2 + 2 * index
             interview = InterviewFactory(
                 application=application,
                 interviewer=user,
@@ -162,12 +164,12 @@ def test_median_evidence_interpolates_and_ignores_unscored_ratings(client, sessi
     """Two scored ratings of each length: the median is halfway; the empty evidence of an
     unrated competency would pull it down to the shorter length if it counted."""
     user, longer = UserFactory(role="interviewer"), EVIDENCE + " It then passed under load."
-    for evidence in (EVIDENCE, longer):
+    for slot, evidence in enumerate((EVIDENCE, longer)):
         interview = InterviewFactory(
             application=ApplicationFactory(),
             interviewer=user,
             interview_key="pair_programming",
-            starts_at=an_hour_ago(),
+            starts_at=an_hour_ago() - timedelta(hours=2 * slot),
         )
         submit(client, interview, (3, 2, None), evidence)
     row = next(r for r in rows(client, admin)["interviewers"] if r["interviewer_id"] == user.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from dataclasses import replace
@@ -11,6 +12,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from service import create_app, jobs
 from service.config import Settings
@@ -18,6 +22,8 @@ from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
 from service.extensions import db
 from service.persistence import migrate
 from service.usecases.templates import sync_templates
+from tests import factories
+from tests.conftest import POSTGRES_URL
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,6 +61,75 @@ def live_app(tmp_path, redis_url):
         yield app
     db.engine(app).dispose()
     jobs.configure(None)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def race_app(request, tmp_path_factory):
+    """An app on a committed, migrated database of its own, for requests sent in parallel.
+
+    The `client` fixture shares one rolled-back transaction, so it cannot show a race.
+    On PostgreSQL this is a fresh database per test module on the TEST_POSTGRES_URL
+    server (dropped after); on SQLite a file. Jobs go to Redis, where no worker runs.
+    """
+    tmp_path = tmp_path_factory.mktemp("race")
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{tmp_path / 'race.db'}"
+        drop = None
+    else:
+        database_url, drop = _fresh_postgres_database()
+    Redis.from_url(REDIS_URL).flushdb()
+    try:
+        migrate.upgrade(database_url)
+        settings = replace(
+            Settings.from_env(tmp_path, env={}),
+            database_url=database_url,
+            redis_url=REDIS_URL,
+            packet_storage_dir=str(tmp_path / "packets"),
+        )
+        app = create_app({"SETTINGS": settings, "TESTING": True, "INSTANCE_PATH": str(tmp_path)})
+        with app.app_context():
+            sync_templates(db.session, load_template_dir(TEMPLATE_DIR))
+        yield app
+        db.engine(app).dispose()
+        jobs.configure(None)
+    finally:
+        Redis.from_url(REDIS_URL).flushdb()
+        if drop is not None:
+            drop()
+
+
+@pytest.fixture
+def race_session(race_app):
+    """A session on the race app's database with the factories bound to it; commit what
+    the parallel requests must see."""
+    with Session(db.engine(race_app), expire_on_commit=False) as session:
+        factories.bind(session)
+        yield session
+        factories.bind(None)
+
+
+def _fresh_postgres_database():
+    """A new database beside TEST_POSTGRES_URL's, and the function that drops it."""
+    url = make_url(POSTGRES_URL)
+    name = f"{url.database}_live_{secrets.token_hex(4)}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except OperationalError as error:
+        admin.dispose()
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_URL} ({error.orig}); start it with "
+            "`make services`.",
+            pytrace=False,
+        )
+
+    def drop() -> None:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
 
 
 def start_worker(app, *extra_args: str, env: dict[str, str] | None = None) -> subprocess.Popen:

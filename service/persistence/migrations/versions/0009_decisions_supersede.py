@@ -6,7 +6,7 @@ replaced is marked superseded at the moment the later one was recorded, so
 the partial unique index "one current decision per application" holds.
 
 Revision ID: 0009_decisions_supersede
-Revises: 0007_audit_append_only
+Revises: 0008_no_double_booking
 Create Date: 2026-11-26
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_decisions_supersede"
-down_revision = "0007_audit_append_only"
+down_revision = "0008_no_double_booking"
 branch_labels = None
 depends_on = None
 

@@ -85,6 +85,7 @@ def race_app(request, tmp_path_factory):
             database_url=database_url,
             redis_url=REDIS_URL,
             packet_storage_dir=str(tmp_path / "packets"),
+            secret_key="race-tests-" + "x" * 32,  # PostgreSQL refuses the development default
         )
         app = create_app({"SETTINGS": settings, "TESTING": True, "INSTANCE_PATH": str(tmp_path)})
         with app.app_context():

@@ -9,7 +9,12 @@ from datetime import timedelta
 
 import pytest
 
-from service.domain.errors import ConflictError, PermissionDeniedError, RuleViolationError
+from service.domain.errors import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    RuleViolationError,
+)
 from service.persistence.base import utcnow
 from service.usecases import applications, assessments, decisions, packets, scorecards
 from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory, UserFactory
@@ -32,6 +37,22 @@ def submission(interview, **overrides):
         "summary": "Clear reasoning.",
         **overrides,
     }
+
+
+@pytest.fixture(autouse=True)
+def in_app(app, session_factory):
+    """Use cases enqueue jobs (in-process here) that open sessions of their own: give
+    them the test's rolled-back transaction, as the API tests' client does."""
+    original = app.extensions["db"]
+    app.extensions["db"] = session_factory
+    with app.app_context():
+        yield
+    app.extensions["db"] = original
+
+
+@pytest.fixture
+def recruiter(session):
+    return UserFactory(role="recruiter")
 
 
 @pytest.fixture
@@ -58,7 +79,7 @@ def test_blind_rule_holds_for_every_reader_of_feedback(session, loop):
         lambda: scorecards.list_scorecards(session, manager, application.id),
         lambda: scorecards.get_scorecard(session, manager, other.id),
         lambda: assessments.application_assessment(session, manager, application.id),
-        lambda: decisions.list_decisions(session, manager, application.id),
+        lambda: decisions.decision_history(session, manager, application.id),
         lambda: packets.request_packet(session, manager, application.id, anonymized=False),
         lambda: packets.list_packets(session, manager, application.id),
     ]
@@ -120,7 +141,7 @@ def test_only_the_requisitions_hiring_manager_decides_after_giving_their_own_fee
     scorecards.submit_scorecard(session, other.interviewer, other.id, submission(other))
     scorecards.submit_scorecard(session, manager, own.id, submission(own))
     packet = packets.request_packet(session, manager, application.id, anonymized=False)
-    with pytest.raises(PermissionDeniedError):
+    with pytest.raises(NotFoundError):  # another requisition's manager does not even see it
         decisions.record_decision(
             session,
             UserFactory(role="hiring_manager"),

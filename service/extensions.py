@@ -22,7 +22,6 @@ class Database:
             settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
         app.extensions["db"] = sessionmaker(bind=engine, expire_on_commit=False)
-        app.extensions["storage"] = LocalStorage(settings.packet_storage_dir)
         app.teardown_appcontext(self._close_session)
 
     @property
@@ -47,8 +46,15 @@ class Database:
             session.close()
 
 
+def init_storage(app: Flask, directory: str) -> None:
+    """Packet files live under `directory`; nothing is created until one is written."""
+    app.extensions["storage"] = LocalStorage(directory)
+
+
 def packet_storage() -> PacketStorage:
-    return current_app.extensions["storage"]
+    """The current app's packet storage."""
+    storage: PacketStorage = current_app.extensions["storage"]
+    return storage
 
 
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> Engine:

@@ -8,6 +8,7 @@ from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.domain.pipeline import REQUISITION_STATUSES
+from service.domain.templates import InterviewTemplate
 from service.persistence.base import Base, utcnow
 from service.persistence.templates import TemplateVersion
 from service.persistence.users import User
@@ -37,3 +38,8 @@ class Requisition(Base):
 
     hiring_manager: Mapped[User] = relationship(lazy="joined")
     template_version: Mapped[TemplateVersion] = relationship(lazy="joined")
+
+    @property
+    def template(self) -> InterviewTemplate:
+        """The parsed interview template this requisition is pinned to."""
+        return self.template_version.template()

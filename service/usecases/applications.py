@@ -40,7 +40,7 @@ def create_application(
             requisition_status=requisition.status,
         )
     _refuse_second_active(session, candidate.id, requisition.id)
-    first_stage = requisition.template_version.template().first_stage.key
+    first_stage = requisition.template.first_stage.key
     application = Application(candidate=candidate, requisition=requisition, stage=first_stage)
     session.add(application)
     try:
@@ -99,7 +99,7 @@ def move_application(
     """Move to the next stage. Raises ConflictError (stale stage or version, not
     active), RuleViolationError (the template does not allow the move)."""
     application = _load_for_write(session, actor, application_id, if_match)
-    template = application.requisition.template_version.template()
+    template = application.template
     pipeline.check_move(template, application.status, application.stage, from_stage, to_stage)
     record_skipped_interviews(session, actor, application, template, from_stage, to_stage, reason)
     before = snapshot(application)
@@ -121,7 +121,7 @@ def change_status(
 ) -> Application:
     """Reject, withdraw, hire or reopen. Raises ConflictError when the status does not allow it."""
     application = _load_for_write(session, actor, application_id, if_match)
-    template = application.requisition.template_version.template()
+    template = application.template
     new_status = pipeline.check_status_action(
         template, action, application.status, application.stage
     )

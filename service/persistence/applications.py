@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.domain.pipeline import APPLICATION_STATUSES, TIMELINE_KINDS
+from service.domain.pipeline import APPLICATION_STATUSES, TIMELINE_KINDS, ApplicationStatus
 from service.domain.templates import InterviewTemplate
 from service.persistence.base import Base, utcnow
 from service.persistence.candidates import Candidate
@@ -42,7 +42,7 @@ class Application(Base):
             create_constraint=True,
             length=20,
         ),
-        default="active",
+        default=ApplicationStatus.ACTIVE.value,
         index=True,
     )
     stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.domain.pipeline import REQUISITION_STATUSES
+from service.domain.pipeline import REQUISITION_STATUSES, RequisitionStatus
 from service.domain.templates import InterviewTemplate
 from service.persistence.base import Base, utcnow
 from service.persistence.templates import TemplateVersion
@@ -30,7 +30,7 @@ class Requisition(Base):
             create_constraint=True,
             length=20,
         ),
-        default="open",
+        default=RequisitionStatus.OPEN.value,
     )
     headcount: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

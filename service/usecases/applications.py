@@ -33,7 +33,7 @@ def create_application(
     require(actor.role, "applications:write")
     candidate = get_candidate(session, actor, candidate_id)
     requisition = get_requisition(session, actor, requisition_id)
-    if requisition.status != "open":
+    if requisition.status != pipeline.RequisitionStatus.OPEN:
         raise ConflictError(
             f"Requisition {requisition.id} is {requisition.status}; "
             "applications can only be added to open requisitions.",
@@ -220,7 +220,7 @@ def _refuse_second_active(session: Session, candidate_id: int, requisition_id: i
         select(Application.id).where(
             Application.candidate_id == candidate_id,
             Application.requisition_id == requisition_id,
-            Application.status == "active",
+            Application.status == pipeline.ApplicationStatus.ACTIVE,
         )
     )
     if existing is not None:

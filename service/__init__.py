@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 
 from service import jobs
 from service.config import Settings
-from service.extensions import db
+from service.extensions import db, init_storage
 from service.http.schemas import ProblemSchema
 from service.persistence.base import MAX_ID
 
@@ -32,9 +32,19 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     instance_path = overrides.pop("INSTANCE_PATH", None)  # tests keep their files in a tmp dir
     app = ServiceFlask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.url_map.converters["int"] = IdConverter
-    settings = Settings.from_env(app.instance_path)
-    if overrides and "SETTINGS" in overrides:
-        settings = overrides["SETTINGS"]
+    settings = _configure(app, overrides)
+    _init_extensions(app, settings)
+    _register_blueprints(_init_api(app))
+    _register_error_handlers(app)  # after the Api, whose own handlers they replace
+    _register_hooks(app)
+    _register_commands(app)
+    return app
+
+
+def _configure(app: Flask, overrides: Mapping[str, Any]) -> Settings:
+    """Settings from the environment (or `overrides["SETTINGS"]`), checked, into `app.config`;
+    the other overrides are plain config keys. Raises SettingsError."""
+    settings = overrides.get("SETTINGS") or Settings.from_env(app.instance_path)
     settings.check()
     app.config.update(
         API_SPEC,
@@ -42,31 +52,49 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
-    app.config.update({k: v for k, v in (overrides or {}).items() if k != "SETTINGS"})
+    app.config.update({k: v for k, v in overrides.items() if k != "SETTINGS"})
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     for noisy in ("alembic.runtime.plugins", "weasyprint.progress"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    return settings
 
+
+def _init_extensions(app: Flask, settings: Settings) -> None:
+    """The database sessions, the packet storage and the job queues, held by `app`."""
     db.init_app(app)
-    jobs.configure(settings.redis_url)
+    init_storage(app, settings.packet_storage_dir)
+    jobs.init_app(app, settings.redis_url)
+
+
+def _init_api(app: Flask) -> Api:
     api = ServiceApi(app, spec_kwargs={"security": [{"bearer": []}]})
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
-    _register_blueprints(api)
-    from service.http.auth import init_auth
+    return api
+
+
+def _register_error_handlers(app: Flask) -> None:
     from service.http.errors import register_error_handlers
 
     register_error_handlers(app)
+
+
+def _register_hooks(app: Flask) -> None:
+    """Before a request: authentication, then the body checks; after: the common headers."""
+    from service.http.auth import init_auth
+
     init_auth(app)
     app.before_request(_require_json_body)
     app.before_request(_refuse_streamed_body_over_the_limit)
     app.after_request(_add_security_headers)
     app.after_request(_answer_conditional_get)
+
+
+def _register_commands(app: Flask) -> None:
     from service.cli import register_commands
 
     register_commands(app)
-    return app
 
 
 class ServiceFlask(Flask):

@@ -32,6 +32,9 @@ class Settings:
     packet_render_lease_seconds: int
     packet_reap_interval_seconds: int
     auth_failure_limit: str
+    sqlite_busy_timeout_ms: int = 30_000
+    adverse_impact_min_applicants: int = 10
+    adverse_impact_min_selections: int = 5
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -49,6 +52,12 @@ class Settings:
             packet_reap_interval_seconds=int(env.get("PACKET_REAP_INTERVAL_SECONDS") or 30),
             # Failed token checks one client address may make in a moving window; more is 429.
             auth_failure_limit=env.get("AUTH_FAILURE_LIMIT") or "10/minute",
+            # How long a SQLite writer waits for the lock before "database is locked".
+            sqlite_busy_timeout_ms=int(env.get("SQLITE_BUSY_TIMEOUT_MS") or 30_000),
+            # Adverse-impact cells smaller than these show only their label (never a query
+            # parameter: a client must not be able to lower them).
+            adverse_impact_min_applicants=int(env.get("ADVERSE_IMPACT_MIN_APPLICANTS") or 10),
+            adverse_impact_min_selections=int(env.get("ADVERSE_IMPACT_MIN_SELECTIONS") or 5),
         )
 
     def check(self) -> None:

@@ -93,7 +93,7 @@ def _onsite_loop(session: Session, users: dict[str, User], application) -> None:
     """The first backend candidate: a held screen with its scorecard, and an onsite that
     took place this morning, waiting for the panel's scorecards."""
     recruiter, sam = users["recruiter@example.com"], users["sam@example.com"]
-    template = application.requisition.template_version.template()
+    template = application.template
     screen = template.interview("technical_screen")
     _advance_to(session, recruiter, application, screen.stage)
     held = interviews.schedule_interview(
@@ -136,7 +136,7 @@ def _onsite_loop(session: Session, users: dict[str, User], application) -> None:
 
 
 def _advance_to(session: Session, actor: User, application, stage: str) -> None:
-    template = application.requisition.template_version.template()
+    template = application.template
     while application.stage != stage:
         applications.move_application(
             session,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+from functools import partial
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -17,9 +17,11 @@ class Database:
     teardown closes the session, rolling back whatever a failed request left."""
 
     def init_app(self, app: Flask) -> None:
-        engine = make_engine(app.config["SETTINGS"].database_url)
+        settings = app.config["SETTINGS"]
+        engine = make_engine(
+            settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+        )
         app.extensions["db"] = sessionmaker(bind=engine, expire_on_commit=False)
-        app.extensions["storage"] = LocalStorage(app.config["SETTINGS"].packet_storage_dir)
         app.teardown_appcontext(self._close_session)
 
     @property
@@ -44,29 +46,35 @@ class Database:
             session.close()
 
 
-# How long a SQLite writer waits for the lock before "database is locked".
-SQLITE_BUSY_TIMEOUT_MS = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "30000"))
+def init_storage(app: Flask, directory: str) -> None:
+    """Packet files live under `directory`; nothing is created until one is written."""
+    app.extensions["storage"] = LocalStorage(directory)
 
 
 def packet_storage() -> PacketStorage:
-    return current_app.extensions["storage"]
+    """The current app's packet storage."""
+    storage: PacketStorage = current_app.extensions["storage"]
+    return storage
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> Engine:
     """The engine for `url`. Statement parameters (names, emails, free text) never reach
-    exception messages or logs (`hide_parameters`)."""
+    exception messages or logs (`hide_parameters`). On SQLite a writer waits up to
+    `sqlite_busy_timeout_ms` for the lock (`Settings.sqlite_busy_timeout_ms`)."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, hide_parameters=True)
-        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(
+            engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms=sqlite_busy_timeout_ms)
+        )
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+def _sqlite_pragmas(dbapi_connection, connection_record, *, busy_timeout_ms: int) -> None:
     """Enforce foreign keys, let readers run beside a writer, wait instead of failing.
 
     The driver's own transaction handling is switched off (it skips BEGIN before
@@ -81,7 +89,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.close()
 
 

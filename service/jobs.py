@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 import fakeredis
+from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Retry
@@ -24,26 +25,38 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 QUEUE_NAMES = ("default", "packets")
-_queues: dict[str, Queue] = {}
+
+
+def init_app(app: Flask, redis_url: str | None) -> None:
+    """Give `app` its queues (`app.extensions["jobs"]`); no connection is opened until a
+    job is enqueued."""
+    app.extensions["jobs"] = make_queues(redis_url)
 
 
 def configure(redis_url: str | None) -> None:
-    """Called once by `create_app`; no connection is opened until a job is enqueued."""
-    _queues.clear()
+    """Point the current app's queues at `redis_url` (tests simulate Redis going away).
+
+    Outside an app context there is nothing to point: each app holds its own queues.
+    """
+    if has_app_context():
+        current_app.extensions["jobs"] = make_queues(redis_url)
+
+
+def make_queues(redis_url: str | None) -> dict[str, Queue]:
+    """RQ queues on Redis at `redis_url`, or synchronous ones on an in-memory Redis."""
     if redis_url:
-        connection = Redis.from_url(redis_url)
-        for name in QUEUE_NAMES:
-            _queues[name] = Queue(name, connection=connection)
+        connection: Redis = Redis.from_url(redis_url)
         log.info("background jobs go to RQ workers on Redis")
-    else:
-        connection = fakeredis.FakeStrictRedis()
-        for name in QUEUE_NAMES:
-            _queues[name] = Queue(name, is_async=False, connection=connection)
-        log.info("no REDIS_URL: background jobs run in-process (RQ synchronous mode)")
+        return {name: Queue(name, connection=connection) for name in QUEUE_NAMES}
+    connection = fakeredis.FakeStrictRedis()
+    log.info("no REDIS_URL: background jobs run in-process (RQ synchronous mode)")
+    return {name: Queue(name, is_async=False, connection=connection) for name in QUEUE_NAMES}
 
 
 def queue(name: str = "default") -> Queue:
-    return _queues[name]
+    """The current app's queue called `name`."""
+    queues: dict[str, Queue] = current_app.extensions["jobs"]
+    return queues[name]
 
 
 def enqueue(

@@ -44,3 +44,34 @@ def test_auth_failure_limit_comes_from_the_environment(tmp_path):
     assert Settings.from_env(tmp_path, env={}).auth_failure_limit == "10/minute"
     env = {"AUTH_FAILURE_LIMIT": "20 per 5 minutes"}
     assert Settings.from_env(tmp_path, env=env).auth_failure_limit == "20 per 5 minutes"
+
+
+def test_sqlite_busy_timeout_and_adverse_impact_thresholds_come_from_the_environment(tmp_path):
+    defaults = Settings.from_env(tmp_path, env={})
+    assert defaults.sqlite_busy_timeout_ms == 30_000
+    assert (defaults.adverse_impact_min_applicants, defaults.adverse_impact_min_selections) == (
+        10,
+        5,
+    )
+    env = {
+        "SQLITE_BUSY_TIMEOUT_MS": "300",
+        "ADVERSE_IMPACT_MIN_APPLICANTS": "20",
+        "ADVERSE_IMPACT_MIN_SELECTIONS": "8",
+    }
+    settings = Settings.from_env(tmp_path, env=env)
+    assert settings.sqlite_busy_timeout_ms == 300
+    assert (settings.adverse_impact_min_applicants, settings.adverse_impact_min_selections) == (
+        20,
+        8,
+    )
+
+
+def test_the_sqlite_busy_timeout_reaches_the_connection(tmp_path):
+    from sqlalchemy import text
+
+    from service.extensions import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}", sqlite_busy_timeout_ms=1234)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 1234
+    engine.dispose()

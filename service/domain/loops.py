@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from service.domain.pipeline import InterviewStatus
 from service.domain.templates import InterviewTemplate
 
 DEVIATION_KINDS = ("skipped", "added", "overran")
-ACTIVE_INTERVIEW_STATUSES = ("scheduled", "completed")
+ACTIVE_INTERVIEW_STATUSES = (InterviewStatus.SCHEDULED.value, InterviewStatus.COMPLETED.value)
 
 
 @dataclass(frozen=True)

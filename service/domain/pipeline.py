@@ -7,13 +7,36 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from service.domain.errors import ConflictError, RuleViolationError
 from service.domain.templates import InterviewTemplate
 
-REQUISITION_STATUSES = ("open", "on_hold", "closed")
-APPLICATION_STATUSES = ("active", "rejected", "withdrawn", "hired")
-INTERVIEW_STATUSES = ("scheduled", "completed", "cancelled", "no_show")
+
+class RequisitionStatus(StrEnum):
+    OPEN = "open"
+    ON_HOLD = "on_hold"
+    CLOSED = "closed"
+
+
+class ApplicationStatus(StrEnum):
+    ACTIVE = "active"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    HIRED = "hired"
+
+
+class InterviewStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+# The plain values, in order: database CHECKs, validators and report codes use them.
+REQUISITION_STATUSES: tuple[str, ...] = tuple(s.value for s in RequisitionStatus)
+APPLICATION_STATUSES: tuple[str, ...] = tuple(s.value for s in ApplicationStatus)
+INTERVIEW_STATUSES: tuple[str, ...] = tuple(s.value for s in InterviewStatus)
 TIMELINE_KINDS = ("applied", "moved", "rejected", "withdrawn", "hired", "reopened")
 REJECTION_REASONS = (
     "skills_gap",
@@ -26,11 +49,11 @@ REJECTION_REASONS = (
 )
 
 # Which status an action needs, and which it leads to.
-STATUS_ACTIONS: dict[str, tuple[str, str]] = {
-    "reject": ("active", "rejected"),
-    "withdraw": ("active", "withdrawn"),
-    "hire": ("active", "hired"),
-    "reopen": ("rejected", "active"),
+STATUS_ACTIONS: dict[str, tuple[ApplicationStatus, ApplicationStatus]] = {
+    "reject": (ApplicationStatus.ACTIVE, ApplicationStatus.REJECTED),
+    "withdraw": (ApplicationStatus.ACTIVE, ApplicationStatus.WITHDRAWN),
+    "hire": (ApplicationStatus.ACTIVE, ApplicationStatus.HIRED),
+    "reopen": (ApplicationStatus.REJECTED, ApplicationStatus.ACTIVE),
 }
 PAST_TENSE = {"reject": "rejected", "withdraw": "withdrawn", "hire": "hired", "reopen": "reopened"}
 
@@ -43,7 +66,7 @@ def check_move(
     Raises ConflictError (stale `from_stage`, application not active) or
     RuleViolationError (the template does not allow the move).
     """
-    if status != "active":
+    if status != ApplicationStatus.ACTIVE:
         raise ConflictError(
             f"Only active applications move between stages; this one is {status}.",
             application_status=status,

@@ -9,11 +9,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from service.domain.errors import RuleViolationError
 from service.domain.templates import RECOMMENDATIONS, Interview, Scoring
 
-SCORECARD_STATES = ("draft", "submitted")
+
+class ScorecardState(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+SCORECARD_STATES: tuple[str, ...] = tuple(s.value for s in ScorecardState)
 
 EVIDENCE_GUIDANCE = (
     "Write what the candidate said or did, not your impression of them: quote or "

@@ -11,12 +11,13 @@ look across the template (references, reachability, coverage) live in
 from __future__ import annotations
 
 import re
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable
 from pathlib import Path
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
 
+from service.domain.messages import flatten_messages
 from service.domain.template_checks import check_template
 from service.domain.templates import (
     MAX_INTERVIEW_MINUTES,
@@ -227,7 +228,10 @@ def parse_template(data: object, source: str) -> InterviewTemplate:
         template = InterviewTemplateSchema().load(data)
     except ValidationError as error:
         raise TemplateInvalidError(
-            [_message(source, path, text) for path, text in _flatten(error.messages)]
+            [
+                _message(source, path, text)
+                for path, text in flatten_messages(error.messages, schema_key_is_parent=True)
+            ]
         ) from None
     problems = check_template(template)
     if problems:
@@ -274,22 +278,6 @@ def load_template_dir(path: str | Path = TEMPLATE_DIR) -> list[InterviewTemplate
 
 
 # -- messages -----------------------------------------------------------------
-
-
-def _flatten(errors: dict | list, path: str = "") -> Iterator[tuple[str, str]]:
-    """Turn marshmallow's nested error dict into (`stages[3].next[0]`, text) pairs."""
-    if isinstance(errors, list):
-        for message in errors:
-            yield path, message
-        return
-    for key, nested in errors.items():
-        if key == "_schema":
-            inner = path
-        elif isinstance(key, int):
-            inner = f"{path}[{key}]"
-        else:
-            inner = f"{path}.{key}" if path else str(key)
-        yield from _flatten(nested, inner)
 
 
 def _message(source: str, path: str, text: str) -> str:

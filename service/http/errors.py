@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from service.domain import errors as domain
+from service.domain.messages import flatten_messages as _flatten
 from service.http.request_ids import request_id
 
 log = logging.getLogger(__name__)
@@ -64,23 +65,10 @@ def problem(
     return response
 
 
-def flatten_messages(messages: Any, prefix: str = "") -> list[dict[str, str]]:
-    """Turn marshmallow's nested messages into `[{"field": "links[0]", "message": ...}]`.
-
-    List positions are written `[i]`, the same way the domain rules name fields.
-    """
-    if isinstance(messages, dict):
-        flat = []
-        for key, value in messages.items():
-            if isinstance(key, int):
-                name = f"{prefix}[{key}]"
-            else:
-                name = f"{prefix}.{key}" if prefix else str(key)
-            flat.extend(flatten_messages(value, name))
-        return flat
-    if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return [{"field": prefix or "_body", "message": m} for m in messages]
-    return [{"field": prefix or "_body", "message": str(messages)}]
+def flatten_messages(messages: Any) -> list[dict[str, str]]:
+    """Turn marshmallow's nested messages into `[{"field": "links[0]", "message": ...}]`;
+    a message about the whole body is on `_body`."""
+    return [{"field": path or "_body", "message": text} for path, text in _flatten(messages)]
 
 
 def handle_domain_error(error: domain.DomainError) -> Response:

@@ -193,6 +193,19 @@ def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     )
 
 
+def list_of(item_schema: type[ma.Schema], name: str | None = None) -> type[ma.Schema]:
+    """The schema of a whole (unpaginated) list: `{"items": [...]}`."""
+    name = name or item_schema.__name__.removesuffix("Schema") + "ListSchema"
+    return type(name, (ma.Schema,), {"items": ma.fields.List(ma.fields.Nested(item_schema))})
+
+
+class UserRefSchema(ma.Schema):
+    """A user named in another resource (an author, an owner): id and name only."""
+
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+
+
 class ProblemFieldSchema(ma.Schema):
     field = ma.fields.String()
     message = ma.fields.String()

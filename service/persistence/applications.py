@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.domain.pipeline import APPLICATION_STATUSES, TIMELINE_KINDS
+from service.domain.pipeline import APPLICATION_STATUSES, TIMELINE_KINDS, ApplicationStatus
+from service.domain.templates import InterviewTemplate
 from service.persistence.base import Base, utcnow
 from service.persistence.candidates import Candidate
 from service.persistence.requisitions import Requisition
@@ -41,7 +42,7 @@ class Application(Base):
             create_constraint=True,
             length=20,
         ),
-        default="active",
+        default=ApplicationStatus.ACTIVE.value,
         index=True,
     )
     stage_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -54,6 +55,11 @@ class Application(Base):
 
     candidate: Mapped[Candidate] = relationship(lazy="joined")
     requisition: Mapped[Requisition] = relationship(lazy="joined")
+
+    @property
+    def template(self) -> InterviewTemplate:
+        """The parsed interview template of the requisition applied to."""
+        return self.requisition.template
 
     __mapper_args__ = {"version_id_col": version}
 

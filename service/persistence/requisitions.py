@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.domain.pipeline import REQUISITION_STATUSES
+from service.domain.pipeline import REQUISITION_STATUSES, RequisitionStatus
+from service.domain.templates import InterviewTemplate
 from service.persistence.base import Base, utcnow
 from service.persistence.templates import TemplateVersion
 from service.persistence.users import User
@@ -29,7 +30,7 @@ class Requisition(Base):
             create_constraint=True,
             length=20,
         ),
-        default="open",
+        default=RequisitionStatus.OPEN.value,
     )
     headcount: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -37,3 +38,8 @@ class Requisition(Base):
 
     hiring_manager: Mapped[User] = relationship(lazy="joined")
     template_version: Mapped[TemplateVersion] = relationship(lazy="joined")
+
+    @property
+    def template(self) -> InterviewTemplate:
+        """The parsed interview template this requisition is pinned to."""
+        return self.template_version.template()

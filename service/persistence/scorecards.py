@@ -9,7 +9,7 @@ from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
-from service.domain.scorecards import RECOMMENDATIONS, SCORECARD_STATES
+from service.domain.scorecards import RECOMMENDATIONS, SCORECARD_STATES, ScorecardState
 from service.persistence.base import Base, utcnow
 from service.persistence.interviews import Interview
 from service.persistence.users import User
@@ -32,7 +32,7 @@ class Scorecard(Base):
             create_constraint=True,
             length=20,
         ),
-        default="draft",
+        default=ScorecardState.DRAFT.value,
     )
     # The draft as last saved (ratings, recommendation, summary, warnings); only its author reads it.
     draft: Mapped[dict[str, Any] | None]
@@ -125,7 +125,10 @@ def submitted_scorecards(session: Session, application_id: int) -> list[Scorecar
     return list(
         session.scalars(
             select(Scorecard)
-            .where(Scorecard.application_id == application_id, Scorecard.state == "submitted")
+            .where(
+                Scorecard.application_id == application_id,
+                Scorecard.state == ScorecardState.SUBMITTED,
+            )
             .order_by(Scorecard.submitted_at, Scorecard.id)
             .options(selectinload(Scorecard.revisions).selectinload(ScorecardRevision.ratings))
         )
@@ -145,8 +148,8 @@ def panelist_states(
     return [
         (
             interview_id,
-            status in ACTIVE_INTERVIEW_STATUSES and state != "submitted",
-            state == "submitted",
+            status in ACTIVE_INTERVIEW_STATUSES and state != ScorecardState.SUBMITTED,
+            state == ScorecardState.SUBMITTED,
         )
         for interview_id, status, state in rows
     ]
@@ -159,7 +162,7 @@ def others_submitted(session: Session, application_id: int, user_id: int) -> boo
             select(Scorecard.id)
             .where(
                 Scorecard.application_id == application_id,
-                Scorecard.state == "submitted",
+                Scorecard.state == ScorecardState.SUBMITTED,
                 Scorecard.author_id != user_id,
             )
             .limit(1)

@@ -33,14 +33,14 @@ def create_application(
     require(actor.role, "applications:write")
     candidate = get_candidate(session, actor, candidate_id)
     requisition = get_requisition(session, actor, requisition_id)
-    if requisition.status != "open":
+    if requisition.status != pipeline.RequisitionStatus.OPEN:
         raise ConflictError(
             f"Requisition {requisition.id} is {requisition.status}; "
             "applications can only be added to open requisitions.",
             requisition_status=requisition.status,
         )
     _refuse_second_active(session, candidate.id, requisition.id)
-    first_stage = requisition.template_version.template().first_stage.key
+    first_stage = requisition.template.first_stage.key
     application = Application(candidate=candidate, requisition=requisition, stage=first_stage)
     session.add(application)
     try:
@@ -99,7 +99,7 @@ def move_application(
     """Move to the next stage. Raises ConflictError (stale stage or version, not
     active), RuleViolationError (the template does not allow the move)."""
     application = _load_for_write(session, actor, application_id, if_match)
-    template = application.requisition.template_version.template()
+    template = application.template
     pipeline.check_move(template, application.status, application.stage, from_stage, to_stage)
     record_skipped_interviews(session, actor, application, template, from_stage, to_stage, reason)
     before = snapshot(application)
@@ -121,7 +121,7 @@ def change_status(
 ) -> Application:
     """Reject, withdraw, hire or reopen. Raises ConflictError when the status does not allow it."""
     application = _load_for_write(session, actor, application_id, if_match)
-    template = application.requisition.template_version.template()
+    template = application.template
     new_status = pipeline.check_status_action(
         template, action, application.status, application.stage
     )
@@ -220,7 +220,7 @@ def _refuse_second_active(session: Session, candidate_id: int, requisition_id: i
         select(Application.id).where(
             Application.candidate_id == candidate_id,
             Application.requisition_id == requisition_id,
-            Application.status == "active",
+            Application.status == pipeline.ApplicationStatus.ACTIVE,
         )
     )
     if existing is not None:

@@ -3,6 +3,7 @@
 import csv
 import io
 import random
+from dataclasses import replace
 
 import pytest
 from scipy.stats import fisher_exact
@@ -215,15 +216,17 @@ def test_csv_has_the_same_suppression(client, session, admin, small_groups):
     assert (rows["white"]["reached"], rows["white"]["selected"]) == ("30", "15")
 
 
-def test_suppression_thresholds_come_from_the_app_config(app, client, session, admin, small_groups):
-    app.config["ADVERSE_IMPACT_MIN_APPLICANTS"] = 5
-    app.config["ADVERSE_IMPACT_MIN_SELECTIONS"] = 3
+def test_suppression_thresholds_come_from_the_settings(app, client, session, admin, small_groups):
+    original = app.config["SETTINGS"]
+    app.config["SETTINGS"] = replace(
+        original, adverse_impact_min_applicants=5, adverse_impact_min_selections=3
+    )
     try:
         step = first_step(
             report(client, admin, requisition_id=small_groups.id, dimension="race_ethnicity")
         )
     finally:
-        del app.config["ADVERSE_IMPACT_MIN_APPLICANTS"], app.config["ADVERSE_IMPACT_MIN_SELECTIONS"]
+        app.config["SETTINGS"] = original
     assert groups(step)["asian"]["reached"] == 6
     assert step["min_applicants"] == 5
 

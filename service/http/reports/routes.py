@@ -40,8 +40,8 @@ def _filters(args: dict) -> ApplicationFilters:
 def _suppression() -> dict[str, int]:
     """Minimum cell sizes, set in the app config (never by the client)."""
     return {
-        "min_applicants": current_app.config.get("ADVERSE_IMPACT_MIN_APPLICANTS", 10),
-        "min_selections": current_app.config.get("ADVERSE_IMPACT_MIN_SELECTIONS", 5),
+        "min_applicants": current_app.config["SETTINGS"].adverse_impact_min_applicants,
+        "min_selections": current_app.config["SETTINGS"].adverse_impact_min_selections,
     }
 
 

@@ -1,7 +1,14 @@
 import marshmallow as ma
 
 from service.domain.pipeline import REQUISITION_STATUSES
-from service.http.schemas import Id, NonBlankString, PageQueryArgsSchema, StrictSchema, page_of
+from service.http.schemas import (
+    Id,
+    NonBlankString,
+    PageQueryArgsSchema,
+    StrictSchema,
+    UserRefSchema,
+    page_of,
+)
 
 
 class RequisitionCreateSchema(StrictSchema):
@@ -31,9 +38,9 @@ class RequisitionQueryArgsSchema(PageQueryArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf(REQUISITION_STATUSES))
 
 
-class UserRefSchema(ma.Schema):
-    id = ma.fields.Integer()
-    name = ma.fields.String()
+class UserContactSchema(UserRefSchema):
+    """A user named with the address to reach them at."""
+
     email = ma.fields.String()
 
 
@@ -43,7 +50,7 @@ class RequisitionSchema(ma.Schema):
     team = ma.fields.String()
     status = ma.fields.String()
     headcount = ma.fields.Integer()
-    hiring_manager = ma.fields.Nested(UserRefSchema)
+    hiring_manager = ma.fields.Nested(UserContactSchema)
     template_key = ma.fields.String(attribute="template_version.key")
     template_version = ma.fields.String(attribute="template_version.version")
     created_at = ma.fields.DateTime()

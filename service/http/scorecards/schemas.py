@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from service.domain.templates import RECOMMENDATIONS, SCORE_LEVELS
-from service.http.schemas import NonBlankString, StrictSchema
+from service.http.schemas import NonBlankString, StrictSchema, UserRefSchema, list_of
 
 
 class RatingSchema(StrictSchema):
@@ -61,11 +61,6 @@ class RevisionSchema(ma.Schema):
     )
 
 
-class AuthorSchema(ma.Schema):
-    id = ma.fields.Integer()
-    name = ma.fields.String()
-
-
 class ScorecardSchema(ma.Schema):
     """The current content (the draft, or the latest revision) plus every revision."""
 
@@ -73,7 +68,7 @@ class ScorecardSchema(ma.Schema):
     interview_id = ma.fields.Integer()
     interview_key = ma.fields.String(attribute="interview.interview_key")
     application_id = ma.fields.Integer()
-    author = ma.fields.Nested(AuthorSchema)
+    author = ma.fields.Nested(UserRefSchema)
     state = ma.fields.String()
     submitted_at = ma.fields.DateTime(allow_none=True)
     late = ma.fields.Boolean()
@@ -103,5 +98,4 @@ class ScorecardSchema(ma.Schema):
         return self._content(scorecard).get("warnings", [])
 
 
-class ScorecardListSchema(ma.Schema):
-    items = ma.fields.List(ma.fields.Nested(ScorecardSchema))
+ScorecardListSchema = list_of(ScorecardSchema)

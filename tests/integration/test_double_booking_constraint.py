@@ -12,11 +12,14 @@ from tests.factories import InterviewFactory, UserFactory
 
 AT = utcnow().replace(microsecond=0) + timedelta(days=3)
 
+# PostgreSQL only: SQLite has no exclusion constraints; it serialises writers instead
+# (tests/integration/test_races.py shows the use case's check holds there).
+pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+
 
 @pytest.fixture
 def interviewer(session):
-    if session.bind.dialect.name != "postgresql":
-        pytest.skip("SQLite has no exclusion constraints; it serialises writers instead")
+    assert session.bind.dialect.name == "postgresql"
     return UserFactory(role="interviewer")
 
 

@@ -141,9 +141,11 @@ def _register_blueprints(api: Api) -> None:
     from service.http.requisitions.routes import blp as requisitions
     from service.http.scorecards.routes import blp as scorecards
     from service.http.self_identification.routes import blp as self_identification
+    from service.http.users.routes import blp as users
 
     for blueprint in (
         me,
+        users,
         requisitions,
         candidates,
         applications,

@@ -64,19 +64,29 @@ def users_create(email: str, name: str, role: str) -> None:
 @click.argument("email")
 def users_deactivate(email: str) -> None:
     """Deactivate a user; their tokens stop working at once."""
-    from service.usecases.users import deactivate_user
+    from service.usecases.users import deactivate_user, find_user
 
-    user = _run(lambda: deactivate_user(db.session, email))
+    user = _run(lambda: deactivate_user(db.session, None, find_user(db.session, email).id))
     click.echo(f"deactivated {user.email}")
+
+
+@users.command("reactivate")
+@click.argument("email")
+def users_reactivate(email: str) -> None:
+    """Let a deactivated user back in; issue them a new token with rotate-token."""
+    from service.usecases.users import find_user, reactivate_user
+
+    user = _run(lambda: reactivate_user(db.session, None, find_user(db.session, email).id))
+    click.echo(f"reactivated {user.email}")
 
 
 @users.command("rotate-token")
 @click.argument("email")
 def users_rotate_token(email: str) -> None:
     """Revoke a user's tokens and print a new one (shown once)."""
-    from service.usecases.users import rotate_token
+    from service.usecases.users import find_user, rotate_token
 
-    token = _run(lambda: rotate_token(db.session, email))
+    token = _run(lambda: rotate_token(db.session, None, find_user(db.session, email).id))
     click.echo(f"token: {token}")
 
 

@@ -26,6 +26,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "packets:write": frozenset({ADMIN, RECRUITER, HIRING_MANAGER}),
     "decisions:write": frozenset({HIRING_MANAGER, ADMIN}),
     "templates:read": EVERYONE,
+    # The directory (names, emails, roles) is for scheduling and managing people;
+    # interviewers and hiring managers see panelists' names on interviews instead.
+    "users:read": frozenset({ADMIN, RECRUITER}),
     "users:manage": frozenset({ADMIN}),
     "self_identification:write": frozenset({ADMIN, RECRUITER}),
     "self_identification:export": frozenset({ADMIN}),

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import Enum, ForeignKey, Index, String, Text, select, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from service.domain.loops import DEVIATION_KINDS
 from service.domain.pipeline import INTERVIEW_STATUSES
 from service.persistence.applications import Application
 from service.persistence.base import Base, utcnow
+from service.persistence.candidates import Candidate
 from service.persistence.users import User
 
 NO_DOUBLE_BOOKING = "ex_interviews_no_double_booking"
@@ -69,6 +70,18 @@ class Interview(Base):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+# The candidate's name as a column of the interview, loaded only when asked for
+# (`undefer`): a list of interviews shows it without a query per row.
+Interview.candidate_name = column_property(
+    select(Candidate.name)
+    .join(Application, Application.candidate_id == Candidate.id)
+    .where(Application.id == Interview.application_id)
+    .correlate_except(Application, Candidate)
+    .scalar_subquery(),
+    deferred=True,
+)
 
 
 def is_double_booking(error: IntegrityError) -> bool:

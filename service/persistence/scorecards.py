@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
+from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy.orm import (
+    Mapped,
+    Session,
+    column_property,
+    mapped_column,
+    relationship,
+    selectinload,
+)
 
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.scorecards import RECOMMENDATIONS, SCORECARD_STATES, ScorecardState
@@ -51,6 +58,22 @@ class Scorecard(Base):
     @property
     def current(self) -> ScorecardRevision | None:
         return self.revisions[-1] if self.revisions else None
+
+
+# The interview's scorecard state ("missing", "draft" or "submitted") as a column of
+# the interview, defined here because Scorecard refers to Interview. Loaded only when
+# asked for (`undefer`) and usable in filters: `Interview.scorecard_state == "missing"`.
+Interview.scorecard_state = column_property(
+    func.coalesce(
+        select(Scorecard.state)
+        .where(Scorecard.interview_id == Interview.id)
+        .correlate_except(Scorecard)
+        .scalar_subquery(),
+        "missing",
+        type_=String(20),  # not the Enum of `state`, which has no "missing"
+    ),
+    deferred=True,
+)
 
 
 class ScorecardRevision(Base):

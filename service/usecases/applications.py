@@ -11,13 +11,15 @@ from sqlalchemy.orm import Session
 
 from service.domain import pipeline
 from service.domain.access import require
-from service.domain.errors import ConflictError
+from service.domain.errors import ConflictError, RuleViolationError
 from service.persistence.applications import Application, StageChange
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
-from service.persistence.paging import Page, paginate
+from service.persistence.paging import Page, paginate, paginate_sorted
+from service.persistence.reports import template_versions
+from service.persistence.requisitions import Requisition
 from service.persistence.users import User
-from service.persistence.visibility import visible_applications
+from service.persistence.visibility import visible_applications, visible_requisitions
 from service.usecases.access import get_application, get_candidate, get_requisition
 from service.usecases.deviations import record_skipped_interviews
 
@@ -62,28 +64,73 @@ def create_application(
     return application
 
 
+# The orders a list may come in: "-" for newest first. Each pages by (column, id).
+APPLICATION_SORTS = {
+    "id": None,
+    "updated_at": Application.updated_at,
+    "-updated_at": Application.updated_at,
+    "stage_entered_at": Application.stage_entered_at,
+    "-stage_entered_at": Application.stage_entered_at,
+    "created_at": Application.created_at,
+    "-created_at": Application.created_at,
+}
+
+
 def list_applications(
     session: Session,
     actor: User,
     *,
     requisition_id: int | None = None,
+    candidate_id: int | None = None,
     stage: str | None = None,
     status: str | None = None,
     updated_after: datetime | None = None,
+    sort: str = "id",
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page:
+    """Applications you may see, filtered and sorted, a page at a time.
+
+    Raises RuleViolationError for a stage no template has (listing the stages of the
+    requisition's template, or of every template when no requisition is given).
+    """
     require(actor.role, "applications:read")
     stmt = visible_applications(select(Application), actor)
     if requisition_id is not None:
         stmt = stmt.where(Application.requisition_id == requisition_id)
+    if candidate_id is not None:
+        stmt = stmt.where(Application.candidate_id == candidate_id)
     if stage:
+        _check_stage(session, actor, stage, requisition_id)
         stmt = stmt.where(Application.stage == stage)
     if status:
         stmt = stmt.where(Application.status == status)
     if updated_after:
         stmt = stmt.where(Application.updated_at > updated_after)
-    return paginate(session, stmt, Application.id, cursor, limit)
+    key = APPLICATION_SORTS[sort]
+    if key is None:
+        return paginate(session, stmt, Application.id, cursor, limit)
+    return paginate_sorted(session, stmt, sort, key, Application.id, cursor, limit)
+
+
+def _check_stage(session: Session, actor: User, stage: str, requisition_id: int | None) -> None:
+    """An unknown stage is a mistake to name, not an empty list."""
+    requisition = None
+    if requisition_id is not None:
+        requisition = session.scalar(
+            visible_requisitions(select(Requisition), actor).where(Requisition.id == requisition_id)
+        )
+    if requisition is not None:
+        templates = [requisition.template_version.template()]
+    else:
+        templates = [v.template() for v in template_versions(session)]
+    known = list(dict.fromkeys(s.key for t in templates for s in t.stages))
+    if stage not in known:
+        where = "this requisition's template" if requisition else "any template"
+        raise RuleViolationError(
+            f"'{stage}' is not a stage of {where}.",
+            errors={"query.stage": f"unknown stage; the stages are: {', '.join(known)}"},
+        )
 
 
 def move_application(

@@ -7,9 +7,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, not_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, undefer
 
 from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
 from service.domain.errors import (
@@ -112,21 +112,43 @@ def list_interviews(
     actor: User,
     *,
     application_id: int | None = None,
+    interviewer_id: int | None = None,
     status: str | None = None,
+    scorecard_state: str | None = None,
+    pending: bool | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page:
-    """Interviews you may see; an interviewer sees only their own slots."""
+    """Interviews you may see, each with its candidate's name and scorecard state; an
+    interviewer sees only their own slots. `pending`: started, not cancelled or a no-show,
+    and without a submitted scorecard."""
     require(actor.role, "applications:read")
-    stmt = select(Interview).where(
-        Interview.application_id.in_(visible_applications(select(Application.id), actor))
+    stmt = (
+        select(Interview)
+        .where(Interview.application_id.in_(visible_applications(select(Application.id), actor)))
+        .options(
+            joinedload(Interview.interviewer),
+            undefer(Interview.candidate_name),
+            undefer(Interview.scorecard_state),
+        )
     )
     if actor.role == INTERVIEWER:
         stmt = stmt.where(Interview.interviewer_id == actor.id)
     if application_id is not None:
         stmt = stmt.where(Interview.application_id == application_id)
+    if interviewer_id is not None:
+        stmt = stmt.where(Interview.interviewer_id == interviewer_id)
     if status:
         stmt = stmt.where(Interview.status == status)
+    if scorecard_state:
+        stmt = stmt.where(Interview.scorecard_state == scorecard_state)
+    if pending is not None:
+        owed = and_(
+            Interview.starts_at <= utcnow(),
+            Interview.status.in_(ACTIVE_INTERVIEW_STATUSES),
+            Interview.scorecard_state != "submitted",
+        )
+        stmt = stmt.where(owed if pending else not_(owed))
     return paginate(session, stmt, Interview.id, cursor, limit)
 
 

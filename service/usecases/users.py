@@ -1,11 +1,16 @@
-"""Users and API tokens: authenticate, create, deactivate, rotate."""
+"""Users and API tokens: authenticate, list, create, deactivate and reactivate, issue and revoke.
+
+`actor` is the user making the change over HTTP, whose permission is checked; the
+`hiring users ...` command passes None: whoever runs it on the server already holds
+the database, and the audit log records the change without an actor.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.domain.access import ROLES
+from service.domain.access import ROLES, require
 from service.domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -15,6 +20,7 @@ from service.domain.errors import (
 from service.domain.tokens import hash_token, new_token
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
+from service.persistence.paging import Page, paginate
 from service.persistence.users import ApiToken, User
 
 # One answer for an unknown, a revoked and a deactivated user's token: a different
@@ -38,10 +44,56 @@ def authenticate(session: Session, token: str) -> User:
     return user
 
 
+def list_users(
+    session: Session,
+    actor: User,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """The user directory (admins, recruiters), filtered. Raises PermissionDeniedError."""
+    require(actor.role, "users:read")
+    stmt = select(User)
+    if role:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    if q and q.strip():
+        needle = q.strip().lower()
+        stmt = stmt.where(
+            or_(
+                func.lower(User.name).contains(needle, autoescape=True),
+                User.email.contains(needle, autoescape=True),
+            )
+        )
+    return paginate(session, stmt, User.id, cursor, limit)
+
+
+def get_user(session: Session, actor: User, user_id: int) -> User:
+    """One user of the directory. Raises PermissionDeniedError, NotFoundError."""
+    require(actor.role, "users:read")
+    return _get(session, user_id)
+
+
+def find_user(session: Session, email: str) -> User:
+    """The user with this email (for the command line). Raises NotFoundError."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise NotFoundError(f"No user with email {email}.")
+    return user
+
+
 def create_user(
-    session: Session, email: str, name: str, role: str, actor_id: int | None = None
+    session: Session, email: str, name: str, role: str, actor: User | None = None
 ) -> tuple[User, str]:
-    """Create a user and their first token; returns (user, token). Raises ConflictError."""
+    """Create a user and their first token; returns (user, token).
+
+    Raises PermissionDeniedError, ConflictError (email taken), RuleViolationError.
+    """
+    _require_manager(actor)
     if role not in ROLES:
         raise RuleViolationError(
             f"Unknown role '{role}'.", errors={"role": f"one of: {', '.join(ROLES)}"}
@@ -49,54 +101,191 @@ def create_user(
     email = email.strip().lower()
     if session.scalar(select(User).where(User.email == email)):
         raise ConflictError(f"A user with email {email} already exists.")
-    user = User(email=email, name=name, role=role)
+    user = User(email=email, name=name.strip(), role=role)
     session.add(user)
     session.flush()
     token = _issue_token(session, user)
-    record_event(session, actor_id, "user.created", "user", user.id, after=snapshot(user))
+    record_event(session, _id(actor), "user.created", "user", user.id, after=snapshot(user))
     session.commit()
-    return user, token
+    return user, token.plain
 
 
-def deactivate_user(session: Session, email: str, actor_id: int | None = None) -> User:
-    """Deactivate the user and revoke every token they hold. Raises NotFoundError."""
-    user = _get_by_email(session, email)
+def deactivate_user(session: Session, actor: User | None, user_id: int) -> User:
+    """Deactivate the user and revoke every token they hold; already inactive is a no-op.
+
+    Raises PermissionDeniedError, NotFoundError, ConflictError (deactivating yourself).
+    """
+    _require_manager(actor)
+    user = _get(session, user_id)
+    if actor is not None and actor.id == user.id:
+        raise ConflictError(
+            "You cannot deactivate yourself; ask another admin, so that someone can still "
+            "manage users."
+        )
+    if not user.active:
+        return user
     before = snapshot(user)
     user.active = False
-    _revoke_tokens(session, user)
+    revoked = _revoke_tokens(session, user)
     record_event(
-        session, actor_id, "user.deactivated", "user", user.id, before=before, after=snapshot(user)
+        session,
+        _id(actor),
+        "user.deactivated",
+        "user",
+        user.id,
+        before=before,
+        after={**snapshot(user), "revoked_token_ids": revoked},
     )
     session.commit()
     return user
 
 
-def rotate_token(session: Session, email: str, actor_id: int | None = None) -> str:
+def reactivate_user(session: Session, actor: User | None, user_id: int) -> User:
+    """Let a deactivated user back in; already active is a no-op. Their old tokens stay
+    revoked: issue a new one. Raises PermissionDeniedError, NotFoundError."""
+    _require_manager(actor)
+    user = _get(session, user_id)
+    if user.active:
+        return user
+    before = snapshot(user)
+    user.active = True
+    record_event(
+        session,
+        _id(actor),
+        "user.reactivated",
+        "user",
+        user.id,
+        before=before,
+        after=snapshot(user),
+    )
+    session.commit()
+    return user
+
+
+def list_tokens(session: Session, actor: User, user_id: int) -> list[ApiToken]:
+    """The user's tokens (ids and dates, never a secret or its hash), newest first."""
+    require(actor.role, "users:manage")
+    user = _get(session, user_id)
+    return list(
+        session.scalars(
+            select(ApiToken)
+            .where(ApiToken.user_id == user.id)
+            .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def issue_token(session: Session, actor: User | None, user_id: int) -> IssuedToken:
+    """A new token for an active user, shown once; their other tokens keep working.
+
+    Raises PermissionDeniedError, NotFoundError, ConflictError (user deactivated).
+    """
+    _require_manager(actor)
+    user = _get(session, user_id)
+    if not user.active:
+        raise ConflictError(
+            f"User {user.id} is deactivated, so a token would not work; reactivate them first."
+        )
+    issued = _issue_token(session, user)
+    record_event(
+        session, _id(actor), "user.token_issued", "user", user.id, after={"token_id": issued.id}
+    )
+    session.commit()
+    return issued
+
+
+def revoke_tokens(
+    session: Session, actor: User | None, user_id: int, token_id: int | None = None
+) -> list[int]:
+    """Revoke one token of the user, or all of them; returns the ids revoked now.
+
+    Revoking a token already revoked changes nothing. Raises PermissionDeniedError,
+    NotFoundError (no such user, or no such token of theirs).
+    """
+    _require_manager(actor)
+    user = _get(session, user_id)
+    if (
+        token_id is not None
+        and session.scalar(
+            select(ApiToken.id).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+        )
+        is None
+    ):
+        raise NotFoundError(f"User {user.id} has no token {token_id}.")
+    revoked = _revoke_tokens(session, user, token_id)
+    if revoked:
+        record_event(
+            session,
+            _id(actor),
+            "user.tokens_revoked",
+            "user",
+            user.id,
+            after={"revoked_token_ids": revoked},
+        )
+    session.commit()
+    return revoked
+
+
+def rotate_token(session: Session, actor: User | None, user_id: int) -> str:
     """Revoke every token of the user and issue a new one, shown once."""
-    user = _get_by_email(session, email)
-    _revoke_tokens(session, user)
-    token = _issue_token(session, user)
-    record_event(session, actor_id, "user.token_rotated", "user", user.id)
-    session.commit()
-    return token
-
-
-def _revoke_tokens(session: Session, user: User) -> None:
-    session.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+    _require_manager(actor)
+    user = _get(session, user_id)
+    revoked = _revoke_tokens(session, user)
+    issued = _issue_token(session, user)
+    record_event(
+        session,
+        _id(actor),
+        "user.token_rotated",
+        "user",
+        user.id,
+        after={"token_id": issued.id, "revoked_token_ids": revoked},
     )
+    session.commit()
+    return issued.plain
 
 
-def _issue_token(session: Session, user: User) -> str:
-    token, token_hash = new_token()
-    session.add(ApiToken(user_id=user.id, token_hash=token_hash))
-    return token
+class IssuedToken:
+    """A token just issued: its row's id and dates, and the secret, which is never stored."""
+
+    def __init__(self, row: ApiToken, plain: str) -> None:
+        self.id = row.id
+        self.user_id = row.user_id
+        self.created_at = row.created_at
+        self.plain = plain
 
 
-def _get_by_email(session: Session, email: str) -> User:
-    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+def _require_manager(actor: User | None) -> None:
+    if actor is not None:
+        require(actor.role, "users:manage")
+
+
+def _id(actor: User | None) -> int | None:
+    return actor.id if actor is not None else None
+
+
+def _get(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
     if user is None:
-        raise NotFoundError(f"No user with email {email}.")
+        raise NotFoundError(f"User {user_id} does not exist.")
     return user
+
+
+def _revoke_tokens(session: Session, user: User, token_id: int | None = None) -> list[int]:
+    stmt = select(ApiToken.id).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    if token_id is not None:
+        stmt = stmt.where(ApiToken.id == token_id)
+    ids = sorted(session.scalars(stmt))
+    if ids:
+        session.execute(
+            update(ApiToken).where(ApiToken.id.in_(ids)).values(revoked_at=utcnow()),
+            execution_options={"synchronize_session": "fetch"},
+        )
+    return ids
+
+
+def _issue_token(session: Session, user: User) -> IssuedToken:
+    token, token_hash = new_token()
+    row = ApiToken(user_id=user.id, token_hash=token_hash)
+    session.add(row)
+    session.flush()
+    return IssuedToken(row, token)

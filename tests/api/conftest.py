@@ -1,4 +1,5 @@
 import pytest
+from sqlalchemy import event
 
 from tests.factories import UserFactory
 
@@ -25,3 +26,26 @@ def hiring_manager(session):
 @pytest.fixture
 def interviewer(session):
     return UserFactory(role="interviewer")
+
+
+class StatementCounter:
+    """Counts the SQL statements sent on a connection while it is active."""
+
+    def __init__(self, connection):
+        self.connection, self.count = connection, 0
+
+    def _count(self, *args, **kwargs):
+        self.count += 1
+
+    def __enter__(self):
+        event.listen(self.connection, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.connection, "before_cursor_execute", self._count)
+
+
+@pytest.fixture
+def statements(connection):
+    """`with statements() as counted: ...; counted.count`: statements run on the test's connection."""
+    return lambda: StatementCounter(connection)

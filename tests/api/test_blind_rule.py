@@ -75,6 +75,7 @@ def panel(client, session, recruiter):
             "packet_id": packet.json["id"],
             "interviewer_id": other.interviewer_id,
             "user_id": other.interviewer_id,
+            "token_id": 1,
         },
         "own": own,
     }

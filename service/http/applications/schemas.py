@@ -10,6 +10,7 @@ from service.http.schemas import (
     page_of,
 )
 from service.persistence.base import utcnow
+from service.usecases.applications import APPLICATION_SORTS
 
 
 class ApplicationCreateSchema(StrictSchema):
@@ -19,9 +20,18 @@ class ApplicationCreateSchema(StrictSchema):
 
 class ApplicationQueryArgsSchema(PageQueryArgsSchema):
     requisition_id = Id(strict=False)
-    stage = NonBlankString(validate=ma.validate.Length(max=100))
+    candidate_id = Id(strict=False)
+    stage = NonBlankString(
+        validate=ma.validate.Length(max=100),
+        metadata={"description": "A stage key; an unknown one is a 422 listing the stages."},
+    )
     status = ma.fields.String(validate=ma.validate.OneOf(APPLICATION_STATUSES))
     updated_after = UtcDateTime()
+    sort = ma.fields.String(
+        load_default="id",
+        validate=ma.validate.OneOf(tuple(APPLICATION_SORTS)),
+        metadata={"description": "Order of the list; `-` for newest first. Default: id."},
+    )
 
 
 class MoveSchema(StrictSchema):

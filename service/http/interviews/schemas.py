@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from service.domain.pipeline import INTERVIEW_STATUSES
+from service.domain.scorecards import SCORECARD_STATES
 from service.http.schemas import (
     Id,
     NonBlankString,
@@ -9,6 +10,8 @@ from service.http.schemas import (
     UtcDateTime,
     page_of,
 )
+
+SCORECARD_LIST_STATES = ("missing", *SCORECARD_STATES)
 
 
 class InterviewCreateSchema(StrictSchema):
@@ -67,11 +70,21 @@ class InterviewSchema(ma.Schema):
     actual_minutes = ma.fields.Integer(allow_none=True)
     status = ma.fields.String()
     status_reason = ma.fields.String()
+    candidate_name = ma.fields.String()
+    scorecard_state = ma.fields.String(metadata={"description": "missing, draft or submitted"})
 
 
 class InterviewQueryArgsSchema(PageQueryArgsSchema):
     application_id = Id(strict=False)
+    interviewer_id = Id(strict=False)
     status = ma.fields.String(validate=ma.validate.OneOf(INTERVIEW_STATUSES))
+    scorecard_state = ma.fields.String(validate=ma.validate.OneOf(SCORECARD_LIST_STATES))
+    pending = ma.fields.Boolean(
+        metadata={
+            "description": "true: started, not cancelled or a no-show, and the scorecard is "
+            "not submitted (what its interviewer owes); false: the others."
+        }
+    )
 
 
 InterviewPageSchema = page_of(InterviewSchema)

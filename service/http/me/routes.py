@@ -1,8 +1,10 @@
 from flask.views import MethodView
 
+from service.extensions import db
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
-from service.http.me.schemas import MeSchema
+from service.http.me.schemas import MeSchema, TaskListSchema, TaskQueryArgsSchema
+from service.usecases import tasks
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The authenticated user.")
 
@@ -13,3 +15,12 @@ class Me(MethodView):
     def get(self):
         """Who the token belongs to"""
         return current_user()
+
+
+@blp.route("/tasks")
+class Tasks(MethodView):
+    @blp.arguments(TaskQueryArgsSchema, location="query")
+    @blp.response(200, TaskListSchema)
+    def get(self, args):
+        """What you owe now: scorecards, decisions, applications past their target; overdue first"""
+        return tasks.my_tasks(db.session, current_user(), **args)

@@ -1,5 +1,7 @@
 import marshmallow as ma
 
+from service.http.schemas import StrictSchema
+
 
 class MeSchema(ma.Schema):
     id = ma.fields.Integer()
@@ -7,3 +9,48 @@ class MeSchema(ma.Schema):
     name = ma.fields.String()
     role = ma.fields.String()
     active = ma.fields.Boolean()
+
+
+class TaskQueryArgsSchema(StrictSchema):
+    limit = ma.fields.Integer(
+        load_default=50,
+        validate=ma.validate.Range(min=1, max=200),
+        metadata={"description": "At most this many tasks of each kind (at most 200)."},
+    )
+
+
+class TaskSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "scorecard, decision or overdue_application"})
+    summary = ma.fields.String()
+    application_id = ma.fields.Integer()
+    interview_id = ma.fields.Integer(allow_none=True)
+    requisition_id = ma.fields.Integer()
+    requisition_title = ma.fields.String()
+    candidate_id = ma.fields.Integer()
+    candidate_name = ma.fields.String()
+    stage = ma.fields.String(allow_none=True)
+    scorecard_state = ma.fields.String(
+        allow_none=True, metadata={"description": "missing or draft (scorecard tasks)"}
+    )
+    due_at = ma.fields.DateTime(
+        allow_none=True,
+        metadata={
+            "description": "Scorecard: the interview's end plus the template's "
+            "late_feedback_hours; otherwise when the stage's target days run out."
+        },
+    )
+    overdue = ma.fields.Boolean()
+    link = ma.fields.String(metadata={"description": "The API path of what to act on."})
+
+
+class TaskTotalsSchema(ma.Schema):
+    scorecard = ma.fields.Integer()
+    decision = ma.fields.Integer()
+    overdue_application = ma.fields.Integer()
+
+
+class TaskListSchema(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(TaskSchema))
+    totals = ma.fields.Nested(
+        TaskTotalsSchema, metadata={"description": "How many of each kind, beyond `limit` too."}
+    )

@@ -1,0 +1,112 @@
+"""Application list filters people need: by candidate, by stage (checked), sorted and paged."""
+
+from datetime import timedelta
+
+import pytest
+
+from service.persistence.base import utcnow
+from tests.api.conftest import auth
+from tests.factories import (
+    ApplicationFactory,
+    CandidateFactory,
+    RequisitionFactory,
+    template_version,
+)
+
+
+def listing(client, user, **query):
+    return client.get("/api/v1/applications", query_string=query, headers=auth(user))
+
+
+def ids(client, user, **query):
+    response = listing(client, user, **query)
+    assert response.status_code == 200, response.json
+    return [a["id"] for a in response.json["items"]]
+
+
+def walk(client, user, **query):
+    """Every id over every page, following next_cursor."""
+    seen, cursor = [], None
+    while True:
+        page = listing(client, user, **query, **({"cursor": cursor} if cursor else {})).json
+        seen += [a["id"] for a in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def test_list_filters_by_candidate(client, session, recruiter):
+    candidate = CandidateFactory()
+    wanted = [ApplicationFactory(candidate=candidate).id for _ in range(2)]
+    ApplicationFactory()
+    assert ids(client, recruiter, candidate_id=candidate.id) == wanted
+
+
+def test_unknown_stage_is_422_listing_the_stages_of_every_template(client, recruiter):
+    response = listing(client, recruiter, stage="phone_screen")
+    assert response.status_code == 422
+    [error] = response.json["errors"]
+    assert error["field"] == "query.stage"
+    assert "technical_screen" in error["message"] and "portfolio_screen" in error["message"]
+
+
+def test_unknown_stage_with_a_requisition_lists_that_templates_stages(client, session, recruiter):
+    requisition = RequisitionFactory(template_version=template_version("product_designer"))
+    response = listing(client, recruiter, stage="technical_screen", requisition_id=requisition.id)
+    assert response.status_code == 422
+    [error] = response.json["errors"]
+    assert "portfolio_screen" in error["message"] and "technical_screen" not in error["message"]
+
+
+def test_a_stage_of_another_template_is_an_empty_list_without_a_requisition(
+    client, session, recruiter
+):
+    ApplicationFactory(stage="onsite")  # backend_engineer has no portfolio_screen
+    assert ids(client, recruiter, stage="portfolio_screen") == []
+
+
+def stamped(session, hours_ago):
+    """Applications whose updated_at and stage_entered_at are `hours_ago` (several per value)."""
+    made = []
+    for hours in hours_ago:
+        application = ApplicationFactory()
+        application.stage_entered_at = utcnow() - timedelta(hours=hours)
+        session.flush()
+        made.append(application)
+    # updated_at is set on every flush; fix it after the last one, in one go
+    for application, hours in zip(made, hours_ago, strict=True):
+        session.execute(
+            type(application)
+            .__table__.update()
+            .where(type(application).__table__.c.id == application.id)
+            .values(updated_at=utcnow() - timedelta(hours=hours))
+        )
+    session.expire_all()
+    return made
+
+
+@pytest.mark.parametrize(
+    "sort", ["updated_at", "-updated_at", "stage_entered_at", "-stage_entered_at"]
+)
+def test_sorted_pages_walk_every_row_once_in_order_despite_ties(client, session, recruiter, sort):
+    made = stamped(session, [5, 1, 3, 1, 5, 2, 1])
+    hours = {a.id: h for a, h in zip(made, [5, 1, 3, 1, 5, 2, 1], strict=True)}
+    seen = walk(client, recruiter, sort=sort, limit=2)
+    descending = sort.startswith("-")
+    # older first = more hours ago first; ties by id in the same direction
+    expected = sorted(hours, key=lambda i: (-hours[i], i), reverse=descending)
+    assert seen == expected
+
+
+def test_a_cursor_of_another_sort_is_422(client, session, recruiter):
+    stamped(session, [1, 2, 3])
+    cursor = listing(client, recruiter, sort="updated_at", limit=1).json["next_cursor"]
+    response = listing(client, recruiter, sort="-stage_entered_at", cursor=cursor)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "query.cursor"
+    by_id = listing(client, recruiter, limit=1).json["next_cursor"]
+    assert listing(client, recruiter, sort="updated_at", cursor=by_id).status_code == 422
+
+
+def test_unknown_sort_is_422(client, recruiter):
+    assert listing(client, recruiter, sort="name").status_code == 422

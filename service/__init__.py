@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -43,12 +42,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     app.config.update({k: v for k, v in (overrides or {}).items() if k != "SETTINGS"})
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("alembic.runtime.plugins", "weasyprint.progress"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from service.http.ops import init_operations
 
+    init_operations(app)  # logging first: the steps below log
     db.init_app(app)
     jobs.configure(settings.redis_url)
     api = ServiceApi(app, spec_kwargs={"security": [{"bearer": []}]})

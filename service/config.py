@@ -15,6 +15,7 @@ from limits import parse
 from sqlalchemy.engine import make_url
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+LOG_FORMATS = ("auto", "json", "text")
 
 
 class SettingsError(ValueError):
@@ -32,6 +33,12 @@ class Settings:
     packet_render_lease_seconds: int
     packet_reap_interval_seconds: int
     auth_failure_limit: str
+    # "auto": JSON lines unless stderr is a terminal.
+    log_format: str = "auto"
+    # When set, `GET /metrics` needs `Authorization: Bearer <token>`.
+    metrics_token: str | None = None
+    # Browser origins allowed to call /api/v1 (CORS); none by default.
+    cors_allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -49,6 +56,13 @@ class Settings:
             packet_reap_interval_seconds=int(env.get("PACKET_REAP_INTERVAL_SECONDS") or 30),
             # Failed token checks one client address may make in a moving window; more is 429.
             auth_failure_limit=env.get("AUTH_FAILURE_LIMIT") or "10/minute",
+            log_format=(env.get("LOG_FORMAT") or "auto").lower(),
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            cors_allowed_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in (env.get("CORS_ALLOWED_ORIGINS") or "").split(",")
+                if origin.strip()
+            ),
         )
 
     def check(self) -> None:
@@ -67,10 +81,23 @@ class Settings:
                 f"AUTH_FAILURE_LIMIT '{self.auth_failure_limit}' is not a rate limit; "
                 "write it like '10/minute' or '20 per 5 minutes'."
             ) from None
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(
+                f"LOG_FORMAT '{self.log_format}' is not one of {', '.join(LOG_FORMATS)}."
+            )
+        for origin in self.cors_allowed_origins:
+            if origin == "*" or not origin.startswith(("http://", "https://")):
+                # A wildcard would let any site's scripts read API answers with a stolen token.
+                raise SettingsError(
+                    f"CORS_ALLOWED_ORIGINS entry '{origin}' is not an origin; list each one "
+                    "as 'https://host[:port]', comma-separated (no '*')."
+                )
 
     def masked(self) -> dict[str, object]:
         """The effective settings with secrets (key, passwords in URLs) hidden."""
         shown = asdict(self)
+        if self.metrics_token:
+            shown["metrics_token"] = "***"
         shown["secret_key"] = (
             "***" if self.secret_key != DEFAULT_SECRET_KEY else "(insecure default)"
         )

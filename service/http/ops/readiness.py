@@ -33,8 +33,9 @@ def failing(checks: dict[str, Check]) -> dict[str, Check]:
 
 def _database_and_migrations() -> dict[str, Check]:
     try:
-        with db.engine().connect() as connection:
-            current, heads = migrate.pending_heads(connection)
+        # The request's session (closed at teardown), not a connection of its own: the
+        # tests bind the session to one connection for their rolled-back transaction.
+        current, heads = migrate.pending_heads(db.session.connection())
     except SQLAlchemyError as error:
         log.warning("readiness: the database is unreachable: %s", error)
         return {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,6 +13,7 @@ from werkzeug.routing import IntegerConverter
 from service import jobs
 from service.config import Settings
 from service.extensions import db, init_storage
+from service.http.ops import init_operations
 from service.http.schemas import ProblemSchema
 from service.persistence.base import MAX_ID
 
@@ -33,6 +33,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = ServiceFlask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.url_map.converters["int"] = IdConverter
     settings = _configure(app, overrides)
+    init_operations(
+        app
+    )  # logs, request metrics, health and metrics routes, CORS: first, so the steps below log
     _init_extensions(app, settings)
     _register_blueprints(_init_api(app))
     _register_error_handlers(app)  # after the Api, whose own handlers they replace
@@ -53,11 +56,6 @@ def _configure(app: Flask, overrides: Mapping[str, Any]) -> Settings:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
     )
     app.config.update({k: v for k, v in overrides.items() if k != "SETTINGS"})
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("alembic.runtime.plugins", "weasyprint.progress"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     return settings
 
 

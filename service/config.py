@@ -15,6 +15,7 @@ from limits import parse
 from sqlalchemy.engine import make_url
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+LOG_FORMATS = ("auto", "json", "text")
 
 
 class SettingsError(ValueError):
@@ -35,6 +36,12 @@ class Settings:
     sqlite_busy_timeout_ms: int = 30_000
     adverse_impact_min_applicants: int = 10
     adverse_impact_min_selections: int = 5
+    # "auto": JSON lines unless stderr is a terminal.
+    log_format: str = "auto"
+    # When set, `GET /metrics` needs `Authorization: Bearer <token>`.
+    metrics_token: str | None = None
+    # Browser origins allowed to call /api/v1 (CORS); none by default.
+    cors_allowed_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -58,6 +65,13 @@ class Settings:
             # parameter: a client must not be able to lower them).
             adverse_impact_min_applicants=int(env.get("ADVERSE_IMPACT_MIN_APPLICANTS") or 10),
             adverse_impact_min_selections=int(env.get("ADVERSE_IMPACT_MIN_SELECTIONS") or 5),
+            log_format=(env.get("LOG_FORMAT") or "auto").lower(),
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            cors_allowed_origins=tuple(
+                origin.strip().rstrip("/")
+                for origin in (env.get("CORS_ALLOWED_ORIGINS") or "").split(",")
+                if origin.strip()
+            ),
         )
 
     def check(self) -> None:
@@ -76,10 +90,23 @@ class Settings:
                 f"AUTH_FAILURE_LIMIT '{self.auth_failure_limit}' is not a rate limit; "
                 "write it like '10/minute' or '20 per 5 minutes'."
             ) from None
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(
+                f"LOG_FORMAT '{self.log_format}' is not one of {', '.join(LOG_FORMATS)}."
+            )
+        for origin in self.cors_allowed_origins:
+            if origin == "*" or not origin.startswith(("http://", "https://")):
+                # A wildcard would let any site's scripts read API answers with a stolen token.
+                raise SettingsError(
+                    f"CORS_ALLOWED_ORIGINS entry '{origin}' is not an origin; list each one "
+                    "as 'https://host[:port]', comma-separated (no '*')."
+                )
 
     def masked(self) -> dict[str, object]:
         """The effective settings with secrets (key, passwords in URLs) hidden."""
         shown = asdict(self)
+        if self.metrics_token:
+            shown["metrics_token"] = "***"
         shown["secret_key"] = (
             "***" if self.secret_key != DEFAULT_SECRET_KEY else "(insecure default)"
         )

@@ -5,6 +5,8 @@ Redis URL they go to RQ workers; without one they run in-process through RQ's
 synchronous mode (on an in-memory Redis), with the same contract.
 Enqueueing waits for the current transaction to commit, so a fast worker never
 looks for a row that is not there yet.
+A job carries the id of the request that enqueued it (`job.meta["request_id"]`),
+so its log lines in the worker can be found from the request.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+
+from service.observability import bound_request_id, current_request_id
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +74,9 @@ def enqueue(
     target = queue(queue_name)
     if job_id and target.is_async and _waiting(target, job_id):
         return None
+    request_id = current_request_id()
+    if request_id is not None:
+        options["meta"] = {**(options.get("meta") or {}), "request_id": request_id}
     job = target.enqueue(function, *args, job_id=job_id, **options)
     if not target.is_async and job.get_status() == JobStatus.FAILED:
         # RQ's synchronous mode records the failure but does not raise it.
@@ -90,13 +97,22 @@ def enqueue_after_commit(session: Session, function: str, *args: Any, **options:
     job stays as it is for a reaper (or a retry by the user) to enqueue again.
     """
 
+    request_id = current_request_id()  # the request that asked, wherever the commit happens
+
     def after_commit(_: Session) -> None:
         try:
-            enqueue(function, *args, **options)
+            with bound_request_id(request_id):
+                enqueue(function, *args, **options)
         except RedisError:
             log.exception("could not enqueue %s; it will be enqueued again later", function)
 
     event.listen(session, "after_commit", after_commit, once=True)
+
+
+def queue_depths() -> dict[str, int]:
+    """Jobs waiting per RQ queue; empty when jobs run in-process. Raises RedisError."""
+    queues: dict[str, Queue] = current_app.extensions["jobs"]
+    return {name: target.count for name, target in queues.items() if target.is_async}
 
 
 def _waiting(target: Queue, job_id: str) -> bool:

@@ -5,6 +5,12 @@ then forks one child per job; the database engine is disposed before the loop
 so no connection crosses a fork. On start it also retries packets that an
 earlier, killed worker left "rendering", and (unless `--burst`) starts the
 periodic jobs of `workers.periodic` in a child process.
+
+Each job's log lines carry the id of the request that enqueued it, and its
+duration and outcome are recorded as metrics, both from the parent process
+(`ObservedWorker`): the horse inherits the bound id when it forks, and the
+metric outlives the horse. With `PROMETHEUS_MULTIPROC_DIR` set (the API's
+directory, on the same host) the API's `/metrics` shows them.
 """
 
 from __future__ import annotations
@@ -12,24 +18,45 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 
 # One BLAS thread per worker: several threads per process fight over two cores
 # and made the calibration fit three times slower under load.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Worker
+from rq.job import Job, JobStatus
+from rq.queue import Queue
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import configure_mappers
 
 from service import create_app
 from service.extensions import db
 from service.jobs import QUEUE_NAMES
+from service.observability import bound_request_id, observe_job
 from service.pdf.document import warm_up
 from service.usecases.packets import reap_abandoned
 from workers.periodic import start_scheduler
 
 log = logging.getLogger("workers")
+
+
+class ObservedWorker(Worker):
+    """RQ's forking worker, with the job's request id in its logs and job metrics."""
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        started = time.perf_counter()
+        try:
+            with bound_request_id(job.meta.get("request_id")):
+                super().execute_job(job, queue)
+        finally:
+            try:
+                succeeded = job.get_status(refresh=True) == JobStatus.FINISHED
+            except RedisError:
+                succeeded = False  # the outcome is unknown; it was not a success we saw
+            observe_job(job.func_name, succeeded, time.perf_counter() - started)
 
 
 def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) -> None:
@@ -47,7 +74,7 @@ def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) 
             log.warning("could not check for abandoned packets at start: %s", error)
         db.engine().dispose()  # no connection may cross the fork into a job
         periodic = None if burst else start_scheduler(settings)
-        worker = Worker(list(queue_names), connection=Redis.from_url(settings.redis_url))
+        worker = ObservedWorker(list(queue_names), connection=Redis.from_url(settings.redis_url))
         try:
             # RQ's scheduler moves retries with back-off (and delayed jobs) back onto the queues.
             worker.work(burst=burst, with_scheduler=True)

@@ -102,6 +102,9 @@ class FailedTokenThrottle:
 def _authenticate_request() -> None:
     if not request.path.startswith("/api/v1/") or request.path in PUBLIC_PATHS:
         return
+    if request.method == "OPTIONS":
+        # A CORS preflight never carries credentials; Flask answers it with `Allow` only.
+        return
     throttle: FailedTokenThrottle = current_app.extensions["auth_throttle"]
     client = request.remote_addr or "unknown"
     retry_after = throttle.retry_after(client)

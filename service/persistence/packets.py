@@ -209,3 +209,11 @@ def packets_past_lease(session: Session, cutoff: datetime) -> list[Packet]:
             .with_for_update(of=Packet, skip_locked=True)
         )
     )
+
+
+def packet_counts_by_status(session: Session) -> dict[str, int]:
+    """How many packets are in each state (every state listed, zero included)."""
+    counts = dict.fromkeys(PACKET_STATUSES, 0)
+    rows = session.execute(select(Packet.status, func.count()).group_by(Packet.status))
+    counts.update({status: count for status, count in rows})
+    return counts

@@ -7,6 +7,7 @@ import secrets
 import subprocess
 import sys
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,10 @@ from service.config import Settings
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
 from service.extensions import db
 from service.persistence import migrate
+from service.persistence.base import utcnow
+from service.usecases import applications, candidates, interviews, requisitions, scorecards
 from service.usecases.templates import sync_templates
+from service.usecases.users import create_user
 from tests import factories
 from tests.conftest import POSTGRES_URL
 
@@ -155,3 +159,48 @@ def start_worker(app, *extra_args: str, env: dict[str, str] | None = None) -> su
         text=True,
         start_new_session=True,
     )
+
+
+EVIDENCE = "Explained the retry design, named the idempotency key and tested the timeout path."
+
+
+@pytest.fixture
+def submitted_loop(live_app):
+    """A committed application with two submitted scorecards; returns (application id, manager)."""
+    session = db.session
+    recruiter, _ = create_user(session, "r@example.com", "Riley", "recruiter")
+    manager, _ = create_user(session, "m@example.com", "Morgan", "hiring_manager")
+    requisition = requisitions.create_requisition(
+        session,
+        recruiter,
+        {"title": "Backend", "hiring_manager_id": manager.id, "template_key": "backend_engineer"},
+    )
+    candidate = candidates.create_candidate(session, recruiter, {"name": "Ada", "email": "a@x.org"})
+    application = applications.create_application(session, recruiter, candidate.id, requisition.id)
+    for number in range(2):
+        interviewer, _ = create_user(
+            session, f"i{number}@example.com", f"I {number}", "interviewer"
+        )
+        interview = interviews.schedule_interview(
+            session,
+            recruiter,
+            application.id,
+            interview_key="technical_screen",
+            interviewer_id=interviewer.id,
+            reason="second opinion" if number else "",
+            starts_at=utcnow() - timedelta(hours=3 + number),
+        )
+        scorecards.submit_scorecard(
+            session,
+            interviewer,
+            interview.id,
+            {
+                "ratings": [
+                    {"competency": c, "score": 3, "evidence": EVIDENCE}
+                    for c in ("coding", "problem_solving")
+                ],
+                "recommendation": "yes",
+            },
+        )
+    session.close()
+    return application.id, manager.id

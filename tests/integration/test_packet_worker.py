@@ -7,62 +7,14 @@ import sqlite3
 import subprocess
 import threading
 import time
-from datetime import timedelta
 
-import pytest
 from rq.job import Job
 
 from service import jobs
 from service.extensions import db
-from service.persistence.base import utcnow
 from service.persistence.packets import Packet
-from service.usecases import applications, candidates, interviews, packets, requisitions, scorecards
-from service.usecases.users import create_user
+from service.usecases import packets
 from tests.integration.conftest import start_worker
-
-EVIDENCE = "Explained the retry design, named the idempotency key and tested the timeout path."
-
-
-@pytest.fixture
-def submitted_loop(live_app):
-    """A committed application with two submitted scorecards; returns (application id, manager)."""
-    session = db.session
-    recruiter, _ = create_user(session, "r@example.com", "Riley", "recruiter")
-    manager, _ = create_user(session, "m@example.com", "Morgan", "hiring_manager")
-    requisition = requisitions.create_requisition(
-        session,
-        recruiter,
-        {"title": "Backend", "hiring_manager_id": manager.id, "template_key": "backend_engineer"},
-    )
-    candidate = candidates.create_candidate(session, recruiter, {"name": "Ada", "email": "a@x.org"})
-    application = applications.create_application(session, recruiter, candidate.id, requisition.id)
-    for number in range(2):
-        interviewer, _ = create_user(
-            session, f"i{number}@example.com", f"I {number}", "interviewer"
-        )
-        interview = interviews.schedule_interview(
-            session,
-            recruiter,
-            application.id,
-            interview_key="technical_screen",
-            interviewer_id=interviewer.id,
-            reason="second opinion" if number else "",
-            starts_at=utcnow() - timedelta(hours=3 + number),
-        )
-        scorecards.submit_scorecard(
-            session,
-            interviewer,
-            interview.id,
-            {
-                "ratings": [
-                    {"competency": c, "score": 3, "evidence": EVIDENCE}
-                    for c in ("coding", "problem_solving")
-                ],
-                "recommendation": "yes",
-            },
-        )
-    session.close()
-    return application.id, manager.id
 
 
 def packet_row(packet_id):

@@ -178,25 +178,31 @@ class PageQueryArgsSchema(StrictSchema):
     )
 
 
+class ListEnvelopeSchema(ma.Schema):
+    """Every list answers `{"items": [...], "next_cursor": ...}`; a whole (unpaginated) list
+    has no next page, so its `next_cursor` is always null. Subclasses declare `items`."""
+
+    next_cursor = ma.fields.String(
+        allow_none=True,
+        dump_default=None,
+        metadata={"description": "Pass as `cursor` for the next page; null on the last page."},
+    )
+
+
 def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
     """The schema of one page of a list: its items and the cursor to the next page."""
     name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
     return type(
-        name,
-        (ma.Schema,),
-        {
-            "items": ma.fields.List(ma.fields.Nested(item_schema)),
-            "next_cursor": ma.fields.String(
-                allow_none=True, metadata={"description": "Pass as `cursor` for the next page."}
-            ),
-        },
+        name, (ListEnvelopeSchema,), {"items": ma.fields.List(ma.fields.Nested(item_schema))}
     )
 
 
 def list_of(item_schema: type[ma.Schema], name: str | None = None) -> type[ma.Schema]:
-    """The schema of a whole (unpaginated) list: `{"items": [...]}`."""
+    """The schema of a whole (unpaginated) list: `{"items": [...], "next_cursor": null}`."""
     name = name or item_schema.__name__.removesuffix("Schema") + "ListSchema"
-    return type(name, (ma.Schema,), {"items": ma.fields.List(ma.fields.Nested(item_schema))})
+    return type(
+        name, (ListEnvelopeSchema,), {"items": ma.fields.List(ma.fields.Nested(item_schema))}
+    )
 
 
 class UserRefSchema(ma.Schema):

@@ -69,3 +69,12 @@ def test_request_schemas_come_from_the_validating_schemas(spec):
 def test_path_ids_declare_the_database_range(spec):
     [parameter] = spec["paths"]["/api/v1/applications/{application_id}"]["parameters"]
     assert parameter["schema"] == {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+
+
+def test_every_list_answers_in_one_envelope(spec):
+    """A response with `items` also has `next_cursor`: one shape for every list, present and
+    future (timeline, scorecards, packets, decisions, reports, tasks, tokens, pages)."""
+    schemas = spec["components"]["schemas"]
+    lists = {name: s for name, s in schemas.items() if "items" in s.get("properties", {})}
+    assert len(lists) >= 10
+    assert {n for n, s in lists.items() if "next_cursor" not in s["properties"]} == set()

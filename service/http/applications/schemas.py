@@ -3,6 +3,7 @@ import marshmallow as ma
 from service.domain.pipeline import APPLICATION_STATUSES, REJECTION_REASONS, time_in_stage
 from service.http.schemas import (
     Id,
+    ListEnvelopeSchema,
     NonBlankString,
     PageQueryArgsSchema,
     StrictSchema,
@@ -128,7 +129,7 @@ class StageChangeSchema(ma.Schema):
     at = ma.fields.DateTime()
 
 
-class TimelineSchema(ma.Schema):
+class TimelineSchema(ListEnvelopeSchema):
     items = ma.fields.List(ma.fields.Nested(StageChangeSchema))
 
 

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from service.http.schemas import StrictSchema
+from service.http.schemas import ListEnvelopeSchema, StrictSchema
 
 
 class MeSchema(ma.Schema):
@@ -49,7 +49,7 @@ class TaskTotalsSchema(ma.Schema):
     overdue_application = ma.fields.Integer()
 
 
-class TaskListSchema(ma.Schema):
+class TaskListSchema(ListEnvelopeSchema):
     items = ma.fields.List(ma.fields.Nested(TaskSchema))
     totals = ma.fields.Nested(
         TaskTotalsSchema, metadata={"description": "How many of each kind, beyond `limit` too."}

@@ -1,6 +1,6 @@
 import marshmallow as ma
 
-from service.http.schemas import Id, StrictSchema
+from service.http.schemas import Id, ListEnvelopeSchema, StrictSchema
 from service.persistence.packets import DECISION_OUTCOMES
 
 
@@ -44,7 +44,7 @@ class PacketSchema(ma.Schema):
     finished_at = ma.fields.DateTime(allow_none=True)
 
 
-class PacketListSchema(ma.Schema):
+class PacketListSchema(ListEnvelopeSchema):
     items = ma.fields.List(ma.fields.Nested(PacketSchema))
 
 
@@ -111,7 +111,7 @@ class DecisionSchema(ma.Schema):
     )
 
 
-class DecisionHistorySchema(ma.Schema):
+class DecisionHistorySchema(ListEnvelopeSchema):
     version = ma.fields.Integer(
         metadata={"description": "The current decision's version, 0 before the first; the ETag"}
     )

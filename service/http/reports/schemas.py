@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from service.domain.self_identification import DIMENSIONS
-from service.http.schemas import Id, NonBlankString, StrictSchema, UtcDateTime
+from service.http.schemas import Id, ListEnvelopeSchema, NonBlankString, StrictSchema, UtcDateTime
 
 
 class AdverseImpactQueryArgsSchema(StrictSchema):
@@ -136,7 +136,7 @@ class StuckApplicationSchema(ma.Schema):
     owners = ma.fields.List(ma.fields.Nested(OwnerSchema))
 
 
-class StuckReportSchema(ma.Schema):
+class StuckReportSchema(ListEnvelopeSchema):
     total = ma.fields.Integer()
     items = ma.fields.List(ma.fields.Nested(StuckApplicationSchema))
 

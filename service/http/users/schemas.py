@@ -1,7 +1,13 @@
 import marshmallow as ma
 
 from service.domain.access import ROLES
-from service.http.schemas import NonBlankString, PageQueryArgsSchema, StrictSchema, page_of
+from service.http.schemas import (
+    ListEnvelopeSchema,
+    NonBlankString,
+    PageQueryArgsSchema,
+    StrictSchema,
+    page_of,
+)
 
 
 class UserQueryArgsSchema(PageQueryArgsSchema):
@@ -43,7 +49,7 @@ class TokenSchema(ma.Schema):
     revoked_at = ma.fields.DateTime(allow_none=True)
 
 
-class TokenListSchema(ma.Schema):
+class TokenListSchema(ListEnvelopeSchema):
     items = ma.fields.List(ma.fields.Nested(TokenSchema))
 
 

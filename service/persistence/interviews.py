@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.domain.loops import DEVIATION_KINDS
 from service.domain.pipeline import INTERVIEW_STATUSES
+from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.base import Base, utcnow
 from service.persistence.users import User
@@ -69,6 +70,11 @@ class Interview(Base):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def template(self) -> InterviewTemplate:
+        """The parsed interview template of the application's requisition."""
+        return self.application.template
 
 
 def is_double_booking(error: IntegrityError) -> bool:

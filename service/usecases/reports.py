@@ -149,7 +149,7 @@ def pipeline_report(session: Session, actor: User, requisition_id: int) -> dict[
     requisition's hiring manager. Raises PermissionDeniedError, NotFoundError."""
     require(actor.role, "reports:pipeline")
     requisition = get_requisition(session, actor, requisition_id)
-    template = requisition.template_version.template()
+    template = requisition.template
     versions = _templates(session)
     position, _ = stage_maps((v.id, v.template()) for v in versions.values())
     filters = ApplicationFilters(requisition_id=requisition.id)

@@ -66,7 +66,7 @@ def submit_scorecard(
             "submit your scorecard after the interview has taken place."
         )
     scorecard = _locked_scorecard(session, interview)
-    template = interview.application.requisition.template_version.template()
+    template = interview.template
     check_submission(
         _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
     )
@@ -100,7 +100,7 @@ def amend_scorecard(
         raise ConflictError(
             f"Interview {interview.id} has no submitted scorecard to amend; submit it first."
         )
-    template = interview.application.requisition.template_version.template()
+    template = interview.template
     check_submission(
         _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
     )
@@ -175,7 +175,7 @@ def _own_interview(session: Session, actor: User, interview_id: int) -> Intervie
 
 
 def _planned(interview: Interview):
-    template = interview.application.requisition.template_version.template()
+    template = interview.template
     return template.interview(interview.interview_key)
 
 

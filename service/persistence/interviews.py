@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.domain.loops import DEVIATION_KINDS
-from service.domain.pipeline import INTERVIEW_STATUSES
+from service.domain.pipeline import INTERVIEW_STATUSES, InterviewStatus
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.base import Base, utcnow
@@ -56,7 +56,7 @@ class Interview(Base):
             create_constraint=True,
             length=20,
         ),
-        default="scheduled",
+        default=InterviewStatus.SCHEDULED.value,
     )
     # How long it really took, recorded on completion (the time-box is duration_minutes).
     actual_minutes: Mapped[int | None]

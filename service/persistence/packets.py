@@ -9,13 +9,11 @@ from typing import Any
 from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES, PacketStatus
 from service.persistence.applications import Application
 from service.persistence.base import Base, utcnow
 from service.persistence.scorecards import Scorecard, ScorecardRevision
 from service.persistence.users import User
-
-PACKET_STATUSES = ("queued", "rendering", "ready", "failed")
-DECISION_OUTCOMES = ("hire", "no_hire")
 
 
 class Packet(Base):
@@ -38,7 +36,7 @@ class Packet(Base):
             create_constraint=True,
             length=20,
         ),
-        default="queued",
+        default=PacketStatus.QUEUED.value,
     )
     input_digest: Mapped[str] = mapped_column(String(64))
     # The document's data as of the request (already anonymized when asked): the
@@ -202,7 +200,7 @@ def packets_past_lease(session: Session, cutoff: datetime) -> list[Packet]:
         session.scalars(
             select(Packet)
             .where(
-                Packet.status.in_(("queued", "rendering")),
+                Packet.status.in_((PacketStatus.QUEUED, PacketStatus.RENDERING)),
                 func.coalesce(Packet.started_at, Packet.created_at) < cutoff,
             )
             .order_by(Packet.id)

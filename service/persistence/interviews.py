@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,7 +13,7 @@ from service.domain.loops import DEVIATION_KINDS
 from service.domain.pipeline import INTERVIEW_STATUSES, InterviewStatus
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
-from service.persistence.base import Base, utcnow
+from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.users import User
 
 NO_DOUBLE_BOOKING = "ex_interviews_no_double_booking"
@@ -49,13 +49,7 @@ class Interview(Base):
     starts_at: Mapped[datetime]
     duration_minutes: Mapped[int]
     status: Mapped[str] = mapped_column(
-        Enum(
-            *INTERVIEW_STATUSES,
-            name="interview_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        ),
+        checked_enum(INTERVIEW_STATUSES, "interview_status"),
         default=InterviewStatus.SCHEDULED.value,
     )
     # How long it really took, recorded on completion (the time-box is duration_minutes).
@@ -92,15 +86,7 @@ class ProcessDeviation(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     interview_id: Mapped[int | None] = mapped_column(ForeignKey("interviews.id"))
     interview_key: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(
-        Enum(
-            *DEVIATION_KINDS,
-            name="deviation_kind",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        )
-    )
+    kind: Mapped[str] = mapped_column(checked_enum(DEVIATION_KINDS, "deviation_kind"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)

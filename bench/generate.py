@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from service.domain.self_identification import DECLINED, QUESTIONS
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
 from service.domain.templates import InterviewTemplate
 from service.domain.tokens import new_token
@@ -800,10 +801,6 @@ def _self_identifications(
     Drawn independently of the latent level, so the data hold no built-in adverse impact.
     """
     if "self_identifications" not in inspect(engine).get_table_names():
-        return 0
-    try:
-        from service.domain.self_identification import DECLINED, QUESTIONS
-    except ImportError:
         return 0
     first, last = loader.first_application, loader.ids.next["applications"]
     answered = [a for a in range(first, last) if rng.random() < SELF_ID_SHARE]

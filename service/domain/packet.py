@@ -12,12 +12,30 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from service.domain.anonymize import IdentifyingTerms, identifying_terms, redact
 from service.domain.assessment import assess, to_dict
 from service.domain.packet_inputs import PacketInputs, ScorecardHistoryIn
 from service.domain.templates import InterviewTemplate
+
+
+class PacketStatus(StrEnum):
+    QUEUED = "queued"
+    RENDERING = "rendering"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class DecisionOutcome(StrEnum):
+    HIRE = "hire"
+    NO_HIRE = "no_hire"
+
+
+# The plain values, in order: database CHECKs and validators use them.
+PACKET_STATUSES: tuple[str, ...] = tuple(s.value for s in PacketStatus)
+DECISION_OUTCOMES: tuple[str, ...] = tuple(s.value for s in DecisionOutcome)
 
 
 def anonymous_code(application_id: int) -> str:

@@ -111,11 +111,6 @@ def analyse_steps(
     return analysed
 
 
-def answers_of(row: Sequence, offset: int) -> dict[str, str | None]:
-    """The self-identification answers in a result row, starting at column `offset`."""
-    return dict(zip(QUESTIONS, row[offset : offset + len(QUESTIONS)], strict=True))
-
-
 @dataclass(frozen=True)
 class StaySummary:
     stays: int

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.domain.pipeline import APPLICATION_STATUSES, TIMELINE_KINDS, ApplicationStatus
 from service.domain.templates import InterviewTemplate
-from service.persistence.base import Base, utcnow
+from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.candidates import Candidate
 from service.persistence.requisitions import Requisition
 from service.persistence.users import User
@@ -35,13 +35,7 @@ class Application(Base):
     requisition_id: Mapped[int] = mapped_column(ForeignKey("requisitions.id"))
     stage: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(
-        Enum(
-            *APPLICATION_STATUSES,
-            name="application_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        ),
+        checked_enum(APPLICATION_STATUSES, "application_status"),
         default=ApplicationStatus.ACTIVE.value,
         index=True,
     )
@@ -82,15 +76,7 @@ class StageChange(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
-    kind: Mapped[str] = mapped_column(
-        Enum(
-            *TIMELINE_KINDS,
-            name="stage_change_kind",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        )
-    )
+    kind: Mapped[str] = mapped_column(checked_enum(TIMELINE_KINDS, "stage_change_kind"))
     from_stage: Mapped[str | None] = mapped_column(String(100))
     to_stage: Mapped[str] = mapped_column(String(100))
     from_status: Mapped[str | None] = mapped_column(String(20))

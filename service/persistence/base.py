@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
 
 # Deterministic constraint names, so migrations can drop and alter them by name
@@ -48,6 +49,12 @@ class UTCDateTime(TypeDecorator):
 # client makes PostgreSQL (and, past 64 bits, SQLite) raise instead of finding
 # nothing, so the HTTP layer and the cursor decoder refuse it first.
 MAX_ID = 2**31 - 1
+
+
+def checked_enum(values: Sequence[str], name: str, length: int = 20) -> Enum:
+    """A VARCHAR column limited to `values` by a CHECK constraint named `name`, the
+    same on every backend (no native ENUM type)."""
+    return Enum(*values, name=name, native_enum=False, create_constraint=True, length=length)
 
 
 def utcnow() -> datetime:

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Float, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from service.domain.scorecards import RECOMMENDATIONS
+from service.domain.scorecards import RECOMMENDATIONS, ScorecardState
 from service.persistence.applications import Application
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
@@ -33,7 +33,7 @@ def _current(stmt):
                 ScorecardRevision.number == Scorecard.revision,
             ),
         )
-        .where(Scorecard.state == "submitted")
+        .where(Scorecard.state == ScorecardState.SUBMITTED)
     )
 
 

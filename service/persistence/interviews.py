@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, select, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from service.domain.loops import DEVIATION_KINDS
-from service.domain.pipeline import INTERVIEW_STATUSES
+from service.domain.pipeline import INTERVIEW_STATUSES, InterviewStatus
+from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
-from service.persistence.base import Base, utcnow
+from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.candidates import Candidate
 from service.persistence.users import User
 
@@ -49,14 +50,8 @@ class Interview(Base):
     starts_at: Mapped[datetime]
     duration_minutes: Mapped[int]
     status: Mapped[str] = mapped_column(
-        Enum(
-            *INTERVIEW_STATUSES,
-            name="interview_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        ),
-        default="scheduled",
+        checked_enum(INTERVIEW_STATUSES, "interview_status"),
+        default=InterviewStatus.SCHEDULED.value,
     )
     # How long it really took, recorded on completion (the time-box is duration_minutes).
     actual_minutes: Mapped[int | None]
@@ -70,6 +65,11 @@ class Interview(Base):
     @property
     def ends_at(self) -> datetime:
         return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+    @property
+    def template(self) -> InterviewTemplate:
+        """The parsed interview template of the application's requisition."""
+        return self.application.template
 
 
 # The candidate's name as a column of the interview, loaded only when asked for
@@ -99,15 +99,7 @@ class ProcessDeviation(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     interview_id: Mapped[int | None] = mapped_column(ForeignKey("interviews.id"))
     interview_key: Mapped[str] = mapped_column(String(100))
-    kind: Mapped[str] = mapped_column(
-        Enum(
-            *DEVIATION_KINDS,
-            name="deviation_kind",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        )
-    )
+    kind: Mapped[str] = mapped_column(checked_enum(DEVIATION_KINDS, "deviation_kind"))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,16 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint, func, select, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES, PacketStatus
 from service.persistence.applications import Application
-from service.persistence.base import Base, utcnow
+from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.scorecards import Scorecard, ScorecardRevision
 from service.persistence.users import User
-
-PACKET_STATUSES = ("queued", "rendering", "ready", "failed")
-DECISION_OUTCOMES = ("hire", "no_hire")
 
 
 class Packet(Base):
@@ -31,14 +29,8 @@ class Packet(Base):
     version: Mapped[int]
     anonymized: Mapped[bool]
     status: Mapped[str] = mapped_column(
-        Enum(
-            *PACKET_STATUSES,
-            name="packet_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        ),
-        default="queued",
+        checked_enum(PACKET_STATUSES, "packet_status"),
+        default=PacketStatus.QUEUED.value,
     )
     input_digest: Mapped[str] = mapped_column(String(64))
     # The document's data as of the request (already anonymized when asked): the
@@ -86,15 +78,7 @@ class Decision(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     version: Mapped[int]
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    outcome: Mapped[str] = mapped_column(
-        Enum(
-            *DECISION_OUTCOMES,
-            name="decision_outcome",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        )
-    )
+    outcome: Mapped[str] = mapped_column(checked_enum(DECISION_OUTCOMES, "decision_outcome"))
     rationale: Mapped[str] = mapped_column(Text, default="")
     # Why the previous decision was changed; empty on an application's first decision.
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -202,7 +186,7 @@ def packets_past_lease(session: Session, cutoff: datetime) -> list[Packet]:
         session.scalars(
             select(Packet)
             .where(
-                Packet.status.in_(("queued", "rendering")),
+                Packet.status.in_((PacketStatus.QUEUED, PacketStatus.RENDERING)),
                 func.coalesce(Packet.started_at, Packet.created_at) < cutoff,
             )
             .order_by(Packet.id)

@@ -27,7 +27,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from service.domain.pipeline import APPLICATION_STATUSES
+from service.domain.pipeline import APPLICATION_STATUSES, ApplicationStatus
 from service.domain.self_identification import QUESTIONS
 from service.persistence.applications import Application, StageChange
 from service.persistence.requisitions import Requisition
@@ -337,7 +337,7 @@ def _steps(pattern: tuple, keys: list[str], position: StageMap) -> list[tuple[st
     furthest = max((position.get((version_id, keys[i]), -1) for i in indexes), default=-1)
     steps = []
     for i in indexes:
-        if furthest > position.get((version_id, keys[i]), -1) or status == "hired":
+        if furthest > position.get((version_id, keys[i]), -1) or status == ApplicationStatus.HIRED:
             steps.append((keys[i], 1))
         else:
             steps.append((keys[i], _STILL_THERE.get(status) if i == current else None))
@@ -352,7 +352,7 @@ def rejections_by_reason(session: Session, filters: ApplicationFilters) -> list[
     stmt = _joined(
         select(Application.stage, Application.rejection_reason, func.count())
         .select_from(Application)
-        .where(Application.status == "rejected")
+        .where(Application.status == ApplicationStatus.REJECTED)
     )
     stmt = filters.apply(stmt)
     return session.execute(stmt.group_by(Application.stage, Application.rejection_reason)).all()
@@ -384,7 +384,9 @@ def overdue_applications(
     waited = seconds_between(
         Application.stage_entered_at, literal(now, Application.stage_entered_at.type)
     )
-    condition = and_(Application.status == "active", target >= 0, waited > target * 86400.0)
+    condition = and_(
+        Application.status == ApplicationStatus.ACTIVE, target >= 0, waited > target * 86400.0
+    )
     base = filters.apply(_joined(select(Application.id).select_from(Application)).where(condition))
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     rows = session.execute(

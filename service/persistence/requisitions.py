@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.domain.pipeline import REQUISITION_STATUSES, RequisitionStatus
 from service.domain.templates import InterviewTemplate
-from service.persistence.base import Base, utcnow
+from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.templates import TemplateVersion
 from service.persistence.users import User
 
@@ -23,13 +23,7 @@ class Requisition(Base):
     hiring_manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
     status: Mapped[str] = mapped_column(
-        Enum(
-            *REQUISITION_STATUSES,
-            name="requisition_status",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        ),
+        checked_enum(REQUISITION_STATUSES, "requisition_status"),
         default=RequisitionStatus.OPEN.value,
     )
     headcount: Mapped[int] = mapped_column(default=1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import (
     Mapped,
     Session,
@@ -17,7 +17,7 @@ from sqlalchemy.orm import (
 
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.scorecards import RECOMMENDATIONS, SCORECARD_STATES, ScorecardState
-from service.persistence.base import Base, utcnow
+from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.interviews import Interview
 from service.persistence.users import User
 
@@ -32,13 +32,7 @@ class Scorecard(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     state: Mapped[str] = mapped_column(
-        Enum(
-            *SCORECARD_STATES,
-            name="scorecard_state",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        ),
+        checked_enum(SCORECARD_STATES, "scorecard_state"),
         default=ScorecardState.DRAFT.value,
     )
     # The draft as last saved (ratings, recommendation, summary, warnings); only its author reads it.
@@ -85,15 +79,7 @@ class ScorecardRevision(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     scorecard_id: Mapped[int] = mapped_column(ForeignKey("scorecards.id"), index=True)
     number: Mapped[int]
-    recommendation: Mapped[str] = mapped_column(
-        Enum(
-            *RECOMMENDATIONS,
-            name="recommendation",
-            native_enum=False,
-            create_constraint=True,
-            length=20,
-        )
-    )
+    recommendation: Mapped[str] = mapped_column(checked_enum(RECOMMENDATIONS, "recommendation"))
     summary: Mapped[str] = mapped_column(Text, default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     warnings: Mapped[list[Any]] = mapped_column(default=list)

@@ -12,17 +12,11 @@ from sqlalchemy import Enum, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.domain.self_identification import QUESTIONS
-from service.persistence.base import Base, utcnow
+from service.persistence.base import Base, checked_enum, utcnow
 
 
 def _answer(question: str) -> Enum:
-    return Enum(
-        *QUESTIONS[question],
-        name=f"self_identification_{question}",
-        native_enum=False,
-        create_constraint=True,
-        length=50,
-    )
+    return checked_enum(QUESTIONS[question], f"self_identification_{question}", length=50)
 
 
 class SelfIdentification(Base):

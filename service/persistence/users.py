@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.domain.access import ROLES
-from service.persistence.base import Base, utcnow
+from service.persistence.base import Base, checked_enum, utcnow
 
 
 class User(Base):
@@ -17,9 +17,7 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    role: Mapped[str] = mapped_column(
-        Enum(*ROLES, name="role", native_enum=False, create_constraint=True, length=20)
-    )
+    role: Mapped[str] = mapped_column(checked_enum(ROLES, "role"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -48,7 +48,7 @@ def assessment_inputs(
     dict[int, LeniencyIn],
 ]:
     """The plain inputs of `assess` for one application, as stored now."""
-    template = application.requisition.template_version.template()
+    template = application.template
     scorecards = submitted_scorecards(session, application.id)
     facts = interview_facts(session, application.id)
     panel = {f.interviewer_id for f in facts} | {card.author_id for card in scorecards}

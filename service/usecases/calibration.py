@@ -17,6 +17,7 @@ from service import jobs
 from service.domain.access import ADMIN, RECRUITER
 from service.domain.calibration import RatingTable, VarianceComponents, fit, refresh
 from service.domain.errors import NotFoundError, PermissionDeniedError
+from service.domain.scorecards import ScorecardState
 from service.persistence.audit import record_event
 from service.persistence.calibration import (
     CalibrationRun,
@@ -52,7 +53,7 @@ def load_ratings(session: Session) -> RatingTable | None:
             ),
         )
         .join(ScorecardRating, ScorecardRating.revision_id == ScorecardRevision.id)
-        .where(Scorecard.state == "submitted", ScorecardRating.score.is_not(None))
+        .where(Scorecard.state == ScorecardState.SUBMITTED, ScorecardRating.score.is_not(None))
     ).all()
     if not rows:
         return None

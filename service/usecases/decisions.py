@@ -23,6 +23,7 @@ from service.domain.errors import (
     PreconditionRequiredError,
     RuleViolationError,
 )
+from service.domain.packet import DecisionOutcome, PacketStatus
 from service.pdf.content import content_digest
 from service.persistence.applications import Application
 from service.persistence.audit import record_event
@@ -228,7 +229,11 @@ def _packet_decided_on(
 ) -> Packet:
     """The cited packet, if it is ready and shows the application's data as it is now."""
     packet = session.get(Packet, packet_id)
-    if packet is None or packet.application_id != application.id or packet.status != "ready":
+    if (
+        packet is None
+        or packet.application_id != application.id
+        or packet.status != PacketStatus.READY
+    ):
         raise RuleViolationError(
             "Name the packet the decision was made on: a ready packet of this application.",
             errors={"packet_id": "must be a ready packet of this application"},
@@ -240,7 +245,7 @@ def _packet_decided_on(
     request = f"POST /api/v1/applications/{application.id}/packets"
     if newest is None:
         advice = f"no packet shows the current data yet: request one ({request}) and read it"
-    elif newest.status == "ready":
+    elif newest.status == PacketStatus.READY:
         advice = f"decide on packet {newest.id} (version {newest.version}) instead"
     else:
         advice = f"packet {newest.id} (version {newest.version}) shows it and is {newest.status}"
@@ -268,10 +273,12 @@ def _with_changes(session: Session, decision: Decision) -> DecisionRecord:
 
 
 def _label(outcome: str) -> str:
-    return "hire" if outcome == "hire" else "no hire"
+    return "hire" if outcome == DecisionOutcome.HIRE else "no hire"
 
 
 def _majority(recommend_hire: int, panel_size: int) -> str | None:
     if panel_size == 0 or recommend_hire * 2 == panel_size:
         return None
-    return "hire" if recommend_hire * 2 > panel_size else "no_hire"
+    if recommend_hire * 2 > panel_size:
+        return DecisionOutcome.HIRE.value
+    return DecisionOutcome.NO_HIRE.value

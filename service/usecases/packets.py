@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service import jobs
 from service.domain.access import require
 from service.domain.errors import ConflictError, NotFoundError
-from service.domain.packet import build_packet, packet_file_name
+from service.domain.packet import PacketStatus, build_packet, packet_file_name
 from service.domain.packet_inputs import (
     ApplicationIn,
     CalibrationRunIn,
@@ -57,11 +57,11 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
     digest = content_digest(content)
     existing = _same_inputs(session, application.id, digest, anonymized)
     if existing is not None:
-        if existing.status == "failed":
+        if existing.status == PacketStatus.FAILED:
             _requeue(session, actor, existing, "requested again after failing")
             session.commit()
             session.refresh(existing)
-        elif existing.status == "queued":
+        elif existing.status == PacketStatus.QUEUED:
             # Asking again heals a lost job; one still waiting in the queue is not duplicated.
             _enqueue_render(session, existing, next_attempt=False)
             session.commit()
@@ -155,9 +155,9 @@ def render_packet(session: Session, storage: PacketStorage, packet_id: int, rend
     packet = session.get(Packet, packet_id)
     if packet is None:
         raise NotFoundError(f"Packet {packet_id} does not exist.")
-    if packet.status == "ready":
+    if packet.status == PacketStatus.READY:
         return packet
-    packet.status, packet.started_at, packet.error = "rendering", utcnow(), None
+    packet.status, packet.started_at, packet.error = PacketStatus.RENDERING.value, utcnow(), None
     packet.attempts += 1
     session.commit()
     try:
@@ -174,7 +174,7 @@ def render_packet(session: Session, storage: PacketStorage, packet_id: int, rend
         rendered.page_count,
     )
     packet.sha256 = hashlib.sha256(rendered.data).hexdigest()
-    packet.status, packet.finished_at = "ready", utcnow()
+    packet.status, packet.finished_at = PacketStatus.READY.value, utcnow()
     record_event(
         session,
         None,
@@ -195,7 +195,11 @@ def mark_failed(session: Session, packet_id: int, message: str) -> None:
 
 
 def _fail(session: Session, packet: Packet, message: str) -> None:
-    packet.status, packet.error, packet.finished_at = "failed", message[:2000], utcnow()
+    packet.status, packet.error, packet.finished_at = (
+        PacketStatus.FAILED.value,
+        message[:2000],
+        utcnow(),
+    )
     record_event(session, None, "packet.failed", "packet", packet.id, after={"error": packet.error})
 
 
@@ -214,7 +218,7 @@ def read_packet_pdf(
     `open_panel_feedback`). Raises ConflictError when it is not ready, missing or corrupt
     (re-render it with POST /packets/{id}/render)."""
     packet = get_packet(session, actor, packet_id)
-    if packet.status != "ready":
+    if packet.status != PacketStatus.READY:
         raise ConflictError(
             f"Packet {packet.id} is {packet.status}, not ready.", packet_status=packet.status
         )
@@ -246,9 +250,9 @@ def rerender_packet(
     """Render again a packet that failed or whose file is missing or corrupt."""
     require(actor.role, "packets:write")
     packet = get_packet(session, actor, packet_id)
-    if packet.status in ("queued", "rendering"):
+    if packet.status in (PacketStatus.QUEUED, PacketStatus.RENDERING):
         return packet
-    if packet.status == "ready":
+    if packet.status == PacketStatus.READY:
         try:
             read_packet_pdf(session, actor, storage, packet_id)
             return packet  # the file is fine: nothing to do
@@ -281,10 +285,10 @@ def _reap(session: Session, lease_seconds: int, packet: Packet) -> None:
     'queued' past the lease may have lost its job (Redis was down when it was enqueued):
     enqueue it again; a job that is still waiting is not enqueued twice."""
     expired = utcnow() - timedelta(seconds=lease_seconds)
-    if packet.status == "queued" and (packet.started_at or packet.created_at) < expired:
+    if packet.status == PacketStatus.QUEUED and (packet.started_at or packet.created_at) < expired:
         _enqueue_render(session, packet, next_attempt=False)
         return
-    if packet.status != "rendering" or packet.started_at > expired:
+    if packet.status != PacketStatus.RENDERING or packet.started_at > expired:
         return
     if packet.attempts >= MAX_ATTEMPTS:
         _fail(
@@ -299,7 +303,7 @@ def _reap(session: Session, lease_seconds: int, packet: Packet) -> None:
 
 
 def _requeue(session: Session, actor: User | None, packet: Packet, reason: str) -> None:
-    packet.status, packet.error, packet.finished_at = "queued", None, None
+    packet.status, packet.error, packet.finished_at = PacketStatus.QUEUED.value, None, None
     record_event(
         session, actor.id if actor else None, "packet.requeued", "packet", packet.id, reason=reason
     )

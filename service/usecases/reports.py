@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.access import require
 from service.domain.errors import RuleViolationError
+from service.domain.pipeline import ApplicationStatus
 from service.domain.reports import (
     InterviewState,
     analyse_steps,
@@ -24,6 +25,7 @@ from service.domain.reports import (
     stage_maps,
     stay_summaries,
 )
+from service.domain.scorecards import ScorecardState
 from service.domain.self_identification import DIMENSIONS
 from service.domain.suppression import Chain
 from service.persistence import reports as queries
@@ -64,9 +66,9 @@ def adverse_impact_report(
         decided = row.entered - row.active - row.withdrawn
         steps[(row.template_key, row.stage)].append((row.answers, decided, row.advanced))
     for row in counted.overall:
-        if row.status in ("hired", "rejected"):
+        if row.status in (ApplicationStatus.HIRED, ApplicationStatus.REJECTED):
             steps[(row.template_key, WHOLE_PROCESS)].append(
-                (row.answers, row.n, row.n if row.status == "hired" else 0)
+                (row.answers, row.n, row.n if row.status == ApplicationStatus.HIRED else 0)
             )
     order = _step_order(versions)
     wanted = [d for d in DIMENSIONS if dimension in (None, d)]
@@ -149,7 +151,7 @@ def pipeline_report(session: Session, actor: User, requisition_id: int) -> dict[
     requisition's hiring manager. Raises PermissionDeniedError, NotFoundError."""
     require(actor.role, "reports:pipeline")
     requisition = get_requisition(session, actor, requisition_id)
-    template = requisition.template_version.template()
+    template = requisition.template
     versions = _templates(session)
     position, _ = stage_maps((v.id, v.template()) for v in versions.values())
     filters = ApplicationFilters(requisition_id=requisition.id)
@@ -261,6 +263,6 @@ def _interview_states(
     states: dict[int, list[InterviewState]] = defaultdict(list)
     for application_id, key, interviewer_id, name, status, state in rows:
         states[application_id].append(
-            InterviewState(key, interviewer_id, name, status, state == "submitted")
+            InterviewState(key, interviewer_id, name, status, state == ScorecardState.SUBMITTED)
         )
     return states

@@ -10,7 +10,14 @@ from sqlalchemy.orm import Session
 
 from service.domain import language
 from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
-from service.domain.scorecards import RatingInput, check_draft, check_submission, is_late
+from service.domain.pipeline import InterviewStatus
+from service.domain.scorecards import (
+    RatingInput,
+    ScorecardState,
+    check_draft,
+    check_submission,
+    is_late,
+)
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.interviews import Interview
@@ -30,7 +37,7 @@ from service.usecases.calibration import schedule_refresh
 def save_draft(session: Session, actor: User, interview_id: int, data: dict[str, Any]) -> Scorecard:
     """Save the interviewer's work in progress; returns language warnings, never errors, for wording."""
     interview = _own_interview(session, actor, interview_id)
-    if interview.status == "cancelled":
+    if interview.status == InterviewStatus.CANCELLED:
         raise ConflictError(f"Interview {interview.id} was cancelled; there is nothing to score.")
     scorecard = _locked_scorecard(session, interview)
     check_draft(_planned(interview), _ratings(data))
@@ -55,7 +62,7 @@ def submit_scorecard(
     """Submit once, after the interview has started. Raises PermissionDeniedError,
     ConflictError (not started, cancelled, already submitted), RuleViolationError."""
     interview = _own_interview(session, actor, interview_id)
-    if interview.status in ("cancelled", "no_show"):
+    if interview.status in (InterviewStatus.CANCELLED, InterviewStatus.NO_SHOW):
         raise ConflictError(
             f"Interview {interview.id} is {interview.status}; it takes no scorecard."
         )
@@ -66,12 +73,12 @@ def submit_scorecard(
             "submit your scorecard after the interview has taken place."
         )
     scorecard = _locked_scorecard(session, interview)
-    template = interview.application.requisition.template_version.template()
+    template = interview.template
     check_submission(
         _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
     )
     scorecard = scorecard or _new_scorecard(session, interview)
-    scorecard.state = "submitted"
+    scorecard.state = ScorecardState.SUBMITTED.value
     scorecard.draft = None
     scorecard.submitted_at = now
     scorecard.late = is_late(interview.ends_at, now, template.scoring.late_feedback_hours)
@@ -96,11 +103,11 @@ def amend_scorecard(
     """Add a new revision to a submitted scorecard; earlier revisions are kept as they were."""
     interview = _own_interview(session, actor, interview_id)
     scorecard = scorecard_of_interview(session, interview.id, for_update=True)
-    if scorecard is None or scorecard.state != "submitted":
+    if scorecard is None or scorecard.state != ScorecardState.SUBMITTED:
         raise ConflictError(
             f"Interview {interview.id} has no submitted scorecard to amend; submit it first."
         )
-    template = interview.application.requisition.template_version.template()
+    template = interview.template
     check_submission(
         _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
     )
@@ -128,7 +135,7 @@ def get_scorecard(session: Session, actor: User, interview_id: int) -> Scorecard
     scorecard = scorecard_of_interview(session, interview.id)
     if scorecard is not None and scorecard.author_id == actor.id:
         return scorecard
-    if scorecard is None or scorecard.state != "submitted":
+    if scorecard is None or scorecard.state != ScorecardState.SUBMITTED:
         raise NotFoundError(f"Interview {interview.id} has no submitted scorecard yet.")
     open_panel_feedback(session, actor, interview.application_id)
     return scorecard
@@ -175,7 +182,7 @@ def _own_interview(session: Session, actor: User, interview_id: int) -> Intervie
 
 
 def _planned(interview: Interview):
-    template = interview.application.requisition.template_version.template()
+    template = interview.template
     return template.interview(interview.interview_key)
 
 
@@ -184,7 +191,7 @@ def _locked_scorecard(session: Session, interview: Interview) -> Scorecard | Non
     serialises writers), so parallel saves and submissions of one scorecard take turns.
     Raises ConflictError once it is submitted."""
     scorecard = scorecard_of_interview(session, interview.id, for_update=True)
-    if scorecard is not None and scorecard.state == "submitted":
+    if scorecard is not None and scorecard.state == ScorecardState.SUBMITTED:
         raise _already_submitted(interview)
     return scorecard
 

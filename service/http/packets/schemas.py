@@ -1,7 +1,7 @@
 import marshmallow as ma
 
+from service.domain.packet import DECISION_OUTCOMES
 from service.http.schemas import Id, ListEnvelopeSchema, StrictSchema
-from service.persistence.packets import DECISION_OUTCOMES
 
 
 class PacketRequestSchema(StrictSchema):

@@ -20,6 +20,7 @@ from typing import Any
 from apispec import BasePlugin
 
 from service.http.errors import PROBLEM_JSON
+from service.http.schemas import OPTIONAL_MARK
 
 DESCRIPTION = """\
 Structured hiring: requisitions pinned to interview templates, candidates and their
@@ -48,16 +49,28 @@ HTTP_METHODS = ("get", "put", "post", "patch", "delete")
 # Per status: the component name, and when an operation can answer it.
 PROBLEMS: dict[int, tuple[str, str]] = {
     400: ("BadRequest", "A header or the JSON body cannot be read (for example `If-Match`)."),
-    401: ("Unauthorized", "No bearer token, or one that is unknown, revoked or of an inactive user."),
+    401: (
+        "Unauthorized",
+        "No bearer token, or one that is unknown, revoked or of an inactive user.",
+    ),
     403: ("Forbidden", "Your role may not do this, or may not see this record."),
     404: ("NotFound", "A record named in the path does not exist, or you may not know it does."),
-    409: ("Conflict", "The request conflicts with the record's current state or a concurrent change."),
+    409: (
+        "Conflict",
+        "The request conflicts with the record's current state or a concurrent change.",
+    ),
     412: ("PreconditionFailed", "`If-Match` names a version that is no longer current."),
     413: ("ContentTooLarge", "The body is larger than the configured limit."),
     415: ("UnsupportedMediaType", "A body was sent that is not `application/json`."),
-    422: ("UnprocessableContent", "A field, query parameter or business rule refused the request; `errors` names each field."),
+    422: (
+        "UnprocessableContent",
+        "A field, query parameter or business rule refused the request; `errors` names each field.",
+    ),
     428: ("PreconditionRequired", "A change that can race was sent without `If-Match`."),
-    429: ("TooManyRequests", "Too many failed tokens from your address; wait `Retry-After` seconds."),
+    429: (
+        "TooManyRequests",
+        "Too many failed tokens from your address; wait `Retry-After` seconds.",
+    ),
 }
 
 HEADERS: dict[str, dict[str, Any]] = {
@@ -234,7 +247,8 @@ def components(spec: Any) -> None:
 
 def finish_document(document: dict[str, Any]) -> dict[str, Any]:
     """The document as served: every field of a response-only schema marked required
-    (marshmallow dumps every declared field; a nullable one says so in its type)."""
+    (marshmallow dumps every declared field; a nullable one says so in its type), but
+    those marked `OPTIONAL`; and a 404 where the request names a record by id."""
     document = deepcopy(document)
     schemas = document.get("components", {}).get("schemas", {})
     requests: set[str] = set()
@@ -248,14 +262,28 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
             for status, response in operation.get("responses", {}).items():
                 if status.startswith("2"):
                     _collect_refs(response, answers)
+            _add_not_found_for_named_ids(operation, schemas)
     requests = _closure(requests, schemas)
-    for name in _closure(answers, schemas) - requests:
-        schema = schemas[name]
-        if "properties" in schema and not schema.get("x-optional-fields"):
-            schema["required"] = sorted(schema["properties"])
-    for schema in schemas.values():
-        schema.pop("x-optional-fields", None)
+    response_only = _closure(answers, schemas) - requests
+    for name, schema in schemas.items():
+        properties = schema.get("properties", {})
+        optional = {key for key, prop in properties.items() if prop.pop(OPTIONAL_MARK, False)}
+        if name in response_only and properties:
+            schema["required"] = sorted(set(properties) - optional)
     return document
+
+
+def _add_not_found_for_named_ids(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A request naming a record by id (`requisition_id` in the body or the query) is a
+    404 when it does not exist or is not the caller's to see, as a path id is."""
+    named = [p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"]
+    body: set[str] = set()
+    _collect_refs(operation.get("requestBody"), body)
+    for name in body:
+        named.extend(schemas.get(name, {}).get("properties", {}))
+    if any(re.fullmatch(r"\w+_ids?", name) for name in named):
+        operation["responses"].setdefault("404", problem_ref(404))
+        operation["responses"] = dict(sorted(operation["responses"].items()))
 
 
 def _collect_refs(node: Any, found: set[str]) -> None:

@@ -199,6 +199,12 @@ def list_of(item_schema: type[ma.Schema], name: str | None = None) -> type[ma.Sc
     return type(name, (ma.Schema,), {"items": ma.fields.List(ma.fields.Nested(item_schema))})
 
 
+# Every field of a response schema is documented as required (service.http.openapi);
+# one a response may leave out says `metadata=OPTIONAL`.
+OPTIONAL_MARK = "x-optional"
+OPTIONAL: dict[str, Any] = {OPTIONAL_MARK: True}
+
+
 class UserRefSchema(ma.Schema):
     """A user named in another resource (an author, an owner): id and name only."""
 
@@ -223,7 +229,9 @@ class ProblemSchema(ma.Schema):
     class Meta:
         unknown = ma.INCLUDE  # documented as additionalProperties: a member may be added
 
-    type = ma.fields.String(required=True, metadata={"example": "urn:hiring-pipeline:problem:conflict"})
+    type = ma.fields.String(
+        required=True, metadata={"example": "urn:hiring-pipeline:problem:conflict"}
+    )
     title = ma.fields.String(required=True, metadata={"example": "Conflict"})
     status = ma.fields.Integer(required=True, metadata={"example": 409})
     detail = ma.fields.String(required=True)

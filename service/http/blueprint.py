@@ -6,7 +6,7 @@ quietly return every row; here each schema's own `unknown = RAISE` decides, and
 a view that declares no query arguments refuses any query parameter.
 
 The contract decorators (`versioned`, `returns_location`, `links_to`,
-`offers_csv`) only record facts under `x-contract`; `service.http.openapi` turns
+`serves_file`, `offers_csv`) only record facts under `x-contract`; `service.http.openapi` turns
 them into headers, responses and links, so the document and the view say the
 same thing in one line.
 """
@@ -75,6 +75,11 @@ class Blueprint(flask_smorest.Blueprint):
         """An OpenAPI link from the success response to `operation_id`, its parameters
         given as runtime expressions (`$response.body#/id`, `$request.path.x_id`)."""
         return _contract(links={operation_id: parameters})
+
+    @staticmethod
+    def serves_file(media_type: str) -> Any:
+        """The success response is a download of `media_type` (with Content-Disposition)."""
+        return _contract(file=media_type)
 
     @staticmethod
     def offers_csv(filename: str) -> Any:

@@ -189,7 +189,10 @@ def _complete_success(
     headers["X-Request-ID"] = header_ref("X-Request-ID")
     if facts.get("etag"):
         headers["ETag"] = header_ref("ETag")
-    content = success.get("content", {})
+    content = success.setdefault("content", {})
+    if media := facts.get("file"):
+        schema = {"type": "string", "contentMediaType": media}
+        content[media] = {"schema": schema}
     if facts.get("csv"):
         content["text/csv"] = {
             "schema": {"type": "string"},
@@ -201,8 +204,9 @@ def _complete_success(
     if any(media != "application/json" for media in content):
         headers["Content-Disposition"] = header_ref("Content-Disposition")
         for media, body in content.items():
-            if media != "application/json" and not body.get("schema"):
-                body["schema"] = {"type": "string", "contentMediaType": media}
+            body.setdefault("schema", {"type": "string", "contentMediaType": media})
+    if not content:
+        del success["content"]
     links = dict(facts.get("links", {}))
     if location := facts.get("location"):
         headers["Location"] = header_ref("Location")

@@ -83,6 +83,7 @@ class Render(MethodView):
 class Pdf(MethodView):
     @blp.doc(operationId="get_packet_pdf")
     @blp.versioned()
+    @blp.serves_file("application/pdf")
     @blp.response(200, content_type="application/pdf")
     def get(self, packet_id):
         """The PDF, checked against its sha256 (the ETag)

@@ -34,6 +34,7 @@ class SelfIdentification(MethodView):
 @blp.route("/reports/self-identification.csv")
 class SelfIdentificationExport(MethodView):
     @blp.doc(operationId="export_self_identification")
+    @blp.serves_file("text/csv")
     @blp.response(200, content_type="text/csv")
     def get(self):
         """Every application's answers as CSV, without names (admin; audited)

@@ -31,8 +31,16 @@ def api(app, client, tmp_path_factory):
         document.write_bytes(app.test_client().get("/api/v1/openapi.json").data)
         generator = Path(sys.executable).parent / "openapi-python-client"
         subprocess.run(
-            [generator, "generate", "--path", document, "--meta", "none"]
-            + ["--output-path", root / PACKAGE],
+            [
+                generator,
+                "generate",
+                "--path",
+                document,
+                "--meta",
+                "none",
+                "--output-path",
+                root / PACKAGE,
+            ],
             check=True,
             capture_output=True,
         )

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the service and its tests need, installed only when missing:
 # Pango and HarfBuzz's subsetter for WeasyPrint, fonts, poppler-utils (pdftotext,
-# pdftoppm) for checking packets, and the PostgreSQL and Redis servers for tests.
+# pdftoppm) for checking packets, the PostgreSQL and Redis servers for tests, and
+# chromium to look at /api/v1/docs headless (`chromium --headless --screenshot=...`).
 set -euo pipefail
 
 packages=(
@@ -9,6 +10,7 @@ packages=(
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
   poppler-utils
   postgresql redis-server
+  chromium
 )
 
 missing=()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, json, request
 from flask_smorest import Api
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
@@ -38,6 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     )  # logs, request metrics, health and metrics routes, CORS: first, so the steps below log
     _init_extensions(app, settings)
     _register_blueprints(_init_api(app))
+    _register_docs_page(app)
     _register_error_handlers(app)  # after the Api, whose own handlers they replace
     _register_hooks(app)
     _register_commands(app)
@@ -67,9 +68,29 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 
 
 def _init_api(app: Flask) -> Api:
-    api = ServiceApi(app, spec_kwargs={"security": [{"bearer": []}]})
-    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    from service.http import openapi
+
+    api = ServiceApi(
+        app,
+        spec_kwargs={
+            "security": [{"bearer": []}],
+            "info": {"description": openapi.DESCRIPTION},
+            "servers": [{"url": "/", "description": "This server"}],
+            "extra_plugins": [openapi.ContractPlugin()],
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "opaque API token"}
+    )
+    openapi.components(api.spec)
     return api
+
+
+def _register_docs_page(app: Flask) -> None:
+    """/api/v1/docs: Swagger UI on the document, served from our own files (no CDN)."""
+    from service.http.docs import blp
+
+    app.register_blueprint(blp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -107,9 +128,19 @@ class ServiceFlask(Flask):
 
 
 class ServiceApi(Api):
-    """flask-smorest's Api, documenting errors as the problem documents we send."""
+    """flask-smorest's Api, documenting errors as the problem documents we send
+    (each status listed per operation by `service.http.openapi`, so no `default`)."""
 
     ERROR_SCHEMA = ProblemSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _openapi_json(self):
+        from service.http.openapi import finish_document
+
+        return Response(
+            json.dumps(finish_document(self.spec.to_dict()), indent=2),
+            mimetype="application/json",
+        )
 
 
 class IdConverter(IntegerConverter):
@@ -192,13 +223,13 @@ def _refuse_streamed_body_over_the_limit() -> None:
 
 def _add_security_headers(response: Response) -> Response:
     """Headers every response carries; API responses (personal data) are never cached."""
-    from service.http.auth import PUBLIC_PATHS
+    from service.http.auth import is_public
     from service.http.request_ids import REQUEST_ID_HEADER, request_id
 
     response.headers[REQUEST_ID_HEADER] = request_id()
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "no-referrer"
-    if request.path.startswith("/api/v1/") and request.path not in PUBLIC_PATHS:
+    if request.path.startswith("/api/v1/") and not is_public(request.path):
         response.headers["Cache-Control"] = "no-store"
     return response
 

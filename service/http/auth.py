@@ -26,7 +26,8 @@ from service.usecases.users import authenticate
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PATHS = frozenset({"/api/v1/openapi.json"})
+PUBLIC_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/docs"})
+PUBLIC_PREFIXES = ("/api/v1/docs/",)  # the docs page's assets
 FAILURES = "failed-token"  # the namespace of the counters in the storage
 REDIS_TIMEOUT_SECONDS = 1.0
 T = TypeVar("T")
@@ -99,8 +100,13 @@ class FailedTokenThrottle:
         return result
 
 
+def is_public(path: str) -> bool:
+    """The OpenAPI document and the docs page need no token."""
+    return path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES)
+
+
 def _authenticate_request() -> None:
-    if not request.path.startswith("/api/v1/") or request.path in PUBLIC_PATHS:
+    if not request.path.startswith("/api/v1/") or is_public(request.path):
         return
     if request.method == "OPTIONS":
         # A CORS preflight never carries credentials; Flask answers it with `Allow` only.

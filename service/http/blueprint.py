@@ -1,8 +1,14 @@
-"""flask-smorest's Blueprint, with unknown query parameters refused like unknown body fields.
+"""flask-smorest's Blueprint, with unknown query parameters refused like unknown body fields,
+and decorators that state a view's HTTP contract for the OpenAPI document.
 
 webargs ignores unknown query parameters by default, so `?stauts=open` would
 quietly return every row; here each schema's own `unknown = RAISE` decides, and
 a view that declares no query arguments refuses any query parameter.
+
+The contract decorators (`versioned`, `returns_location`, `links_to`,
+`serves_file`, `offers_csv`) only record facts under `x-contract`; `service.http.openapi` turns
+them into headers, responses and links, so the document and the view say the
+same thing in one line.
 """
 
 import json
@@ -48,6 +54,41 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(_refuse_query_parameters_nobody_reads)
+
+    @staticmethod
+    def versioned(*, if_match: tuple[int, ...] = ()) -> Any:
+        """The success response carries an `ETag`; a GET honours `If-None-Match` (304).
+
+        `if_match`: the statuses a stale or missing `If-Match` is answered with
+        (409 or 412, and 428 where a change needs one), for a write that honours it.
+        """
+        return _contract(etag=True, if_match=list(if_match))
+
+    @staticmethod
+    def returns_location(operation_id: str, parameter: str) -> Any:
+        """The success response's `Location` names the resource `operation_id` reads,
+        whose `parameter` is the `id` of the response body (also an OpenAPI link)."""
+        return _contract(location={"operationId": operation_id, "parameter": parameter})
+
+    @staticmethod
+    def links_to(operation_id: str, **parameters: str) -> Any:
+        """An OpenAPI link from the success response to `operation_id`, its parameters
+        given as runtime expressions (`$response.body#/id`, `$request.path.x_id`)."""
+        return _contract(links={operation_id: parameters})
+
+    @staticmethod
+    def serves_file(media_type: str) -> Any:
+        """The success response is a download of `media_type` (with Content-Disposition)."""
+        return _contract(file=media_type)
+
+    @staticmethod
+    def offers_csv(filename: str) -> Any:
+        """The success response is also served as `text/csv` (`Accept: text/csv`)."""
+        return _contract(csv=filename)
+
+
+def _contract(**facts: Any) -> Any:
+    return flask_smorest.Blueprint.doc(**{"x-contract": facts})
 
 
 def _refuse_query_parameters_nobody_reads() -> None:

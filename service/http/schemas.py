@@ -205,6 +205,12 @@ def list_of(item_schema: type[ma.Schema], name: str | None = None) -> type[ma.Sc
     )
 
 
+# Every field of a response schema is documented as required (service.http.openapi);
+# one a response may leave out says `metadata=OPTIONAL`.
+OPTIONAL_MARK = "x-optional"
+OPTIONAL: dict[str, Any] = {OPTIONAL_MARK: True}
+
+
 class UserRefSchema(ma.Schema):
     """A user named in another resource (an author, an owner): id and name only."""
 
@@ -217,12 +223,54 @@ class ProblemFieldSchema(ma.Schema):
     message = ma.fields.String()
 
 
-class ProblemSchema(ma.Schema):
-    """RFC 9457 problem details, with field-level `errors` for validation."""
+def _fact(field: ma.fields.Field, description: str) -> ma.fields.Field:
+    field.metadata = {**field.metadata, "description": description}
+    return field
 
-    type = ma.fields.String()
-    title = ma.fields.String()
-    status = ma.fields.Integer()
-    detail = ma.fields.String()
-    instance = ma.fields.String()
+
+class ProblemSchema(ma.Schema):
+    """RFC 9457 problem details, with field-level `errors` for validation, and the
+    extension members a use case adds (`DomainError(..., **extra)`) when they apply."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # documented as additionalProperties: a member may be added
+
+    type = ma.fields.String(
+        required=True, metadata={"example": "urn:hiring-pipeline:problem:conflict"}
+    )
+    title = ma.fields.String(required=True, metadata={"example": "Conflict"})
+    status = ma.fields.Integer(required=True, metadata={"example": 409})
+    detail = ma.fields.String(required=True)
+    instance = ma.fields.String(required=True, metadata={"example": "/api/v1/applications/7/moves"})
     errors = ma.fields.List(ma.fields.Nested(ProblemFieldSchema))
+    # Extension members, each sent only with the problems that name it.
+    request_id = _fact(ma.fields.String(), "500: the request id to quote when reporting it.")
+    current_stage = _fact(ma.fields.String(), "409 on an application: the stage it is in now.")
+    current_version = _fact(
+        ma.fields.Integer(), "409/412/428: the record's current version (its ETag)."
+    )
+    allowed_stages = _fact(
+        ma.fields.List(ma.fields.String()), "422 on a move: the stages it may move to."
+    )
+    application_status = _fact(ma.fields.String(), "The application's status that refused it.")
+    requisition_status = _fact(ma.fields.String(), "The requisition's status that refused it.")
+    interview_status = _fact(ma.fields.String(), "The interview's status that refused it.")
+    existing_candidate_id = _fact(ma.fields.Integer(), "409: the candidate with that email.")
+    existing_application_id = _fact(
+        ma.fields.Integer(), "409: the candidate's application to that requisition."
+    )
+    existing_interview_id = _fact(ma.fields.Integer(), "409: the interview already scheduled.")
+    conflicting_interview_id = _fact(
+        ma.fields.Integer(), "409: the interviewer's overlapping interview."
+    )
+    pending_interview_ids = _fact(
+        ma.fields.List(ma.fields.Integer()), "403: the interviews whose scorecards are owed first."
+    )
+    packet_id = _fact(ma.fields.Integer(), "The packet the request named.")
+    packet_status = _fact(ma.fields.String(), "409: the packet's status (or missing/corrupt file).")
+    newest_packet_id = _fact(
+        ma.fields.Integer(allow_none=True), "409 on a decision: the application's newest packet."
+    )
+    newest_packet_status = _fact(
+        ma.fields.String(allow_none=True), "409 on a decision: that packet's status."
+    )

@@ -1,9 +1,15 @@
-"""The OpenAPI document: valid 3.1, complete, and declaring bearer authentication."""
+"""The OpenAPI document: valid 3.1, complete, and declaring bearer authentication;
+every operation named, described, with its errors, headers and media types."""
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 from openapi_spec_validator import validate
+
+from service.http.errors import PROBLEM_JSON
+from service.http.openapi import OPERATION_ID
 
 SPEC_PATH = "/api/v1/openapi.json"
 DOCUMENTED_METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
@@ -21,6 +27,8 @@ def api_routes(app) -> set[tuple[str, str]]:
     routes = set()
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/api/v1/") or rule.rule == SPEC_PATH:
+            continue
+        if rule.rule.startswith("/api/v1/docs"):  # the docs page, not an operation
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         routes |= {(path, method) for method in rule.methods & DOCUMENTED_METHODS}
@@ -54,7 +62,11 @@ def test_known_routes_are_documented(spec):
 
 
 def test_document_declares_the_bearer_security_scheme(spec):
-    assert spec["components"]["securitySchemes"]["bearer"] == {"type": "http", "scheme": "bearer"}
+    assert spec["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "opaque API token",
+    }
     assert {"bearer": []} in spec["security"]
 
 
@@ -78,3 +90,148 @@ def test_every_list_answers_in_one_envelope(spec):
     lists = {name: s for name, s in schemas.items() if "items" in s.get("properties", {})}
     assert len(lists) >= 10
     assert {n for n, s in lists.items() if "next_cursor" not in s["properties"]} == set()
+
+
+def operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method.upper() in DOCUMENTED_METHODS:
+                yield path, method, operation
+
+
+def test_every_operation_has_a_unique_verb_noun_operation_id(spec):
+    ids = [operation["operationId"] for _, _, operation in operations(spec)]
+    assert len(ids) == len(set(ids))
+    assert [i for i in ids if not OPERATION_ID.fullmatch(i)] == []
+    assert {"move_application", "list_applications", "get_packet_pdf"} <= set(ids)
+
+
+def test_every_operation_has_a_summary_and_a_description(spec):
+    missing = [
+        (method, path)
+        for path, method, operation in operations(spec)
+        if not operation.get("summary") or not operation.get("description")
+    ]
+    assert missing == []
+
+
+def test_every_error_is_a_problem_document(spec):
+    responses = spec["components"]["responses"]
+    for path, method, operation in operations(spec):
+        statuses = {int(s) for s in operation["responses"]}
+        assert {400, 401, 422, 429} <= statuses, (method, path)
+        assert ("{" in path) <= (404 in statuses), (method, path)
+        assert (method != "get") <= ({409, 413, 415} <= statuses), (method, path)
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                name = response["$ref"].rsplit("/", 1)[1]
+                assert list(responses[name]["content"]) == [PROBLEM_JSON]
+
+
+def test_a_body_naming_a_record_by_id_can_be_a_404(spec):
+    assert "404" in spec["paths"]["/api/v1/applications"]["post"]["responses"]
+
+
+def test_problem_documents_name_their_headers(spec):
+    responses = spec["components"]["responses"]
+    assert "WWW-Authenticate" in responses["Unauthorized"]["headers"]
+    assert "Retry-After" in responses["TooManyRequests"]["headers"]
+
+
+def test_problem_schema_documents_every_extension_member_the_use_cases_send(spec):
+    problem = spec["components"]["schemas"]["Problem"]
+    assert problem["additionalProperties"] is True
+    sent = {"request_id"} | extension_members_raised()
+    assert sent - set(problem["properties"]) == set()
+
+
+def extension_members_raised() -> set[str]:
+    """Keyword arguments (but `errors`) of every `raise SomethingError(...)` in the service."""
+    members = set()
+    for module in Path("service").rglob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+                func = node.exc.func
+                name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if name.endswith("Error"):
+                    members |= {k.arg for k in node.exc.keywords if k.arg not in (None, "errors")}
+    return members
+
+
+def test_if_match_is_declared_where_honoured(spec):
+    move = spec["paths"]["/api/v1/applications/{application_id}/moves"]["post"]
+    assert "If-Match" in [p["name"] for p in move["parameters"]]
+    decide = spec["paths"]["/api/v1/applications/{application_id}/decision"]["post"]
+    assert {"412", "428"} <= set(decide["responses"])
+    read = spec["paths"]["/api/v1/applications/{application_id}"]["get"]
+    assert "If-None-Match" in [p["name"] for p in read["parameters"] if p["in"] == "header"]
+    assert "304" in read["responses"]
+    assert "ETag" in read["responses"]["200"]["headers"]
+
+
+def test_creates_and_packet_requests_declare_location_and_link_onwards(spec):
+    request = spec["paths"]["/api/v1/applications/{application_id}/packets"]["post"]
+    accepted = request["responses"]["202"]
+    assert "Location" in accepted["headers"]
+    assert accepted["links"]["GetPacket"] == {
+        "operationId": "get_packet",
+        "parameters": {"packet_id": "$response.body#/id"},
+    }
+    created = spec["paths"]["/api/v1/candidates"]["post"]["responses"]["201"]
+    assert "Location" in created["headers"]
+    move = spec["paths"]["/api/v1/applications/{application_id}/moves"]["post"]
+    assert move["responses"]["200"]["links"]["GetApplication"]["operationId"] == "get_application"
+
+
+def test_link_targets_exist(spec):
+    ids = {operation["operationId"] for _, _, operation in operations(spec)}
+    for _, _, operation in operations(spec):
+        for response in operation["responses"].values():
+            for link in response.get("links", {}).values():
+                assert link["operationId"] in ids
+
+
+def test_pdf_and_csv_are_declared_with_their_file_name_header(spec):
+    pdf = spec["paths"]["/api/v1/packets/{packet_id}/pdf"]["get"]["responses"]["200"]
+    assert "application/pdf" in pdf["content"]
+    assert "Content-Disposition" in pdf["headers"]
+    for path in ("adverse-impact", "pipeline", "stuck", "interviewers"):
+        report = spec["paths"][f"/api/v1/reports/{path}"]["get"]["responses"]["200"]
+        assert {"application/json", "text/csv"} <= set(report["content"]), path
+        assert "Content-Disposition" in report["headers"]
+
+
+def test_every_success_response_declares_the_request_id(spec):
+    for path, method, operation in operations(spec):
+        success = next(r for s, r in operation["responses"].items() if s.startswith("2"))
+        assert "X-Request-ID" in success["headers"], (method, path)
+
+
+def test_response_fields_are_required_and_request_fields_are_not_forced(spec):
+    schemas = spec["components"]["schemas"]
+    assert {"id", "stage", "status", "version"} <= set(schemas["Application"]["required"])
+    assert set(schemas["Move"]["required"]) == {"from_stage", "to_stage"}
+
+
+def test_document_describes_the_api_and_its_server(spec):
+    assert "problem" in spec["info"]["description"]
+    assert spec["servers"] == [{"url": "/", "description": "This server"}]
+
+
+def test_docs_page_is_public_and_served_from_this_origin(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "http" not in html  # no other origin
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    for asset in re.findall(r'(?:src|href)="([^"]+)"', html):
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        response.close()
+
+
+def test_docs_page_serves_no_other_file(client):
+    assert client.get("/api/v1/docs/assets/LICENSE").status_code == 404
+    assert client.get("/api/v1/docs/assets/..%2F..%2F__init__.py").status_code == 404

@@ -47,13 +47,21 @@ class Applications(MethodView):
     @blp.arguments(ApplicationQueryArgsSchema, location="query")
     @blp.response(200, ApplicationPageSchema)
     def get(self, args):
-        """List applications you may see, filtered, a page at a time"""
+        """List applications you may see, filtered, a page at a time
+
+        Filtered by the query; ordered by id; `next_cursor` continues the list.
+        """
         return applications.list_applications(db.session, current_user(), **args)
 
+    @blp.versioned()
+    @blp.returns_location("get_application", "application_id")
     @blp.arguments(ApplicationCreateSchema)
     @blp.response(201, ApplicationSchema)
     def post(self, data):
-        """Apply a candidate to an open requisition; starts in the first stage"""
+        """Apply a candidate to an open requisition; starts in the first stage
+
+        A candidate applies at most once to a requisition (409 naming the existing application); the requisition must be open (422).
+        """
         application = applications.create_application(db.session, current_user(), **data)
         application, headers = with_etag(application)
         headers["Location"] = url_for(".Application", application_id=application.id)
@@ -62,9 +70,13 @@ class Applications(MethodView):
 
 @blp.route("/<int:application_id>")
 class Application(MethodView):
+    @blp.versioned()
     @blp.response(200, ApplicationDetailSchema)
     def get(self, application_id):
-        """One application: time in stage, current decision, latest packet; ETag: its version"""
+        """One application: time in stage, current decision, latest packet; ETag: its version
+
+        The ETag is the application's version: send it as `If-Match` on a move or status change.
+        """
         application = access.get_application(db.session, current_user(), application_id)
         outcome = decisions.application_outcome(db.session, current_user(), application)
         return (application, outcome), {"ETag": f'"{application.version}"'}
@@ -72,10 +84,17 @@ class Application(MethodView):
 
 @blp.route("/<int:application_id>/moves")
 class Moves(MethodView):
+    @blp.doc(operationId="move_application")
+    @blp.versioned(if_match=(409,))
+    @blp.links_to("get_application", application_id="$request.path.application_id")
+    @blp.links_to("get_application_timeline", application_id="$request.path.application_id")
     @blp.arguments(MoveSchema)
     @blp.response(200, ApplicationSchema)
     def post(self, move, application_id):
-        """Move to another stage; 409 if `from_stage` or If-Match is stale, 422 if not allowed"""
+        """Move to another stage; 409 if `from_stage` or If-Match is stale, 422 if not allowed
+
+        `from_stage` must be the current stage and `If-Match` (when sent) the current version, else 409 with `current_stage` and `current_version`; a stage the template does not allow from here is a 422 listing `allowed_stages`.
+        """
         application = applications.move_application(
             db.session, current_user(), application_id, if_match=if_match_version(), **move
         )
@@ -84,10 +103,16 @@ class Moves(MethodView):
 
 @blp.route("/<int:application_id>/reject")
 class Reject(MethodView):
+    @blp.doc(operationId="reject_application")
+    @blp.versioned(if_match=(409,))
+    @blp.links_to("get_application", application_id="$request.path.application_id")
     @blp.arguments(RejectSchema)
     @blp.response(200, ApplicationSchema)
     def post(self, data, application_id):
-        """Reject an active application with a reason code and a note"""
+        """Reject an active application with a reason code and a note
+
+        A stale `If-Match` is a 409 with `current_version`; an application that is not active is a 422.
+        """
         application = applications.change_status(
             db.session,
             current_user(),
@@ -102,6 +127,9 @@ class Reject(MethodView):
 
 def _status_view(action: str, summary: str) -> type[MethodView]:
     class StatusChange(MethodView):
+        @blp.doc(operationId=f"{action}_application")
+        @blp.versioned(if_match=(409,))
+        @blp.links_to("get_application", application_id="$request.path.application_id")
         @blp.arguments(StatusChangeSchema)
         @blp.response(200, ApplicationSchema)
         def post(self, data, application_id):
@@ -115,7 +143,10 @@ def _status_view(action: str, summary: str) -> type[MethodView]:
             )
             return with_etag(application)
 
-    StatusChange.post.__doc__ = summary
+    StatusChange.post.__doc__ = (
+        f"{summary}\n\nA stale `If-Match` is a 409 with `current_version`; a status "
+        "the application cannot leave for this one is a 422."
+    )
     StatusChange.__name__ = action.capitalize()
     return StatusChange
 
@@ -131,8 +162,12 @@ blp.route("/<int:application_id>/reopen")(_status_view("reopen", "Reopen a rejec
 
 @blp.route("/<int:application_id>/timeline")
 class Timeline(MethodView):
+    @blp.doc(operationId="get_application_timeline")
     @blp.response(200, TimelineSchema)
     def get(self, application_id):
-        """Every stage and status change with actor, reason and time"""
+        """Every stage and status change with actor, reason and time
+
+        Oldest first; each entry names its actor and reason.
+        """
         changes = applications.application_timeline(db.session, current_user(), application_id)
         return {"items": changes}

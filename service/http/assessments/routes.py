@@ -16,7 +16,11 @@ blp = Blueprint(
 
 @blp.route("/applications/<int:application_id>/assessment")
 class Assessment(MethodView):
+    @blp.doc(operationId="get_application_assessment")
     @blp.response(200, AssessmentSchema)
     def get(self, application_id):
-        """Calibrated scores, dissent, flags and recommendations (panelists after submitting)"""
+        """Calibrated scores, dissent, flags and recommendations (panelists after submitting)
+
+        A panelist sees it only after submitting their own scorecard (403).
+        """
         return application_assessment(db.session, current_user(), application_id)

@@ -16,8 +16,12 @@ blp = Blueprint(
 
 @blp.route("")
 class Audit(MethodView):
+    @blp.doc(operationId="list_audit_events")
     @blp.arguments(AuditQueryArgsSchema, location="query")
     @blp.response(200, AuditPageSchema)
     def get(self, args):
-        """List audit events, oldest first (admins and recruiters)"""
+        """List audit events, oldest first (admins and recruiters)
+
+        Filtered by entity and actor; `next_cursor` continues the list.
+        """
         return list_audit_events(db.session, current_user(), **args)

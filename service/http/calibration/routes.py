@@ -16,9 +16,13 @@ blp = Blueprint(
 
 @blp.route("/interviewers/<int:interviewer_id>/calibration")
 class InterviewerCalibration(MethodView):
+    @blp.doc(operationId="get_interviewer_calibration")
     @blp.response(200, InterviewerCalibrationSchema)
     def get(self, interviewer_id):
-        """An interviewer's leniency ± SE from the latest fit, in plain words too"""
+        """An interviewer's leniency ± SE from the latest fit, in plain words too
+
+        `calibrated` is false until a fit has enough of their scores.
+        """
         effect, run = calibration.interviewer_calibration(
             db.session, current_user(), interviewer_id
         )
@@ -32,8 +36,12 @@ class InterviewerCalibration(MethodView):
 
 @blp.route("/calibration/refresh")
 class Refresh(MethodView):
+    @blp.doc(operationId="refresh_calibration")
     @blp.response(202, RefreshAcceptedSchema)
     def post(self):
-        """Enqueue a full refit (admin); it runs in the worker, or inline without Redis"""
+        """Enqueue a full refit (admin); it runs in the worker, or inline without Redis
+
+        Answers at once; read the result from the interviewer's calibration later.
+        """
         calibration.request_refresh(db.session, current_user())
         return {"status": "queued"}

@@ -26,13 +26,20 @@ class Candidates(MethodView):
     @blp.arguments(CandidateQueryArgsSchema, location="query")
     @blp.response(200, CandidatePageSchema)
     def get(self, args):
-        """List or search candidates you may see"""
+        """List or search candidates you may see
+
+        `q` matches name or email; `next_cursor` continues the list.
+        """
         return candidates.list_candidates(db.session, current_user(), **args)
 
+    @blp.returns_location("get_candidate", "candidate_id")
     @blp.arguments(CandidateWriteSchema)
     @blp.response(201, CandidateSchema)
     def post(self, data):
-        """Add a candidate (recruiter, admin); 409 when the email is taken"""
+        """Add a candidate (recruiter, admin); 409 when the email is taken
+
+        The email is unique: a taken one is a 409 naming `existing_candidate_id`.
+        """
         candidate = candidates.create_candidate(db.session, current_user(), data)
         return candidate, {"Location": url_for(".Candidate", candidate_id=candidate.id)}
 
@@ -41,11 +48,17 @@ class Candidates(MethodView):
 class Candidate(MethodView):
     @blp.response(200, CandidateSchema)
     def get(self, candidate_id):
-        """Get one candidate"""
+        """Get one candidate
+
+        A candidate you may not see is a 404.
+        """
         return access.get_candidate(db.session, current_user(), candidate_id)
 
     @blp.arguments(CandidatePatchSchema)
     @blp.response(200, CandidateSchema)
     def patch(self, changes, candidate_id):
-        """Update a candidate's details"""
+        """Update a candidate's details
+
+        Only the fields sent change; a taken email is a 409.
+        """
         return candidates.update_candidate(db.session, current_user(), candidate_id, changes)

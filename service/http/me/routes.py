@@ -11,9 +11,13 @@ blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The authen
 
 @blp.route("")
 class Me(MethodView):
+    @blp.doc(operationId="get_me")
     @blp.response(200, MeSchema)
     def get(self):
-        """Who the token belongs to"""
+        """Who the token belongs to
+
+        Your id, name, email and role.
+        """
         return current_user()
 
 

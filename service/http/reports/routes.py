@@ -47,10 +47,15 @@ def _suppression() -> dict[str, int]:
 
 @blp.route("/adverse-impact")
 class AdverseImpact(MethodView):
+    @blp.doc(operationId="get_adverse_impact_report")
+    @blp.offers_csv("adverse-impact.csv")
     @blp.arguments(AdverseImpactQueryArgsSchema, location="query")
     @blp.response(200, AdverseImpactReportSchema)
     def get(self, args):
-        """Four-fifths rule with significance per stage and overall, small groups suppressed (admin)"""
+        """Four-fifths rule with significance per stage and overall, small groups suppressed (admin)
+
+        Groups below the configured minimum cell sizes are suppressed (null), never shown.
+        """
         report = reports.adverse_impact_report(
             db.session, current_user(), _filters(args), **args, **_suppression()
         )
@@ -65,10 +70,15 @@ class AdverseImpact(MethodView):
 
 @blp.route("/pipeline")
 class Pipeline(MethodView):
+    @blp.doc(operationId="get_pipeline_report")
+    @blp.offers_csv("pipeline.csv")
     @blp.arguments(PipelineQueryArgsSchema, location="query")
     @blp.response(200, PipelineReportSchema)
     def get(self, args):
-        """Per stage: entered, advanced, rejected by reason, withdrawn, time in stage vs target"""
+        """Per stage: entered, advanced, rejected by reason, withdrawn, time in stage vs target
+
+        For one requisition; times are in days.
+        """
         report = reports.pipeline_report(db.session, current_user(), args["requisition_id"])
         if wants_csv():
             return csv_response(
@@ -79,10 +89,15 @@ class Pipeline(MethodView):
 
 @blp.route("/stuck")
 class Stuck(MethodView):
+    @blp.doc(operationId="get_stuck_report")
+    @blp.offers_csv("stuck.csv")
     @blp.arguments(StuckQueryArgsSchema, location="query")
     @blp.response(200, StuckReportSchema)
     def get(self, args):
-        """Active applications over their stage's target, oldest first, with the next step's owner (admin)"""
+        """Active applications over their stage's target, oldest first, with the next step's owner (admin)
+
+        Each row names who owns the next step.
+        """
         report = reports.stuck_report(db.session, current_user(), _filters(args), **args)
         if wants_csv():
             return csv_response(csv_rows.STUCK_COLUMNS, csv_rows.stuck_rows(report), "stuck.csv")
@@ -91,10 +106,15 @@ class Stuck(MethodView):
 
 @blp.route("/interviewers")
 class Interviewers(MethodView):
+    @blp.doc(operationId="get_interviewers_report")
+    @blp.offers_csv("interviewers.csv")
     @blp.arguments(InterviewersQueryArgsSchema, location="query")
     @blp.response(200, InterviewersReportSchema)
     def get(self, args):
-        """Per interviewer: leniency ± SE, recommendations, halo, lateness, adherence; reliability (admin)"""
+        """Per interviewer: leniency ± SE, recommendations, halo, lateness, adherence; reliability (admin)
+
+        Leniency comes from the latest calibration fit; reliability is per competency.
+        """
         report = interviewer_reports.interviewers_report(db.session, current_user())
         if wants_csv():
             return csv_response(

@@ -1,7 +1,14 @@
 import marshmallow as ma
 
 from service.domain.self_identification import DIMENSIONS
-from service.http.schemas import Id, ListEnvelopeSchema, NonBlankString, StrictSchema, UtcDateTime
+from service.http.schemas import (
+    OPTIONAL,
+    Id,
+    ListEnvelopeSchema,
+    NonBlankString,
+    StrictSchema,
+    UtcDateTime,
+)
 
 
 class AdverseImpactQueryArgsSchema(StrictSchema):
@@ -38,23 +45,24 @@ class InterviewersQueryArgsSchema(StrictSchema):
 
 
 class GroupResultSchema(ma.Schema):
-    """A suppressed group carries only its label and verdict."""
+    """A suppressed group carries only its label and verdict: its counts and
+    statistics are left out (OPTIONAL: not required in the document)."""
 
     group = ma.fields.String()
     suppressed = ma.fields.Boolean()
     verdict = ma.fields.String()
     label = ma.fields.String()
-    reached = ma.fields.Integer()
-    selected = ma.fields.Integer()
-    selection_rate = ma.fields.Float()
-    impact_ratio = ma.fields.Float(allow_none=True)
-    impact_ratio_exact = ma.fields.String(allow_none=True)
-    below_four_fifths = ma.fields.Boolean(allow_none=True)
-    z_d = ma.fields.Float(allow_none=True)
-    fisher_p_two_sided = ma.fields.Float(allow_none=True)
-    fisher_mid_p = ma.fields.Float(allow_none=True)
-    shortfall = ma.fields.Float(allow_none=True)
-    one_person_reverses = ma.fields.Boolean(allow_none=True)
+    reached = ma.fields.Integer(metadata=OPTIONAL)
+    selected = ma.fields.Integer(metadata=OPTIONAL)
+    selection_rate = ma.fields.Float(metadata=OPTIONAL)
+    impact_ratio = ma.fields.Float(allow_none=True, metadata=OPTIONAL)
+    impact_ratio_exact = ma.fields.String(allow_none=True, metadata=OPTIONAL)
+    below_four_fifths = ma.fields.Boolean(allow_none=True, metadata=OPTIONAL)
+    z_d = ma.fields.Float(allow_none=True, metadata=OPTIONAL)
+    fisher_p_two_sided = ma.fields.Float(allow_none=True, metadata=OPTIONAL)
+    fisher_mid_p = ma.fields.Float(allow_none=True, metadata=OPTIONAL)
+    shortfall = ma.fields.Float(allow_none=True, metadata=OPTIONAL)
+    one_person_reverses = ma.fields.Boolean(allow_none=True, metadata=OPTIONAL)
 
 
 class StepSchema(ma.Schema):

@@ -73,10 +73,19 @@ class ScorecardSchema(ma.Schema):
     submitted_at = ma.fields.DateTime(allow_none=True)
     late = ma.fields.Boolean()
     revision = ma.fields.Integer()
-    ratings = ma.fields.Method("_ratings", metadata={"type": "array"})
-    recommendation = ma.fields.Method("_recommendation", metadata={"type": "string"})
+    ratings = ma.fields.Method(
+        "_ratings",
+        metadata={"type": "array", "items": {"$ref": "#/components/schemas/RatingOut"}},
+    )
+    recommendation = ma.fields.Method(
+        "_recommendation",
+        metadata={"type": ["string", "null"], "enum": [*RECOMMENDATIONS, None]},
+    )
     summary = ma.fields.Method("_summary", metadata={"type": "string"})
-    warnings = ma.fields.Method("_warnings", metadata={"type": "array"})
+    warnings = ma.fields.Method(
+        "_warnings",
+        metadata={"type": "array", "items": {"$ref": "#/components/schemas/Warning"}},
+    )
     revisions = ma.fields.List(ma.fields.Nested(RevisionSchema))
 
     @staticmethod

@@ -18,10 +18,14 @@ blp = Blueprint(
 
 @blp.route("/applications/<int:application_id>/self-identification")
 class SelfIdentification(MethodView):
+    @blp.doc(operationId="record_self_identification")
     @blp.arguments(SelfIdentificationPutSchema)
     @blp.response(204)
     def put(self, answers, application_id):
-        """Record the candidate's answers (recruiter or admin); they are never returned"""
+        """Record the candidate's answers (recruiter or admin); they are never returned
+
+        Replaces earlier answers; nothing is returned (204).
+        """
         self_identification.record_self_identification(
             db.session, current_user(), application_id, answers
         )
@@ -29,8 +33,13 @@ class SelfIdentification(MethodView):
 
 @blp.route("/reports/self-identification.csv")
 class SelfIdentificationExport(MethodView):
+    @blp.doc(operationId="export_self_identification")
+    @blp.serves_file("text/csv")
     @blp.response(200, content_type="text/csv")
     def get(self):
-        """Every application's answers as CSV, without names (admin; audited)"""
+        """Every application's answers as CSV, without names (admin; audited)
+
+        Each export is recorded in the audit log.
+        """
         rows = self_identification.export_self_identification(db.session, current_user())
         return csv_response(self_identification.EXPORT_COLUMNS, rows, "self-identification.csv")

@@ -21,6 +21,7 @@ class Assessment(MethodView):
     def get(self, application_id):
         """Calibrated scores, dissent, flags and recommendations (panelists after submitting)
 
-        A panelist sees it only after submitting their own scorecard (403).
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         return application_assessment(db.session, current_user(), application_id)

@@ -26,5 +26,10 @@ class Tasks(MethodView):
     @blp.arguments(TaskQueryArgsSchema, location="query")
     @blp.response(200, TaskListSchema)
     def get(self, args):
-        """What you owe now: scorecards, decisions, applications past their target; overdue first"""
+        """What you owe now: scorecards, decisions, applications past their target; overdue first
+
+        Scorecards for interviews that have started, decisions on your requisitions
+        whose loop is complete, and (recruiters, admins) active applications past their
+        stage's target. `totals` counts each kind beyond `limit` too.
+        """
         return tasks.my_tasks(db.session, current_user(), **args)

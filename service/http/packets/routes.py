@@ -38,6 +38,8 @@ class ApplicationPackets(MethodView):
         """Request a packet; the same inputs and options return the existing one
 
         Rendering happens in the background: poll the packet (`Location`, or the `GetPacket` link) until `status` is `ready`, then download its PDF.
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         return with_location(
             packets.request_packet(db.session, current_user(), application_id, data["anonymized"])
@@ -48,7 +50,9 @@ class ApplicationPackets(MethodView):
     def get(self, application_id):
         """Every packet version of the application
 
-        Newest first; each names its status and the inputs' digest.
+        Oldest first; each names its status and the inputs' digest.
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         return {"items": packets.list_packets(db.session, current_user(), application_id)}
 
@@ -59,7 +63,8 @@ class Packet(MethodView):
     def get(self, packet_id):
         """Status, digest, size, pages, checksum, error
 
-        Behind the blind rule: the first read by a panelist is recorded.
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         return access.get_packet(db.session, current_user(), packet_id)
 
@@ -73,6 +78,8 @@ class Render(MethodView):
         """Render again a packet that failed or whose file is missing or corrupt
 
         Only a failed packet, or one whose file is missing or corrupt (else 409 with `packet_status`).
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         return with_location(
             packets.rerender_packet(db.session, current_user(), packet_storage(), packet_id)
@@ -89,6 +96,8 @@ class Pdf(MethodView):
         """The PDF, checked against its sha256 (the ETag)
 
         A packet that is not ready, or whose file is missing or corrupt, is a 409 with `packet_status`.
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         packet, data = packets.read_packet_pdf(
             db.session, current_user(), packet_storage(), packet_id
@@ -119,6 +128,8 @@ class Decision(MethodView):
         """Record hire / no hire on a current packet; a change needs If-Match and a reason
 
         The first decision needs no `If-Match`; changing one needs `If-Match` with the decision version (428 without, 412 when stale, each with `current_version`). A packet that is not the newest ready one is a 409 naming `newest_packet_id`.
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         record = decisions.record_decision(
             db.session,
@@ -137,6 +148,8 @@ class Decision(MethodView):
         """The current decision and every one it superseded; ETag is the decision version
 
         Send its ETag as `If-Match` to change the decision.
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         history = decisions.decision_history(db.session, current_user(), application_id)
         return with_decision_version(history, history.version)

@@ -25,7 +25,8 @@ class Scorecard(MethodView):
     def get(self, interview_id):
         """Your own scorecard (draft or submitted), or a submitted one you may read
 
-        Submitted scorecards of others follow the blind rule.
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         return scorecards.get_scorecard(db.session, current_user(), interview_id)
 
@@ -73,6 +74,7 @@ class ApplicationScorecards(MethodView):
     def get(self, application_id):
         """Submitted scorecards; a panelist sees them only after submitting their own (403)
 
-        The 403 names `pending_interview_ids`: the scorecards you owe first.
+        Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
+        scorecard on this application; your first read of others' feedback is recorded.
         """
         return {"items": scorecards.list_scorecards(db.session, current_user(), application_id)}

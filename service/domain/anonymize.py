@@ -191,12 +191,11 @@ def redact(text: str, terms: IdentifyingTerms) -> str:
 def neutralise_pronouns(text: str) -> str:
     """Gendered pronouns to singular 'they', keeping the sentence readable (limits: module docstring)."""
     for pattern, neutral in _PAIRS:
-        text = re.sub(
-            pattern,
-            lambda m, neutral=neutral: _same_case(m.group(0), neutral),
-            text,
-            flags=re.IGNORECASE,
-        )
+
+        def keep_case(m: re.Match[str], neutral: str = neutral) -> str:
+            return _same_case(m.group(0), neutral)
+
+        text = re.sub(pattern, keep_case, text, flags=re.IGNORECASE)
     text = _SUBJECT.sub(_subject, text)
     return _OTHER.sub(_other, text)
 

@@ -7,9 +7,10 @@ concerns. Part of `service.domain.assessment`; pure data in, pure data out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from service.domain.assessment_inputs import DeviationIn, InterviewIn, ScorecardIn
 from service.domain.templates import InterviewTemplate
@@ -44,7 +45,9 @@ class Flag:
     code: str
     message: str
     records: FlagRecords
-    details: tuple[dict, ...] = ()  # biased_language: the phrases; process_deviation: the record
+    details: tuple[
+        dict[str, Any], ...
+    ] = ()  # biased_language: the phrases; process_deviation: the record
 
 
 def build_flags(
@@ -69,7 +72,7 @@ def build_flags(
     ]
     rank = {c.key: index for index, c in enumerate(template.competencies)}
 
-    def order(flag: Flag) -> tuple:
+    def order(flag: Flag) -> tuple[Any, ...]:
         records = flag.records
         return (
             FLAG_CODES.index(flag.code),
@@ -83,7 +86,9 @@ def build_flags(
     return tuple(sorted(flags, key=order))
 
 
-def _competency_flags(template: InterviewTemplate, rated_by: dict[str, tuple[str, ...]]):
+def _competency_flags(
+    template: InterviewTemplate, rated_by: dict[str, tuple[str, ...]]
+) -> Iterator[Flag]:
     for competency in template.competencies:
         raters = rated_by.get(competency.key, ())
         records = FlagRecords(competencies=(competency.key,))
@@ -103,7 +108,7 @@ def _competency_flags(template: InterviewTemplate, rated_by: dict[str, tuple[str
             )
 
 
-def _scorecard_flags(template: InterviewTemplate, card: ScorecardIn):
+def _scorecard_flags(template: InterviewTemplate, card: ScorecardIn) -> Iterator[Flag]:
     who = f"{card.interviewer_name}'s scorecard for {_title(template, card.interview_key)}"
     records = FlagRecords(scorecard_ids=(card.scorecard_id,), interview_ids=(card.interview_id,))
     scores = [r.score for r in card.ratings if r.score is not None]
@@ -155,7 +160,7 @@ def _scorecard_flags(template: InterviewTemplate, card: ScorecardIn):
 
 def _missing_scorecards(
     template: InterviewTemplate, interviews: Sequence[InterviewIn], now: datetime
-):
+) -> Iterator[Flag]:
     overdue_after = timedelta(hours=template.scoring.late_feedback_hours)
     for interview in interviews:
         if interview.scorecard_state == "submitted" or interview.status in NOT_EXPECTED_TO_HAPPEN:

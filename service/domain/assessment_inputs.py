@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,9 @@ class ScorecardIn:
     late: bool
     revision: int
     after_seeing_others: bool  # any revision (incl. the first) written after reading others
-    warnings: tuple[dict, ...] = ()  # stored language warnings: phrase, category, suggestion, field
+    warnings: tuple[
+        dict[str, Any], ...
+    ] = ()  # stored language warnings: phrase, category, suggestion, field
 
 
 @dataclass(frozen=True)

@@ -9,15 +9,16 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from service.domain.calibration import CalibrationDataError, CalibrationFit, RatingTable
 
 
-def fit_report(fit: CalibrationFit) -> dict:
+def fit_report(fit: CalibrationFit) -> dict[str, Any]:
     """JSON-ready summary: components, criterion, reliability, groups, every interviewer."""
-    groups: dict[int, dict] = {}
+    groups: dict[int, dict[str, Any]] = {}
     for effect in fit.effects.values():
         group = groups.setdefault(
             effect.component, {"component": effect.component, "interviewers": 0, "ratings": 0}
@@ -83,7 +84,12 @@ def read_ratings_csv(path: str | Path) -> RatingTable:
                 f"{path}: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'none'}",
                 errors={c: "missing column" for c in missing},
             )
-        columns: dict[str, list] = {"unit": [], "interviewer": [], "competency": [], "score": []}
+        columns: dict[str, list[Any]] = {
+            "unit": [],
+            "interviewer": [],
+            "competency": [],
+            "score": [],
+        }
         for row in reader:
             line = reader.line_num
             for source, target in (
@@ -109,7 +115,7 @@ def read_ratings_csv(path: str | Path) -> RatingTable:
     )
 
 
-def _parse_score(text: str | None, path, line: int) -> float:
+def _parse_score(text: str | None, path: str | Path, line: int) -> float:
     try:
         value = float((text or "").strip())
     except ValueError:

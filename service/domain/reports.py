@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def analyse_steps(
     *,
     min_applicants: int,
     min_selections: int,
-) -> dict[tuple[str, Step], dict]:
+) -> dict[tuple[str, Step], dict[str, Any]]:
     """`adverse_impact.to_dict` of every step for every dimension, listing every group.
 
     What is hidden is decided once over everything here together

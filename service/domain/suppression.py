@@ -180,7 +180,8 @@ def _protect(
 
 def _complement(unknown: set[Item], shown: set[Item], size: Mapping[Item, int]) -> set[Item]:
     """Shown items to hide so that no unknown edge is a bridge, cheapest paths first."""
-    unknown, shown, added = set(unknown), set(shown), set()
+    added: set[Item] = set()
+    unknown, shown = set(unknown), set(shown)
     hopeless: set[Item] = set()
     while True:
         bridges = sorted(i for i in unknown if i not in hopeless and _is_bridge(i, unknown))

@@ -10,9 +10,16 @@ the way it appears in the YAML file (`interviews[2].competencies[1]`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
-from service.domain.templates import SCORE_LEVELS, InterviewTemplate
+from service.domain.templates import (
+    SCORE_LEVELS,
+    Competency,
+    Interview,
+    InterviewTemplate,
+    RubricLevel,
+    Stage,
+)
 
 
 def check_template(template: InterviewTemplate) -> list[str]:
@@ -25,7 +32,9 @@ def check_template(template: InterviewTemplate) -> list[str]:
     ]
 
 
-def _duplicate_keys(items, path: str, kind: str) -> Iterator[str]:
+def _duplicate_keys(
+    items: Sequence[Stage | Competency | Interview], path: str, kind: str
+) -> Iterator[str]:
     seen: set[str] = set()
     for index, item in enumerate(items):
         if item.key in seen:
@@ -78,7 +87,7 @@ def _check_competencies(template: InterviewTemplate) -> Iterator[str]:
             yield f"{path}: competency '{key}' is not assessed by any interview"
 
 
-def _check_rubric(rubric, path: str) -> Iterator[str]:
+def _check_rubric(rubric: Sequence[RubricLevel], path: str) -> Iterator[str]:
     """Exactly levels 1..4, in order, so every score has one anchor to point at."""
     levels = [level.level for level in rubric]
     seen: set[int] = set()

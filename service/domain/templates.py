@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 RECOMMENDATIONS = ("strong_no", "no", "yes", "strong_yes")
 SCORE_LEVELS = (1, 2, 3, 4)
@@ -98,12 +99,12 @@ class InterviewTemplate:
         stage = self.stage(from_stage)
         return stage.next if stage else ()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready data; `from_dict(to_dict())` gives an equal template."""
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> InterviewTemplate:
+    def from_dict(cls, data: dict[str, Any]) -> InterviewTemplate:
         return cls(
             key=data["key"],
             title=data["title"],

@@ -28,6 +28,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
 from service.domain.assessment_flags import (
     Flag,
@@ -160,14 +161,15 @@ def assess(
         _latest_revisions(scorecards),
         key=lambda c: (order.get(c.interview_key, len(order)), c.scorecard_id),
     )
-    lines = {c.key: [] for c in template.competencies}
+    lines: dict[str, list[ScoreLine]] = {c.key: [] for c in template.competencies}
     for card in cards:
         for rating in sorted(card.ratings, key=lambda r: r.competency):
             if rating.competency in lines:
                 lines[rating.competency].append(_line(card, rating, leniencies))
 
     threshold = template.scoring.dissent_threshold
-    results, dissents = [], []
+    results: list[CompetencyResult] = []
+    dissents: list[Dissent] = []
     for competency in template.competencies:
         marked, found = _dissents(template, competency, lines[competency.key], threshold)
         results.append(_competency_result(template, competency, marked))
@@ -202,12 +204,13 @@ def assess(
     )
 
 
-def to_dict(assessment: Assessment) -> dict:
+def to_dict(assessment: Assessment) -> dict[str, Any]:
     """JSON-ready data: lists instead of tuples, ISO 8601 strings instead of datetimes."""
-    return _plain(asdict(assessment))
+    plain: dict[str, Any] = _plain(asdict(assessment))
+    return plain
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -250,7 +253,7 @@ def _competency_result(
     template: InterviewTemplate, competency: Competency, lines: Sequence[ScoreLine]
 ) -> CompetencyResult:
     scored = [line for line in lines if line.raw is not None]
-    calibrated = [line.calibrated for line in scored]
+    calibrated = [_given(line.calibrated) for line in scored]
     n = len(scored)
     mean = _round(_mean(calibrated)) if n else None
     sd = _sample_sd(calibrated) if n > 1 else None
@@ -263,7 +266,7 @@ def _competency_result(
         n_ratings=n,
         n_raters=len(_rater_names(lines)),
         not_assessed=len(lines) - n,
-        raw_mean=_round(_mean([line.raw for line in scored])) if n else None,
+        raw_mean=_round(_mean([_given(line.raw) for line in scored])) if n else None,
         calibrated_mean=mean,
         spread_sd=None if sd is None else _round(sd),
         standard_error=None if sd is None else _round(sd / math.sqrt(n)),
@@ -277,16 +280,17 @@ def _dissents(
     competency: Competency,
     lines: Sequence[ScoreLine],
     threshold: float,
-):
+) -> tuple[list[ScoreLine], list[Dissent]]:
     """Mark each score that is ≥ threshold from the mean of the other interviewers' scores."""
     scored = [line for line in lines if line.raw is not None]
-    marked, found = [], []
+    marked: list[ScoreLine] = []
+    found: list[Dissent] = []
     for line in lines:
         others = [o for o in scored if o.interviewer_id != line.interviewer_id]
         if line.raw is None or not others:
             marked.append(line)
             continue
-        difference = _round(line.calibrated - _mean([o.calibrated for o in others]))
+        difference = _round(_given(line.calibrated) - _mean([_given(o.calibrated) for o in others]))
         if abs(difference) < threshold:
             marked.append(line)
             continue
@@ -298,7 +302,7 @@ def _dissents(
                 score=_quote(line),
                 others=tuple(_quote(o) for o in others),
                 difference=difference,
-                raw_difference=_round(line.raw - _mean([o.raw for o in others])),
+                raw_difference=_round(line.raw - _mean([_given(o.raw) for o in others])),
                 message=_dissent_message(template, competency, line, difference, len(others)),
             )
         )
@@ -327,8 +331,8 @@ def _quote(line: ScoreLine) -> QuotedScore:
         line.scorecard_id,
         line.interviewer_name,
         line.interview_key,
-        line.raw,
-        line.calibrated,
+        _given(line.raw),
+        _given(line.calibrated),
         line.evidence,
     )
 
@@ -401,6 +405,14 @@ def _join(names: Sequence[str]) -> str:
 
 
 # ---- Arithmetic -------------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+def _given(value: _T | None) -> _T:
+    """The raw or calibrated value of a line that was scored: `_line` sets both or neither."""
+    assert value is not None
+    return value
 
 
 def _mean(values: Sequence[float]) -> float:

@@ -256,6 +256,9 @@ def _interview(template: InterviewTemplate, card: dict[str, Any], note: str) -> 
     ratings = []
     for rating in card["ratings"]:
         competency = template.competency(rating["competency"])
+        assert competency is not None, rating[
+            "competency"
+        ]  # ratings are checked against the template
         ratings.append(
             {
                 **rating,
@@ -266,6 +269,7 @@ def _interview(template: InterviewTemplate, card: dict[str, Any], note: str) -> 
                 ),
             }
         )
+    assert planned is not None, card["interview_key"]  # only planned interviews are scheduled
     return {
         **card,
         "title": planned.title,
@@ -348,9 +352,13 @@ def _stages(
     return stages
 
 
-def _latest(scorecards, timeline, decision) -> str:
+def _latest(
+    scorecards: Sequence[Mapping[str, Any]],
+    timeline: Sequence[Mapping[str, Any]],
+    decision: Mapping[str, Any] | None,
+) -> str:
     """The newest timestamp in the inputs: the document's date, so it is reproducible."""
-    stamps = [t["at"] for t in timeline]
+    stamps: list[str] = [t["at"] for t in timeline]
     for card in scorecards:
         stamps += [r["created_at"] for r in card["revisions"]]
     if decision:

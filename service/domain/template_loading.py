@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable
 from pathlib import Path
+from typing import Any
 
 import yaml
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate
@@ -56,7 +57,7 @@ def _not_blank(value: str) -> None:
         raise ValidationError("must not be empty")
 
 
-def _key(**kwargs) -> fields.String:
+def _key(**kwargs: Any) -> fields.String:
     """A snake_case identifier; keys end up in URLs, database rows and reports."""
     error = "'{input}' is not a snake_case identifier"
     return fields.String(validate=validate.Regexp(SNAKE_CASE, error=error), **kwargs)
@@ -72,14 +73,14 @@ def _whole_number(low: int, high: int) -> fields.Integer:
     return fields.Integer(required=True, strict=True, validate=in_range)
 
 
-def _non_empty_list(item: fields.Field, **kwargs) -> fields.List:
+def _non_empty_list(item: fields.Field[Any], **kwargs: Any) -> fields.List[Any]:
     return fields.List(item, validate=validate.Length(min=1, error="must not be empty"), **kwargs)
 
 
 class _StrictFloat(fields.Float):
     """A float that refuses strings: marshmallow's Float would accept `"1.5"`."""
 
-    def _validated(self, value):
+    def _validated(self, value: Any) -> float:
         if isinstance(value, str):
             raise self.make_error("invalid", input=value)
         return super()._validated(value)
@@ -104,7 +105,7 @@ class StageSchema(_Section):
     next = fields.List(_key(), load_default=())
 
     @post_load
-    def build(self, data, **kwargs) -> Stage:
+    def build(self, data: dict[str, Any], **kwargs: Any) -> Stage:
         return Stage(data["key"], data["name"], data["sla_days"], tuple(data["next"]))
 
 
@@ -114,7 +115,7 @@ class RubricLevelSchema(_Section):
     anchor = _text()
 
     @post_load
-    def build(self, data, **kwargs) -> RubricLevel:
+    def build(self, data: dict[str, Any], **kwargs: Any) -> RubricLevel:
         return RubricLevel(**data)
 
 
@@ -125,7 +126,7 @@ class CompetencySchema(_Section):
     rubric = _non_empty_list(fields.Nested(RubricLevelSchema), required=True)
 
     @post_load
-    def build(self, data, **kwargs) -> Competency:
+    def build(self, data: dict[str, Any], **kwargs: Any) -> Competency:
         return Competency(data["key"], data["name"], data["description"], tuple(data["rubric"]))
 
 
@@ -134,7 +135,7 @@ class QuestionSchema(_Section):
     follow_ups = fields.List(fields.String(validate=_not_blank), load_default=())
 
     @post_load
-    def build(self, data, **kwargs) -> Question:
+    def build(self, data: dict[str, Any], **kwargs: Any) -> Question:
         return Question(data["text"], tuple(data["follow_ups"]))
 
 
@@ -147,7 +148,7 @@ class InterviewSchema(_Section):
     questions = _non_empty_list(fields.Nested(QuestionSchema), required=True)
 
     @post_load
-    def build(self, data, **kwargs) -> Interview:
+    def build(self, data: dict[str, Any], **kwargs: Any) -> Interview:
         return Interview(
             key=data["key"],
             title=data["title"],
@@ -170,7 +171,7 @@ class ScoringSchema(_Section):
     bars = fields.Dict(required=True)
 
     @post_load
-    def build(self, data, **kwargs) -> Scoring:
+    def build(self, data: dict[str, Any], **kwargs: Any) -> Scoring:
         return Scoring(**data)
 
 
@@ -199,7 +200,7 @@ class InterviewTemplateSchema(_Section):
     )
 
     @post_load
-    def build(self, data, **kwargs) -> InterviewTemplate:
+    def build(self, data: dict[str, Any], **kwargs: Any) -> InterviewTemplate:
         return InterviewTemplate(
             key=data["key"],
             title=data["title"],
@@ -225,7 +226,8 @@ def parse_template(data: object, source: str) -> InterviewTemplate:
     if data is None:
         raise TemplateInvalidError([f"{source}: the template is empty"])
     try:
-        template = InterviewTemplateSchema().load(data)
+        # Any parsed YAML is accepted here: the schema reports a non-mapping as an error.
+        template: InterviewTemplate = InterviewTemplateSchema().load(data)  # type: ignore[arg-type]
     except ValidationError as error:
         raise TemplateInvalidError(
             [
@@ -305,8 +307,8 @@ class _TemplateLoader(yaml.SafeLoader):
     would load `no` and `yes` as False and True.
     """
 
-    def construct_mapping(self, node, deep=False):
-        seen = set()
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
+        seen: set[Hashable] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, Hashable):

@@ -47,6 +47,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any, TypedDict
 
 import numpy as np
 from scipy.special import gammaln
@@ -351,7 +352,7 @@ def _below_four_fifths(selected: int, focal: GroupCounts, reference: GroupCounts
     )
 
 
-def to_dict(analysis: StepAnalysis) -> dict:
+def to_dict(analysis: StepAnalysis) -> dict[str, Any]:
     """JSON-ready data; a suppressed group has only its label and verdict, and maybe its reached."""
     return {
         "reference_group": analysis.reference_group,
@@ -365,8 +366,8 @@ def to_dict(analysis: StepAnalysis) -> dict:
     }
 
 
-def _group_dict(result: GroupResult) -> dict:
-    head = {
+def _group_dict(result: GroupResult) -> dict[str, Any]:
+    head: dict[str, Any] = {
         "group": result.group,
         "suppressed": result.suppressed,
         "verdict": result.verdict,
@@ -405,7 +406,7 @@ def _rate(g: GroupCounts) -> Fraction:
     return Fraction(g.selected, g.reached)
 
 
-def _reference_order(g: GroupCounts) -> tuple:
+def _reference_order(g: GroupCounts) -> tuple[Fraction, int, str]:
     # Highest rate first; among equal rates the larger group, then the label, so
     # the choice never depends on input order.
     return (-_rate(g), -g.reached, g.group)
@@ -423,6 +424,18 @@ def _counts_only(g: GroupCounts) -> GroupResult:
     )
 
 
+class _Common(TypedDict):
+    """The GroupResult fields `_compare` fills the same way for every verdict."""
+
+    group: str
+    suppressed: bool
+    reached: int
+    selected: int
+    selection_rate: float
+    impact_ratio: float
+    impact_ratio_exact: Fraction
+
+
 def _compare(focal: GroupCounts, reference: GroupCounts) -> GroupResult:
     """The focal group against the highest-rate group, per 29 CFR 1607.4(D).
 
@@ -430,7 +443,7 @@ def _compare(focal: GroupCounts, reference: GroupCounts) -> GroupResult:
     rounded int / int, the same value as float() of the exact Fraction.
     """
     s_f, n_f, s_r, n_r = focal.selected, focal.reached, reference.selected, reference.reached
-    common = dict(
+    common = _Common(
         group=focal.group,
         suppressed=False,
         reached=n_f,

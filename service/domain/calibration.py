@@ -33,9 +33,10 @@ import hashlib
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
@@ -44,6 +45,8 @@ from service.domain.errors import RuleViolationError
 from service.domain.reliability import icc_oneway, krippendorff_alpha_interval
 
 UnitLevel = Literal["cell", "candidate"]
+_Floats = npt.NDArray[np.float64]
+_Codes = npt.NDArray[np.integer[Any]]
 UNIT_LEVELS = ("cell", "candidate")
 
 # A component outside the main pool with fewer interviewers or ratings than
@@ -177,7 +180,12 @@ def fit_arrays(
     # Canonical row order, so that neither the digest nor any float sum
     # depends on how the caller happened to order the rows.
     order = np.lexsort((score, competency_idx, interviewer_idx, unit_idx))
-    unit_idx, interviewer_idx, competency_idx, score = (c[order] for c in columns)
+    unit_idx, interviewer_idx, competency_idx, score = (
+        unit_idx[order],
+        interviewer_idx[order],
+        competency_idx[order],
+        score[order],
+    )
     digest = _digest(
         unit_idx,
         interviewer_idx,
@@ -202,6 +210,7 @@ def fit_arrays(
         design = CrossedDesign(unit, rater, competency, score)
     except ValueError as error:
         raise CalibrationDataError(str(error)) from error
+    fitted_with: Literal["reml", "refresh"]
     if components is None:
         solution = fit_reml(design)
         fitted_with = "reml"
@@ -273,7 +282,14 @@ def _rater_components(design: CrossedDesign) -> tuple[np.ndarray, int]:
     return rank[rater_labels], n_components
 
 
-def copanel_estimates(unit, rater, competency, score, beta, lam):
+def copanel_estimates(
+    unit: _Codes,
+    rater: _Codes,
+    competency: _Codes,
+    score: _Floats,
+    beta: _Floats,
+    lam: float,
+) -> tuple[_Floats, _Floats]:
     """The O(n) cross-check: shrunk mean deviation from the other panelists on a unit.
 
     `unit`, `rater`, `competency` are dense integer codes, `beta` the fixed
@@ -298,7 +314,8 @@ def copanel_estimates(unit, rater, competency, score, beta, lam):
     others_mean = (unit_sum[unit] - pair_sum[pair])[has] / others_n[has]
     weight = others_n[has] / unit_n[unit][has]
     deviation = resid[has] - others_mean
-    weight_sum = np.bincount(rater[has], weights=weight, minlength=n_raters)
+    # numpy's stubs say bincount returns intp even with float weights; it is float64.
+    weight_sum: _Floats = np.bincount(rater[has], weights=weight, minlength=n_raters)  # type: ignore[assignment]
     total = np.bincount(rater[has], weights=weight * deviation, minlength=n_raters)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = np.where(weight_sum > 0, total / (weight_sum + lam), np.nan)
@@ -308,11 +325,21 @@ def copanel_estimates(unit, rater, competency, score, beta, lam):
 def _copanelist_counts(design: CrossedDesign) -> np.ndarray:
     """Distinct other interviewers each interviewer shared at least one unit with."""
     shared = design.n_matrix.astype(bool).astype(np.int32)
-    co = (shared.T @ shared).tocsr()
+    # scipy-stubs type sparse @ sparse as sparse-or-dense, so .tocsr() is unknown on it.
+    co: scipy.sparse.csr_matrix[Any] = (shared.T @ shared).tocsr()  # type: ignore[union-attr,misc,assignment]
     return np.diff(co.indptr) - 1
 
 
-def _effects(names, design, solution, variance, component, copanel, copanel_weight, n_copanelists):
+def _effects(
+    names: Sequence[str],
+    design: CrossedDesign,
+    solution: MixedModelSolution,
+    variance: VarianceComponents,
+    component: _Codes,
+    copanel: _Floats,
+    copanel_weight: _Floats,
+    n_copanelists: _Codes,
+) -> dict[str, InterviewerEffect]:
     """One InterviewerEffect per interviewer, with its explanation."""
     se = np.sqrt(solution.rater_variance)
     leniency = solution.rater_effects
@@ -322,7 +349,7 @@ def _effects(names, design, solution, variance, component, copanel, copanel_weig
     disagrees = np.abs(leniency - copanel) > 2.0 * se  # False where copanel is NaN
     lam = variance.sigma2_residual / max(variance.sigma2_interviewer, 1e-300)
     share = copanel_weight / (copanel_weight + lam)
-    effects = {}
+    effects: dict[str, InterviewerEffect] = {}
     for i, name in enumerate(names):
         connected = bool(component[i] == 0)
         insufficient = bool(n_copanelists[i] == 0 or (not connected and tiny[component[i]]))
@@ -397,7 +424,7 @@ def explain(
     return text
 
 
-def _encode(ratings: Sequence[Rating] | RatingTable) -> dict:
+def _encode(ratings: Sequence[Rating] | RatingTable) -> dict[str, Any]:
     """Integer codes in sorted-label order, so codes are canonical too."""
     table = ratings if isinstance(ratings, RatingTable) else RatingTable.from_ratings(ratings)
     if len(table.score) == 0:
@@ -416,7 +443,13 @@ def _encode(ratings: Sequence[Rating] | RatingTable) -> dict:
     }
 
 
-def _validated_columns(unit_idx, interviewer_idx, competency_idx, score, unit_level):
+def _validated_columns(
+    unit_idx: npt.ArrayLike,
+    interviewer_idx: npt.ArrayLike,
+    competency_idx: npt.ArrayLike,
+    score: npt.ArrayLike,
+    unit_level: str,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], _Floats]:
     if unit_level not in UNIT_LEVELS:
         raise CalibrationDataError(f"unit_level must be one of {UNIT_LEVELS}, got {unit_level!r}")
     codes = [
@@ -434,10 +467,16 @@ def _validated_columns(unit_idx, interviewer_idx, competency_idx, score, unit_le
     bad = np.flatnonzero(~np.isfinite(score))
     if len(bad):
         raise CalibrationDataError(f"score in row {bad[0]} is not a finite number")
-    return (*codes, score)
+    return codes[0], codes[1], codes[2], score
 
 
-def _digest(unit_idx, interviewer_idx, competency_idx, score, *name_lists) -> str:
+def _digest(
+    unit_idx: npt.NDArray[Any],
+    interviewer_idx: npt.NDArray[Any],
+    competency_idx: npt.NDArray[Any],
+    score: npt.NDArray[Any],
+    *name_lists: Sequence[str] | None,
+) -> str:
     """sha256 of the canonically ordered rows and the names the codes stand for."""
     h = hashlib.sha256()
     for column in (unit_idx, interviewer_idx, competency_idx, score):

@@ -33,9 +33,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import scipy.linalg
 import scipy.optimize
 import scipy.sparse
+
+_Floats = npt.NDArray[np.float64]
 
 # log θ is searched in [e⁻⁹, e⁵]: θ² from 1.5e-8 (no effect) to 2.2e4 (huge).
 LOG_THETA_BOUNDS = (-9.0, 5.0)
@@ -125,11 +128,12 @@ class CrossedDesign:
         self.t_by_size = np.stack(t_parts)  # K × R × (p+1)
         self.q_by_size = np.stack(q_parts)  # K × (p+1) × (p+1)
 
-    def _factor(self, theta_u: float, theta_v: float):
+    def _factor(self, theta_u: float, theta_v: float) -> tuple[_Floats, _Floats, _Floats, _Floats]:
         """Cholesky factor of S and the reduced right-hand sides at θ."""
         r = self.n_raters
         inv_a = 1.0 / (self.sizes + theta_u**-2)
-        s = np.bincount(
+        # numpy's stubs say bincount returns intp even with float weights; it is float64.
+        s: _Floats = np.bincount(  # type: ignore[assignment]
             self.pair_flat, weights=-self.pair_count * inv_a[self.pair_level], minlength=r * r
         ).reshape(r, r)
         s[np.diag_indices(r)] += self.d_rater + theta_v**-2
@@ -140,7 +144,9 @@ class CrossedDesign:
         m = self.w_w - np.tensordot(inv_a, self.q_by_size, axes=1) - t.T @ x
         return chol, inv_a, x, m
 
-    def _profile(self, theta_u: float, theta_v: float):
+    def _profile(
+        self, theta_u: float, theta_v: float
+    ) -> tuple[float, _Floats, float, _Floats, _Floats, _Floats]:
         """β̂, σ̂² and the REML criterion at θ, plus the pieces for BLUPs."""
         n, p = self.n, self.p
         chol, inv_a, x, m = self._factor(theta_u, theta_v)

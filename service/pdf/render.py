@@ -8,7 +8,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from weasyprint import HTML
-from weasyprint.urls import URLFetcher
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 HERE = Path(__file__).parent
 ASSETS = HERE / "assets"
@@ -37,7 +37,7 @@ def render_html(template_name: str, context: dict[str, Any]) -> str:
     return environment.get_template(template_name).render(**context)
 
 
-class AssetFetcher(URLFetcher):
+class AssetFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint publishes no types
     """Serves files from our asset folder and nothing else: no network, no other paths.
 
     A refused or missing resource stops the rendering instead of leaving a hole.
@@ -46,7 +46,7 @@ class AssetFetcher(URLFetcher):
     def __init__(self) -> None:
         super().__init__(allowed_protocols={"file"}, allow_redirects=False, fail_on_errors=True)
 
-    def fetch(self, url: str, headers: Any = None):
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         prefix = ASSETS.resolve().as_uri() + "/"
         if not url.startswith(prefix) or ".." in url:
             raise AssetFetchRefusedError(f"refused to load {url!r}: only packet assets load")

@@ -9,6 +9,7 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.persistence.base import PSEUDONYM_KEY, derive_pseudonym_key
 from service.storage import LocalStorage, PacketStorage
 
 
@@ -21,7 +22,10 @@ class Database:
         engine = make_engine(
             settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
         )
-        app.extensions["db"] = sessionmaker(bind=engine, expire_on_commit=False)
+        key = derive_pseudonym_key(app.config["SETTINGS"].secret_key)
+        app.extensions["db"] = sessionmaker(
+            bind=engine, expire_on_commit=False, info={PSEUDONYM_KEY: key}
+        )
         app.teardown_appcontext(self._close_session)
 
     @property

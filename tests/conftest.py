@@ -20,6 +20,7 @@ from service.config import Settings
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
 from service.extensions import make_engine
 from service.persistence import migrate
+from service.persistence.base import PSEUDONYM_KEY, derive_pseudonym_key
 from tests import factories
 
 POSTGRES_URL = os.environ.get(
@@ -80,7 +81,10 @@ def connection(engine):
 @pytest.fixture
 def session_factory(connection):
     return sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        bind=connection,
+        join_transaction_mode="create_savepoint",
+        expire_on_commit=False,
+        info={PSEUDONYM_KEY: derive_pseudonym_key("test-secret-key")},
     )
 
 

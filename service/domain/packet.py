@@ -9,6 +9,7 @@ gendered pronouns are redacted from everything people wrote about them.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -38,9 +39,11 @@ PACKET_STATUSES: tuple[str, ...] = tuple(s.value for s in PacketStatus)
 DECISION_OUTCOMES: tuple[str, ...] = tuple(s.value for s in DecisionOutcome)
 
 
-def anonymous_code(application_id: int) -> str:
-    """A stable pseudonym for blind review: the same application, the same code."""
-    digest = hashlib.sha256(f"hiring-pipeline:application:{application_id}".encode()).hexdigest()
+def anonymous_code(application_id: int, key: bytes) -> str:
+    """A stable pseudonym for blind review: the same application, the same code. Keyed
+    (HMAC), so nobody without the key can compute the code of an application id and
+    link an anonymized packet back to the candidate."""
+    digest = hmac.new(key, f"application:{application_id}".encode(), hashlib.sha256).hexdigest()
     return f"Candidate {digest[:3].upper()}-{digest[3:6].upper()}"
 
 
@@ -190,7 +193,7 @@ def _application(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
 
 def _candidate(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
     if anonymized:
-        return {"display": anonymous_code(inputs.application.id)}
+        return {"display": inputs.application.anonymous_code}
     candidate = inputs.candidate
     return {
         "display": candidate.name,

@@ -37,6 +37,7 @@ class ApplicationIn:
     id: int
     stage: str
     status: str
+    anonymous_code: str  # `domain.packet.anonymous_code`, keyed by the deployment's secret
 
 
 @dataclass(frozen=True)

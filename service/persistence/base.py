@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 # Deterministic constraint names, so migrations can drop and alter them by name
 # on every database (SQLite included).
@@ -55,6 +56,21 @@ def checked_enum(values: Sequence[str], name: str, length: int = 20) -> Enum:
     """A VARCHAR column limited to `values` by a CHECK constraint named `name`, the
     same on every backend (no native ENUM type)."""
     return Enum(*values, name=name, native_enum=False, create_constraint=True, length=length)
+
+
+PSEUDONYM_KEY = "pseudonym_key"
+
+
+def pseudonym_key(session: Session) -> bytes:
+    """The key of the anonymous codes, carried by every session the app makes (`info`)."""
+    key = session.info.get(PSEUDONYM_KEY)
+    if not isinstance(key, bytes):
+        raise RuntimeError("a session made outside the app's session factory has no pseudonym key")
+    return key
+
+
+def derive_pseudonym_key(secret_key: str) -> bytes:
+    return hashlib.sha256(b"hiring-pipeline:pseudonyms:" + secret_key.encode()).digest()
 
 
 def utcnow() -> datetime:

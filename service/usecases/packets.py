@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from service import jobs
 from service.domain.access import require
 from service.domain.errors import ConflictError, NotFoundError
-from service.domain.packet import PacketStatus, build_packet, packet_file_name
+from service.domain.packet import PacketStatus, anonymous_code, build_packet, packet_file_name
 from service.domain.packet_inputs import (
     ApplicationIn,
     CalibrationRunIn,
@@ -26,7 +26,7 @@ from service.domain.packet_inputs import (
 from service.pdf.content import content_digest
 from service.persistence.applications import Application, StageChange
 from service.persistence.audit import record_event
-from service.persistence.base import utcnow
+from service.persistence.base import pseudonym_key, utcnow
 from service.persistence.calibration import latest_run
 from service.persistence.packets import (
     Packet,
@@ -128,7 +128,12 @@ def packet_inputs(session: Session, application: Application) -> PacketInputs:
             tuple(candidate.links),
             candidate.source,
         ),
-        application=ApplicationIn(application.id, application.stage, application.status),
+        application=ApplicationIn(
+            application.id,
+            application.stage,
+            application.status,
+            anonymous_code(application.id, pseudonym_key(session)),
+        ),
         scorecards=tuple(scorecards),
         interviews=tuple(interviews),
         deviations=tuple(deviations),

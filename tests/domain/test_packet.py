@@ -18,6 +18,7 @@ from service.domain.packet_inputs import (
 )
 from service.domain.template_loading import TEMPLATE_DIR, load_template_file
 
+KEY = b"test pseudonym key"
 TEMPLATE = load_template_file(TEMPLATE_DIR / "backend_engineer.yaml")
 NOW = datetime(2026, 3, 2, 10, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -71,7 +72,7 @@ def inputs(**changes) -> PacketInputs:
         template=TEMPLATE,
         role=RoleIn("Backend engineer", "Payments", "Hannah Manager"),
         candidate=CANDIDATE,
-        application=ApplicationIn(7, "onsite", "active"),
+        application=ApplicationIn(7, "onsite", "active", anonymous_code(7, KEY)),
         scorecards=cards,
         interviews=(
             # Ben's system design came first, so his page comes first.
@@ -117,7 +118,7 @@ def test_named_view_shows_the_candidate_and_their_contact_details():
 
 def test_anonymized_view_names_the_candidate_nowhere():
     view = build_packet(inputs(), anonymized=True)
-    assert view["candidate"] == {"display": anonymous_code(7)}
+    assert view["candidate"] == {"display": anonymous_code(7, KEY)}
     everything = json.dumps(view).lower()
     for identifying in ("grace", "hopper", "7946", "gh.io", " she "):
         assert identifying not in everything, identifying
@@ -227,5 +228,11 @@ def test_file_names():
 
     named, blind = build_packet(inputs(), False), build_packet(inputs(), True)
     assert packet_file_name(7, 2, named) == "hiring-packet-application-7-v2.pdf"
-    code = anonymous_code(7).removeprefix("Candidate ").lower()
+    code = anonymous_code(7, KEY).removeprefix("Candidate ").lower()
     assert packet_file_name(7, 2, blind) == f"hiring-packet-candidate-{code}.pdf"
+
+
+def test_the_anonymous_code_cannot_be_computed_without_the_key():
+    assert anonymous_code(7, KEY) == anonymous_code(7, KEY)
+    assert anonymous_code(7, KEY) != anonymous_code(7, b"another deployment")
+    assert anonymous_code(7, KEY) != anonymous_code(8, KEY)

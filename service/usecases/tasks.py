@@ -124,4 +124,5 @@ def _stage_due(row: Any, template: InterviewTemplate) -> datetime | None:
     stage = template.stage(row.stage)
     if stage is None or stage.sla_days < 0:
         return None
-    return row.stage_entered_at + timedelta(days=stage.sla_days)
+    due: datetime = row.stage_entered_at + timedelta(days=stage.sla_days)
+    return due

@@ -162,7 +162,7 @@ def _observe_request(sender: Flask, response: Response, **_: object) -> None:
     )
 
 
-def observe_job(function: str, succeeded: bool, seconds: float) -> None:
+def observe_job(function: str | None, succeeded: bool, seconds: float) -> None:
     JOB_DURATION.labels(function, "success" if succeeded else "failure").observe(seconds)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import TracebackType
 from typing import Any
 
 from flask import Flask, Response, json, request
 from flask_smorest import Api
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Map
 
 from service import jobs
 from service.config import Settings
@@ -119,11 +120,16 @@ def _register_commands(app: Flask) -> None:
 class ServiceFlask(Flask):
     """Flask, logging an unhandled error once, with its request id and without personal data."""
 
-    def log_exception(self, exc_info) -> None:
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
         # Flask's own version logs "Exception on <path>" with the raw traceback, and then
         # our 500 handler ran; this is now the only record of the error.
         from service.http.errors import log_unhandled_error
 
+        # Flask calls this while handling an exception, never with (None, None, None).
+        assert exc_info[1] is not None
         log_unhandled_error(exc_info[1])
 
 
@@ -152,7 +158,7 @@ class IdConverter(IntegerConverter):
 
     regex = r"[1-9][0-9]{0,9}"
 
-    def __init__(self, map, *args, **kwargs) -> None:
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 

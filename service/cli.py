@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 import click
 from flask import Flask, current_app
@@ -14,6 +15,9 @@ from service.domain.errors import DomainError
 from service.extensions import db
 from service.persistence import migrate
 
+if TYPE_CHECKING:
+    from service.domain.templates import InterviewTemplate
+
 database = AppGroup("db", help="Schema migrations (Alembic).")
 users = AppGroup("users", help="Users and API tokens.")
 templates = AppGroup("templates", help="Interview templates in interview_templates/.")
@@ -21,7 +25,8 @@ calibration = AppGroup("calibration", help="Interviewer calibration (rater lenie
 
 
 def _url() -> str:
-    return current_app.config["SETTINGS"].database_url
+    url: str = current_app.config["SETTINGS"].database_url
+    return url
 
 
 @database.command("upgrade")
@@ -125,7 +130,7 @@ def templates_sync(folder: str | None) -> None:
     show_default=True,
     help="Model unit: candidate × competency cell, or candidate.",
 )
-def calibration_fit(csv_path: str, unit_level: str) -> None:
+def calibration_fit(csv_path: str, unit_level: Literal["cell", "candidate"]) -> None:
     """Fit the calibration model on an exported CSV and print JSON (nothing is stored)."""
     from service.domain.calibration import fit
     from service.domain.calibration_io import fit_report, read_ratings_csv
@@ -198,7 +203,7 @@ def demo_packet() -> None:
         click.echo("rendering happens in the RQ workers: run `python -m workers`")
 
 
-def _load_templates(folder: str | None):
+def _load_templates(folder: str | None) -> list[InterviewTemplate]:
     from service.domain.template_loading import (
         TEMPLATE_DIR,
         TemplateInvalidError,

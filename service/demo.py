@@ -89,12 +89,13 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
     return tokens
 
 
-def _onsite_loop(session: Session, users: dict[str, User], application) -> None:
+def _onsite_loop(session: Session, users: dict[str, User], application: Application) -> None:
     """The first backend candidate: a held screen with its scorecard, and an onsite that
     took place this morning, waiting for the panel's scorecards."""
     recruiter, sam = users["recruiter@example.com"], users["sam@example.com"]
     template = application.template
     screen = template.interview("technical_screen")
+    assert screen is not None  # the demo's backend template has a technical screen
     _advance_to(session, recruiter, application, screen.stage)
     held = interviews.schedule_interview(
         session,
@@ -135,7 +136,7 @@ def _onsite_loop(session: Session, users: dict[str, User], application) -> None:
         start += timedelta(minutes=planned.duration_minutes)
 
 
-def _advance_to(session: Session, actor: User, application, stage: str) -> None:
+def _advance_to(session: Session, actor: User, application: Application, stage: str) -> None:
     template = application.template
     while application.stage != stage:
         applications.move_application(

@@ -6,8 +6,10 @@ from functools import partial
 from pathlib import Path
 
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from service.persistence.base import PSEUDONYM_KEY, derive_pseudonym_key
 from service.storage import LocalStorage, PacketStorage
@@ -32,16 +34,20 @@ class Database:
     def session(self) -> Session:
         if "db_session" not in g:
             g.db_session = current_app.extensions["db"]()
-        return g.db_session
+        session: Session = g.db_session
+        return session
 
     @staticmethod
     def new_session() -> Session:
         """A session of its own, for background jobs (not tied to a request)."""
-        return current_app.extensions["db"]()
+        session: Session = current_app.extensions["db"]()
+        return session
 
     @staticmethod
     def engine(app: Flask | None = None) -> Engine:
-        return (app or current_app).extensions["db"].kw["bind"]
+        factory: sessionmaker[Session] = (app or current_app).extensions["db"]
+        engine: Engine = factory.kw["bind"]
+        return engine
 
     @staticmethod
     def _close_session(exc: BaseException | None) -> None:
@@ -78,7 +84,12 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> Engine:
     return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def _sqlite_pragmas(dbapi_connection, connection_record, *, busy_timeout_ms: int) -> None:
+def _sqlite_pragmas(
+    dbapi_connection: DBAPIConnection,
+    connection_record: ConnectionPoolEntry,
+    *,
+    busy_timeout_ms: int,
+) -> None:
     """Enforce foreign keys, let readers run beside a writer, wait instead of failing.
 
     The driver's own transaction handling is switched off (it skips BEGIN before
@@ -97,7 +108,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record, *, busy_timeout_ms: int
     cursor.close()
 
 
-def _sqlite_begin(connection) -> None:
+def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

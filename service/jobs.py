@@ -80,7 +80,9 @@ def enqueue(
     job = target.enqueue(function, *args, job_id=job_id, **options)
     if not target.is_async and job.get_status() == JobStatus.FAILED:
         # RQ's synchronous mode records the failure but does not raise it.
-        log.error("in-process job %s failed:\n%s", function, job.latest_result().exc_string)
+        result = job.latest_result()
+        exc_string = result.exc_string if result is not None else None
+        log.error("in-process job %s failed:\n%s", function, exc_string)
     return job
 
 

@@ -23,11 +23,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import TextIO
 
 from flask import Flask, Response, has_request_context, request
 from flask.signals import request_finished, request_started
 from prometheus_client import REGISTRY, CollectorRegistry, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -98,18 +99,18 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"
 
 
-class _StderrHandler(logging.StreamHandler):
+class _StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever `sys.stderr` is at the time (test runners swap it)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:
+    def stream(self, _value: TextIO) -> None:
         pass
 
 
@@ -161,7 +162,7 @@ def _observe_request(sender: Flask, response: Response, **_: object) -> None:
     )
 
 
-def observe_job(function: str, succeeded: bool, seconds: float) -> None:
+def observe_job(function: str | None, succeeded: bool, seconds: float) -> None:
     JOB_DURATION.labels(function, "success" if succeeded else "failure").observe(seconds)
 
 
@@ -172,7 +173,7 @@ class _ScrapeTimeGauges(Collector):
         self.queue_depths = queue_depths
         self.packets = packets
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         queues = GaugeMetricFamily(
             "hiring_queue_depth", "Jobs waiting in each RQ queue.", labels=["queue"]
         )
@@ -190,7 +191,7 @@ class _ScrapeTimeGauges(Collector):
 class _ThisProcess(Collector):
     """The metrics of this process alone (no multiprocess directory: one process)."""
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         yield from REGISTRY.collect()
 
 

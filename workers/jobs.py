@@ -33,7 +33,7 @@ def refresh_calibration(full: bool = False) -> int | None:
         return run.id if run else None
 
 
-def render_packet(packet_id: int) -> str:
+def render_packet(packet_id: int) -> str | None:
     """Render one packet to PDF and store it; returns its sha256."""
     with db.new_session() as session:
         try:

@@ -14,6 +14,7 @@ import signal
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 
 from redis import Redis
 from rq.cron import CronScheduler
@@ -36,7 +37,7 @@ def periodic_jobs(settings: Settings) -> tuple[Periodic, ...]:
     )
 
 
-def start_scheduler(settings: Settings) -> multiprocessing.Process:
+def start_scheduler(settings: Settings) -> BaseProcess:
     """The scheduler in a child process that lives as long as the calling worker."""
     assert settings.redis_url is not None
     child = multiprocessing.get_context("fork").Process(

@@ -11,7 +11,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
 from limits import parse
@@ -76,7 +76,7 @@ class FailedTokenThrottle:
 
     def _run(self, operation: Callable[[MovingWindowRateLimiter], T]) -> T:
         if self._shared is None:
-            redis_options = {
+            redis_options: dict[str, Any] = {
                 "key_prefix": "hiring-auth-throttle",
                 "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
                 "socket_timeout": REDIS_TIMEOUT_SECONDS,

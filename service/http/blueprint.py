@@ -23,7 +23,7 @@ from webargs.flaskparser import FlaskParser, abort
 
 
 class StrictParser(FlaskParser):
-    DEFAULT_UNKNOWN_BY_LOCATION: dict = {}
+    DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {}
 
     def _raw_load_json(self, req: Any) -> Any:
         """The JSON body; a body Python cannot turn into objects is a 400, not a 500."""

@@ -40,7 +40,7 @@ def docs_page():
 
 
 @blp.get("/assets/<filename>")
-def asset(filename: str):
+def asset(filename: str) -> Response:
     """One of Swagger UI's files, or our starter script."""
     if filename == "docs.js":
         return send_from_directory(OUR_DIR, filename, max_age=3600)

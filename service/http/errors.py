@@ -154,7 +154,7 @@ def redacted_traceback(error: BaseException) -> str:
     return "\n\nwhich led to:\n\n".join(parts)
 
 
-def _database_facts(error: BaseException) -> str:
+def _database_facts(error: BaseException | None) -> str:
     """What kind of database error it was, without the parts of its message that quote values."""
     diag = getattr(error, "diag", None)  # psycopg
     sqlstate = getattr(error, "sqlstate", None) or getattr(error, "sqlite_errorname", None)
@@ -175,7 +175,7 @@ def _database_facts(error: BaseException) -> str:
     return ", ".join(f"{k} {v}" for k, v in facts.items() if v) or "message withheld"
 
 
-def _qualified_name(error: BaseException) -> str:
+def _qualified_name(error: BaseException | None) -> str:
     return f"{type(error).__module__}.{type(error).__qualname__}"
 
 

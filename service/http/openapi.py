@@ -129,7 +129,12 @@ def header_ref(name: str) -> dict[str, str]:
 class ContractPlugin(BasePlugin):
     """Completes each operation as flask-smorest registers it (see the module docstring)."""
 
-    def operation_helper(self, path=None, operations=None, **kwargs: Any) -> None:
+    def operation_helper(
+        self,
+        path: str | None = None,
+        operations: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         rule = kwargs.get("rule")
         if rule is None or not path or not path.startswith("/api/v1/"):
             return
@@ -183,7 +188,11 @@ def possible_problems(
 
 
 def _complete_success(
-    operation: dict[str, Any], method: str, status: Any, success: dict[str, Any], facts: dict
+    operation: dict[str, Any],
+    method: str,
+    status: Any,
+    success: dict[str, Any],
+    facts: dict[str, Any],
 ) -> None:
     headers = success.setdefault("headers", {})
     headers["X-Request-ID"] = header_ref("X-Request-ID")

@@ -22,4 +22,5 @@ def request_id() -> str:
     if "request_id" not in g:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = incoming if SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
-    return g.request_id
+    rid: str = g.request_id
+    return rid

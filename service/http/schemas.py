@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 import marshmallow as ma
 
@@ -69,7 +69,8 @@ def _put(errors: dict[Any, Any], path: tuple[Any, ...], message: str) -> None:
 class NonBlankString(ma.fields.String):
     """Text that must say something: empty or whitespace-only values are refused."""
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    # marshmallow declares this an instance attribute (so no ClassVar); it reads it per class.
+    default_error_messages: ma.types.ErrorMessages = {  # noqa: RUF012
         "blank": "Must not be blank (empty or only whitespace)."
     }
 
@@ -93,7 +94,8 @@ class Id(ma.fields.Integer):
     `?x=007` or `?x=1_0` do not silently name another row.
     """
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    # marshmallow declares this an instance attribute (so no ClassVar); it reads it per class.
+    default_error_messages: ma.types.ErrorMessages = {  # noqa: RUF012
         "invalid": "Not a valid id; send a positive integer written in ASCII digits "
         "without leading zeros."
     }
@@ -116,7 +118,8 @@ class UtcDateTime(ma.fields.AwareDateTime):
     later arithmetic would overflow (`9999-12-31T23:59:59-05:00`).
     """
 
-    default_error_messages: ClassVar[dict[str, str]] = {
+    # marshmallow declares this an instance attribute (so no ClassVar); it reads it per class.
+    default_error_messages: ma.types.ErrorMessages = {  # noqa: RUF012
         "range": f"Must be between {EARLIEST.isoformat()} and {LATEST.isoformat()} (in UTC)."
     }
 
@@ -223,7 +226,7 @@ class ProblemFieldSchema(ma.Schema):
     message = ma.fields.String()
 
 
-def _fact(field: ma.fields.Field, description: str) -> ma.fields.Field:
+def _fact(field: ma.fields.Field[Any], description: str) -> ma.fields.Field[Any]:
     field.metadata = {**field.metadata, "description": description}
     return field
 

@@ -6,12 +6,14 @@ Every query aggregates in the database and returns one row per interviewer or pe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, select
+from sqlalchemy import Float, Row, and_, case, cast, func, select
 from sqlalchemy.orm import Session
 
-from service.domain.scorecards import RECOMMENDATIONS, ScorecardState
+from service.domain.scorecards import ScorecardState
+from service.domain.templates import RECOMMENDATIONS
 from service.persistence.applications import Application
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
@@ -42,7 +44,7 @@ def _current_ratings(stmt):
     return _current(stmt).join(ScorecardRating, ScorecardRating.revision_id == ScorecardRevision.id)
 
 
-def scorecard_summaries(session: Session) -> list[Any]:
+def scorecard_summaries(session: Session) -> Sequence[Row[*tuple[Any, ...]]]:
     """Per interviewer: name, scorecards, late ones, halo ones, language warnings and one
     count per recommendation (a column named after each)."""
     halo = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, select, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
@@ -61,6 +62,13 @@ class Interview(Base):
 
     application: Mapped[Application] = relationship()
     interviewer: Mapped[User] = relationship()
+
+    if TYPE_CHECKING:
+        # Column properties attached after the class is built (declared here for type
+        # checkers only, so the mapper does not see them as columns): `candidate_name`
+        # below, `scorecard_state` in service.persistence.scorecards.
+        candidate_name: Mapped[str]
+        scorecard_state: Mapped[str]
 
     @property
     def ends_at(self) -> datetime:

@@ -42,7 +42,11 @@ def decode_cursor(cursor: str) -> int:
 
 
 def paginate(
-    session: Session, stmt: Select, id_column: InstrumentedAttribute, cursor: str | None, limit: int
+    session: Session,
+    stmt: Select[Any],
+    id_column: InstrumentedAttribute[int],
+    cursor: str | None,
+    limit: int,
 ) -> Page:
     if cursor:
         stmt = stmt.where(id_column > decode_cursor(cursor))
@@ -54,10 +58,10 @@ def paginate(
 
 def paginate_sorted(
     session: Session,
-    stmt: Select,
+    stmt: Select[Any],
     sort: str,
-    key_column: InstrumentedAttribute,
-    id_column: InstrumentedAttribute,
+    key_column: InstrumentedAttribute[datetime],
+    id_column: InstrumentedAttribute[int],
     cursor: str | None,
     limit: int,
 ) -> Page:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVarTuple
 
 from sqlalchemy import (
     Float,
     Integer,
+    Row,
     Select,
     and_,
     bindparam,
@@ -38,10 +39,12 @@ ENTRY_KINDS = ("applied", "moved")  # a change that puts an application into `to
 # A stay in a stage starts with these and ends at the application's next timeline event.
 STAY_KINDS = ("applied", "moved", "reopened")
 
+_Ts = TypeVarTuple("_Ts")
+
 StageMap = Mapping[tuple[int, str], int]
 
 
-class seconds_between(FunctionElement):
+class seconds_between(FunctionElement[float]):
     """`end - start` in seconds, on PostgreSQL and SQLite."""
 
     type = Float()
@@ -60,7 +63,7 @@ def _seconds_between_sqlite(element, compiler, **kw):
     return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
 
-class bit_or(FunctionElement):
+class bit_or(FunctionElement[int]):
     """Bitwise OR of a group's integers. SQLite has no such aggregate: there it is the
     sum of the distinct values, the same thing for the single bits (or 0) given here."""
 
@@ -85,7 +88,7 @@ class ApplicationFilters:
     applied_from: datetime | None = None
     applied_to: datetime | None = None
 
-    def apply(self, stmt: Select) -> Select:
+    def apply(self, stmt: Select[*_Ts]) -> Select[*_Ts]:
         """Restrict a select that already joins Application, Requisition and TemplateVersion."""
         if self.template_key:
             stmt = stmt.where(TemplateVersion.key == self.template_key)
@@ -123,7 +126,7 @@ def template_versions(session: Session) -> list[TemplateVersion]:
 
 def by_stage(
     template_version_id: Any, stage: Any, values: StageMap, else_: int = -1
-) -> ColumnElement:
+) -> ColumnElement[int]:
     """A CASE giving each (template version, stage) its value, e.g. its position."""
     if not values:
         return literal(else_)
@@ -136,7 +139,7 @@ def by_stage(
     )
 
 
-def _joined(stmt: Select) -> Select:
+def _joined(stmt: Select[*_Ts]) -> Select[*_Ts]:
     return stmt.join(Requisition, Requisition.id == Application.requisition_id).join(
         TemplateVersion, TemplateVersion.id == Requisition.template_version_id
     )
@@ -262,7 +265,9 @@ def _indexes(values: Sequence[str]) -> dict[str, int]:
     return {value: index for index, value in enumerate(values)}
 
 
-def _coded(column: Any, codes: Mapping[str, int], else_: int | None = None) -> ColumnElement:
+def _coded(
+    column: Any, codes: Mapping[str, int], else_: int | None = None
+) -> ColumnElement[int | None]:
     """`CASE column WHEN value THEN code ... END`: a small integer to group on."""
     if not codes:
         return literal(-1 if else_ is None else else_)
@@ -274,7 +279,7 @@ def _chunks(items: list[str], size: int) -> list[list[str]]:
 
 
 def _spread(
-    patterns: list[Any],
+    patterns: Sequence[Row[*tuple[Any, ...]]],
     keys: list[str],
     position: StageMap,
     version_keys: Mapping[int, str],
@@ -284,10 +289,10 @@ def _spread(
     """Coded application patterns -> counts per (template key, stage, answers) and per status."""
     split = 3 + (len(QUESTIONS) if by_answers else 0)
     options = list(QUESTIONS.values())
-    answer_labels: dict[tuple, tuple[str | None, ...]] = {}
-    steps: dict[tuple, list[tuple[str, int | None]]] = {}
-    stages: dict[tuple, list[int]] = {}
-    overall: dict[tuple, int] = {}
+    answer_labels: dict[tuple[Any, ...], tuple[str | None, ...]] = {}
+    steps: dict[tuple[Any, ...], list[tuple[str, int | None]]] = {}
+    stages: dict[tuple[str, str, tuple[str | None, ...]], list[int]] = {}
+    overall: dict[tuple[str, tuple[str | None, ...], str], int] = {}
     for row in patterns:
         version_id, status_code, current = row[0], row[1], row[2]
         codes, masks, n = row[3:split], row[split:-1], row[-1]
@@ -320,7 +325,9 @@ def _spread(
     )
 
 
-def _steps(pattern: tuple, keys: list[str], position: StageMap) -> list[tuple[str, int | None]]:
+def _steps(
+    pattern: tuple[Any, ...], keys: list[str], position: StageMap
+) -> list[tuple[str, int | None]]:
     """Per stage an application of this pattern entered: which tally besides `entered` it
     adds to (advanced past it: 1; still there, withdrawn or rejected there: 2-4; else None).
 
@@ -335,7 +342,7 @@ def _steps(pattern: tuple, keys: list[str], position: StageMap) -> list[tuple[st
         if mask >> bit & 1
     ]
     furthest = max((position.get((version_id, keys[i]), -1) for i in indexes), default=-1)
-    steps = []
+    steps: list[tuple[str, int | None]] = []
     for i in indexes:
         if furthest > position.get((version_id, keys[i]), -1) or status == ApplicationStatus.HIRED:
             steps.append((keys[i], 1))
@@ -347,7 +354,9 @@ def _steps(pattern: tuple, keys: list[str], position: StageMap) -> list[tuple[st
 _STILL_THERE = {"active": 2, "withdrawn": 3, "rejected": 4}
 
 
-def rejections_by_reason(session: Session, filters: ApplicationFilters) -> list[Any]:
+def rejections_by_reason(
+    session: Session, filters: ApplicationFilters
+) -> Sequence[Row[str, str | None, int]]:
     """(stage, rejection reason, count) for applications rejected there."""
     stmt = _joined(
         select(Application.stage, Application.rejection_reason, func.count())
@@ -369,16 +378,16 @@ def stage_stays(session: Session, filters: ApplicationFilters) -> list[tuple[str
             StageChange.kind, StageChange.to_stage, StageChange.at, following.label("next_at")
         ).join(Application, Application.id == StageChange.application_id)
     )
-    events = filters.apply(events).subquery()
-    stmt = select(events.c.to_stage, seconds_between(events.c.at, events.c.next_at)).where(
-        events.c.kind.in_(STAY_KINDS), events.c.next_at.is_not(None)
+    stays = filters.apply(events).subquery()
+    stmt = select(stays.c.to_stage, seconds_between(stays.c.at, stays.c.next_at)).where(
+        stays.c.kind.in_(STAY_KINDS), stays.c.next_at.is_not(None)
     )
     return [tuple(row) for row in session.execute(stmt)]
 
 
 def overdue_applications(
     session: Session, sla_days: StageMap, filters: ApplicationFilters, now: datetime, limit: int
-) -> tuple[int, list[Any]]:
+) -> tuple[int, Sequence[Row[int, int, str, datetime, int, int | None, str]]]:
     """Active applications longer in their stage than its target, oldest first, and how many."""
     target = by_stage(Requisition.template_version_id, Application.stage, sla_days)
     waited = seconds_between(

@@ -16,7 +16,8 @@ from sqlalchemy.orm import (
 )
 
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
-from service.domain.scorecards import RECOMMENDATIONS, SCORECARD_STATES, ScorecardState
+from service.domain.scorecards import SCORECARD_STATES, ScorecardState
+from service.domain.templates import RECOMMENDATIONS
 from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.interviews import Interview
 from service.persistence.users import User

@@ -143,5 +143,5 @@ def candidate_names(session: Session, application_ids: list[int]) -> dict[int, t
     return {application_id: (cid, name) for application_id, cid, name in rows}
 
 
-def _count(session: Session, stmt: Select) -> int:
+def _count(session: Session, stmt: Select[*tuple[Any, ...]]) -> int:
     return session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

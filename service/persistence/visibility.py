@@ -7,7 +7,9 @@ they have an interview on (and those applications' candidates and requisitions).
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, select
+from typing import TypeVarTuple
+
+from sqlalchemy import Exists, Select, exists, false, select
 
 from service.domain.access import HIRING_MANAGER, INTERVIEWER, SEES_EVERYTHING
 from service.persistence.applications import Application
@@ -16,14 +18,16 @@ from service.persistence.interviews import Interview
 from service.persistence.requisitions import Requisition
 from service.persistence.users import User
 
+_Ts = TypeVarTuple("_Ts")
 
-def _on_panel(user: User):
+
+def _on_panel(user: User) -> Exists:
     return exists().where(
         Interview.application_id == Application.id, Interview.interviewer_id == user.id
     )
 
 
-def visible_applications(stmt: Select, user: User) -> Select:
+def visible_applications(stmt: Select[*_Ts], user: User) -> Select[*_Ts]:
     """Restrict a select over Application to what `user` may see."""
     if user.role in SEES_EVERYTHING:
         return stmt
@@ -35,10 +39,10 @@ def visible_applications(stmt: Select, user: User) -> Select:
         )
     if user.role == INTERVIEWER:
         return stmt.where(_on_panel(user))
-    return stmt.where(False)
+    return stmt.where(false())
 
 
-def visible_requisitions(stmt: Select, user: User) -> Select:
+def visible_requisitions(stmt: Select[*_Ts], user: User) -> Select[*_Ts]:
     if user.role in SEES_EVERYTHING:
         return stmt
     if user.role == HIRING_MANAGER:
@@ -47,10 +51,10 @@ def visible_requisitions(stmt: Select, user: User) -> Select:
         return stmt.where(
             Requisition.id.in_(visible_applications(select(Application.requisition_id), user))
         )
-    return stmt.where(False)
+    return stmt.where(false())
 
 
-def visible_candidates(stmt: Select, user: User) -> Select:
+def visible_candidates(stmt: Select[*_Ts], user: User) -> Select[*_Ts]:
     if user.role in SEES_EVERYTHING:
         return stmt
     return stmt.where(

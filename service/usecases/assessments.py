@@ -114,6 +114,8 @@ def scorecard_histories(session: Session, application_id: int) -> dict[int, Scor
 
 def _scorecard_in(card: Scorecard) -> ScorecardIn:
     current = card.current
+    # Only submitted scorecards come here, and a submitted one has a current revision.
+    assert current is not None and card.submitted_at is not None
     return ScorecardIn(
         scorecard_id=card.id,
         interview_id=card.interview_id,

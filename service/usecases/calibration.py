@@ -80,6 +80,8 @@ def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun
     if full or _needs_full_fit(session, len(ratings.score)):
         result = fit(ratings)
     else:
+        # No run at all means no full (REML) run, so `_needs_full_fit` chose a full fit.
+        assert previous is not None
         result = refresh(
             ratings,
             VarianceComponents(

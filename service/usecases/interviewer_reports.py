@@ -62,7 +62,7 @@ def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
     }
 
 
-def _reliability(rows: list[tuple]) -> list[dict[str, Any]]:
+def _reliability(rows: list[tuple[str, str, int, int, int, int, int]]) -> list[dict[str, Any]]:
     """ICC(1), ICC(1,k) and alpha per template and competency, from per-panel-size sums."""
     cells: dict[tuple[str, str], list[PanelSums]] = {}
     for template_key, competency, *sums in rows:

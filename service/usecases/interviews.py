@@ -212,6 +212,8 @@ def complete_interview(
         actual_minutes=actual_minutes,
         commit=False,
     )
+    # `_close` sets actual_minutes when it completes an interview.
+    assert interview.actual_minutes is not None
     if interview.actual_minutes > interview.duration_minutes:
         record_deviation(
             session,
@@ -251,6 +253,8 @@ def get_kit(session: Session, actor: User, interview_id: int) -> dict[str, Any]:
         raise PermissionDeniedError("Only the assigned interviewer may open this interview's kit.")
     template: InterviewTemplate = interview.application.requisition.template_version.template()
     planned = template.interview(interview.interview_key)
+    # The key was checked against the template when the interview was scheduled.
+    assert planned is not None, "the interview's key names none of its template's interviews"
     return {
         "interview_id": interview.id,
         "application_id": interview.application_id,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,9 @@ from service.persistence.users import User
 from service.storage import FileMissingError, PacketStorage
 from service.usecases.access import get_application, get_packet, open_panel_feedback
 from service.usecases.assessments import assessment_inputs, scorecard_histories
+
+if TYPE_CHECKING:
+    from service.pdf.render import RenderedPdf
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +90,9 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
     except IntegrityError:
         # A concurrent request for the same inputs won the race: answer with its packet.
         session.rollback()
-        return _same_inputs(session, application_id, digest, anonymized)
+        winner = _same_inputs(session, application_id, digest, anonymized)
+        assert winner is not None  # the committed row the unique index refused ours for
+        return winner
     record_event(
         session,
         actor.id,
@@ -151,7 +157,12 @@ def packet_inputs(session: Session, application: Application) -> PacketInputs:
     )
 
 
-def render_packet(session: Session, storage: PacketStorage, packet_id: int, render) -> Packet:
+def render_packet(
+    session: Session,
+    storage: PacketStorage,
+    packet_id: int,
+    render: Callable[[dict[str, Any], str, int], RenderedPdf],
+) -> Packet:
     """The job's work: mark rendering, render the stored content, write the file, mark ready.
 
     `render(content, digest, version) -> RenderedPdf`. Errors propagate after the
@@ -227,6 +238,7 @@ def read_packet_pdf(
         raise ConflictError(
             f"Packet {packet.id} is {packet.status}, not ready.", packet_status=packet.status
         )
+    assert packet.storage_key is not None  # a ready packet has its file
     try:
         data = storage.get(packet.storage_key)
     except FileMissingError:
@@ -293,7 +305,10 @@ def _reap(session: Session, lease_seconds: int, packet: Packet) -> None:
     if packet.status == PacketStatus.QUEUED and (packet.started_at or packet.created_at) < expired:
         _enqueue_render(session, packet, next_attempt=False)
         return
-    if packet.status != PacketStatus.RENDERING or packet.started_at > expired:
+    if packet.status != PacketStatus.RENDERING:
+        return
+    assert packet.started_at is not None  # set when rendering starts
+    if packet.started_at > expired:
         return
     if packet.attempts >= MAX_ATTEMPTS:
         _fail(

@@ -19,6 +19,7 @@ from service.domain.access import require
 from service.domain.errors import RuleViolationError
 from service.domain.pipeline import ApplicationStatus
 from service.domain.reports import (
+    Answers,
     InterviewState,
     analyse_steps,
     next_step,
@@ -61,14 +62,14 @@ def adverse_impact_report(
     counted = queries.outcomes(session, position, filters, by_answers=True)
     # (template key, stage) -> [(answers, reached, selected)]; still in the stage or
     # withdrawn from it: no selection decision yet, so not counted.
-    steps: dict[tuple[str, str], list] = defaultdict(list)
+    steps: dict[tuple[str, str], list[tuple[Answers, int, int]]] = defaultdict(list)
     for row in counted.stages:
         decided = row.entered - row.active - row.withdrawn
         steps[(row.template_key, row.stage)].append((row.answers, decided, row.advanced))
-    for row in counted.overall:
-        if row.status in (ApplicationStatus.HIRED, ApplicationStatus.REJECTED):
-            steps[(row.template_key, WHOLE_PROCESS)].append(
-                (row.answers, row.n, row.n if row.status == ApplicationStatus.HIRED else 0)
+    for total in counted.overall:
+        if total.status in (ApplicationStatus.HIRED, ApplicationStatus.REJECTED):
+            steps[(total.template_key, WHOLE_PROCESS)].append(
+                (total.answers, total.n, total.n if total.status == ApplicationStatus.HIRED else 0)
             )
     order = _step_order(versions)
     wanted = [d for d in DIMENSIONS if dimension in (None, d)]
@@ -82,7 +83,8 @@ def adverse_impact_report(
     # Suppression is decided over every step and dimension together, whatever was asked
     # for, so that answers to different `stage` / `dimension` filters never combine.
     analysed = analyse_steps(
-        steps,
+        # The domain types a step as Hashable (its Step alias); Mapping's key is invariant.
+        steps,  # type: ignore[arg-type]
         _chains(steps, order),
         min_applicants=min_applicants,
         min_selections=min_selections,
@@ -109,10 +111,10 @@ def adverse_impact_report(
     }
 
 
-class _StepOrder(dict):
+class _StepOrder(dict[tuple[str, str], int]):
     """Sort key for (template key, stage): template, then stage position, whole process last."""
 
-    def __call__(self, step: tuple[str, str]) -> tuple:
+    def __call__(self, step: tuple[str, str]) -> tuple[str, int, str]:
         return (step[0], self.get(step, 10_000), step[1])
 
 
@@ -124,13 +126,20 @@ def _step_order(versions: dict[int, Any]) -> _StepOrder:
     return order
 
 
-def _chains(steps: dict[tuple[str, str], list], order: _StepOrder) -> list[Chain]:
+def _chains(
+    steps: dict[tuple[str, str], list[tuple[Answers, int, int]]], order: _StepOrder
+) -> list[Chain]:
     """Per template key, its stage steps in pipeline order and its whole-process step."""
     keys = sorted({key for key, _ in steps})
     return [
         Chain(
             stages=tuple(
-                sorted((s for s in steps if s[0] == key and s[1] != WHOLE_PROCESS), key=order)
+                # Chain.stages is tuple[Step, ...] with the domain's Step = Hashable, which
+                # makes mypy sort Hashables; these steps are (template key, stage) pairs.
+                sorted(
+                    (s for s in steps if s[0] == key and s[1] != WHOLE_PROCESS),
+                    key=order,  # type: ignore[arg-type]
+                )
             ),
             whole_process=(key, WHOLE_PROCESS) if (key, WHOLE_PROCESS) in steps else None,
         )

@@ -18,6 +18,7 @@ from service.domain.scorecards import (
     check_submission,
     is_late,
 )
+from service.domain.templates import Interview as PlannedInterview
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.interviews import Interview
@@ -181,9 +182,12 @@ def _own_interview(session: Session, actor: User, interview_id: int) -> Intervie
     return interview
 
 
-def _planned(interview: Interview):
+def _planned(interview: Interview) -> PlannedInterview:
     template = interview.template
-    return template.interview(interview.interview_key)
+    planned = template.interview(interview.interview_key)
+    # The key was checked against the template when the interview was scheduled.
+    assert planned is not None, "the interview's key names none of its template's interviews"
+    return planned
 
 
 def _locked_scorecard(session: Session, interview: Interview) -> Scorecard | None:

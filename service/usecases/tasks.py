@@ -44,12 +44,13 @@ def my_tasks(session: Session, actor: User, *, limit: int = 50) -> dict[str, Any
         # No application or requisition names its recruiter, so a recruiter's own are all
         # of them: every active application past its stage's target.
         _, sla = stage_maps(templates.items())
-        totals["overdue_application"], rows = overdue_applications(
+        totals["overdue_application"], overdue = overdue_applications(
             session, sla, ApplicationFilters(), now, limit
         )
-        candidates = queries.candidate_names(session, [r.id for r in rows])
+        candidates = queries.candidate_names(session, [r.id for r in overdue])
         items += [
-            _overdue_task(r, templates[r.template_version_id], candidates[r.id], now) for r in rows
+            _overdue_task(r, templates[r.template_version_id], candidates[r.id], now)
+            for r in overdue
         ]
 
     items.sort(key=lambda t: (not t["overdue"], t["due_at"] is None, t["due_at"] or now))
@@ -124,4 +125,5 @@ def _stage_due(row: Any, template: InterviewTemplate) -> datetime | None:
     stage = template.stage(row.stage)
     if stage is None or stage.sla_days < 0:
         return None
-    return row.stage_entered_at + timedelta(days=stage.sla_days)
+    due: datetime = row.stage_entered_at + timedelta(days=stage.sla_days)
+    return due

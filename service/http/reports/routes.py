@@ -1,3 +1,5 @@
+from typing import Any, TypedDict
+
 from flask import current_app
 from flask.views import MethodView
 
@@ -27,7 +29,7 @@ blp = Blueprint(
 )
 
 
-def _filters(args: dict) -> ApplicationFilters:
+def _filters(args: dict[str, Any]) -> ApplicationFilters:
     return ApplicationFilters(
         **{
             k: args.pop(k)
@@ -37,7 +39,12 @@ def _filters(args: dict) -> ApplicationFilters:
     )
 
 
-def _suppression() -> dict[str, int]:
+class _Suppression(TypedDict):
+    min_applicants: int
+    min_selections: int
+
+
+def _suppression() -> _Suppression:
     """Minimum cell sizes, set in the app config (never by the client)."""
     return {
         "min_applicants": current_app.config["SETTINGS"].adverse_impact_min_applicants,

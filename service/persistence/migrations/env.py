@@ -1,10 +1,10 @@
 """Alembic environment. Batch mode on SQLite, whose ALTER TABLE is limited."""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool
 
-from service.persistence import Base
-from service.persistence.base import UTCDateTime
+# Importing the package (done before any of its modules) registers every model on Base.
+from service.persistence.base import Base, UTCDateTime
 
 config = context.config
 
@@ -23,7 +23,7 @@ def run_migrations_online() -> None:
         _run(connection)
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,

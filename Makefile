@@ -22,13 +22,14 @@ run: setup
 	$(BIN)/hiring demo
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-## Lint and format check, then the whole test suite, on SQLite and PostgreSQL, with real Redis.
+## Lint, format and type checks, then the whole test suite, on SQLite and PostgreSQL, with real Redis.
 test: setup services lint
 	$(BIN)/pytest
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 services:
 	scripts/ensure-services.sh

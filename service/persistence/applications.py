@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.domain.pipeline import APPLICATION_STATUSES, TIMELINE_KINDS, ApplicationStatus
 from service.domain.templates import InterviewTemplate
@@ -86,3 +86,14 @@ class StageChange(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+def timeline_of(session: Session, application_id: int) -> list[StageChange]:
+    """Every stage change of the application, oldest first."""
+    return list(
+        session.scalars(
+            select(StageChange)
+            .where(StageChange.application_id == application_id)
+            .order_by(StageChange.at, StageChange.id)
+        )
+    )

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from service.domain import pipeline
 from service.domain.access import require
 from service.domain.errors import ConflictError, RuleViolationError
-from service.persistence.applications import Application, StageChange
+from service.persistence.applications import Application, StageChange, timeline_of
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.paging import Page, paginate, paginate_sorted
@@ -189,13 +189,7 @@ def change_status(
 
 def application_timeline(session: Session, actor: User, application_id: int) -> list[StageChange]:
     application = get_application(session, actor, application_id)
-    return list(
-        session.scalars(
-            select(StageChange)
-            .where(StageChange.application_id == application.id)
-            .order_by(StageChange.at, StageChange.id)
-        )
-    )
+    return timeline_of(session, application.id)
 
 
 def _load_for_write(

@@ -25,13 +25,14 @@ from service.domain.packet_inputs import (
     StageChangeIn,
 )
 from service.pdf.content import content_digest
-from service.persistence.applications import Application, StageChange
+from service.persistence.applications import Application, timeline_of
 from service.persistence.audit import record_event
 from service.persistence.base import pseudonym_key, utcnow
 from service.persistence.calibration import latest_run
 from service.persistence.packets import (
     Packet,
     current_decision,
+    packet_with_digest,
     packets_of,
     packets_past_lease,
     revisions_after,
@@ -59,7 +60,7 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
     open_panel_feedback(session, actor, application.id)
     content = packet_content(session, application, anonymized)
     digest = content_digest(content)
-    existing = _same_inputs(session, application.id, digest, anonymized)
+    existing = packet_with_digest(session, application.id, digest, anonymized)
     if existing is not None:
         if existing.status == PacketStatus.FAILED:
             _requeue(session, actor, existing, "requested again after failing")
@@ -90,7 +91,7 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
     except IntegrityError:
         # A concurrent request for the same inputs won the race: answer with its packet.
         session.rollback()
-        winner = _same_inputs(session, application_id, digest, anonymized)
+        winner = packet_with_digest(session, application_id, digest, anonymized)
         assert winner is not None  # the committed row the unique index refused ours for
         return winner
     record_event(
@@ -150,7 +151,7 @@ def packet_inputs(session: Session, application: Application) -> PacketInputs:
             StageChangeIn(
                 c.kind, c.from_stage, c.to_stage, c.at, c.actor.name if c.actor else None, c.reason
             )
-            for c in _timeline(session, application.id)
+            for c in timeline_of(session, application.id)
         ),
         decision=_latest_decision(session, application.id),
         now=utcnow(),
@@ -341,28 +342,6 @@ def _enqueue_render(session: Session, packet: Packet, next_attempt: bool = True)
         job_id=packet.job_id,
         job_timeout=RENDER_TIMEOUT_SECONDS,
         retry=jobs.transient_retry(),
-    )
-
-
-def _same_inputs(
-    session: Session, application_id: int, digest: str, anonymized: bool
-) -> Packet | None:
-    return session.scalar(
-        select(Packet).where(
-            Packet.application_id == application_id,
-            Packet.input_digest == digest,
-            Packet.anonymized == anonymized,
-        )
-    )
-
-
-def _timeline(session: Session, application_id: int) -> list[StageChange]:
-    return list(
-        session.scalars(
-            select(StageChange)
-            .where(StageChange.application_id == application_id)
-            .order_by(StageChange.at, StageChange.id)
-        )
     )
 
 

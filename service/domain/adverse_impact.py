@@ -61,6 +61,7 @@ ADVERSE_IMPACT = "adverse_impact"
 INSUFFICIENT_DATA = "insufficient_data"
 REVIEW = "review"
 SUPPRESSED = "suppressed"
+VERDICTS = (NO_ADVERSE_IMPACT, ADVERSE_IMPACT, INSUFFICIENT_DATA, REVIEW, SUPPRESSED)
 
 LABELS = {
     REFERENCE: "reference group (highest selection rate)",

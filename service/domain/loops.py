@@ -15,6 +15,7 @@ from service.domain.pipeline import InterviewStatus
 from service.domain.templates import InterviewTemplate
 
 DEVIATION_KINDS = ("skipped", "added", "overran")
+PLANNED_INTERVIEW_STATES = ("not_scheduled", "scheduled", "completed", "cancelled", "no_show")
 ACTIVE_INTERVIEW_STATUSES = (InterviewStatus.SCHEDULED.value, InterviewStatus.COMPLETED.value)
 
 

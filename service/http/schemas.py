@@ -4,7 +4,7 @@ pagination and problem documents."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -212,6 +212,11 @@ def list_of(item_schema: type[ma.Schema], name: str | None = None) -> type[ma.Sc
 # one a response may leave out says `metadata=OPTIONAL`.
 OPTIONAL_MARK = "x-optional"
 OPTIONAL: dict[str, Any] = {OPTIONAL_MARK: True}
+
+
+def one_of(values: Sequence[str], **kwargs: Any) -> ma.fields.String:
+    """A string that is one of `values`: checked on input, an `enum` in the document."""
+    return ma.fields.String(validate=ma.validate.OneOf(values), **kwargs)
 
 
 class UserRefSchema(ma.Schema):

@@ -235,3 +235,18 @@ def test_docs_page_is_public_and_served_from_this_origin(client):
 def test_docs_page_serves_no_other_file(client):
     assert client.get("/api/v1/docs/assets/LICENSE").status_code == 404
     assert client.get("/api/v1/docs/assets/..%2F..%2F__init__.py").status_code == 404
+
+
+def test_every_status_like_response_field_is_an_enum(spec):
+    """Status, state, outcome, kind, role, verdict and recommendation fields list their
+    values, so a generated client gets an enum (the problem document's members excepted:
+    they echo whichever status refused the request)."""
+    named = re.compile(r"(^|_)(status|state|outcome|kind|role|recommendation|verdict)$")
+    loose = [
+        (name, field)
+        for name, schema in spec["components"]["schemas"].items()
+        if name != "Problem"
+        for field, prop in schema.get("properties", {}).items()
+        if named.search(field) and "enum" not in prop
+    ]
+    assert loose == []

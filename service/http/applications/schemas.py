@@ -1,6 +1,13 @@
 import marshmallow as ma
 
-from service.domain.pipeline import APPLICATION_STATUSES, REJECTION_REASONS, time_in_stage
+from service.domain.access import ROLES
+from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES
+from service.domain.pipeline import (
+    APPLICATION_STATUSES,
+    REJECTION_REASONS,
+    TIMELINE_KINDS,
+    time_in_stage,
+)
 from service.http.schemas import (
     Id,
     ListEnvelopeSchema,
@@ -8,6 +15,7 @@ from service.http.schemas import (
     PageQueryArgsSchema,
     StrictSchema,
     UtcDateTime,
+    one_of,
     page_of,
 )
 from service.persistence.base import utcnow
@@ -59,7 +67,7 @@ class CandidateRefSchema(ma.Schema):
 class ActorSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
-    role = ma.fields.String()
+    role = one_of(ROLES)
 
 
 class RequisitionRefSchema(ma.Schema):
@@ -96,7 +104,7 @@ class ApplicationSchema(ma.Schema):
     requisition = ma.fields.Nested(RequisitionRefSchema)
     stage = ma.fields.String()
     stage_name = ma.fields.Method("_stage_name", metadata={"type": "string"})
-    status = ma.fields.String()
+    status = one_of(APPLICATION_STATUSES)
     stage_entered_at = ma.fields.DateTime()
     time_in_stage = ma.fields.Method("_time_in_stage", metadata=_TIME_IN_STAGE_DOC)
     allowed_moves = ma.fields.Method(
@@ -134,11 +142,11 @@ ApplicationPageSchema = page_of(ApplicationSchema)
 
 class StageChangeSchema(ma.Schema):
     id = ma.fields.Integer()
-    kind = ma.fields.String()
+    kind = one_of(TIMELINE_KINDS)
     from_stage = ma.fields.String(allow_none=True)
     to_stage = ma.fields.String()
-    from_status = ma.fields.String(allow_none=True)
-    to_status = ma.fields.String()
+    from_status = one_of(APPLICATION_STATUSES, allow_none=True)
+    to_status = one_of(APPLICATION_STATUSES)
     actor = ma.fields.Nested(ActorSchema, allow_none=True)
     reason = ma.fields.String()
     at = ma.fields.DateTime()
@@ -151,7 +159,7 @@ class TimelineSchema(ListEnvelopeSchema):
 class CurrentDecisionSchema(ma.Schema):
     id = ma.fields.Integer(attribute="decision.id")
     version = ma.fields.Integer(attribute="decision.version")
-    outcome = ma.fields.String(attribute="decision.outcome")
+    outcome = one_of(DECISION_OUTCOMES, attribute="decision.outcome")
     decided_at = ma.fields.DateTime(attribute="decision.created_at")
     decided_by = ma.fields.Function(
         lambda r: {"id": r.decision.decided_by.id, "name": r.decision.decided_by.name},
@@ -170,7 +178,7 @@ class CurrentDecisionSchema(ma.Schema):
 class LatestPacketSchema(ma.Schema):
     id = ma.fields.Integer()
     version = ma.fields.Integer()
-    status = ma.fields.String(metadata={"description": "queued, rendering, ready or failed"})
+    status = one_of(PACKET_STATUSES)
     anonymized = ma.fields.Boolean()
 
 

@@ -1,5 +1,7 @@
 import marshmallow as ma
 
+from service.http.schemas import one_of
+
 
 class CalibrationRunSchema(ma.Schema):
     id = ma.fields.Integer()
@@ -32,4 +34,4 @@ class InterviewerCalibrationSchema(ma.Schema):
 
 
 class RefreshAcceptedSchema(ma.Schema):
-    status = ma.fields.String()
+    status = one_of(("queued",))

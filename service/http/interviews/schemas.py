@@ -1,5 +1,6 @@
 import marshmallow as ma
 
+from service.domain.loops import DEVIATION_KINDS, PLANNED_INTERVIEW_STATES
 from service.domain.pipeline import INTERVIEW_STATUSES
 from service.domain.scorecards import SCORECARD_STATES
 from service.http.schemas import (
@@ -8,6 +9,7 @@ from service.http.schemas import (
     PageQueryArgsSchema,
     StrictSchema,
     UtcDateTime,
+    one_of,
     page_of,
 )
 
@@ -68,10 +70,10 @@ class InterviewSchema(ma.Schema):
     ends_at = ma.fields.DateTime()
     duration_minutes = ma.fields.Integer()
     actual_minutes = ma.fields.Integer(allow_none=True)
-    status = ma.fields.String()
+    status = one_of(INTERVIEW_STATUSES)
     status_reason = ma.fields.String()
     candidate_name = ma.fields.String()
-    scorecard_state = ma.fields.String(metadata={"description": "missing, draft or submitted"})
+    scorecard_state = one_of(SCORECARD_LIST_STATES)
 
 
 class InterviewQueryArgsSchema(PageQueryArgsSchema):
@@ -97,8 +99,8 @@ class InterviewFactSchema(ma.Schema):
     starts_at = ma.fields.DateTime()
     duration_minutes = ma.fields.Integer()
     actual_minutes = ma.fields.Integer(allow_none=True)
-    status = ma.fields.String()
-    scorecard = ma.fields.String(metadata={"description": "missing, draft or submitted"})
+    status = one_of(INTERVIEW_STATUSES)
+    scorecard = one_of(SCORECARD_LIST_STATES)
 
 
 class PlannedInterviewSchema(ma.Schema):
@@ -107,12 +109,12 @@ class PlannedInterviewSchema(ma.Schema):
     stage = ma.fields.String()
     stage_position = ma.fields.String(metadata={"description": "past, current or upcoming"})
     duration_minutes = ma.fields.Integer()
-    state = ma.fields.String()
+    state = one_of(PLANNED_INTERVIEW_STATES)
     interviews = ma.fields.List(ma.fields.Nested(InterviewFactSchema))
 
 
 class DeviationSchema(ma.Schema):
-    kind = ma.fields.String(metadata={"description": "skipped, added or overran"})
+    kind = one_of(DEVIATION_KINDS)
     interview_key = ma.fields.String()
     interview_id = ma.fields.Integer(allow_none=True)
     actor = ma.fields.Nested(PersonSchema, allow_none=True)

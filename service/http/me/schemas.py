@@ -1,13 +1,15 @@
 import marshmallow as ma
 
-from service.http.schemas import ListEnvelopeSchema, StrictSchema
+from service.domain.access import ROLES
+from service.http.schemas import ListEnvelopeSchema, StrictSchema, one_of
+from service.usecases.tasks import TASK_KINDS
 
 
 class MeSchema(ma.Schema):
     id = ma.fields.Integer()
     email = ma.fields.String()
     name = ma.fields.String()
-    role = ma.fields.String()
+    role = one_of(ROLES)
     active = ma.fields.Boolean()
 
 
@@ -20,7 +22,7 @@ class TaskQueryArgsSchema(StrictSchema):
 
 
 class TaskSchema(ma.Schema):
-    kind = ma.fields.String(metadata={"description": "scorecard, decision or overdue_application"})
+    kind = one_of(TASK_KINDS)
     summary = ma.fields.String()
     application_id = ma.fields.Integer()
     interview_id = ma.fields.Integer(allow_none=True)
@@ -29,8 +31,10 @@ class TaskSchema(ma.Schema):
     candidate_id = ma.fields.Integer()
     candidate_name = ma.fields.String()
     stage = ma.fields.String(allow_none=True)
-    scorecard_state = ma.fields.String(
-        allow_none=True, metadata={"description": "missing or draft (scorecard tasks)"}
+    scorecard_state = one_of(
+        ("missing", "draft"),
+        allow_none=True,
+        metadata={"description": "missing or draft (scorecard tasks)"},
     )
     due_at = ma.fields.DateTime(
         allow_none=True,

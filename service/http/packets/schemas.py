@@ -1,7 +1,7 @@
 import marshmallow as ma
 
-from service.domain.packet import DECISION_OUTCOMES
-from service.http.schemas import Id, ListEnvelopeSchema, StrictSchema
+from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES
+from service.http.schemas import Id, ListEnvelopeSchema, StrictSchema, one_of
 
 
 class PacketRequestSchema(StrictSchema):
@@ -19,7 +19,7 @@ class PacketSchema(ma.Schema):
     application_id = ma.fields.Integer()
     version = ma.fields.Integer()
     anonymized = ma.fields.Boolean()
-    status = ma.fields.String(metadata={"description": "queued, rendering, ready or failed"})
+    status = one_of(PACKET_STATUSES)
     input_digest = ma.fields.String()
     calibration_run_id = ma.fields.Function(
         lambda p: p.content.get("calibration", {}).get("run_id"),
@@ -80,7 +80,7 @@ class DecisionSchema(ma.Schema):
         attribute="decision.version",
         metadata={"description": "1 for the application's first decision, then 2, 3, ..."},
     )
-    outcome = ma.fields.String(attribute="decision.outcome")
+    outcome = one_of(DECISION_OUTCOMES, attribute="decision.outcome")
     rationale = ma.fields.String(attribute="decision.rationale")
     reason = ma.fields.String(
         attribute="decision.reason", metadata={"description": "Why it replaced the previous one"}

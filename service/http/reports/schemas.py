@@ -1,5 +1,7 @@
 import marshmallow as ma
 
+from service.domain.access import ROLES
+from service.domain.adverse_impact import VERDICTS
 from service.domain.self_identification import DIMENSIONS
 from service.http.schemas import (
     OPTIONAL,
@@ -8,6 +10,7 @@ from service.http.schemas import (
     NonBlankString,
     StrictSchema,
     UtcDateTime,
+    one_of,
 )
 
 
@@ -50,7 +53,7 @@ class GroupResultSchema(ma.Schema):
 
     group = ma.fields.String()
     suppressed = ma.fields.Boolean()
-    verdict = ma.fields.String()
+    verdict = one_of(VERDICTS)
     label = ma.fields.String()
     reached = ma.fields.Integer(metadata=OPTIONAL)
     selected = ma.fields.Integer(metadata=OPTIONAL)
@@ -140,7 +143,7 @@ class StuckApplicationSchema(ma.Schema):
     target_days = ma.fields.Integer()
     days_over_target = ma.fields.Float()
     next_step = ma.fields.String()
-    owner_role = ma.fields.String()
+    owner_role = one_of(ROLES)
     owners = ma.fields.List(ma.fields.Nested(OwnerSchema))
 
 

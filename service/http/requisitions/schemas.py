@@ -7,6 +7,7 @@ from service.http.schemas import (
     PageQueryArgsSchema,
     StrictSchema,
     UserRefSchema,
+    one_of,
     page_of,
 )
 
@@ -48,7 +49,7 @@ class RequisitionSchema(ma.Schema):
     id = ma.fields.Integer()
     title = ma.fields.String()
     team = ma.fields.String()
-    status = ma.fields.String()
+    status = one_of(REQUISITION_STATUSES)
     headcount = ma.fields.Integer()
     hiring_manager = ma.fields.Nested(UserContactSchema)
     template_key = ma.fields.String(attribute="template_version.key")

@@ -1,7 +1,8 @@
 import marshmallow as ma
 
+from service.domain.scorecards import SCORECARD_STATES
 from service.domain.templates import RECOMMENDATIONS, SCORE_LEVELS
-from service.http.schemas import NonBlankString, StrictSchema, UserRefSchema, list_of
+from service.http.schemas import NonBlankString, StrictSchema, UserRefSchema, list_of, one_of
 
 
 class RatingSchema(StrictSchema):
@@ -52,7 +53,7 @@ class RevisionSchema(ma.Schema):
     number = ma.fields.Integer()
     created_at = ma.fields.DateTime()
     reason = ma.fields.String()
-    recommendation = ma.fields.String()
+    recommendation = one_of(RECOMMENDATIONS)
     summary = ma.fields.String()
     ratings = ma.fields.List(ma.fields.Nested(RatingOutSchema))
     warnings = ma.fields.List(ma.fields.Nested(WarningSchema))
@@ -69,7 +70,7 @@ class ScorecardSchema(ma.Schema):
     interview_key = ma.fields.String(attribute="interview.interview_key")
     application_id = ma.fields.Integer()
     author = ma.fields.Nested(UserRefSchema)
-    state = ma.fields.String()
+    state = one_of(SCORECARD_STATES)
     submitted_at = ma.fields.DateTime(allow_none=True)
     late = ma.fields.Boolean()
     revision = ma.fields.Integer()

@@ -6,6 +6,7 @@ from service.http.schemas import (
     NonBlankString,
     PageQueryArgsSchema,
     StrictSchema,
+    one_of,
     page_of,
 )
 
@@ -29,7 +30,7 @@ class UserSchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     email = ma.fields.String()
-    role = ma.fields.String()
+    role = one_of(ROLES)
     active = ma.fields.Boolean()
 
 

@@ -283,44 +283,30 @@ def rerender_packet(
 
 
 def reap_abandoned(session: Session, lease_seconds: int) -> int:
-    """The periodic job's work (and the worker's check at start): find every packet
-    abandoned past its lease and retry or fail it. Returns how many it handled.
+    """The periodic job's work (and the worker's check at start): every packet still
+    queued or rendering past its lease is handled once. Returns how many it handled.
 
-    On PostgreSQL the rows are locked and ones another reaper holds are skipped, so
-    two workers' reapers never handle the same packet twice."""
+    A packet left 'rendering' lost its worker (killed, crashed): it is retried, or failed
+    after MAX_ATTEMPTS, so no packet stays 'rendering' forever. One still 'queued' may
+    have lost its job (Redis was down when it was enqueued): it is enqueued again; a job
+    that is still waiting is not enqueued twice. On PostgreSQL the rows are locked and
+    ones another reaper holds are skipped, so two reapers never handle the same packet."""
     stale = packets_past_lease(session, utcnow() - timedelta(seconds=lease_seconds))
     for packet in stale:
-        _reap(session, lease_seconds, packet)
+        if packet.status == PacketStatus.QUEUED:
+            _enqueue_render(session, packet, next_attempt=False)
+        elif packet.attempts >= MAX_ATTEMPTS:
+            _fail(
+                session,
+                packet,
+                f"the worker stopped during rendering {packet.attempts} "
+                "times; request the packet again or check the workers",
+            )
+        else:
+            log.warning("packet %s abandoned while rendering; retrying", packet.id)
+            _requeue(session, None, packet, f"worker lost after {lease_seconds} s; retrying")
     session.commit()
-    for packet in stale:
-        session.refresh(packet)  # without Redis the renders have already run
     return len(stale)
-
-
-def _reap(session: Session, lease_seconds: int, packet: Packet) -> None:
-    """A packet left 'rendering' past its lease lost its worker (killed, crashed): retry it,
-    or fail it after MAX_ATTEMPTS, so no packet stays 'rendering' forever. One still
-    'queued' past the lease may have lost its job (Redis was down when it was enqueued):
-    enqueue it again; a job that is still waiting is not enqueued twice."""
-    expired = utcnow() - timedelta(seconds=lease_seconds)
-    if packet.status == PacketStatus.QUEUED and (packet.started_at or packet.created_at) < expired:
-        _enqueue_render(session, packet, next_attempt=False)
-        return
-    if packet.status != PacketStatus.RENDERING:
-        return
-    assert packet.started_at is not None  # set when rendering starts
-    if packet.started_at > expired:
-        return
-    if packet.attempts >= MAX_ATTEMPTS:
-        _fail(
-            session,
-            packet,
-            f"the worker stopped during rendering {packet.attempts} "
-            "times; request the packet again or check the workers",
-        )
-        return
-    log.warning("packet %s abandoned while rendering; retrying", packet.id)
-    _requeue(session, None, packet, f"worker lost after {lease_seconds} s; retrying")
 
 
 def _requeue(session: Session, actor: User | None, packet: Packet, reason: str) -> None:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, TypeDecorator
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy import JSON, ColumnElement, DateTime, Enum, MetaData, TypeDecorator, func, or_
+from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session
 
 # Deterministic constraint names, so migrations can drop and alter them by name
 # on every database (SQLite included).
@@ -95,3 +95,15 @@ def snapshot(obj: Base, exclude: frozenset[str] = frozenset()) -> dict[str, Any]
         value = getattr(obj, column.key)
         values[column.key] = value.isoformat() if isinstance(value, datetime) else value
     return values
+
+
+def name_or_email_contains(
+    name: QueryableAttribute[str], email: QueryableAttribute[str], text: str
+) -> ColumnElement[bool]:
+    """Part of a name, in any case, or of an email (stored lower-case); `%` and `_` in
+    `text` are taken literally."""
+    needle = text.strip().lower()
+    return or_(
+        func.lower(name).contains(needle, autoescape=True),
+        email.contains(needle, autoescape=True),
+    )

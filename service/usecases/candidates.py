@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.domain.access import require
 from service.domain.errors import ConflictError
 from service.persistence.audit import record_event
-from service.persistence.base import snapshot
+from service.persistence.base import name_or_email_contains, snapshot
 from service.persistence.candidates import Candidate
 from service.persistence.paging import Page, paginate
 from service.persistence.users import User
@@ -51,17 +51,7 @@ def list_candidates(
     require(actor.role, "candidates:read")
     stmt = visible_candidates(select(Candidate), actor)
     if q:
-        pattern = (
-            "%"
-            + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        stmt = stmt.where(
-            or_(
-                func.lower(Candidate.name).like(pattern, escape="\\"),
-                Candidate.email.like(pattern, escape="\\"),
-            )
-        )
+        stmt = stmt.where(name_or_email_contains(Candidate.name, Candidate.email, q))
     return paginate(session, stmt, Candidate.id, cursor, limit)
 
 

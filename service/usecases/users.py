@@ -7,7 +7,7 @@ the database, and the audit log records the change without an actor.
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.domain.access import ROLES, require
@@ -19,7 +19,7 @@ from service.domain.errors import (
 )
 from service.domain.tokens import hash_token, new_token
 from service.persistence.audit import record_event
-from service.persistence.base import snapshot, utcnow
+from service.persistence.base import name_or_email_contains, snapshot, utcnow
 from service.persistence.paging import Page, paginate
 from service.persistence.users import ApiToken, User
 
@@ -62,13 +62,7 @@ def list_users(
     if active is not None:
         stmt = stmt.where(User.active.is_(active))
     if q and q.strip():
-        needle = q.strip().lower()
-        stmt = stmt.where(
-            or_(
-                func.lower(User.name).contains(needle, autoescape=True),
-                User.email.contains(needle, autoescape=True),
-            )
-        )
+        stmt = stmt.where(name_or_email_contains(User.name, User.email, q))
     return paginate(session, stmt, User.id, cursor, limit)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
+from sqlalchemy import ColumnElement, ForeignKey, String, Text, UniqueConstraint, and_, func, select
 from sqlalchemy.orm import (
     Mapped,
     Session,
@@ -69,6 +69,16 @@ Interview.scorecard_state = column_property(
     ),
     deferred=True,
 )
+
+
+def scorecard_owed(now: datetime) -> ColumnElement[bool]:
+    """An interview whose scorecard is owed at `now`: it has started, it was held or is
+    still scheduled (not cancelled, not a no-show), and nothing is submitted yet."""
+    return and_(
+        Interview.starts_at <= now,
+        Interview.status.in_(ACTIVE_INTERVIEW_STATUSES),
+        Interview.scorecard_state != ScorecardState.SUBMITTED.value,
+    )
 
 
 class ScorecardRevision(Base):

@@ -20,7 +20,7 @@ from service.persistence.interviews import Interview
 from service.persistence.packets import Decision
 from service.persistence.reports import StageMap, by_stage
 from service.persistence.requisitions import Requisition
-from service.persistence.scorecards import Scorecard
+from service.persistence.scorecards import Scorecard, scorecard_owed
 
 
 def owed_scorecards(
@@ -28,12 +28,7 @@ def owed_scorecards(
 ) -> tuple[int, list[Any]]:
     """The interviewer's interviews that have started, were not cancelled or missed by
     the candidate, and have no submitted scorecard: earliest first."""
-    condition = and_(
-        Interview.interviewer_id == interviewer_id,
-        Interview.starts_at <= now,
-        Interview.status.in_(ACTIVE_INTERVIEW_STATUSES),
-        Interview.scorecard_state != "submitted",
-    )
+    condition = and_(Interview.interviewer_id == interviewer_id, scorecard_owed(now))
     stmt = (
         select(
             Interview.id,

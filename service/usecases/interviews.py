@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, not_, select
+from sqlalchemy import delete, not_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, undefer
 
@@ -26,7 +26,7 @@ from service.persistence.base import snapshot, utcnow
 from service.persistence.interviews import Interview, ProcessDeviation, is_double_booking
 from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.paging import Page, paginate
-from service.persistence.scorecards import Scorecard, scorecard_of_interview
+from service.persistence.scorecards import Scorecard, scorecard_of_interview, scorecard_owed
 from service.persistence.users import User
 from service.persistence.visibility import visible_applications
 from service.usecases.access import get_application, get_interview
@@ -143,11 +143,7 @@ def list_interviews(
     if scorecard_state:
         stmt = stmt.where(Interview.scorecard_state == scorecard_state)
     if pending is not None:
-        owed = and_(
-            Interview.starts_at <= utcnow(),
-            Interview.status.in_(ACTIVE_INTERVIEW_STATUSES),
-            Interview.scorecard_state != "submitted",
-        )
+        owed = scorecard_owed(utcnow())
         stmt = stmt.where(owed if pending else not_(owed))
     return paginate(session, stmt, Interview.id, cursor, limit)
 

@@ -14,6 +14,7 @@ from service.http.schemas import (
     NonBlankString,
     PageQueryArgsSchema,
     StrictSchema,
+    UserRefSchema,
     UtcDateTime,
     one_of,
     page_of,
@@ -64,9 +65,7 @@ class CandidateRefSchema(ma.Schema):
     email = ma.fields.String()
 
 
-class ActorSchema(ma.Schema):
-    id = ma.fields.Integer()
-    name = ma.fields.String()
+class ActorSchema(UserRefSchema):
     role = one_of(ROLES)
 
 
@@ -161,10 +160,7 @@ class CurrentDecisionSchema(ma.Schema):
     version = ma.fields.Integer(attribute="decision.version")
     outcome = one_of(DECISION_OUTCOMES, attribute="decision.outcome")
     decided_at = ma.fields.DateTime(attribute="decision.created_at")
-    decided_by = ma.fields.Function(
-        lambda r: {"id": r.decision.decided_by.id, "name": r.decision.decided_by.name},
-        metadata={"type": "object"},
-    )
+    decided_by = ma.fields.Nested(UserRefSchema, attribute="decision.decided_by")
     packet_id = ma.fields.Integer(attribute="decision.packet_id")
     changed_after_decision = ma.fields.Function(
         lambda r: bool(r.changed_after_decision),

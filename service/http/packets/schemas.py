@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES
-from service.http.schemas import Id, ListEnvelopeSchema, StrictSchema, one_of
+from service.http.schemas import Id, ListEnvelopeSchema, StrictSchema, UserRefSchema, one_of
 
 
 class PacketRequestSchema(StrictSchema):
@@ -88,10 +88,7 @@ class DecisionSchema(ma.Schema):
     against_majority = ma.fields.Boolean(attribute="decision.against_majority")
     packet_id = ma.fields.Integer(attribute="decision.packet_id")
     packet_version = ma.fields.Integer(attribute="decision.packet.version")
-    decided_by = ma.fields.Function(
-        lambda r: {"id": r.decision.decided_by.id, "name": r.decision.decided_by.name},
-        metadata={"type": "object"},
-    )
+    decided_by = ma.fields.Nested(UserRefSchema, attribute="decision.decided_by")
     created_at = ma.fields.DateTime(attribute="decision.created_at")
     current = ma.fields.Function(
         lambda r: r.decision.superseded_at is None, metadata={"type": "boolean"}

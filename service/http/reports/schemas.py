@@ -9,6 +9,7 @@ from service.http.schemas import (
     ListEnvelopeSchema,
     NonBlankString,
     StrictSchema,
+    UserRefSchema,
     UtcDateTime,
     one_of,
 )
@@ -127,11 +128,6 @@ class PipelineReportSchema(ma.Schema):
     stages = ma.fields.List(ma.fields.Nested(PipelineStageSchema))
 
 
-class OwnerSchema(ma.Schema):
-    id = ma.fields.Integer()
-    name = ma.fields.String()
-
-
 class StuckApplicationSchema(ma.Schema):
     application_id = ma.fields.Integer()
     requisition_id = ma.fields.Integer()
@@ -144,7 +140,7 @@ class StuckApplicationSchema(ma.Schema):
     days_over_target = ma.fields.Float()
     next_step = ma.fields.String()
     owner_role = one_of(ROLES)
-    owners = ma.fields.List(ma.fields.Nested(OwnerSchema))
+    owners = ma.fields.List(ma.fields.Nested(UserRefSchema))
 
 
 class StuckReportSchema(ListEnvelopeSchema):

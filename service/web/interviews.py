@@ -158,6 +158,7 @@ def _kit_page(
     status = 200
     if error is not None:
         status = _status(error)
+    errors = _field_errors(error, kit["competencies"])
     return (
         render_template(
             "interviews/kit.html",
@@ -168,12 +169,14 @@ def _kit_page(
             content=content,
             ratings={r["competency"]: r for r in content["ratings"]},
             warnings=_warnings_by_field(content),
-            errors=_field_errors(error, kit["competencies"]),
+            errors=errors,
+            error_links=[(_anchor(key), message) for key, message in errors.items()],
             error=error,
             amending=amending,
             panel=panel,
             panel_closed=panel_closed,
             recommendation_labels=RECOMMENDATION_LABELS,
+            competency_names={c.key: c.name for c in interview.template.competencies},
             not_assessed=NOT_ASSESSED,
             started=utcnow() >= interview.starts_at,
         ),
@@ -311,8 +314,27 @@ def _field_errors(error: DomainError | None, competencies: list[Competency]) -> 
             if index.isdigit() and int(index) < len(keys):
                 named[f"{keys[int(index)]}.{rest}"] = message
                 continue
-        named[field] = message
+        named[field] = _plainly(field, message)
     return named
+
+
+def _plainly(field: str, message: str) -> str:
+    """The API's messages name JSON values (null, strong_no); the page names its controls."""
+    if field == "recommendation" and message.startswith("required"):
+        return "Choose an overall recommendation to submit."
+    if field == "ratings" and "null" in message:
+        return "Score at least one competency: every one is marked “Not assessed”."
+    return message
+
+
+# Where on the kit page each error's field is, for the links in the error summary.
+def _anchor(key: str) -> str:
+    competency, _, part = key.partition(".")
+    if part == "evidence":
+        return f"evidence-{competency}"
+    if part:
+        return f"competency-{competency}"
+    return {"ratings": "recommendation"}.get(key, key)
 
 
 def _status(error: DomainError) -> int:

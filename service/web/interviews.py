@@ -110,9 +110,18 @@ def submit(interview_id: int) -> ResponseReturnValue:
     _own(interview_id)
     try:
         data = _read_form(ScorecardWriteSchema())
+    except RuleViolationError as error:
+        return _kit_page(interview_id, form=request.form, error=error)
+    try:
         scorecards.submit_scorecard(db.session, user, interview_id, data)
     except (RuleViolationError, ConflictError) as error:
-        return _kit_page(interview_id, form=request.form, error=error)
+        # Not ready to submit: keep the work as the draft (with its language warnings),
+        # as autosave would have, and show it with the errors.
+        try:
+            scorecards.save_draft(db.session, user, interview_id, data)
+        except (RuleViolationError, ConflictError):
+            return _kit_page(interview_id, form=request.form, error=error)
+        return _kit_page(interview_id, error=error)
     flash("Scorecard submitted. The panel's feedback is below.", "success")
     return redirect(url_for("web.kit", interview_id=interview_id) + "#panel")
 

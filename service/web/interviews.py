@@ -14,7 +14,7 @@ which asks `open_panel_feedback`: until yours is in, it is not on the page.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
 from flask import flash, jsonify, redirect, render_template, request, url_for
@@ -35,13 +35,15 @@ from service.extensions import db
 from service.http.errors import flatten_messages
 from service.http.scorecards.schemas import AmendmentSchema, ScorecardWriteSchema
 from service.persistence.base import utcnow
-from service.persistence.interviews import Interview
-from service.persistence.scorecards import Scorecard
 from service.usecases import interviews, scorecards
 from service.usecases.access import get_interview
 from service.usecases.tasks import my_tasks
 from service.web import add_nav_item, web
 from service.web.session import web_actor
+
+if TYPE_CHECKING:  # pages query nothing themselves; the types are for annotations
+    from service.persistence.interviews import Interview
+    from service.persistence.scorecards import Scorecard
 
 add_nav_item("My interviews", "web.my_interviews", (INTERVIEWER, HIRING_MANAGER), order=10)
 

@@ -75,7 +75,9 @@ def update_requisition(
     for name, value in changes.items():
         setattr(requisition, name, value)
     session.flush()
-    session.refresh(requisition)  # the hiring manager and recruiter the new ids name manager and recruiter the new ids name
+    session.refresh(
+        requisition
+    )  # the hiring manager and recruiter the new ids name manager and recruiter the new ids name
     record_event(
         session,
         actor.id,

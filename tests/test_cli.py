@@ -149,3 +149,29 @@ def test_calibration_fit_names_the_bad_row(cli, tmp_path):
     result = cli.invoke(args=["calibration", "fit", "--csv", str(bad)])
     assert result.exit_code == 1
     assert "3" in result.output and "score" in result.output
+
+
+def test_retention_run_lists_then_erases_who_is_due(cli, session, app):
+    from datetime import timedelta
+
+    from service.persistence.base import utcnow
+    from service.persistence.candidates import Candidate
+    from tests.factories import CandidateFactory
+
+    old = CandidateFactory(created_at=utcnow() - timedelta(days=400))
+    kept = CandidateFactory(
+        created_at=utcnow() - timedelta(days=400), keep_until=utcnow() + timedelta(days=30)
+    )
+    fresh = CandidateFactory()
+    session.flush()
+    dry = cli.invoke(args=["retention", "run", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"candidate {old.id}: no application in 365 days" in dry.output
+    assert f"candidate {kept.id}" not in dry.output and f"candidate {fresh.id}" not in dry.output
+    assert session.get(Candidate, old.id).erased_at is None  # a dry run changes nothing
+    done = cli.invoke(args=["retention", "run"])
+    assert done.exit_code == 0, done.output
+    assert "1 candidate erased" in done.output
+    session.expire_all()
+    assert session.get(Candidate, old.id).erased_at is not None
+    assert session.get(Candidate, kept.id).erased_at is None

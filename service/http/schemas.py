@@ -290,7 +290,13 @@ class ProblemSchema(ma.Schema):
         ma.fields.List(ma.fields.Integer()), "403: the interviews whose scorecards are owed first."
     )
     packet_id = _fact(ma.fields.Integer(), "The packet the request named.")
-    packet_status = _fact(ma.fields.String(), "409: the packet's status (or missing/corrupt file).")
+    packet_status = _fact(
+        ma.fields.String(), "409: the packet's status (or missing/corrupt file, or erased)."
+    )
+    erased_at = _fact(ma.fields.String(), "409: when the candidate's data was erased.")
+    active_application_ids = _fact(
+        ma.fields.List(ma.fields.Integer()), "409 on an erasure: applications to close first."
+    )
     newest_packet_id = _fact(
         ma.fields.Integer(allow_none=True), "409 on a decision: the application's newest packet."
     )

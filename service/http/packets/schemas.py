@@ -49,6 +49,10 @@ class PacketSchema(ma.Schema):
     created_at = ma.fields.DateTime()
     started_at = ma.fields.DateTime(allow_none=True)
     finished_at = ma.fields.DateTime(allow_none=True)
+    erased_at = ma.fields.DateTime(
+        allow_none=True,
+        metadata={"description": "Erased with its candidate's data: no content, no file."},
+    )
 
 
 class PacketListSchema(ListEnvelopeSchema):

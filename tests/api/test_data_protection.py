@@ -383,3 +383,15 @@ def _left(session):
         for row in session.execute(table.select()).all():
             if found(VALUES, " ".join(map(str, row))):
                 yield table.name, str(row)[:300]
+
+
+def test_no_log_line_holds_their_values(client, session, admin, world, caplog):
+    """Request logs name paths, never bodies or query strings; the erasure names an id."""
+    caplog.set_level("DEBUG")
+    client.get("/api/v1/candidates", query_string={"q": "Zelda"}, headers=auth(admin))
+    erase(client, admin, world["candidate_id"])
+    logged = "\n".join(
+        r.getMessage() for phase in ("setup", "call") for r in caplog.get_records(phase)
+    )
+    assert f"candidate {world['candidate_id']} erased" in logged
+    assert found(VALUES, logged) == []

@@ -23,6 +23,7 @@ database = AppGroup("db", help="Schema migrations (Alembic).")
 users = AppGroup("users", help="Users and API tokens.")
 templates = AppGroup("templates", help="Interview templates in interview_templates/.")
 calibration = AppGroup("calibration", help="Interviewer calibration (rater leniency).")
+retention = AppGroup("retention", help="Erase candidates' data once the retention policy says so.")
 
 
 def _url() -> str:
@@ -172,6 +173,27 @@ def calibration_refresh(full: bool) -> None:
         click.echo(f"calibration {run.fitted_with}: {run.n_ratings} ratings in {run.seconds:.2f} s")
 
 
+@retention.command("run")
+@click.option("--dry-run", is_flag=True, help="List who would be erased and why; change nothing.")
+def retention_run(dry_run: bool) -> None:
+    """Erase every candidate the retention policy makes due (RETENTION_DAYS, or the
+    template's retention_days), each with the reason in the audit log."""
+    from service.extensions import packet_storage
+    from service.usecases.data_protection import due_for_erasure, run_retention
+
+    days = current_app.config["SETTINGS"].retention_days
+    if days <= 0:
+        raise click.ClickException("retention is off (RETENTION_DAYS=0)")
+    if dry_run:
+        due = due_for_erasure(db.session, days)
+    else:
+        due = run_retention(db.session, packet_storage(), days)
+    for item in due:
+        click.echo(f"candidate {item.candidate_id}: {item.why}")
+    verb = "would be erased" if dry_run else "erased"
+    click.echo(f"{len(due)} candidate{'s' if len(due) != 1 else ''} {verb}")
+
+
 @click.command("settings")
 @with_appcontext
 def show_settings() -> None:
@@ -257,7 +279,17 @@ def _run(operation):
 
 
 def register_commands(app: Flask) -> None:
-    for command in (database, users, templates, calibration, show_settings, demo, demo_packet):
+    commands = (
+        database,
+        users,
+        templates,
+        calibration,
+        retention,
+        show_settings,
+        demo,
+        demo_packet,
+    )
+    for command in commands:
         app.cli.add_command(command)
 
 

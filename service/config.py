@@ -50,6 +50,9 @@ class Settings:
     # The session cookie's Secure flag: "auto" sets it except on plain http to a
     # loopback host (a laptop's `make run`).
     web_cookie_secure: str = "auto"
+    # Days after a candidate's last application ended before retention erases their data
+    # (a template's `retention_days` overrides it for its role); 0 turns retention off.
+    retention_days: int = 365
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -73,6 +76,7 @@ class Settings:
             # parameter: a client must not be able to lower them).
             adverse_impact_min_applicants=int(env.get("ADVERSE_IMPACT_MIN_APPLICANTS") or 10),
             adverse_impact_min_selections=int(env.get("ADVERSE_IMPACT_MIN_SELECTIONS") or 5),
+            retention_days=int(env.get("RETENTION_DAYS") or 365),
             log_format=(env.get("LOG_FORMAT") or "auto").lower(),
             metrics_token=env.get("METRICS_TOKEN") or None,
             cors_allowed_origins=tuple(

@@ -15,6 +15,7 @@ class FileMissingError(FileNotFoundError):
 class PacketStorage(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def get(self, key: str) -> bytes: ...
+    def delete(self, key: str) -> None: ...
 
 
 class LocalStorage:
@@ -47,6 +48,10 @@ class LocalStorage:
             return self._path(key).read_bytes()
         except FileNotFoundError as error:
             raise FileMissingError(key) from error
+
+    def delete(self, key: str) -> None:
+        """Remove the file; one already gone is not an error (erasure may run twice)."""
+        self._path(key).unlink(missing_ok=True)
 
     def _path(self, key: str) -> Path:
         path = (self.root / key).resolve()

@@ -201,3 +201,29 @@ def test_set_password_prompts_twice_when_not_given_on_stdin(cli, session):
     assert result.exit_code == 0, result.output
     assert typed not in result.output  # hidden input
     assert sign_in_with_password(session, user.email, typed).id == user.id
+
+
+def test_retention_run_lists_then_erases_who_is_due(cli, session, app):
+    from datetime import timedelta
+
+    from service.persistence.base import utcnow
+    from service.persistence.candidates import Candidate
+    from tests.factories import CandidateFactory
+
+    old = CandidateFactory(created_at=utcnow() - timedelta(days=400))
+    kept = CandidateFactory(
+        created_at=utcnow() - timedelta(days=400), keep_until=utcnow() + timedelta(days=30)
+    )
+    fresh = CandidateFactory()
+    session.flush()
+    dry = cli.invoke(args=["retention", "run", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"candidate {old.id}: no application in 365 days" in dry.output
+    assert f"candidate {kept.id}" not in dry.output and f"candidate {fresh.id}" not in dry.output
+    assert session.get(Candidate, old.id).erased_at is None  # a dry run changes nothing
+    done = cli.invoke(args=["retention", "run"])
+    assert done.exit_code == 0, done.output
+    assert "1 candidate erased" in done.output
+    session.expire_all()
+    assert session.get(Candidate, old.id).erased_at is not None
+    assert session.get(Candidate, kept.id).erased_at is None

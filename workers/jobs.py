@@ -15,7 +15,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from service.extensions import db, packet_storage
 from service.pdf.document import render_packet_document
-from service.usecases import calibration, packets
+from service.usecases import calibration, data_protection, packets
 
 TRANSIENT_ERRORS = (
     OperationalError,
@@ -54,6 +54,15 @@ def reap_abandoned_packets() -> int:
         return packets.reap_abandoned(
             session, current_app.config["SETTINGS"].packet_render_lease_seconds
         )
+
+
+def run_retention() -> int:
+    """Erase the candidates the retention policy makes due; returns how many."""
+    days = current_app.config["SETTINGS"].retention_days
+    if days <= 0:
+        return 0
+    with db.new_session() as session:
+        return len(data_protection.run_retention(session, packet_storage(), days))
 
 
 def _do_not_retry() -> None:

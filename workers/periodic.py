@@ -34,6 +34,8 @@ def periodic_jobs(settings: Settings) -> tuple[Periodic, ...]:
     return (
         # No packet stays "rendering" past its lease plus one period, even when nobody reads it.
         Periodic(jobs.reap_abandoned_packets, "default", settings.packet_reap_interval_seconds),
+        # Candidates' data is not kept for ever: erase who the retention policy makes due.
+        Periodic(jobs.run_retention, "default", 24 * 3600),
     )
 
 

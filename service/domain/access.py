@@ -32,6 +32,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users:manage": frozenset({ADMIN}),
     "self_identification:write": frozenset({ADMIN, RECRUITER}),
     "self_identification:export": frozenset({ADMIN}),
+    # A candidate's data rights: everything about them, and its erasure.
+    "candidates:export": frozenset({ADMIN}),
+    "candidates:erase": frozenset({ADMIN}),
     "reports:read": frozenset({ADMIN}),
     "reports:pipeline": frozenset({ADMIN, RECRUITER, HIRING_MANAGER}),
 }

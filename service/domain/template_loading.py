@@ -190,6 +190,9 @@ class InterviewTemplateSchema(_Section):
     competencies = _non_empty_list(fields.Nested(CompetencySchema), required=True)
     interviews = _non_empty_list(fields.Nested(InterviewSchema), required=True)
     scoring = fields.Nested(ScoringSchema, required=True)
+    retention_days = fields.Integer(
+        load_default=None, strict=True, validate=validate.Range(30, 3650, error=RANGE_ERROR)
+    )
     recommendation_scale = fields.List(
         fields.String(),
         required=True,
@@ -210,6 +213,7 @@ class InterviewTemplateSchema(_Section):
             interviews=tuple(data["interviews"]),
             scoring=data["scoring"],
             recommendation_scale=tuple(data["recommendation_scale"]),
+            retention_days=data["retention_days"],
         )
 
 

@@ -77,6 +77,9 @@ class InterviewTemplate:
     interviews: tuple[Interview, ...]
     scoring: Scoring
     recommendation_scale: tuple[str, ...] = RECOMMENDATIONS
+    # Days after a candidate's last application for this role ended before their data
+    # is erased; None: the global RETENTION_DAYS.
+    retention_days: int | None = None
 
     @property
     def first_stage(self) -> Stage:
@@ -100,8 +103,12 @@ class InterviewTemplate:
         return stage.next if stage else ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data; `from_dict(to_dict())` gives an equal template."""
-        return asdict(self)
+        """Plain JSON-ready data; `from_dict(to_dict())` gives an equal template. An unset
+        `retention_days` is left out, so templates without one keep their version."""
+        data = asdict(self)
+        if data["retention_days"] is None:
+            del data["retention_days"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InterviewTemplate:
@@ -136,6 +143,7 @@ class InterviewTemplate:
             ),
             scoring=Scoring(**data["scoring"]),
             recommendation_scale=tuple(data["recommendation_scale"]),
+            retention_days=data.get("retention_days"),
         )
 
     @property

@@ -66,6 +66,21 @@ def _put(errors: dict[Any, Any], path: tuple[Any, ...], message: str) -> None:
     errors[path[-1]] = [message]
 
 
+class JsonBoolean(ma.fields.Boolean):
+    """A JSON `true` or `false` in a body: not "yes", 1 or "false", which marshmallow's
+    Boolean would read as a choice the client may not have meant."""
+
+    default_error_messages: ma.types.ErrorMessages = {  # noqa: RUF012
+        "invalid": "Not a boolean; send true or false (JSON, without quotes).",
+        "null": "Must not be null; send true or false.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class NonBlankString(ma.fields.String):
     """Text that must say something: empty or whitespace-only values are refused."""
 
@@ -275,7 +290,13 @@ class ProblemSchema(ma.Schema):
         ma.fields.List(ma.fields.Integer()), "403: the interviews whose scorecards are owed first."
     )
     packet_id = _fact(ma.fields.Integer(), "The packet the request named.")
-    packet_status = _fact(ma.fields.String(), "409: the packet's status (or missing/corrupt file).")
+    packet_status = _fact(
+        ma.fields.String(), "409: the packet's status (or missing/corrupt file, or erased)."
+    )
+    erased_at = _fact(ma.fields.String(), "409: when the candidate's data was erased.")
+    active_application_ids = _fact(
+        ma.fields.List(ma.fields.Integer()), "409 on an erasure: applications to close first."
+    )
     newest_packet_id = _fact(
         ma.fields.Integer(allow_none=True), "409 on a decision: the application's newest packet."
     )

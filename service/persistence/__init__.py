@@ -5,6 +5,7 @@ from service.persistence import (  # noqa: F401
     audit,
     calibration,
     candidates,
+    data_protection,
     interviews,
     packets,
     requisitions,

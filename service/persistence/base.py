@@ -98,7 +98,7 @@ def snapshot(obj: Base, exclude: frozenset[str] = frozenset()) -> dict[str, Any]
 
 
 def name_or_email_contains(
-    name: QueryableAttribute[str], email: QueryableAttribute[str], text: str
+    name: QueryableAttribute[str], email: QueryableAttribute[Any], text: str
 ) -> ColumnElement[bool]:
     """Part of a name, in any case, or of an email (stored lower-case); `%` and `_` in
     `text` are taken literally."""

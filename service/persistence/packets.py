@@ -47,6 +47,8 @@ class Packet(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # A tombstone once the candidate was erased: no content, no file.
+    erased_at: Mapped[datetime | None]
 
     application: Mapped[Application] = relationship()
 
@@ -169,6 +171,22 @@ def revisions_after(session: Session, decision: Decision) -> list[RevisionAfterD
     if decision.superseded_at is not None:
         stmt = stmt.where(ScorecardRevision.created_at < decision.superseded_at)
     return [RevisionAfterDecision(*row) for row in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A decision with the scorecard revisions submitted after it was made."""
+
+    decision: Decision
+    changed_after_decision: list[RevisionAfterDecision]
+
+
+def decision_records(session: Session, application_id: int) -> list[DecisionRecord]:
+    """Every decision of the application, oldest first, each with what changed after it."""
+    return [
+        DecisionRecord(d, revisions_after(session, d))
+        for d in decisions_of(session, application_id)
+    ]
 
 
 def packets_of(session: Session, application_id: int) -> list[Packet]:

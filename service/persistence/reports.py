@@ -22,6 +22,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -31,6 +32,8 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from service.domain.pipeline import APPLICATION_STATUSES, ApplicationStatus
 from service.domain.self_identification import QUESTIONS
 from service.persistence.applications import Application, StageChange
+from service.persistence.candidates import Candidate
+from service.persistence.data_protection import SelfIdentificationCount
 from service.persistence.requisitions import Requisition
 from service.persistence.self_identification import SelfIdentification
 from service.persistence.templates import TemplateVersion
@@ -85,6 +88,8 @@ def _bit_or_sqlite(element, compiler, **kw):
 class ApplicationFilters:
     requisition_id: int | None = None
     template_key: str | None = None
+    # A recruiter's own: the requisitions they run, and those nobody has been assigned to.
+    recruiter_or_unassigned: int | None = None
     applied_from: datetime | None = None
     applied_to: datetime | None = None
 
@@ -112,6 +117,17 @@ class ApplicationFilters:
         conditions = []
         if self.requisition_id is not None:
             conditions.append(Application.requisition_id == self.requisition_id)
+        if self.recruiter_or_unassigned is not None:
+            conditions.append(
+                Application.requisition_id.in_(
+                    select(Requisition.id).where(
+                        or_(
+                            Requisition.recruiter_id == self.recruiter_or_unassigned,
+                            Requisition.recruiter_id.is_(None),
+                        )
+                    )
+                )
+            )
         if self.applied_from:
             conditions.append(Application.created_at >= self.applied_from)
         if self.applied_to:
@@ -245,13 +261,57 @@ def outcomes(
         .where(*conditions)
     )
     if by_answers:
+        # Erased applicants' answers are no longer linked: they are counted from
+        # `self_identification_counts` below instead of as applicants who did not answer.
         coded = coded.outerjoin(
             SelfIdentification, SelfIdentification.application_id == Application.id
+        ).where(
+            Application.candidate_id.not_in(
+                select(Candidate.id).where(Candidate.erased_at.is_not(None))
+            )
         )
     columns = list(coded.subquery().c)
-    patterns = session.execute(select(*columns, func.count().label("n")).group_by(*columns)).all()
+    patterns: list[Any] = list(
+        session.execute(select(*columns, func.count().label("n")).group_by(*columns)).all()
+    )
+    if by_answers:
+        patterns += _erased_patterns(session, filters, keys)
     version_keys = dict(session.execute(select(TemplateVersion.id, TemplateVersion.key)).all())
     return _spread(patterns, keys, position, version_keys, by_answers=by_answers)
+
+
+def _erased_patterns(
+    session: Session, filters: ApplicationFilters, keys: list[str]
+) -> list[tuple[Any, ...]]:
+    """Erased applicants' answer counts, coded like `outcomes`' patterns. Filtered like
+    the applications, but by the day of application (the time is not kept)."""
+    stmt = select(SelfIdentificationCount, Requisition.template_version_id).join(
+        Requisition, Requisition.id == SelfIdentificationCount.requisition_id
+    )
+    if filters.requisition_id is not None:
+        stmt = stmt.where(SelfIdentificationCount.requisition_id == filters.requisition_id)
+    if filters.template_key:
+        stmt = stmt.join(
+            TemplateVersion, TemplateVersion.id == Requisition.template_version_id
+        ).where(TemplateVersion.key == filters.template_key)
+    if filters.applied_from:
+        stmt = stmt.where(SelfIdentificationCount.applied_on >= filters.applied_from.date())
+    if filters.applied_to:
+        stmt = stmt.where(SelfIdentificationCount.applied_on <= filters.applied_to.date())
+    stage_codes = _indexes(keys)
+    bits = {key: (n // _MASK_BITS, n % _MASK_BITS) for n, key in enumerate(keys)}
+    patterns = []
+    for count, version_id in session.execute(stmt).all():
+        masks = [0] * len(_chunks(keys, _MASK_BITS))
+        for entered in filter(None, count.entered.split(",")):
+            if entered in bits:
+                chunk, bit = bits[entered]
+                masks[chunk] |= 1 << bit
+        answers = [QUESTIONS[q].index(getattr(count, q)) for q in QUESTIONS]
+        status = APPLICATION_STATUSES.index(count.status)
+        current = stage_codes.get(count.stage, -1)
+        patterns.append((version_id, status, current, *answers, *masks, count.applicants))
+    return patterns
 
 
 def stage_outcomes(
@@ -387,7 +447,7 @@ def stage_stays(session: Session, filters: ApplicationFilters) -> list[tuple[str
 
 def overdue_applications(
     session: Session, sla_days: StageMap, filters: ApplicationFilters, now: datetime, limit: int
-) -> tuple[int, Sequence[Row[int, int, str, datetime, int, int | None, str]]]:
+) -> tuple[int, Sequence[Row[int, int, str, datetime, int, int, int | None, str]]]:
     """Active applications longer in their stage than its target, oldest first, and how many."""
     target = by_stage(Requisition.template_version_id, Application.stage, sla_days)
     waited = seconds_between(
@@ -408,6 +468,7 @@ def overdue_applications(
                     Application.stage_entered_at,
                     Requisition.template_version_id,
                     Requisition.hiring_manager_id,
+                    Requisition.recruiter_id,
                     Requisition.title,
                 ).select_from(Application)
             ).where(condition)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from service.domain import pipeline
 from service.domain.access import require
+from service.domain.data_protection import refuse_erased
 from service.domain.errors import ConflictError, RuleViolationError
 from service.persistence.applications import Application, StageChange, timeline_of
 from service.persistence.audit import record_event
@@ -34,6 +35,7 @@ def create_application(
     """
     require(actor.role, "applications:write")
     candidate = get_candidate(session, actor, candidate_id)
+    refuse_erased(candidate.id, candidate.erased_at)
     requisition = get_requisition(session, actor, requisition_id)
     if requisition.status != pipeline.RequisitionStatus.OPEN:
         raise ConflictError(
@@ -82,6 +84,7 @@ def list_applications(
     *,
     requisition_id: int | None = None,
     candidate_id: int | None = None,
+    recruiter_id: int | None = None,
     stage: str | None = None,
     status: str | None = None,
     updated_after: datetime | None = None,
@@ -100,6 +103,12 @@ def list_applications(
         stmt = stmt.where(Application.requisition_id == requisition_id)
     if candidate_id is not None:
         stmt = stmt.where(Application.candidate_id == candidate_id)
+    if recruiter_id is not None:
+        stmt = stmt.where(
+            Application.requisition_id.in_(
+                select(Requisition.id).where(Requisition.recruiter_id == recruiter_id)
+            )
+        )
     if stage:
         _check_stage(session, actor, stage, requisition_id)
         stmt = stmt.where(Application.stage == stage)
@@ -173,6 +182,7 @@ def change_status(
         template, action, application.status, application.stage
     )
     if action == "reopen":
+        refuse_erased(application.candidate_id, application.candidate.erased_at)
         _refuse_second_active(session, application.candidate_id, application.requisition_id)
     before = snapshot(application)
     application.status = new_status

@@ -1,4 +1,5 @@
-"""Candidates: create, search, read, update. Email is unique, case-insensitively."""
+"""Candidates: create, search, read, update. Email is unique, case-insensitively; a new
+candidate whose email an erased one had is recognised as returning (`returning_from_id`)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.domain.access import require
+from service.domain.data_protection import refuse_erased
 from service.domain.errors import ConflictError
 from service.persistence.audit import record_event
 from service.persistence.base import name_or_email_contains, snapshot
-from service.persistence.candidates import Candidate
+from service.persistence.candidates import Candidate, returning_from
 from service.persistence.paging import Page, paginate
 from service.persistence.users import User
 from service.persistence.visibility import visible_candidates
@@ -24,7 +26,7 @@ def create_candidate(session: Session, actor: User, data: dict[str, Any]) -> Can
     require(actor.role, "candidates:write")
     data["email"] = data["email"].strip().lower()
     _refuse_duplicate_email(session, data["email"])
-    candidate = Candidate(**data)
+    candidate = Candidate(**data, returning_from_id=returning_from(session, data["email"]))
     session.add(candidate)
     try:
         session.flush()
@@ -60,6 +62,7 @@ def update_candidate(
 ) -> Candidate:
     require(actor.role, "candidates:write")
     candidate = get_candidate(session, actor, candidate_id)
+    refuse_erased(candidate.id, candidate.erased_at)
     if "email" in changes:
         changes["email"] = changes["email"].strip().lower()
         if changes["email"] != candidate.email:

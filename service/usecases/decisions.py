@@ -30,8 +30,8 @@ from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.packets import (
     Decision,
+    DecisionRecord,
     Packet,
-    RevisionAfterDecision,
     current_decision,
     decisions_of,
     latest_packet,
@@ -45,14 +45,6 @@ from service.usecases.assessments import assess_application
 # `packets.packet_content`, passed in by the caller: importing the packets use case
 # here would make the use-case graph three deep (tests/test_layering.py).
 PacketContent = Callable[[Session, Application, bool], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class DecisionRecord:
-    """A decision with the scorecard revisions submitted after it was made."""
-
-    decision: Decision
-    changed_after_decision: list[RevisionAfterDecision]
 
 
 @dataclass(frozen=True)

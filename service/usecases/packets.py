@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service import jobs
 from service.domain.access import require
+from service.domain.data_protection import refuse_erased
 from service.domain.errors import ConflictError, NotFoundError
 from service.domain.packet import PacketStatus, anonymous_code, build_packet, packet_file_name
 from service.domain.packet_inputs import (
@@ -57,6 +58,7 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
     from the same data and options. Raises PermissionDeniedError, NotFoundError."""
     require(actor.role, "packets:write")
     application = get_application(session, actor, application_id)
+    refuse_erased(application.candidate_id, application.candidate.erased_at)
     open_panel_feedback(session, actor, application.id)
     content = packet_content(session, application, anonymized)
     digest = content_digest(content)
@@ -130,7 +132,7 @@ def packet_inputs(session: Session, application: Application) -> PacketInputs:
         role=RoleIn(requisition.title, requisition.team, requisition.hiring_manager.name),
         candidate=CandidateIn(
             candidate.name,
-            candidate.email,
+            candidate.email or "",
             candidate.phone,
             tuple(candidate.links),
             candidate.source,
@@ -172,7 +174,7 @@ def render_packet(
     packet = session.get(Packet, packet_id)
     if packet is None:
         raise NotFoundError(f"Packet {packet_id} does not exist.")
-    if packet.status == PacketStatus.READY:
+    if packet.status == PacketStatus.READY or packet.erased_at is not None:
         return packet
     packet.status, packet.started_at, packet.error = PacketStatus.RENDERING.value, utcnow(), None
     packet.attempts += 1
@@ -235,6 +237,7 @@ def read_packet_pdf(
     `open_panel_feedback`). Raises ConflictError when it is not ready, missing or corrupt
     (re-render it with POST /packets/{id}/render)."""
     packet = get_packet(session, actor, packet_id)
+    _refuse_erased_packet(packet)
     if packet.status != PacketStatus.READY:
         raise ConflictError(
             f"Packet {packet.id} is {packet.status}, not ready.", packet_status=packet.status
@@ -268,6 +271,7 @@ def rerender_packet(
     """Render again a packet that failed or whose file is missing or corrupt."""
     require(actor.role, "packets:write")
     packet = get_packet(session, actor, packet_id)
+    _refuse_erased_packet(packet)
     if packet.status in (PacketStatus.QUEUED, PacketStatus.RENDERING):
         return packet
     if packet.status == PacketStatus.READY:
@@ -307,6 +311,15 @@ def reap_abandoned(session: Session, lease_seconds: int) -> int:
             _requeue(session, None, packet, f"worker lost after {lease_seconds} s; retrying")
     session.commit()
     return len(stale)
+
+
+def _refuse_erased_packet(packet: Packet) -> None:
+    if packet.erased_at is not None:
+        raise ConflictError(
+            f"Packet {packet.id} was erased with its candidate's data on "
+            f"{packet.erased_at.date().isoformat()}: its content and file are gone.",
+            packet_status="erased",
+        )
 
 
 def _requeue(session: Session, actor: User | None, packet: Packet, reason: str) -> None:

@@ -429,3 +429,21 @@ def test_bar_that_is_a_string_is_rejected(template):
     assert problems(template) == [
         "minimal.yaml: scoring.bars.coding: must be a whole number from 1 to 4, got '3'"
     ]
+
+
+def test_retention_days_is_optional_and_checked(template):
+    assert parse_template(template, SOURCE).retention_days is None
+    unset_version = parse_template(template, SOURCE).version
+    template["retention_days"] = 180
+    parsed = parse_template(template, SOURCE)
+    assert parsed.retention_days == 180
+    assert InterviewTemplate.from_dict(parsed.to_dict()) == parsed
+    assert parsed.version != unset_version
+    template["retention_days"] = 7
+    assert problems(template) == ["minimal.yaml: retention_days: must be from 30 to 3650, got 7"]
+
+
+def test_a_template_without_retention_days_keeps_its_version(template):
+    """Adding the optional setting to the code must not give every stored template a new
+    version: an unset one is left out of the content the version hashes."""
+    assert "retention_days" not in parse_template(template, SOURCE).to_dict()

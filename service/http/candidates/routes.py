@@ -1,17 +1,20 @@
 from flask import url_for
 from flask.views import MethodView
 
-from service.extensions import db
+from service.extensions import db, packet_storage
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
 from service.http.candidates.schemas import (
+    CandidateExportSchema,
     CandidatePageSchema,
     CandidatePatchSchema,
     CandidateQueryArgsSchema,
     CandidateSchema,
     CandidateWriteSchema,
+    ErasureResultSchema,
+    ErasureSchema,
 )
-from service.usecases import access, candidates
+from service.usecases import access, candidates, data_protection
 
 blp = Blueprint(
     "candidates",
@@ -62,3 +65,36 @@ class Candidate(MethodView):
         Only the fields sent change; a taken email is a 409.
         """
         return candidates.update_candidate(db.session, current_user(), candidate_id, changes)
+
+
+@blp.route("/<int:candidate_id>/export")
+class Export(MethodView):
+    @blp.doc(operationId="export_candidate")
+    @blp.response(200, CandidateExportSchema)
+    def get(self, candidate_id):
+        """Everything held about a candidate, as one document (admin)
+
+        Their profile, every application with its stage history, interviews, submitted
+        scorecards with their evidence, decisions, packets and their own
+        self-identification answers, and the audit trail of who changed their data.
+        Reading it is audited and follows the blind rule (403 while you owe a scorecard).
+        """
+        return data_protection.export_candidate(db.session, current_user(), candidate_id)
+
+
+@blp.route("/<int:candidate_id>/erasure")
+class Erasure(MethodView):
+    @blp.doc(operationId="erase_candidate")
+    @blp.arguments(ErasureSchema)
+    @blp.response(200, ErasureResultSchema)
+    def post(self, data, candidate_id):
+        """Erase a candidate's personal data, keeping anonymous records (admin)
+
+        Final and idempotent: the profile is emptied, their name and contact details are
+        redacted from everything written about them, packet files are deleted, their
+        self-identification answers are kept only as counts; stage history, scores and
+        decisions stay, pseudonymous. 409 while an application is active.
+        """
+        return data_protection.erase_candidate(
+            db.session, current_user(), candidate_id, data["reason"], packet_storage()
+        )

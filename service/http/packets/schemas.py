@@ -1,11 +1,18 @@
 import marshmallow as ma
 
 from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES
-from service.http.schemas import Id, ListEnvelopeSchema, StrictSchema, UserRefSchema, one_of
+from service.http.schemas import (
+    Id,
+    JsonBoolean,
+    ListEnvelopeSchema,
+    StrictSchema,
+    UserRefSchema,
+    one_of,
+)
 
 
 class PacketRequestSchema(StrictSchema):
-    anonymized = ma.fields.Boolean(
+    anonymized = JsonBoolean(
         load_default=False,
         metadata={
             "description": "Blind review: no name, contact details or links; names and "
@@ -42,6 +49,10 @@ class PacketSchema(ma.Schema):
     created_at = ma.fields.DateTime()
     started_at = ma.fields.DateTime(allow_none=True)
     finished_at = ma.fields.DateTime(allow_none=True)
+    erased_at = ma.fields.DateTime(
+        allow_none=True,
+        metadata={"description": "Erased with its candidate's data: no content, no file."},
+    )
 
 
 class PacketListSchema(ListEnvelopeSchema):
@@ -97,7 +108,7 @@ class DecisionSchema(ma.Schema):
     superseded_at = ma.fields.DateTime(attribute="decision.superseded_at", allow_none=True)
     superseded_by_id = ma.fields.Function(
         lambda r: r.decision.superseded_by.id if r.decision.superseded_by else None,
-        metadata={"type": "integer", "nullable": True},
+        metadata={"type": ["integer", "null"]},
     )
     changed_after_decision = ma.fields.List(
         ma.fields.Nested(RevisionAfterDecisionSchema),

@@ -200,6 +200,6 @@ def test_the_navigation_shows_only_what_the_role_may_use(web_client, session, in
     recruiter_client = web_client.application.test_client()
     recruiter = with_password(session, role="recruiter")
     sign_in(recruiter_client, recruiter)
-    home = recruiter_client.get("/")
+    home = recruiter_client.get("/", follow_redirects=True)  # to their first page
     assert home.status_code == 200
     assert 'href="/interviews"' not in home.get_data(as_text=True)

@@ -1,0 +1,112 @@
+"""The recruiter's board: a requisition's applications, a column per stage of its
+template, each card with its time in stage against the stage's target."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.domain.access import require
+from service.domain.pipeline import ApplicationStatus, RequisitionStatus, TimeInStage, time_in_stage
+from service.domain.templates import InterviewTemplate
+from service.persistence.applications import Application
+from service.persistence.base import utcnow
+from service.persistence.requisitions import Requisition
+from service.persistence.users import User
+from service.persistence.visibility import visible_applications, visible_requisitions
+from service.usecases.access import get_requisition
+
+
+@dataclass(frozen=True)
+class Card:
+    application: Application
+    time: TimeInStage
+
+
+@dataclass
+class Column:
+    key: str
+    name: str
+    target_days: int
+    allowed_moves: tuple[str, ...]
+    cards: list[Card] = field(default_factory=list)
+
+    @property
+    def past_target(self) -> int:
+        return sum(1 for c in self.cards if c.time.over_target)
+
+
+@dataclass
+class Board:
+    requisition: Requisition
+    template: InterviewTemplate
+    status: str
+    columns: list[Column]
+
+    @property
+    def total(self) -> int:
+        return sum(len(c.cards) for c in self.columns)
+
+    @property
+    def past_target(self) -> int:
+        return sum(c.past_target for c in self.columns)
+
+
+def require_board_access(actor: User) -> None:
+    """The recruiter's pages are for those who move applications: admins and recruiters."""
+    require(actor.role, "applications:write")
+
+
+def requisition_board(
+    session: Session,
+    actor: User,
+    requisition_id: int,
+    *,
+    status: str = ApplicationStatus.ACTIVE,
+    q: str = "",
+    past_target_only: bool = False,
+) -> Board:
+    """Every application of `status` on the requisition, by stage of its template, longest
+    in stage first; `q` keeps those whose candidate's name or email contains it.
+    Admins and recruiters. Raises PermissionDeniedError, NotFoundError."""
+    require(actor.role, "applications:write")
+    requisition = get_requisition(session, actor, requisition_id)
+    template = requisition.template
+    columns = {
+        s.key: Column(s.key, s.name, s.sla_days, tuple(template.allowed_moves(s.key)))
+        for s in template.stages
+    }
+    now = utcnow()
+    needle = q.strip().casefold()
+    stmt = visible_applications(select(Application), actor).where(
+        Application.requisition_id == requisition.id, Application.status == status
+    )
+    for application in session.scalars(
+        stmt.order_by(Application.stage_entered_at, Application.id)
+    ).unique():
+        column = columns.get(application.stage)
+        if column is None:
+            continue  # a stage the requisition's template no longer has
+        candidate = application.candidate
+        if needle and needle not in f"{candidate.name} {candidate.email or ''}".casefold():
+            continue
+        spent = time_in_stage(application.stage_entered_at, now, column.target_days)
+        if past_target_only and not spent.over_target:
+            continue
+        column.cards.append(Card(application, spent))
+    return Board(requisition, template, status, list(columns.values()))
+
+
+def open_requisition_boards(session: Session, actor: User, *, mine_only: bool) -> list[Board]:
+    """The boards of the open requisitions (those `actor` runs, with `mine_only`): their
+    counts per stage and past target. Admins and recruiters. Raises PermissionDeniedError."""
+    require(actor.role, "applications:write")
+    stmt = visible_requisitions(select(Requisition), actor).where(
+        Requisition.status == RequisitionStatus.OPEN
+    )
+    if mine_only:
+        stmt = stmt.where(Requisition.recruiter_id == actor.id)
+    requisitions = session.scalars(stmt.order_by(Requisition.id)).unique()
+    return [requisition_board(session, actor, r.id) for r in requisitions]

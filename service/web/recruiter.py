@@ -1,0 +1,230 @@
+"""The recruiter's pages: home (open requisitions and what I owe), the pipeline board
+per requisition, and the application page.
+
+Every change is a plain form POST, working without JavaScript: a move sends
+`from_stage`, `to_stage`, `reason` and the card's `version` (the API's `If-Match`), so a
+card someone else moved meanwhile is refused and the board says what happened to it; a
+move the template does not allow is a 422 naming the allowed stages. Reject (with a
+reason code and a note), withdraw and reopen post to `status`.
+
+Pages for admins and recruiters (`applications:write`); anyone else gets the 404 of a
+page that does not exist. The panel's feedback is not on these pages.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import marshmallow as ma
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from service.domain.access import ADMIN, RECRUITER
+from service.domain.errors import ConflictError, DomainError, RuleViolationError
+from service.domain.pipeline import REJECTION_REASONS, ApplicationStatus
+from service.extensions import db
+from service.http.applications.schemas import MoveSchema, RejectSchema, StatusChangeSchema
+from service.http.errors import flatten_messages
+from service.persistence.base import utcnow
+from service.usecases import applications, boards, decisions, interviews
+from service.usecases.access import get_application
+from service.usecases.tasks import my_tasks
+from service.web import add_nav_item, web
+from service.web.session import web_actor
+
+add_nav_item("Pipeline", "web.recruiter_home", (RECRUITER, ADMIN), order=20)
+
+REJECTION_LABELS = {code: code.replace("_", " ").capitalize() for code in REJECTION_REASONS}
+BOARD_STATUSES = {
+    ApplicationStatus.ACTIVE: "Active",
+    ApplicationStatus.REJECTED: "Rejected",
+    ApplicationStatus.WITHDRAWN: "Withdrawn",
+    ApplicationStatus.HIRED: "Hired",
+}
+
+
+@web.get("/pipeline")
+def recruiter_home() -> ResponseReturnValue:
+    """Open requisitions with their counts per stage and past target, and what I owe."""
+    user = web_actor()
+    mine_only = request.args.get("show") != "all"
+    requisition_boards = boards.open_requisition_boards(db.session, user, mine_only=mine_only)
+    tasks = my_tasks(db.session, user)
+    return render_template(
+        "recruiter/home.html",
+        boards=requisition_boards,
+        mine_only=mine_only,
+        tasks=tasks["items"],
+        totals=tasks["totals"],
+    )
+
+
+@web.get("/pipeline/requisitions/<int:requisition_id>")
+def board(requisition_id: int) -> ResponseReturnValue:
+    """The board: a column per stage with its candidates, filtered and searched."""
+    return _board_page(requisition_id)
+
+
+@web.post("/pipeline/applications/<int:application_id>/move")
+def move(application_id: int) -> ResponseReturnValue:
+    """Move a card to another stage, with a reason; stale and refused moves say why."""
+    user = web_actor()
+    application = get_application(db.session, user, application_id)
+    try:
+        data = _load(MoveSchema(), _fields("from_stage", "to_stage", "reason"))
+        applications.move_application(db.session, user, application_id, if_match=_version(), **data)
+    except ConflictError as error:
+        return _board_page(application.requisition_id, stale=_what_happened(application_id, error))
+    except RuleViolationError as error:
+        return _board_page(application.requisition_id, refused=(application_id, error))
+    moved = get_application(db.session, user, application_id)
+    stage = moved.template.stage(moved.stage)
+    flash(f"{moved.candidate.name} moved to {stage.name if stage else moved.stage}.", "success")
+    return redirect(_back(application.requisition_id, application_id))
+
+
+@web.post("/pipeline/applications/<int:application_id>/status")
+def change_status(application_id: int) -> ResponseReturnValue:
+    """Reject (reason code and note), withdraw or reopen an application."""
+    user = web_actor()
+    application = get_application(db.session, user, application_id)
+    action = request.form.get("action", "")
+    try:
+        if action == "reject":
+            data = _load(RejectSchema(), _fields("reason_code", "note"))
+            applications.change_status(
+                db.session,
+                user,
+                application_id,
+                "reject",
+                rejection_reason=data["reason_code"],
+                reason=data["note"],
+                if_match=_version(),
+            )
+        elif action in ("withdraw", "reopen"):
+            data = _load(StatusChangeSchema(), _fields("reason"))
+            applications.change_status(
+                db.session, user, application_id, action, reason=data["reason"], if_match=_version()
+            )
+        else:
+            raise RuleViolationError(
+                "Choose reject, withdraw or reopen.", errors={"action": "unknown action"}
+            )
+    except ConflictError as error:
+        return _board_page(application.requisition_id, stale=_what_happened(application_id, error))
+    except RuleViolationError as error:
+        return _board_page(application.requisition_id, refused=(application_id, error))
+    done = {"reject": "rejected", "withdraw": "withdrawn", "reopen": "reopened"}[action]
+    flash(f"{application.candidate.name}'s application {done}.", "success")
+    return redirect(_back(application.requisition_id, application_id))
+
+
+@web.get("/pipeline/applications/<int:application_id>")
+def application_page(application_id: int) -> ResponseReturnValue:
+    """The candidate, the timeline, the loop with its scorecard states, packet and decision."""
+    user = web_actor()
+    boards.require_board_access(user)
+    application = get_application(db.session, user, application_id)
+    template = application.template
+    loop = interviews.get_loop(db.session, user, application_id)
+    now = utcnow()
+    late_after = timedelta(hours=template.scoring.late_feedback_hours)
+    outcome = decisions.application_outcome(db.session, user, application)
+    return render_template(
+        "recruiter/application.html",
+        application=application,
+        candidate=application.candidate,
+        stage_names={s.key: s.name for s in template.stages},
+        timeline=applications.application_timeline(db.session, user, application_id),
+        loop=loop,
+        scorecard_state=lambda fact: _scorecard_state(fact, now, late_after),
+        outcome=outcome,
+        statuses=BOARD_STATUSES,
+        rejection_labels=REJECTION_LABELS,
+    )
+
+
+def _scorecard_state(fact: Any, now: Any, late_after: timedelta) -> str:
+    """Submitted, owed (the interview happened, no scorecard yet), late (owed past the
+    template's deadline), or not due (the interview has not happened)."""
+    if fact.scorecard == "submitted":
+        return "submitted"
+    if fact.status != "completed":
+        return "not due"
+    due = fact.starts_at + timedelta(minutes=fact.duration_minutes) + late_after
+    return "late" if now > due else "owed"
+
+
+def _board_page(
+    requisition_id: int,
+    *,
+    stale: dict[str, Any] | None = None,
+    refused: tuple[int, DomainError] | None = None,
+) -> ResponseReturnValue:
+    user = web_actor()
+    status = request.values.get("board_status") or request.args.get("status", "active")
+    if status not in BOARD_STATUSES:
+        status = ApplicationStatus.ACTIVE
+    q = request.values.get("q", "")
+    past_target_only = request.values.get("past_target") == "1"
+    the_board = boards.requisition_board(
+        db.session, user, requisition_id, status=status, q=q, past_target_only=past_target_only
+    )
+    code = 409 if stale else 422 if refused else 200
+    return (
+        render_template(
+            "recruiter/board.html",
+            board=the_board,
+            stage_names={c.key: c.name for c in the_board.columns},
+            statuses=BOARD_STATUSES,
+            q=q,
+            past_target_only=past_target_only,
+            stale=stale,
+            refused_id=refused[0] if refused else None,
+            refused=refused[1] if refused else None,
+            form=request.form if refused else {},
+            rejection_labels=REJECTION_LABELS,
+        ),
+        code,
+    )
+
+
+def _what_happened(application_id: int, error: ConflictError) -> dict[str, Any]:
+    """The refusal, and the latest change to the application: who did what, when, why."""
+    timeline = applications.application_timeline(db.session, web_actor(), application_id)
+    return {"application_id": application_id, "detail": error.detail, "last": timeline[-1]}
+
+
+def _fields(*names: str) -> dict[str, str]:
+    return {name: request.form.get(name, "") for name in names}
+
+
+def _version() -> int | None:
+    raw = request.form.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def _load(schema: ma.Schema, body: dict[str, Any]) -> dict[str, Any]:
+    """The form as the API's body, validated by the API's schema; raises
+    RuleViolationError naming each bad field."""
+    try:
+        data: dict[str, Any] = schema.load(body)
+    except ma.ValidationError as error:
+        errors = {e["field"]: e["message"] for e in flatten_messages(error.messages)}
+        raise RuleViolationError(
+            "Some fields need attention: " + "; ".join(f"{k}: {v}" for k, v in errors.items()),
+            errors=errors,
+        ) from None
+    return data
+
+
+def _back(requisition_id: int, application_id: int) -> str:
+    """The board as it was filtered, scrolled to the card."""
+    args: dict[str, Any] = {k: v for k in ("q", "past_target") if (v := request.form.get(k))}
+    if status := request.form.get("board_status"):
+        args["status"] = status
+    return (
+        url_for("web.board", requisition_id=requisition_id, **args)
+        + f"#application-{application_id}"
+    )

@@ -76,6 +76,19 @@ def submit(page: Page, server: LiveServer) -> None:
     page.locator(".flash-success").wait_for()
 
 
+RECRUITER = "recruiter@example.com"
+
+
+def refused_move(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/pipeline/requisitions/1")
+    card = page.locator(".column .card").first
+    card.get_by_text("Move or close").click()
+    card.get_by_label("Move to").select_option(label="Offer (not allowed from here)")
+    card.get_by_label("Reason for the move").fill("Skip ahead")
+    card.get_by_role("button", name="Move", exact=True).click()
+    page.locator("#refused").wait_for()
+
+
 SHOTS: list[Shot] = [
     Shot("sign-in", None, goto("/sign-in")),
     Shot("my-interviews", ALEX, goto("/interviews")),
@@ -83,6 +96,10 @@ SHOTS: list[Shot] = [
     Shot("kit-submission-errors", ALEX, submit_with_errors),
     Shot("kit-submitted-panel-open", ALEX, submit),
     Shot("not-found", ALEX, goto("/interviews/1")),
+    Shot("recruiter-pipeline", RECRUITER, goto("/pipeline")),
+    Shot("recruiter-board", RECRUITER, goto("/pipeline/requisitions/1")),
+    Shot("recruiter-board-refused-move", RECRUITER, refused_move),
+    Shot("recruiter-application", RECRUITER, goto("/pipeline/applications/1")),
 ]
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
-from service.persistence.applications import Application
+from service.persistence.applications import Application, timeline_of
 from service.persistence.base import utcnow
 from service.persistence.interviews import Interview
 from service.persistence.scorecards import Scorecard
@@ -121,6 +121,7 @@ def _onsite_loop(session: Session, users: dict[str, User], application: Applicat
     )
     onsite = [i for i in template.interviews if i.stage == "onsite"]
     _advance_to(session, recruiter, application, "onsite")
+    _date_back(session, application)
     start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=5)
     panel = ["alex@example.com", "kim@example.com", "lee@example.com", "noor@example.com"]
     for planned, email in zip(onsite, panel, strict=False):
@@ -134,6 +135,27 @@ def _onsite_loop(session: Session, users: dict[str, User], application: Applicat
         )
         interviews.complete_interview(session, recruiter, interview.id, None, "")
         start += timedelta(minutes=planned.duration_minutes)
+
+
+# How long ago the onsite candidate entered each stage: applied before the screen was held
+# (two days ago) and reached the onsite the day before it took place (this morning).
+DEMO_STAGE_AGE = {
+    "applied": timedelta(days=12, hours=3),
+    "recruiter_screen": timedelta(days=9, hours=6),
+    "technical_screen": timedelta(days=5, hours=2),
+    "onsite": timedelta(days=1, hours=4),
+}
+
+
+def _date_back(session: Session, application: Application) -> None:
+    """The use cases stamp every step now; date the demo candidate's stage history back so
+    it reads in order (the audit log keeps the real times)."""
+    now = utcnow()
+    for change in timeline_of(session, application.id):
+        change.at = now - DEMO_STAGE_AGE[change.to_stage]
+    application.created_at = now - DEMO_STAGE_AGE["applied"]
+    application.stage_entered_at = now - DEMO_STAGE_AGE[application.stage]
+    session.commit()
 
 
 def _advance_to(session: Session, actor: User, application: Application, stage: str) -> None:

@@ -109,7 +109,7 @@ def test_request_renders_a_ready_packet(client, session, loop):
     packet = response.json
     assert response.headers["Location"].endswith(f"/api/v1/packets/{packet['id']}")
     assert (packet["status"], packet["version"], packet["attempts"]) == ("ready", 1, 1)
-    assert packet["page_count"] >= 5 and packet["size_bytes"] > 10_000
+    assert packet["page_count"] >= 2 and packet["size_bytes"] > 10_000
     assert re.fullmatch(r"[0-9a-f]{64}", packet["input_digest"])
 
 
@@ -126,7 +126,6 @@ def test_pdf_is_served_with_checksum_etag_and_every_section(client, session, loo
     text = pdf_text(response.data)
     for section in (
         "HIRING COMMITTEE PACKET",
-        "Summary",
         "Recommendations",
         "Competency profile",
         "Flags",
@@ -174,6 +173,8 @@ def test_anonymized_packet_reveals_nothing_identifying(client, session, loop):
     everything = (
         pdf_text(response.data) + pdf_info(response.data) + response.headers["Content-Disposition"]
     ).lower()
+    # The input digest is hex: it may contain the phone's digits by chance.
+    everything = everything.replace(packet["input_digest"], "")
     for identifying in (
         "grace",
         "hopper",
@@ -185,7 +186,7 @@ def test_anonymized_packet_reveals_nothing_identifying(client, session, loop):
     ):
         assert identifying not in everything, identifying
     assert "[candidate] wrote a working parser and they explained" in everything
-    assert "candidate " in everything  # the pseudonym on the cover
+    assert "candidate " in everything  # the pseudonym on the first page
 
 
 def test_anonymized_packet_carries_only_its_anonymous_code(client, session, loop):

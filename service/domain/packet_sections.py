@@ -47,7 +47,7 @@ def interviewer_calibration(
 ) -> dict[str, Any]:
     """Per interviewer (id, name) in panel order: their state, and the summary's statement
     of whose scores are not corrected and why (None when every score is)."""
-    interviewers = []
+    interviewers: list[dict[str, Any]] = []
     for interviewer_id, name in panel:
         known = leniencies.get(interviewer_id)
         state = calibration_state(run, known)

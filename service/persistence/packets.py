@@ -43,7 +43,8 @@ class Packet(Base):
     error: Mapped[str | None] = mapped_column(Text)
     job_id: Mapped[str | None] = mapped_column(String(100))
     attempts: Mapped[int] = mapped_column(default=0)
-    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None: made ahead in the background, before anyone asked (`prepare_packets`).
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -169,6 +170,18 @@ def revisions_after(session: Session, decision: Decision) -> list[RevisionAfterD
     if decision.superseded_at is not None:
         stmt = stmt.where(ScorecardRevision.created_at < decision.superseded_at)
     return [RevisionAfterDecision(*row) for row in session.execute(stmt)]
+
+
+def applications_with_packets(session: Session, status: str) -> list[int]:
+    """Ids of the applications in `status` that have at least one packet."""
+    return list(
+        session.scalars(
+            select(Application.id)
+            .where(Application.status == status)
+            .where(select(Packet.id).where(Packet.application_id == Application.id).exists())
+            .order_by(Application.id)
+        )
+    )
 
 
 def packets_of(session: Session, application_id: int) -> list[Packet]:

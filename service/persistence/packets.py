@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, 
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES, PacketStatus
+from service.domain.pipeline import ApplicationStatus
 from service.persistence.applications import Application
 from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.scorecards import Scorecard, ScorecardRevision
@@ -172,13 +173,18 @@ def revisions_after(session: Session, decision: Decision) -> list[RevisionAfterD
     return [RevisionAfterDecision(*row) for row in session.execute(stmt)]
 
 
-def applications_with_packets(session: Session, status: str) -> list[int]:
-    """Ids of the applications in `status` that have at least one packet."""
+def applications_awaiting_decision(session: Session) -> list[int]:
+    """Ids of the active applications with a packet and no current decision: the ones a
+    hiring manager is still to decide on."""
+    decided = select(Decision.id).where(
+        Decision.application_id == Application.id, Decision.superseded_at.is_(None)
+    )
     return list(
         session.scalars(
             select(Application.id)
-            .where(Application.status == status)
+            .where(Application.status == ApplicationStatus.ACTIVE)
             .where(select(Packet.id).where(Packet.application_id == Application.id).exists())
+            .where(~decided.exists())
             .order_by(Application.id)
         )
     )

@@ -17,7 +17,6 @@ from service import jobs
 from service.domain.access import ADMIN, RECRUITER
 from service.domain.calibration import RatingTable, VarianceComponents, fit, refresh
 from service.domain.errors import NotFoundError, PermissionDeniedError
-from service.domain.pipeline import ApplicationStatus
 from service.domain.scorecards import ScorecardState
 from service.persistence.audit import record_event
 from service.persistence.calibration import (
@@ -25,7 +24,7 @@ from service.persistence.calibration import (
     InterviewerCalibration,
     latest_run,
 )
-from service.persistence.packets import applications_with_packets
+from service.persistence.packets import applications_awaiting_decision
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.persistence.users import User
 
@@ -143,9 +142,9 @@ def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun
             "data_digest": run.data_digest,
         },
     )
-    # New leniencies change the calibrated scores of packets already made (an active
-    # application has a packet once its loop is complete): make them again ahead.
-    for application_id in applications_with_packets(session, ApplicationStatus.ACTIVE):
+    # New leniencies change the calibrated scores of packets already made: make them
+    # again ahead for the applications still waiting for their decision.
+    for application_id in applications_awaiting_decision(session):
         jobs.prepare_packets_after_commit(session, application_id)
     session.commit()
     log.info("calibration %s: %d ratings in %.2f s", run.fitted_with, run.n_ratings, run.seconds)

@@ -118,12 +118,12 @@ def prepare_packets_after_commit(session: Session, application_id: int) -> None:
     """Once this change commits, have the application's packet made and rendered ahead of
     any request (`usecases.packets.prepare_packets` decides whether its loop is complete).
     The scorecard, decision and calibration use cases call it; one such job per
-    application waits at a time."""
+    application waits at a time, on the default queue behind the calibration refresh the
+    same change enqueued (the render itself goes to the packets queue)."""
     enqueue_after_commit(
         session,
         PREPARE_PACKETS_JOB,
         application_id,
-        queue_name="packets",
         job_id=f"prepare-packets-{application_id}",
         retry=transient_retry(),
     )

@@ -234,13 +234,19 @@ def _write_secret_lines(path: Path, rows: list[tuple[str, str, str]]) -> list[st
 
 
 @click.command("demo-packet")
+@click.option(
+    "--long",
+    "long_loop",
+    is_flag=True,
+    help="Instead, a second candidate with eight interviews, long evidence and amendments.",
+)
 @with_appcontext
-def demo_packet() -> None:
+def demo_packet(long_loop: bool) -> None:
     """Complete the demo onsite loop and render its packet (plain and anonymized)."""
-    from service.demo import seed_packet_demo
+    from service.demo import seed_long_packet_demo, seed_packet_demo
     from service.usecases.packets import request_packet
 
-    application = seed_packet_demo(db.session)
+    application = (seed_long_packet_demo if long_loop else seed_packet_demo)(db.session)
     if application is None:
         raise click.ClickException("no demo data: run `hiring demo` first")
     manager = application.requisition.hiring_manager

@@ -227,3 +227,43 @@ def test_set_password_prompts_twice_when_not_given_on_stdin(cli, session):
     assert result.exit_code == 0, result.output
     assert typed not in result.output  # hidden input
     assert sign_in_with_password(session, user.email, typed).id == user.id
+
+
+def test_the_demo_candidate_applied_before_any_interview(cli, session):
+    from service.persistence.applications import Application, timeline_of
+    from service.persistence.interviews import Interview
+
+    assert cli.invoke(args=["demo"]).exit_code == 0
+    application = session.scalar(select(Application).order_by(Application.id).limit(1))
+    entered = {c.to_stage: c.at for c in timeline_of(session, application.id)}
+    assert list(entered.values()) == sorted(entered.values())
+    template = application.template
+    for interview in session.scalars(
+        select(Interview).where(Interview.application_id == application.id)
+    ):
+        stage = template.interview(interview.interview_key).stage
+        assert application.created_at < entered[stage] < interview.starts_at, interview.id
+
+
+def test_the_long_demo_packet_is_made_ahead_and_keeps_every_word(cli, session, app):
+    import subprocess
+    from pathlib import Path
+
+    from service.demo import LONG_TOKEN
+    from service.persistence.packets import Packet
+
+    assert cli.invoke(args=["demo"]).exit_code == 0
+    result = cli.invoke(args=["demo-packet", "--long"])
+    assert result.exit_code == 0, result.output
+    named = session.scalar(
+        select(Packet).where(Packet.anonymized.is_(False)).order_by(Packet.version.desc())
+    )
+    assert (named.status, named.requested_by_id) == ("ready", None)  # made ahead, then found
+    assert len(named.content["interviews"]) == 8
+    amended = [i for i in named.content["interviews"] if len(i["revisions"]) > 1]
+    assert [r["changes"][0]["score_to"] for i in amended for r in i["revisions"][1:]] == [2, None]
+    pdf = Path(app.config["SETTINGS"].packet_storage_dir, named.storage_key).read_bytes()
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "".join(text.split()).count(LONG_TOKEN) >= 8

@@ -392,14 +392,15 @@ def _summary_line(
                 NUMBER_WORDS[len(strong)] if len(strong) < len(NUMBER_WORDS) else str(len(strong))
             )
             plural = "s" if len(strong) > 1 else ""
-            where = _join([interview_name(template, c.interview_key) for c in strong])
+            where = join_names([interview_name(template, c.interview_key) for c in strong])
             line += f"; {count} {label}{plural} on {where}"
     if dissenting_cards:
         line += " \u2014 see dissent"
     return line + "."
 
 
-def _join(names: Sequence[str]) -> str:
+def join_names(names: Sequence[str]) -> str:
+    """ "A", "A and B", "A, B and C", each name once."""
     unique = list(dict.fromkeys(names))
     return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1]
 

@@ -71,3 +71,5 @@ class LeniencyIn:
     n_ratings: int
     connected: bool
     explanation: str
+    # Shares no candidate with the main pool: the fit could not compare (leniency 0).
+    insufficient_data: bool = False

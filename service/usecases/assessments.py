@@ -80,7 +80,13 @@ def assessment_inputs(
         ],
         {
             e.interviewer_id: LeniencyIn(
-                e.interviewer_id, e.leniency, e.se, e.n_ratings, e.connected, e.explanation
+                e.interviewer_id,
+                e.leniency,
+                e.se,
+                e.n_ratings,
+                e.connected,
+                e.explanation,
+                e.insufficient_data,
             )
             for e in leniencies(session, panel).values()
         },
@@ -104,6 +110,8 @@ def scorecard_histories(session: Session, application_id: int) -> dict[int, Scor
                     reason=r.reason,
                     recommendation=r.recommendation,
                     after_seeing_others=r.after_seeing_others,
+                    summary=r.summary,
+                    ratings=tuple(RatingIn(x.competency, x.score, x.evidence) for x in r.ratings),
                 )
                 for r in card.revisions
             ),

@@ -24,6 +24,7 @@ from service.persistence.calibration import (
     InterviewerCalibration,
     latest_run,
 )
+from service.persistence.packets import applications_awaiting_decision
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.persistence.users import User
 
@@ -141,6 +142,10 @@ def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun
             "data_digest": run.data_digest,
         },
     )
+    # New leniencies change the calibrated scores of packets already made: make them
+    # again ahead for the applications still waiting for their decision.
+    for application_id in applications_awaiting_decision(session):
+        jobs.prepare_packets_after_commit(session, application_id)
     session.commit()
     log.info("calibration %s: %d ratings in %.2f s", run.fitted_with, run.n_ratings, run.seconds)
     return run

@@ -16,6 +16,9 @@ from sqlalchemy.engine import make_url
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 LOG_FORMATS = ("auto", "json", "text")
+# The rater model of the calibration fit (docs/scoring.md, "Which model").
+CALIBRATION_MODELS = ("linear", "ordinal")
+DEFAULT_CALIBRATION_MODEL = "ordinal"
 
 
 class SettingsError(ValueError):
@@ -42,6 +45,8 @@ class Settings:
     metrics_token: str | None = None
     # Browser origins allowed to call /api/v1 (CORS); none by default.
     cors_allowed_origins: tuple[str, ...] = ()
+    # "linear" (REML mixed model on the scores) or "ordinal" (cumulative-logit mixed model).
+    calibration_model: str = DEFAULT_CALIBRATION_MODEL
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -72,6 +77,7 @@ class Settings:
                 for origin in (env.get("CORS_ALLOWED_ORIGINS") or "").split(",")
                 if origin.strip()
             ),
+            calibration_model=(env.get("CALIBRATION_MODEL") or DEFAULT_CALIBRATION_MODEL).lower(),
         )
 
     def check(self) -> None:
@@ -93,6 +99,11 @@ class Settings:
         if self.log_format not in LOG_FORMATS:
             raise SettingsError(
                 f"LOG_FORMAT '{self.log_format}' is not one of {', '.join(LOG_FORMATS)}."
+            )
+        if self.calibration_model not in CALIBRATION_MODELS:
+            raise SettingsError(
+                f"CALIBRATION_MODEL '{self.calibration_model}' is not one of "
+                f"{', '.join(CALIBRATION_MODELS)}."
             )
         for origin in self.cors_allowed_origins:
             if origin == "*" or not origin.startswith(("http://", "https://")):

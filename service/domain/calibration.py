@@ -55,9 +55,23 @@ from service.domain.calibration_effects import (
     copanelist_counts,
     interviewer_effects,
 )
-from service.domain.calibration_models import MODELS, CalibrationModel, GroupFit, fit_group
-from service.domain.calibration_scale import RatingScale
+from service.domain.calibration_models import GroupFit, fit_group
+from service.domain.calibration_scale import MODELS, CalibrationModel, RatingScale
 from service.domain.errors import RuleViolationError
+
+__all__ = [
+    "CalibrationDataError",
+    "CalibrationFit",
+    "CompetencyReliability",
+    "InterviewerEffect",
+    "Rating",
+    "RatingTable",
+    "VarianceComponents",
+    "copanel_estimates",
+    "fit",
+    "fit_arrays",
+    "refresh",
+]
 from service.domain.reliability import icc_oneway, krippendorff_alpha_interval
 
 UnitLevel = Literal["cell", "candidate"]

@@ -50,6 +50,7 @@ class InterviewerEffect:
     se: float | None  # of `leniency` against co-panelists (relative)
     se_absolute: float | None  # against a typical interviewer: fixed effects' uncertainty too
     shift: float | None  # the same effect on the model's scale (points or logits)
+    shift_se: float | None  # of `shift`, absolute
     state: CalibrationState
     n_ratings: int
     n_copanelists: int  # distinct other interviewers who rated a shared unit
@@ -107,8 +108,7 @@ def copanel_estimates(
 def copanelist_counts(n_matrix: scipy.sparse.csr_matrix[Any]) -> _Codes:
     """Distinct other interviewers each interviewer shared at least one unit with."""
     shared = n_matrix.astype(bool).astype(np.int32)
-    # scipy-stubs type sparse @ sparse as sparse-or-dense, so .tocsr() is unknown on it.
-    co: scipy.sparse.csr_matrix[Any] = (shared.T @ shared).tocsr()  # type: ignore[union-attr,misc,assignment]
+    co = scipy.sparse.csr_matrix(shared.T @ shared)
     return np.diff(co.indptr) - 1
 
 
@@ -125,7 +125,8 @@ def interviewer_effects(
     """One InterviewerEffect per interviewer, with its state and explanation."""
     main_fit = groups[0][0]
     columns: dict[str, _Floats] = {
-        key: np.full(len(names), np.nan) for key in ("leniency", "se", "se_absolute", "shift")
+        key: np.full(len(names), np.nan)
+        for key in ("leniency", "se", "se_absolute", "shift", "shift_se")
     }
     fitted = np.zeros(len(names), dtype=bool)
     for fit_c, raters in groups.values():
@@ -153,6 +154,7 @@ def interviewer_effects(
             se=se if has else None,
             se_absolute=float(columns["se_absolute"][i]) if has else None,
             shift=float(columns["shift"][i]) if has else None,
+            shift_se=float(columns["shift_se"][i]) if has else None,
             state=state,
             n_ratings=int(n_ratings[i]),
             n_copanelists=int(n_copanelists[i]),

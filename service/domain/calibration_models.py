@@ -17,18 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 from scipy.special import expit
 
-from service.domain.calibration_scale import RatingScale
+from service.domain.calibration_scale import CalibrationModel, RatingScale
 from service.domain.crossed_effects import LOG_THETA_BOUNDS, CrossedDesign, fit_reml
 from service.domain.ordinal_effects import NEGLIGIBLE_VARIANCE, OrdinalDesign
 
-CalibrationModel = Literal["linear", "ordinal"]
-MODELS: tuple[str, ...] = ("linear", "ordinal")
 LOGISTIC_VARIANCE = math.pi**2 / 3  # the ordinal model's residual, fixed by its scale
 _Floats = npt.NDArray[np.float64]
 
@@ -39,6 +36,7 @@ class GroupFit:
     se: _Floats  # of `leniency`, conditional on the fixed effects (relative figure)
     se_absolute: _Floats  # including the fixed effects' uncertainty (against a typical rater)
     shift: _Floats  # on the model's scale: points (linear) or logits (ordinal)
+    shift_se: _Floats  # of `shift`, absolute (fixed effects' uncertainty included)
     sigma2_unit: float
     sigma2_interviewer: float
     sigma2_residual: float
@@ -110,6 +108,7 @@ def _fit_linear(
         se=np.sqrt(solution.rater_variance),
         se_absolute=np.sqrt(solution.rater_variance_absolute),
         shift=solution.rater_effects,
+        shift_se=np.sqrt(solution.rater_variance_absolute),
         sigma2_unit=s2u,
         sigma2_interviewer=s2v,
         sigma2_residual=sigma2,
@@ -161,6 +160,7 @@ def _fit_ordinal(
         se=np.sqrt(solution.rater_variance_relative) * mean_slope,
         se_absolute=np.sqrt(solution.rater_variance) * mean_slope,
         shift=v,
+        shift_se=np.sqrt(solution.rater_variance),
         sigma2_unit=solution.sigma2_unit,
         sigma2_interviewer=solution.sigma2_rater,
         sigma2_residual=LOGISTIC_VARIANCE,

@@ -26,6 +26,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
+
+# The rater models `calibration` can fit (setting CALIBRATION_MODEL).
+CalibrationModel = Literal["linear", "ordinal"]
+MODELS: tuple[str, ...] = ("linear", "ordinal")
 
 
 class CalibrationState(StrEnum):

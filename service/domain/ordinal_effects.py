@@ -57,6 +57,22 @@ class OrdinalSolution:
     converged: bool
 
 
+@dataclass(eq=False)
+class _System:
+    """One Newton step's pieces: objective, u-eliminated information matrix and its factor."""
+
+    objective: float
+    loglik: float
+    m: _Floats  # (fixed + raters)² information after eliminating the units
+    rhs: _Floats
+    g_u: _Floats
+    d_u: _Floats  # the diagonal unit block
+    j_uf: _Floats  # units × fixed block
+    n_sparse: scipy.sparse.csr_matrix
+    n_w: _Floats  # the weighted (unit, rater) entries
+    chol: tuple[_Floats, bool] | None = None
+
+
 class OrdinalDesign:
     """The data and the fixed sparsity pattern every Newton step reuses.
 
@@ -128,7 +144,7 @@ class OrdinalDesign:
 
     def _system(
         self, tau: _Floats, beta: _Floats, u: _Floats, v: _Floats, s2u: float, s2v: float
-    ) -> dict[str, object]:
+    ) -> _System:
         """Penalised objective, gradient and the u-eliminated information matrix."""
         f, r, nu = self.n_fixed, self.n_raters, self.n_units
         k1 = self.n_levels - 1
@@ -139,33 +155,34 @@ class OrdinalDesign:
 
         # Gradient.
         g_f = np.zeros(f)
-        g_f[:k1] = np.bincount(self.upper[self.upper >= 0], t["ga"][self.upper >= 0], k1)
-        g_f[:k1] += np.bincount(self.lower[self.lower >= 0], t["gb"][self.lower >= 0], k1)
-        g_f[k1:] = np.bincount(self.group, s, self.n_groups)[1:]
-        g_u = np.bincount(self.unit, s, nu) - u / s2u
-        g_v = np.bincount(self.rater, s, r) - v / s2v
+        up, lo = self.upper >= 0, self.lower >= 0
+        g_f[:k1] = _sums(self.upper[up], t["ga"][up], k1).astype(float)
+        g_f[:k1] += _sums(self.lower[lo], t["gb"][lo], k1).astype(float)
+        g_f[k1:] = _sums(self.group, s, self.n_groups)[1:]
+        g_u = _sums(self.unit, s, nu) - u / s2u
+        g_v = _sums(self.rater, s, r) - v / s2v
 
         # Information blocks.
-        d_u = np.bincount(self.unit, w, nu) + 1.0 / s2u
-        d_v = np.bincount(self.rater, w, r) + 1.0 / s2v
-        n_w = np.bincount(self.entry, w, len(self.entry_unit))
+        d_u = _sums(self.unit, w, nu) + 1.0 / s2u
+        d_v = _sums(self.rater, w, r) + 1.0 / s2v
+        n_w = _sums(self.entry, w, len(self.entry_unit))
         rows, cols, weights = self._loading_triples(t)
-        j_uf = np.bincount(self.unit[rows] * f + cols, weights, nu * f).reshape(nu, f)
-        j_vf = np.bincount(self.rater[rows] * f + cols, weights, r * f).reshape(r, f)
+        j_uf = _sums(self.unit[rows] * f + cols, weights, nu * f).reshape(nu, f)
+        j_vf = _sums(self.rater[rows] * f + cols, weights, r * f).reshape(r, f)
         j_ff = np.zeros((f, f))
         up, lo = self.upper, self.lower
         both = (up >= 0) & (lo >= 0)
-        j_ff[:k1, :k1] += np.diag(np.bincount(up[up >= 0], t["i_aa"][up >= 0], k1))
-        j_ff[:k1, :k1] += np.diag(np.bincount(lo[lo >= 0], t["i_bb"][lo >= 0], k1))
-        cross = np.bincount(lo[both] * k1 + up[both], t["i_ab"][both], k1 * k1).reshape(k1, k1)
+        j_ff[:k1, :k1] += np.diag(_sums(up[up >= 0], t["i_aa"][up >= 0], k1))
+        j_ff[:k1, :k1] += np.diag(_sums(lo[lo >= 0], t["i_bb"][lo >= 0], k1))
+        cross = _sums(lo[both] * k1 + up[both], t["i_ab"][both], k1 * k1).reshape(k1, k1)
         j_ff[:k1, :k1] += cross + cross.T
         gc = self.group_column
         for source, key in ((up, "qa"), (lo, "qb")):
             keep = (source >= 0) & (gc >= 0)
-            block = np.bincount(source[keep] * f + gc[keep], t[key][keep], k1 * f).reshape(k1, f)
+            block = _sums(source[keep] * f + gc[keep], t[key][keep], k1 * f).reshape(k1, f)
             j_ff[:k1, :] += block
             j_ff[:, :k1] += block.T
-        j_ff[k1:, k1:] += np.diag(np.bincount(self.group, w, self.n_groups)[1:])
+        j_ff[k1:, k1:] += np.diag(_sums(self.group, w, self.n_groups)[1:])
 
         # Eliminate the diagonal unit block: M = J_oo − J_ou D⁻¹ J_uo, o = (fixed, raters).
         n_sparse = scipy.sparse.csr_matrix(
@@ -178,23 +195,13 @@ class OrdinalDesign:
         m[f:, :f] = m_vf
         m[:f, f:] = m_vf.T
         pair_w = -n_w[self.pair_a] * n_w[self.pair_b] / d_u[self.pair_unit]
-        vv = np.bincount(self.pair_flat, pair_w, r * r).reshape(r, r)
+        vv = _sums(self.pair_flat, pair_w, r * r).reshape(r, r)
         vv = vv + vv.T - np.diag(np.diag(vv))
         vv[np.diag_indices(r)] += d_v
         m[f:, f:] = vv
         g_o = np.concatenate([g_f, g_v])
         rhs = g_o - np.concatenate([scaled_uf.T @ g_u * 1.0, n_sparse.T @ (g_u / d_u)])
-        return {
-            "objective": objective,
-            "loglik": loglik,
-            "m": m,
-            "rhs": rhs,
-            "g_u": g_u,
-            "d_u": d_u,
-            "j_uf": j_uf,
-            "n_sparse": n_sparse,
-            "n_w": n_w,
-        }
+        return _System(float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, n_w)
 
     def _loading_triples(self, t: dict[str, _Floats]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         index = np.arange(self.n)
@@ -262,22 +269,19 @@ class OrdinalDesign:
 
     def _newton(
         self, tau: _Floats, beta: _Floats, u: _Floats, v: _Floats, s2u: float, s2v: float
-    ) -> tuple[_Floats, _Floats, _Floats, _Floats, dict[str, object], float]:
+    ) -> tuple[_Floats, _Floats, _Floats, _Floats, _System, float]:
         """One Newton step with step halving (objective up, thresholds ordered)."""
         f, k1 = self.n_fixed, self.n_levels - 1
         system = self._system(tau, beta, u, v, s2u, s2v)
-        m = system["m"]
-        assert isinstance(m, np.ndarray)
-        chol = scipy.linalg.cho_factor(m, lower=True, check_finite=False)
-        delta_o = scipy.linalg.cho_solve(chol, system["rhs"], check_finite=False)
-        j_uf, n_sparse = system["j_uf"], system["n_sparse"]
-        assert isinstance(j_uf, np.ndarray) and isinstance(n_sparse, scipy.sparse.csr_matrix)
-        g_u, d_u = system["g_u"], system["d_u"]
-        assert isinstance(g_u, np.ndarray) and isinstance(d_u, np.ndarray)
-        delta_u = (g_u - j_uf @ delta_o[:f] - n_sparse @ delta_o[f:]) / d_u
+        factor = scipy.linalg.cholesky(system.m, lower=True, check_finite=False)
+        system.chol = (factor, True)
+        delta_o = scipy.linalg.cho_solve(system.chol, system.rhs, check_finite=False)
+        delta_u = (
+            system.g_u - system.j_uf @ delta_o[:f] - system.n_sparse @ delta_o[f:]
+        ) / system.d_u
         d_tau, d_beta, d_v = delta_o[:k1], delta_o[k1:f], delta_o[f:]
         d_beta_full = np.concatenate([[0.0], d_beta])
-        objective = float(system["objective"])  # type: ignore[arg-type]
+        objective = system.objective
         scale = 1.0
         for _ in range(30):
             t_new = tau + scale * d_tau
@@ -292,40 +296,33 @@ class OrdinalDesign:
                 new = loglik - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
                 if new >= objective - 1e-10 * abs(objective):
                     size = scale * float(np.max(np.abs(np.concatenate([delta_o, delta_u]))))
-                    system["chol"] = chol
                     return t_new, b_new, u_new, v_new, system, size
             scale /= 2
-        system["chol"] = chol
         return tau, beta, u, v, system, 0.0
 
-    def _posterior_variances(self, system: dict[str, object]) -> tuple[_Floats, _Floats]:
+    def _posterior_variances(self, system: _System) -> tuple[_Floats, _Floats]:
         """diag of the inverse information for u and v (fixed effects' uncertainty included)."""
         f = self.n_fixed
-        chol = system["chol"]
-        m = system["m"]
-        assert isinstance(m, np.ndarray)
+        assert system.chol is not None  # set by the Newton step that made the system
         # The inverse from the Cholesky factor (LAPACK potri): a third of a solve against I.
-        lower, info = scipy.linalg.lapack.dpotri(chol[0], lower=1)  # type: ignore[index]
+        lower, info = scipy.linalg.lapack.dpotri(system.chol[0], lower=1)
         if info != 0:
             raise np.linalg.LinAlgError("information matrix is singular")
         m_inv = np.tril(lower) + np.tril(lower, -1).T
-        d_u, j_uf, n_w = system["d_u"], system["j_uf"], system["n_w"]
-        assert isinstance(d_u, np.ndarray) and isinstance(j_uf, np.ndarray)
-        assert isinstance(n_w, np.ndarray)
+        d_u, j_uf, n_w = system.d_u, system.j_uf, system.n_w
         c_f = j_uf / d_u[:, None]
         quad = np.einsum("ij,jk,ik->i", c_f, m_inv[:f, :f], c_f) if f else np.zeros(len(d_u))
         # Cross terms: 2 Σ_e (N_e / d_u) (c_f · M⁻¹[f, r_e]).
         if f:
             cross = (c_f[self.entry_unit] * m_inv[f + self.entry_rater, :f]).sum(axis=1)
-            quad += 2 * np.bincount(self.entry_unit, n_w * cross / d_u[self.entry_unit], len(d_u))
+            quad += 2 * _sums(self.entry_unit, n_w * cross / d_u[self.entry_unit], len(d_u))
         vv = m_inv[f:, f:].ravel()[self.pair_flat]
-        quad += np.bincount(
+        quad += _sums(
             self.pair_unit,
             self.pair_twice * n_w[self.pair_a] * n_w[self.pair_b] * vv,
             len(d_u),
         ) / (d_u * d_u)
         pev_u = 1.0 / d_u + quad
-        system["m_inv"] = m_inv
         return pev_u, np.diag(m_inv)[f:].copy()
 
     def _solution(
@@ -336,24 +333,19 @@ class OrdinalDesign:
         v: _Floats,
         s2u: float,
         s2v: float,
-        system: dict[str, object],
+        system: _System,
         iterations: int,
         converged: bool,
     ) -> OrdinalSolution:
         f = self.n_fixed
         _, pev_v = self._posterior_variances(system)
-        m = system["m"]
-        assert isinstance(m, np.ndarray)
-        m_vv = m[f:, f:]
+        m_vv = system.m[f:, f:]
         chol_vv = scipy.linalg.cholesky(m_vv, lower=True, check_finite=False)
         inv_l, _ = scipy.linalg.lapack.dtrtri(chol_vv, lower=1)
         relative = np.einsum("ij,ij->j", inv_l, inv_l)
-        d_u = system["d_u"]
-        assert isinstance(d_u, np.ndarray)
-        log_det = float(np.log(d_u).sum() + 2 * np.log(np.diag(chol_vv)).sum())
-        loglik = float(system["loglik"])  # type: ignore[arg-type]
+        log_det = float(np.log(system.d_u).sum() + 2 * np.log(np.diag(chol_vv)).sum())
         laplace = (
-            loglik
+            system.loglik
             - 0.5 * (u @ u / s2u + v @ v / s2v)
             - 0.5 * self.n_units * math.log(s2u)
             - 0.5 * self.n_raters * math.log(s2v)
@@ -368,19 +360,10 @@ class OrdinalDesign:
             rater_variance_relative=relative,
             sigma2_unit=float(s2u),
             sigma2_rater=float(s2v),
-            laplace_criterion=-2.0 * laplace,
+            laplace_criterion=float(-2.0 * laplace),
             n_iterations=iterations,
             converged=converged,
         )
-
-    # ---- on the rating scale ---------------------------------------------------
-
-    def expected_level(self, tau: _Floats, eta: _Floats) -> tuple[_Floats, _Floats]:
-        """E[level code | η] and its derivative in η, per value of η."""
-        cum = expit(tau[None, :] - eta[:, None])  # P(y ≤ k), k = 0..K−2
-        expected = (self.n_levels - 1) - cum.sum(axis=1)
-        slope = (cum * (1 - cum)).sum(axis=1)
-        return expected, slope
 
 
 def _update(mode: _Floats, pev: _Floats, sigma2: float) -> float:
@@ -393,3 +376,8 @@ def _update(mode: _Floats, pev: _Floats, sigma2: float) -> float:
     if effective > 0.5:
         return float(mode @ mode / effective)
     return float((mode @ mode + pev.sum()) / len(mode))
+
+
+def _sums(codes: np.ndarray, weights: np.ndarray, size: int) -> _Floats:
+    """Weighted counts per code (`np.bincount`, typed as the floats it returns)."""
+    return np.bincount(codes, weights, size).astype(np.float64, copy=False)

@@ -18,6 +18,7 @@ from typing import Any
 
 from service.domain.anonymize import IdentifyingTerms, identifying_terms, redact
 from service.domain.assessment import assess, to_dict
+from service.domain.calibration_scale import CalibrationState
 from service.domain.packet_inputs import PacketInputs, ScorecardHistoryIn
 from service.domain.templates import InterviewTemplate
 
@@ -105,6 +106,7 @@ def build_packet(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
         "recommendation_scale": list(template.recommendation_scale),
         "competencies": competencies,
         "calibration": calibration_status(inputs),
+        "interviewer_calibration": interviewer_calibration(assessment),
         "assessment": assessment,
         "matrix": _matrix(assessment, interviews),
         "interviews": interviews,
@@ -132,6 +134,26 @@ def calibration_status(inputs: PacketInputs) -> dict[str, Any]:
         "fitted_at": run.fitted_at.isoformat(),
         "pending": bool(revised) and run.fitted_at < max(revised),
     }
+
+
+def interviewer_calibration(assessment: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Per panelist who gave a score: their calibration state (`CalibrationState`:
+    applied, not_comparable, insufficient_data, not_fitted) and its note, by
+    interviewer id. Only "applied" changes their scores; the others are shown raw."""
+    seen: dict[int, dict[str, Any]] = {}
+    for competency in assessment["competencies"]:
+        for line in competency["scores"]:
+            seen.setdefault(
+                line["interviewer_id"],
+                {
+                    "interviewer_id": line["interviewer_id"],
+                    "interviewer_name": line["interviewer_name"],
+                    "state": line["calibration_state"],
+                    "applied": line["calibration_state"] == CalibrationState.APPLIED,
+                    "note": line["calibration_note"],
+                },
+            )
+    return [seen[i] for i in sorted(seen)]
 
 
 def _redacted(inputs: PacketInputs) -> PacketInputs:

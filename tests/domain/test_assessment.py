@@ -5,6 +5,7 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -356,11 +357,13 @@ offsets = st.floats(-1, 1, allow_nan=False).map(lambda x: round(x, 2))
 
 
 @given(scores, offsets, offsets)
-def test_shifting_leniency_by_delta_shifts_calibrated_scores_by_minus_delta(values, base, delta):
+def test_without_a_stored_scale_calibrated_is_raw_minus_leniency_kept_in_the_scale(
+    values, base, delta
+):
+    """Runs stored before the rating scale was (no `scale`): raw − leniency, clipped."""
     cards = [card(1, 1, {"coding": values[0]})]
-    before = competency(run(cards, {1: leniency(1, base)}), "coding").scores[0].calibrated
-    after = competency(run(cards, {1: leniency(1, base + delta)}), "coding").scores[0].calibrated
-    assert abs((after - before) + delta) <= 0.0101
+    line = competency(run(cards, {1: leniency(1, base + delta)}), "coding").scores[0]
+    assert line.calibrated == pytest.approx(min(max(values[0] - (base + delta), 1), 4), abs=0.006)
 
 
 @given(scores, st.lists(offsets, min_size=5, max_size=5))

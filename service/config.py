@@ -14,11 +14,13 @@ from pathlib import Path
 from limits import parse
 from sqlalchemy.engine import make_url
 
+from service.domain.calibration_scale import MODELS as CALIBRATION_MODELS
+from service.domain.calibration_scale import CalibrationModel
+
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 LOG_FORMATS = ("auto", "json", "text")
 # The rater model of the calibration fit (docs/scoring.md, "Which model").
-CALIBRATION_MODELS = ("linear", "ordinal")
-DEFAULT_CALIBRATION_MODEL = "ordinal"
+DEFAULT_CALIBRATION_MODEL: CalibrationModel = "ordinal"
 
 
 class SettingsError(ValueError):

@@ -25,7 +25,8 @@ class CalibrationRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     fitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     fitted_with: Mapped[str] = mapped_column(String(20))  # "reml" or "refresh"
-    model: Mapped[str] = mapped_column(checked_enum(MODELS, "calibration_model"))
+    # Runs fitted before there was a choice were all linear.
+    model: Mapped[str] = mapped_column(checked_enum(MODELS, "calibration_model"), default="linear")
     data_digest: Mapped[str] = mapped_column(String(64))
     n_ratings: Mapped[int]
     n_units: Mapped[int]
@@ -54,7 +55,9 @@ class InterviewerCalibration(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("calibration_runs.id"), index=True)
     interviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    state: Mapped[str] = mapped_column(checked_enum(STORED_STATES, "calibration_state"))
+    state: Mapped[str] = mapped_column(
+        checked_enum(STORED_STATES, "calibration_state"), default="applied"
+    )
     # Points above co-panelists within the interviewer's group; None without an estimate.
     leniency: Mapped[float | None]
     se: Mapped[float | None]

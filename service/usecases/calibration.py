@@ -14,6 +14,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from service import jobs
+from service.config import DEFAULT_CALIBRATION_MODEL
 from service.domain.access import ADMIN, RECRUITER
 from service.domain.calibration import (
     CalibrationDataError,
@@ -75,7 +76,10 @@ def load_ratings(session: Session) -> RatingTable | None:
 
 
 def refit_calibration(
-    session: Session, *, full: bool = False, model: CalibrationModel = "linear"
+    session: Session,
+    *,
+    full: bool = False,
+    model: CalibrationModel = DEFAULT_CALIBRATION_MODEL,
 ) -> CalibrationRun | None:
     """Fit (or refresh, keeping the last variance components) and store the result.
 

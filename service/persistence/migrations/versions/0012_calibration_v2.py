@@ -41,8 +41,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("sigma2_unit_reason", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("sigma2_interviewer_reason", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("scale", sa.JSON(), nullable=True))
-        batch_op.alter_column("sigma2_unit", existing_type=sa.Float(), nullable=True)
-        batch_op.alter_column("sigma2_interviewer", existing_type=sa.Float(), nullable=True)
+        batch_op.alter_column("sigma2_unit", existing_type=sa.Double(), nullable=True)
+        batch_op.alter_column("sigma2_interviewer", existing_type=sa.Double(), nullable=True)
     op.execute("UPDATE calibration_runs SET model = 'linear'")
     with op.batch_alter_table("calibration_runs", schema=None) as batch_op:
         batch_op.alter_column("model", existing_type=sa.String(20), nullable=False)
@@ -61,10 +61,10 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
-        batch_op.add_column(sa.Column("se_absolute", sa.Float(), nullable=True))
-        batch_op.add_column(sa.Column("shift", sa.Float(), nullable=True))
-        batch_op.alter_column("leniency", existing_type=sa.Float(), nullable=True)
-        batch_op.alter_column("se", existing_type=sa.Float(), nullable=True)
+        batch_op.add_column(sa.Column("se_absolute", sa.Double(), nullable=True))
+        batch_op.add_column(sa.Column("shift", sa.Double(), nullable=True))
+        batch_op.alter_column("leniency", existing_type=sa.Double(), nullable=True)
+        batch_op.alter_column("se", existing_type=sa.Double(), nullable=True)
     op.execute(
         "UPDATE interviewer_calibrations SET state = CASE "
         "WHEN insufficient_data THEN 'insufficient_data' "
@@ -77,8 +77,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("UPDATE interviewer_calibrations SET leniency = 0, se = 0 WHERE leniency IS NULL")
     with op.batch_alter_table("interviewer_calibrations", schema=None) as batch_op:
-        batch_op.alter_column("se", existing_type=sa.Float(), nullable=False)
-        batch_op.alter_column("leniency", existing_type=sa.Float(), nullable=False)
+        batch_op.alter_column("se", existing_type=sa.Double(), nullable=False)
+        batch_op.alter_column("leniency", existing_type=sa.Double(), nullable=False)
+        batch_op.drop_constraint(
+            batch_op.f("ck_interviewer_calibrations_calibration_state"), type_="check"
+        )
         batch_op.drop_column("shift")
         batch_op.drop_column("se_absolute")
         batch_op.drop_column("state")
@@ -87,8 +90,9 @@ def downgrade() -> None:
         "UPDATE calibration_runs SET sigma2_interviewer = 0 WHERE sigma2_interviewer IS NULL"
     )
     with op.batch_alter_table("calibration_runs", schema=None) as batch_op:
-        batch_op.alter_column("sigma2_interviewer", existing_type=sa.Float(), nullable=False)
-        batch_op.alter_column("sigma2_unit", existing_type=sa.Float(), nullable=False)
+        batch_op.alter_column("sigma2_interviewer", existing_type=sa.Double(), nullable=False)
+        batch_op.alter_column("sigma2_unit", existing_type=sa.Double(), nullable=False)
+        batch_op.drop_constraint(batch_op.f("ck_calibration_runs_calibration_model"), type_="check")
         batch_op.drop_column("scale")
         batch_op.drop_column("sigma2_interviewer_reason")
         batch_op.drop_column("sigma2_unit_reason")

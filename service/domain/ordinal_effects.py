@@ -114,6 +114,32 @@ class OrdinalDesign:
         self.lower = np.where(level > 0, level - 1, -1)
         self.group_column = np.where(group > 0, (k - 1) + group - 1, -1)
         self.n_matrix_shape = (self.n_units, r)
+        # The fixed pattern of every Newton step, so that a step only moves weights.
+        f, k1 = self.n_fixed, k - 1
+        self.has_upper, self.has_lower = self.upper >= 0, self.lower >= 0
+        self.upper_at, self.lower_at = self.upper[self.has_upper], self.lower[self.has_lower]
+        both = self.has_upper & self.has_lower
+        self.both = both
+        self.cross_at = self.lower[both] * k1 + self.upper[both]
+        self.has_group = self.group_column >= 0
+        self.tau_group_at = [(source >= 0) & self.has_group for source in (self.upper, self.lower)]
+        self.tau_group_flat = [
+            source[keep] * f + self.group_column[keep]
+            for source, keep in zip((self.upper, self.lower), self.tau_group_at, strict=True)
+        ]
+        index = np.arange(self.n)
+        masks = (self.has_upper, self.has_lower, self.has_group)
+        columns = (self.upper, self.lower, self.group_column)
+        rows = np.concatenate([index[m] for m in masks])
+        cols = np.concatenate([c[m] for c, m in zip(columns, masks, strict=True)])
+        self.loading_masks = masks
+        self.unit_fixed_flat = unit[rows] * f + cols
+        self.rater_fixed_flat = rater[rows] * f + cols
+        self.entry_csr = scipy.sparse.csr_matrix(
+            (np.ones(len(keys)), (self.entry_unit, self.entry_rater)), shape=(self.n_units, r)
+        )
+        # entry_csr.data is in entry order: keys are sorted by (unit, rater), as CSR is.
+        self.entry_csr.sort_indices()
 
     # ---- derivatives -----------------------------------------------------------
 
@@ -157,9 +183,8 @@ class OrdinalDesign:
 
         # Gradient.
         g_f = np.zeros(f)
-        up, lo = self.upper >= 0, self.lower >= 0
-        g_f[:k1] = _sums(self.upper[up], t["ga"][up], k1).astype(float)
-        g_f[:k1] += _sums(self.lower[lo], t["gb"][lo], k1).astype(float)
+        g_f[:k1] = _sums(self.upper_at, t["ga"][self.has_upper], k1)
+        g_f[:k1] += _sums(self.lower_at, t["gb"][self.has_lower], k1)
         g_f[k1:] = _sums(self.group, s, self.n_groups)[1:]
         g_u = _sums(self.unit, s, nu) - u / s2u
         g_v = _sums(self.rater, s, r) - v / s2v
@@ -168,28 +193,27 @@ class OrdinalDesign:
         d_u = _sums(self.unit, w, nu) + 1.0 / s2u
         d_v = _sums(self.rater, w, r) + 1.0 / s2v
         n_w = _sums(self.entry, w, len(self.entry_unit))
-        rows, cols, weights = self._loading_triples(t)
-        j_uf = _sums(self.unit[rows] * f + cols, weights, nu * f).reshape(nu, f)
-        j_vf = _sums(self.rater[rows] * f + cols, weights, r * f).reshape(r, f)
+        weights = np.concatenate(
+            [x[m] for x, m in zip((t["qa"], t["qb"], w), self.loading_masks, strict=True)]
+        )
+        j_uf = _sums(self.unit_fixed_flat, weights, nu * f).reshape(nu, f)
+        j_vf = _sums(self.rater_fixed_flat, weights, r * f).reshape(r, f)
         j_ff = np.zeros((f, f))
-        up, lo = self.upper, self.lower
-        both = (up >= 0) & (lo >= 0)
-        j_ff[:k1, :k1] += np.diag(_sums(up[up >= 0], t["i_aa"][up >= 0], k1))
-        j_ff[:k1, :k1] += np.diag(_sums(lo[lo >= 0], t["i_bb"][lo >= 0], k1))
-        cross = _sums(lo[both] * k1 + up[both], t["i_ab"][both], k1 * k1).reshape(k1, k1)
+        j_ff[:k1, :k1] += np.diag(_sums(self.upper_at, t["i_aa"][self.has_upper], k1))
+        j_ff[:k1, :k1] += np.diag(_sums(self.lower_at, t["i_bb"][self.has_lower], k1))
+        cross = _sums(self.cross_at, t["i_ab"][self.both], k1 * k1).reshape(k1, k1)
         j_ff[:k1, :k1] += cross + cross.T
-        gc = self.group_column
-        for source, key in ((up, "qa"), (lo, "qb")):
-            keep = (source >= 0) & (gc >= 0)
-            block = _sums(source[keep] * f + gc[keep], t[key][keep], k1 * f).reshape(k1, f)
+        for key, keep, flat in zip(
+            ("qa", "qb"), self.tau_group_at, self.tau_group_flat, strict=True
+        ):
+            block = _sums(flat, t[key][keep], k1 * f).reshape(k1, f)
             j_ff[:k1, :] += block
             j_ff[:, :k1] += block.T
         j_ff[k1:, k1:] += np.diag(_sums(self.group, w, self.n_groups)[1:])
 
         # Eliminate the diagonal unit block: M = J_oo − J_ou D⁻¹ J_uo, o = (fixed, raters).
-        n_sparse = scipy.sparse.csr_matrix(
-            (n_w, (self.entry_unit, self.entry_rater)), shape=self.n_matrix_shape
-        )
+        n_sparse = self.entry_csr.copy()
+        n_sparse.data = n_w
         scaled_uf = j_uf / d_u[:, None]
         m = np.empty((f + r, f + r))
         m[:f, :f] = j_ff - j_uf.T @ scaled_uf
@@ -198,20 +222,20 @@ class OrdinalDesign:
         m[:f, f:] = m_vf.T
         pair_w = -n_w[self.pair_a] * n_w[self.pair_b] / d_u[self.pair_unit]
         vv = _sums(self.pair_flat, pair_w, r * r).reshape(r, r)
-        vv = vv + vv.T - np.diag(np.diag(vv))
-        vv[np.diag_indices(r)] += d_v
+        vv += vv.T
+        vv[np.diag_indices(r)] = vv.diagonal() / 2 + d_v
         m[f:, f:] = vv
         g_o = np.concatenate([g_f, g_v])
-        rhs = g_o - np.concatenate([scaled_uf.T @ g_u * 1.0, n_sparse.T @ (g_u / d_u)])
+        rhs = g_o - np.concatenate([scaled_uf.T @ g_u, n_sparse.T @ (g_u / d_u)])
         return _System(float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, n_w)
 
-    def _loading_triples(self, t: dict[str, _Floats]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        index = np.arange(self.n)
-        parts = [(self.upper, t["qa"]), (self.lower, t["qb"]), (self.group_column, t["w"])]
-        rows = np.concatenate([index[c >= 0] for c, _ in parts])
-        cols = np.concatenate([c[c >= 0] for c, _ in parts])
-        weights = np.concatenate([x[c >= 0] for c, x in parts])
-        return rows, cols, weights
+    def _loglik(self, tau: _Floats, eta: _Floats) -> float:
+        """The log likelihood alone, for the line search."""
+        cut = np.concatenate([[-np.inf], tau, [np.inf]])
+        a = cut[self.level + 1] - eta
+        b = cut[self.level] - eta
+        p = np.where(b > 0, expit(-b) - expit(-a), expit(a) - expit(b))
+        return float(np.log(np.maximum(p, 1e-300)).sum())
 
     # ---- fitting ---------------------------------------------------------------
 
@@ -249,6 +273,7 @@ class OrdinalDesign:
         tau, beta, u, v = self.start()
         converged = False
         iterations = 0
+        history: list[tuple[float, float]] = []
         while iterations < MAX_ITERATIONS:
             iterations += 1
             tau, beta, u, v, system, step = self._newton(tau, beta, u, v, s2u, s2v)
@@ -266,6 +291,11 @@ class OrdinalDesign:
             if change < TOLERANCE and step < 1e-6:
                 converged = True
                 break
+            history.append((s2u, s2v))
+            if len(history) >= 3:
+                s2u, s2v = (_extrapolated([h[i] for h in history[-3:]]) for i in (0, 1))
+                if (s2u, s2v) != history[-1]:
+                    history.clear()
         tau, beta, u, v, system, _ = self._newton(tau, beta, u, v, s2u, s2v)
         return self._solution(tau, beta, u, v, s2u, s2v, system, iterations, converged)
 
@@ -294,8 +324,7 @@ class OrdinalDesign:
                     v + scale * d_v,
                 )
                 eta = b_new[self.group] + u_new[self.unit] + v_new[self.rater]
-                loglik, _ = self._terms(t_new, eta)
-                new = loglik - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
+                new = self._loglik(t_new, eta) - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
                 if new >= objective - 1e-10 * abs(objective):
                     size = scale * float(np.max(np.abs(np.concatenate([delta_o, delta_u]))))
                     return t_new, b_new, u_new, v_new, system, size
@@ -316,8 +345,9 @@ class OrdinalDesign:
         quad = np.einsum("ij,jk,ik->i", c_f, m_inv[:f, :f], c_f) if f else np.zeros(len(d_u))
         # Cross terms: 2 Σ_e (N_e / d_u) (c_f · M⁻¹[f, r_e]).
         if f:
-            cross = (c_f[self.entry_unit] * m_inv[f + self.entry_rater, :f]).sum(axis=1)
-            quad += 2 * _sums(self.entry_unit, n_w * cross / d_u[self.entry_unit], len(d_u))
+            # Σ_e N_e · (c_f[unit] · M⁻¹[f, rater_e]) per unit, as one sparse × dense product.
+            through_raters = system.n_sparse @ m_inv[f:, :f]
+            quad += 2 * (c_f * through_raters).sum(axis=1) / d_u
         vv = m_inv[f:, f:].ravel()[self.pair_flat]
         quad += _sums(
             self.pair_unit,
@@ -389,6 +419,24 @@ def _update(mode: _Floats, pev: _Floats, sigma2: float) -> float:
     # keeps σ² off zero, where the iteration would otherwise crawl.
     prior, c = PRIOR_SD**2, count - 1.0
     return float((math.sqrt(c * c + 4 * total / prior) - c) * prior / 2)
+
+
+def _extrapolated(values: list[float]) -> float:
+    """Aitken's jump to the limit of a geometrically converging sequence x0, x1, x2.
+
+    The variance iteration converges linearly (each step closes a steady share
+    of the gap), so once three steps shrink at the same rate the limit is
+    x2 + (x2 − x1)·ρ/(1 − ρ), ρ = (x2 − x1)/(x1 − x0); the next plain steps
+    correct it. Only steady, shrinking steps are extrapolated, by at most a factor 3.
+    """
+    x0, x1, x2 = values
+    if x1 == x0:
+        return x2
+    rho = (x2 - x1) / (x1 - x0)
+    if not 0.05 < rho < 0.95:
+        return x2
+    jump = x2 + (x2 - x1) * rho / (1 - rho)
+    return min(max(jump, x2 / 3), 3 * x2)
 
 
 def _sums(codes: np.ndarray, weights: np.ndarray, size: int) -> _Floats:

@@ -166,9 +166,7 @@ def test_a_typical_interviewer_keeps_the_raw_score(raw):
 
 @FAST
 @given(raw=st.integers(1, 3), shift=st.floats(-4, 4), more=st.floats(0.01, 2))
-def test_calibrated_scores_never_fall_with_the_raw_score_nor_rise_with_the_shift(
-    raw, shift, more
-):
+def test_calibrated_scores_never_fall_with_the_raw_score_nor_rise_with_the_shift(raw, shift, more):
     # Ties are right: a very lenient interviewer's 1 and 2 can both mean a typical 1.
     assert typical_score(raw + 1, shift, "coding", SCALE) >= typical_score(
         raw, shift, "coding", SCALE
@@ -190,7 +188,7 @@ def test_every_calibrated_score_of_a_fit_is_on_the_scale(model):
         typical_score(raw, result.effects[names[r]].shift, str(c), result.scale)
         for raw, r, c in set(zip(sim.score, sim.rater, sim.competency, strict=True))
     ]
-    assert 1.0 <= min(values) and max(values) <= 4.0
+    assert min(values) >= 1.0 and max(values) <= 4.0
 
 
 # --- the ordinal model --------------------------------------------------------------------

@@ -168,14 +168,16 @@ def next_step(
     stage_key: str,
     interviews: Sequence[InterviewState],
     hiring_manager: tuple[int, str],
+    recruiter: tuple[int, str] | None = None,
 ) -> NextStep:
     """Who holds up an application waiting in `stage_key`, and what they need to do.
 
     In order: interviewers who owe a scorecard for an interview held or planned;
     the recruiter when the stage has interviews not yet scheduled; the hiring
     manager in the final stage (the decision); otherwise the recruiter (move on
-    or close).
+    or close): the requisition's recruiter when it has one, else any recruiter.
     """
+    ids, names = ((recruiter[0],), (recruiter[1],)) if recruiter else ((), ())
     planned = [i.key for i in template.interviews if i.stage == stage_key]
     live = [i for i in interviews if i.status in ("scheduled", "completed")]
     owing = [i for i in live if not i.scorecard_submitted]
@@ -188,9 +190,9 @@ def next_step(
         )
     unscheduled = [k for k in planned if k not in {i.interview_key for i in live}]
     if unscheduled:
-        return NextStep("recruiter", (), (), f"schedule: {', '.join(unscheduled)}")
+        return NextStep("recruiter", ids, names, f"schedule: {', '.join(unscheduled)}")
     if stage_key == template.final_stage.key:
         return NextStep(
             "hiring_manager", (hiring_manager[0],), (hiring_manager[1],), "record the decision"
         )
-    return NextStep("recruiter", (), (), "move to the next stage, or reject with a reason")
+    return NextStep("recruiter", ids, names, "move to the next stage, or reject with a reason")

@@ -8,13 +8,17 @@ id can be a 404; a body can be too large or not JSON) and from the facts a view
 states with the `Blueprint` contract decorators (`versioned`, `returns_location`,
 `links_to`, `offers_csv`). A route added later is covered without a line here.
 `finish_document` adds what belongs to the whole document: response fields
-marked required, the problem responses and their headers.
+marked required, the problem responses and their headers, and the examples
+recorded from real calls (`examples.json`, written by `scripts/api_examples.py`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from copy import deepcopy
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from apispec import BasePlugin
@@ -55,6 +59,11 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     ),
     403: ("Forbidden", "Your role may not do this, or may not see this record."),
     404: ("NotFound", "A record named in the path does not exist, or you may not know it does."),
+    405: (
+        "MethodNotAllowed",
+        "The path does not support this method (so no operation of the path answers it); "
+        "`Allow` lists the methods it does.",
+    ),
     409: (
         "Conflict",
         "The request conflicts with the record's current state or a concurrent change.",
@@ -95,7 +104,8 @@ HEADERS: dict[str, dict[str, Any]] = {
     "Allow": {"description": "The methods the path supports.", "schema": {"type": "string"}},
 }
 
-PROBLEM_HEADERS = {401: ("WWW-Authenticate",), 429: ("Retry-After",)}
+PROBLEM_HEADERS = {401: ("WWW-Authenticate",), 405: ("Allow",), 429: ("Retry-After",)}
+EXAMPLES = Path(__file__).with_name("examples.json")
 
 IF_MATCH = {
     "name": "If-Match",
@@ -276,6 +286,8 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
                 if status.startswith("2"):
                     _collect_refs(response, answers)
             _add_not_found_for_named_ids(operation, schemas)
+            _add_examples(operation)
+            _body_required_when_a_field_is(operation, schemas)
     requests = _closure(requests, schemas)
     response_only = _closure(answers, schemas) - requests
     for name, schema in schemas.items():
@@ -284,6 +296,33 @@ def finish_document(document: dict[str, Any]) -> dict[str, Any]:
         if name in response_only and properties:
             schema["required"] = sorted(set(properties) - optional)
     return document
+
+
+def _body_required_when_a_field_is(operation: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A body whose every field has a default may be left out (`{}` is read alike)."""
+    body = operation.get("requestBody")
+    if body is None:
+        return
+    ref = body["content"]["application/json"]["schema"].get("$ref", "")
+    schema = schemas.get(ref.rsplit("/", 1)[-1], {})
+    body["required"] = bool(schema.get("required"))
+
+
+@cache
+def recorded_examples() -> dict[str, dict[str, Any]]:
+    """Per operationId, a request body sent and the response received, from real calls."""
+    examples: dict[str, dict[str, Any]] = json.loads(EXAMPLES.read_text())
+    return examples
+
+
+def _add_examples(operation: dict[str, Any]) -> None:
+    example = recorded_examples().get(operation["operationId"])
+    if example is None:
+        return
+    if "request" in example:
+        operation["requestBody"]["content"]["application/json"]["example"] = example["request"]
+    status = next(s for s in operation["responses"] if s.startswith("2"))
+    operation["responses"][status]["content"]["application/json"]["example"] = example["response"]
 
 
 def _add_not_found_for_named_ids(operation: dict[str, Any], schemas: dict[str, Any]) -> None:

@@ -66,6 +66,21 @@ def _put(errors: dict[Any, Any], path: tuple[Any, ...], message: str) -> None:
     errors[path[-1]] = [message]
 
 
+class JsonBoolean(ma.fields.Boolean):
+    """A JSON `true` or `false` in a body: not "yes", 1 or "false", which marshmallow's
+    Boolean would read as a choice the client may not have meant."""
+
+    default_error_messages: ma.types.ErrorMessages = {  # noqa: RUF012
+        "invalid": "Not a boolean; send true or false (JSON, without quotes).",
+        "null": "Must not be null; send true or false.",
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 class NonBlankString(ma.fields.String):
     """Text that must say something: empty or whitespace-only values are refused."""
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -85,6 +86,8 @@ def _bit_or_sqlite(element, compiler, **kw):
 class ApplicationFilters:
     requisition_id: int | None = None
     template_key: str | None = None
+    # A recruiter's own: the requisitions they run, and those nobody has been assigned to.
+    recruiter_or_unassigned: int | None = None
     applied_from: datetime | None = None
     applied_to: datetime | None = None
 
@@ -112,6 +115,17 @@ class ApplicationFilters:
         conditions = []
         if self.requisition_id is not None:
             conditions.append(Application.requisition_id == self.requisition_id)
+        if self.recruiter_or_unassigned is not None:
+            conditions.append(
+                Application.requisition_id.in_(
+                    select(Requisition.id).where(
+                        or_(
+                            Requisition.recruiter_id == self.recruiter_or_unassigned,
+                            Requisition.recruiter_id.is_(None),
+                        )
+                    )
+                )
+            )
         if self.applied_from:
             conditions.append(Application.created_at >= self.applied_from)
         if self.applied_to:
@@ -387,7 +401,7 @@ def stage_stays(session: Session, filters: ApplicationFilters) -> list[tuple[str
 
 def overdue_applications(
     session: Session, sla_days: StageMap, filters: ApplicationFilters, now: datetime, limit: int
-) -> tuple[int, Sequence[Row[int, int, str, datetime, int, int | None, str]]]:
+) -> tuple[int, Sequence[Row[int, int, str, datetime, int, int, int | None, str]]]:
     """Active applications longer in their stage than its target, oldest first, and how many."""
     target = by_stage(Requisition.template_version_id, Application.stage, sla_days)
     waited = seconds_between(
@@ -408,6 +422,7 @@ def overdue_applications(
                     Application.stage_entered_at,
                     Requisition.template_version_id,
                     Requisition.hiring_manager_id,
+                    Requisition.recruiter_id,
                     Requisition.title,
                 ).select_from(Application)
             ).where(condition)

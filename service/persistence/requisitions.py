@@ -21,6 +21,8 @@ class Requisition(Base):
     title: Mapped[str] = mapped_column(String(200))
     team: Mapped[str] = mapped_column(String(200), default="")
     hiring_manager_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The recruiter who runs the requisition's pipeline day to day; none until assigned.
+    recruiter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     template_version_id: Mapped[int] = mapped_column(ForeignKey("template_versions.id"))
     status: Mapped[str] = mapped_column(
         checked_enum(REQUISITION_STATUSES, "requisition_status"),
@@ -30,7 +32,8 @@ class Requisition(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    hiring_manager: Mapped[User] = relationship(lazy="joined")
+    hiring_manager: Mapped[User] = relationship(lazy="joined", foreign_keys=[hiring_manager_id])
+    recruiter: Mapped[User | None] = relationship(lazy="joined", foreign_keys=[recruiter_id])
     template_version: Mapped[TemplateVersion] = relationship(lazy="joined")
 
     @property

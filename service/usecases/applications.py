@@ -82,6 +82,7 @@ def list_applications(
     *,
     requisition_id: int | None = None,
     candidate_id: int | None = None,
+    recruiter_id: int | None = None,
     stage: str | None = None,
     status: str | None = None,
     updated_after: datetime | None = None,
@@ -100,6 +101,12 @@ def list_applications(
         stmt = stmt.where(Application.requisition_id == requisition_id)
     if candidate_id is not None:
         stmt = stmt.where(Application.candidate_id == candidate_id)
+    if recruiter_id is not None:
+        stmt = stmt.where(
+            Application.requisition_id.in_(
+                select(Requisition.id).where(Requisition.recruiter_id == recruiter_id)
+            )
+        )
     if stage:
         _check_stage(session, actor, stage, requisition_id)
         stmt = stmt.where(Application.stage == stage)

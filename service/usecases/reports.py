@@ -211,11 +211,8 @@ def stuck_report(
     now = utcnow()
     total, rows = queries.overdue_applications(session, sla, filters, now, limit)
     interviews = _interview_states(session, [r.id for r in rows])
-    managers = dict(
-        session.execute(
-            select(User.id, User.name).where(User.id.in_({r.hiring_manager_id for r in rows}))
-        ).all()
-    )
+    named = {r.hiring_manager_id for r in rows} | {r.recruiter_id for r in rows if r.recruiter_id}
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(named))).all())
     items = []
     for r in rows:
         template = versions[r.template_version_id].template()
@@ -226,7 +223,11 @@ def stuck_report(
             if (planned := template.interview(i.interview_key)) and planned.stage == r.stage
         ]
         step = next_step(
-            template, r.stage, at_stage, (r.hiring_manager_id, managers[r.hiring_manager_id])
+            template,
+            r.stage,
+            at_stage,
+            (r.hiring_manager_id, names[r.hiring_manager_id]),
+            (r.recruiter_id, names[r.recruiter_id]) if r.recruiter_id else None,
         )
         days = (now - r.stage_entered_at).total_seconds() / 86400
         items.append(

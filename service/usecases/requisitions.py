@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain.access import ADMIN, HIRING_MANAGER, require
+from service.domain.access import ADMIN, HIRING_MANAGER, RECRUITER, require
 from service.domain.errors import RuleViolationError
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot
@@ -26,6 +26,8 @@ def create_requisition(session: Session, actor: User, data: dict[str, Any]) -> R
     """
     require(actor.role, "requisitions:write")
     _check_hiring_manager(session, data["hiring_manager_id"])
+    if data.get("recruiter_id") is not None:
+        _check_recruiter(session, data["recruiter_id"])
     template_version = current_template_version(session, data.pop("template_key"))
     requisition = Requisition(**data, template_version_id=template_version.id)
     session.add(requisition)
@@ -47,6 +49,7 @@ def list_requisitions(
     actor: User,
     *,
     status: str | None = None,
+    recruiter_id: int | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Page:
@@ -54,6 +57,8 @@ def list_requisitions(
     stmt = visible_requisitions(select(Requisition), actor)
     if status:
         stmt = stmt.where(Requisition.status == status)
+    if recruiter_id is not None:
+        stmt = stmt.where(Requisition.recruiter_id == recruiter_id)
     return paginate(session, stmt, Requisition.id, cursor, limit)
 
 
@@ -64,10 +69,15 @@ def update_requisition(
     requisition = get_requisition(session, actor, requisition_id)
     if "hiring_manager_id" in changes:
         _check_hiring_manager(session, changes["hiring_manager_id"])
+    if changes.get("recruiter_id") is not None:
+        _check_recruiter(session, changes["recruiter_id"])
     before = snapshot(requisition)
     for name, value in changes.items():
         setattr(requisition, name, value)
     session.flush()
+    session.refresh(
+        requisition
+    )  # the hiring manager and recruiter the new ids name manager and recruiter the new ids name
     record_event(
         session,
         actor.id,
@@ -87,4 +97,13 @@ def _check_hiring_manager(session: Session, user_id: int) -> None:
         raise RuleViolationError(
             f"User {user_id} cannot be the hiring manager.",
             errors={"hiring_manager_id": "must be an active user with the hiring_manager role"},
+        )
+
+
+def _check_recruiter(session: Session, user_id: int) -> None:
+    recruiter = session.get(User, user_id)
+    if recruiter is None or not recruiter.active or recruiter.role not in (RECRUITER, ADMIN):
+        raise RuleViolationError(
+            f"User {user_id} cannot be the recruiter.",
+            errors={"recruiter_id": "must be an active user with the recruiter or admin role"},
         )

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.domain.access import SEES_EVERYTHING
+from service.domain.access import RECRUITER, SEES_EVERYTHING
 from service.domain.reports import stage_maps
 from service.domain.templates import InterviewTemplate
 from service.persistence import tasks as queries
@@ -41,11 +41,14 @@ def my_tasks(session: Session, actor: User, *, limit: int = 50) -> dict[str, Any
 
     totals["overdue_application"] = 0
     if actor.role in SEES_EVERYTHING:
-        # No application or requisition names its recruiter, so a recruiter's own are all
-        # of them: every active application past its stage's target.
+        # An admin's are every active application past its stage's target; a recruiter's
+        # those of the requisitions they run and of those nobody has been assigned to.
+        owned = ApplicationFilters(
+            recruiter_or_unassigned=actor.id if actor.role == RECRUITER else None
+        )
         _, sla = stage_maps(templates.items())
         totals["overdue_application"], overdue = overdue_applications(
-            session, sla, ApplicationFilters(), now, limit
+            session, sla, owned, now, limit
         )
         candidates = queries.candidate_names(session, [r.id for r in overdue])
         items += [

@@ -42,6 +42,13 @@ def test_list_filters_by_candidate(client, session, recruiter):
     assert ids(client, recruiter, candidate_id=candidate.id) == wanted
 
 
+def test_list_filters_by_recruiter(client, session, recruiter):
+    mine = ApplicationFactory(requisition=RequisitionFactory(recruiter=recruiter))
+    ApplicationFactory(requisition=RequisitionFactory())
+    session.flush()
+    assert ids(client, recruiter, recruiter_id=recruiter.id) == [mine.id]
+
+
 def test_unknown_stage_is_422_listing_the_stages_of_every_template(client, recruiter):
     response = listing(client, recruiter, stage="phone_screen")
     assert response.status_code == 422

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from service.http.errors import PROBLEM_JSON
@@ -250,3 +251,86 @@ def test_every_status_like_response_field_is_an_enum(spec):
         if named.search(field) and "enum" not in prop
     ]
     assert loose == []
+
+
+# The flows a newcomer follows first: each shows a real request and answer.
+MAIN_OPERATIONS = {
+    "create_requisition",
+    "create_candidate",
+    "create_application",
+    "move_application",
+    "get_application",
+    "list_applications",
+    "list_tasks",
+    "get_interview_kit",
+    "save_scorecard_draft",
+    "submit_scorecard",
+    "get_application_assessment",
+    "request_packet",
+    "get_packet",
+    "record_decision",
+}
+
+
+def examples_of(spec):
+    """(operationId, where, example, schema) for every example in the document."""
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            bodies = [("request", operation.get("requestBody", {}))]
+            bodies += [(status, r) for status, r in operation["responses"].items()]
+            for where, body in bodies:
+                media = body.get("content", {}).get("application/json", {})
+                if "example" in media:
+                    yield operation["operationId"], where, media["example"], media["schema"]
+
+
+def test_main_operations_show_a_recorded_request_and_answer(spec):
+    shown = {(operation_id, where) for operation_id, where, *_ in examples_of(spec)}
+    for operation_id in MAIN_OPERATIONS:
+        assert any(o == operation_id and w != "request" for o, w in shown), operation_id
+    creates = {o for o in MAIN_OPERATIONS if o.split("_")[0] in ("create", "move", "submit")}
+    assert creates <= {o for o, w in shown if w == "request"}
+
+
+def test_every_example_is_valid_against_its_schema(spec):
+    checked = 0
+    for operation_id, where, example, schema in examples_of(spec):
+        root = {**schema, "components": spec["components"]}
+        errors = [e.message for e in Draft202012Validator(root).iter_errors(example)]
+        assert not errors, (operation_id, where, errors[:3])
+        checked += 1
+    assert checked >= 2 * len(MAIN_OPERATIONS) - 6
+
+
+def test_a_method_a_path_does_not_support_is_documented_with_allow(spec):
+    not_allowed = spec["components"]["responses"]["MethodNotAllowed"]
+    assert "Allow" in not_allowed["headers"]
+    assert "405" in spec["info"]["description"]
+
+
+def test_response_objects_are_typed_but_the_audit_snapshots(spec):
+    """Every object a client receives has its properties declared; only the audit's
+    before/after snapshots, whose keys are the audited record's columns, are free-form
+    (and say so)."""
+
+    def loose(node, path):
+        if isinstance(node, dict):
+            if node.get("type") in ("object", ["object", "null"]) and not node.get("properties"):
+                values = node.get("additionalProperties", {})
+                if not values or values == {} or values is True:
+                    yield path, node.get("x-free-form", False)
+            for key, value in node.items():
+                if key != "example":
+                    yield from loose(value, f"{path}/{key}")
+        elif isinstance(node, list):
+            for value in node:
+                yield from loose(value, path)
+
+    found = list(loose(spec["components"]["schemas"], ""))
+    assert sorted(path for path, free in found if not free) == []
+    assert sorted(path for path, _ in found) == [
+        "/AuditEvent/properties/after",
+        "/AuditEvent/properties/before",
+    ]

@@ -102,6 +102,16 @@ def test_packet_pdf_with_its_etag_is_304_and_not_stored(client, session, loop):
     assert again.data == b""
 
 
+@pytest.mark.parametrize("anonymized", ["false", "true", 0, 1, None])
+def test_anonymized_must_be_a_json_boolean(client, session, loop, anonymized):
+    """Anything but true or false is refused: "false" must not be read as a choice."""
+    submit_panel(client, loop)
+    response = request(client, manager_of(loop), loop[0].application_id, anonymized)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["field"] == "anonymized"
+    assert "true or false" in response.json["errors"][0]["message"]
+
+
 def test_request_renders_a_ready_packet(client, session, loop):
     submit_panel(client, loop)
     response = request(client, manager_of(loop), loop[0].application_id)

@@ -175,6 +175,17 @@ def test_stuck_names_who_owns_the_next_step(client, session, admin, stuck):
     ]
 
 
+def test_stuck_names_the_requisitions_recruiter_when_it_has_one(client, session, admin):
+    recruiter = UserFactory(role="recruiter")
+    waiting("applied", 10, requisition=RequisitionFactory(recruiter=recruiter))
+    session.flush()
+    (item,) = client.get(STUCK, headers=auth(admin)).json["items"]
+    assert (item["owner_role"], item["owners"]) == (
+        "recruiter",
+        [{"id": recruiter.id, "name": recruiter.name}],
+    )
+
+
 def test_stuck_limit_and_csv(client, session, admin, stuck):
     body = client.get(STUCK, query_string={"limit": 2}, headers=auth(admin)).json
     assert (body["total"], len(body["items"])) == (4, 2)

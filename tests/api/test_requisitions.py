@@ -258,3 +258,56 @@ def test_requisition_put_on_hold_through_the_api_refuses_applications(client, se
         headers=auth(recruiter),
     )
     assert response.status_code == 409
+
+
+# --- the recruiter who runs it ---------------------------------------------------
+
+
+def test_a_requisition_names_its_recruiter_and_can_be_unassigned(
+    client, session, recruiter, hiring_manager
+):
+    body = requisition_body(hiring_manager, recruiter_id=recruiter.id)
+    created = client.post("/api/v1/requisitions", json=body, headers=auth(recruiter)).json
+    assert created["recruiter"] == {
+        "id": recruiter.id,
+        "name": recruiter.name,
+        "email": recruiter.email,
+    }
+    url = f"/api/v1/requisitions/{created['id']}"
+    patched = client.patch(url, json={"recruiter_id": None}, headers=auth(recruiter))
+    assert patched.status_code == 200 and patched.json["recruiter"] is None
+
+
+@pytest.mark.parametrize("role", ["interviewer", "hiring_manager"])
+def test_only_a_recruiter_or_admin_can_run_a_requisition(
+    client, session, recruiter, hiring_manager, role
+):
+    other = UserFactory(role=role)
+    session.flush()
+    body = requisition_body(hiring_manager, recruiter_id=other.id)
+    response = client.post("/api/v1/requisitions", json=body, headers=auth(recruiter))
+    assert response.status_code == 422
+    assert "recruiter" in fields(response.json)["recruiter_id"]
+    assert session.scalar(select(func.count(Requisition.id))) == 0
+
+
+def test_list_filters_by_recruiter(client, session, recruiter):
+    mine = RequisitionFactory(recruiter=recruiter)
+    RequisitionFactory(recruiter=UserFactory(role="recruiter"))
+    RequisitionFactory()
+    session.flush()
+    response = client.get(
+        "/api/v1/requisitions", query_string={"recruiter_id": recruiter.id}, headers=auth(recruiter)
+    )
+    assert [r["id"] for r in response.json["items"]] == [mine.id]
+
+
+def test_patch_answers_with_the_new_hiring_manager(client, session, recruiter, hiring_manager):
+    requisition = RequisitionFactory()
+    session.flush()
+    response = client.patch(
+        f"/api/v1/requisitions/{requisition.id}",
+        json={"hiring_manager_id": hiring_manager.id},
+        headers=auth(recruiter),
+    )
+    assert response.json["hiring_manager"]["id"] == hiring_manager.id

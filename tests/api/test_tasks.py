@@ -136,6 +136,24 @@ def test_recruiters_see_applications_past_their_stage_target(client, session, re
     assert fresh.id not in [t["application_id"] for t in body["items"]]
 
 
+def test_a_recruiters_overdue_applications_are_their_requisitions_and_unassigned_ones(
+    client, session, recruiter
+):
+    other = UserFactory(role="recruiter")
+    by_owner = {}
+    for owner in (recruiter, other, None):
+        application = ApplicationFactory(
+            stage="applied", requisition=RequisitionFactory(recruiter=owner)
+        )
+        application.stage_entered_at = utcnow() - timedelta(days=5)
+        by_owner[owner] = application
+    session.flush()
+    unassigned = by_owner[None].id
+    for owner in (recruiter, other):
+        overdue = {t["application_id"] for t in tasks(client, owner)["items"]}
+        assert overdue == {by_owner[owner].id, unassigned}
+
+
 def test_interviewers_and_managers_do_not_get_overdue_applications(client, session):
     stuck = ApplicationFactory(stage="applied")
     stuck.stage_entered_at = utcnow() - timedelta(days=5)

@@ -31,6 +31,9 @@ class ApplicationCreateSchema(StrictSchema):
 class ApplicationQueryArgsSchema(PageQueryArgsSchema):
     requisition_id = Id(strict=False)
     candidate_id = Id(strict=False)
+    recruiter_id = Id(
+        strict=False, metadata={"description": "Applications to requisitions this recruiter runs."}
+    )
     stage = NonBlankString(
         validate=ma.validate.Length(max=100),
         metadata={"description": "A stage key; an unknown one is a 422 listing the stages."},

@@ -1,32 +1,124 @@
+"""The assessment as the API sends it: every score in context (see
+`service.domain.assessment` and `assessment_flags` for each member's meaning)."""
+
+from typing import Any
+
 import marshmallow as ma
+
+from service.domain.assessment_flags import FLAG_CODES
+from service.domain.loops import DEVIATION_KINDS
+from service.domain.templates import RECOMMENDATIONS
+from service.http.schemas import OPTIONAL, one_of
+
+
+class ScoreLineSchema(ma.Schema):
+    """One interviewer's score of one competency; `raw` is null when not assessed."""
+
+    scorecard_id = ma.fields.Integer()
+    interview_id = ma.fields.Integer()
+    interview_key = ma.fields.String()
+    interviewer_id = ma.fields.Integer()
+    interviewer_name = ma.fields.String()
+    raw = ma.fields.Integer(allow_none=True)
+    calibrated = ma.fields.Float(allow_none=True)
+    leniency = ma.fields.Float(
+        metadata={"description": "Points this interviewer scores above co-panelists."}
+    )
+    leniency_se = ma.fields.Float(allow_none=True, metadata={"description": "Its standard error."})
+    calibration_note = ma.fields.String()
+    evidence = ma.fields.String()
+    dissent = ma.fields.Boolean()
+
+
+class CompetencyResultSchema(ma.Schema):
+    key = ma.fields.String()
+    name = ma.fields.String()
+    bar = ma.fields.Integer(allow_none=True, metadata={"description": "The score that clears."})
+    scores = ma.fields.List(ma.fields.Nested(ScoreLineSchema))
+    n_ratings = ma.fields.Integer(metadata={"description": "Scores given (not null)."})
+    n_raters = ma.fields.Integer(metadata={"description": "Distinct interviewers who gave them."})
+    not_assessed = ma.fields.Integer()
+    raw_mean = ma.fields.Float(allow_none=True)
+    calibrated_mean = ma.fields.Float(allow_none=True)
+    spread_sd = ma.fields.Float(
+        allow_none=True, metadata={"description": "Sample SD of the calibrated scores."}
+    )
+    standard_error = ma.fields.Float(allow_none=True)
+    clears_bar = ma.fields.Boolean(
+        allow_none=True, metadata={"description": "Null without a bar or without ratings."}
+    )
+    one_rating_only = ma.fields.Boolean()
+
+
+class QuotedScoreSchema(ma.Schema):
+    scorecard_id = ma.fields.Integer()
+    interviewer_name = ma.fields.String()
+    interview_key = ma.fields.String()
+    raw = ma.fields.Integer()
+    calibrated = ma.fields.Float()
+    evidence = ma.fields.String()
+
+
+class DissentSchema(ma.Schema):
+    """A score far from the other panelists', both sides' evidence quoted."""
+
+    competency = ma.fields.String()
+    competency_name = ma.fields.String()
+    score = ma.fields.Nested(QuotedScoreSchema)
+    others = ma.fields.List(ma.fields.Nested(QuotedScoreSchema))
+    difference = ma.fields.Float(
+        metadata={"description": "Calibrated score − the mean of the others' calibrated scores."}
+    )
+    raw_difference = ma.fields.Float()
+    message = ma.fields.String()
+
+
+class FlagRecordsSchema(ma.Schema):
+    scorecard_ids = ma.fields.List(ma.fields.Integer())
+    interview_ids = ma.fields.List(ma.fields.Integer())
+    competencies = ma.fields.List(ma.fields.String())
+
+
+class FlagDetailSchema(ma.Schema):
+    """biased_language: a phrase found; process_deviation: the deviation recorded."""
+
+    phrase = ma.fields.String(metadata=OPTIONAL)
+    category = ma.fields.String(metadata=OPTIONAL)
+    suggestion = ma.fields.String(metadata=OPTIONAL)
+    field = ma.fields.String(metadata=OPTIONAL)
+    kind = one_of(DEVIATION_KINDS, metadata=OPTIONAL)
+    interview_key = ma.fields.String(metadata=OPTIONAL)
+    interview_id = ma.fields.Integer(allow_none=True, metadata=OPTIONAL)
+    actor_name = ma.fields.String(allow_none=True, metadata=OPTIONAL)
+    reason = ma.fields.String(metadata=OPTIONAL)
+    at = ma.fields.String(metadata=OPTIONAL | {"format": "date-time"})
+
+
+class FlagSchema(ma.Schema):
+    code = one_of(FLAG_CODES)
+    message = ma.fields.String()
+    records = ma.fields.Nested(FlagRecordsSchema)
+    details = ma.fields.List(ma.fields.Nested(FlagDetailSchema))
+
+
+def per_recommendation(field: ma.fields.Field[Any]) -> ma.fields.Dict:
+    return ma.fields.Dict(
+        keys=ma.fields.String(validate=ma.validate.OneOf(RECOMMENDATIONS)), values=field
+    )
+
+
+class RecommendationSummarySchema(ma.Schema):
+    panel_size = ma.fields.Integer(metadata={"description": "Submitted scorecards."})
+    counts = per_recommendation(ma.fields.Integer())
+    shares = per_recommendation(ma.fields.Float())
+    recommend_hire = ma.fields.Integer(metadata={"description": "yes + strong_yes."})
+    summary = ma.fields.String()
 
 
 class AssessmentSchema(ma.Schema):
-    """Every score in context: see `service.domain.assessment` for each member's meaning."""
-
     template_key = ma.fields.String()
     dissent_threshold = ma.fields.Float()
-    competencies = ma.fields.List(
-        ma.fields.Dict(),
-        metadata={
-            "description": "Per competency: raw and calibrated scores with evidence, means, spread, "
-            "SE, raters, whether it clears the bar, one_rating_only."
-        },
-    )
-    dissents = ma.fields.List(
-        ma.fields.Dict(),
-        metadata={
-            "description": "Scores far from the other panelists', both sides' evidence quoted."
-        },
-    )
-    flags = ma.fields.List(
-        ma.fields.Dict(),
-        metadata={
-            "description": "code, message and the records concerned: halo, coverage_gap, "
-            "single_rater, late_feedback, biased_language, process_deviation, "
-            "missing_scorecard, not_independent."
-        },
-    )
-    recommendations = ma.fields.Dict(
-        metadata={"description": "Counts and shares per recommendation, and a summary line."}
-    )
+    competencies = ma.fields.List(ma.fields.Nested(CompetencyResultSchema))
+    dissents = ma.fields.List(ma.fields.Nested(DissentSchema))
+    flags = ma.fields.List(ma.fields.Nested(FlagSchema))
+    recommendations = ma.fields.Nested(RecommendationSummarySchema)

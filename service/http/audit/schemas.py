@@ -16,8 +16,22 @@ class AuditEventSchema(ma.Schema):
     entity_type = ma.fields.String()
     entity_id = ma.fields.Integer()
     at = ma.fields.DateTime()
-    before = ma.fields.Dict(allow_none=True)
-    after = ma.fields.Dict(allow_none=True)
+    # The only free-form objects of the API: their columns are the audited record's.
+    before = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The record's columns before the change (null for a creation); "
+            "the keys are those of `entity_type`'s record.",
+            "x-free-form": True,
+        },
+    )
+    after = ma.fields.Dict(
+        allow_none=True,
+        metadata={
+            "description": "The record's columns after the change (null for a deletion).",
+            "x-free-form": True,
+        },
+    )
     reason = ma.fields.String()
 
 

@@ -1,11 +1,18 @@
 import marshmallow as ma
 
 from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES
-from service.http.schemas import Id, ListEnvelopeSchema, StrictSchema, UserRefSchema, one_of
+from service.http.schemas import (
+    Id,
+    JsonBoolean,
+    ListEnvelopeSchema,
+    StrictSchema,
+    UserRefSchema,
+    one_of,
+)
 
 
 class PacketRequestSchema(StrictSchema):
-    anonymized = ma.fields.Boolean(
+    anonymized = JsonBoolean(
         load_default=False,
         metadata={
             "description": "Blind review: no name, contact details or links; names and "
@@ -97,7 +104,7 @@ class DecisionSchema(ma.Schema):
     superseded_at = ma.fields.DateTime(attribute="decision.superseded_at", allow_none=True)
     superseded_by_id = ma.fields.Function(
         lambda r: r.decision.superseded_by.id if r.decision.superseded_by else None,
-        metadata={"type": "integer", "nullable": True},
+        metadata={"type": ["integer", "null"]},
     )
     changed_after_decision = ma.fields.List(
         ma.fields.Nested(RevisionAfterDecisionSchema),

@@ -16,6 +16,11 @@ class RequisitionCreateSchema(StrictSchema):
     title = NonBlankString(required=True, validate=ma.validate.Length(max=200))
     team = ma.fields.String(load_default="", validate=ma.validate.Length(max=200))
     hiring_manager_id = Id(required=True)
+    recruiter_id = Id(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The recruiter who runs the pipeline (recruiter or admin)."},
+    )
     template_key = NonBlankString(required=True, validate=ma.validate.Length(max=100))
     headcount = ma.fields.Integer(
         load_default=1, strict=True, validate=ma.validate.Range(min=1, max=1000)
@@ -26,6 +31,7 @@ class RequisitionPatchSchema(StrictSchema):
     title = NonBlankString(validate=ma.validate.Length(max=200))
     team = ma.fields.String(validate=ma.validate.Length(max=200))
     hiring_manager_id = Id()
+    recruiter_id = Id(allow_none=True, metadata={"description": "`null` unassigns the recruiter."})
     headcount = ma.fields.Integer(strict=True, validate=ma.validate.Range(min=1, max=1000))
     status = ma.fields.String(validate=ma.validate.OneOf(REQUISITION_STATUSES))
 
@@ -37,6 +43,7 @@ class RequisitionPatchSchema(StrictSchema):
 
 class RequisitionQueryArgsSchema(PageQueryArgsSchema):
     status = ma.fields.String(validate=ma.validate.OneOf(REQUISITION_STATUSES))
+    recruiter_id = Id(strict=False, metadata={"description": "Requisitions this recruiter runs."})
 
 
 class UserContactSchema(UserRefSchema):
@@ -52,6 +59,7 @@ class RequisitionSchema(ma.Schema):
     status = one_of(REQUISITION_STATUSES)
     headcount = ma.fields.Integer()
     hiring_manager = ma.fields.Nested(UserContactSchema)
+    recruiter = ma.fields.Nested(UserContactSchema, allow_none=True)
     template_key = ma.fields.String(attribute="template_version.key")
     template_version = ma.fields.String(attribute="template_version.version")
     created_at = ma.fields.DateTime()

@@ -84,5 +84,5 @@ def test_the_calibration_model_comes_from_the_environment(tmp_path):
 
 
 def test_an_unknown_calibration_model_is_refused_by_name(tmp_path):
-    with pytest.raises(SettingsError, match="CALIBRATION_MODEL 'rasch'.*linear, ordinal"):
+    with pytest.raises(SettingsError, match=r"CALIBRATION_MODEL 'rasch'.*linear, ordinal"):
         Settings.from_env(tmp_path, env={"CALIBRATION_MODEL": "rasch"}).check()

@@ -7,7 +7,7 @@ pool (not comparable), else applied. Their leniencies stay as stored; the
 assessment no longer applies those of interviewers outside the main pool.
 
 Revision ID: 0012_calibration_v2
-Revises: 0009_decisions_supersede
+Revises: 0014_requisition_recruiter
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_calibration_v2"
-down_revision = "0009_decisions_supersede"
+down_revision = "0014_requisition_recruiter"
 branch_labels = None
 depends_on = None
 

@@ -151,12 +151,24 @@ def templates_sync(folder: str | None) -> None:
     show_default=True,
     help="Model unit: candidate × competency cell, or candidate.",
 )
-def calibration_fit(csv_path: str, unit_level: Literal["cell", "candidate"]) -> None:
+@click.option(
+    "--model",
+    type=click.Choice(["linear", "ordinal"]),
+    default=None,
+    help="Rater model [the CALIBRATION_MODEL setting].",
+)
+@with_appcontext
+def calibration_fit(
+    csv_path: str,
+    unit_level: Literal["cell", "candidate"],
+    model: Literal["linear", "ordinal"] | None,
+) -> None:
     """Fit the calibration model on an exported CSV and print JSON (nothing is stored)."""
     from service.domain.calibration import fit
     from service.domain.calibration_io import fit_report, read_ratings_csv
 
-    result = _run(lambda: fit(read_ratings_csv(csv_path), unit_level=unit_level))
+    chosen = model or current_app.config["SETTINGS"].calibration_model
+    result = _run(lambda: fit(read_ratings_csv(csv_path), unit_level=unit_level, model=chosen))
     click.echo(json.dumps(fit_report(result), indent=2, allow_nan=False))
 
 
@@ -166,7 +178,9 @@ def calibration_refresh(full: bool) -> None:
     """Refit from every submitted rating now, in this process, and store the result."""
     from service.usecases.calibration import refit_calibration
 
-    run = refit_calibration(db.session, full=full)
+    run = refit_calibration(
+        db.session, full=full, model=current_app.config["SETTINGS"].calibration_model
+    )
     if run is None:
         click.echo("nothing to do: data unchanged since the last fit, or too little data")
     else:

@@ -129,7 +129,16 @@ def test_calibration_fit_prints_the_published_penicillin_fit(cli):
 
     csv_path = Path(__file__).parent / "domain" / "data" / "penicillin_ratings.csv"
     result = cli.invoke(
-        args=["calibration", "fit", "--csv", str(csv_path), "--unit-level", "candidate"]
+        args=[
+            "calibration",
+            "fit",
+            "--csv",
+            str(csv_path),
+            "--unit-level",
+            "candidate",
+            "--model",
+            "linear",
+        ]
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)

@@ -29,7 +29,9 @@ TRANSIENT_ERRORS = (
 def refresh_calibration(full: bool = False) -> int | None:
     """Refit interviewer calibration from every submitted rating; returns the run id."""
     with db.new_session() as session:
-        run = calibration.refit_calibration(session, full=full)
+        run = calibration.refit_calibration(
+            session, full=full, model=current_app.config["SETTINGS"].calibration_model
+        )
         return run.id if run else None
 
 

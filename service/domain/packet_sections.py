@@ -16,8 +16,8 @@ from service.domain.packet_inputs import CalibrationRunIn, RevisionIn
 from service.domain.templates import InterviewTemplate
 
 # Why an interviewer's scores are not corrected, by calibration state: the summary says
-# so once, grouped by reason. A new state (say, issue #17's interviewer not comparable
-# with the main pool) needs its words here and its test in `calibration_state`.
+# so once, grouped by reason. A new `calibration_scale.CalibrationState` needs its words
+# here and its test in `calibration_state`.
 CALIBRATION_NOT_APPLIED = {
     "no_fit": "no calibration has been fitted yet (there is too little rating history "
     "across interviewers)",
@@ -33,11 +33,9 @@ def calibration_state(run: CalibrationRunIn | None, leniency: LeniencyIn | None)
     """`applied`, or the key of CALIBRATION_NOT_APPLIED saying why not."""
     if run is None:
         return "no_fit"
-    if leniency is None:
+    if leniency is None or leniency.state == "not_fitted":
         return "not_in_fit"
-    if leniency.insufficient_data:
-        return "insufficient_data"
-    return APPLIED
+    return leniency.state  # applied, not_comparable or insufficient_data (calibration_scale)
 
 
 def interviewer_calibration(

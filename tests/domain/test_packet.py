@@ -143,6 +143,15 @@ def test_interview_pages_follow_the_loop_with_anchors_history_and_calibration_no
     assert pairing["calibration_note"].startswith("Ana scores 0.5")
 
 
+def test_each_panelists_calibration_state_is_in_the_view_model():
+    states = build_packet(inputs(), False)["interviewer_calibration"]
+    ana = next(s for s in states if s["interviewer_id"] == 11)
+    assert (ana["state"], ana["applied"]) == ("applied", True)
+    assert ana["note"].startswith("Ana scores 0.5")
+    others = [s for s in states if s["interviewer_id"] != 11]
+    assert others and all((s["state"], s["applied"]) == ("not_fitted", False) for s in others)
+
+
 def test_matrix_has_a_column_per_interview_and_calibrated_cells():
     matrix = build_packet(inputs(), False)["matrix"]
     assert [c["interviewer"] for c in matrix["columns"]] == ["Ben", "Ana"]
@@ -300,7 +309,7 @@ def test_the_statement_names_interviewers_the_fit_does_not_cover():
 
 
 def test_an_interviewer_the_fit_could_not_compare_is_not_corrected():
-    isolated = LeniencyIn(12, 0.0, None, 3, False, "Insufficient data.", insufficient_data=True)
+    isolated = LeniencyIn(12, 0.0, None, 3, False, "Insufficient data.", state="insufficient_data")
     leniencies = {**inputs().leniencies, 12: isolated}
     view = build_packet(inputs(leniencies=leniencies), False)
     (group,) = view["calibration"]["not_applied"]

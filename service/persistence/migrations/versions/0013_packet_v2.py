@@ -5,7 +5,7 @@ A packet is now also made in the background when an application's loop completes
 null for those.
 
 Revision ID: 0013_packet_v2
-Revises: 0010_user_passwords
+Revises: 0012_calibration_v2
 Create Date: 2026-12-01
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_packet_v2"
-down_revision = "0010_user_passwords"
+down_revision = "0012_calibration_v2"
 branch_labels = None
 depends_on = None
 

@@ -4,6 +4,8 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from service.domain.assessment_inputs import InterviewIn, LeniencyIn, RatingIn, ScorecardIn
 from service.domain.packet import anonymous_code, build_packet
 from service.domain.packet_inputs import (
@@ -144,12 +146,12 @@ def test_interview_pages_follow_the_loop_with_anchors_history_and_calibration_no
 
 
 def test_each_panelists_calibration_state_is_in_the_view_model():
-    states = build_packet(inputs(), False)["interviewer_calibration"]
+    states = build_packet(inputs(), False)["calibration"]["interviewers"]
     ana = next(s for s in states if s["interviewer_id"] == 11)
     assert (ana["state"], ana["applied"]) == ("applied", True)
     assert ana["note"].startswith("Ana scores 0.5")
     others = [s for s in states if s["interviewer_id"] != 11]
-    assert others and all((s["state"], s["applied"]) == ("not_fitted", False) for s in others)
+    assert others and all((s["state"], s["applied"]) == ("not_in_fit", False) for s in others)
 
 
 def test_matrix_has_a_column_per_interview_and_calibrated_cells():
@@ -308,14 +310,22 @@ def test_the_statement_names_interviewers_the_fit_does_not_cover():
     )
 
 
-def test_an_interviewer_the_fit_could_not_compare_is_not_corrected():
-    isolated = LeniencyIn(12, 0.0, None, 3, False, "Insufficient data.", state="insufficient_data")
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ("insufficient_data", "share no candidate with the other interviewers"),
+        ("not_comparable", "not comparable with the main pool"),
+    ],
+)
+def test_an_interviewer_the_fit_could_not_compare_is_not_corrected(state, reason):
+    isolated = LeniencyIn(12, None, None, 3, False, "Shown raw.", state=state)
     leniencies = {**inputs().leniencies, 12: isolated}
     view = build_packet(inputs(leniencies=leniencies), False)
     (group,) = view["calibration"]["not_applied"]
-    assert (group["state"], group["names"]) == ("insufficient_data", ["Ben"])
+    assert (group["state"], group["names"]) == (state, ["Ben"])
+    assert reason in view["calibration"]["statement"]
     ben = next(i for i in view["interviews"] if i["interviewer_name"] == "Ben")
-    assert ben["calibration_state"] == "insufficient_data"
+    assert ben["calibration_state"] == state
 
 
 def test_an_amendment_lists_what_changed():

@@ -1,4 +1,4 @@
-"""Benchmark interviewer calibration: full REML fit and refresh at 10k–1M ratings.
+"""Benchmark interviewer calibration: full fit and refresh of both models at 10k–1M ratings.
 
 Run from the repository root:  .venv/bin/python bench/calibration.py [--sizes 10000 100000 1000000]
 
@@ -7,7 +7,8 @@ Each size gets a seeded, realistic history: candidates interviewed by panels of
 workloads, one panelist in ten from another team), each panelist rating about
 two thirds of the role's six competencies on a 1–4 scale. Timings are reported
 against two baselines measured on the same data in the same run: a plain numpy
-group-by mean per interviewer, and the O(n) co-panel deviation estimate.
+group-by mean per interviewer, and the O(n) co-panel deviation estimate; the
+ordinal model's are also given as ratios against the linear model's in the same run.
 Prints a table and writes bench/results/calibration.json.
 
 Targets (2-core machine): 100k/1k ≤ 10 s, 1M/2k ≤ 60 s full fit, refresh at
@@ -111,6 +112,22 @@ def run(n_ratings: int) -> dict:
         repeat,
     )
     t_mean, _ = timed(lambda: groupby_mean(rater, score, n_interviewers), 5)
+    t_ordinal, ordinal = timed(
+        lambda: fit_arrays(cand, rater, comp, score, interviewer_names=names, model="ordinal"),
+        repeat,
+    )
+    t_ordinal_refresh, _ = timed(
+        lambda: fit_arrays(
+            cand,
+            rater,
+            comp,
+            score,
+            interviewer_names=names,
+            model="ordinal",
+            components=ordinal.components,
+        ),
+        repeat,
+    )
 
     # The co-panel baseline on the same unit coding and fixed effects as the fit.
     _, unit = np.unique(cand * COMPETENCIES + comp, return_inverse=True)
@@ -129,6 +146,7 @@ def run(n_ratings: int) -> dict:
     t_design, _ = timed(lambda: CrossedDesign(unit, rater_code, comp, score), repeat)
 
     estimated = np.array([fitted.effects[n].leniency for n in names if n in fitted.effects])
+    ordinal_shift = np.array([ordinal.effects[n].shift for n in names if n in ordinal.effects])
     present = np.array([n in fitted.effects for n in names])
     blup_gap = max(
         abs(fitted.effects[n].leniency - refreshed.effects[n].leniency) for n in fitted.effects
@@ -149,6 +167,11 @@ def run(n_ratings: int) -> dict:
         "refresh_over_copanel": t_refresh / t_copanel,
         "fit_us_per_rating": 1e6 * t_fit / len(score),
         "corr_with_truth": float(np.corrcoef(estimated, truth[present])[0, 1]),
+        "ordinal_fit_s": t_ordinal,
+        "ordinal_refresh_s": t_ordinal_refresh,
+        "ordinal_over_linear_fit": t_ordinal / t_fit,
+        "ordinal_over_linear_refresh": t_ordinal_refresh / t_refresh,
+        "ordinal_corr_with_truth": float(np.corrcoef(ordinal_shift, truth[present])[0, 1]),
         "refresh_max_blup_gap": blup_gap,
         "sd": {
             "unit": fitted.components.sigma2_unit**0.5,
@@ -166,7 +189,9 @@ def main() -> None:
     header = (
         f"{'ratings':>9} {'raters':>6} {'fit s':>7} {'refresh s':>9} {'mean s':>7} "
         f"{'copanel s':>9} {'fit/mean':>9} {'fit/copanel':>11} {'refr/copanel':>12} "
-        f"{'us/rating':>9} {'design us/r':>11} {'corr':>5}"
+        f"{'us/rating':>9} {'design us/r':>11} {'corr':>5} "
+        f"{'ord fit s':>9} {'ord refr s':>10} {'ord/lin fit':>11} {'ord/lin refr':>12} "
+        f"{'ord corr':>8}"
     )
     print(
         f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
@@ -181,7 +206,10 @@ def main() -> None:
             f"{row['refresh_s']:>9.2f} {row['groupby_mean_s']:>7.4f} {row['copanel_s']:>9.3f} "
             f"{row['fit_over_groupby']:>9.0f} {row['fit_over_copanel']:>11.1f} "
             f"{row['refresh_over_copanel']:>12.1f} {row['fit_us_per_rating']:>9.1f} "
-            f"{row['design_us_per_rating']:>11.2f} {row['corr_with_truth']:>5.3f}",
+            f"{row['design_us_per_rating']:>11.2f} {row['corr_with_truth']:>5.3f} "
+            f"{row['ordinal_fit_s']:>9.2f} {row['ordinal_refresh_s']:>10.2f} "
+            f"{row['ordinal_over_linear_fit']:>11.1f} {row['ordinal_over_linear_refresh']:>12.1f} "
+            f"{row['ordinal_corr_with_truth']:>8.3f}",
             flush=True,
         )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

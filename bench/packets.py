@@ -1,7 +1,9 @@
 """Packet benches, each beside a baseline from the same run:
 
-- render: our render of the fullest packet in the database against bare WeasyPrint
-  rendering the very same HTML (target: ≤ 1.15×);
+- render: our render of the fullest packet in the database (tagged, PDF/UA-1) against
+  bare WeasyPrint rendering the very same HTML to a plain, untagged PDF (target:
+  ≤ 1.15×), and bare WeasyPrint's tagged render beside its plain one (what tagging
+  itself costs);
 - request → ready through Redis with an idle worker, against the render time
   (target: ≤ render time + 0.5 s);
 - packets per minute with one worker and with two (the ratio is the scaling).
@@ -32,7 +34,7 @@ from service import create_app
 from service.config import Settings as ServiceSettings
 from service.extensions import db
 from service.pdf.document import packet_html, render_packet_document
-from service.pdf.render import ASSETS
+from service.pdf.render import ASSETS, PDF_VARIANT
 from service.persistence.packets import Packet
 from service.persistence.scorecards import Scorecard
 from service.persistence.users import User
@@ -40,7 +42,7 @@ from service.usecases.packets import request_packet
 
 ROOT = Path(__file__).resolve().parents[1]
 REDIS_URL = "redis://127.0.0.1:6379/13"
-RENDER_RUNS = 5
+RENDER_RUNS = 7
 THROUGHPUT_PACKETS = 10
 RENDER_TARGET = 1.15
 LATENCY_MARGIN_S = 0.5
@@ -56,7 +58,7 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         db.session.execute(delete(Packet))  # every run renders afresh
         db.session.commit()
         applications = _fullest_applications(THROUGHPUT_PACKETS * 2 + 2)
-        ours, bare, interviews = _render_times(applications[0])
+        ours, bare, bare_tagged, interviews = _render_times(applications[0])
         latency = _request_to_ready(app, applications[1])
         per_minute = {
             workers: _throughput(
@@ -84,6 +86,15 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         Figure(
             "packets",
             size,
+            "bare WeasyPrint, tagged (PDF/UA-1)",
+            bare_tagged,
+            "s",
+            "bare WeasyPrint, untagged",
+            bare,
+        ),
+        Figure(
+            "packets",
+            size,
             "request → ready, idle worker",
             latency,
             "s",
@@ -105,6 +116,7 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
     raw = {
         "render_s": ours,
         "bare_weasyprint_s": bare,
+        "bare_weasyprint_tagged_s": bare_tagged,
         "interviews": interviews,
         "request_to_ready_s": latency,
         "packets_per_minute": per_minute,
@@ -143,8 +155,9 @@ def _manager(application_id: int) -> User:
     return db.session.get(Application, application_id).requisition.hiring_manager
 
 
-def _render_times(application_id: int) -> tuple[float, float, int]:
-    """Median of RENDER_RUNS renders: ours (template + PDF) and bare WeasyPrint on the same HTML."""
+def _render_times(application_id: int) -> tuple[float, float, float, int]:
+    """Medians of RENDER_RUNS interleaved renders of the same HTML: ours (template + tagged
+    PDF), bare WeasyPrint untagged, and bare WeasyPrint tagged."""
     from service.pdf.content import content_digest
     from service.persistence.applications import Application
     from service.usecases.packets import packet_content
@@ -153,15 +166,19 @@ def _render_times(application_id: int) -> tuple[float, float, int]:
     digest = content_digest(content)
     html = packet_html(content, digest, 1)
     render_packet_document(content, digest, 1)  # warm-up: fonts, Pango
-    ours, bare = [], []
+    base_url = ASSETS.resolve().as_uri() + "/"
+    ours, bare, bare_tagged = [], [], []
     for _ in range(RENDER_RUNS):
         started = time.perf_counter()
         render_packet_document(content, digest, 1)
         ours.append(time.perf_counter() - started)
         started = time.perf_counter()
-        HTML(string=html, base_url=ASSETS.resolve().as_uri() + "/").write_pdf()
+        HTML(string=html, base_url=base_url).write_pdf()
         bare.append(time.perf_counter() - started)
-    return median(ours), median(bare), len(content["interviews"])
+        started = time.perf_counter()
+        HTML(string=html, base_url=base_url).write_pdf(pdf_variant=PDF_VARIANT)
+        bare_tagged.append(time.perf_counter() - started)
+    return median(ours), median(bare), median(bare_tagged), len(content["interviews"])
 
 
 def _request_to_ready(app, application_id: int) -> float:

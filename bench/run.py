@@ -555,6 +555,26 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
                 ok=row["refresh_s"] <= refresh_target if refresh_target else None,
             ),
         ]
+        figures += [
+            Figure(
+                "calibration",
+                label,
+                "ordinal model, full fit",
+                round(row["ordinal_fit_s"], 3),
+                "s",
+                "linear model, full fit (same run)",
+                round(row["fit_s"], 3),
+            ),
+            Figure(
+                "calibration",
+                label,
+                "ordinal model, refresh",
+                round(row["ordinal_refresh_s"], 3),
+                "s",
+                "linear model, refresh (same run)",
+                round(row["refresh_s"], 3),
+            ),
+        ]
         print(
             f"  calibration {label}: fit {row['fit_s']:.2f} s, refresh {row['refresh_s']:.2f} s",
             file=sys.stderr,

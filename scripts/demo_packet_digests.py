@@ -21,24 +21,37 @@ import time_machine
 FIXED_CLOCK = datetime(2026, 3, 2, 15, 30, tzinfo=UTC)
 
 
+# Each on a fresh database: the demo packet, and the long one (eight interviews, long
+# evidence, amendments), with every packet made ahead on the way.
+SCENARIOS = {
+    "demo": (["db", "upgrade"], ["templates", "sync"], ["demo"], ["demo-packet"]),
+    "long": (["db", "upgrade"], ["templates", "sync"], ["demo"], ["demo-packet", "--long"]),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", type=Path, help="copy the PDFs into this folder")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as instance, time_machine.travel(FIXED_CLOCK, tick=False):
-        from service import create_app
+    for scenario, commands in SCENARIOS.items():
+        with (
+            tempfile.TemporaryDirectory() as instance,
+            time_machine.travel(FIXED_CLOCK, tick=False),
+        ):
+            from service import create_app
 
-        app = create_app({"INSTANCE_PATH": instance})
-        runner = app.test_cli_runner()
-        for command in (["db", "upgrade"], ["templates", "sync"], ["demo"], ["demo-packet"]):
-            result = runner.invoke(args=command, catch_exceptions=False)
-            if result.exit_code != 0:
-                raise SystemExit(f"`hiring {' '.join(command)}` failed:\n{result.output}")
-        for pdf in sorted(Path(instance, "packets").rglob("*.pdf")):
-            print(hashlib.sha256(pdf.read_bytes()).hexdigest(), pdf.name)
-            if args.keep:
-                args.keep.mkdir(parents=True, exist_ok=True)
-                shutil.copy(pdf, args.keep / pdf.name)
+            app = create_app({"INSTANCE_PATH": instance})
+            runner = app.test_cli_runner()
+            for command in commands:
+                result = runner.invoke(args=command, catch_exceptions=False)
+                if result.exit_code != 0:
+                    raise SystemExit(f"`hiring {' '.join(command)}` failed:\n{result.output}")
+            for pdf in sorted(Path(instance, "packets").rglob("*.pdf")):
+                name = f"{scenario}-application-{pdf.parent.name}-{pdf.name}"
+                print(hashlib.sha256(pdf.read_bytes()).hexdigest(), name)
+                if args.keep:
+                    args.keep.mkdir(parents=True, exist_ok=True)
+                    shutil.copy(pdf, args.keep / name)
 
 
 if __name__ == "__main__":

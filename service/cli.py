@@ -151,12 +151,24 @@ def templates_sync(folder: str | None) -> None:
     show_default=True,
     help="Model unit: candidate × competency cell, or candidate.",
 )
-def calibration_fit(csv_path: str, unit_level: Literal["cell", "candidate"]) -> None:
+@click.option(
+    "--model",
+    type=click.Choice(["linear", "ordinal"]),
+    default=None,
+    help="Rater model [the CALIBRATION_MODEL setting].",
+)
+@with_appcontext
+def calibration_fit(
+    csv_path: str,
+    unit_level: Literal["cell", "candidate"],
+    model: Literal["linear", "ordinal"] | None,
+) -> None:
     """Fit the calibration model on an exported CSV and print JSON (nothing is stored)."""
     from service.domain.calibration import fit
     from service.domain.calibration_io import fit_report, read_ratings_csv
 
-    result = _run(lambda: fit(read_ratings_csv(csv_path), unit_level=unit_level))
+    chosen = model or current_app.config["SETTINGS"].calibration_model
+    result = _run(lambda: fit(read_ratings_csv(csv_path), unit_level=unit_level, model=chosen))
     click.echo(json.dumps(fit_report(result), indent=2, allow_nan=False))
 
 
@@ -166,7 +178,9 @@ def calibration_refresh(full: bool) -> None:
     """Refit from every submitted rating now, in this process, and store the result."""
     from service.usecases.calibration import refit_calibration
 
-    run = refit_calibration(db.session, full=full)
+    run = refit_calibration(
+        db.session, full=full, model=current_app.config["SETTINGS"].calibration_model
+    )
     if run is None:
         click.echo("nothing to do: data unchanged since the last fit, or too little data")
     else:
@@ -234,13 +248,19 @@ def _write_secret_lines(path: Path, rows: list[tuple[str, str, str]]) -> list[st
 
 
 @click.command("demo-packet")
+@click.option(
+    "--long",
+    "long_loop",
+    is_flag=True,
+    help="Instead, a second candidate with eight interviews, long evidence and amendments.",
+)
 @with_appcontext
-def demo_packet() -> None:
+def demo_packet(long_loop: bool) -> None:
     """Complete the demo onsite loop and render its packet (plain and anonymized)."""
-    from service.demo import seed_packet_demo
+    from service.demo import seed_long_packet_demo, seed_packet_demo
     from service.usecases.packets import request_packet
 
-    application = seed_packet_demo(db.session)
+    application = (seed_long_packet_demo if long_loop else seed_packet_demo)(db.session)
     if application is None:
         raise click.ClickException("no demo data: run `hiring demo` first")
     manager = application.requisition.hiring_manager

@@ -14,9 +14,14 @@ from pathlib import Path
 from limits import parse
 from sqlalchemy.engine import make_url
 
+from service.domain.calibration_scale import MODELS as CALIBRATION_MODELS
+from service.domain.calibration_scale import CalibrationModel
+
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 LOG_FORMATS = ("auto", "json", "text")
 COOKIE_SECURE_CHOICES = ("auto", "true", "false")
+# The rater model of the calibration fit (docs/scoring.md, "Which model").
+DEFAULT_CALIBRATION_MODEL: CalibrationModel = "ordinal"
 
 
 class SettingsError(ValueError):
@@ -43,6 +48,9 @@ class Settings:
     metrics_token: str | None = None
     # Browser origins allowed to call /api/v1 (CORS); none by default.
     cors_allowed_origins: tuple[str, ...] = ()
+    # Days after a candidate's last application ended before retention erases their data
+    # (a template's `retention_days` overrides it for its role); 0 turns retention off.
+    retention_days: int = 365
     # Failed web sign-ins one client address may make in a moving window; more waits.
     sign_in_failure_limit: str = "10/minute"
     # A web session ends this long after sign-in, however active it is.
@@ -50,9 +58,8 @@ class Settings:
     # The session cookie's Secure flag: "auto" sets it except on plain http to a
     # loopback host (a laptop's `make run`).
     web_cookie_secure: str = "auto"
-    # Days after a candidate's last application ended before retention erases their data
-    # (a template's `retention_days` overrides it for its role); 0 turns retention off.
-    retention_days: int = 365
+    # "linear" (REML mixed model on the scores) or "ordinal" (cumulative-logit mixed model).
+    calibration_model: str = DEFAULT_CALIBRATION_MODEL
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -87,6 +94,7 @@ class Settings:
             sign_in_failure_limit=env.get("SIGN_IN_FAILURE_LIMIT") or "10/minute",
             web_session_hours=int(env.get("WEB_SESSION_HOURS") or 12),
             web_cookie_secure=(env.get("WEB_COOKIE_SECURE") or "auto").lower(),
+            calibration_model=(env.get("CALIBRATION_MODEL") or DEFAULT_CALIBRATION_MODEL).lower(),
         )
 
     def check(self) -> None:
@@ -119,6 +127,11 @@ class Settings:
         if self.log_format not in LOG_FORMATS:
             raise SettingsError(
                 f"LOG_FORMAT '{self.log_format}' is not one of {', '.join(LOG_FORMATS)}."
+            )
+        if self.calibration_model not in CALIBRATION_MODELS:
+            raise SettingsError(
+                f"CALIBRATION_MODEL '{self.calibration_model}' is not one of "
+                f"{', '.join(CALIBRATION_MODELS)}."
             )
         for origin in self.cors_allowed_origins:
             if origin == "*" or not origin.startswith(("http://", "https://")):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.passwords import new_password
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
-from service.persistence.applications import Application
+from service.persistence.applications import Application, timeline_of
 from service.persistence.base import utcnow
 from service.persistence.interviews import Interview
 from service.persistence.scorecards import Scorecard
@@ -136,6 +136,7 @@ def _onsite_loop(session: Session, users: dict[str, User], application: Applicat
     )
     onsite = [i for i in template.interviews if i.stage == "onsite"]
     _advance_to(session, recruiter, application, "onsite")
+    _date_back(session, application)
     start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=5)
     panel = ["alex@example.com", "kim@example.com", "lee@example.com", "noor@example.com"]
     for planned, email in zip(onsite, panel, strict=False):
@@ -149,6 +150,27 @@ def _onsite_loop(session: Session, users: dict[str, User], application: Applicat
         )
         interviews.complete_interview(session, recruiter, interview.id, None, "")
         start += timedelta(minutes=planned.duration_minutes)
+
+
+# How long ago the onsite candidate entered each stage: applied before the screen was held
+# (two days ago) and reached the onsite the day before it took place (this morning).
+DEMO_STAGE_AGE = {
+    "applied": timedelta(days=12, hours=3),
+    "recruiter_screen": timedelta(days=9, hours=6),
+    "technical_screen": timedelta(days=5, hours=2),
+    "onsite": timedelta(days=1, hours=4),
+}
+
+
+def _date_back(session: Session, application: Application) -> None:
+    """The use cases stamp every step now; date the demo candidate's stage history back so
+    it reads in order (the audit log keeps the real times)."""
+    now = utcnow()
+    for change in timeline_of(session, application.id):
+        change.at = now - DEMO_STAGE_AGE[change.to_stage]
+    application.created_at = now - DEMO_STAGE_AGE["applied"]
+    application.stage_entered_at = now - DEMO_STAGE_AGE[application.stage]
+    session.commit()
 
 
 def _advance_to(session: Session, actor: User, application: Application, stage: str) -> None:
@@ -284,3 +306,132 @@ def seed_packet_demo(session: Session) -> Application | None:
             },
         )
     return application
+
+
+# The long demo packet (`hiring demo-packet --long`): eight interviews, three of them a
+# second opinion, long evidence with an unbroken token, and amendments that change
+# scores and evidence. It shows how the packet holds up at its largest.
+LONG_TOKEN = (
+    "com.example.payments.reconciliation.internal.LedgerReconciliationBatchProcessor"
+    "FactoryImplementationWithRetryAndIdempotencyKeySupport"
+)
+LONG_EVIDENCE = (
+    "Walked through the reconciliation job end to end: reads the day's ledger entries in "
+    "pages of 500, matches them against the processor's settlement file by the idempotency "
+    "key, and writes mismatches to a review table instead of correcting them in place. "
+    f"Named the class they would change first, {LONG_TOKEN}, and explained why the retry "
+    "belongs there and not in the HTTP client: a retried page must not double-count. When I "
+    "asked what happens if the settlement file arrives twice, they added a checksum on the "
+    "file and a unique index on (file_id, line), and said the second arrival should be a "
+    "no-op that still logs. Estimated the job at 40 minutes for 3 million entries and "
+    "proposed splitting it by merchant once it passes an hour; asked how often finance "
+    "re-runs a day, which changed their answer about caching the file."
+)
+LONG_LOOP = [
+    # (interview key, interviewer email, score, recommendation, reason when a second one)
+    ("technical_screen", "sam@example.com", 3, "yes", ""),
+    ("technical_screen", "alex@example.com", 2, "no", "Second opinion: the first screen ran short"),
+    ("pair_programming", "alex@example.com", 3, "yes", ""),
+    ("system_design", "kim@example.com", 1, "strong_no", ""),
+    ("system_design", "lee@example.com", 3, "yes", "Second opinion after a split on design"),
+    ("project_deep_dive", "lee@example.com", 4, "strong_yes", ""),
+    ("collaboration_and_ownership", "noor@example.com", 3, "yes", ""),
+    ("collaboration_and_ownership", "sam@example.com", 2, "no", "Panel asked for a second view"),
+]
+
+
+def seed_long_packet_demo(session: Session) -> Application | None:
+    """A second backend candidate with the long loop above, every scorecard submitted and
+    two amended. Needs `seed_demo`'s users; returns None without them."""
+    users = {u.email: u for u in session.scalars(select(User))}
+    recruiter = users.get("recruiter@example.com")
+    if recruiter is None:
+        return None
+    backend = session.scalar(select(Application).order_by(Application.id).limit(1))
+    assert backend is not None  # seed_demo's first application is the backend one
+    candidate = candidates.create_candidate(
+        session,
+        recruiter,
+        {
+            "name": "Alexandria Okonkwo-Lindqvist",
+            "email": "alexandria.okonkwo-lindqvist@example.org",
+            "source": "referral",
+            "links": [f"https://git.example.org/alexandria/{LONG_TOKEN}"],
+        },
+    )
+    application = applications.create_application(
+        session, recruiter, candidate.id, backend.requisition_id
+    )
+    template = application.template
+    _advance_to(session, recruiter, application, "technical_screen")
+    hour = utcnow().replace(minute=0, second=0, microsecond=0)
+    # Inside each stage's dates as `_date_back` sets them: screens four days ago, the
+    # onsite yesterday, two hours apart.
+    starts = {"technical_screen": hour - timedelta(days=4), "onsite": hour - timedelta(days=1)}
+    for key, email, score, recommendation, reason in LONG_LOOP:
+        planned = template.interview(key)
+        assert planned is not None  # LONG_LOOP names the backend template's interviews
+        if planned.stage != application.stage:
+            _advance_to(session, recruiter, application, planned.stage)
+            _date_back(session, application)  # before the loop completes
+        interview = interviews.schedule_interview(
+            session,
+            recruiter,
+            application.id,
+            interview_key=key,
+            interviewer_id=users[email].id,
+            starts_at=starts[planned.stage],
+            reason=reason,
+        )
+        interviews.complete_interview(session, recruiter, interview.id, None, "")
+        starts[planned.stage] += timedelta(hours=2)
+        scorecards.submit_scorecard(
+            session,
+            users[email],
+            interview.id,
+            {
+                "recommendation": recommendation,
+                "summary": f"{planned.title}: see the evidence per competency.",
+                "ratings": [
+                    {"competency": c, "score": score, "evidence": LONG_EVIDENCE}
+                    for c in planned.competencies
+                ],
+            },
+        )
+    _amend_long_loop(session, users, application)
+    return application
+
+
+def _amend_long_loop(session: Session, users: dict[str, User], application: Application) -> None:
+    """Kim raises a score after a night's thought; Noor drops evidence she wrote for the
+    wrong competency and marks it not assessed."""
+    for email, key, change in (
+        ("kim@example.com", "system_design", {"system_design": 2}),
+        ("noor@example.com", "collaboration_and_ownership", {"ownership": None}),
+    ):
+        interview = session.scalar(
+            select(Interview).where(
+                Interview.application_id == application.id,
+                Interview.interview_key == key,
+                Interview.interviewer_id == users[email].id,
+            )
+        )
+        assert interview is not None  # LONG_LOOP schedules it
+        current = scorecards.get_scorecard(session, users[email], interview.id).current
+        assert current is not None  # submitted above
+        ratings = []
+        for rating in current.ratings:
+            score = change.get(rating.competency, rating.score)
+            evidence = "" if score is None else rating.evidence
+            ratings.append({"competency": rating.competency, "score": score, "evidence": evidence})
+        scorecards.amend_scorecard(
+            session,
+            users[email],
+            interview.id,
+            {
+                "recommendation": current.recommendation,
+                "summary": current.summary,
+                "ratings": ratings,
+                "reason": "Re-read my notes the next morning.",
+            },
+        )

@@ -111,6 +111,24 @@ def enqueue_after_commit(session: Session, function: str, *args: Any, **options:
     event.listen(session, "after_commit", after_commit, once=True)
 
 
+PREPARE_PACKETS_JOB = "workers.jobs.prepare_packets"
+
+
+def prepare_packets_after_commit(session: Session, application_id: int) -> None:
+    """Once this change commits, have the application's packet made and rendered ahead of
+    any request (`usecases.packets.prepare_packets` decides whether its loop is complete).
+    The scorecard, decision and calibration use cases call it; one such job per
+    application waits at a time, on the default queue behind the calibration refresh the
+    same change enqueued (the render itself goes to the packets queue)."""
+    enqueue_after_commit(
+        session,
+        PREPARE_PACKETS_JOB,
+        application_id,
+        job_id=f"prepare-packets-{application_id}",
+        retry=transient_retry(),
+    )
+
+
 def queue_depths() -> dict[str, int]:
     """Jobs waiting per RQ queue; empty when jobs run in-process. Raises RedisError."""
     queues: dict[str, Queue] = current_app.extensions["jobs"]

@@ -129,7 +129,16 @@ def test_calibration_fit_prints_the_published_penicillin_fit(cli):
 
     csv_path = Path(__file__).parent / "domain" / "data" / "penicillin_ratings.csv"
     result = cli.invoke(
-        args=["calibration", "fit", "--csv", str(csv_path), "--unit-level", "candidate"]
+        args=[
+            "calibration",
+            "fit",
+            "--csv",
+            str(csv_path),
+            "--unit-level",
+            "candidate",
+            "--model",
+            "linear",
+        ]
     )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
@@ -149,6 +158,32 @@ def test_calibration_fit_names_the_bad_row(cli, tmp_path):
     result = cli.invoke(args=["calibration", "fit", "--csv", str(bad)])
     assert result.exit_code == 1
     assert "3" in result.output and "score" in result.output
+
+
+def test_retention_run_lists_then_erases_who_is_due(cli, session, app):
+    from datetime import timedelta
+
+    from service.persistence.base import utcnow
+    from service.persistence.candidates import Candidate
+    from tests.factories import CandidateFactory
+
+    old = CandidateFactory(created_at=utcnow() - timedelta(days=400))
+    kept = CandidateFactory(
+        created_at=utcnow() - timedelta(days=400), keep_until=utcnow() + timedelta(days=30)
+    )
+    fresh = CandidateFactory()
+    session.flush()
+    dry = cli.invoke(args=["retention", "run", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"candidate {old.id}: no application in 365 days" in dry.output
+    assert f"candidate {kept.id}" not in dry.output and f"candidate {fresh.id}" not in dry.output
+    assert session.get(Candidate, old.id).erased_at is None  # a dry run changes nothing
+    done = cli.invoke(args=["retention", "run"])
+    assert done.exit_code == 0, done.output
+    assert "1 candidate erased" in done.output
+    session.expire_all()
+    assert session.get(Candidate, old.id).erased_at is not None
+    assert session.get(Candidate, kept.id).erased_at is None
 
 
 def test_demo_gives_each_user_a_password_saved_beside_the_tokens(cli, session, app):
@@ -203,27 +238,41 @@ def test_set_password_prompts_twice_when_not_given_on_stdin(cli, session):
     assert sign_in_with_password(session, user.email, typed).id == user.id
 
 
-def test_retention_run_lists_then_erases_who_is_due(cli, session, app):
-    from datetime import timedelta
+def test_the_demo_candidate_applied_before_any_interview(cli, session):
+    from service.persistence.applications import Application, timeline_of
+    from service.persistence.interviews import Interview
 
-    from service.persistence.base import utcnow
-    from service.persistence.candidates import Candidate
-    from tests.factories import CandidateFactory
+    assert cli.invoke(args=["demo"]).exit_code == 0
+    application = session.scalar(select(Application).order_by(Application.id).limit(1))
+    entered = {c.to_stage: c.at for c in timeline_of(session, application.id)}
+    assert list(entered.values()) == sorted(entered.values())
+    template = application.template
+    for interview in session.scalars(
+        select(Interview).where(Interview.application_id == application.id)
+    ):
+        stage = template.interview(interview.interview_key).stage
+        assert application.created_at < entered[stage] < interview.starts_at, interview.id
 
-    old = CandidateFactory(created_at=utcnow() - timedelta(days=400))
-    kept = CandidateFactory(
-        created_at=utcnow() - timedelta(days=400), keep_until=utcnow() + timedelta(days=30)
+
+def test_the_long_demo_packet_is_made_ahead_and_keeps_every_word(cli, session, app):
+    import subprocess
+    from pathlib import Path
+
+    from service.demo import LONG_TOKEN
+    from service.persistence.packets import Packet
+
+    assert cli.invoke(args=["demo"]).exit_code == 0
+    result = cli.invoke(args=["demo-packet", "--long"])
+    assert result.exit_code == 0, result.output
+    named = session.scalar(
+        select(Packet).where(Packet.anonymized.is_(False)).order_by(Packet.version.desc())
     )
-    fresh = CandidateFactory()
-    session.flush()
-    dry = cli.invoke(args=["retention", "run", "--dry-run"])
-    assert dry.exit_code == 0, dry.output
-    assert f"candidate {old.id}: no application in 365 days" in dry.output
-    assert f"candidate {kept.id}" not in dry.output and f"candidate {fresh.id}" not in dry.output
-    assert session.get(Candidate, old.id).erased_at is None  # a dry run changes nothing
-    done = cli.invoke(args=["retention", "run"])
-    assert done.exit_code == 0, done.output
-    assert "1 candidate erased" in done.output
-    session.expire_all()
-    assert session.get(Candidate, old.id).erased_at is not None
-    assert session.get(Candidate, kept.id).erased_at is None
+    assert (named.status, named.requested_by_id) == ("ready", None)  # made ahead, then found
+    assert len(named.content["interviews"]) == 8
+    amended = [i for i in named.content["interviews"] if len(i["revisions"]) > 1]
+    assert [r["changes"][0]["score_to"] for i in amended for r in i["revisions"][1:]] == [2, None]
+    pdf = Path(app.config["SETTINGS"].packet_storage_dir, named.storage_key).read_bytes()
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "".join(text.split()).count(LONG_TOKEN) >= 8

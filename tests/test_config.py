@@ -75,3 +75,14 @@ def test_the_sqlite_busy_timeout_reaches_the_connection(tmp_path):
     with engine.connect() as connection:
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 1234
     engine.dispose()
+
+
+def test_the_calibration_model_comes_from_the_environment(tmp_path):
+    assert Settings.from_env(tmp_path, env={}).calibration_model == "ordinal"
+    chosen = Settings.from_env(tmp_path, env={"CALIBRATION_MODEL": "Linear"})
+    assert chosen.calibration_model == "linear"
+
+
+def test_an_unknown_calibration_model_is_refused_by_name(tmp_path):
+    with pytest.raises(SettingsError, match=r"CALIBRATION_MODEL 'rasch'.*linear, ordinal"):
+        Settings.from_env(tmp_path, env={"CALIBRATION_MODEL": "rasch"}).check()

@@ -29,7 +29,9 @@ TRANSIENT_ERRORS = (
 def refresh_calibration(full: bool = False) -> int | None:
     """Refit interviewer calibration from every submitted rating; returns the run id."""
     with db.new_session() as session:
-        run = calibration.refit_calibration(session, full=full)
+        run = calibration.refit_calibration(
+            session, full=full, model=current_app.config["SETTINGS"].calibration_model
+        )
         return run.id if run else None
 
 
@@ -46,6 +48,20 @@ def render_packet(packet_id: int) -> str | None:
             _do_not_retry()
             raise
         return packet.sha256
+
+
+def prepare_packets(application_id: int) -> list[int]:
+    """Make the application's packet ahead of a request once its loop is complete (the
+    render itself is a `render_packet` job); returns the ids of the packets made."""
+    with db.new_session() as session:
+        try:
+            made = packets.prepare_packets(session, application_id)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            _do_not_retry()
+            raise
+        return [p.id for p in made]
 
 
 def reap_abandoned_packets() -> int:

@@ -4,9 +4,13 @@ Pure: plain frozen data in, plain frozen data out, no database, no clock. The
 API, the packet and the reports all call `assess` and serialise with `to_dict`.
 
 Decisions, so that readers of the output know what the numbers mean:
-- Calibrated score = raw − interviewer leniency, shown with 2 decimals next to
-  the raw score, never instead of it. An interviewer with no stored
-  calibration gets leniency 0 and says so.
+- Calibrated score = what a typical interviewer would have given
+  (`calibration_scale.typical_score`), on the rubric's scale, with the level
+  and label it reads as; shown with 2 decimals next to the raw score, never
+  instead of it. Only an interviewer whose calibration state is "applied"
+  (the main pool) is adjusted; one not comparable with the main pool, with
+  insufficient data, or not fitted yet keeps the raw score, and the line says
+  which (`calibration_state`).
 - Per competency, `spread_sd` is the sample standard deviation (n − 1) of the
   calibrated scores and `standard_error` is spread_sd / √n; both are None with
   one rating. Means use every submitted score, so an interviewer who rated a
@@ -43,6 +47,12 @@ from service.domain.assessment_inputs import (
     RatingIn,
     ScorecardIn,
 )
+from service.domain.calibration_scale import (
+    STATE_NOTES,
+    CalibrationState,
+    nearest_level,
+    typical_score,
+)
 from service.domain.templates import Competency, InterviewTemplate
 
 __all__ = [
@@ -60,9 +70,7 @@ __all__ = [
 
 HIRE = ("yes", "strong_yes")
 DECIMALS = 2
-NO_CALIBRATION = (
-    "No calibration yet for this interviewer; the calibrated score equals the raw score."
-)
+NO_CALIBRATION = STATE_NOTES[CalibrationState.NOT_FITTED]
 
 
 # ---- Output -----------------------------------------------------------------
@@ -78,9 +86,14 @@ class ScoreLine:
     interviewer_id: int
     interviewer_name: str
     raw: int | None
-    calibrated: float | None
-    leniency: float
+    calibrated: float | None  # what a typical interviewer would have given, on the scale
+    calibrated_level: int | None  # the rubric level it reads as
+    calibrated_label: str | None  # that level's label ("Good")
+    leniency: float  # applied, in points (0 unless calibration_state is "applied")
     leniency_se: float | None
+    calibration_state: (
+        str  # `CalibrationState`: applied, not_comparable, insufficient_data, not_fitted
+    )
     calibration_note: str
     evidence: str
     dissent: bool
@@ -97,6 +110,8 @@ class CompetencyResult:
     not_assessed: int  # scores of None
     raw_mean: float | None
     calibrated_mean: float | None
+    calibrated_level: int | None  # the rubric level the calibrated mean reads as
+    calibrated_label: str | None
     spread_sd: float | None  # sample SD (n − 1) of the calibrated scores
     standard_error: float | None  # spread_sd / √n_ratings
     clears_bar: bool | None  # None without a bar or without ratings
@@ -162,10 +177,13 @@ def assess(
         key=lambda c: (order.get(c.interview_key, len(order)), c.scorecard_id),
     )
     lines: dict[str, list[ScoreLine]] = {c.key: [] for c in template.competencies}
+    by_key = {c.key: c for c in template.competencies}
     for card in cards:
         for rating in sorted(card.ratings, key=lambda r: r.competency):
             if rating.competency in lines:
-                lines[rating.competency].append(_line(card, rating, leniencies))
+                lines[rating.competency].append(
+                    _line(card, rating, by_key[rating.competency], leniencies)
+                )
 
     threshold = template.scoring.dissent_threshold
     results: list[CompetencyResult] = []
@@ -230,9 +248,27 @@ def _latest_revisions(scorecards: Iterable[ScorecardIn]) -> list[ScorecardIn]:
     return list(latest.values())
 
 
-def _line(card: ScorecardIn, rating: RatingIn, leniencies: Mapping[int, LeniencyIn]) -> ScoreLine:
+def _line(
+    card: ScorecardIn,
+    rating: RatingIn,
+    competency: Competency,
+    leniencies: Mapping[int, LeniencyIn],
+) -> ScoreLine:
     known = leniencies.get(card.interviewer_id)
-    leniency = known.leniency if known else 0.0
+    state = CalibrationState(known.state) if known else CalibrationState.NOT_FITTED
+    applied = known is not None and state == CalibrationState.APPLIED and known.leniency is not None
+    calibrated = None
+    if rating.score is not None:
+        calibrated = _round(
+            _calibrated(rating.score, competency, known) if applied else rating.score
+        )
+    level = None if calibrated is None else nearest_level(calibrated, _levels(competency))
+    if known is None:
+        note = NO_CALIBRATION
+    elif state == CalibrationState.NOT_COMPARABLE:
+        note = STATE_NOTES[state]
+    else:
+        note = known.explanation
     return ScoreLine(
         scorecard_id=card.scorecard_id,
         interview_id=card.interview_id,
@@ -240,13 +276,34 @@ def _line(card: ScorecardIn, rating: RatingIn, leniencies: Mapping[int, Leniency
         interviewer_id=card.interviewer_id,
         interviewer_name=card.interviewer_name,
         raw=rating.score,
-        calibrated=None if rating.score is None else _round(rating.score - leniency),
-        leniency=_round(leniency),
-        leniency_se=_round(known.se) if known and known.se is not None else None,
-        calibration_note=known.explanation if known else NO_CALIBRATION,
+        calibrated=calibrated,
+        calibrated_level=level,
+        calibrated_label=None if level is None else _label(competency, level),
+        leniency=_round(known.leniency) if applied and known and known.leniency else 0.0,
+        leniency_se=_round(known.se) if applied and known and known.se is not None else None,
+        calibration_state=state.value,
+        calibration_note=note,
         evidence=rating.evidence,
         dissent=False,
     )
+
+
+def _calibrated(raw: int, competency: Competency, known: LeniencyIn | None) -> float:
+    """What a typical interviewer would have given, never outside the rubric's levels."""
+    assert known is not None and known.leniency is not None
+    if known.scale is not None:
+        shift = known.leniency if known.shift is None else known.shift
+        return typical_score(raw, shift, competency.key, known.scale)
+    levels = _levels(competency)
+    return min(max(raw - known.leniency, levels[0]), levels[-1])
+
+
+def _levels(competency: Competency) -> list[int]:
+    return sorted(r.level for r in competency.rubric)
+
+
+def _label(competency: Competency, level: int) -> str:
+    return next(r.label for r in competency.rubric if r.level == level)
 
 
 def _competency_result(
@@ -256,6 +313,7 @@ def _competency_result(
     calibrated = [_given(line.calibrated) for line in scored]
     n = len(scored)
     mean = _round(_mean(calibrated)) if n else None
+    level = None if mean is None else nearest_level(mean, _levels(competency))
     sd = _sample_sd(calibrated) if n > 1 else None
     bar = template.scoring.bars.get(competency.key)
     return CompetencyResult(
@@ -268,6 +326,8 @@ def _competency_result(
         not_assessed=len(lines) - n,
         raw_mean=_round(_mean([_given(line.raw) for line in scored])) if n else None,
         calibrated_mean=mean,
+        calibrated_level=level,
+        calibrated_label=None if level is None else _label(competency, level),
         spread_sd=None if sd is None else _round(sd),
         standard_error=None if sd is None else _round(sd / math.sqrt(n)),
         clears_bar=None if bar is None or mean is None else mean >= bar,
@@ -392,14 +452,15 @@ def _summary_line(
                 NUMBER_WORDS[len(strong)] if len(strong) < len(NUMBER_WORDS) else str(len(strong))
             )
             plural = "s" if len(strong) > 1 else ""
-            where = _join([interview_name(template, c.interview_key) for c in strong])
+            where = join_names([interview_name(template, c.interview_key) for c in strong])
             line += f"; {count} {label}{plural} on {where}"
     if dissenting_cards:
         line += " \u2014 see dissent"
     return line + "."
 
 
-def _join(names: Sequence[str]) -> str:
+def join_names(names: Sequence[str]) -> str:
+    """ "A", "A and B", "A, B and C", each name once."""
     unique = list(dict.fromkeys(names))
     return unique[0] if len(unique) == 1 else ", ".join(unique[:-1]) + " and " + unique[-1]
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from service.domain.calibration_scale import RatingScale
+
 
 @dataclass(frozen=True)
 class RatingIn:
@@ -66,8 +68,13 @@ class LeniencyIn:
     """An interviewer's stored calibration (see `calibration.InterviewerEffect`)."""
 
     interviewer_id: int
-    leniency: float  # points above co-panelists; calibrated = raw − leniency
+    leniency: float | None  # points above co-panelists (None: no estimate)
     se: float | None
     n_ratings: int
     connected: bool
     explanation: str
+    # `calibration_scale.CalibrationState` value: only "applied" changes scores.
+    state: str = "applied"
+    shift: float | None = None  # on the fit's latent scale; None: use `leniency`
+    # The run's mapping onto the rubric; None (runs before v2): raw − leniency, kept in the scale.
+    scale: RatingScale | None = None

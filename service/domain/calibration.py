@@ -1,36 +1,44 @@
 """Interviewer calibration: how much each interviewer's scores run high or low.
 
-Model (docs/scoring.md, "Calibration"): each submitted competency score is
+Two models (docs/scoring.md, "Calibration"), chosen by the `model` argument
+(the service passes the CALIBRATION_MODEL setting):
 
-    score = intercept + competency effect + unit level + interviewer leniency + noise
+- "linear": score = intercept + competency effect + unit level + leniency + noise,
+  with unit levels and leniencies crossed random effects fitted by REML
+  (`crossed_effects`);
+- "ordinal": the same crossed effects inside a cumulative-logit model, with
+  thresholds between the rubric's levels (`ordinal_effects`).
 
-with the unit a candidate × competency cell (default) or a candidate, and unit
-levels and leniencies crossed random effects fitted by REML
-(`crossed_effects`). Leniency is the interviewer's BLUP: their observed
-deviation from co-panelists, shrunk toward zero by an amount that shrinks as
-their track record grows. Unshrunk corrections can be worse than raw means for
-interviewers with a few ratings, which is why we do not use them.
+The unit is a candidate × competency cell (default) or a candidate. Leniency
+is shrunk toward zero by an amount that shrinks as the track record grows;
+unshrunk corrections can be worse than raw means for interviewers with a few
+ratings, which is why we do not use them.
 
-Alongside the model we report, per interviewer:
-- the connected component of the unit–interviewer graph. Leniency is only
-  identified within a component; outside the largest one the estimate rests
-  on the assumption that each group scores like the main pool on average;
-- an O(n) co-panel deviation estimate, the explainable cross-check, and a
-  flag where it and the BLUP differ by more than 2 standard errors;
-- a plain-words explanation that describes the scores, never the person.
+Leniency is identified only within a connected component of the
+unit–interviewer graph, so each component is estimated on its own, with its own
+intercept and competency effects: a group's overall level is never turned into
+its interviewers' leniency. Only the main pool (the largest component) is
+applied to scores (state "applied"); other groups are "not comparable with the
+main pool", and groups too small to compare, or a pool whose interviewer
+variance the data cannot determine, "insufficient data". Variance components
+the data cannot determine are None with a reason, never a number.
 
-`refresh` recomputes BLUPs with variance components held fixed from an
-earlier fit: one linear solve instead of an optimisation, for the nightly job.
+Alongside the model we report, per interviewer, an O(n) co-panel deviation
+estimate (the explainable cross-check, flagged where it and the model differ
+by more than 2 standard errors) and a plain-words explanation that describes
+the scores, never the person.
+
+`refresh` recomputes effects with variance components held fixed from an
+earlier fit, for the job after each submission.
 
 Everything is vectorised over ratings; loops run only over interviewers or
-unit sizes. Results do not depend on the order of the input rows: rows are
+components. Results do not depend on the order of the input rows: rows are
 put in a canonical order first, and `data_digest` hashes that order.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -40,8 +48,30 @@ import numpy.typing as npt
 import scipy.sparse
 from scipy.sparse.csgraph import connected_components
 
-from service.domain.crossed_effects import CrossedDesign, MixedModelSolution, fit_reml
+from service.domain.calibration_effects import (
+    InterviewerEffect,
+    VarianceComponents,
+    copanel_estimates,
+    copanelist_counts,
+    interviewer_effects,
+)
+from service.domain.calibration_models import GroupFit, fit_group
+from service.domain.calibration_scale import MODELS, CalibrationModel, RatingScale
 from service.domain.errors import RuleViolationError
+
+__all__ = [
+    "CalibrationDataError",
+    "CalibrationFit",
+    "CompetencyReliability",
+    "InterviewerEffect",
+    "Rating",
+    "RatingTable",
+    "VarianceComponents",
+    "copanel_estimates",
+    "fit",
+    "fit_arrays",
+    "refresh",
+]
 from service.domain.reliability import icc_oneway, krippendorff_alpha_interval
 
 UnitLevel = Literal["cell", "candidate"]
@@ -53,8 +83,6 @@ UNIT_LEVELS = ("cell", "candidate")
 # this says nothing useful about leniency: we show "insufficient data".
 MIN_COMPONENT_INTERVIEWERS = 2
 MIN_COMPONENT_RATINGS = 20
-# Below this share of the observed deviation kept, say the estimate is mostly prior.
-LOW_SHRINKAGE_SHARE = 0.5
 
 
 class CalibrationDataError(RuleViolationError):
@@ -96,38 +124,26 @@ class RatingTable:
 
 
 @dataclass(frozen=True)
-class VarianceComponents:
-    """Variances in squared score points."""
+class CompetencyReliability:
+    """ICC(1), ICC(1,k) and alpha over one competency's raw scores, candidate = target."""
 
-    sigma2_unit: float
-    sigma2_interviewer: float
-    sigma2_residual: float
-
-
-@dataclass(frozen=True)
-class InterviewerEffect:
-    """One interviewer's leniency (points above co-panelists) and its context."""
-
-    interviewer: str
-    leniency: float  # BLUP; adjusted score = raw − leniency
-    se: float  # √(σ̂²[C⁻¹]), conditional on the fixed effects as in lme4
     n_ratings: int
-    n_copanelists: int  # distinct other interviewers who rated a shared unit
-    connected: bool  # in the largest component of the unit–interviewer graph
-    component: int  # 0 is the largest (by ratings)
-    copanel_deviation: float  # the O(n) cross-check estimate (NaN without co-panelists)
-    disagrees: bool  # |leniency − copanel_deviation| > 2 se
-    insufficient_data: bool
-    explanation: str
+    n_candidates: int
+    icc1: float
+    icck: float
+    k: float
+    krippendorff_alpha: float
 
 
 @dataclass(frozen=True)
 class CalibrationFit:
-    components: VarianceComponents
-    intercept: float  # level of the first competency (alphabetical)
+    model: CalibrationModel
+    components: VarianceComponents  # of the main pool (component 0)
+    intercept: float | None  # linear: level of the first competency (alphabetical)
     fixed_effects: dict[str, float]  # competency -> difference from the first
-    reml_criterion: float  # −2 log restricted likelihood at the θ used
+    reml_criterion: float  # −2 log (restricted / Laplace) likelihood of the main pool
     effects: dict[str, InterviewerEffect]
+    scale: RatingScale  # how calibrated scores map onto the rubric (main pool)
     n_ratings: int
     n_units: int
     n_components: int
@@ -135,16 +151,20 @@ class CalibrationFit:
     icck: float  # ICC(1,k) with k = k0 (see `reliability`)
     icc_k: float  # the k0 behind icck
     krippendorff_alpha: float  # interval metric, units × interviewers
+    reliability_by_competency: dict[str, CompetencyReliability]
     unit_level: UnitLevel
     data_digest: str
     fitted_with: Literal["reml", "refresh"]
 
 
 def fit(
-    ratings: Sequence[Rating] | RatingTable, *, unit_level: UnitLevel = "cell"
+    ratings: Sequence[Rating] | RatingTable,
+    *,
+    unit_level: UnitLevel = "cell",
+    model: CalibrationModel = "linear",
 ) -> CalibrationFit:
-    """Fit variance components by REML and estimate every interviewer's leniency."""
-    return fit_arrays(**_encode(ratings), unit_level=unit_level)
+    """Fit variance components and estimate every interviewer's leniency."""
+    return fit_arrays(**_encode(ratings), unit_level=unit_level, model=model)
 
 
 def refresh(
@@ -152,9 +172,10 @@ def refresh(
     components: VarianceComponents,
     *,
     unit_level: UnitLevel = "cell",
+    model: CalibrationModel = "linear",
 ) -> CalibrationFit:
     """Recompute leniencies with variance components held fixed from an earlier fit."""
-    return fit_arrays(**_encode(ratings), unit_level=unit_level, components=components)
+    return fit_arrays(**_encode(ratings), unit_level=unit_level, components=components, model=model)
 
 
 def fit_arrays(
@@ -164,6 +185,7 @@ def fit_arrays(
     score: np.ndarray,
     *,
     unit_level: UnitLevel = "cell",
+    model: CalibrationModel = "linear",
     interviewer_names: Sequence[str] | None = None,
     competency_names: Sequence[str] | None = None,
     unit_names: Sequence[str] | None = None,
@@ -171,10 +193,13 @@ def fit_arrays(
 ) -> CalibrationFit:
     """Calibrate from integer-coded columns (codes index the optional name lists).
 
-    With `components`, skip REML and hold them fixed (a refresh).
+    With `components`, skip the variance search and hold them fixed (a refresh).
 
-    Raises CalibrationDataError for empty, mismatched or non-finite input.
+    Raises CalibrationDataError for empty, mismatched or non-finite input, or
+    data the chosen model cannot fit.
     """
+    if model not in MODELS:
+        raise CalibrationDataError(f"model must be one of {MODELS}, got {model!r}")
     columns = _validated_columns(unit_idx, interviewer_idx, competency_idx, score, unit_level)
     unit_idx, interviewer_idx, competency_idx, score = columns
     # Canonical row order, so that neither the digest nor any float sum
@@ -205,223 +230,204 @@ def fit_arrays(
     _, unit = np.unique(unit_key, return_inverse=True)
     names = _names(interviewer_names, rater_codes)
     competencies = _names(competency_names, competency_codes)
+    if len(score) <= len(competencies):
+        raise CalibrationDataError(
+            f"{len(score)} ratings cannot estimate {len(competencies)} competency effects"
+        )
 
-    try:
-        design = CrossedDesign(unit, rater, competency, score)
-    except ValueError as error:
-        raise CalibrationDataError(str(error)) from error
-    fitted_with: Literal["reml", "refresh"]
-    if components is None:
-        solution = fit_reml(design)
-        fitted_with = "reml"
-    else:
-        solution = _solve_fixed(design, components)
-        fitted_with = "refresh"
-    variance = VarianceComponents(
-        sigma2_unit=solution.sigma2 * solution.theta_unit**2,
-        sigma2_interviewer=solution.sigma2 * solution.theta_rater**2,
-        sigma2_residual=solution.sigma2,
+    n_matrix = scipy.sparse.csr_matrix(
+        (np.ones(len(score)), (unit, rater)), shape=(int(unit.max()) + 1, len(names))
     )
-
-    component, n_components = _rater_components(design)
+    component, n_components = _rater_components(n_matrix)
+    n_copanelists = copanelist_counts(n_matrix)
+    variance, groups = _fit_groups(
+        model, unit, rater, competency, score, unit_idx, competencies, component, components
+    )
+    main_fit = groups[0][0]
     copanel, copanel_weight = copanel_estimates(
-        unit, rater, competency, score, solution.beta, 1.0 / max(solution.theta_rater**2, 1e-300)
+        unit, rater, competency, score, main_fit.copanel_beta, main_fit.copanel_lambda
     )
-    n_copanelists = _copanelist_counts(design)
     reliability = icc_oneway(unit, score)
     alpha = krippendorff_alpha_interval(unit, score)
-    effects = _effects(
-        names, design, solution, variance, component, copanel, copanel_weight, n_copanelists
+    effects = interviewer_effects(
+        names,
+        np.bincount(rater, minlength=len(names)),
+        groups,
+        variance,
+        component,
+        copanel,
+        copanel_weight,
+        n_copanelists,
     )
-    beta = solution.beta
     return CalibrationFit(
+        model=model,
         components=variance,
-        intercept=float(beta[0]),
-        fixed_effects={competencies[0]: 0.0}
-        | {name: float(b) for name, b in zip(competencies[1:], beta[1:], strict=False)},
-        reml_criterion=solution.reml_criterion,
+        intercept=main_fit.intercept,
+        fixed_effects=_fixed_effects(competencies, component, competency, rater, main_fit),
+        reml_criterion=main_fit.criterion,
         effects=effects,
-        n_ratings=design.n,
-        n_units=design.n_units,
+        scale=main_fit.scale,
+        n_ratings=len(score),
+        n_units=int(unit.max()) + 1,
         n_components=n_components,
         icc1=reliability.icc1,
         icck=reliability.icck,
         icc_k=reliability.k,
         krippendorff_alpha=alpha,
+        reliability_by_competency=_reliability_by_competency(
+            competencies, competency, unit_idx, score
+        ),
         unit_level=unit_level,
         data_digest=digest,
-        fitted_with=fitted_with,
+        fitted_with="reml" if components is None else "refresh",
     )
 
 
-def _solve_fixed(design: CrossedDesign, components: VarianceComponents) -> MixedModelSolution:
-    """BLUPs at the θ implied by earlier components, with σ² held at its old value."""
-    values = (components.sigma2_unit, components.sigma2_interviewer, components.sigma2_residual)
-    if not all(math.isfinite(v) and v > 0 for v in values):
-        raise CalibrationDataError(f"variance components must be positive, got {components}")
-    sigma2 = components.sigma2_residual
-    return design.solve(
-        math.sqrt(components.sigma2_unit / sigma2),
-        math.sqrt(components.sigma2_interviewer / sigma2),
-        sigma2=sigma2,
-    )
+def _fit_groups(
+    model: CalibrationModel,
+    unit: _Codes,
+    rater: _Codes,
+    competency: _Codes,
+    score: _Floats,
+    candidate: _Codes,
+    competencies: Sequence[str],
+    component: _Codes,
+    components: VarianceComponents | None,
+) -> tuple[VarianceComponents, dict[int, tuple[GroupFit, _Codes]]]:
+    """Fit the main pool (component 0), then each other group large enough, on its own.
+
+    The main pool's variance components are estimated (or, in a refresh, the
+    given ones used); each other group reuses them and gets its own intercept
+    and competency effects, so its level never becomes its interviewers'
+    leniency. Returns the main pool's variance components and, per fitted
+    component, the fit with its raters' codes (groups too small are left out).
+    """
+    by_rating = component[rater]
+    order = np.argsort(by_rating, kind="stable")
+    bounds = np.searchsorted(by_rating[order], np.arange(component.max() + 2))
+    comp_raters = np.bincount(component)
+    results: dict[int, tuple[GroupFit, _Codes]] = {}
+    main_variance: VarianceComponents | None = None
+    variances: tuple[float | None, float | None, float | None] | None = None
+    if components is not None:
+        variances = (
+            components.sigma2_unit,
+            components.sigma2_interviewer,
+            components.sigma2_residual,
+        )
+    for c in range(len(comp_raters)):
+        rows = order[bounds[c] : bounds[c + 1]]
+        if c > 0 and (
+            comp_raters[c] < MIN_COMPONENT_INTERVIEWERS or len(rows) < MIN_COMPONENT_RATINGS
+        ):
+            continue
+        raters, sub_rater = np.unique(rater[rows], return_inverse=True)
+        comps, sub_comp = np.unique(competency[rows], return_inverse=True)
+        _, sub_unit = np.unique(unit[rows], return_inverse=True)
+        unit_reason = _unit_reason(candidate[rows], sub_comp)
+        rater_reason = _interviewer_reason(sub_rater)
+        try:
+            fitted = fit_group(
+                model,
+                sub_unit,
+                sub_rater,
+                sub_comp,
+                score[rows],
+                [competencies[i] for i in comps],
+                variances=variances,
+                estimate_unit=unit_reason is None,
+                estimate_rater=rater_reason is None,
+            )
+        except (ValueError, np.linalg.LinAlgError) as error:
+            if c == 0:
+                raise CalibrationDataError(f"cannot fit the {model} model: {error}") from error
+            continue
+        results[c] = (fitted, raters)
+        if c == 0:
+            main_variance = VarianceComponents(
+                sigma2_unit=None if unit_reason else fitted.sigma2_unit,
+                sigma2_interviewer=None if rater_reason else fitted.sigma2_interviewer,
+                sigma2_residual=fitted.sigma2_residual,
+                unit_reason=unit_reason,
+                interviewer_reason=rater_reason,
+            )
+            if variances is None:
+                variances = (
+                    main_variance.sigma2_unit,
+                    main_variance.sigma2_interviewer,
+                    fitted.sigma2_residual,
+                )
+    assert main_variance is not None  # component 0 always exists and raises if unfitted
+    return main_variance, results
 
 
-def _rater_components(design: CrossedDesign) -> tuple[np.ndarray, int]:
+def _unit_reason(candidate: _Codes, competency: _Codes) -> str | None:
+    """Why the candidates' variance cannot be estimated, or None when it can."""
+    if len(np.unique(candidate)) < 2:
+        return "one candidate: the spread between candidates cannot be estimated from this data"
+    per_competency = np.bincount(competency, minlength=int(competency.max()) + 1)
+    if len(np.unique(candidate)) == len(candidate) and per_competency.max() < 2:
+        return "no candidate was rated twice: candidates cannot be told from noise"
+    return None
+
+
+def _interviewer_reason(rater: _Codes) -> str | None:
+    """Why the interviewers' variance cannot be estimated, or None when it can."""
+    if int(rater.max()) < 1:
+        return "one interviewer: the spread between interviewers cannot be estimated from this data"
+    return None
+
+
+def _fixed_effects(
+    competencies: Sequence[str],
+    component: _Codes,
+    competency: _Codes,
+    rater: _Codes,
+    main: GroupFit,
+) -> dict[str, float]:
+    """The main pool's competency contrasts, by name (first competency 0)."""
+    in_main = np.unique(competency[component[rater] == 0])
+    names = [competencies[i] for i in in_main]
+    return {names[0]: 0.0} | {
+        name: float(b) for name, b in zip(names[1:], main.contrasts, strict=True)
+    }
+
+
+def _reliability_by_competency(
+    competencies: Sequence[str], competency: _Codes, candidate: _Codes, score: _Floats
+) -> dict[str, CompetencyReliability]:
+    """Per competency, with the candidate as target: pooling competencies would count
+    differences between competencies as agreement between interviewers."""
+    out = {}
+    for index, name in enumerate(competencies):
+        rows = competency == index
+        icc = icc_oneway(candidate[rows], score[rows])
+        out[name] = CompetencyReliability(
+            n_ratings=icc.n_ratings,
+            n_candidates=icc.n_targets,
+            icc1=icc.icc1,
+            icck=icc.icck,
+            k=icc.k,
+            krippendorff_alpha=krippendorff_alpha_interval(candidate[rows], score[rows]),
+        )
+    return out
+
+
+def _rater_components(n_matrix: scipy.sparse.csr_matrix[Any]) -> tuple[_Codes, int]:
     """Component of each interviewer in the unit–interviewer graph, 0 = most ratings."""
-    u, r = design.n_units, design.n_raters
-    incidence = design.n_matrix.tocoo()
+    u, r = n_matrix.shape
+    incidence = n_matrix.tocoo()
     graph = scipy.sparse.coo_matrix(
         (np.ones(incidence.nnz), (incidence.row, u + incidence.col)), shape=(u + r, u + r)
     )
     n_components, labels = connected_components(graph, directed=False)
     rater_labels = labels[u:]
-    ratings = np.bincount(rater_labels, weights=design.d_rater, minlength=n_components)
+    d_rater = np.asarray(n_matrix.sum(axis=0)).ravel()
+    ratings = np.bincount(rater_labels, weights=d_rater, minlength=n_components)
     rank = np.empty(n_components, dtype=np.int64)
     rank[np.argsort(-ratings, kind="stable")] = np.arange(n_components)
+    # Units with no rater cannot occur, so every component holds a rater.
     return rank[rater_labels], n_components
-
-
-def copanel_estimates(
-    unit: _Codes,
-    rater: _Codes,
-    competency: _Codes,
-    score: _Floats,
-    beta: _Floats,
-    lam: float,
-) -> tuple[_Floats, _Floats]:
-    """The O(n) cross-check: shrunk mean deviation from the other panelists on a unit.
-
-    `unit`, `rater`, `competency` are dense integer codes, `beta` the fixed
-    effects (intercept, then competency contrasts), `lam` = σ²/σ_v².
-
-    dev = (score − mean of the *other* interviewers' scores on the same unit),
-    after removing competency effects. Leave-one-out deviations are inflated
-    by k/(k−1) against deviations from the full unit mean, and carry only
-    (k−1)/k of a rating's information once the unit level is absorbed, so each
-    is weighted by w = k_others/k:  leniency ≈ Σ w·dev / (Σ w + λ), λ = σ²/σ_v².
-    Returns the estimate and Σ w per interviewer (0 without co-panelists).
-    """
-    n_raters = int(rater.max()) + 1
-    resid = score - beta[0] - np.concatenate([[0.0], beta[1:]])[competency]
-    unit_n = np.bincount(unit)
-    unit_sum = np.bincount(unit, weights=resid)
-    _, pair = np.unique(unit * n_raters + rater, return_inverse=True)
-    pair_n = np.bincount(pair)
-    pair_sum = np.bincount(pair, weights=resid)
-    others_n = unit_n[unit] - pair_n[pair]
-    has = others_n > 0
-    others_mean = (unit_sum[unit] - pair_sum[pair])[has] / others_n[has]
-    weight = others_n[has] / unit_n[unit][has]
-    deviation = resid[has] - others_mean
-    # numpy's stubs say bincount returns intp even with float weights; it is float64.
-    weight_sum: _Floats = np.bincount(rater[has], weights=weight, minlength=n_raters)  # type: ignore[assignment]
-    total = np.bincount(rater[has], weights=weight * deviation, minlength=n_raters)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        estimate = np.where(weight_sum > 0, total / (weight_sum + lam), np.nan)
-    return estimate, weight_sum
-
-
-def _copanelist_counts(design: CrossedDesign) -> np.ndarray:
-    """Distinct other interviewers each interviewer shared at least one unit with."""
-    shared = design.n_matrix.astype(bool).astype(np.int32)
-    # scipy-stubs type sparse @ sparse as sparse-or-dense, so .tocsr() is unknown on it.
-    co: scipy.sparse.csr_matrix[Any] = (shared.T @ shared).tocsr()  # type: ignore[union-attr,misc,assignment]
-    return np.diff(co.indptr) - 1
-
-
-def _effects(
-    names: Sequence[str],
-    design: CrossedDesign,
-    solution: MixedModelSolution,
-    variance: VarianceComponents,
-    component: _Codes,
-    copanel: _Floats,
-    copanel_weight: _Floats,
-    n_copanelists: _Codes,
-) -> dict[str, InterviewerEffect]:
-    """One InterviewerEffect per interviewer, with its explanation."""
-    se = np.sqrt(solution.rater_variance)
-    leniency = solution.rater_effects
-    comp_raters = np.bincount(component)
-    comp_ratings = np.bincount(component, weights=design.d_rater)
-    tiny = (comp_raters < MIN_COMPONENT_INTERVIEWERS) | (comp_ratings < MIN_COMPONENT_RATINGS)
-    disagrees = np.abs(leniency - copanel) > 2.0 * se  # False where copanel is NaN
-    lam = variance.sigma2_residual / max(variance.sigma2_interviewer, 1e-300)
-    share = copanel_weight / (copanel_weight + lam)
-    effects: dict[str, InterviewerEffect] = {}
-    for i, name in enumerate(names):
-        connected = bool(component[i] == 0)
-        insufficient = bool(n_copanelists[i] == 0 or (not connected and tiny[component[i]]))
-        effects[name] = InterviewerEffect(
-            interviewer=name,
-            leniency=float(leniency[i]),
-            se=float(se[i]),
-            n_ratings=int(design.d_rater[i]),
-            n_copanelists=int(n_copanelists[i]),
-            connected=connected,
-            component=int(component[i]),
-            copanel_deviation=float(copanel[i]),
-            disagrees=bool(disagrees[i]),
-            insufficient_data=insufficient,
-            explanation=explain(
-                name,
-                float(leniency[i]),
-                float(se[i]),
-                int(design.d_rater[i]),
-                connected=connected,
-                insufficient_data=insufficient,
-                kept_share=float(share[i]),
-                disagrees=bool(disagrees[i]),
-                copanel_deviation=float(copanel[i]),
-            ),
-        )
-    return effects
-
-
-def explain(
-    name: str,
-    leniency: float,
-    se: float,
-    n_ratings: int,
-    *,
-    connected: bool = True,
-    insufficient_data: bool = False,
-    kept_share: float = 1.0,
-    disagrees: bool = False,
-    copanel_deviation: float = math.nan,
-) -> str:
-    """Plain words about an interviewer's *scores*, never a judgement of the person."""
-    ratings = f"{n_ratings} rating{'' if n_ratings == 1 else 's'}"
-    if insufficient_data:
-        return (
-            f"Insufficient data: {name}'s {ratings} share no candidate with the "
-            "main pool of interviewers, so no comparison is possible yet."
-        )
-    decimals = 2 if se < 0.05 else 1
-    size = round(abs(leniency), decimals)
-    if size == 0:
-        text = f"{name} scores in line with co-panelists on average"
-    else:
-        direction = "above" if leniency > 0 else "below"
-        text = f"{name} scores {size:.{decimals}f} points {direction} co-panelists on average"
-    text += f" ({ratings}, ±{se:.{decimals}f})."
-    if kept_share < LOW_SHRINKAGE_SHARE:
-        text += (
-            f" With few ratings the adjustment keeps only {kept_share:.0%} of the "
-            "observed difference; the share grows with more ratings."
-        )
-    if not connected:
-        text += (
-            " These ratings share no candidate with the main pool, so the adjustment "
-            "assumes this group scores like the main pool on average."
-        )
-    if disagrees:
-        text += (
-            f" A simple co-panel comparison gives {copanel_deviation:+.{decimals}f} "
-            "instead; the panels' make-up matters here, so read with care."
-        )
-    return text
 
 
 def _encode(ratings: Sequence[Rating] | RatingTable) -> dict[str, Any]:

@@ -17,7 +17,8 @@ from service.domain.calibration import CalibrationDataError, CalibrationFit, Rat
 
 
 def fit_report(fit: CalibrationFit) -> dict[str, Any]:
-    """JSON-ready summary: components, criterion, reliability, groups, every interviewer."""
+    """JSON-ready summary: model, components, criterion, reliability per competency,
+    groups, every interviewer."""
     groups: dict[int, dict[str, Any]] = {}
     for effect in fit.effects.values():
         group = groups.setdefault(
@@ -25,33 +26,51 @@ def fit_report(fit: CalibrationFit) -> dict[str, Any]:
         )
         group["interviewers"] += 1
         group["ratings"] += effect.n_ratings
+    c = fit.components
     return {
+        "model": fit.model,
         "fitted_with": fit.fitted_with,
         "unit_level": fit.unit_level,
         "data_digest": fit.data_digest,
         "n_ratings": fit.n_ratings,
         "n_units": fit.n_units,
         "n_interviewers": len(fit.effects),
+        # Of the main pool, on the model's scale; null where the data cannot determine it.
         "variance_components": {
-            "unit": fit.components.sigma2_unit,
-            "interviewer": fit.components.sigma2_interviewer,
-            "residual": fit.components.sigma2_residual,
+            "scale": "points" if fit.model == "linear" else "logits",
+            "unit": _json_float(c.sigma2_unit),
+            "unit_reason": c.unit_reason,
+            "interviewer": _json_float(c.sigma2_interviewer),
+            "interviewer_reason": c.interviewer_reason,
+            "residual": c.sigma2_residual,
         },
         "reml_criterion": fit.reml_criterion,
-        "intercept": fit.intercept,
+        "intercept": _json_float(fit.intercept),
         "fixed_effects": dict(fit.fixed_effects),
-        "reliability": {
-            "icc1": _json_float(fit.icc1),
-            "icck": _json_float(fit.icck),
-            "k": _json_float(fit.icc_k),
-            "krippendorff_alpha_interval": _json_float(fit.krippendorff_alpha),
-        },
+        "rating_scale": fit.scale.to_dict(),
+        # Per competency, candidate = target, as the interviewers report: pooling
+        # competencies would count their differences as agreement.
+        "reliability": [
+            {
+                "competency": name,
+                "ratings": r.n_ratings,
+                "candidates": r.n_candidates,
+                "icc1": _json_float(r.icc1),
+                "icck": _json_float(r.icck),
+                "k": _json_float(r.k),
+                "krippendorff_alpha": _json_float(r.krippendorff_alpha),
+            }
+            for name, r in sorted(fit.reliability_by_competency.items())
+        ],
         "connected_components": [groups[c] for c in sorted(groups)],
         "interviewers": [
             {
                 "interviewer": e.interviewer,
-                "leniency": e.leniency,
-                "se": e.se,
+                "state": e.state.value,
+                "leniency": _json_float(e.leniency),
+                "se": _json_float(e.se),
+                "se_absolute": _json_float(e.se_absolute),
+                "shift": _json_float(e.shift),
                 "n_ratings": e.n_ratings,
                 "n_copanelists": e.n_copanelists,
                 "connected": e.connected,
@@ -128,5 +147,5 @@ def _parse_score(text: str | None, path: str | Path, line: int) -> float:
     return value
 
 
-def _json_float(x: float) -> float | None:
-    return None if not math.isfinite(x) else float(x)
+def _json_float(x: float | None) -> float | None:
+    return None if x is None or not math.isfinite(x) else float(x)

@@ -55,6 +55,9 @@ class MixedModelSolution:
     unit_effects: np.ndarray  # BLUPs of u, in score points
     rater_effects: np.ndarray  # BLUPs of v, in score points
     rater_variance: np.ndarray  # σ²·diag(C⁻¹) for the raters (conditional on β̂, as lme4)
+    # The same plus the fixed effects' uncertainty: the rater block of the inverse of the
+    # whole mixed-model-equations matrix, for absolute figures (leniency against a typical rater).
+    rater_variance_absolute: np.ndarray
     reml_criterion: float
     n_evaluations: int
 
@@ -146,7 +149,7 @@ class CrossedDesign:
 
     def _profile(
         self, theta_u: float, theta_v: float
-    ) -> tuple[float, _Floats, float, _Floats, _Floats, _Floats]:
+    ) -> tuple[float, _Floats, float, _Floats, _Floats, _Floats, _Floats]:
         """β̂, σ̂² and the REML criterion at θ, plus the pieces for BLUPs."""
         n, p = self.n, self.p
         chol, inv_a, x, m = self._factor(theta_u, theta_v)
@@ -161,7 +164,7 @@ class CrossedDesign:
         )
         log_det_xhx = 2.0 * np.log(np.diag(xhx)).sum()
         criterion = (n - p) * (1.0 + math.log(2.0 * math.pi * sigma2)) + log_det_h + log_det_xhx
-        return criterion, beta, sigma2, chol, inv_a, x
+        return criterion, beta, sigma2, chol, inv_a, x, xhx
 
     def criterion(self, log_theta: np.ndarray) -> float:
         """Profiled REML criterion (−2 log restricted likelihood) at log θ."""
@@ -178,7 +181,7 @@ class CrossedDesign:
         `sigma2` holds σ² fixed (a refresh); by default it is profiled out.
         """
         p = self.p
-        criterion, beta, sigma2_hat, chol, inv_a, x = self._profile(theta_u, theta_v)
+        criterion, beta, sigma2_hat, chol, inv_a, x, xhx = self._profile(theta_u, theta_v)
         sigma2 = sigma2_hat if sigma2 is None else sigma2
         rater_effects = x[:, p] - x[:, :p] @ beta
         xu = (self.zu_w - self.n_matrix @ x) * inv_a[self.unit_level][:, None]
@@ -188,6 +191,9 @@ class CrossedDesign:
         if info != 0:
             raise np.linalg.LinAlgError("Schur complement is singular")
         rater_variance = sigma2 * np.einsum("ij,ij->j", chol_inv, chol_inv)
+        # Block inverse: [C⁻¹ + C⁻¹Z'X (X'H⁻¹X)⁻¹ X'ZC⁻¹]_rr, and x[:, :p] = (C⁻¹Z'X)_raters.
+        spread = scipy.linalg.solve_triangular(xhx, x[:, :p].T, lower=True, check_finite=False)
+        rater_variance_absolute = rater_variance + sigma2 * np.einsum("ij,ij->j", spread, spread)
         return MixedModelSolution(
             theta_unit=theta_u,
             theta_rater=theta_v,
@@ -196,13 +202,20 @@ class CrossedDesign:
             unit_effects=unit_effects,
             rater_effects=rater_effects,
             rater_variance=rater_variance,
+            rater_variance_absolute=rater_variance_absolute,
             reml_criterion=float(criterion),
             n_evaluations=n_evaluations,
         )
 
 
-def fit_reml(design: CrossedDesign) -> MixedModelSolution:
+def fit_reml(
+    design: CrossedDesign, *, estimate_unit: bool = True, estimate_rater: bool = True
+) -> MixedModelSolution:
     """Minimise the profiled REML criterion over (log θ_u, log θ_v).
+
+    A variance the data cannot determine (`estimate_*=False`: one rater, one
+    candidate) is held at the lower bound, i.e. left out of the model, and the
+    search runs over the other one only.
 
     Nelder–Mead rather than a gradient method: finite-difference gradients of a
     criterion of size ~n are noise at 1M ratings, and with two parameters a
@@ -210,6 +223,8 @@ def fit_reml(design: CrossedDesign) -> MixedModelSolution:
     lme4 does. An analytic gradient (the EM-REML trace terms) would cut the
     evaluations to ~15 at twice the cost each; not needed for today's sizes.
     """
+    if not (estimate_unit and estimate_rater):
+        return _fit_reml_partial(design, estimate_unit, estimate_rater)
     start = np.zeros(2)
     result = scipy.optimize.minimize(
         design.criterion,
@@ -225,3 +240,23 @@ def fit_reml(design: CrossedDesign) -> MixedModelSolution:
     )
     theta_u, theta_v = np.exp(result.x)
     return design.solve(float(theta_u), float(theta_v), n_evaluations=int(result.nfev))
+
+
+def _fit_reml_partial(
+    design: CrossedDesign, estimate_unit: bool, estimate_rater: bool
+) -> MixedModelSolution:
+    """REML over one ratio with the other left out, or no search when both are."""
+    low = LOG_THETA_BOUNDS[0]
+    if not (estimate_unit or estimate_rater):
+        return design.solve(math.exp(low), math.exp(low))
+
+    def criterion(log_theta: float) -> float:
+        pair = np.array([log_theta, low] if estimate_unit else [low, log_theta])
+        return design.criterion(pair)
+
+    result = scipy.optimize.minimize_scalar(
+        criterion, bounds=LOG_THETA_BOUNDS, method="bounded", options={"xatol": 1e-6}
+    )
+    theta = math.exp(float(result.x))
+    thetas = (theta, math.exp(low)) if estimate_unit else (math.exp(low), theta)
+    return design.solve(*thetas, n_evaluations=int(result.nfev))

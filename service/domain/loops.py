@@ -7,7 +7,7 @@ recorded with who and why, and shown.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -66,6 +66,25 @@ def plan_loop(
             )
         )
     return planned
+
+
+def loop_complete(
+    template: InterviewTemplate, interviews: Sequence[InterviewFact], skipped: Iterable[str]
+) -> bool:
+    """Every interview the template plans has been held with its scorecard submitted (every
+    scheduled or held one of its kind, added ones too) or was recorded as skipped."""
+    passed = set(skipped)
+    for item in template.interviews:
+        mine = [
+            i
+            for i in interviews
+            if i.interview_key == item.key and i.status in ACTIVE_INTERVIEW_STATUSES
+        ]
+        if not mine and item.key in passed:
+            continue
+        if not mine or any(i.scorecard != "submitted" for i in mine):
+            return False
+    return True
 
 
 def skipped_on_leaving(

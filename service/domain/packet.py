@@ -19,6 +19,12 @@ from typing import Any
 from service.domain.anonymize import IdentifyingTerms, identifying_terms, redact
 from service.domain.assessment import assess, to_dict
 from service.domain.packet_inputs import PacketInputs, ScorecardHistoryIn
+from service.domain.packet_sections import (
+    disagreements,
+    duration_label,
+    interviewer_calibration,
+    revision_changes,
+)
 from service.domain.templates import InterviewTemplate
 
 
@@ -63,6 +69,12 @@ def build_packet(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
         )
     )
     scorecards = _scorecard_pages(inputs)
+    panel = list({(c["interviewer_id"], c["interviewer_name"]): None for c in scorecards})
+    calibration = {
+        **calibration_status(inputs),
+        **interviewer_calibration(panel, inputs.calibration, inputs.leniencies),
+    }
+    states = {i["interviewer_id"]: i["state"] for i in calibration["interviewers"]}
     timeline = [
         {
             "kind": c.kind,
@@ -89,8 +101,12 @@ def build_packet(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
         for line in competency["scores"]
     }
     interviews = [
-        _interview(template, card, notes.get(card["scorecard_id"], "")) for card in scorecards
+        _interview(
+            template, card, notes.get(card["scorecard_id"], ""), states[card["interviewer_id"]]
+        )
+        for card in scorecards
     ]
+    titles = {i["scorecard_id"]: i["title"] for i in interviews}
     return {
         "anonymized": anonymized,
         "role": {
@@ -104,8 +120,10 @@ def build_packet(inputs: PacketInputs, anonymized: bool) -> dict[str, Any]:
         "data_as_of": _latest(scorecards, timeline, decision),
         "recommendation_scale": list(template.recommendation_scale),
         "competencies": competencies,
-        "calibration": calibration_status(inputs),
+        "calibration": calibration,
         "assessment": assessment,
+        "recommendations": _recommendations_by_level(template, interviews),
+        "disagreements": disagreements(assessment, titles),
         "matrix": _matrix(assessment, interviews),
         "interviews": interviews,
         "stages": _stages(template, timeline),
@@ -153,7 +171,15 @@ def _redacted(inputs: PacketInputs) -> PacketInputs:
             key: replace(
                 history,
                 revisions=tuple(
-                    replace(r, reason=redact(r.reason, terms)) for r in history.revisions
+                    replace(
+                        r,
+                        reason=redact(r.reason, terms),
+                        summary=redact(r.summary, terms),
+                        ratings=tuple(
+                            replace(x, evidence=redact(x.evidence, terms)) for x in r.ratings
+                        ),
+                    )
+                    for r in history.revisions
                 ),
             )
             for key, history in inputs.histories.items()
@@ -220,7 +246,7 @@ def _scorecard_pages(inputs: PacketInputs) -> list[dict[str, Any]]:
                 "interviewer_id": card.interviewer_id,
                 "interviewer_name": card.interviewer_name,
                 "starts_at": facts[card.interview_id].starts_at.isoformat(),
-                **_history(inputs.histories[card.scorecard_id]),
+                **_history(inputs.template, inputs.histories[card.scorecard_id]),
                 "late": card.late,
                 "submitted_at": card.submitted_at.isoformat(),
                 "recommendation": card.recommendation,
@@ -235,8 +261,9 @@ def _scorecard_pages(inputs: PacketInputs) -> list[dict[str, Any]]:
     return pages
 
 
-def _history(history: ScorecardHistoryIn) -> dict[str, Any]:
+def _history(template: InterviewTemplate, history: ScorecardHistoryIn) -> dict[str, Any]:
     seen = history.first_saw_others_at
+    previous = (None, *history.revisions[:-1])
     return {
         "duration_minutes": history.duration_minutes,
         "actual_minutes": history.actual_minutes,
@@ -248,13 +275,18 @@ def _history(history: ScorecardHistoryIn) -> dict[str, Any]:
                 "reason": r.reason,
                 "recommendation": r.recommendation,
                 "after_seeing_others": r.after_seeing_others,
+                "recommendation_from": before.recommendation if before else None,
+                # None for the first revision, or when the earlier ratings are not known.
+                "changes": None if before is None else revision_changes(template, before, r),
             }
-            for r in history.revisions
+            for before, r in zip(previous, history.revisions, strict=True)
         ],
     }
 
 
-def _interview(template: InterviewTemplate, card: dict[str, Any], note: str) -> dict[str, Any]:
+def _interview(
+    template: InterviewTemplate, card: dict[str, Any], note: str, calibration_state: str
+) -> dict[str, Any]:
     planned = template.interview(card["interview_key"])
     ratings = []
     for rating in card["ratings"]:
@@ -279,6 +311,7 @@ def _interview(template: InterviewTemplate, card: dict[str, Any], note: str) -> 
         "time_box": planned.duration_minutes,
         "ratings": ratings,
         "calibration_note": note,
+        "calibration_state": calibration_state,  # "applied", or why not (`calibration`)
     }
 
 
@@ -289,6 +322,7 @@ def _matrix(assessment: dict[str, Any], interviews: Sequence[dict[str, Any]]) ->
             "scorecard_id": i["scorecard_id"],
             "title": i["title"],
             "interviewer": i["interviewer_name"],
+            "interview_key": i["interview_key"],
         }
         for i in interviews
     ]
@@ -313,9 +347,32 @@ def _matrix(assessment: dict[str, Any], interviews: Sequence[dict[str, Any]]) ->
                 "name": competency["name"],
                 "cells": cells,
                 "calibrated_mean": competency["calibrated_mean"],
+                "bar": competency["bar"],
+                "clears_bar": competency["clears_bar"],
             }
         )
-    return {"columns": columns, "rows": rows}
+    return {"columns": columns, "rows": rows, "mean": "calibrated"}
+
+
+def _recommendations_by_level(
+    template: InterviewTemplate, interviews: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each level of the scale with who gave it (interview order), for the distribution."""
+    return [
+        {
+            "level": level,
+            "interviewers": [
+                {
+                    "name": i["interviewer_name"],
+                    "interview_title": i["title"],
+                    "scorecard_id": i["scorecard_id"],
+                }
+                for i in interviews
+                if i["recommendation"] == level
+            ],
+        }
+        for level in template.recommendation_scale
+    ]
 
 
 def _stages(
@@ -333,21 +390,21 @@ def _stages(
             else (min(later) if later else None)
         )
         stage = template.stage(entry["to_stage"])
-        days = (
+        seconds = (
             None
             if left is None
-            else round(
-                (datetime.fromisoformat(left) - datetime.fromisoformat(entry["at"])).total_seconds()
-                / 86400,
-                1,
-            )
+            else (
+                datetime.fromisoformat(left) - datetime.fromisoformat(entry["at"])
+            ).total_seconds()
         )
+        days = None if seconds is None else round(seconds / 86400, 1)
         stages.append(
             {
                 "stage": stage.name if stage else entry["to_stage"],
                 "entered": entry["at"],
                 "left": left,
                 "days": days,
+                "duration": duration_label(seconds),
                 "target_days": stage.sla_days if stage else None,
                 "over_target": days is not None and stage is not None and days > stage.sla_days,
             }

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from service.domain.assessment_inputs import DeviationIn, InterviewIn, LeniencyIn, ScorecardIn
+from service.domain.assessment_inputs import (
+    DeviationIn,
+    InterviewIn,
+    LeniencyIn,
+    RatingIn,
+    ScorecardIn,
+)
 from service.domain.templates import InterviewTemplate
 
 
@@ -49,6 +55,8 @@ class RevisionIn:
     reason: str  # why it was amended; empty for the first
     recommendation: str
     after_seeing_others: bool
+    summary: str = ""
+    ratings: tuple[RatingIn, ...] = ()  # what this revision scored, to show what changed
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 # Bump when the document's layout or content rules change, so old digests no longer match.
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 
 
 def content_digest(content: dict[str, Any]) -> str:

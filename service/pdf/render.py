@@ -53,9 +53,15 @@ class AssetFetcher(URLFetcher):  # type: ignore[misc]  # weasyprint publishes no
         return super().fetch(url, headers)
 
 
+# Tagged (PDF/UA-1): a structure tree, the document's language (`<html lang>`) and its
+# title (`<title>`, shown instead of the file name), so screen readers can follow it.
+PDF_VARIANT = "pdf/ua-1"
+
+
 def html_to_pdf(html: str, *, identifier: str) -> RenderedPdf:
-    """Render to PDF bytes. The same HTML and identifier give the same bytes."""
+    """Render to tagged PDF bytes. The same HTML and identifier give the same bytes."""
     document = HTML(
         string=html, base_url=ASSETS.resolve().as_uri() + "/", url_fetcher=AssetFetcher()
     ).render()
-    return RenderedPdf(document.write_pdf(pdf_identifier=identifier.encode()), len(document.pages))
+    data = document.write_pdf(pdf_identifier=identifier.encode(), pdf_variant=PDF_VARIANT)
+    return RenderedPdf(data, len(document.pages))

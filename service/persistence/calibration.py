@@ -7,11 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from service.persistence.base import Base, utcnow
+from service.domain.calibration_scale import CALIBRATION_STATES, MODELS
+from service.persistence.base import Base, checked_enum, utcnow
+
+# An interviewer's stored state: NOT_FITTED is the absence of a row, never stored.
+STORED_STATES = tuple(s for s in CALIBRATION_STATES if s != "not_fitted")
 
 
 class CalibrationRun(Base):
@@ -20,13 +25,20 @@ class CalibrationRun(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     fitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     fitted_with: Mapped[str] = mapped_column(String(20))  # "reml" or "refresh"
+    # Runs fitted before there was a choice were all linear.
+    model: Mapped[str] = mapped_column(checked_enum(MODELS, "calibration_model"), default="linear")
     data_digest: Mapped[str] = mapped_column(String(64))
     n_ratings: Mapped[int]
     n_units: Mapped[int]
     n_components: Mapped[int]
-    sigma2_unit: Mapped[float]
-    sigma2_interviewer: Mapped[float]
+    # On the model's scale (points² or logits²); None: the data cannot determine it (reason).
+    sigma2_unit: Mapped[float | None]
+    sigma2_interviewer: Mapped[float | None]
     sigma2_residual: Mapped[float]
+    sigma2_unit_reason: Mapped[str | None] = mapped_column(Text)
+    sigma2_interviewer_reason: Mapped[str | None] = mapped_column(Text)
+    # `calibration_scale.RatingScale.to_dict()`: how calibrated scores map onto the rubric.
+    scale: Mapped[dict[str, Any] | None]
     reml_criterion: Mapped[float]
     icc1: Mapped[float | None]
     icck: Mapped[float | None]
@@ -43,8 +55,14 @@ class InterviewerCalibration(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("calibration_runs.id"), index=True)
     interviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    leniency: Mapped[float]
-    se: Mapped[float]
+    state: Mapped[str] = mapped_column(
+        checked_enum(STORED_STATES, "calibration_state"), default="applied"
+    )
+    # Points above co-panelists within the interviewer's group; None without an estimate.
+    leniency: Mapped[float | None]
+    se: Mapped[float | None]
+    se_absolute: Mapped[float | None]  # against a typical interviewer (intercept's uncertainty)
+    shift: Mapped[float | None]  # the effect on the model's scale, for calibrated scores
     n_ratings: Mapped[int]
     n_copanelists: Mapped[int]
     connected: Mapped[bool]

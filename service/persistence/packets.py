@@ -10,6 +10,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, 
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES, PacketStatus
+from service.domain.pipeline import ApplicationStatus
 from service.persistence.applications import Application
 from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.scorecards import Scorecard, ScorecardRevision
@@ -43,7 +44,8 @@ class Packet(Base):
     error: Mapped[str | None] = mapped_column(Text)
     job_id: Mapped[str | None] = mapped_column(String(100))
     attempts: Mapped[int] = mapped_column(default=0)
-    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # None: made ahead in the background, before anyone asked (`prepare_packets`).
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
@@ -187,6 +189,23 @@ def decision_records(session: Session, application_id: int) -> list[DecisionReco
         DecisionRecord(d, revisions_after(session, d))
         for d in decisions_of(session, application_id)
     ]
+
+
+def applications_awaiting_decision(session: Session) -> list[int]:
+    """Ids of the active applications with a packet and no current decision: the ones a
+    hiring manager is still to decide on."""
+    decided = select(Decision.id).where(
+        Decision.application_id == Application.id, Decision.superseded_at.is_(None)
+    )
+    return list(
+        session.scalars(
+            select(Application.id)
+            .where(Application.status == ApplicationStatus.ACTIVE)
+            .where(select(Packet.id).where(Packet.application_id == Application.id).exists())
+            .where(~decided.exists())
+            .order_by(Application.id)
+        )
+    )
 
 
 def packets_of(session: Session, application_id: int) -> list[Packet]:

@@ -14,11 +14,12 @@ from service.domain.assessment_inputs import (
     RatingIn,
     ScorecardIn,
 )
+from service.domain.calibration_scale import RatingScale
 from service.domain.packet_inputs import RevisionIn, ScorecardHistoryIn
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.base import utcnow
-from service.persistence.calibration import leniencies
+from service.persistence.calibration import latest_run, leniencies
 from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.scorecards import Scorecard, first_views, submitted_scorecards
 from service.persistence.users import User
@@ -78,13 +79,29 @@ def assessment_inputs(
             )
             for d in deviations_of(session, application.id)
         ],
-        {
-            e.interviewer_id: LeniencyIn(
-                e.interviewer_id, e.leniency, e.se, e.n_ratings, e.connected, e.explanation
-            )
-            for e in leniencies(session, panel).values()
-        },
+        _leniencies(session, panel),
     )
+
+
+def _leniencies(session: Session, panel: set[int]) -> dict[int, LeniencyIn]:
+    """The panel's stored calibration, with the latest run's rating scale."""
+    effects = leniencies(session, panel)
+    run = latest_run(session) if effects else None
+    scale = RatingScale.from_dict(run.scale) if run is not None and run.scale else None
+    return {
+        e.interviewer_id: LeniencyIn(
+            e.interviewer_id,
+            e.leniency,
+            e.se,
+            e.n_ratings,
+            e.connected,
+            e.explanation,
+            state=e.state,
+            shift=e.shift,
+            scale=scale,
+        )
+        for e in effects.values()
+    }
 
 
 def scorecard_histories(session: Session, application_id: int) -> dict[int, ScorecardHistoryIn]:
@@ -104,6 +121,8 @@ def scorecard_histories(session: Session, application_id: int) -> dict[int, Scor
                     reason=r.reason,
                     recommendation=r.recommendation,
                     after_seeing_others=r.after_seeing_others,
+                    summary=r.summary,
+                    ratings=tuple(RatingIn(x.competency, x.score, x.evidence) for x in r.ratings),
                 )
                 for r in card.revisions
             ),

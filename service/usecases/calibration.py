@@ -14,8 +14,17 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from service import jobs
+from service.config import DEFAULT_CALIBRATION_MODEL
 from service.domain.access import ADMIN, RECRUITER
-from service.domain.calibration import RatingTable, VarianceComponents, fit, refresh
+from service.domain.calibration import (
+    CalibrationDataError,
+    CalibrationFit,
+    RatingTable,
+    VarianceComponents,
+    fit,
+    refresh,
+)
+from service.domain.calibration_scale import CalibrationModel
 from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.scorecards import ScorecardState
 from service.persistence.audit import record_event
@@ -24,6 +33,7 @@ from service.persistence.calibration import (
     InterviewerCalibration,
     latest_run,
 )
+from service.persistence.packets import applications_awaiting_decision
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.persistence.users import User
 
@@ -66,32 +76,35 @@ def load_ratings(session: Session) -> RatingTable | None:
     )
 
 
-def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun | None:
+def refit_calibration(
+    session: Session,
+    *,
+    full: bool = False,
+    model: CalibrationModel = DEFAULT_CALIBRATION_MODEL,
+) -> CalibrationRun | None:
     """Fit (or refresh, keeping the last variance components) and store the result.
 
-    Skips the work when the data has not changed since the last run. Returns the
-    new run, or None when there was nothing to do.
+    `model` is the CALIBRATION_MODEL setting; a run by another model, or one
+    whose variance components the data could not determine, is never refreshed
+    from. Skips the work when the data has not changed since the last run.
+    Returns the new run, or None when there was nothing to do (or the data
+    cannot be fitted yet, which is logged).
     """
     ratings = load_ratings(session)
     previous = latest_run(session)
     if ratings is None or not _enough_to_fit(ratings):
         return None
     started = time.perf_counter()
-    if full or _needs_full_fit(session, len(ratings.score)):
-        result = fit(ratings)
-    else:
-        # No run at all means no full (REML) run, so `_needs_full_fit` chose a full fit.
-        assert previous is not None
-        result = refresh(
-            ratings,
-            VarianceComponents(
-                previous.sigma2_unit, previous.sigma2_interviewer, previous.sigma2_residual
-            ),
-        )
-        if result.data_digest == previous.data_digest:
-            return None
+    try:
+        result = _fit_or_refresh(session, ratings, previous, full, model)
+    except CalibrationDataError as error:
+        log.warning("calibration not fitted: %s", error.detail)
+        return None
+    if result is None:
+        return None
     run = CalibrationRun(
         fitted_with=result.fitted_with,
+        model=result.model,
         data_digest=result.data_digest,
         n_ratings=result.n_ratings,
         n_units=result.n_units,
@@ -99,6 +112,9 @@ def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun
         sigma2_unit=result.components.sigma2_unit,
         sigma2_interviewer=result.components.sigma2_interviewer,
         sigma2_residual=result.components.sigma2_residual,
+        sigma2_unit_reason=result.components.unit_reason,
+        sigma2_interviewer_reason=result.components.interviewer_reason,
+        scale=result.scale.to_dict(),
         reml_criterion=result.reml_criterion,
         icc1=_finite(result.icc1),
         icck=_finite(result.icck),
@@ -116,8 +132,11 @@ def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun
         InterviewerCalibration(
             run_id=run.id,
             interviewer_id=int(label),
+            state=effect.state.value,
             leniency=effect.leniency,
             se=effect.se,
+            se_absolute=effect.se_absolute,
+            shift=effect.shift,
             n_ratings=effect.n_ratings,
             n_copanelists=effect.n_copanelists,
             connected=effect.connected,
@@ -137,13 +156,45 @@ def refit_calibration(session: Session, *, full: bool = False) -> CalibrationRun
         run.id,
         after={
             "fitted_with": run.fitted_with,
+            "model": run.model,
             "n_ratings": run.n_ratings,
             "data_digest": run.data_digest,
         },
     )
+    # New leniencies change the calibrated scores of packets already made: make them
+    # again ahead for the applications still waiting for their decision.
+    for application_id in applications_awaiting_decision(session):
+        jobs.prepare_packets_after_commit(session, application_id)
     session.commit()
     log.info("calibration %s: %d ratings in %.2f s", run.fitted_with, run.n_ratings, run.seconds)
     return run
+
+
+def _fit_or_refresh(
+    session: Session,
+    ratings: RatingTable,
+    previous: CalibrationRun | None,
+    full: bool,
+    model: CalibrationModel,
+) -> CalibrationFit | None:
+    """A full fit when asked or due, else a refresh; None when a refresh changes nothing."""
+    if (
+        full
+        or previous is None
+        or previous.model != model
+        or previous.sigma2_unit is None
+        or previous.sigma2_interviewer is None
+        or _needs_full_fit(session, len(ratings.score), model)
+    ):
+        return fit(ratings, model=model)
+    result = refresh(
+        ratings,
+        VarianceComponents(
+            previous.sigma2_unit, previous.sigma2_interviewer, previous.sigma2_residual
+        ),
+        model=model,
+    )
+    return None if result.data_digest == previous.data_digest else result
 
 
 def _enough_to_fit(ratings: RatingTable) -> bool:
@@ -151,11 +202,11 @@ def _enough_to_fit(ratings: RatingTable) -> bool:
     return len(ratings.score) >= MIN_RATINGS_TO_FIT and len(set(ratings.interviewer)) >= 2
 
 
-def _needs_full_fit(session: Session, n_ratings: int) -> bool:
+def _needs_full_fit(session: Session, n_ratings: int, model: CalibrationModel) -> bool:
     """Variance components from a fit on much less data are not worth keeping."""
     last_full = session.scalar(
         select(CalibrationRun.n_ratings)
-        .where(CalibrationRun.fitted_with == "reml")
+        .where(CalibrationRun.fitted_with == "reml", CalibrationRun.model == model)
         .order_by(CalibrationRun.id.desc())
         .limit(1)
     )

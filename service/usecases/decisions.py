@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service import jobs
 from service.domain.access import require
 from service.domain.errors import (
     ConflictError,
@@ -155,6 +156,7 @@ def record_decision(
             after={**snapshot(current), "superseded_by_id": decision.id},
             reason=reason,
         )
+    jobs.prepare_packets_after_commit(session, application.id)  # the packet shows the decision
     session.commit()
     return DecisionRecord(decision, [])
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.domain.access import require
+from service.domain.calibration_scale import CalibrationState
 from service.domain.reliability import (
     PanelSums,
     icc_oneway_from_sums,
@@ -24,7 +25,7 @@ from service.persistence.users import User
 
 
 def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
-    """Per interviewer: scorecards, leniency ± SE, recommendations, halo, lateness, evidence,
+    """Per interviewer: scorecards, calibration state, leniency ± SE, recommendations, halo, lateness, evidence,
     adherence and language flags; per template and competency: ICC(1), ICC(1,k), alpha.
     Admin only. Raises PermissionDeniedError."""
     require(actor.role, "reports:read")
@@ -34,6 +35,7 @@ def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
     interviewers = []
     for row in sorted(queries.scorecard_summaries(session), key=lambda r: (r.name, r.author_id)):
         effect = effects.get(row.author_id)
+        applied = effect is not None and effect.state == CalibrationState.APPLIED
         n = row.scorecards
         assigned, scored, median_chars = ratings.get(row.author_id, (0, 0, None))
         interviewers.append(
@@ -41,8 +43,12 @@ def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
                 "interviewer_id": row.author_id,
                 "name": row.name,
                 "scorecards": n,
-                "leniency": effect.leniency if effect else None,
-                "leniency_se": effect.se if effect else None,
+                # Only the main pool's leniencies are comparable: the others are null,
+                # and calibration_state says why.
+                "calibration_state": effect.state if effect else "not_fitted",
+                "leniency": effect.leniency if effect and applied else None,
+                "leniency_se": effect.se if effect and applied else None,
+                "leniency_se_absolute": effect.se_absolute if effect and applied else None,
                 "leniency_ratings": effect.n_ratings if effect else None,
                 "recommendations": {r: getattr(row, r) for r in RECOMMENDATIONS},
                 "halo_rate": round(row.halo / n, 4),

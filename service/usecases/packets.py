@@ -16,6 +16,7 @@ from service import jobs
 from service.domain.access import require
 from service.domain.data_protection import refuse_erased
 from service.domain.errors import ConflictError, NotFoundError
+from service.domain.loops import loop_complete
 from service.domain.packet import PacketStatus, anonymous_code, build_packet, packet_file_name
 from service.domain.packet_inputs import (
     ApplicationIn,
@@ -25,11 +26,13 @@ from service.domain.packet_inputs import (
     RoleIn,
     StageChangeIn,
 )
+from service.domain.pipeline import ApplicationStatus
 from service.pdf.content import content_digest
 from service.persistence.applications import Application, timeline_of
 from service.persistence.audit import record_event
 from service.persistence.base import pseudonym_key, utcnow
 from service.persistence.calibration import latest_run
+from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.packets import (
     Packet,
     current_decision,
@@ -73,6 +76,57 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
             _enqueue_render(session, existing, next_attempt=False)
             session.commit()
         return existing
+    packet = _add_packet(session, application, anonymized, content, digest, actor)
+    if packet is None:
+        # A concurrent request for the same inputs won the race: answer with its packet.
+        winner = packet_with_digest(session, application_id, digest, anonymized)
+        assert winner is not None  # the committed row the unique index refused ours for
+        return winner
+    session.commit()
+    session.refresh(packet)  # without Redis the render has already run
+    return packet
+
+
+def prepare_packets(session: Session, application_id: int) -> list[Packet]:
+    """The background job's work, after a scorecard, amendment, decision or refit: once the
+    application's loop is complete, make its packet for the current data and render it, so
+    the hiring manager's request finds it ready. The named packet, and the anonymized one
+    too once one was asked for. Inputs already made into a packet make nothing new (the
+    unique digest): the same digest is never rendered twice. Returns the packets made."""
+    application = session.get(Application, application_id)
+    if application is None or application.status != ApplicationStatus.ACTIVE:
+        return []
+    skipped = [
+        d.interview_key for d in deviations_of(session, application.id) if d.kind == "skipped"
+    ]
+    if not loop_complete(application.template, interview_facts(session, application.id), skipped):
+        return []
+    made = []
+    variants = [False]
+    if any(p.anonymized for p in packets_of(session, application.id)):
+        variants.append(True)
+    for anonymized in variants:
+        content = packet_content(session, application, anonymized)
+        digest = content_digest(content)
+        if packet_with_digest(session, application.id, digest, anonymized) is not None:
+            continue
+        packet = _add_packet(session, application, anonymized, content, digest, None)
+        if packet is not None:
+            session.commit()
+            made.append(packet)
+    return made
+
+
+def _add_packet(
+    session: Session,
+    application: Application,
+    anonymized: bool,
+    content: dict[str, Any],
+    digest: str,
+    actor: User | None,
+) -> Packet | None:
+    """A queued packet for these inputs, audited, its render enqueued after the commit;
+    None (rolled back) when a concurrent writer stored the same inputs first."""
     version = (
         session.scalar(
             select(func.max(Packet.version)).where(Packet.application_id == application.id)
@@ -85,21 +139,18 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
         anonymized=anonymized,
         input_digest=digest,
         content=content,
-        requested_by_id=actor.id,
+        requested_by_id=actor.id if actor else None,
     )
     session.add(packet)
     try:
         session.flush()
     except IntegrityError:
-        # A concurrent request for the same inputs won the race: answer with its packet.
         session.rollback()
-        winner = packet_with_digest(session, application_id, digest, anonymized)
-        assert winner is not None  # the committed row the unique index refused ours for
-        return winner
+        return None
     record_event(
         session,
-        actor.id,
-        "packet.requested",
+        actor.id if actor else None,
+        "packet.requested" if actor else "packet.prepared",
         "packet",
         packet.id,
         after={
@@ -110,8 +161,6 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
         },
     )
     _enqueue_render(session, packet)
-    session.commit()
-    session.refresh(packet)  # without Redis the render has already run
     return packet
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service import jobs
 from service.domain import language
 from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from service.domain.pipeline import InterviewStatus
@@ -94,6 +95,7 @@ def submit_scorecard(
         after=_revision_snapshot(scorecard),
     )
     schedule_refresh(session)
+    jobs.prepare_packets_after_commit(session, interview.application_id)
     session.commit()
     return scorecard
 
@@ -125,6 +127,7 @@ def amend_scorecard(
         reason=data["reason"],
     )
     schedule_refresh(session)
+    jobs.prepare_packets_after_commit(session, interview.application_id)
     session.commit()
     return scorecard
 

@@ -128,3 +128,57 @@ def test_admin_refit_runs_a_full_fit(client, session, admin):
     assert response.status_code == 202
     latest = session.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc())).first()
     assert runs(session) == before + 1 and latest.fitted_with == "reml"
+
+
+def test_main_pool_interviewers_are_applied_and_the_endpoint_says_so(client, session, recruiter):
+    generous = UserFactory(role="interviewer")
+    history(client, generous, [UserFactory(role="interviewer") for _ in range(2)])
+    body = client.get(
+        f"/api/v1/interviewers/{generous.id}/calibration", headers=auth(recruiter)
+    ).json
+    assert body["state"] == body["effect"]["state"] == "applied"
+    assert body["effect"]["se_absolute"] >= body["effect"]["se"]
+    assert body["run"]["model"] in ("linear", "ordinal")
+
+
+def test_a_group_outside_the_main_pool_is_not_comparable_and_shown_raw(client, session, admin):
+    history(
+        client, UserFactory(role="interviewer"), [UserFactory(role="interviewer") for _ in "ab"]
+    )
+    # Two more interviewers who never share a candidate with the first three.
+    apart, partner = UserFactory(role="interviewer"), UserFactory(role="interviewer")
+    history(client, apart, [partner], candidates=5)
+    body = client.get(f"/api/v1/interviewers/{apart.id}/calibration", headers=auth(admin)).json
+    assert body["state"] == "not_comparable"
+    assert "Not comparable with the main pool" in body["effect"]["explanation"]
+
+    application = latest_application_of(session, apart)
+    lines = [
+        line
+        for competency in client.get(
+            f"/api/v1/applications/{application}/assessment", headers=auth(admin)
+        ).json["competencies"]
+        for line in competency["scores"]
+        if line["raw"] is not None
+    ]
+    assert lines and all(line["calibrated"] == line["raw"] for line in lines)
+    assert {line["calibration_state"] for line in lines} == {"not_comparable"}
+
+    report = client.get("/api/v1/reports/interviewers", headers=auth(admin)).json
+    row = next(r for r in report["interviewers"] if r["interviewer_id"] == apart.id)
+    assert (row["calibration_state"], row["leniency"], row["leniency_se"]) == (
+        "not_comparable",
+        None,
+        None,
+    )
+
+
+def latest_application_of(session, user):
+    from service.persistence.interviews import Interview
+
+    return session.scalar(
+        select(Interview.application_id)
+        .where(Interview.interviewer_id == user.id)
+        .order_by(Interview.id.desc())
+        .limit(1)
+    )

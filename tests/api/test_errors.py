@@ -13,7 +13,7 @@ from tests.conftest import POSTGRES_URL
 from tests.factories import ApplicationFactory, UserFactory
 
 PROBLEM_MEMBERS = {"type", "title", "status", "detail"}
-CANDIDATE_FIELDS = ("email", "links", "name", "phone", "resume_text", "source")
+CANDIDATE_FIELDS = ("email", "keep_until", "links", "name", "phone", "resume_text", "source")
 
 
 def fields(problem) -> dict[str, str]:

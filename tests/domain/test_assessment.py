@@ -5,6 +5,7 @@ import random
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,6 +17,7 @@ from service.domain.assessment_inputs import (
     RatingIn,
     ScorecardIn,
 )
+from service.domain.calibration_scale import RatingScale
 from service.domain.template_loading import TEMPLATE_DIR, load_template_file
 
 TEMPLATE = load_template_file(TEMPLATE_DIR / "backend_engineer.yaml")
@@ -101,6 +103,58 @@ def test_interviewer_without_calibration_keeps_raw_score_and_says_so():
     line = competency(run([card(1, 1, {"coding": 3})]), "coding").scores[0]
     assert (line.calibrated, line.leniency, line.leniency_se) == (3.0, 0.0, None)
     assert line.calibration_note == NO_CALIBRATION
+
+
+def test_an_interviewer_not_comparable_with_the_main_pool_keeps_the_raw_score():
+    outside = replace(leniency(1, 0.6), connected=False, state="not_comparable")
+    line = competency(run([card(1, 1, {"coding": 3})], {1: outside}), "coding").scores[0]
+    assert (line.raw, line.calibrated, line.leniency, line.leniency_se) == (3, 3.0, 0.0, None)
+    assert line.calibration_state == "not_comparable"
+    assert line.calibration_note.startswith("Not comparable with the main pool")
+
+
+def test_an_interviewer_with_insufficient_data_keeps_the_raw_score():
+    small = replace(leniency(1, 0.6), state="insufficient_data", explanation="Insufficient data: x")
+    line = competency(run([card(1, 1, {"coding": 2})], {1: small}), "coding").scores[0]
+    assert (line.calibrated, line.leniency, line.calibration_state) == (
+        2.0,
+        0.0,
+        "insufficient_data",
+    )
+    assert line.calibration_note == "Insufficient data: x"
+
+
+def test_interviewer_without_calibration_is_not_fitted():
+    line = competency(run([card(1, 1, {"coding": 3})]), "coding").scores[0]
+    assert line.calibration_state == "not_fitted"
+
+
+SCALE = RatingScale(
+    levels=(1.0, 2.0, 3.0, 4.0),
+    thresholds=(1.5, 2.5, 3.5),
+    latent_sd=0.8,
+    competency_means={"coding": 2.6},
+)
+
+
+def test_calibrated_score_is_what_a_typical_interviewer_gives_with_its_anchor():
+    generous = replace(leniency(1, 1.2), shift=1.2, scale=SCALE)
+    line = competency(run([card(1, 1, {"coding": 4})], {1: generous}), "coding").scores[0]
+    # A 4 from someone 1.2 points generous: a typical interviewer's 3 or 4, mostly 3.
+    assert 3.0 <= line.calibrated < 3.5
+    assert (line.calibrated_level, line.calibrated_label) == (3, "Good")
+    assert line.leniency == 1.2
+
+
+def test_calibrated_scores_never_leave_the_rubric_scale():
+    """v1 showed 0.53 and 4.87 on a 1–4 rubric."""
+    harsh = replace(leniency(1, -3.0), shift=-3.0, scale=SCALE)
+    generous = replace(leniency(2, 3.0), shift=3.0, scale=SCALE)
+    cards = [card(1, 1, {"coding": 4}), card(2, 2, {"coding": 1})]
+    result = competency(run(cards, {1: harsh, 2: generous}), "coding")
+    assert [line.calibrated for line in result.scores] == [4.0, 1.0]
+    assert 1.0 <= result.calibrated_mean <= 4.0
+    assert result.calibrated_label in {"Poor", "Mixed", "Good", "Excellent"}
 
 
 def test_competency_mean_spread_and_standard_error():
@@ -356,11 +410,13 @@ offsets = st.floats(-1, 1, allow_nan=False).map(lambda x: round(x, 2))
 
 
 @given(scores, offsets, offsets)
-def test_shifting_leniency_by_delta_shifts_calibrated_scores_by_minus_delta(values, base, delta):
+def test_without_a_stored_scale_calibrated_is_raw_minus_leniency_kept_in_the_scale(
+    values, base, delta
+):
+    """Runs stored before the rating scale was (no `scale`): raw − leniency, clipped."""
     cards = [card(1, 1, {"coding": values[0]})]
-    before = competency(run(cards, {1: leniency(1, base)}), "coding").scores[0].calibrated
-    after = competency(run(cards, {1: leniency(1, base + delta)}), "coding").scores[0].calibrated
-    assert abs((after - before) + delta) <= 0.0101
+    line = competency(run(cards, {1: leniency(1, base + delta)}), "coding").scores[0]
+    assert line.calibrated == pytest.approx(min(max(values[0] - (base + delta), 1), 4), abs=0.006)
 
 
 @given(scores, st.lists(offsets, min_size=5, max_size=5))

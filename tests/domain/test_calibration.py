@@ -320,7 +320,9 @@ def test_fit_report_is_strict_json():
     assert json.loads(text)["connected_components"] == [
         {"component": 0, "interviewers": 6, "ratings": 144}
     ]
-    assert {"icc1", "icck", "krippendorff_alpha_interval"} <= set(report["reliability"])
+    # Per competency (Penicillin has one), as the interviewers report.
+    assert [r["competency"] for r in report["reliability"]] == ["diameter"]
+    assert {"icc1", "icck", "k", "krippendorff_alpha"} <= set(report["reliability"][0])
     assert len(report["interviewers"]) == 6
 
 

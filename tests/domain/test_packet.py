@@ -4,6 +4,8 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from service.domain.assessment_inputs import InterviewIn, LeniencyIn, RatingIn, ScorecardIn
 from service.domain.packet import anonymous_code, build_packet
 from service.domain.packet_inputs import (
@@ -143,6 +145,15 @@ def test_interview_pages_follow_the_loop_with_anchors_history_and_calibration_no
     assert pairing["calibration_note"].startswith("Ana scores 0.5")
 
 
+def test_each_panelists_calibration_state_is_in_the_view_model():
+    states = build_packet(inputs(), False)["calibration"]["interviewers"]
+    ana = next(s for s in states if s["interviewer_id"] == 11)
+    assert (ana["state"], ana["applied"]) == ("applied", True)
+    assert ana["note"].startswith("Ana scores 0.5")
+    others = [s for s in states if s["interviewer_id"] != 11]
+    assert others and all((s["state"], s["applied"]) == ("not_in_fit", False) for s in others)
+
+
 def test_matrix_has_a_column_per_interview_and_calibrated_cells():
     matrix = build_packet(inputs(), False)["matrix"]
     assert [c["interviewer"] for c in matrix["columns"]] == ["Ben", "Ana"]
@@ -163,8 +174,12 @@ def test_data_as_of_is_the_newest_input_date():
     assert build_packet(inputs(decision=decided), False)["data_as_of"] == NOW.isoformat()
 
 
+def run_status(view):
+    return {key: view["calibration"][key] for key in ("run_id", "fitted_at", "pending")}
+
+
 def test_a_run_fitted_after_the_newest_revision_is_not_pending():
-    assert build_packet(inputs(), False)["calibration"] == {
+    assert run_status(build_packet(inputs(), False)) == {
         "run_id": 3,
         "fitted_at": (NOW - DAY / 2).isoformat(),
         "pending": False,
@@ -178,7 +193,7 @@ def test_a_run_older_than_the_newest_revision_is_pending():
 
 
 def test_no_run_while_scores_exist_is_pending():
-    assert build_packet(inputs(calibration=None), False)["calibration"] == {
+    assert run_status(build_packet(inputs(calibration=None), False)) == {
         "run_id": None,
         "fitted_at": None,
         "pending": True,
@@ -236,3 +251,125 @@ def test_the_anonymous_code_cannot_be_computed_without_the_key():
     assert anonymous_code(7, KEY) == anonymous_code(7, KEY)
     assert anonymous_code(7, KEY) != anonymous_code(7, b"another deployment")
     assert anonymous_code(7, KEY) != anonymous_code(8, KEY)
+
+
+def with_deep_dive(score=4, **changes):
+    """The inputs plus Cy's project deep-dive, which also rates system design."""
+    base = inputs(**changes)
+    cy = scorecard(3, 13, "Cy", "project_deep_dive", score, "Sharded the ledger by merchant.")
+    interview = InterviewIn(
+        103, "project_deep_dive", 13, "Cy", "completed", NOW - 2 * DAY, "submitted"
+    )
+    return replace(
+        base,
+        scorecards=(*base.scorecards, cy),
+        interviews=(*base.interviews, interview),
+        histories={**base.histories, 3: history(cy, NOW - 2 * DAY)},
+    )
+
+
+def test_two_raters_apart_make_one_disagreement_in_plain_words():
+    view = build_packet(with_deep_dive(), False)
+    assert (
+        len([d for d in view["assessment"]["dissents"] if d["competency"] == "system_design"]) == 2
+    )
+    (split,) = [d for d in view["disagreements"] if d["competency"] == "system_design"]
+    assert split["message"] == (
+        "Ben rated System design 2; the other interviewer (Cy) rated it 4 \u2014 read both."
+    )
+    assert [(s["interviewer_name"], s["raw"], s["dissent"]) for s in split["scores"]] == [
+        ("Ben", 2, True),
+        ("Cy", 4, False),
+    ]
+    assert split["anchor"] == "disagreement-system_design"
+
+
+def test_raters_in_line_make_no_disagreement():
+    assert build_packet(with_deep_dive(score=2), False)["disagreements"] == []
+
+
+def test_without_a_fit_the_statement_says_calibration_is_not_applied():
+    calibration = build_packet(inputs(calibration=None), False)["calibration"]
+    assert calibration["applied"] is False
+    assert {i["state"] for i in calibration["interviewers"]} == {"no_fit"}
+    assert calibration["statement"] == (
+        "Calibration is not applied: no calibration has been fitted yet (there is too "
+        "little rating history across interviewers). Every calibrated score equals the raw "
+        "score."
+    )
+
+
+def test_the_statement_names_interviewers_the_fit_does_not_cover():
+    calibration = build_packet(inputs(), False)["calibration"]
+    states = {i["name"]: i["state"] for i in calibration["interviewers"]}
+    assert states == {"Ben": "not_in_fit", "Ana": "applied"}
+    assert calibration["applied"] is True
+    assert calibration["statement"] == (
+        "Calibration is not applied to Ben: the last calibration fit predates their ratings. "
+        "Their calibrated scores equal the raw scores."
+    )
+
+
+@pytest.mark.parametrize(
+    ("state", "reason"),
+    [
+        ("insufficient_data", "share no candidate with the other interviewers"),
+        ("not_comparable", "not comparable with the main pool"),
+    ],
+)
+def test_an_interviewer_the_fit_could_not_compare_is_not_corrected(state, reason):
+    isolated = LeniencyIn(12, None, None, 3, False, "Shown raw.", state=state)
+    leniencies = {**inputs().leniencies, 12: isolated}
+    view = build_packet(inputs(leniencies=leniencies), False)
+    (group,) = view["calibration"]["not_applied"]
+    assert (group["state"], group["names"]) == (state, ["Ben"])
+    assert reason in view["calibration"]["statement"]
+    ben = next(i for i in view["interviews"] if i["interviewer_name"] == "Ben")
+    assert ben["calibration_state"] == state
+
+
+def test_an_amendment_lists_what_changed():
+    base = inputs()
+    design = base.histories[2]
+    first = replace(
+        design.revisions[0],
+        ratings=(
+            RatingIn("system_design", 1, "Drew a queue."),
+            RatingIn("operational_excellence", None, ""),
+        ),
+    )
+    second = replace(
+        design.revisions[1],
+        recommendation="no",
+        ratings=(
+            RatingIn("system_design", 2, "Drew a queue."),
+            RatingIn("operational_excellence", 3, "Named two alerts."),
+        ),
+    )
+    revised = replace(design, revisions=(first, second))
+    view = build_packet(replace(base, histories={**base.histories, 2: revised}), False)
+    original, amended = view["interviews"][0]["revisions"]
+    assert original["changes"] is None
+    assert amended["recommendation_from"] == "yes"
+    assert [
+        (c["competency"], c["score_from"], c["score_to"], c["evidence"]) for c in amended["changes"]
+    ] == [
+        ("system_design", 1, 2, None),
+        ("operational_excellence", None, 3, "added"),
+    ]
+
+
+def test_removed_evidence_is_quoted_and_redacted_when_anonymized():
+    base = inputs()
+    design = base.histories[2]
+    first = replace(design.revisions[0], ratings=(RatingIn("system_design", 2, "Grace drew it."),))
+    second = replace(design.revisions[1], ratings=(RatingIn("system_design", None, ""),))
+    revised = replace(design, revisions=(first, second))
+    view = build_packet(replace(base, histories={**base.histories, 2: revised}), True)
+    (change,) = view["interviews"][0]["revisions"][1]["changes"]
+    assert (change["evidence"], change["evidence_before"]) == ("removed", "[candidate] drew it.")
+
+
+def test_stays_carry_a_duration_a_person_reads():
+    applied, onsite = build_packet(inputs(), False)["stages"]
+    assert (applied["duration"], onsite["duration"]) == ("8.0 days", None)

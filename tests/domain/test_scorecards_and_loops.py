@@ -1,11 +1,12 @@
 """Scorecard rules and the loop plan, on a shipped template, without app or database."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from service.domain.errors import RuleViolationError
-from service.domain.loops import InterviewFact, plan_loop, skipped_on_leaving
+from service.domain.loops import InterviewFact, loop_complete, plan_loop, skipped_on_leaving
 from service.domain.scorecards import RatingInput, check_draft, check_submission, is_late
 from service.domain.template_loading import TEMPLATE_DIR, load_template_file
 
@@ -91,3 +92,29 @@ def test_leaving_a_stage_skips_its_interviews_not_completed():
     onsite_keys = [i.key for i in TEMPLATE.interviews if i.stage == onsite]
     done = [fact(onsite_keys[0]), fact(onsite_keys[1], "cancelled")]
     assert skipped_on_leaving(TEMPLATE, onsite, done) == onsite_keys[1:]
+
+
+def every_planned(scorecard="submitted"):
+    return [
+        InterviewFact(n, i.key, 7, "Sam", NOW, 60, 60, "completed", scorecard)
+        for n, i in enumerate(TEMPLATE.interviews)
+    ]
+
+
+def test_a_loop_is_complete_once_every_planned_interview_has_its_scorecard():
+    assert loop_complete(TEMPLATE, every_planned(), skipped=())
+    last_owed = [*every_planned()[:-1], replace(every_planned()[-1], scorecard="draft")]
+    assert not loop_complete(TEMPLATE, last_owed, skipped=())
+
+
+def test_an_added_interview_still_owed_keeps_the_loop_open():
+    added = InterviewFact(99, "system_design", 8, "Kim", NOW, 60, None, "scheduled", "missing")
+    assert not loop_complete(TEMPLATE, [*every_planned(), added], skipped=())
+    cancelled = replace(added, status="cancelled")
+    assert loop_complete(TEMPLATE, [*every_planned(), cancelled], skipped=())
+
+
+def test_a_skipped_interview_does_not_hold_the_loop_open():
+    held = [f for f in every_planned() if f.interview_key != "project_deep_dive"]
+    assert not loop_complete(TEMPLATE, held, skipped=())
+    assert loop_complete(TEMPLATE, held, skipped=["project_deep_dive"])

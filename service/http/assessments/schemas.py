@@ -6,6 +6,7 @@ from typing import Any
 import marshmallow as ma
 
 from service.domain.assessment_flags import FLAG_CODES
+from service.domain.calibration_scale import CALIBRATION_STATES
 from service.domain.loops import DEVIATION_KINDS
 from service.domain.templates import RECOMMENDATIONS
 from service.http.schemas import OPTIONAL, one_of
@@ -20,11 +21,33 @@ class ScoreLineSchema(ma.Schema):
     interviewer_id = ma.fields.Integer()
     interviewer_name = ma.fields.String()
     raw = ma.fields.Integer(allow_none=True)
-    calibrated = ma.fields.Float(allow_none=True)
+    calibrated = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "What a typical interviewer would have given, on the rubric's "
+            "scale; equals raw unless calibration_state is applied."
+        },
+    )
+    calibrated_level = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The rubric level the calibrated score reads as."}
+    )
+    calibrated_label = ma.fields.String(
+        allow_none=True, metadata={"description": "That level's label (Poor … Excellent)."}
+    )
     leniency = ma.fields.Float(
-        metadata={"description": "Points this interviewer scores above co-panelists."}
+        metadata={
+            "description": "Points this interviewer scores above co-panelists, as applied "
+            "(0 unless calibration_state is applied)."
+        }
     )
     leniency_se = ma.fields.Float(allow_none=True, metadata={"description": "Its standard error."})
+    calibration_state = one_of(
+        CALIBRATION_STATES,
+        metadata={
+            "description": "applied (main pool: calibrated); not_comparable (no shared "
+            "candidate with the main pool), insufficient_data or not_fitted: raw shown."
+        },
+    )
     calibration_note = ma.fields.String()
     evidence = ma.fields.String()
     dissent = ma.fields.Boolean()
@@ -40,6 +63,10 @@ class CompetencyResultSchema(ma.Schema):
     not_assessed = ma.fields.Integer()
     raw_mean = ma.fields.Float(allow_none=True)
     calibrated_mean = ma.fields.Float(allow_none=True)
+    calibrated_level = ma.fields.Integer(
+        allow_none=True, metadata={"description": "The rubric level the calibrated mean reads as."}
+    )
+    calibrated_label = ma.fields.String(allow_none=True)
     spread_sd = ma.fields.Float(
         allow_none=True, metadata={"description": "Sample SD of the calibrated scores."}
     )

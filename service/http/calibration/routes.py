@@ -21,7 +21,9 @@ class InterviewerCalibration(MethodView):
     def get(self, interviewer_id):
         """An interviewer's leniency ± SE from the latest fit, in plain words too
 
-        `calibrated` is false until a fit has enough of their scores.
+        `calibrated` is false until a fit has enough of their scores; `state` says
+        whether their scores are calibrated (applied) or shown raw (not_comparable
+        with the main pool, insufficient_data, not_fitted).
         """
         effect, run = calibration.interviewer_calibration(
             db.session, current_user(), interviewer_id
@@ -29,6 +31,7 @@ class InterviewerCalibration(MethodView):
         return {
             "interviewer_id": interviewer_id,
             "calibrated": effect is not None,
+            "state": effect.state if effect else "not_fitted",
             "effect": effect,
             "run": run,
         }

@@ -2,6 +2,7 @@ import marshmallow as ma
 
 from service.domain.access import ROLES
 from service.domain.adverse_impact import VERDICTS
+from service.domain.calibration_scale import CALIBRATION_STATES
 from service.domain.self_identification import DIMENSIONS
 from service.http.schemas import (
     OPTIONAL,
@@ -152,8 +153,16 @@ class InterviewerRowSchema(ma.Schema):
     interviewer_id = ma.fields.Integer()
     name = ma.fields.String()
     scorecards = ma.fields.Integer()
+    calibration_state = one_of(
+        CALIBRATION_STATES,
+        metadata={
+            "description": "applied (main pool), not_comparable (no shared candidate with the "
+            "main pool), insufficient_data, or not_fitted; leniency is null unless applied."
+        },
+    )
     leniency = ma.fields.Float(allow_none=True)
     leniency_se = ma.fields.Float(allow_none=True)
+    leniency_se_absolute = ma.fields.Float(allow_none=True)
     leniency_ratings = ma.fields.Integer(allow_none=True)
     recommendations = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer())
     halo_rate = ma.fields.Float()

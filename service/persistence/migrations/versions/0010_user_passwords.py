@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010_user_passwords"
-down_revision = "0015_data_protection"
+down_revision = "0009_decisions_supersede"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ Nullable: existing requisitions have none until one is assigned, and a
 recruiter's tasks include the requisitions nobody runs yet.
 
 Revision ID: 0014_requisition_recruiter
-Revises: 0009_decisions_supersede
+Revises: 0013_packet_v2
 Create Date: 2026-12-01
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014_requisition_recruiter"
-down_revision = "0009_decisions_supersede"
+down_revision = "0013_packet_v2"
 branch_labels = None
 depends_on = None
 

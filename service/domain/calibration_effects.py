@@ -1,0 +1,231 @@
+"""Per-interviewer results of a calibration fit: state, leniency, cross-check, wording.
+
+Split from `calibration` (which fits) so that each stays readable: this module
+turns the per-group fits into one `InterviewerEffect` per interviewer and says
+in plain words what it means.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse
+
+from service.domain.calibration_models import GroupFit
+from service.domain.calibration_scale import CalibrationState
+
+_Floats = npt.NDArray[np.float64]
+_Codes = npt.NDArray[np.integer[Any]]
+
+# Below this share of the observed deviation kept, say the estimate is mostly prior.
+LOW_SHRINKAGE_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class VarianceComponents:
+    """Variances on the model's scale: squared score points (linear) or squared logits
+    (ordinal, whose residual is the logistic π²/3). None where the data cannot
+    determine the component (one interviewer, one candidate), with the reason."""
+
+    sigma2_unit: float | None
+    sigma2_interviewer: float | None
+    sigma2_residual: float
+    unit_reason: str | None = None
+    interviewer_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class InterviewerEffect:
+    """One interviewer's leniency (points above co-panelists) and its context."""
+
+    interviewer: str
+    # Within the interviewer's connected group; None without an estimate. It is
+    # applied (calibrated scores) only when `state` is "applied".
+    leniency: float | None
+    se: float | None  # of `leniency` against co-panelists (relative)
+    se_absolute: float | None  # against a typical interviewer: fixed effects' uncertainty too
+    shift: float | None  # the same effect on the model's scale (points or logits)
+    shift_se: float | None  # of `shift`, absolute
+    state: CalibrationState
+    n_ratings: int
+    n_copanelists: int  # distinct other interviewers who rated a shared unit
+    connected: bool  # in the largest component of the unit–interviewer graph
+    component: int  # 0 is the largest (by ratings)
+    copanel_deviation: float  # the O(n) cross-check estimate (NaN without co-panelists)
+    disagrees: bool  # |leniency − copanel_deviation| > 2 se
+    explanation: str
+
+    @property
+    def insufficient_data(self) -> bool:
+        return self.state == CalibrationState.INSUFFICIENT_DATA
+
+
+def copanel_estimates(
+    unit: _Codes,
+    rater: _Codes,
+    competency: _Codes,
+    score: _Floats,
+    beta: _Floats,
+    lam: float,
+) -> tuple[_Floats, _Floats]:
+    """The O(n) cross-check: shrunk mean deviation from the other panelists on a unit.
+
+    `unit`, `rater`, `competency` are dense integer codes, `beta` the fixed
+    effects (intercept, then competency contrasts), `lam` = σ²/σ_v².
+
+    dev = (score − mean of the *other* interviewers' scores on the same unit),
+    after removing competency effects. Leave-one-out deviations are inflated
+    by k/(k−1) against deviations from the full unit mean, and carry only
+    (k−1)/k of a rating's information once the unit level is absorbed, so each
+    is weighted by w = k_others/k:  leniency ≈ Σ w·dev / (Σ w + λ), λ = σ²/σ_v².
+    Returns the estimate and Σ w per interviewer (0 without co-panelists).
+    """
+    n_raters = int(rater.max()) + 1
+    resid = score - beta[0] - np.concatenate([[0.0], beta[1:]])[competency]
+    unit_n = np.bincount(unit)
+    unit_sum = np.bincount(unit, weights=resid)
+    _, pair = np.unique(unit * n_raters + rater, return_inverse=True)
+    pair_n = np.bincount(pair)
+    pair_sum = np.bincount(pair, weights=resid)
+    others_n = unit_n[unit] - pair_n[pair]
+    has = others_n > 0
+    others_mean = (unit_sum[unit] - pair_sum[pair])[has] / others_n[has]
+    weight = others_n[has] / unit_n[unit][has]
+    deviation = resid[has] - others_mean
+    # numpy's stubs say bincount returns intp even with float weights; it is float64.
+    weight_sum: _Floats = np.bincount(rater[has], weights=weight, minlength=n_raters)  # type: ignore[assignment]
+    total = np.bincount(rater[has], weights=weight * deviation, minlength=n_raters)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = np.where(weight_sum > 0, total / (weight_sum + lam), np.nan)
+    return estimate, weight_sum
+
+
+def copanelist_counts(n_matrix: scipy.sparse.csr_matrix[Any]) -> _Codes:
+    """Distinct other interviewers each interviewer shared at least one unit with."""
+    shared = n_matrix.astype(bool).astype(np.int32)
+    co = scipy.sparse.csr_matrix(shared.T @ shared)
+    return np.diff(co.indptr) - 1
+
+
+def interviewer_effects(
+    names: Sequence[str],
+    n_ratings: _Codes,
+    groups: dict[int, tuple[GroupFit, _Codes]],
+    variance: VarianceComponents,
+    component: _Codes,
+    copanel: _Floats,
+    copanel_weight: _Floats,
+    n_copanelists: _Codes,
+) -> dict[str, InterviewerEffect]:
+    """One InterviewerEffect per interviewer, with its state and explanation."""
+    main_fit = groups[0][0]
+    columns: dict[str, _Floats] = {
+        key: np.full(len(names), np.nan)
+        for key in ("leniency", "se", "se_absolute", "shift", "shift_se")
+    }
+    fitted = np.zeros(len(names), dtype=bool)
+    for fit_c, raters in groups.values():
+        for key, column in columns.items():
+            column[raters] = getattr(fit_c, key)
+        fitted[raters] = True
+    main_estimable = variance.sigma2_interviewer is not None
+    lam = main_fit.copanel_lambda
+    share = copanel_weight / (copanel_weight + lam)
+    effects: dict[str, InterviewerEffect] = {}
+    for i, name in enumerate(names):
+        connected = bool(component[i] == 0)
+        if n_copanelists[i] == 0 or not fitted[i] or not main_estimable:
+            state = CalibrationState.INSUFFICIENT_DATA
+        elif connected:
+            state = CalibrationState.APPLIED
+        else:
+            state = CalibrationState.NOT_COMPARABLE
+        has = state != CalibrationState.INSUFFICIENT_DATA
+        leniency, se = float(columns["leniency"][i]), float(columns["se"][i])
+        disagrees = has and bool(abs(leniency - copanel[i]) > 2.0 * se)  # False where NaN
+        effects[name] = InterviewerEffect(
+            interviewer=name,
+            leniency=leniency if has else None,
+            se=se if has else None,
+            se_absolute=float(columns["se_absolute"][i]) if has else None,
+            shift=float(columns["shift"][i]) if has else None,
+            shift_se=float(columns["shift_se"][i]) if has else None,
+            state=state,
+            n_ratings=int(n_ratings[i]),
+            n_copanelists=int(n_copanelists[i]),
+            connected=connected,
+            component=int(component[i]),
+            copanel_deviation=float(copanel[i]),
+            disagrees=disagrees,
+            explanation=explain(
+                name,
+                leniency,
+                se,
+                int(n_ratings[i]),
+                state=state,
+                reason=_insufficient_reason(n_copanelists[i], main_estimable),
+                kept_share=float(share[i]),
+                disagrees=disagrees,
+                copanel_deviation=float(copanel[i]),
+            ),
+        )
+    return effects
+
+
+def _insufficient_reason(n_copanelists: int, main_estimable: bool) -> str:
+    if n_copanelists == 0:
+        return "share no candidate with another interviewer"
+    if not main_estimable:
+        return "are not enough to tell interviewers' habits apart"
+    return "share candidates only within a group too small to compare"
+
+
+def explain(
+    name: str,
+    leniency: float,
+    se: float,
+    n_ratings: int,
+    *,
+    state: CalibrationState = CalibrationState.APPLIED,
+    reason: str = "share no candidate with another interviewer",
+    kept_share: float = 1.0,
+    disagrees: bool = False,
+    copanel_deviation: float = math.nan,
+) -> str:
+    """Plain words about an interviewer's *scores*, never a judgement of the person."""
+    ratings = f"{n_ratings} rating{'' if n_ratings == 1 else 's'}"
+    if state == CalibrationState.INSUFFICIENT_DATA:
+        return (
+            f"Insufficient data: {name}'s {ratings} {reason}, so no comparison is possible "
+            "yet and no adjustment is made."
+        )
+    decimals = 2 if se < 0.05 else 1
+    size = round(abs(leniency), decimals)
+    who = "co-panelists" if state == CalibrationState.APPLIED else "co-panelists in their group"
+    if size == 0:
+        text = f"{name} scores in line with {who} on average"
+    else:
+        direction = "above" if leniency > 0 else "below"
+        text = f"{name} scores {size:.{decimals}f} points {direction} {who} on average"
+    text += f" ({ratings}, ±{se:.{decimals}f})."
+    if kept_share < LOW_SHRINKAGE_SHARE:
+        text += (
+            f" With few ratings the adjustment keeps only {kept_share:.0%} of the "
+            "observed difference; the share grows with more ratings."
+        )
+    if state == CalibrationState.NOT_COMPARABLE:
+        text += (
+            " Not comparable with the main pool: these ratings share no candidate with it, "
+            "so no adjustment is made and the raw scores are shown."
+        )
+    if disagrees:
+        text += (
+            f" A simple co-panel comparison gives {copanel_deviation:+.{decimals}f} "
+            "instead; the panels' make-up matters here, so read with care."
+        )
+    return text

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain.access import require
+from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
 from service.domain.pipeline import ApplicationStatus, RequisitionStatus, TimeInStage, time_in_stage
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
@@ -110,3 +110,16 @@ def open_requisition_boards(session: Session, actor: User, *, mine_only: bool) -
         stmt = stmt.where(Requisition.recruiter_id == actor.id)
     requisitions = session.scalars(stmt.order_by(Requisition.id)).unique()
     return [requisition_board(session, actor, r.id) for r in requisitions]
+
+
+def eligible_interviewers(session: Session, actor: User) -> list[User]:
+    """Who may be put on a loop: active interviewers and hiring managers, by name.
+    Raises PermissionDeniedError for those who may not read the user directory."""
+    require(actor.role, "users:read")
+    return list(
+        session.scalars(
+            select(User)
+            .where(User.active.is_(True), User.role.in_((INTERVIEWER, HIRING_MANAGER)))
+            .order_by(User.name, User.id)
+        )
+    )

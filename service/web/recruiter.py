@@ -72,7 +72,7 @@ def move(application_id: int) -> ResponseReturnValue:
     user = web_actor()
     application = get_application(db.session, user, application_id)
     try:
-        data = _load(MoveSchema(), _fields("from_stage", "to_stage", "reason"))
+        data = load_form(MoveSchema(), _fields("from_stage", "to_stage", "reason"))
         applications.move_application(db.session, user, application_id, if_match=_version(), **data)
     except ConflictError as error:
         return _board_page(application.requisition_id, stale=_what_happened(application_id, error))
@@ -92,7 +92,7 @@ def change_status(application_id: int) -> ResponseReturnValue:
     action = request.form.get("action", "")
     try:
         if action == "reject":
-            data = _load(RejectSchema(), _fields("reason_code", "note"))
+            data = load_form(RejectSchema(), _fields("reason_code", "note"))
             applications.change_status(
                 db.session,
                 user,
@@ -103,7 +103,7 @@ def change_status(application_id: int) -> ResponseReturnValue:
                 if_match=_version(),
             )
         elif action in ("withdraw", "reopen"):
-            data = _load(StatusChangeSchema(), _fields("reason"))
+            data = load_form(StatusChangeSchema(), _fields("reason"))
             applications.change_status(
                 db.session, user, application_id, action, reason=data["reason"], if_match=_version()
             )
@@ -123,6 +123,11 @@ def change_status(application_id: int) -> ResponseReturnValue:
 @web.get("/pipeline/applications/<int:application_id>")
 def application_page(application_id: int) -> ResponseReturnValue:
     """The candidate, the timeline, the loop with its scorecard states, packet and decision."""
+    return render_application(application_id)
+
+
+def render_application(application_id: int, status: int = 200, **extra: Any) -> tuple[str, int]:
+    """The application page; `extra` is for the scheduling forms (errors, what was sent)."""
     user = web_actor()
     boards.require_board_access(user)
     application = get_application(db.session, user, application_id)
@@ -131,17 +136,31 @@ def application_page(application_id: int) -> ResponseReturnValue:
     now = utcnow()
     late_after = timedelta(hours=template.scoring.late_feedback_hours)
     outcome = decisions.application_outcome(db.session, user, application)
-    return render_template(
-        "recruiter/application.html",
-        application=application,
-        candidate=application.candidate,
-        stage_names={s.key: s.name for s in template.stages},
-        timeline=applications.application_timeline(db.session, user, application_id),
-        loop=loop,
-        scorecard_state=lambda fact: _scorecard_state(fact, now, late_after),
-        outcome=outcome,
-        statuses=BOARD_STATUSES,
-        rejection_labels=REJECTION_LABELS,
+    context: dict[str, Any] = {
+        "schedule_form": {},
+        "schedule_error": None,
+        "day_of_interviewer": [],
+        "interview_error": None,
+        **extra,
+    }
+    return (
+        render_template(
+            "recruiter/application.html",
+            application=application,
+            candidate=application.candidate,
+            stage_names={s.key: s.name for s in template.stages},
+            timeline=applications.application_timeline(db.session, user, application_id),
+            loop=loop,
+            planned_interviews=template.interviews,
+            interviewers=boards.eligible_interviewers(db.session, user),
+            scorecard_state=lambda fact: _scorecard_state(fact, now, late_after),
+            outcome=outcome,
+            statuses=BOARD_STATUSES,
+            rejection_labels=REJECTION_LABELS,
+            now=now,
+            **context,
+        ),
+        status,
     )
 
 
@@ -205,7 +224,7 @@ def _version() -> int | None:
     return int(raw) if raw.isdigit() else None
 
 
-def _load(schema: ma.Schema, body: dict[str, Any]) -> dict[str, Any]:
+def load_form(schema: ma.Schema, body: dict[str, Any]) -> dict[str, Any]:
     """The form as the API's body, validated by the API's schema; raises
     RuleViolationError naming each bad field."""
     try:

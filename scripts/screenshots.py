@@ -89,6 +89,17 @@ def refused_move(page: Page, server: LiveServer) -> None:
     page.locator("#refused").wait_for()
 
 
+ADMIN = "admin@example.com"
+
+
+def token_issued(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/admin/users")
+    page.get_by_label("Name").fill("Nia Newhire")
+    page.get_by_label("Email").fill("nia@example.com")
+    page.get_by_role("button", name="Create user").click()
+    page.locator("#secret-value").wait_for()
+
+
 SHOTS: list[Shot] = [
     Shot("sign-in", None, goto("/sign-in")),
     Shot("my-interviews", ALEX, goto("/interviews")),
@@ -100,6 +111,7 @@ SHOTS: list[Shot] = [
     Shot("recruiter-board", RECRUITER, goto("/pipeline/requisitions/1")),
     Shot("recruiter-board-refused-move", RECRUITER, refused_move),
     Shot("recruiter-application", RECRUITER, goto("/pipeline/applications/1")),
+    Shot("admin-users-token-once", ADMIN, token_issued),
 ]
 
 

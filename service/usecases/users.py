@@ -168,6 +168,34 @@ def create_user(
     return user, token.plain
 
 
+def change_role(session: Session, actor: User | None, user_id: int, role: str) -> User:
+    """Give the user another role; the same role is a no-op. Audited with before and after.
+
+    Raises PermissionDeniedError, NotFoundError, RuleViolationError (unknown role).
+    """
+    _require_manager(actor)
+    if role not in ROLES:
+        raise RuleViolationError(
+            f"Unknown role '{role}'.", errors={"role": f"one of: {', '.join(ROLES)}"}
+        )
+    user = _get(session, user_id)
+    if user.role == role:
+        return user
+    before = _snapshot(user)
+    user.role = role
+    record_event(
+        session,
+        _id(actor),
+        "user.role_changed",
+        "user",
+        user.id,
+        before=before,
+        after=_snapshot(user),
+    )
+    session.commit()
+    return user
+
+
 def deactivate_user(session: Session, actor: User | None, user_id: int) -> User:
     """Deactivate the user and revoke every token they hold; already inactive is a no-op.
 

@@ -42,6 +42,7 @@ PAGE_MODULES = (
     "service.web.interviews",
     "service.web.recruiter",
     "service.web.scheduling",
+    "service.web.admin",
 )
 
 # Pages allow only this origin's scripts, styles and images: no inline script or

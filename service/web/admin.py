@@ -75,7 +75,7 @@ def change_user(user_id: int) -> ResponseReturnValue:
             password = new_password()
             user = users.set_password(db.session, actor, user_id, password)
             return _users_page(
-                secret=(user, "password", password),
+                secret=(user, "New password", password),
                 notice=f"{user.name}'s password reset; their sessions ended. "
                 "Give them this one now: it is not shown again.",
             )

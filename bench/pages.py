@@ -31,8 +31,10 @@ from bench.reports import REPEATS, _get, _timed
 from service import create_app
 from service.config import Settings as ServiceSettings
 from service.extensions import db
+from service.persistence.applications import Application
 from service.persistence.interviews import Interview
 from service.persistence.scorecards import Scorecard
+from service.persistence.users import User
 from service.usecases.users import issue_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +61,18 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
             interviewer_id, interview_id, n_interviews = _busiest_interviewer()
             # The API side needs a token of theirs (the bench's tokens file may be elsewhere).
             token = issue_token(db.session, None, interviewer_id).plain
+            recruiter_id = db.session.scalar(
+                select(User.id).where(User.role == "admin", User.active.is_(True)).limit(1)
+            )
+            requisition_id, n_active, application_id = _busiest_requisition()
+            recruiter_token = issue_token(db.session, None, recruiter_id).plain
         api = {"Authorization": f"Bearer {token}"}
+        recruiter_api = {"Authorization": f"Bearer {recruiter_token}"}
+        recruiter_client = app.test_client()
+        with recruiter_client.session_transaction() as web_session:
+            web_session.update(
+                user_id=recruiter_id, auth_method="password", signed_in_at=int(time.time())
+            )
         with client.session_transaction() as web_session:
             web_session.update(
                 user_id=interviewer_id, auth_method="password", signed_in_at=int(time.time())
@@ -71,6 +84,21 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
                 f"/api/v1/interviews/{interview_id}/kit",
             ),
         }
+        # The recruiter's pages, as an admin (who sees every requisition), beside the API.
+        recruiter_pages = {
+            f"board page ({n_active} active)": (
+                f"/pipeline/requisitions/{requisition_id}",
+                f"/api/v1/applications?requisition_id={requisition_id}&status=active&limit=100",
+            ),
+            "application page": (
+                f"/pipeline/applications/{application_id}",
+                f"/api/v1/applications/{application_id}/loop",
+            ),
+            "pipeline home (every open requisition)": (
+                "/pipeline?show=all",
+                "/api/v1/me/tasks",
+            ),
+        }
         raw: dict[str, Any] = {
             "repeats": repeats,
             "interviewer_id": interviewer_id,
@@ -78,9 +106,12 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
             "interview_id": interview_id,
         }
         figures = []
-        for name, (page, api_url) in pages.items():
-            elapsed = _timed(repeats, lambda u=page: _get(client, u, {}))
-            baseline = _timed(repeats, lambda u=api_url: _get(client, u, api))
+        runs = [(n, p, a, client, api) for n, (p, a) in pages.items()] + [
+            (n, p, a, recruiter_client, recruiter_api) for n, (p, a) in recruiter_pages.items()
+        ]
+        for name, page, api_url, who, headers in runs:
+            elapsed = _timed(repeats, lambda u=page, c=who: _get(c, u, {}))
+            baseline = _timed(repeats, lambda u=api_url, c=who, h=headers: _get(c, u, h))
             raw[name] = {"page": elapsed, "api": baseline}
             value = elapsed["median_ms"]
             print(
@@ -132,6 +163,26 @@ def _busiest_interviewer() -> tuple[int, int, int]:
     )
     db.session.rollback()
     return interviewer_id, interview_id, count
+
+
+def _busiest_requisition() -> tuple[int, int, int]:
+    """(the requisition with the most active applications, how many, its application
+    that has been longest in its stage)."""
+    requisition_id, count = db.session.execute(
+        select(Application.requisition_id, func.count())
+        .where(Application.status == "active")
+        .group_by(Application.requisition_id)
+        .order_by(func.count().desc(), Application.requisition_id)
+        .limit(1)
+    ).one()
+    application_id = db.session.scalar(
+        select(Application.id)
+        .where(Application.requisition_id == requisition_id, Application.status == "active")
+        .order_by(Application.stage_entered_at, Application.id)
+        .limit(1)
+    )
+    db.session.rollback()
+    return requisition_id, count, application_id
 
 
 def main() -> None:

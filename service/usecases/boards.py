@@ -99,17 +99,69 @@ def requisition_board(
     return Board(requisition, template, status, list(columns.values()))
 
 
-def open_requisition_boards(session: Session, actor: User, *, mine_only: bool) -> list[Board]:
-    """The boards of the open requisitions (those `actor` runs, with `mine_only`): their
-    counts per stage and past target. Admins and recruiters. Raises PermissionDeniedError."""
+@dataclass
+class StageCount:
+    key: str
+    name: str
+    active: int = 0
+    past_target: int = 0
+
+
+@dataclass
+class RequisitionSummary:
+    requisition: Requisition
+    columns: list[StageCount]
+
+    @property
+    def total(self) -> int:
+        return sum(c.active for c in self.columns)
+
+    @property
+    def past_target(self) -> int:
+        return sum(c.past_target for c in self.columns)
+
+
+def open_requisition_summaries(
+    session: Session, actor: User, *, mine_only: bool
+) -> list[RequisitionSummary]:
+    """The open requisitions (those `actor` runs, with `mine_only`) with their active
+    applications counted per stage and past the stage's target, from one query of
+    (requisition, stage, entered) rows. Admins and recruiters. Raises PermissionDeniedError."""
     require(actor.role, "applications:write")
     stmt = visible_requisitions(select(Requisition), actor).where(
         Requisition.status == RequisitionStatus.OPEN
     )
     if mine_only:
         stmt = stmt.where(Requisition.recruiter_id == actor.id)
-    requisitions = session.scalars(stmt.order_by(Requisition.id)).unique()
-    return [requisition_board(session, actor, r.id) for r in requisitions]
+    summaries: dict[int, RequisitionSummary] = {}
+    for r in session.scalars(stmt.order_by(Requisition.id)).unique():
+        stages = [StageCount(s.key, s.name) for s in r.template.stages]
+        summaries[r.id] = RequisitionSummary(r, stages)
+    targets = {
+        rid: {
+            c.key: (c, t.sla_days)
+            for c, t in zip(s.columns, s.requisition.template.stages, strict=True)
+        }
+        for rid, s in summaries.items()
+    }
+    rows = session.execute(
+        visible_applications(
+            select(Application.requisition_id, Application.stage, Application.stage_entered_at),
+            actor,
+        ).where(
+            Application.requisition_id.in_(list(summaries)),
+            Application.status == ApplicationStatus.ACTIVE,
+        )
+    )
+    now = utcnow()
+    for requisition_id, stage, entered_at in rows:
+        found = targets[requisition_id].get(stage)
+        if found is None:
+            continue  # a stage the requisition's template no longer has
+        column, target_days = found
+        column.active += 1
+        column.past_target += time_in_stage(entered_at, now, target_days).over_target
+    return list(summaries.values())
 
 
 def eligible_interviewers(session: Session, actor: User) -> list[User]:

@@ -49,11 +49,11 @@ def recruiter_home() -> ResponseReturnValue:
     """Open requisitions with their counts per stage and past target, and what I owe."""
     user = web_actor()
     mine_only = request.args.get("show") != "all"
-    requisition_boards = boards.open_requisition_boards(db.session, user, mine_only=mine_only)
+    summaries = boards.open_requisition_summaries(db.session, user, mine_only=mine_only)
     tasks = my_tasks(db.session, user)
     return render_template(
         "recruiter/home.html",
-        boards=requisition_boards,
+        boards=summaries,
         mine_only=mine_only,
         tasks=tasks["items"],
         totals=tasks["totals"],

@@ -94,3 +94,36 @@ def test_recruiter_moves_a_card_through_refusal_and_a_stale_move(page: Page, liv
     expect(timeline).to_contain_text("by Ada Admin")
     expect(page.locator(".loop")).to_contain_text("Planned, not scheduled")
     assert_accessible(page)
+
+
+def test_recruiter_schedules_the_loop_sees_a_double_booking_and_resolves_it(
+    page: Page, live_server
+):
+    with live_server.app.app_context():
+        recruiter = db.session.query(User).filter_by(email=RECRUITER).one()
+        candidate = candidates.create_candidate(
+            db.session, recruiter, {"name": "Rae Scheduler", "email": "rae.loop@example.org"}
+        )
+        application_id = applications.create_application(db.session, recruiter, candidate.id, 1).id
+    sign_in(page, live_server, RECRUITER)
+    page.goto(f"{live_server.url}/pipeline/applications/{application_id}")
+    form = page.locator(".schedule-form")
+
+    def schedule(interview: str, when: str) -> None:
+        form.get_by_label("Interview", exact=True).select_option(label=interview)
+        form.get_by_label("Interviewer").select_option(label="Kim Interviewer (interviewer)")
+        form.get_by_label("Start (UTC)").fill(when)
+        form.get_by_role("button", name="Schedule").click()
+
+    schedule("Technical screen (live coding) (Technical screen, 60 min)", "2030-03-04T10:00")
+    expect(page.locator(".flash-success")).to_contain_text("Scheduled: Kim Interviewer")
+    schedule("System design (Onsite loop, 60 min)", "2030-03-04T10:30")
+    error = page.locator("#schedule-error")
+    expect(error).to_contain_text("already has interview")
+    expect(page.locator(".panel-card")).to_contain_text("other interviews that day")
+    expect(form.get_by_label("Start (UTC)")).to_have_value("2030-03-04T10:30")
+    assert_accessible(page)
+    form.get_by_label("Start (UTC)").fill("2030-03-04T11:00")
+    form.get_by_role("button", name="Schedule").click()
+    expect(page.locator(".flash-success")).to_contain_text("Scheduled: Kim Interviewer")
+    expect(page.locator(".loop")).to_contain_text("4 Mar 2030, 11:00 UTC")

@@ -113,6 +113,15 @@ def request_packet(session: Session, actor: User, application_id: int, anonymize
     return packet
 
 
+def assessment_view(session: Session, actor: User, application_id: int) -> dict[str, Any]:
+    """The assessment page's data: the packet's view model (named) of the application's data
+    now, for whoever may read its assessment. Raises NotFoundError, and PermissionDeniedError
+    while `actor` owes a scorecard on it (`open_panel_feedback`, as GET .../assessment)."""
+    application = get_application(session, actor, application_id)
+    open_panel_feedback(session, actor, application.id)
+    return packet_content(session, application, anonymized=False)
+
+
 def packet_content(session: Session, application: Application, anonymized: bool) -> dict[str, Any]:
     """The document's data now. Anonymized: no name, contact details or links, and
     names and gendered pronouns redacted from everything interviewers wrote."""

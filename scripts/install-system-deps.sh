@@ -2,7 +2,8 @@
 # Debian packages the service and its tests need, installed only when missing:
 # Pango and HarfBuzz's subsetter for WeasyPrint, fonts, poppler-utils (pdftotext,
 # pdftoppm) for checking packets, the PostgreSQL and Redis servers for tests, and
-# chromium to look at /api/v1/docs headless (`chromium --headless --screenshot=...`).
+# chromium, which the browser tests (tests/browser, Playwright) and
+# scripts/screenshots.py drive: Playwright downloads no browser of its own here.
 set -euo pipefail
 
 packages=(

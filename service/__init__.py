@@ -41,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     _register_blueprints(_init_api(app))
     _register_docs_page(app)
     _register_error_handlers(app)  # after the Api, whose own handlers they replace
+    _register_pages(app)  # after the error handlers: pages get HTML errors
     _register_hooks(app)
     _register_commands(app)
     return app
@@ -92,6 +93,13 @@ def _register_docs_page(app: Flask) -> None:
     from service.http.docs import blp
 
     app.register_blueprint(blp)
+
+
+def _register_pages(app: Flask) -> None:
+    """The web pages under `/` (sign-in, the interviewer's kit and scorecard, …)."""
+    from service.web import init_web
+
+    init_web(app)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -206,8 +214,14 @@ def _is_streamed() -> bool:
 
 
 def _require_json_body() -> None:
-    """A body that is not JSON is refused clearly (415) instead of being read as empty."""
-    if request.method in ("POST", "PUT", "PATCH") and _has_body() and not request.is_json:
+    """An API body that is not JSON is refused clearly (415) instead of being read as empty.
+    (The web pages post forms.)"""
+    if (
+        request.method in ("POST", "PUT", "PATCH")
+        and request.path.startswith("/api/")
+        and _has_body()
+        and not request.is_json
+    ):
         raise UnsupportedMediaType(
             f"The body must be JSON; send 'Content-Type: application/json' "
             f"(got '{request.content_type}')."

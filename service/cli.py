@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -95,6 +96,25 @@ def users_rotate_token(email: str) -> None:
     click.echo(f"token: {token}")
 
 
+@users.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Set or reset a user's password for the web pages; their open sessions end."""
+    from service.usecases.users import find_user, set_password
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = str(click.prompt("password", hide_input=True, confirmation_prompt=True))
+    user = _run(lambda: set_password(db.session, None, find_user(db.session, email).id, password))
+    click.echo(f"password set for {user.email}")
+
+
 @templates.command("check")
 @click.argument("folder", required=False, type=click.Path(exists=True, file_okay=False))
 def templates_check(folder: str | None) -> None:
@@ -162,20 +182,33 @@ def show_settings() -> None:
 @click.command("demo")
 @with_appcontext
 def demo() -> None:
-    """Create demo users (printing their tokens) and demo data, if the database is empty."""
+    """Create demo users (printing their tokens and passwords) and demo data, if the
+    database is empty."""
     from service.demo import seed_demo
 
-    tokens = seed_demo(db.session)
-    if not tokens:
+    credentials = seed_demo(db.session)
+    if not credentials:
         click.echo("database already has users; demo data not created")
         return
-    token_file = Path(current_app.instance_path) / "demo-tokens.txt"
-    token_file.parent.mkdir(parents=True, exist_ok=True)
-    token_file.touch(mode=0o600)
-    lines = [f"{role:15} {email:32} {token}" for role, email, token in tokens]
-    token_file.write_text("\n".join(lines) + "\n")
-    click.echo("demo users (tokens shown once; also saved to " + str(token_file) + "):")
-    click.echo("\n".join(lines))
+    tokens = [(c.role, c.email, c.token) for c in credentials]
+    passwords = [(c.role, c.email, c.password) for c in credentials]
+    for name, rows, what in (
+        ("demo-tokens.txt", tokens, "API tokens"),
+        ("demo-passwords.txt", passwords, "passwords for the web pages"),
+    ):
+        path = Path(current_app.instance_path) / name
+        lines = _write_secret_lines(path, rows)
+        click.echo(f"demo users' {what} (shown once; also saved to {path}):")
+        click.echo("\n".join(lines))
+
+
+def _write_secret_lines(path: Path, rows: list[tuple[str, str, str]]) -> list[str]:
+    """`ROLE EMAIL SECRET` per line, in a file only its owner may read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    lines = [f"{role:15} {email:32} {secret}" for role, email, secret in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return lines
 
 
 @click.command("demo-packet")

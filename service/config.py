@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 LOG_FORMATS = ("auto", "json", "text")
+COOKIE_SECURE_CHOICES = ("auto", "true", "false")
 
 
 class SettingsError(ValueError):
@@ -42,6 +43,13 @@ class Settings:
     metrics_token: str | None = None
     # Browser origins allowed to call /api/v1 (CORS); none by default.
     cors_allowed_origins: tuple[str, ...] = ()
+    # Failed web sign-ins one client address may make in a moving window; more waits.
+    sign_in_failure_limit: str = "10/minute"
+    # A web session ends this long after sign-in, however active it is.
+    web_session_hours: int = 12
+    # The session cookie's Secure flag: "auto" sets it except on plain http to a
+    # loopback host (a laptop's `make run`).
+    web_cookie_secure: str = "auto"
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -72,6 +80,9 @@ class Settings:
                 for origin in (env.get("CORS_ALLOWED_ORIGINS") or "").split(",")
                 if origin.strip()
             ),
+            sign_in_failure_limit=env.get("SIGN_IN_FAILURE_LIMIT") or "10/minute",
+            web_session_hours=int(env.get("WEB_SESSION_HOURS") or 12),
+            web_cookie_secure=(env.get("WEB_COOKIE_SECURE") or "auto").lower(),
         )
 
     def check(self) -> None:
@@ -83,13 +94,24 @@ class Settings:
                 "PostgreSQL (a production configuration). Set SECRET_KEY to a long random "
                 "value, e.g. the output of `python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
             )
-        try:
-            parse(self.auth_failure_limit)
-        except ValueError:
+        for variable, limit in (
+            ("AUTH_FAILURE_LIMIT", self.auth_failure_limit),
+            ("SIGN_IN_FAILURE_LIMIT", self.sign_in_failure_limit),
+        ):
+            try:
+                parse(limit)
+            except ValueError:
+                raise SettingsError(
+                    f"{variable} '{limit}' is not a rate limit; "
+                    "write it like '10/minute' or '20 per 5 minutes'."
+                ) from None
+        if self.web_cookie_secure not in COOKIE_SECURE_CHOICES:
             raise SettingsError(
-                f"AUTH_FAILURE_LIMIT '{self.auth_failure_limit}' is not a rate limit; "
-                "write it like '10/minute' or '20 per 5 minutes'."
-            ) from None
+                f"WEB_COOKIE_SECURE '{self.web_cookie_secure}' is not one of "
+                f"{', '.join(COOKIE_SECURE_CHOICES)}."
+            )
+        if self.web_session_hours < 1:
+            raise SettingsError("WEB_SESSION_HOURS must be a whole number of hours, at least 1.")
         if self.log_format not in LOG_FORMATS:
             raise SettingsError(
                 f"LOG_FORMAT '{self.log_format}' is not one of {', '.join(LOG_FORMATS)}."

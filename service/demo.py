@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.domain.passwords import new_password
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
 from service.persistence.applications import Application
 from service.persistence.base import utcnow
@@ -15,7 +17,7 @@ from service.persistence.scorecards import Scorecard
 from service.persistence.users import User
 from service.usecases import applications, candidates, interviews, requisitions, scorecards
 from service.usecases.templates import sync_templates
-from service.usecases.users import create_user
+from service.usecases.users import create_user, set_password
 
 DEMO_USERS = [
     ("admin@example.com", "Ada Admin", "admin"),
@@ -39,16 +41,27 @@ DEMO_CANDIDATES = [
 ]
 
 
-def seed_demo(session: Session) -> list[tuple[str, str, str]]:
+class DemoCredentials(NamedTuple):
+    role: str
+    email: str
+    token: str
+    password: str
+
+
+def seed_demo(session: Session) -> list[DemoCredentials]:
     """Create demo users and a few requisitions and applications, only if no user exists.
 
-    Returns (role, email, token) per user; empty when nothing was created.
+    Returns each user's API token and web password; empty when nothing was created.
     """
     if session.scalar(select(func.count(User.id))):
         return []
     sync_templates(session, load_template_dir(TEMPLATE_DIR))
     created = [create_user(session, email, name, role) for email, name, role in DEMO_USERS]
-    tokens = [(user.role, user.email, token) for user, token in created]
+    credentials = []
+    for user, token in created:
+        password = new_password()
+        set_password(session, None, user.id, password)
+        credentials.append(DemoCredentials(user.role, user.email, token, password))
     users = {user.email: user for user, _ in created}
     recruiter = users["recruiter@example.com"]
 
@@ -86,7 +99,7 @@ def seed_demo(session: Session) -> list[tuple[str, str, str]]:
         created_applications.append(application)
         _advance_to(session, recruiter, application, ("applied", "recruiter_screen")[number % 2])
     _onsite_loop(session, users, created_applications[0])
-    return tokens
+    return credentials
 
 
 def _onsite_loop(session: Session, users: dict[str, User], application: Application) -> None:

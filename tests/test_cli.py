@@ -149,3 +149,43 @@ def test_calibration_fit_names_the_bad_row(cli, tmp_path):
     result = cli.invoke(args=["calibration", "fit", "--csv", str(bad)])
     assert result.exit_code == 1
     assert "3" in result.output and "score" in result.output
+
+
+def test_demo_gives_each_user_a_password_saved_beside_the_tokens(cli, session, app):
+    from pathlib import Path
+
+    from service.usecases.users import sign_in_with_password
+
+    result = cli.invoke(args=["demo"])
+    assert result.exit_code == 0, result.output
+    lines = (Path(app.instance_path) / "demo-passwords.txt").read_text().splitlines()
+    rows = [line.split() for line in lines]
+    assert {role for role, _, _ in rows} == {"admin", "recruiter", "hiring_manager", "interviewer"}
+    role, email, password = rows[0]
+    assert password in result.output  # printed once
+    assert sign_in_with_password(session, email, password).role == role
+    assert oct((Path(app.instance_path) / "demo-passwords.txt").stat().st_mode)[-3:] == "600"
+
+
+def test_set_password_reads_it_from_stdin_and_the_user_can_sign_in(cli, session):
+    from service.usecases.users import sign_in_with_password
+    from tests.factories import UserFactory
+
+    user = UserFactory(role="interviewer")
+    result = cli.invoke(
+        args=["users", "set-password", user.email, "--password-stdin"],
+        input="a long enough passphrase\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert sign_in_with_password(session, user.email, "a long enough passphrase").id == user.id
+
+
+def test_set_password_refuses_a_short_one_naming_the_rule(cli, session):
+    from tests.factories import UserFactory
+
+    user = UserFactory(role="interviewer")
+    result = cli.invoke(
+        args=["users", "set-password", user.email, "--password-stdin"], input="short\n"
+    )
+    assert result.exit_code != 0
+    assert "at least 12" in result.output

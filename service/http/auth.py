@@ -38,7 +38,8 @@ def current_user():
 
 
 class FailedTokenThrottle:
-    """Counts failed token checks per client address in a moving window.
+    """Counts failed token checks (or, in its own `namespace`, web sign-ins) per client
+    address in a moving window.
 
     The counters are in Redis when REDIS_URL is set, so every gunicorn worker
     and host shares them, and in this process otherwise. When Redis cannot be
@@ -47,8 +48,9 @@ class FailedTokenThrottle:
     opens nothing).
     """
 
-    def __init__(self, limit: str, redis_url: str | None) -> None:
+    def __init__(self, limit: str, redis_url: str | None, namespace: str = FAILURES) -> None:
         self.limit = parse(limit)
+        self.namespace = namespace
         self._storage_url = redis_url or "memory://"
         self._shared: MovingWindowRateLimiter | None = None
         self._local: MovingWindowRateLimiter | None = None
@@ -58,15 +60,15 @@ class FailedTokenThrottle:
         """Seconds until `client` may try again, or None when it is not throttled."""
 
         def check(limiter: MovingWindowRateLimiter) -> int | None:
-            if limiter.test(self.limit, FAILURES, client):
+            if limiter.test(self.limit, self.namespace, client):
                 return None
-            reset_at = limiter.get_window_stats(self.limit, FAILURES, client).reset_time
+            reset_at = limiter.get_window_stats(self.limit, self.namespace, client).reset_time
             return max(1, math.ceil(reset_at - time.time()))
 
         return self._run(check)
 
     def record_failure(self, client: str) -> None:
-        self._run(lambda limiter: limiter.hit(self.limit, FAILURES, client))
+        self._run(lambda limiter: limiter.hit(self.limit, self.namespace, client))
 
     def reset(self) -> None:
         """Forget every counter (tests)."""

@@ -1,4 +1,4 @@
-"""Users and their API tokens (stored only as hashes)."""
+"""Users, their API tokens and their web password (each stored only as a hash)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,10 @@ class User(Base):
     role: Mapped[str] = mapped_column(checked_enum(ROLES, "role"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # argon2id hash for signing in to the web pages; None: no password set (API tokens only).
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    # Sessions signed in before this are no longer valid (a reset signs everyone out).
+    password_changed_at: Mapped[datetime | None]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 

@@ -1,4 +1,5 @@
-"""Users and API tokens: authenticate, list, create, deactivate and reactivate, issue and revoke.
+"""Users, API tokens and web passwords: authenticate, list, create, deactivate and
+reactivate, issue and revoke tokens, set passwords and sign in.
 
 `actor` is the user making the change over HTTP, whose permission is checked; the
 `hiring users ...` command passes None: whoever runs it on the server already holds
@@ -6,6 +7,9 @@ the database, and the audit log records the change without an actor.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -17,6 +21,7 @@ from service.domain.errors import (
     NotFoundError,
     RuleViolationError,
 )
+from service.domain.passwords import check_password, hash_password, needs_rehash, verify_password
 from service.domain.tokens import hash_token, new_token
 from service.persistence.audit import record_event
 from service.persistence.base import name_or_email_contains, snapshot, utcnow
@@ -26,6 +31,11 @@ from service.persistence.users import ApiToken, User
 # One answer for an unknown, a revoked and a deactivated user's token: a different
 # message would tell someone holding a stolen or guessed token that it exists.
 INVALID_TOKEN = "The API token is not valid. Ask an admin for a new one."
+# Likewise for sign-in: unknown email, wrong password, no password set and a
+# deactivated user all read the same.
+INVALID_SIGN_IN = "The email or password is not right. Check both, or ask an admin to reset it."
+# Never in an audit event's snapshot.
+_SECRET_COLUMNS = frozenset({"password_hash"})
 
 
 def authenticate(session: Session, token: str) -> User:
@@ -41,6 +51,60 @@ def authenticate(session: Session, token: str) -> User:
     )
     if user is None:
         raise AuthenticationError(INVALID_TOKEN)
+    return user
+
+
+def sign_in_with_password(session: Session, email: str, password: str) -> User:
+    """The active user with this email and password. Raises AuthenticationError.
+
+    A hash made with weaker parameters than today's is replaced on success.
+    """
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    matches = verify_password(user.password_hash if user else None, password)
+    if user is None or not matches or not user.active:
+        raise AuthenticationError(INVALID_SIGN_IN)
+    assert user.password_hash is not None  # verify_password is False without one
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    record_event(session, user.id, "user.signed_in", "user", user.id, after={"method": "password"})
+    session.commit()
+    return user
+
+
+def signed_in_user(session: Session, user_id: int, signed_in_at: datetime) -> User | None:
+    """The user a web session names, if they are still active and the session began after
+    their password last changed (a reset ends every session); otherwise None."""
+    user = session.get(User, user_id)
+    if user is None or not user.active:
+        return None
+    if user.password_changed_at is not None and signed_in_at < user.password_changed_at:
+        return None
+    return user
+
+
+def set_password(session: Session, actor: User | None, user_id: int, password: str) -> User:
+    """Set or reset a user's web password; their open sessions end. The event records
+    that it changed, never the password or its hash.
+
+    Raises PermissionDeniedError, NotFoundError, RuleViolationError (too short or long).
+    """
+    _require_manager(actor)
+    user = _get(session, user_id)
+    check_password(password)
+    had_password = user.password_hash is not None
+    user.password_hash = hash_password(password)
+    # Whole seconds: a session's sign-in time is kept to the second, and a session begun
+    # in the same second as the change stays valid.
+    user.password_changed_at = utcnow().replace(microsecond=0)
+    record_event(
+        session,
+        _id(actor),
+        "user.password_reset" if had_password else "user.password_set",
+        "user",
+        user.id,
+        after={"password_changed_at": user.password_changed_at.isoformat()},
+    )
+    session.commit()
     return user
 
 
@@ -99,7 +163,7 @@ def create_user(
     session.add(user)
     session.flush()
     token = _issue_token(session, user)
-    record_event(session, _id(actor), "user.created", "user", user.id, after=snapshot(user))
+    record_event(session, _id(actor), "user.created", "user", user.id, after=_snapshot(user))
     session.commit()
     return user, token.plain
 
@@ -118,7 +182,7 @@ def deactivate_user(session: Session, actor: User | None, user_id: int) -> User:
         )
     if not user.active:
         return user
-    before = snapshot(user)
+    before = _snapshot(user)
     user.active = False
     revoked = _revoke_tokens(session, user)
     record_event(
@@ -128,7 +192,7 @@ def deactivate_user(session: Session, actor: User | None, user_id: int) -> User:
         "user",
         user.id,
         before=before,
-        after={**snapshot(user), "revoked_token_ids": revoked},
+        after={**_snapshot(user), "revoked_token_ids": revoked},
     )
     session.commit()
     return user
@@ -141,7 +205,7 @@ def reactivate_user(session: Session, actor: User | None, user_id: int) -> User:
     user = _get(session, user_id)
     if user.active:
         return user
-    before = snapshot(user)
+    before = _snapshot(user)
     user.active = True
     record_event(
         session,
@@ -150,7 +214,7 @@ def reactivate_user(session: Session, actor: User | None, user_id: int) -> User:
         "user",
         user.id,
         before=before,
-        after=snapshot(user),
+        after=_snapshot(user),
     )
     session.commit()
     return user
@@ -251,6 +315,10 @@ class IssuedToken:
 def _require_manager(actor: User | None) -> None:
     if actor is not None:
         require(actor.role, "users:manage")
+
+
+def _snapshot(user: User) -> dict[str, Any]:
+    return snapshot(user, exclude=_SECRET_COLUMNS)
 
 
 def _id(actor: User | None) -> int | None:

@@ -3,11 +3,15 @@
 The sweep calls every route of the app, present and future, with the ids of an
 application whose panel includes its own hiring manager (who has not submitted yet),
 and proves that nothing another panelist wrote comes back: not as JSON, CSV or text,
-not inside a PDF. The same sweep as a recruiter finds the feedback, so the check is
+not inside a PDF, not on a web page (each call carries the user's API token and a
+signed-in page session; the pages' CSRF check is off for the sweep, so their forms
+are reached too). The same sweep as a recruiter finds the feedback, so the check is
 not vacuous.
 """
 
 import subprocess
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -85,8 +89,8 @@ def every_call(app, ids):
     """(method, path) for every route of the app, each path parameter filled from `ids`;
     an interview id is tried as the panelist's own and as the other panelist's."""
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in ("static", "docs.asset"):
-            continue  # files shipped with the app (the docs page's Swagger UI)
+        if rule.endpoint in ("static", "docs.asset", "web.static"):
+            continue  # files shipped with the app (the docs page's Swagger UI, the pages' CSS)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             choices = [{}]
             for name in rule.arguments:
@@ -113,22 +117,46 @@ def readable_text(response) -> str:
     return response.get_data(as_text=True)
 
 
+@contextmanager
+def forms_without_csrf(app):
+    app.config["WTF_CSRF_ENABLED"] = False
+    try:
+        yield
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = True
+
+
+def signed_in_page_session(client, user):
+    """The web session `start_web_session` makes (set again before each call: the sweep
+    also posts to sign-out)."""
+    with client.session_transaction() as web_session:
+        web_session.update(user_id=user.id, auth_method="password", signed_in_at=int(time.time()))
+
+
 def leaks(client, app, user, ids):
     found = []
-    for method, path in every_call(app, ids):
-        for accept in ("application/json", "text/csv"):
-            response = client.open(
-                path,
-                method=method,
-                json={"anonymized": False} if method in ("POST", "PUT", "PATCH") else None,
-                headers={**auth(user), "Accept": accept},
-            )
-            assert response.status_code < 500, (method, path, response.data[:300])
-            if response.status_code < 400 and any(
-                secret in readable_text(response) for secret in SECRETS
-            ):
-                found.append((method, path.split("?")[0]))
+    with forms_without_csrf(app):
+        for method, path in every_call(app, ids):
+            found += _leaks_of(client, user, method, path)
     return sorted(set(found))
+
+
+def _leaks_of(client, user, method, path):
+    found = []
+    for accept in ("application/json", "text/csv"):
+        signed_in_page_session(client, user)
+        response = client.open(
+            path,
+            method=method,
+            json={"anonymized": False} if method in ("POST", "PUT", "PATCH") else None,
+            headers={**auth(user), "Accept": accept},
+        )
+        assert response.status_code < 500, (method, path, response.data[:300])
+        if response.status_code < 400 and any(
+            secret in readable_text(response) for secret in SECRETS
+        ):
+            found.append((method, path.split("?")[0]))
+    return found
 
 
 def test_no_route_shows_others_feedback_to_a_panelist_who_owes_a_scorecard(

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from marshmallow import ValidationError
 
 from service.domain.access import PERMISSIONS
@@ -26,13 +27,13 @@ from service.domain.errors import (
 )
 from service.domain.packet import PacketStatus
 from service.extensions import db, packet_storage
+from service.http.errors import flatten_messages
 from service.http.packets.schemas import DecisionCreateSchema
 from service.pdf.document import FLAG_TITLES, RECOMMENDATION_LABELS
-from service.persistence.users import User
 from service.usecases import access, decisions, packets, tasks
 from service.web import add_nav_item, web
 from service.web.charts import competency_profile_svg
-from service.web.session import current_web_user
+from service.web.session import web_actor
 
 add_nav_item("Decisions waiting", "web.decisions_waiting", ("hiring_manager",), order=20)
 
@@ -40,16 +41,16 @@ OUTCOME_LABELS = {"hire": "Hire", "no_hire": "No hire"}
 
 
 @web.get("/decisions")
-def decisions_waiting():
+def decisions_waiting() -> ResponseReturnValue:
     """Applications whose loop is complete and that wait for my decision."""
-    waiting = tasks.decisions_waiting(db.session, _user())
+    waiting = tasks.decisions_waiting(db.session, web_actor())
     return render_template("decisions/waiting.html", waiting=waiting, labels=OUTCOME_LABELS)
 
 
 @web.get("/applications/<int:application_id>/assessment")
-def assessment(application_id: int):
+def assessment(application_id: int) -> ResponseReturnValue:
     """The application's assessment: the packet's view model, as a page."""
-    actor = _user()
+    actor = web_actor()
     try:
         content = packets.assessment_view(db.session, actor, application_id)
     except PermissionDeniedError as error:
@@ -70,38 +71,38 @@ def assessment(application_id: int):
 
 
 @web.post("/applications/<int:application_id>/packets")
-def request_packet(application_id: int):
+def request_packet(application_id: int) -> ResponseReturnValue:
     """Ask for a packet (named or anonymized); then watch it render on its page."""
     anonymized = request.form.get("anonymized") == "yes"
     try:
-        packet = packets.request_packet(db.session, _user(), application_id, anonymized)
+        packet = packets.request_packet(db.session, web_actor(), application_id, anonymized)
     except PermissionDeniedError as error:
         return _blind(error)
     return redirect(url_for("web.packet", packet_id=packet.id), 303)
 
 
 @web.get("/packets/<int:packet_id>")
-def packet(packet_id: int):
+def packet(packet_id: int) -> ResponseReturnValue:
     """One packet: its state while it renders (the page polls `packet_state`), then the download."""
     try:
-        found = access.get_packet(db.session, _user(), packet_id)
+        found = access.get_packet(db.session, web_actor(), packet_id)
     except PermissionDeniedError as error:
         return _blind(error)
     return render_template("decisions/packet.html", packet=found, **_packet_facts(found))
 
 
 @web.get("/packets/<int:packet_id>/state")
-def packet_state(packet_id: int):
+def packet_state(packet_id: int) -> ResponseReturnValue:
     """The packet's state as JSON, for the packet page's script while it renders."""
-    found = access.get_packet(db.session, _user(), packet_id)
+    found = access.get_packet(db.session, web_actor(), packet_id)
     return jsonify({"status": found.status, **_packet_facts(found)})
 
 
 @web.get("/packets/<int:packet_id>/pdf")
-def packet_pdf(packet_id: int):
+def packet_pdf(packet_id: int) -> ResponseReturnValue:
     """The packet's PDF, checked against its sha256, as a download."""
     try:
-        found, data = packets.read_packet_pdf(db.session, _user(), packet_storage(), packet_id)
+        found, data = packets.read_packet_pdf(db.session, web_actor(), packet_storage(), packet_id)
     except PermissionDeniedError as error:
         return _blind(error)
     except ConflictError as error:
@@ -115,13 +116,13 @@ def packet_pdf(packet_id: int):
 
 
 @web.get("/applications/<int:application_id>/decision")
-def decision(application_id: int):
+def decision(application_id: int) -> ResponseReturnValue:
     """The decision form: hire or no hire, on a ready packet, with the rationale."""
     return _decision_page(application_id, form={"packet_id": request.args.get("packet", "")})
 
 
 @web.post("/applications/<int:application_id>/decision")
-def record_decision(application_id: int):
+def record_decision(application_id: int) -> ResponseReturnValue:
     """Record the decision; a refusal comes back as the form with the reason beside it."""
     form = request.form
     fields: dict[str, Any] = {k: form.get(k, "") for k in ("outcome", "rationale", "reason")}
@@ -132,13 +133,13 @@ def record_decision(application_id: int):
     except ValidationError as invalid:
         error = RuleViolationError(
             "Some answers need fixing; see the messages beside them.",
-            errors={k: " ".join(v) for k, v in invalid.normalized_messages().items()},
+            errors={e["field"]: e["message"] for e in flatten_messages(invalid.messages)},
         )
         return _decision_page(application_id, form=form, error=error, status=422)
     try:
         decisions.record_decision(
             db.session,
-            _user(),
+            web_actor(),
             application_id,
             if_match=_int(form.get("decision_version")),
             packet_content=packets.packet_content,
@@ -161,7 +162,7 @@ def _decision_page(
     error: DomainError | None = None,
     status: int = 200,
 ) -> tuple[str, int] | Response:
-    actor = _user()
+    actor = web_actor()
     if actor.role not in PERMISSIONS["decisions:write"]:
         abort(404)
     try:
@@ -241,9 +242,3 @@ def _status(error: DomainError) -> int:
 
 def _int(value: str | None) -> int | None:
     return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None
-
-
-def _user() -> User:
-    user = current_web_user()
-    assert user is not None  # every page here is signed-in only
-    return user

@@ -38,9 +38,7 @@ def onsite_done(live_server) -> Iterator[None]:
         worker.communicate(timeout=30)  # reads and closes its output pipe
 
 
-def test_hiring_manager_reads_renders_downloads_and_decides(
-    page: Page, live_server, onsite_done
-):
+def test_hiring_manager_reads_renders_downloads_and_decides(page: Page, live_server, onsite_done):
     sign_in(page, live_server, MANAGER)
     page.get_by_role("link", name="Decisions waiting").click()
     card = page.locator(".card", has_text=CANDIDATE)

@@ -360,6 +360,9 @@ class ApplicationLoader:
         self.past_candidates: list[int] = []
         self.first_application = ids.next["applications"]
         self.comp_effect: dict[str, float] = {}
+        # Each interviewer's scheduled (future) slots: PostgreSQL refuses overlapping ones
+        # (ex_interviews_no_double_booking), as the API does.
+        self.booked: dict[int, list[tuple[datetime, datetime]]] = {}
 
     def chunk(self, n: int) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {
@@ -527,6 +530,18 @@ class ApplicationLoader:
             return "debrief"
         return "interview_screen" if planned else "screen"
 
+    def _free_slot(self, interviewer_id: int, starts: datetime, minutes: int) -> datetime:
+        """`starts`, or the first time after it when the interviewer is free; booked."""
+        slots = self.booked.setdefault(interviewer_id, [])
+        moved = True
+        while moved:
+            moved = False
+            for begin, end in slots:
+                if starts < end and begin < starts + timedelta(minutes=minutes):
+                    starts, moved = end + timedelta(minutes=15), True
+        slots.append((starts, starts + timedelta(minutes=minutes)))
+        return starts
+
     def _loop(
         self,
         out,
@@ -548,6 +563,9 @@ class ApplicationLoader:
             happened = starts + timedelta(minutes=duration) <= now
             roll = rng.random()
             status = "scheduled"
+            slot_start = starts
+            if not happened:
+                slot_start = self._free_slot(interviewer.id, starts, duration)
             if happened:
                 status = (
                     "completed" if roll > 0.04 else ("no_show" if roll > 0.015 else "cancelled")
@@ -558,7 +576,7 @@ class ApplicationLoader:
                     "application_id": app_id,
                     "interview_key": planned_interview.key,
                     "interviewer_id": interviewer.id,
-                    "starts_at": starts,
+                    "starts_at": slot_start,
                     "duration_minutes": duration,
                     "status": status,
                     "actual_minutes": duration + rng.choice((-5, 0, 0, 0, 5, 10))

@@ -565,12 +565,12 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
 
 # --- sections other engineers add ---------------------------------------------------------
 
-# Packets and reports plug in here: a module `bench/<name>.py` with
+# Packets, reports and pages plug in here: a module `bench/<name>.py` with
 #     def run(context: dict) -> tuple[list[Figure], dict]
 # is called once per size with {"size", "n_applications", "database_url", "tokens",
 # "settings"} and its figures join the table and the JSON. Missing modules are
 # listed under "not_measured" so the gap stays visible.
-SECTIONS = ("packets", "reports")
+SECTIONS = ("packets", "reports", "pages")
 
 
 def extra_sections(

@@ -14,7 +14,7 @@ which asks `open_panel_feedback`: until yours is in, it is not on the page.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import marshmallow as ma
 from flask import flash, jsonify, redirect, render_template, request, url_for
@@ -35,13 +35,15 @@ from service.extensions import db
 from service.http.errors import flatten_messages
 from service.http.scorecards.schemas import AmendmentSchema, ScorecardWriteSchema
 from service.persistence.base import utcnow
-from service.persistence.interviews import Interview
-from service.persistence.scorecards import Scorecard
 from service.usecases import interviews, scorecards
 from service.usecases.access import get_interview
 from service.usecases.tasks import my_tasks
 from service.web import add_nav_item, web
 from service.web.session import web_actor
+
+if TYPE_CHECKING:  # pages query nothing themselves; the types are for annotations
+    from service.persistence.interviews import Interview
+    from service.persistence.scorecards import Scorecard
 
 add_nav_item("My interviews", "web.my_interviews", (INTERVIEWER, HIRING_MANAGER), order=10)
 
@@ -110,9 +112,18 @@ def submit(interview_id: int) -> ResponseReturnValue:
     _own(interview_id)
     try:
         data = _read_form(ScorecardWriteSchema())
+    except RuleViolationError as error:
+        return _kit_page(interview_id, form=request.form, error=error)
+    try:
         scorecards.submit_scorecard(db.session, user, interview_id, data)
     except (RuleViolationError, ConflictError) as error:
-        return _kit_page(interview_id, form=request.form, error=error)
+        # Not ready to submit: keep the work as the draft (with its language warnings),
+        # as autosave would have, and show it with the errors.
+        try:
+            scorecards.save_draft(db.session, user, interview_id, data)
+        except (RuleViolationError, ConflictError):
+            return _kit_page(interview_id, form=request.form, error=error)
+        return _kit_page(interview_id, error=error)
     flash("Scorecard submitted. The panel's feedback is below.", "success")
     return redirect(url_for("web.kit", interview_id=interview_id) + "#panel")
 
@@ -158,6 +169,7 @@ def _kit_page(
     status = 200
     if error is not None:
         status = _status(error)
+    errors = _field_errors(error, kit["competencies"])
     return (
         render_template(
             "interviews/kit.html",
@@ -168,12 +180,14 @@ def _kit_page(
             content=content,
             ratings={r["competency"]: r for r in content["ratings"]},
             warnings=_warnings_by_field(content),
-            errors=_field_errors(error, kit["competencies"]),
+            errors=errors,
+            error_links=[(_anchor(key), message) for key, message in errors.items()],
             error=error,
             amending=amending,
             panel=panel,
             panel_closed=panel_closed,
             recommendation_labels=RECOMMENDATION_LABELS,
+            competency_names={c.key: c.name for c in interview.template.competencies},
             not_assessed=NOT_ASSESSED,
             started=utcnow() >= interview.starts_at,
         ),
@@ -311,8 +325,27 @@ def _field_errors(error: DomainError | None, competencies: list[Competency]) -> 
             if index.isdigit() and int(index) < len(keys):
                 named[f"{keys[int(index)]}.{rest}"] = message
                 continue
-        named[field] = message
+        named[field] = _plainly(field, message)
     return named
+
+
+def _plainly(field: str, message: str) -> str:
+    """The API's messages name JSON values (null, strong_no); the page names its controls."""
+    if field == "recommendation" and message.startswith("required"):
+        return "Choose an overall recommendation to submit."
+    if field == "ratings" and "null" in message:
+        return "Score at least one competency: every one is marked “Not assessed”."
+    return message
+
+
+# Where on the kit page each error's field is, for the links in the error summary.
+def _anchor(key: str) -> str:
+    competency, _, part = key.partition(".")
+    if part == "evidence":
+        return f"evidence-{competency}"
+    if part:
+        return f"competency-{competency}"
+    return {"ratings": "recommendation"}.get(key, key)
 
 
 def _status(error: DomainError) -> int:

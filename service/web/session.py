@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from flask import (
@@ -35,9 +35,11 @@ from werkzeug.wrappers import Response
 from service.domain.errors import AuthenticationError
 from service.extensions import db
 from service.http.auth import FailedTokenThrottle
-from service.persistence.users import User
 from service.usecases.users import sign_in_with_password, signed_in_user
 from service.web import web
+
+if TYPE_CHECKING:
+    from service.persistence.users import User
 
 SESSION_KEYS = ("user_id", "auth_method", "signed_in_at")
 F = TypeVar("F", bound=Callable[..., object])

@@ -165,6 +165,13 @@ def test_no_route_shows_others_feedback_to_a_panelist_who_owes_a_scorecard(
     assert leaks(client, app, panel["manager"], panel["ids"]) == []
 
 
+def test_the_sweep_reaches_the_pages_signed_in(client, session, panel):
+    signed_in_page_session(client, panel["manager"])
+    page = client.get(f"/interviews/{panel['own'].id}")
+    assert page.status_code == 200
+    assert "after you submit yours" in page.get_data(as_text=True)
+
+
 def test_the_sweep_finds_the_feedback_where_it_may_be_read(app, client, session, panel, recruiter):
     shown = leaks(client, app, recruiter, panel["ids"])
     ids = panel["ids"]

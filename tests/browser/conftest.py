@@ -13,24 +13,16 @@ Every test here is marked `browser`; they run in `make test` like the rest.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from flask import Flask
 from playwright.sync_api import Page, expect
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from werkzeug.serving import make_server
 
-from service import create_app, jobs
-from service.config import Settings
-from service.demo import seed_demo
-from service.extensions import db
-from service.persistence import migrate
+from tests.browser.live import LiveServer, serve_demo
 from tests.integration.conftest import REDIS_URL
 
 CHROMIUM = "/usr/bin/chromium"
@@ -55,51 +47,18 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM}
 
 
-@dataclass
-class LiveServer:
-    app: Flask
-    url: str
-    passwords: dict[str, str]  # email -> password, as `hiring demo` writes them
-
-    def password(self, email: str) -> str:
-        return self.passwords[email]
-
-
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    """The app with the demo data on a loopback port, in a thread of this process."""
-    tmp_path = tmp_path_factory.mktemp("live")
+    """The app with the demo data on a loopback port, jobs enqueued to real Redis."""
     redis = Redis.from_url(REDIS_URL)
     try:
         redis.flushdb()
     except RedisConnectionError as error:
         pytest.fail(f"Redis is not reachable at {REDIS_URL} ({error}).", pytrace=False)
-    database_url = f"sqlite:///{tmp_path / 'live.db'}"
-    migrate.upgrade(database_url)
-    settings = replace(
-        Settings.from_env(tmp_path, env={}),
-        database_url=database_url,
-        redis_url=REDIS_URL,
-        packet_storage_dir=str(tmp_path / "packets"),
-        secret_key="browser-tests-" + "x" * 32,
-    )
-    app = create_app({"SETTINGS": settings, "INSTANCE_PATH": str(tmp_path)})
-    with app.app_context():
-        credentials = seed_demo(db.session)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield LiveServer(
-            app=app,
-            url=f"http://127.0.0.1:{server.server_port}",
-            passwords={c.email: c.password for c in credentials},
-        )
+        with serve_demo(tmp_path_factory.mktemp("live"), REDIS_URL) as server:
+            yield server
     finally:
-        server.shutdown()
-        thread.join()
-        db.engine(app).dispose()
-        jobs.configure(None)
         redis.flushdb()
 
 

@@ -55,3 +55,25 @@ def test_interviewer_drafts_sees_the_warning_submits_and_then_reads_the_panel(
     expect(panel).to_contain_text("Sam Interviewer")  # the technical screen, submitted earlier
     expect(page.locator("#revisions")).to_contain_text("Revision 1")
     assert_accessible(page)
+
+
+def test_sign_in_by_keyboard_alone_at_phone_width_and_a_page_not_yours_is_a_404(
+    page: Page, live_server
+):
+    sam = "sam@example.com"  # ran the demo's technical screen (interview 1), submitted
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/interviews")
+    assert_accessible(page)  # the sign-in page (the redirect's target)
+    page.get_by_label("Email").focus()
+    page.keyboard.type(sam)
+    page.keyboard.press("Tab")
+    page.keyboard.type(live_server.password(sam))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="My interviews")).to_be_visible()
+    for path in ("/interviews", "/interviews/1"):
+        page.goto(live_server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} scrolls sideways on a phone ({width} px)"
+    page.goto(f"{live_server.url}/interviews/2")  # Alex's interview
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    assert_accessible(page)

@@ -126,6 +126,24 @@ def test_submission_errors_appear_next_to_their_fields(web_client, session, inte
     assert "too short" in html  # what was typed is kept
 
 
+def test_a_refused_submission_keeps_the_work_as_a_draft_with_its_warnings(
+    web_client, session, interviewer
+):
+    interview = held(session, interviewer)
+    sign_in(web_client, interviewer)
+    path = f"/interviews/{interview.id}"
+    refused = post_form(
+        web_client,
+        f"{path}/scorecard",
+        form(recommendation="", summary="A culture fit."),
+        page_path=path,
+    )
+    assert refused.status_code == 422
+    assert "<mark>culture fit</mark>" in refused.get_data(as_text=True)
+    again = web_client.get(path).get_data(as_text=True)
+    assert "A culture fit." in again and EVIDENCE in again
+
+
 def test_panel_feedback_opens_only_after_submitting(app, web_client, session, interviewer):
     application = ApplicationFactory()
     other = with_password(session, role="interviewer")

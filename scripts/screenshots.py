@@ -1,0 +1,131 @@
+"""Screenshots of every page, at desktop (1280 px) and phone (390 px) width, into
+docs/screenshots/: the app with the demo data on a loopback port, Debian's chromium.
+
+    .venv/bin/python scripts/screenshots.py [--out DIR] [--only NAME ...]
+
+`SHOTS` lists the pages in the order a day's work reaches them (later shots see what
+earlier ones did: the interviewer submits before the panel opens). To add a page,
+append a `Shot`: its name (the file's stem), who is signed in, and what to do on the
+page before the picture (usually `goto`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # tests.browser.live serves the app
+
+from playwright.sync_api import Page, sync_playwright  # noqa: E402
+
+from tests.browser.live import LiveServer, serve_demo  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+WIDTHS = {"desktop": 1280, "phone": 390}
+ALEX = "alex@example.com"
+BIASED = "Great culture fit; quick to pick up our stack."
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str
+    email: str | None  # signed in as; None: signed out
+    prepare: Callable[[Page, LiveServer], None]
+
+
+def goto(path: str) -> Callable[[Page, LiveServer], None]:
+    def open_page(page: Page, server: LiveServer) -> None:
+        page.goto(server.url + path)
+
+    return open_page
+
+
+def draft_with_a_warning(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/interviews/2")
+    page.get_by_label("Summary").fill(BIASED)
+    page.locator('[data-warnings-for="summary"] .warning').wait_for()
+    page.locator("#summary").scroll_into_view_if_needed()
+
+
+def submit_with_errors(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/interviews/2")
+    page.locator("fieldset.competency").first.locator('input[value="3"]').check()
+    page.locator("fieldset.competency").first.get_by_role("textbox").fill("Good code.")
+    page.get_by_role("button", name="Submit scorecard").click()
+    page.locator(".error-summary").wait_for()
+
+
+def submit(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/interviews/2")
+    evidence = [
+        "Added the cancel endpoint with an idempotency key and a test for double cancel.",
+        "Asked what happens when the refund times out, then chose retry with the same key.",
+    ]
+    for index, text in enumerate(evidence):
+        fieldset = page.locator("fieldset.competency").nth(index)
+        fieldset.locator('input[value="3"]').check()
+        fieldset.get_by_role("textbox").fill(text)
+    page.get_by_label("Yes", exact=True).check()
+    page.get_by_label("Summary").fill("Careful with money paths; tested the failure cases.")
+    page.get_by_role("button", name="Submit scorecard").click()
+    page.locator(".flash-success").wait_for()
+
+
+SHOTS: list[Shot] = [
+    Shot("sign-in", None, goto("/sign-in")),
+    Shot("my-interviews", ALEX, goto("/interviews")),
+    Shot("kit-draft-warning", ALEX, draft_with_a_warning),
+    Shot("kit-submission-errors", ALEX, submit_with_errors),
+    Shot("kit-submitted-panel-open", ALEX, submit),
+    Shot("not-found", ALEX, goto("/interviews/1")),
+]
+
+
+def sign_in(page: Page, server: LiveServer, email: str) -> None:
+    page.goto(server.url + "/sign-in")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(server.password(email))
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--only", nargs="*", help="names of the shots to save")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        serve_demo(Path(folder), None) as server,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        pages: dict[str | None, Page] = {}  # one browser context (session) per user
+        for shot in SHOTS:
+            if shot.email not in pages:
+                pages[shot.email] = browser.new_context().new_page()
+                if shot.email:
+                    sign_in(pages[shot.email], server, shot.email)
+            page = pages[shot.email]
+            page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+            shot.prepare(page, server)
+            if args.only and shot.name not in args.only:
+                continue
+            for label, width in WIDTHS.items():
+                # The same page at each width: a shot's actions (a submission) happen once.
+                page.set_viewport_size({"width": width, "height": 900})
+                page.evaluate("window.scrollTo(0, 0)")  # sticky parts where a reader starts
+                path = args.out / f"{shot.name}-{label}.png"
+                page.screenshot(path=str(path), full_page=True)
+                print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -237,6 +237,20 @@ def list_packets(session: Session, actor: User, application_id: int) -> list[Pac
     return packets_of(session, application.id)
 
 
+def ready_packets(session: Session, actor: User, application_id: int) -> list[tuple[Packet, bool]]:
+    """The application's ready packets, newest first, each with whether it still shows the
+    application's data (only those can carry a decision), behind the blind rule."""
+    application = get_application(session, actor, application_id)
+    ready = [
+        p for p in list_packets(session, actor, application.id) if p.status == PacketStatus.READY
+    ]
+    digests = {
+        anonymized: content_digest(packet_content(session, application, anonymized))
+        for anonymized in {p.anonymized for p in ready}
+    }
+    return [(p, p.input_digest == digests[p.anonymized]) for p in reversed(ready)]
+
+
 def read_packet_pdf(
     session: Session, actor: User, storage: PacketStorage, packet_id: int
 ) -> tuple[Packet, bytes]:

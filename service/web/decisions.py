@@ -171,11 +171,7 @@ def _decision_page(
         return _blind(error_)
     content = packets.assessment_view(db.session, actor, application_id)
     recommendations = content["assessment"]["recommendations"]
-    ready = [
-        p
-        for p in packets.list_packets(db.session, actor, application_id)
-        if p.status == PacketStatus.READY
-    ]
+    ready = packets.ready_packets(db.session, actor, application_id)
     # Re-shown after a refusal, the form keeps the version it was read at, so a decision
     # recorded meanwhile is still caught; after a version refusal it offers the current one.
     version = form.get("decision_version") or history.version
@@ -187,7 +183,8 @@ def _decision_page(
         c=content,
         application_id=application_id,
         history=history,
-        ready_packets=sorted(ready, key=lambda p: -p.version),
+        current_packets=[p for p, current in ready if current],
+        outdated_packets=[p for p, current in ready if not current],
         majority=decisions.panel_majority(
             recommendations["recommend_hire"], recommendations["panel_size"]
         ),

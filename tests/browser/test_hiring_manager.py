@@ -74,7 +74,7 @@ def test_hiring_manager_reads_renders_downloads_and_decides(page: Page, live_ser
     page.get_by_label("No hire").check()
     page.get_by_role("button", name="Record the decision").click()
     expect(page.locator("#rationale-error")).to_contain_text(
-        "required when the decision goes against the panel's majority"
+        "Required when the decision goes against the panel's majority"
     )
     assert_accessible(page)
 

@@ -71,7 +71,8 @@ def field_error(page, name):
 
 
 def text_of(response):
-    return html.unescape(response.text)
+    """The page's text as a reader sees it: entities decoded, runs of white space as one."""
+    return " ".join(html.unescape(response.text).split())
 
 
 # ---- Decisions waiting ---------------------------------------------------------
@@ -246,7 +247,7 @@ def test_against_the_majority_the_rationale_is_asked_for_beside_its_field(
 
     assert response.status_code == 422
     assert field_error(response.text, "rationale") == (
-        "required when the decision goes against the panel's majority"
+        "Required when the decision goes against the panel's majority"
     )
     assert 'aria-invalid="true" aria-describedby="rationale-error"' in response.text
     assert session.query(Decision).count() == 0
@@ -268,24 +269,35 @@ def test_a_stale_packet_is_refused_with_the_way_forward(client, session, loop, m
     response = post_decision(client, loop, outcome="hire", packet_id=str(old))
 
     assert response.status_code == 409
-    message = field_error(response.text, "packet_id")
-    assert "no longer shows the application's data" in message
+    assert f"Packet {old} (version 1) no longer shows the application's data" in text_of(response)
     assert "Request the packet" in response.text  # no packet shows the new data yet
 
 
 def test_a_decision_recorded_meanwhile_is_not_overwritten(client, session, loop, manager):
     packet_id = ready_packet(client, session, loop)
     assert post_decision(client, loop, outcome="hire", packet_id=str(packet_id)).status_code == 303
+    fresh = ready_packet(client, session, loop)  # the decision changed the packet's data
 
     # A second form, read before that decision (version 0), arrives afterwards.
     response = post_decision(
-        client, loop, outcome="no_hire", packet_id=str(packet_id), rationale="x", reason="y"
+        client, loop, outcome="no_hire", packet_id=str(fresh), rationale="x", reason="y"
     )
 
     assert response.status_code == 412
     assert "The application's decision is at version 1, not 0" in text_of(response)
-    assert 'name="decision_version" value="1"' in response.text
+    assert 'name="decision_version" value="1"' in response.text  # sending again is deliberate
     assert session.query(Decision).filter_by(superseded_at=None).one().outcome == "hire"
+
+
+def test_packets_that_no_longer_show_the_data_are_not_offered(client, session, loop, manager):
+    packet_id = ready_packet(client, session, loop)
+    post_decision(client, loop, outcome="hire", packet_id=str(packet_id))
+
+    page = client.get(f"/applications/{application_id(loop)}/decision")
+
+    assert f'name="packet_id" value="{packet_id}"' not in page.text
+    assert "1 earlier packet (version 1) no longer shows the application's data" in text_of(page)
+    assert "Request the packet" in page.text
 
 
 def test_changing_a_decision_needs_a_reason(client, session, loop, manager):
@@ -304,7 +316,7 @@ def test_changing_a_decision_needs_a_reason(client, session, loop, manager):
 
     assert response.status_code == 422
     assert field_error(response.text, "reason") == (
-        "required when a decision replaces the current one"
+        "Required when a decision replaces the current one"
     )
 
 

@@ -72,9 +72,12 @@ def decisions_waiting(session: Session, actor: User, *, limit: int = 25) -> dict
         application = get_application(session, actor, row.id)
         open_panel_feedback(session, actor, application.id)
         recommendations = assess_application(session, application).recommendations
+        template = templates[row.template_version_id]
+        stage = template.stage(row.stage)
         items.append(
             {
-                **_decision_task(row, templates[row.template_version_id], now),
+                **_decision_task(row, template, now),
+                "stage_name": stage.name if stage else row.stage,
                 "panel_summary": recommendations.summary,
                 "recommend_hire": recommendations.recommend_hire,
                 "panel_size": recommendations.panel_size,

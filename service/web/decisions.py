@@ -31,6 +31,7 @@ from service.http.errors import flatten_messages
 from service.http.packets.schemas import DecisionCreateSchema
 from service.pdf.document import FLAG_TITLES, RECOMMENDATION_LABELS
 from service.usecases import access, decisions, packets, tasks
+from service.usecases.assessments import application_assessment
 from service.web import add_nav_item, web
 from service.web.charts import competency_profile_svg
 from service.web.session import web_actor
@@ -169,8 +170,8 @@ def _decision_page(
         history = decisions.decision_history(db.session, actor, application_id)
     except PermissionDeniedError as error_:
         return _blind(error_)
-    content = packets.assessment_view(db.session, actor, application_id)
-    recommendations = content["assessment"]["recommendations"]
+    application = access.get_application(db.session, actor, application_id)
+    recommendations = application_assessment(db.session, actor, application_id)["recommendations"]
     ready = packets.ready_packets(db.session, actor, application_id)
     # Re-shown after a refusal, the form keeps the version it was read at, so a decision
     # recorded meanwhile is still caught; after a version refusal it offers the current one.
@@ -180,8 +181,8 @@ def _decision_page(
     page = render_template(
         "decisions/decision.html",
         version=version,
-        c=content,
-        application_id=application_id,
+        application=application,
+        rec=recommendations,
         history=history,
         current_packets=[p for p, current in ready if current],
         outdated_packets=[p for p, current in ready if not current],

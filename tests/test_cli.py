@@ -189,3 +189,15 @@ def test_set_password_refuses_a_short_one_naming_the_rule(cli, session):
     )
     assert result.exit_code != 0
     assert "at least 12" in result.output
+
+
+def test_set_password_prompts_twice_when_not_given_on_stdin(cli, session):
+    from service.usecases.users import sign_in_with_password
+    from tests.factories import UserFactory
+
+    user = UserFactory(role="interviewer")
+    typed = "typed at the prompt twice"
+    result = cli.invoke(args=["users", "set-password", user.email], input=f"{typed}\n{typed}\n")
+    assert result.exit_code == 0, result.output
+    assert typed not in result.output  # hidden input
+    assert sign_in_with_password(session, user.email, typed).id == user.id

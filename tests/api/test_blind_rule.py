@@ -10,7 +10,6 @@ not vacuous.
 """
 
 import subprocess
-import time
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from service.persistence.base import utcnow
 from service.persistence.scorecards import ScorecardView
 from tests.api.conftest import auth
 from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory, UserFactory
+from tests.web.conftest import signed_in_page_session
 
 EVIDENCE = "Zanzibar-evidence-7731 rewrote the retry loop with jittered back-off."
 SUMMARY = "Quixotic-summary-4410: careful and quick."
@@ -126,13 +126,6 @@ def forms_without_csrf(app):
         app.config["WTF_CSRF_ENABLED"] = True
 
 
-def signed_in_page_session(client, user):
-    """The web session `start_web_session` makes (set again before each call: the sweep
-    also posts to sign-out)."""
-    with client.session_transaction() as web_session:
-        web_session.update(user_id=user.id, auth_method="password", signed_in_at=int(time.time()))
-
-
 def leaks(client, app, user, ids):
     found = []
     with forms_without_csrf(app):
@@ -144,7 +137,7 @@ def leaks(client, app, user, ids):
 def _leaks_of(client, user, method, path):
     found = []
     for accept in ("application/json", "text/csv"):
-        signed_in_page_session(client, user)
+        signed_in_page_session(client, user)  # again each time: the sweep posts to sign-out
         response = client.open(
             path,
             method=method,

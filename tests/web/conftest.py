@@ -4,6 +4,7 @@ and the CSRF token a page's form carries."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -17,6 +18,20 @@ def csrf_token(page) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
     assert match, "the page has no form with a CSRF token"
     return match.group(1)
+
+
+CSRF_FIELD = re.compile(r'name="csrf_token" value="[^"]+"')
+
+
+def without_csrf_tokens(html: str) -> str:
+    """The page with its forms' CSRF tokens blanked (each render masks the token anew)."""
+    return CSRF_FIELD.sub('name="csrf_token" value=""', html)
+
+
+def signed_in_page_session(client, user) -> None:
+    """The web session `start_web_session` makes, set directly (no password needed)."""
+    with client.session_transaction() as web_session:
+        web_session.update(user_id=user.id, auth_method="password", signed_in_at=int(time.time()))
 
 
 def sign_in(client, user, password: str = PASSWORD):

@@ -192,3 +192,14 @@ def test_unknown_page_is_an_html_404(web_client, session):
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "not yours to see" in response.get_data(as_text=True)
+
+
+def test_the_navigation_shows_only_what_the_role_may_use(web_client, session, interviewer):
+    sign_in(web_client, interviewer)
+    assert 'href="/interviews"' in web_client.get("/interviews").get_data(as_text=True)
+    recruiter_client = web_client.application.test_client()
+    recruiter = with_password(session, role="recruiter")
+    sign_in(recruiter_client, recruiter)
+    home = recruiter_client.get("/")
+    assert home.status_code == 200
+    assert 'href="/interviews"' not in home.get_data(as_text=True)

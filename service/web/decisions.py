@@ -45,7 +45,7 @@ OUTCOME_LABELS = {"hire": "Hire", "no_hire": "No hire"}
 def decisions_waiting() -> ResponseReturnValue:
     """Applications whose loop is complete and that wait for my decision."""
     waiting = tasks.decisions_waiting(db.session, web_actor())
-    return render_template("decisions/waiting.html", waiting=waiting, labels=OUTCOME_LABELS)
+    return render_template("decisions/waiting.html", waiting=waiting)
 
 
 @web.get("/applications/<int:application_id>/assessment")
@@ -92,6 +92,16 @@ def packet(packet_id: int) -> ResponseReturnValue:
     return render_template("decisions/packet.html", packet=found, **_packet_facts(found))
 
 
+@web.post("/packets/<int:packet_id>/render")
+def rerender_packet(packet_id: int) -> ResponseReturnValue:
+    """Render again a packet that failed or whose file is missing or corrupt."""
+    try:
+        packets.rerender_packet(db.session, web_actor(), packet_storage(), packet_id)
+    except PermissionDeniedError as error:
+        return _blind(error)
+    return redirect(url_for("web.packet", packet_id=packet_id), 303)
+
+
 @web.get("/packets/<int:packet_id>/state")
 def packet_state(packet_id: int) -> ResponseReturnValue:
     """The packet's state as JSON, for the packet page's script while it renders."""
@@ -107,7 +117,8 @@ def packet_pdf(packet_id: int) -> ResponseReturnValue:
     except PermissionDeniedError as error:
         return _blind(error)
     except ConflictError as error:
-        flash(error.detail, "error")
+        # Not ready, or its file is missing or corrupt: the packet's page offers a re-render.
+        flash(error.detail.split(";")[0].rstrip(".") + ".", "error")
         return redirect(url_for("web.packet", packet_id=packet_id), 303)
     return Response(
         data,

@@ -190,6 +190,19 @@ def test_requesting_a_packet_leads_to_its_page_and_a_pdf(client, session, loop, 
     assert "attachment;" in pdf.headers["Content-Disposition"]
 
 
+def test_a_missing_file_is_explained_and_rendered_again(client, session, loop, manager, app):
+    packet_id = ready_packet(client, session, loop)
+    app.extensions["storage"]._path(session.get(Packet, packet_id).storage_key).unlink()
+
+    refused = client.get(f"/packets/{packet_id}/pdf", follow_redirects=True)
+    assert f"Packet {packet_id}'s file is missing from storage." in text_of(refused)
+    assert "/api/v1" not in text_of(refused)
+    again = post_form(client, f"/packets/{packet_id}/render", {}, page_path=f"/packets/{packet_id}")
+
+    assert again.status_code == 303
+    assert client.get(f"/packets/{packet_id}/pdf").data.startswith(b"%PDF-")
+
+
 def test_an_anonymized_packet_can_be_requested(client, session, loop, manager):
     response = request_packet(client, loop, anonymized="yes")
     packet = session.get(Packet, int(response.headers["Location"].rsplit("/", 1)[1]))
@@ -335,6 +348,7 @@ def test_every_form_refuses_a_post_without_its_csrf_token(client, session, loop,
 
     for path, data in (
         (f"/applications/{application_id(loop)}/packets", {"anonymized": "no"}),
+        (f"/packets/{packet_id}/render", {}),
         (
             f"/applications/{application_id(loop)}/decision",
             {"outcome": "hire", "packet_id": str(packet_id), "decision_version": "0"},

@@ -157,8 +157,15 @@ def _not_yours(error: domain.DomainError) -> ResponseReturnValue:
     return render_error(404, "Page not found", NOT_FOUND_DETAIL)
 
 
+def wants_json() -> bool:
+    """A page's script asking (autosave), rather than a person's browser."""
+    return request.accept_mimetypes.best == "application/json"
+
+
 @web.errorhandler(CSRFError)
 def _stale_form(error: CSRFError) -> ResponseReturnValue:
+    if wants_json():
+        return {"detail": "The page has expired; reload it (copy your text first)."}, 400
     return render_error(
         400,
         "The form has expired",

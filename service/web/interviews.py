@@ -38,7 +38,7 @@ from service.persistence.base import utcnow
 from service.usecases import interviews, scorecards
 from service.usecases.access import get_interview
 from service.usecases.tasks import my_tasks
-from service.web import add_nav_item, web
+from service.web import add_nav_item, wants_json, web
 from service.web.session import web_actor
 
 if TYPE_CHECKING:  # pages query nothing themselves; the types are for annotations
@@ -90,16 +90,16 @@ def save_draft(interview_id: int) -> ResponseReturnValue:
     """Save the scorecard as a draft (the button, or autosave asking for JSON)."""
     user = web_actor()
     _own(interview_id)
-    wants_json = request.accept_mimetypes.best == "application/json"
+    answer_json = wants_json()
     try:
         data = _read_form(ScorecardWriteSchema())
         scorecard = scorecards.save_draft(db.session, user, interview_id, data)
     except (RuleViolationError, ConflictError) as error:
-        if wants_json:
+        if answer_json:
             return jsonify(detail=error.detail, errors=error.errors), _status(error)
         return _kit_page(interview_id, form=request.form, error=error)
     draft = scorecard.draft or {}
-    if wants_json:
+    if answer_json:
         return jsonify(saved_at=_clock(scorecard.updated_at), warnings=draft.get("warnings", []))
     flash(f"Draft saved at {_clock(scorecard.updated_at)}.", "success")
     return redirect(url_for("web.kit", interview_id=interview_id) + "#scorecard")

@@ -13,6 +13,7 @@ Every page is signed-in only unless its view is marked `@public`.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,7 +37,7 @@ from service.domain.errors import AuthenticationError
 from service.extensions import db
 from service.http.auth import FailedTokenThrottle
 from service.usecases.users import sign_in_with_password, signed_in_user
-from service.web import web
+from service.web import wants_json, web
 
 if TYPE_CHECKING:
     from service.persistence.users import User
@@ -94,8 +95,13 @@ def _require_sign_in() -> Response | None:
         return None
     if current_web_user() is not None:
         return None
-    if session.get("user_id") is not None:
+    ended = session.get("user_id") is not None
+    if ended:
         end_web_session()
+    if wants_json():
+        detail = "Your session has ended; sign in again in another tab, then save."
+        return Response(json.dumps({"detail": detail}), 401, mimetype="application/json")
+    if ended:
         flash("Your session has ended; sign in again.", "info")
     return redirect(url_for("web.sign_in", next=request.full_path.rstrip("?")))
 

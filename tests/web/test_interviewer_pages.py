@@ -8,7 +8,7 @@ from datetime import timedelta
 from service.persistence.base import utcnow
 from service.usecases import scorecards
 from tests.factories import ApplicationFactory, InterviewFactory
-from tests.web.conftest import post_form, sign_in, with_password
+from tests.web.conftest import csrf_token, post_form, sign_in, with_password
 
 EVIDENCE = "Wrote the retry loop with an idempotency key, then tested the double-submit case."
 OTHER_EVIDENCE = "PANEL-SECRET: drew the queue, named the hot partition and sized it."
@@ -196,3 +196,21 @@ def test_amendment_needs_a_reason_and_adds_a_revision(web_client, session, inter
     html = web_client.get(path).get_data(as_text=True)
     assert "Revision 2" in html
     assert "Re-read my notes" in html
+
+
+def test_autosave_after_the_session_ended_answers_json_not_the_sign_in_page(
+    web_client, session, interviewer
+):
+    interview = held(session, interviewer)
+    sign_in(web_client, interviewer)
+    path = f"/interviews/{interview.id}"
+    token = csrf_token(web_client.get(path))
+    with web_client.session_transaction() as web_session:
+        web_session.pop("user_id")
+    response = web_client.post(
+        f"{path}/draft",
+        data={**form(), "csrf_token": token},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 401
+    assert "session has ended" in response.json["detail"]

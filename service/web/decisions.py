@@ -216,7 +216,7 @@ def _packet_facts(packet: Any) -> dict[str, Any]:
         "message": {
             PacketStatus.QUEUED: "Waiting for a worker to render it…",
             PacketStatus.RENDERING: "Rendering the PDF…",
-            PacketStatus.READY: f"Ready: {packet.page_count} pages.",
+            PacketStatus.READY: f"{packet.page_count} pages, ready to download.",
             PacketStatus.FAILED: f"Rendering failed: {packet.error}",
         }[PacketStatus(status)],
         "download_url": url_for("web.packet_pdf", packet_id=packet.id)

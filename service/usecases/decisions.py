@@ -102,7 +102,7 @@ def record_decision(
         )
     packet = _packet_decided_on(session, application, packet_id, packet_content)
     recommendations = assess_application(session, application).recommendations
-    majority = _majority(recommendations.recommend_hire, recommendations.panel_size)
+    majority = panel_majority(recommendations.recommend_hire, recommendations.panel_size)
     against = majority is None or majority != outcome
     if against and not rationale.strip():
         panel = f"{recommendations.recommend_hire} of {recommendations.panel_size} recommend hiring"
@@ -270,7 +270,8 @@ def _label(outcome: str) -> str:
     return "hire" if outcome == DecisionOutcome.HIRE else "no hire"
 
 
-def _majority(recommend_hire: int, panel_size: int) -> str | None:
+def panel_majority(recommend_hire: int, panel_size: int) -> str | None:
+    """The outcome most of the panel recommends, or None on a tie or with no panel."""
     if panel_size == 0 or recommend_hire * 2 == panel_size:
         return None
     if recommend_hire * 2 > panel_size:

@@ -37,7 +37,7 @@ web = Blueprint(
 csrf = CSRFProtect()
 
 # The page modules; each attaches its views to `web` and its entries to the navigation.
-PAGE_MODULES = ("service.web.session", "service.web.interviews")
+PAGE_MODULES = ("service.web.session", "service.web.interviews", "service.web.decisions")
 
 # Pages allow only this origin's scripts, styles and images: no inline script or
 # style, no other host, forms post only here.

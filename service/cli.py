@@ -203,6 +203,28 @@ def demo_packet() -> None:
         click.echo("rendering happens in the RQ workers: run `python -m workers`")
 
 
+@click.group("reminders")
+def reminders() -> None:
+    """Scorecard reminders, stage targets, the outbox and digests."""
+
+
+@reminders.command("run")
+@click.option("--digests", is_flag=True, help="Send the daily digests now too.")
+@with_appcontext
+def run_reminders(digests: bool) -> None:
+    """One pass of what the workers' periodic jobs do: announce due reminders, deliver
+    every pending event (and retry lost deliveries and emails), optionally the digests."""
+    from service.usecases.notifications import send_digests, sweep
+    from service.usecases.reminders import run_reminders as announce
+
+    settings = current_app.config["SETTINGS"]
+    counts = announce(db.session)
+    counts.update(sweep(db.session, settings))
+    if digests:
+        counts["digests"] = send_digests(db.session, settings)
+    click.echo(json.dumps(counts))
+
+
 def _load_templates(folder: str | None) -> list[InterviewTemplate]:
     from service.domain.template_loading import (
         TEMPLATE_DIR,
@@ -224,7 +246,16 @@ def _run(operation):
 
 
 def register_commands(app: Flask) -> None:
-    for command in (database, users, templates, calibration, show_settings, demo, demo_packet):
+    for command in (
+        database,
+        users,
+        templates,
+        calibration,
+        reminders,
+        show_settings,
+        demo,
+        demo_packet,
+    ):
         app.cli.add_command(command)
 
 

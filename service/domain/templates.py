@@ -68,6 +68,19 @@ class Scoring:
 
 
 @dataclass(frozen=True)
+class Reminders:
+    """When an owed scorecard's interviewer is reminded: `first_after_hours` after the
+    interview ends, then every `every_hours`, at most `max_reminders` times."""
+
+    first_after_hours: int = 24
+    every_hours: int = 24
+    max_reminders: int = 3
+
+
+DEFAULT_REMINDERS = Reminders()
+
+
+@dataclass(frozen=True)
 class InterviewTemplate:
     key: str
     title: str
@@ -77,6 +90,12 @@ class InterviewTemplate:
     interviews: tuple[Interview, ...]
     scoring: Scoring
     recommendation_scale: tuple[str, ...] = RECOMMENDATIONS
+    # Optional in the YAML; without it the defaults apply (`reminder_settings`).
+    reminders: Reminders | None = None
+
+    @property
+    def reminder_settings(self) -> Reminders:
+        return self.reminders or DEFAULT_REMINDERS
 
     @property
     def first_stage(self) -> Stage:
@@ -100,8 +119,14 @@ class InterviewTemplate:
         return stage.next if stage else ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data; `from_dict(to_dict())` gives an equal template."""
-        return asdict(self)
+        """Plain JSON-ready data; `from_dict(to_dict())` gives an equal template.
+
+        An absent optional section is left out, so templates written before it existed
+        keep their version."""
+        data = asdict(self)
+        if data["reminders"] is None:
+            del data["reminders"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InterviewTemplate:
@@ -136,6 +161,7 @@ class InterviewTemplate:
             ),
             scoring=Scoring(**data["scoring"]),
             recommendation_scale=tuple(data["recommendation_scale"]),
+            reminders=Reminders(**data["reminders"]) if data.get("reminders") else None,
         )
 
     @property

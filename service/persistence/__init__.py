@@ -6,11 +6,14 @@ from service.persistence import (  # noqa: F401
     calibration,
     candidates,
     interviews,
+    notifications,
+    outbox,
     packets,
     requisitions,
     scorecards,
     self_identification,
     templates,
     users,
+    webhooks,
 )
 from service.persistence.base import Base  # noqa: F401

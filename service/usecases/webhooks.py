@@ -68,8 +68,8 @@ def create_endpoint(
     events: list[str],
     secret: str | None = None,
     description: str = "",
-) -> tuple[WebhookEndpoint, str]:
-    """Register an endpoint; returns it and its signing secret (shown this once).
+) -> WebhookEndpoint:
+    """Register an endpoint; its `secret` (generated when not given) is shown this once.
     Raises PermissionDeniedError, RuleViolationError (URL, event types)."""
     require(actor.role, "webhooks:manage")
     check_endpoint_url(url, policy.allow_private)
@@ -87,10 +87,12 @@ def create_endpoint(
         session, actor.id, "webhook.created", "webhook", endpoint.id, after=_audited(endpoint)
     )
     session.commit()
-    return endpoint, secret
+    return endpoint
 
 
-def list_endpoints(session: Session, actor: User, cursor: str | None, limit: int) -> Page:
+def list_endpoints(
+    session: Session, actor: User, *, cursor: str | None = None, limit: int = 50
+) -> Page:
     require(actor.role, "webhooks:manage")
     return paginate(session, select(WebhookEndpoint), WebhookEndpoint.id, cursor, limit)
 
@@ -174,7 +176,12 @@ def ping(session: Session, actor: User, policy: WebhookPolicy, endpoint_id: int)
 
 
 def list_deliveries(
-    session: Session, actor: User, endpoint_id: int, cursor: str | None, limit: int
+    session: Session,
+    actor: User,
+    endpoint_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> Page:
     """The endpoint's delivery log, oldest first."""
     endpoint = get_endpoint(session, actor, endpoint_id)

@@ -49,9 +49,8 @@ class Webhooks(MethodView):
         Only `https` URLs of public addresses, unless `WEBHOOK_ALLOW_PRIVATE=1`.
         Deliveries are signed with the secret (`Hiring-Signature`, see the README).
         """
-        endpoint, secret = webhooks.create_endpoint(db.session, current_user(), _policy(), **data)
-        created = {**WebhookSchema().dump(endpoint), "secret": secret}
-        return created, {"Location": url_for(".Webhook", webhook_id=endpoint.id)}
+        endpoint = webhooks.create_endpoint(db.session, current_user(), _policy(), **data)
+        return endpoint, {"Location": url_for(".Webhook", webhook_id=endpoint.id)}
 
 
 @blp.route("/<int:webhook_id>")

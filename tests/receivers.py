@@ -6,7 +6,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -43,7 +42,7 @@ class WebhookReceiver:
 
 
 @contextmanager
-def webhook_receiver(statuses: list[int] | None = None) -> Iterator[WebhookReceiver]:
+def webhook_receiver(statuses: list[int] | None = None, port: int = 0) -> Iterator[WebhookReceiver]:
     receiver = WebhookReceiver(statuses=list(statuses or []))
     lock = threading.Lock()
 
@@ -62,7 +61,7 @@ def webhook_receiver(statuses: list[int] | None = None) -> Iterator[WebhookRecei
         def log_message(self, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_port}/hooks"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -115,19 +114,16 @@ def smtp_server(credentials: tuple[str, str] | None = None) -> Iterator[SmtpInbo
             "auth_required": True,
             "auth_require_tls": False,
         }
-    inbox.port = _free_port()
+    inbox.port = free_port()
     controller = Controller(Handler(), hostname="127.0.0.1", port=inbox.port, **options)
-    with warnings.catch_warnings():
-        # AUTH without TLS: fine on loopback in a test, and what smtp:// with credentials does.
-        warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS")
-        controller.start()
+    controller.start()  # pyproject's filterwarnings allow its AUTH-without-TLS warnings
     try:
         yield inbox
     finally:
         controller.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -72,7 +72,7 @@ class Reminders:
     """When an owed scorecard's interviewer is reminded: `first_after_hours` after the
     interview ends, then every `every_hours`, at most `max_reminders` times."""
 
-    first_after_hours: int = 24
+    first_after_hours: int = 4
     every_hours: int = 24
     max_reminders: int = 3
 

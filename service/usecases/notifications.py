@@ -163,7 +163,12 @@ def send_digests(session: Session, settings: Settings) -> int:
 
 
 def list_notifications(
-    session: Session, actor: User, *, unread: bool | None, cursor: str | None, limit: int
+    session: Session,
+    actor: User,
+    *,
+    unread: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> Page:
     """Your notifications, oldest first; `unread=true` for those not marked read."""
     stmt = select(Notification).where(Notification.user_id == actor.id)
@@ -174,14 +179,14 @@ def list_notifications(
     return paginate(session, stmt, Notification.id, cursor, limit)
 
 
-def mark_read(session: Session, actor: User, notification_ids: list[int] | None) -> int:
-    """Mark these of your notifications read (all of them when None); returns how many
-    changed. Someone else's ids change nothing."""
+def mark_read(session: Session, actor: User, notification_ids: list[int]) -> int:
+    """Mark these of your notifications read; returns how many changed. Someone else's
+    ids change nothing."""
     stmt = update(Notification).where(
-        Notification.user_id == actor.id, Notification.read_at.is_(None)
+        Notification.user_id == actor.id,
+        Notification.read_at.is_(None),
+        Notification.id.in_(notification_ids),
     )
-    if notification_ids is not None:
-        stmt = stmt.where(Notification.id.in_(notification_ids))
     changed = session.execute(stmt.values(read_at=utcnow())).rowcount  # type: ignore[attr-defined]
     session.commit()
     return int(changed)

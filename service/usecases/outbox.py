@@ -30,10 +30,12 @@ def emit_event(
     row = add_event(session, type_, data, dedupe_key)
     if row is not None and not session.info.get(_DISPATCH_REGISTERED):
         session.info[_DISPATCH_REGISTERED] = True
-        event.listen(session, "after_commit", _forget_registration, once=True)
+
+        # A new function each time: SQLAlchemy registers a function once per session,
+        # and a `once` listener stays registered (spent) after it has run.
+        def forget_registration(_: Session) -> None:
+            session.info.pop(_DISPATCH_REGISTERED, None)
+
+        event.listen(session, "after_commit", forget_registration, once=True)
         jobs.enqueue_after_commit(session, DISPATCH_JOB)
     return row
-
-
-def _forget_registration(session: Session) -> None:
-    session.info.pop(_DISPATCH_REGISTERED, None)

@@ -63,11 +63,11 @@ class ReadNotifications(MethodView):
     @blp.arguments(MarkReadSchema)
     @blp.response(200, MarkedReadSchema)
     def post(self, data):
-        """Mark your notifications read: those listed, or all of them
+        """Mark the listed notifications of yours read
 
         Ids that are not yours, or already read, change nothing.
         """
-        marked = notifications.mark_read(db.session, current_user(), data.get("notification_ids"))
+        marked = notifications.mark_read(db.session, current_user(), data["notification_ids"])
         return {"marked": marked}
 
 

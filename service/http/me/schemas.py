@@ -98,8 +98,9 @@ NotificationPageSchema = page_of(NotificationSchema)
 class MarkReadSchema(StrictSchema):
     notification_ids = ma.fields.List(
         Id(),
-        validate=ma.validate.Length(max=500),
-        metadata={"description": "Which of yours to mark read; all of them when absent."},
+        required=True,
+        validate=ma.validate.Length(min=1, max=500),
+        metadata={"description": "Which of your notifications to mark read."},
     )
 
 

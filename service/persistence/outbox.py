@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Index, String, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.persistence.base import Base, utcnow
@@ -43,18 +42,15 @@ def add_event(
     session: Session, type_: str, data: dict[str, Any], dedupe_key: str | None = None
 ) -> OutboxEvent | None:
     """Add an event to the session's transaction. With a `dedupe_key` already stored it
-    adds nothing and returns None (in a savepoint, so the caller's transaction goes on)."""
+    adds nothing and returns None. Two transactions adding the same key at once: the
+    unique index refuses the second at commit, which fails as a whole (its job is
+    retried, and then finds the key)."""
+    if dedupe_key is not None and session.scalar(
+        select(OutboxEvent.id).where(OutboxEvent.dedupe_key == dedupe_key)
+    ):
+        return None
     row = OutboxEvent(public_id=new_public_id("evt"), type=type_, data=data, dedupe_key=dedupe_key)
-    if dedupe_key is None:
-        session.add(row)
-        return row
-    if session.scalar(select(OutboxEvent.id).where(OutboxEvent.dedupe_key == dedupe_key)):
-        return None
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:  # a concurrent writer stored the same step first
-        return None
+    session.add(row)
     return row
 
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import jobs
@@ -387,7 +386,12 @@ def _store_email(
     dedupe_key: str | None = None,
 ) -> bool:
     """Store the email and enqueue its sending; False when `dedupe_key` was used already
-    (another digest pass made it)."""
+    (another digest pass made it; one running at the same moment fails on the unique
+    index and changes nothing)."""
+    if dedupe_key is not None and session.scalar(
+        select(EmailMessage.id).where(EmailMessage.dedupe_key == dedupe_key)
+    ):
+        return False
     text, html = render_bodies(user.name, items, digest)
     message = EmailMessage(
         user_id=user.id,
@@ -398,11 +402,8 @@ def _store_email(
         calendar=calendar,
         dedupe_key=dedupe_key,
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        return False
+    session.add(message)
+    session.flush()
     _enqueue_send(session, message)
     return True
 

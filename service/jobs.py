@@ -97,11 +97,16 @@ def enqueue_after_commit(session: Session, function: str, *args: Any, **options:
     The commit has happened by then, so an unreachable Redis must not turn the
     request into an error: the failure is logged, and the row that asked for the
     job stays as it is for a reaper (or a retry by the user) to enqueue again.
+    A commit outside any app (a script or test calling use cases on a bare session)
+    has no queues: nothing is enqueued, and the row waits in the same way.
     """
 
     request_id = current_request_id()  # the request that asked, wherever the commit happens
 
     def after_commit(_: Session) -> None:
+        if not has_app_context():
+            log.info("no app to enqueue %s in; it is left for the periodic sweep", function)
+            return
         try:
             with bound_request_id(request_id):
                 enqueue(function, *args, **options)

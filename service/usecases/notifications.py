@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 
 SEND_EMAIL_JOB = "workers.jobs.send_email"
 BATCH = 100
+# Job runs (each with RQ's transient retries) before an email is given up as failed.
+MAX_EMAIL_ATTEMPTS = 10
 # Reminders of owed scorecards: batched into the digest at most, never dropped.
 MANDATORY = frozenset({"scorecard.due", "scorecard.overdue", "scorecard.reminder"})
 # Interview events that carry an invitation (or its cancellation) for the interviewer.
@@ -124,6 +126,8 @@ def send_email(session: Session, message_id: int, transport: MailTransport, send
         transport.send(mime, message.id)
     except Exception as error:
         message.error = f"{type(error).__name__}: {error}"[:2000]
+        if message.attempts >= MAX_EMAIL_ATTEMPTS:
+            message.status = "failed"  # the sweep stops enqueueing it; the error stays
         session.commit()
         raise
     message.status, message.sent_at, message.error = "sent", utcnow(), ""

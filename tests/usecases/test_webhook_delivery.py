@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from service.domain.errors import PermissionDeniedError, RuleViolationError
 from service.outbound import PostResult
-from service.persistence.notifications import Notification
+from service.persistence.notifications import EmailMessage, Notification
 from service.persistence.outbox import OutboxEvent
 from service.persistence.webhooks import WebhookDelivery
 from service.usecases import notifications, webhooks
@@ -144,3 +144,24 @@ def test_each_commit_of_one_session_that_emits_gets_its_dispatch(session):
         session.commit()
         pending = session.scalars(select(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None)))
         assert list(pending) == [], f"commit {number} was not dispatched"
+
+
+class BrokenTransport:
+    def send(self, message, message_id):
+        raise ConnectionRefusedError("no SMTP server")
+
+
+def test_an_email_that_keeps_failing_is_given_up_after_its_attempts(session):
+    message = EmailMessage(
+        to_address="x@example.com", subject="s", text_body="t", html_body="<p>t</p>"
+    )
+    session.add(message)
+    session.commit()
+    for _ in range(notifications.MAX_EMAIL_ATTEMPTS):
+        with pytest.raises(ConnectionRefusedError):
+            notifications.send_email(session, message.id, BrokenTransport(), "h@example.com")
+    assert (message.status, message.attempts) == ("failed", notifications.MAX_EMAIL_ATTEMPTS)
+    assert "no SMTP server" in message.error
+    assert (
+        notifications.send_email(session, message.id, BrokenTransport(), "h@example.com") is False
+    )

@@ -28,7 +28,9 @@ from service.observability import bound_request_id, current_request_id
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAMES = ("default", "packets")
+# A worker serves them in this order. Events (outbox dispatch, webhooks, email) have a
+# queue of their own, so a burst of them never delays a packet or a calibration refit.
+QUEUE_NAMES = ("default", "packets", "events")
 
 
 def init_app(app: Flask, redis_url: str | None) -> None:

@@ -37,11 +37,11 @@ def periodic_jobs(settings: Settings) -> tuple[Periodic, ...]:
         Periodic(jobs.reap_abandoned_packets, "default", settings.packet_reap_interval_seconds),
         # Events, deliveries and emails whose job a lost Redis dropped (each handled once:
         # the dispatcher locks events, a sender claims its delivery).
-        Periodic(jobs.sweep_outbox, "default", settings.outbox_sweep_interval_seconds),
+        Periodic(jobs.sweep_outbox, "events", settings.outbox_sweep_interval_seconds),
         # Owed scorecards' due/overdue/reminder steps, applications past their target
         # (each step stored once, by its key).
-        Periodic(jobs.run_reminders, "default", settings.reminder_interval_seconds),
-        Periodic(jobs.send_digests, "default", cron=settings.digest_cron),
+        Periodic(jobs.run_reminders, "events", settings.reminder_interval_seconds),
+        Periodic(jobs.send_digests, "events", cron=settings.digest_cron),
     )
 
 

@@ -47,7 +47,7 @@ from service.persistence.paging import Page, paginate
 from service.persistence.reports import ApplicationFilters, overdue_applications, template_versions
 from service.persistence.users import User
 from service.usecases.access import get_interview
-from service.usecases.outbox import emit_event
+from service.usecases.outbox import EVENTS_QUEUE, emit_event
 from service.usecases.webhooks import add_deliveries, enqueue_delivery, policy_of, sweep_deliveries
 
 log = logging.getLogger(__name__)
@@ -417,6 +417,7 @@ def _enqueue_send(session: Session, message: EmailMessage) -> None:
         session,
         SEND_EMAIL_JOB,
         message.id,
+        queue_name=EVENTS_QUEUE,
         job_id=f"email-{message.id}",
         retry=jobs.transient_retry(),
     )

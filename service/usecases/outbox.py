@@ -18,6 +18,8 @@ from service import jobs
 from service.persistence.outbox import OutboxEvent, add_event
 
 DISPATCH_JOB = "workers.jobs.dispatch_events"
+# The queue of every job that carries events out (dispatch, webhook deliveries, email).
+EVENTS_QUEUE = "events"
 _DISPATCH_REGISTERED = "outbox_dispatch_registered"
 
 
@@ -37,5 +39,5 @@ def emit_event(
             session.info.pop(_DISPATCH_REGISTERED, None)
 
         event.listen(session, "after_commit", forget_registration, once=True)
-        jobs.enqueue_after_commit(session, DISPATCH_JOB)
+        jobs.enqueue_after_commit(session, DISPATCH_JOB, queue_name=EVENTS_QUEUE)
     return row

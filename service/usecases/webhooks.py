@@ -37,7 +37,7 @@ from service.persistence.webhooks import (
     deliveries_due,
     receiving_endpoints,
 )
-from service.usecases.outbox import emit_event
+from service.usecases.outbox import EVENTS_QUEUE, emit_event
 
 DELIVER_JOB = "workers.jobs.deliver_webhook"
 # A sender holds a delivery this much longer than its time limit before another may.
@@ -227,6 +227,7 @@ def enqueue_delivery(session: Session, delivery: WebhookDelivery, policy: Webhoo
         session,
         DELIVER_JOB,
         delivery.id,
+        queue_name=EVENTS_QUEUE,
         job_id=f"webhook-delivery-{delivery.id}",
         retry=Retry(max=len(policy.retry_seconds), interval=list(policy.retry_seconds)),
         job_timeout=policy.timeout_seconds + LOCK_MARGIN_SECONDS,

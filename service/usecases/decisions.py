@@ -42,6 +42,7 @@ from service.persistence.packets import (
 from service.persistence.users import User
 from service.usecases.access import get_application, open_panel_feedback
 from service.usecases.assessments import assess_application
+from service.usecases.outbox import emit_event
 
 # `packets.packet_content`, passed in by the caller: importing the packets use case
 # here would make the use-case graph three deep (tests/test_layering.py).
@@ -157,6 +158,11 @@ def record_decision(
             reason=reason,
         )
     jobs.prepare_packets_after_commit(session, application.id)  # the packet shows the decision
+    emit_event(
+        session,
+        "decision.changed" if current is not None else "decision.recorded",
+        {"application_id": application.id, "decision_id": decision.id, "outcome": outcome},
+    )
     session.commit()
     return DecisionRecord(decision, [])
 

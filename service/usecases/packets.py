@@ -45,6 +45,7 @@ from service.persistence.users import User
 from service.storage import FileMissingError, PacketStorage
 from service.usecases.access import get_application, get_packet, open_panel_feedback
 from service.usecases.assessments import assessment_inputs, scorecard_histories
+from service.usecases.outbox import emit_event
 
 if TYPE_CHECKING:
     from service.pdf.render import RenderedPdf
@@ -259,6 +260,15 @@ def render_packet(
         "packet",
         packet.id,
         after={"sha256": packet.sha256, "pages": packet.page_count},
+    )
+    emit_event(
+        session,
+        "packet.ready",
+        {
+            "packet_id": packet.id,
+            "application_id": packet.application_id,
+            "anonymized": packet.anonymized,
+        },
     )
     session.commit()
     return packet

@@ -60,13 +60,8 @@ class FileTransport(MailTransport):
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(message.as_bytes())
         temporary.replace(path)
-        log.info(
-            "email %s to %s: %s (written to %s)",
-            message_id,
-            message["To"],
-            message["Subject"],
-            path,
-        )
+        # Not the subject: it names candidates, and logs must hold no candidate's data.
+        log.info("email %s to %s written to %s", message_id, message["To"], path)
 
 
 def transport_for(smtp_url: str | None, instance_path: str | Path) -> MailTransport:

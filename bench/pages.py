@@ -5,11 +5,17 @@ Each page is requested through the Flask test client with a signed-in web sessio
 part of a page's cost), a few times after one warm-up request, and its median wall
 time is set beside the median of the API's JSON for the same thing in the same run
 (the kit page beside `GET /api/v1/interviews/ID/kit`, My interviews beside
-`GET /api/v1/me/tasks`).
+`GET /api/v1/me/tasks`; the hiring manager's Decisions waiting beside their
+`GET /api/v1/me/tasks`, the assessment page beside `GET .../assessment`, the decision
+form beside `GET .../decision`).
 
 The interviewer is the one with the most interviews; the kit page is timed on one
 of their interviews whose application has the most submitted scorecards, with
-theirs submitted, so the panel's feedback is open (the heaviest case).
+theirs submitted, so the panel's feedback is open (the heaviest case). The assessment
+and decision pages are timed for the application with the most submitted scorecards
+(as its hiring manager, not on its panel); Decisions waiting for the hiring manager
+with the most decisions waiting (it assesses each application listed, up to 25, for
+the panel's summary line, so its cost grows with that number).
 
 Plugs into `bench.run` as a section; also runnable alone on a generated database:
     .venv/bin/python -m bench.pages --database-url URL
@@ -33,8 +39,10 @@ from service.config import Settings as ServiceSettings
 from service.extensions import db
 from service.persistence.applications import Application
 from service.persistence.interviews import Interview
+from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard
 from service.persistence.users import User
+from service.usecases.tasks import my_tasks
 from service.usecases.users import issue_token
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,63 +63,84 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         secret_key="bench-only",  # PostgreSQL refuses the public default key
     )
     app = create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
-    client = app.test_client()
     try:
         with app.app_context():
             interviewer_id, interview_id, n_interviews = _busiest_interviewer()
-            # The API side needs a token of theirs (the bench's tokens file may be elsewhere).
-            token = issue_token(db.session, None, interviewer_id).plain
-            recruiter_id = db.session.scalar(
+            manager_id, application_id, n_scorecards = _fullest_application()
+            # The API side needs tokens (the bench's tokens file may be elsewhere).
+            interviewer_token = issue_token(db.session, None, interviewer_id).plain
+            manager_token = issue_token(db.session, None, manager_id).plain
+            busiest_id, n_waiting = _busiest_manager()
+            busiest_token = issue_token(db.session, None, busiest_id).plain
+            admin_id = db.session.scalar(
                 select(User.id).where(User.role == "admin", User.active.is_(True)).limit(1)
             )
-            requisition_id, n_active, application_id = _busiest_requisition()
-            recruiter_token = issue_token(db.session, None, recruiter_id).plain
-        api = {"Authorization": f"Bearer {token}"}
-        recruiter_api = {"Authorization": f"Bearer {recruiter_token}"}
-        recruiter_client = app.test_client()
-        with recruiter_client.session_transaction() as web_session:
-            web_session.update(
-                user_id=recruiter_id, auth_method="password", signed_in_at=int(time.time())
-            )
-        with client.session_transaction() as web_session:
-            web_session.update(
-                user_id=interviewer_id, auth_method="password", signed_in_at=int(time.time())
-            )
+            requisition_id, n_active, longest_id = _busiest_requisition()
+            admin_token = issue_token(db.session, None, admin_id).plain
+        sessions = {
+            user_id: _signed_in_client(app, user_id)
+            for user_id in (interviewer_id, manager_id, busiest_id, admin_id)
+        }
+        application = f"/applications/{application_id}"
         pages = {
-            "my interviews page": ("/interviews", "/api/v1/me/tasks"),
+            "my interviews page": (interviewer_id, "/interviews", "/api/v1/me/tasks"),
             "kit and scorecard page (panel open)": (
+                interviewer_id,
                 f"/interviews/{interview_id}",
                 f"/api/v1/interviews/{interview_id}/kit",
             ),
+            "decisions waiting page": (busiest_id, "/decisions", "/api/v1/me/tasks"),
+            "assessment page": (
+                manager_id,
+                f"{application}/assessment",
+                f"/api/v1{application}/assessment",
+            ),
+            "decision page": (
+                manager_id,
+                f"{application}/decision",
+                f"/api/v1{application}/decision",
+            ),
         }
-        # The recruiter's pages, as an admin (who sees every requisition), beside the API.
-        recruiter_pages = {
+        # The recruiter's pages, as an admin (who sees every requisition).
+        pages |= {
             f"board page ({n_active} active)": (
+                admin_id,
                 f"/pipeline/requisitions/{requisition_id}",
                 f"/api/v1/applications?requisition_id={requisition_id}&status=active&limit=100",
             ),
-            "application page": (
-                f"/pipeline/applications/{application_id}",
-                f"/api/v1/applications/{application_id}/loop",
+            "application page (recruiter)": (
+                admin_id,
+                f"/pipeline/applications/{longest_id}",
+                f"/api/v1/applications/{longest_id}/loop",
             ),
             "pipeline home (every open requisition)": (
+                admin_id,
                 "/pipeline?show=all",
                 "/api/v1/me/tasks",
             ),
+        }
+        tokens = {
+            admin_id: admin_token,
+            interviewer_id: interviewer_token,
+            manager_id: manager_token,
+            busiest_id: busiest_token,
         }
         raw: dict[str, Any] = {
             "repeats": repeats,
             "interviewer_id": interviewer_id,
             "interviewer_interviews": n_interviews,
             "interview_id": interview_id,
+            "manager_id": manager_id,
+            "application_id": application_id,
+            "application_scorecards": n_scorecards,
+            "busiest_manager_id": busiest_id,
+            "busiest_manager_decisions_waiting": n_waiting,
         }
         figures = []
-        runs = [(n, p, a, client, api) for n, (p, a) in pages.items()] + [
-            (n, p, a, recruiter_client, recruiter_api) for n, (p, a) in recruiter_pages.items()
-        ]
-        for name, page, api_url, who, headers in runs:
-            elapsed = _timed(repeats, lambda u=page, c=who: _get(c, u, {}))
-            baseline = _timed(repeats, lambda u=api_url, c=who, h=headers: _get(c, u, h))
+        for name, (user_id, page, api_url) in pages.items():
+            client, api = sessions[user_id], {"Authorization": f"Bearer {tokens[user_id]}"}
+            elapsed = _timed(repeats, lambda u=page, c=client: _get(c, u, {}))
+            baseline = _timed(repeats, lambda u=api_url, c=client, h=api: _get(c, u, h))
             raw[name] = {"page": elapsed, "api": baseline}
             value = elapsed["median_ms"]
             print(
@@ -136,6 +165,66 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         return figures, raw
     finally:
         db.engine(app).dispose()
+
+
+def _busiest_requisition() -> tuple[int, int, int]:
+    """(the requisition with the most active applications, how many, its application
+    that has been longest in its stage)."""
+    requisition_id, count = db.session.execute(
+        select(Application.requisition_id, func.count())
+        .where(Application.status == "active")
+        .group_by(Application.requisition_id)
+        .order_by(func.count().desc(), Application.requisition_id)
+        .limit(1)
+    ).one()
+    application_id = db.session.scalar(
+        select(Application.id)
+        .where(Application.requisition_id == requisition_id, Application.status == "active")
+        .order_by(Application.stage_entered_at, Application.id)
+        .limit(1)
+    )
+    db.session.rollback()
+    return requisition_id, count, application_id
+
+
+def _signed_in_client(app: Any, user_id: int) -> Any:
+    client = app.test_client()
+    with client.session_transaction() as web_session:
+        web_session.update(user_id=user_id, auth_method="password", signed_in_at=int(time.time()))
+    return client
+
+
+def _busiest_manager() -> tuple[int, int]:
+    """(the hiring manager with the most decisions waiting, how many)."""
+    managers = db.session.scalars(select(User).where(User.role == "hiring_manager")).all()
+    waiting = {m.id: my_tasks(db.session, m, limit=1)["totals"]["decision"] for m in managers}
+    db.session.rollback()
+    busiest = max(waiting, key=lambda user_id: (waiting[user_id], -user_id))
+    return busiest, waiting[busiest]
+
+
+def _fullest_application() -> tuple[int, int, int]:
+    """(hiring manager id, their application with the most submitted scorecards on
+    which they are not a panelist, how many)."""
+    row = db.session.execute(
+        select(Requisition.hiring_manager_id, Scorecard.application_id, func.count())
+        .join(Application, Application.id == Scorecard.application_id)
+        .join(Requisition, Requisition.id == Application.requisition_id)
+        .where(
+            Scorecard.state == "submitted",
+            ~select(Interview.id)
+            .where(
+                Interview.application_id == Application.id,
+                Interview.interviewer_id == Requisition.hiring_manager_id,
+            )
+            .exists(),
+        )
+        .group_by(Requisition.hiring_manager_id, Scorecard.application_id)
+        .order_by(func.count().desc(), Scorecard.application_id)
+        .limit(1)
+    ).one()
+    db.session.rollback()
+    return row[0], row[1], row[2]
 
 
 def _busiest_interviewer() -> tuple[int, int, int]:
@@ -163,26 +252,6 @@ def _busiest_interviewer() -> tuple[int, int, int]:
     )
     db.session.rollback()
     return interviewer_id, interview_id, count
-
-
-def _busiest_requisition() -> tuple[int, int, int]:
-    """(the requisition with the most active applications, how many, its application
-    that has been longest in its stage)."""
-    requisition_id, count = db.session.execute(
-        select(Application.requisition_id, func.count())
-        .where(Application.status == "active")
-        .group_by(Application.requisition_id)
-        .order_by(func.count().desc(), Application.requisition_id)
-        .limit(1)
-    ).one()
-    application_id = db.session.scalar(
-        select(Application.id)
-        .where(Application.requisition_id == requisition_id, Application.status == "active")
-        .order_by(Application.stage_entered_at, Application.id)
-        .limit(1)
-    )
-    db.session.rollback()
-    return requisition_id, count, application_id
 
 
 def main() -> None:

@@ -100,6 +100,43 @@ def token_issued(page: Page, server: LiveServer) -> None:
     page.locator("#secret-value").wait_for()
 
 
+HM = "hm.backend@example.com"
+
+
+def complete_the_onsite(page: Page, server: LiveServer) -> None:
+    """Every panelist's scorecard in (as `hiring demo-packet` does), then the list."""
+    from service.demo import seed_packet_demo
+    from service.extensions import db
+
+    with server.app.app_context():
+        seed_packet_demo(db.session)
+    page.goto(server.url + "/decisions")
+
+
+def request_a_packet(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/applications/1/assessment")
+    page.get_by_label("Named").check()
+    page.get_by_role("button", name="Request the packet").click()
+    page.get_by_role("link", name="Download the PDF").wait_for()
+
+
+def decide_against_the_panel_without_rationale(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/applications/1/decision")
+    page.get_by_label("No hire").check()
+    page.get_by_role("button", name="Record the decision").click()
+    page.locator("#rationale-error").wait_for()
+
+
+def decide(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/applications/1/decision")
+    page.get_by_label("Hire", exact=True).check()
+    page.get_by_label("Rationale").fill(
+        "Strong on code and ownership; the system design gap is coachable."
+    )
+    page.get_by_role("button", name="Record the decision").click()
+    page.get_by_text("Decision recorded.").wait_for()
+
+
 SHOTS: list[Shot] = [
     Shot("sign-in", None, goto("/sign-in")),
     Shot("my-interviews", ALEX, goto("/interviews")),
@@ -112,6 +149,11 @@ SHOTS: list[Shot] = [
     Shot("recruiter-board-refused-move", RECRUITER, refused_move),
     Shot("recruiter-application", RECRUITER, goto("/pipeline/applications/1")),
     Shot("admin-users-token-once", ADMIN, token_issued),
+    Shot("decisions-waiting", HM, complete_the_onsite),
+    Shot("assessment", HM, goto("/applications/1/assessment")),
+    Shot("packet-ready", HM, request_a_packet),
+    Shot("decision-refused", HM, decide_against_the_panel_without_rationale),
+    Shot("decision-recorded", HM, decide),
 ]
 
 

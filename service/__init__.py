@@ -185,6 +185,7 @@ def _register_blueprints(api: Api) -> None:
     from service.http.scorecards.routes import blp as scorecards
     from service.http.self_identification.routes import blp as self_identification
     from service.http.users.routes import blp as users
+    from service.http.webhooks.routes import blp as webhooks
 
     for blueprint in (
         me,
@@ -200,6 +201,7 @@ def _register_blueprints(api: Api) -> None:
         audit,
         self_identification,
         reports,
+        webhooks,
     ):
         api.register_blueprint(blueprint)
 

@@ -278,6 +278,28 @@ def demo_packet(long_loop: bool) -> None:
         click.echo("rendering happens in the RQ workers: run `python -m workers`")
 
 
+@click.group("reminders")
+def reminders() -> None:
+    """Scorecard reminders, stage targets, the outbox and digests."""
+
+
+@reminders.command("run")
+@click.option("--digests", is_flag=True, help="Send the daily digests now too.")
+@with_appcontext
+def run_reminders(digests: bool) -> None:
+    """One pass of what the workers' periodic jobs do: announce due reminders, deliver
+    every pending event (and retry lost deliveries and emails), optionally the digests."""
+    from service.usecases.notifications import send_digests, sweep
+    from service.usecases.reminders import run_reminders as announce
+
+    settings = current_app.config["SETTINGS"]
+    counts = announce(db.session)
+    counts.update(sweep(db.session, settings))
+    if digests:
+        counts["digests"] = send_digests(db.session, settings)
+    click.echo(json.dumps(counts))
+
+
 def _load_templates(folder: str | None) -> list[InterviewTemplate]:
     from service.domain.template_loading import (
         TEMPLATE_DIR,
@@ -305,6 +327,7 @@ def register_commands(app: Flask) -> None:
         templates,
         calibration,
         retention,
+        reminders,
         show_settings,
         demo,
         demo_packet,

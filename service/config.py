@@ -61,6 +61,25 @@ class Settings:
     # "linear" (REML mixed model on the scores) or "ordinal" (cumulative-logit mixed model).
     calibration_model: str = DEFAULT_CALIBRATION_MODEL
 
+    # Email: SMTP when set (smtp://user:pass@host:port, smtps://…); otherwise the log and
+    # instance/outbox/.
+    smtp_url: str | None = None
+    email_from: str = "hiring@localhost"
+    # Links in emails and notifications point at pages under this address.
+    public_base_url: str = "http://127.0.0.1:8000"
+    # Webhooks to http:// and to loopback or private addresses (tests, on-premises).
+    webhook_allow_private: bool = False
+    # Back-off between webhook attempts (RQ's Retry); after the last, the delivery fails.
+    webhook_retry_seconds: tuple[int, ...] = (30, 120, 600, 3600, 14400)
+    # Deliveries that fail for good in a row before the endpoint is disabled.
+    webhook_disable_after: int = 5
+    webhook_timeout_seconds: int = 10
+    # How often the workers sweep the outbox (events Redis lost) and look for reminders.
+    outbox_sweep_interval_seconds: int = 30
+    reminder_interval_seconds: int = 300
+    # When the daily digests go out (RQ cron syntax, UTC).
+    digest_cron: str = "0 7 * * *"
+
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
         instance = Path(instance_path)
@@ -95,6 +114,21 @@ class Settings:
             web_session_hours=int(env.get("WEB_SESSION_HOURS") or 12),
             web_cookie_secure=(env.get("WEB_COOKIE_SECURE") or "auto").lower(),
             calibration_model=(env.get("CALIBRATION_MODEL") or DEFAULT_CALIBRATION_MODEL).lower(),
+            smtp_url=env.get("SMTP_URL") or None,
+            email_from=env.get("EMAIL_FROM") or "hiring@localhost",
+            public_base_url=(env.get("PUBLIC_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            webhook_allow_private=env.get("WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
+            webhook_retry_seconds=tuple(
+                int(seconds)
+                for seconds in (env.get("WEBHOOK_RETRY_SECONDS") or "30,120,600,3600,14400").split(
+                    ","
+                )
+            ),
+            webhook_disable_after=int(env.get("WEBHOOK_DISABLE_AFTER") or 5),
+            webhook_timeout_seconds=int(env.get("WEBHOOK_TIMEOUT_SECONDS") or 10),
+            outbox_sweep_interval_seconds=int(env.get("OUTBOX_SWEEP_INTERVAL_SECONDS") or 30),
+            reminder_interval_seconds=int(env.get("REMINDER_INTERVAL_SECONDS") or 300),
+            digest_cron=env.get("DIGEST_CRON") or "0 7 * * *",
         )
 
     def check(self) -> None:
@@ -141,6 +175,11 @@ class Settings:
                     "as 'https://host[:port]', comma-separated (no '*')."
                 )
 
+        if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
+            raise SettingsError(
+                "SMTP_URL must look like smtp://[user:password@]host[:port] or smtps://…"
+            )
+
     def masked(self) -> dict[str, object]:
         """The effective settings with secrets (key, passwords in URLs) hidden."""
         shown = asdict(self)
@@ -149,7 +188,7 @@ class Settings:
         shown["secret_key"] = (
             "***" if self.secret_key != DEFAULT_SECRET_KEY else "(insecure default)"
         )
-        for name in ("database_url", "redis_url"):
+        for name in ("database_url", "redis_url", "smtp_url"):
             if shown[name]:
                 shown[name] = make_url(shown[name]).render_as_string(hide_password=True)
         return shown

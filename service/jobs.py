@@ -28,7 +28,9 @@ from service.observability import bound_request_id, current_request_id
 
 log = logging.getLogger(__name__)
 
-QUEUE_NAMES = ("default", "packets")
+# A worker serves them in this order. Events (outbox dispatch, webhooks, email) have a
+# queue of their own, so a burst of them never delays a packet or a calibration refit.
+QUEUE_NAMES = ("default", "packets", "events")
 
 
 def init_app(app: Flask, redis_url: str | None) -> None:
@@ -97,11 +99,16 @@ def enqueue_after_commit(session: Session, function: str, *args: Any, **options:
     The commit has happened by then, so an unreachable Redis must not turn the
     request into an error: the failure is logged, and the row that asked for the
     job stays as it is for a reaper (or a retry by the user) to enqueue again.
+    A commit outside any app (a script or test calling use cases on a bare session)
+    has no queues: nothing is enqueued, and the row waits in the same way.
     """
 
     request_id = current_request_id()  # the request that asked, wherever the commit happens
 
     def after_commit(_: Session) -> None:
+        if not has_app_context():
+            log.info("no app to enqueue %s in; it is left for the periodic sweep", function)
+            return
         try:
             with bound_request_id(request_id):
                 enqueue(function, *args, **options)

@@ -2,6 +2,7 @@
 
 import json
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -9,10 +10,12 @@ from sqlalchemy import func, select
 from service import create_app
 from service.config import Settings
 from service.domain.errors import AuthenticationError
+from service.persistence.base import utcnow
+from service.persistence.outbox import OutboxEvent
 from service.persistence.requisitions import Requisition
 from service.persistence.templates import TemplateVersion
 from service.usecases.users import authenticate
-from tests.factories import RequisitionFactory
+from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory
 
 
 @pytest.fixture
@@ -276,3 +279,21 @@ def test_the_long_demo_packet_is_made_ahead_and_keeps_every_word(cli, session, a
         ["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     assert "".join(text.split()).count(LONG_TOKEN) >= 8
+
+
+def test_reminders_run_announces_due_steps_once_without_redis(cli, session):
+    InterviewFactory(starts_at=utcnow() - timedelta(hours=30))  # ended 29 h ago, owed
+    stuck = ApplicationFactory()
+    stuck.stage_entered_at = utcnow() - timedelta(days=90)
+    session.flush()
+    first = cli.invoke(args=["reminders", "run"])
+    assert first.exit_code == 0, first.output
+    counts = json.loads(first.output.strip().splitlines()[-1])
+    assert counts["scorecard_steps"] == 3  # due, overdue, the latest reminder reached
+    assert counts["stage_overdue"] >= 1
+    again = json.loads(cli.invoke(args=["reminders", "run"]).output.strip().splitlines()[-1])
+    assert (again["scorecard_steps"], again["stage_overdue"]) == (0, 0)
+    types = set(
+        session.scalars(select(OutboxEvent.type).where(OutboxEvent.dispatched_at.is_(None)))
+    )
+    assert types == set(), "the pass also dispatched what it announced"

@@ -14,8 +14,17 @@ from rq import get_current_job
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from service.extensions import db, packet_storage
+from service.mail.transport import transport_for
+from service.outbound import PostResult, post_json
 from service.pdf.document import render_packet_document
-from service.usecases import calibration, data_protection, packets
+from service.usecases import (
+    calibration,
+    data_protection,
+    notifications,
+    packets,
+    reminders,
+    webhooks,
+)
 
 TRANSIENT_ERRORS = (
     OperationalError,
@@ -79,6 +88,69 @@ def run_retention() -> int:
         return 0
     with db.new_session() as session:
         return len(data_protection.run_retention(session, packet_storage(), days))
+
+
+def dispatch_events() -> int:
+    """Fan out pending outbox events (webhook deliveries, notifications, emails)."""
+    with db.new_session() as session:
+        return notifications.dispatch_events(session, _settings())
+
+
+def sweep_outbox() -> dict[str, int]:
+    """What a lost Redis dropped: undispatched events, deliveries and emails never sent."""
+    with db.new_session() as session:
+        return notifications.sweep(session, _settings())
+
+
+class WebhookDeliveryFailedError(Exception):
+    """Raised so RQ retries the delivery after its back-off."""
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    """Post one signed webhook delivery; raises while it should be tried again."""
+    settings = _settings()
+    policy = webhooks.policy_of(settings)
+
+    def post(url: str, body: bytes, headers: dict[str, str]) -> PostResult:
+        return post_json(
+            url,
+            body,
+            headers,
+            timeout=settings.webhook_timeout_seconds,
+            allow_private=settings.webhook_allow_private,
+        )
+
+    with db.new_session() as session:
+        outcome = webhooks.deliver(session, delivery_id, policy, post)
+    if outcome == "failed":
+        _do_not_retry()
+    if outcome in ("retry", "failed"):
+        raise WebhookDeliveryFailedError(f"webhook delivery {delivery_id}: {outcome}")
+    return outcome
+
+
+def send_email(message_id: int) -> bool:
+    """Send one stored email over SMTP (or write it to the log and instance/outbox/)."""
+    settings = _settings()
+    transport = transport_for(settings.smtp_url, current_app.instance_path)
+    with db.new_session() as session:
+        return notifications.send_email(session, message_id, transport, settings.email_from)
+
+
+def run_reminders() -> dict[str, int]:
+    """Announce owed scorecards' due steps and applications past their target, once each."""
+    with db.new_session() as session:
+        return reminders.run_reminders(session)
+
+
+def send_digests() -> int:
+    """The daily digest emails."""
+    with db.new_session() as session:
+        return notifications.send_digests(session, _settings())
+
+
+def _settings():
+    return current_app.config["SETTINGS"]
 
 
 def _do_not_retry() -> None:

@@ -27,7 +27,8 @@ from workers import jobs
 class Periodic:
     function: Callable[[], object]
     queue_name: str
-    every_seconds: int
+    every_seconds: int | None = None
+    cron: str | None = None  # instead of every_seconds: RQ cron syntax, UTC
 
 
 def periodic_jobs(settings: Settings) -> tuple[Periodic, ...]:
@@ -36,6 +37,13 @@ def periodic_jobs(settings: Settings) -> tuple[Periodic, ...]:
         Periodic(jobs.reap_abandoned_packets, "default", settings.packet_reap_interval_seconds),
         # Candidates' data is not kept for ever: erase who the retention policy makes due.
         Periodic(jobs.run_retention, "default", 24 * 3600),
+        # Events, deliveries and emails whose job a lost Redis dropped (each handled once:
+        # the dispatcher locks events, a sender claims its delivery).
+        Periodic(jobs.sweep_outbox, "events", settings.outbox_sweep_interval_seconds),
+        # Owed scorecards' due/overdue/reminder steps, applications past their target
+        # (each step stored once, by its key).
+        Periodic(jobs.run_reminders, "events", settings.reminder_interval_seconds),
+        Periodic(jobs.send_digests, "events", cron=settings.digest_cron),
     )
 
 
@@ -56,7 +64,7 @@ def _run_scheduler(redis_url: str, periodic: tuple[Periodic, ...], worker_pid: i
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the worker, which stops us
     scheduler = CronScheduler(connection=Redis.from_url(redis_url))
     for job in periodic:
-        scheduler.register(job.function, job.queue_name, interval=job.every_seconds)
+        scheduler.register(job.function, job.queue_name, interval=job.every_seconds, cron=job.cron)
     scheduler.register_birth()
     try:
         while os.getppid() == worker_pid:

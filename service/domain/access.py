@@ -30,6 +30,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # interviewers and hiring managers see panelists' names on interviews instead.
     "users:read": frozenset({ADMIN, RECRUITER}),
     "users:manage": frozenset({ADMIN}),
+    "webhooks:manage": frozenset({ADMIN}),
     "self_identification:write": frozenset({ADMIN, RECRUITER}),
     "self_identification:export": frozenset({ADMIN}),
     # A candidate's data rights: everything about them, and its erasure.

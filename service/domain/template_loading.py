@@ -27,6 +27,7 @@ from service.domain.templates import (
     Interview,
     InterviewTemplate,
     Question,
+    Reminders,
     RubricLevel,
     Scoring,
     Stage,
@@ -175,6 +176,16 @@ class ScoringSchema(_Section):
         return Scoring(**data)
 
 
+class RemindersSchema(_Section):
+    first_after_hours = _whole_number(1, 168)
+    every_hours = _whole_number(1, 168)
+    max_reminders = _whole_number(0, 10)
+
+    @post_load
+    def build(self, data: dict[str, Any], **kwargs: Any) -> Reminders:
+        return Reminders(**data)
+
+
 class InterviewTemplateSchema(_Section):
     key = _key(required=True)
     title = _text()
@@ -193,6 +204,8 @@ class InterviewTemplateSchema(_Section):
     retention_days = fields.Integer(
         load_default=None, strict=True, validate=validate.Range(30, 3650, error=RANGE_ERROR)
     )
+    # Optional: scorecard reminders (`domain.templates.DEFAULT_REMINDERS` without it).
+    reminders = fields.Nested(RemindersSchema, load_default=None)
     recommendation_scale = fields.List(
         fields.String(),
         required=True,
@@ -214,6 +227,7 @@ class InterviewTemplateSchema(_Section):
             scoring=data["scoring"],
             recommendation_scale=tuple(data["recommendation_scale"]),
             retention_days=data["retention_days"],
+            reminders=data["reminders"],
         )
 
 

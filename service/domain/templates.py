@@ -68,6 +68,19 @@ class Scoring:
 
 
 @dataclass(frozen=True)
+class Reminders:
+    """When an owed scorecard's interviewer is reminded: `first_after_hours` after the
+    interview ends, then every `every_hours`, at most `max_reminders` times."""
+
+    first_after_hours: int = 4
+    every_hours: int = 24
+    max_reminders: int = 3
+
+
+DEFAULT_REMINDERS = Reminders()
+
+
+@dataclass(frozen=True)
 class InterviewTemplate:
     key: str
     title: str
@@ -80,6 +93,12 @@ class InterviewTemplate:
     # Days after a candidate's last application for this role ended before their data
     # is erased; None: the global RETENTION_DAYS.
     retention_days: int | None = None
+    # Optional in the YAML; without it the defaults apply (`reminder_settings`).
+    reminders: Reminders | None = None
+
+    @property
+    def reminder_settings(self) -> Reminders:
+        return self.reminders or DEFAULT_REMINDERS
 
     @property
     def first_stage(self) -> Stage:
@@ -103,11 +122,14 @@ class InterviewTemplate:
         return stage.next if stage else ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready data; `from_dict(to_dict())` gives an equal template. An unset
-        `retention_days` is left out, so templates without one keep their version."""
+        """Plain JSON-ready data; `from_dict(to_dict())` gives an equal template.
+
+        An absent optional setting (`reminders`, `retention_days`) is left out, so
+        templates written before it existed keep their version."""
         data = asdict(self)
-        if data["retention_days"] is None:
-            del data["retention_days"]
+        for optional in ("reminders", "retention_days"):
+            if data[optional] is None:
+                del data[optional]
         return data
 
     @classmethod
@@ -144,6 +166,7 @@ class InterviewTemplate:
             scoring=Scoring(**data["scoring"]),
             recommendation_scale=tuple(data["recommendation_scale"]),
             retention_days=data.get("retention_days"),
+            reminders=Reminders(**data["reminders"]) if data.get("reminders") else None,
         )
 
     @property

@@ -7,11 +7,14 @@ from service.persistence import (  # noqa: F401
     candidates,
     data_protection,
     interviews,
+    notifications,
+    outbox,
     packets,
     requisitions,
     scorecards,
     self_identification,
     templates,
     users,
+    webhooks,
 )
 from service.persistence.base import Base  # noqa: F401

@@ -57,6 +57,9 @@ class Interview(Base):
     # How long it really took, recorded on completion (the time-box is duration_minutes).
     actual_minutes: Mapped[int | None]
     status_reason: Mapped[str] = mapped_column(Text, default="")
+    # The iCalendar SEQUENCE of its invitation: raised by each reschedule, reassignment
+    # and cancellation, so calendars replace the event they hold (same UID).
+    calendar_sequence: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

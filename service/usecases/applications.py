@@ -23,6 +23,7 @@ from service.persistence.users import User
 from service.persistence.visibility import visible_applications, visible_requisitions
 from service.usecases.access import get_application, get_candidate, get_requisition
 from service.usecases.deviations import record_skipped_interviews
+from service.usecases.outbox import emit_event
 
 
 def create_application(
@@ -239,6 +240,18 @@ def _finish_change(
         before=before,
         after=snapshot(application),
         reason=reason,
+    )
+    emit_event(
+        session,
+        f"application.{kind}",
+        {
+            "application_id": application.id,
+            "requisition_id": application.requisition_id,
+            "candidate_id": application.candidate_id,
+            "from_stage": from_stage,
+            "stage": application.stage,
+            "status": application.status,
+        },
     )
     session.commit()
 

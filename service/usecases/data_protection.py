@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from service.domain.access import require
@@ -45,6 +45,8 @@ from service.persistence.data_protection import (
     scrub_audit_event,
 )
 from service.persistence.interviews import Interview, ProcessDeviation
+from service.persistence.notifications import EmailMessage, Notification
+from service.persistence.outbox import OutboxEvent
 from service.persistence.packets import (
     Decision,
     DecisionRecord,
@@ -180,6 +182,7 @@ def erase_candidate(
         for a in applications
     )
     _redact_texts(session, ids, terms)
+    _redact_messages(session, candidate, ids, terms)
     packets = list(session.scalars(select(Packet).where(Packet.application_id.in_(ids))))
     for packet in packets:
         packet.content, packet.erased_at = {}, now
@@ -261,6 +264,48 @@ def _redact_texts(session: Session, application_ids: list[int], terms: Identifyi
             value = getattr(row, column)
             if value:
                 setattr(row, column, scrub(value, terms))
+    session.flush()
+
+
+def _redact_messages(
+    session: Session, candidate: Candidate, application_ids: list[int], terms: IdentifyingTerms
+) -> None:
+    """The outbox's events about their applications, and the notifications and emails
+    that named them (by full name or address: a digest names several people)."""
+    events = [
+        e
+        for e in session.scalars(select(OutboxEvent))
+        if e.data.get("application_id") in application_ids
+        or e.data.get("candidate_id") == candidate.id
+    ]
+    for event in events:
+        event.data = scrub(event.data, terms)
+    needles = [n.lower() for n in (candidate.name, candidate.email) if n]
+
+    def names_them(*columns: Any) -> Any:
+        return or_(*(func.lower(c).contains(n, autoescape=True) for c in columns for n in needles))
+
+    notifications = session.scalars(
+        select(Notification).where(
+            or_(
+                Notification.event_id.in_([e.id for e in events]),
+                names_them(Notification.title, Notification.body),
+            )
+        )
+    )
+    for notification in notifications:
+        notification.title = scrub(notification.title, terms)
+        notification.body = scrub(notification.body, terms)
+    emails = session.scalars(
+        select(EmailMessage).where(
+            names_them(EmailMessage.subject, EmailMessage.text_body, EmailMessage.html_body)
+        )
+    )
+    for email in emails:
+        email.subject, email.text_body = scrub(email.subject, terms), scrub(email.text_body, terms)
+        email.html_body = scrub(email.html_body, terms)
+        if email.calendar:
+            email.calendar = scrub(email.calendar, terms)
     session.flush()
 
 

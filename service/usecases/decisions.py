@@ -42,6 +42,7 @@ from service.persistence.packets import (
 from service.persistence.users import User
 from service.usecases.access import get_application, open_panel_feedback
 from service.usecases.assessments import assess_application
+from service.usecases.outbox import emit_event
 
 # `packets.packet_content`, passed in by the caller: importing the packets use case
 # here would make the use-case graph three deep (tests/test_layering.py).
@@ -102,7 +103,7 @@ def record_decision(
         )
     packet = _packet_decided_on(session, application, packet_id, packet_content)
     recommendations = assess_application(session, application).recommendations
-    majority = _majority(recommendations.recommend_hire, recommendations.panel_size)
+    majority = panel_majority(recommendations.recommend_hire, recommendations.panel_size)
     against = majority is None or majority != outcome
     if against and not rationale.strip():
         panel = f"{recommendations.recommend_hire} of {recommendations.panel_size} recommend hiring"
@@ -157,6 +158,11 @@ def record_decision(
             reason=reason,
         )
     jobs.prepare_packets_after_commit(session, application.id)  # the packet shows the decision
+    emit_event(
+        session,
+        "decision.changed" if current is not None else "decision.recorded",
+        {"application_id": application.id, "decision_id": decision.id, "outcome": outcome},
+    )
     session.commit()
     return DecisionRecord(decision, [])
 
@@ -270,7 +276,8 @@ def _label(outcome: str) -> str:
     return "hire" if outcome == DecisionOutcome.HIRE else "no hire"
 
 
-def _majority(recommend_hire: int, panel_size: int) -> str | None:
+def panel_majority(recommend_hire: int, panel_size: int) -> str | None:
+    """The outcome most of the panel recommends, or None on a tie or with no panel."""
     if panel_size == 0 or recommend_hire * 2 == panel_size:
         return None
     if recommend_hire * 2 > panel_size:

@@ -31,6 +31,7 @@ from service.persistence.users import User
 from service.persistence.visibility import visible_applications
 from service.usecases.access import get_application, get_interview
 from service.usecases.deviations import record_deviation
+from service.usecases.outbox import emit_event
 
 MAY_INTERVIEW = (INTERVIEWER, HIRING_MANAGER)
 
@@ -103,6 +104,7 @@ def schedule_interview(
         after=snapshot(interview),
         reason=reason,
     )
+    emit_event(session, "interview.scheduled", _event_data(interview))
     session.commit()
     return interview
 
@@ -172,6 +174,7 @@ def update_interview(
     ):
         interview.interviewer_id = interviewer_id
         interview.starts_at = starts_at
+        interview.calendar_sequence += 1
     record_event(
         session,
         actor.id,
@@ -182,6 +185,7 @@ def update_interview(
         after=snapshot(interview),
         reason=changes.get("reason", ""),
     )
+    emit_event(session, _change_type(before, interview), _event_data(interview, before))
     session.commit()
     return interview
 
@@ -291,6 +295,9 @@ def _close(
     interview.status_reason = reason
     if status == "completed":
         interview.actual_minutes = actual_minutes or interview.duration_minutes
+    if status == "cancelled":
+        interview.calendar_sequence += 1
+        emit_event(session, "interview.cancelled", _event_data(interview))
     session.flush()
     record_event(
         session,
@@ -401,3 +408,26 @@ def _discard_previous_draft(session: Session, actor: User, interview: Interview)
         reason="interview reassigned",
     )
     session.execute(delete(Scorecard).where(Scorecard.id == scorecard.id))
+
+
+def _change_type(before: dict[str, Any], interview: Interview) -> str:
+    if before["interviewer_id"] != interview.interviewer_id:
+        return "interview.reassigned"
+    return "interview.rescheduled"
+
+
+def _event_data(interview: Interview, before: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What an interview event carries: ids and the slot, nothing about the candidate."""
+    data: dict[str, Any] = {
+        "interview_id": interview.id,
+        "application_id": interview.application_id,
+        "interview_key": interview.interview_key,
+        "interviewer_id": interview.interviewer_id,
+        "starts_at": interview.starts_at.isoformat(),
+        "ends_at": interview.ends_at.isoformat(),
+        "status": interview.status,
+    }
+    if before is not None:
+        data["previous_starts_at"] = before["starts_at"]
+        data["previous_interviewer_id"] = before["interviewer_id"]
+    return data

@@ -45,6 +45,7 @@ from service.persistence.users import User
 from service.storage import FileMissingError, PacketStorage
 from service.usecases.access import get_application, get_packet, open_panel_feedback
 from service.usecases.assessments import assessment_inputs, scorecard_histories
+from service.usecases.outbox import emit_event
 
 if TYPE_CHECKING:
     from service.pdf.render import RenderedPdf
@@ -164,6 +165,15 @@ def _add_packet(
     return packet
 
 
+def assessment_view(session: Session, actor: User, application_id: int) -> dict[str, Any]:
+    """The assessment page's data: the packet's view model (named) of the application's data
+    now, for whoever may read its assessment. Raises NotFoundError, and PermissionDeniedError
+    while `actor` owes a scorecard on it (`open_panel_feedback`, as GET .../assessment)."""
+    application = get_application(session, actor, application_id)
+    open_panel_feedback(session, actor, application.id)
+    return packet_content(session, application, anonymized=False)
+
+
 def packet_content(session: Session, application: Application, anonymized: bool) -> dict[str, Any]:
     """The document's data now. Anonymized: no name, contact details or links, and
     names and gendered pronouns redacted from everything interviewers wrote."""
@@ -251,6 +261,15 @@ def render_packet(
         packet.id,
         after={"sha256": packet.sha256, "pages": packet.page_count},
     )
+    emit_event(
+        session,
+        "packet.ready",
+        {
+            "packet_id": packet.id,
+            "application_id": packet.application_id,
+            "anonymized": packet.anonymized,
+        },
+    )
     session.commit()
     return packet
 
@@ -277,6 +296,20 @@ def list_packets(session: Session, actor: User, application_id: int) -> list[Pac
     application = get_application(session, actor, application_id)
     open_panel_feedback(session, actor, application.id)
     return packets_of(session, application.id)
+
+
+def ready_packets(session: Session, actor: User, application_id: int) -> list[tuple[Packet, bool]]:
+    """The application's ready packets, newest first, each with whether it still shows the
+    application's data (only those can carry a decision), behind the blind rule."""
+    application = get_application(session, actor, application_id)
+    ready = [
+        p for p in list_packets(session, actor, application.id) if p.status == PacketStatus.READY
+    ]
+    digests = {
+        anonymized: content_digest(packet_content(session, application, anonymized))
+        for anonymized in {p.anonymized for p in ready}
+    }
+    return [(p, p.input_digest == digests[p.anonymized]) for p in reversed(ready)]
 
 
 def read_packet_pdf(

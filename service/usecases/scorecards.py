@@ -34,6 +34,7 @@ from service.persistence.scorecards import (
 from service.persistence.users import User
 from service.usecases.access import get_application, get_interview, open_panel_feedback
 from service.usecases.calibration import schedule_refresh
+from service.usecases.outbox import emit_event
 
 
 def save_draft(session: Session, actor: User, interview_id: int, data: dict[str, Any]) -> Scorecard:
@@ -94,6 +95,7 @@ def submit_scorecard(
         scorecard.id,
         after=_revision_snapshot(scorecard),
     )
+    emit_event(session, "scorecard.submitted", _event_data(interview, scorecard))
     schedule_refresh(session)
     jobs.prepare_packets_after_commit(session, interview.application_id)
     session.commit()
@@ -257,3 +259,14 @@ def _already_submitted(interview: Interview) -> ConflictError:
         f"The scorecard for interview {interview.id} is already submitted; it is never edited "
         "in place. Add an amendment with a reason instead.",
     )
+
+
+def _event_data(interview: Interview, scorecard: Scorecard) -> dict[str, Any]:
+    """Ids only: never the ratings, evidence or recommendation."""
+    return {
+        "scorecard_id": scorecard.id,
+        "interview_id": interview.id,
+        "application_id": interview.application_id,
+        "interviewer_id": interview.interviewer_id,
+        "late": scorecard.late,
+    }

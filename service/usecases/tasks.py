@@ -2,7 +2,9 @@
 
 Each kind is one query (`persistence.tasks`, `persistence.reports`), whatever the
 number of rows. A task names its application, candidate and requisition and links
-to the resource to act on; nothing in it comes from another panelist's feedback.
+to the resource to act on; nothing in it comes from another panelist's feedback
+(but `decisions_waiting`, the web page's list, adds the panel's summary line,
+behind the blind rule).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from service.persistence import tasks as queries
 from service.persistence.base import utcnow
 from service.persistence.reports import ApplicationFilters, overdue_applications, template_versions
 from service.persistence.users import User
+from service.usecases.access import get_application, open_panel_feedback
+from service.usecases.assessments import assess_application
 
 TASK_KINDS = ("scorecard", "decision", "overdue_application")
 
@@ -34,9 +38,7 @@ def my_tasks(session: Session, actor: User, *, limit: int = 50) -> dict[str, Any
     totals["scorecard"], rows = queries.owed_scorecards(session, actor.id, now, limit)
     items += [_scorecard_task(r, templates[r.template_version_id], now) for r in rows]
 
-    final = {(tv, t.final_stage.key): 1 for tv, t in templates.items()}
-    planned = {tv: len({i.key for i in t.interviews}) for tv, t in templates.items()}
-    totals["decision"], rows = queries.awaiting_decision(session, actor.id, final, planned, limit)
+    totals["decision"], rows = _awaiting_decision(session, actor, templates, limit)
     items += [_decision_task(r, templates[r.template_version_id], now) for r in rows]
 
     totals["overdue_application"] = 0
@@ -58,6 +60,41 @@ def my_tasks(session: Session, actor: User, *, limit: int = 50) -> dict[str, Any
 
     items.sort(key=lambda t: (not t["overdue"], t["due_at"] is None, t["due_at"] or now))
     return {"items": items, "totals": totals}
+
+
+def decisions_waiting(session: Session, actor: User, *, limit: int = 25) -> dict[str, Any]:
+    """The hiring manager's applications waiting for a decision (as in `my_tasks`), each with
+    the panel's summary line. The summary comes from the panel's feedback, so each row is
+    opened through `open_panel_feedback`; the query already leaves out applications where
+    `actor` still owes a scorecard."""
+    now = utcnow()
+    templates = {v.id: v.template() for v in template_versions(session)}
+    total, rows = _awaiting_decision(session, actor, templates, limit)
+    items = []
+    for row in rows:
+        application = get_application(session, actor, row.id)
+        open_panel_feedback(session, actor, application.id)
+        recommendations = assess_application(session, application).recommendations
+        template = templates[row.template_version_id]
+        stage = template.stage(row.stage)
+        items.append(
+            {
+                **_decision_task(row, template, now),
+                "stage_name": stage.name if stage else row.stage,
+                "panel_summary": recommendations.summary,
+                "recommend_hire": recommendations.recommend_hire,
+                "panel_size": recommendations.panel_size,
+            }
+        )
+    return {"items": items, "total": total}
+
+
+def _awaiting_decision(
+    session: Session, actor: User, templates: dict[int, InterviewTemplate], limit: int
+) -> tuple[int, list[Any]]:
+    final = {(tv, t.final_stage.key): 1 for tv, t in templates.items()}
+    planned = {tv: len({i.key for i in t.interviews}) for tv, t in templates.items()}
+    return queries.awaiting_decision(session, actor.id, final, planned, limit)
 
 
 def _scorecard_task(row: Any, template: InterviewTemplate, now: datetime) -> dict[str, Any]:

@@ -40,6 +40,7 @@ csrf = CSRFProtect()
 PAGE_MODULES = (
     "service.web.session",
     "service.web.interviews",
+    "service.web.decisions",
     "service.web.recruiter",
     "service.web.scheduling",
     "service.web.admin",

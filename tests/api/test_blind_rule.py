@@ -14,9 +14,12 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from service.persistence.base import utcnow
+from service.persistence.outbox import OutboxEvent
 from service.persistence.scorecards import ScorecardView
+from service.persistence.webhooks import WebhookDelivery, WebhookEndpoint
 from tests.api.conftest import auth
 from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory, UserFactory
 from tests.web.conftest import signed_in_page_session
@@ -68,6 +71,18 @@ def panel(client, session, recruiter):
         headers=auth(recruiter),
     )
     assert packet.status_code == 202, packet.json
+    # An endpoint on a documentation address (192.0.2.0/24): never reachable, refused
+    # before any connection, so the sweep's pings and redeliveries send nothing.
+    endpoint = WebhookEndpoint(url="https://192.0.2.1/hooks", events=["*"], secret="s" * 20)
+    session.add(endpoint)
+    session.flush()
+    delivery = WebhookDelivery(
+        public_id="dlv_sweep",
+        endpoint_id=endpoint.id,
+        event_id=session.scalars(select(OutboxEvent.id)).first(),
+    )
+    session.add(delivery)
+    session.flush()
     return {
         "manager": manager,
         "ids": {
@@ -80,6 +95,8 @@ def panel(client, session, recruiter):
             "interviewer_id": other.interviewer_id,
             "user_id": other.interviewer_id,
             "token_id": 1,
+            "webhook_id": endpoint.id,
+            "delivery_id": delivery.id,
         },
         "own": own,
     }

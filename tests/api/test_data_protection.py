@@ -206,6 +206,8 @@ def test_after_erasure_no_table_no_file_and_no_route_holds_any_of_their_values(
         "interviewer_id": admin.id,
         "user_id": admin.id,
         "token_id": 1,
+        "webhook_id": 1,
+        "delivery_id": 1,
     }
     for method, path in every_call(app, ids):
         if method != "GET":

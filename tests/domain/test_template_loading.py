@@ -12,7 +12,7 @@ from service.domain.template_loading import (
     load_template_file,
     parse_template,
 )
-from service.domain.templates import InterviewTemplate
+from service.domain.templates import DEFAULT_REMINDERS, InterviewTemplate, Reminders
 
 SOURCE = "minimal.yaml"
 SHIPPED = ["backend_engineer", "engineering_manager", "product_designer"]
@@ -447,3 +447,29 @@ def test_a_template_without_retention_days_keeps_its_version(template):
     """Adding the optional setting to the code must not give every stored template a new
     version: an unset one is left out of the content the version hashes."""
     assert "retention_days" not in parse_template(template, SOURCE).to_dict()
+
+
+# -- reminders ----------------------------------------------------------------
+
+
+def test_without_a_reminders_section_the_defaults_apply_and_the_version_is_unchanged(template):
+    loaded = parse_template(template, SOURCE)
+    assert loaded.reminders is None and loaded.reminder_settings == DEFAULT_REMINDERS
+    assert "reminders" not in loaded.to_dict()
+
+
+def test_a_reminders_section_is_read_and_round_trips(template):
+    template["reminders"] = {"first_after_hours": 2, "every_hours": 12, "max_reminders": 4}
+    loaded = parse_template(template, SOURCE)
+    assert loaded.reminder_settings == Reminders(2, 12, 4)
+    assert InterviewTemplate.from_dict(json.loads(json.dumps(loaded.to_dict()))) == loaded
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("first_after_hours", 0), ("every_hours", 500), ("max_reminders", 11)]
+)
+def test_reminder_settings_out_of_range_name_the_path(template, field, value):
+    template["reminders"] = {"first_after_hours": 2, "every_hours": 12, "max_reminders": 4}
+    template["reminders"][field] = value
+    (message,) = problems(template)
+    assert f"reminders.{field}" in message and "must be from" in message

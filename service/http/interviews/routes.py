@@ -1,4 +1,4 @@
-from flask import url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 
 from service.extensions import db
@@ -16,7 +16,7 @@ from service.http.interviews.schemas import (
     OptionalReasonSchema,
     ReasonSchema,
 )
-from service.usecases import access, interviews
+from service.usecases import access, interviews, notifications
 
 blp = Blueprint(
     "interviews",
@@ -138,3 +138,19 @@ class Kit(MethodView):
         For the assigned interviewer and the recruiting team.
         """
         return interviews.get_kit(db.session, current_user(), interview_id)
+
+
+@blp.route("/interviews/<int:interview_id>/calendar.ics")
+class Calendar(MethodView):
+    @blp.doc(operationId="get_interview_calendar")
+    @blp.response(200, content_type="text/calendar")
+    def get(self, interview_id):
+        """The interview as an iCalendar event, the same one its invitation email carries
+
+        One UID per interview; SEQUENCE rises with each reschedule or reassignment, and a
+        cancelled interview is `METHOD:CANCEL`. For whoever may see the interview.
+        """
+        text = notifications.interview_calendar(
+            db.session, current_user(), interview_id, current_app.config["SETTINGS"]
+        )
+        return Response(text, mimetype="text/calendar")

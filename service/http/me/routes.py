@@ -3,8 +3,17 @@ from flask.views import MethodView
 from service.extensions import db
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
-from service.http.me.schemas import MeSchema, TaskListSchema, TaskQueryArgsSchema
-from service.usecases import tasks
+from service.http.me.schemas import (
+    MarkedReadSchema,
+    MarkReadSchema,
+    MeSchema,
+    NotificationPageSchema,
+    NotificationQueryArgsSchema,
+    PreferencesSchema,
+    TaskListSchema,
+    TaskQueryArgsSchema,
+)
+from service.usecases import notifications, tasks
 
 blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The authenticated user.")
 
@@ -33,3 +42,51 @@ class Tasks(MethodView):
         stage's target. `totals` counts each kind beyond `limit` too.
         """
         return tasks.my_tasks(db.session, current_user(), **args)
+
+
+@blp.route("/notifications")
+class Notifications(MethodView):
+    @blp.arguments(NotificationQueryArgsSchema, location="query")
+    @blp.response(200, NotificationPageSchema)
+    def get(self, args):
+        """Your notifications, oldest first
+
+        Interview invitations and changes, owed-scorecard reminders, decisions waiting,
+        packets ready, disabled webhooks (admins); each links to the page it is about.
+        """
+        return notifications.list_notifications(db.session, current_user(), **args)
+
+
+@blp.route("/notifications/read")
+class ReadNotifications(MethodView):
+    @blp.doc(operationId="mark_notifications_read")
+    @blp.arguments(MarkReadSchema)
+    @blp.response(200, MarkedReadSchema)
+    def post(self, data):
+        """Mark the listed notifications of yours read
+
+        Ids that are not yours, or already read, change nothing.
+        """
+        marked = notifications.mark_read(db.session, current_user(), data["notification_ids"])
+        return {"marked": marked}
+
+
+@blp.route("/notification-preferences")
+class Preferences(MethodView):
+    @blp.response(200, PreferencesSchema)
+    def get(self):
+        """Your email preference
+
+        `immediately` (the default), `daily_digest` or `off`.
+        """
+        return notifications.get_preferences(db.session, current_user())
+
+    @blp.arguments(PreferencesSchema)
+    @blp.response(200, PreferencesSchema)
+    def put(self, data):
+        """Set your email preference: immediately, daily_digest or off
+
+        Reminders of scorecards you owe cannot be turned off: with `off` they come in
+        the daily digest. Audited.
+        """
+        return notifications.set_preferences(db.session, current_user(), data["email"])

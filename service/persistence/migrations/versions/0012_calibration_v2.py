@@ -7,7 +7,7 @@ pool (not comparable), else applied. Their leniencies stay as stored; the
 assessment no longer applies those of interviewers outside the main pool.
 
 Revision ID: 0012_calibration_v2
-Revises: 0010_user_passwords
+Revises: 0011_outbox
 Create Date: 2026-12-01
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_calibration_v2"
-down_revision = "0010_user_passwords"
+down_revision = "0011_outbox"
 branch_labels = None
 depends_on = None
 

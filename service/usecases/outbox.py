@@ -1,0 +1,43 @@
+"""The one way a use case announces an event: `emit_event`, called before its commit.
+
+Like `access`, this module is a foundation under the feature use cases: it imports no
+other use case, and every feature may import it (tests/test_layering.py). The event is
+a row in the same transaction as the change (`persistence.outbox`); once the
+transaction commits, a dispatch job is enqueued. If Redis is away then, the event
+waits in the table for the periodic sweep, so a lost Redis never loses an event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from service import jobs
+from service.persistence.outbox import OutboxEvent, add_event
+
+DISPATCH_JOB = "workers.jobs.dispatch_events"
+# The queue of every job that carries events out (dispatch, webhook deliveries, email).
+EVENTS_QUEUE = "events"
+_DISPATCH_REGISTERED = "outbox_dispatch_registered"
+
+
+def emit_event(
+    session: Session, type_: str, data: dict[str, Any], *, dedupe_key: str | None = None
+) -> OutboxEvent | None:
+    """Store the event `type_` with `data` (ids and the minimum needed: never feedback
+    text or self-identification answers) in the caller's transaction. With a
+    `dedupe_key` already used, nothing is stored (a step announced once); returns None."""
+    row = add_event(session, type_, data, dedupe_key)
+    if row is not None and not session.info.get(_DISPATCH_REGISTERED):
+        session.info[_DISPATCH_REGISTERED] = True
+
+        # A new function each time: SQLAlchemy registers a function once per session,
+        # and a `once` listener stays registered (spent) after it has run.
+        def forget_registration(_: Session) -> None:
+            session.info.pop(_DISPATCH_REGISTERED, None)
+
+        event.listen(session, "after_commit", forget_registration, once=True)
+        jobs.enqueue_after_commit(session, DISPATCH_JOB, queue_name=EVENTS_QUEUE)
+    return row

@@ -139,7 +139,6 @@ def send_digests(session: Session, settings: Settings) -> int:
     """The daily digest: per person, what waited for it, and for recruiters the active
     applications past their stage's target. Returns how many emails were made."""
     waiting = digest_notifications(session)
-    stuck = _stuck_items(session, settings)
     recruiters = list(
         session.scalars(select(User).where(User.role == RECRUITER, User.active.is_(True)))
     )
@@ -149,7 +148,7 @@ def send_digests(session: Session, settings: Settings) -> int:
         notifications = waiting.get(user.id, [])
         items = [_item(n, settings) for n in notifications]
         if user.role == RECRUITER and email_preference(session, user.id) != "off":
-            items += stuck
+            items += _stuck_items(session, settings, user.id)
         if not items or not user.active:
             continue
         key = f"digest:{user.id}:{today}"
@@ -442,10 +441,13 @@ def _derive(session: Session, event: OutboxEvent) -> None:
         )
 
 
-def _stuck_items(session: Session, settings: Settings) -> list[Item]:
+def _stuck_items(session: Session, settings: Settings, recruiter_id: int) -> list[Item]:
+    """The recruiter's own stuck applications: of the requisitions they run, and of
+    those nobody has been assigned to."""
     templates = {v.id: v.template() for v in template_versions(session)}
     _, sla = stage_maps(templates.items())
-    _, rows = overdue_applications(session, sla, ApplicationFilters(), utcnow(), limit=50)
+    owned = ApplicationFilters(recruiter_or_unassigned=recruiter_id)
+    _, rows = overdue_applications(session, sla, owned, utcnow(), limit=50)
     return [
         Item(
             f"Application {row.id} ({row.title}) is past its target in '{row.stage}'",

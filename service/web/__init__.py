@@ -44,6 +44,7 @@ PAGE_MODULES = (
     "service.web.recruiter",
     "service.web.scheduling",
     "service.web.admin",
+    "service.web.notifications",
 )
 
 # Pages allow only this origin's scripts, styles and images: no inline script or

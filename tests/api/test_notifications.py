@@ -127,13 +127,20 @@ def test_a_daily_digest_is_one_email_a_day_with_what_waited(client, session, app
     )
 
 
-def test_recruiters_digest_lists_applications_past_their_target(client, session, app, recruiter):
-    stuck = ApplicationFactory()
-    stuck.stage_entered_at = utcnow() - timedelta(days=90)
+def test_recruiters_digest_lists_their_applications_past_their_target(
+    client, session, app, recruiter
+):
+    stuck = ApplicationFactory()  # a requisition nobody runs yet: every recruiter's
+    theirs = ApplicationFactory(
+        requisition=RequisitionFactory(recruiter=UserFactory(role="recruiter"))
+    )
+    for application in (stuck, theirs):
+        application.stage_entered_at = utcnow() - timedelta(days=90)
     session.commit()
     digests(app)
     (digest,) = emails_to(session, recruiter)
     assert f"/applications/{stuck.id}" in digest.text_body
+    assert f"/applications/{theirs.id}" not in digest.text_body
 
 
 def submit(client, interview):

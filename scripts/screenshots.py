@@ -144,6 +144,7 @@ SHOTS: list[Shot] = [
     Shot("kit-submission-errors", ALEX, submit_with_errors),
     Shot("kit-submitted-panel-open", ALEX, submit),
     Shot("not-found", ALEX, goto("/interviews/1")),
+    Shot("notifications", ALEX, goto("/notifications")),
     Shot("recruiter-pipeline", RECRUITER, goto("/pipeline")),
     Shot("recruiter-board", RECRUITER, goto("/pipeline/requisitions/1")),
     Shot("recruiter-board-refused-move", RECRUITER, refused_move),

@@ -77,3 +77,11 @@ def test_sign_in_by_keyboard_alone_at_phone_width_and_a_page_not_yours_is_a_404(
     page.goto(f"{live_server.url}/interviews/2")  # Alex's interview
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
     assert_accessible(page)
+
+
+def test_notifications_are_in_the_navigation_and_accessible(page: Page, live_server):
+    """(Listing and marking read: tests/web/test_notifications_page.py.)"""
+    sign_in(page, live_server, ALEX)
+    page.get_by_role("link", name="Notifications").click()
+    expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+    assert_accessible(page)

@@ -27,15 +27,12 @@ import argparse
 import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.reports import REPEATS, _get, _timed
-from service import create_app
-from service.config import Settings as ServiceSettings
+from bench.reports import REPEATS, _get, _timed, bench_app
 from service.extensions import db
 from service.persistence.applications import Application
 from service.persistence.interviews import Interview
@@ -55,14 +52,7 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
 
     size = context.get("size", "?")
     repeats = context.get("repeats", REPEATS)
-    workdir = Path(context.get("workdir") or ROOT / "instance" / "bench" / f"pages-{size}")
-    workdir.mkdir(parents=True, exist_ok=True)
-    settings = replace(
-        ServiceSettings.from_env(workdir, env={}),
-        database_url=context["database_url"],
-        secret_key="bench-only",  # PostgreSQL refuses the public default key
-    )
-    app = create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
+    app = bench_app(context, "pages")
     try:
         with app.app_context():
             interviewer_id, interview_id, n_interviews = _busiest_interviewer()

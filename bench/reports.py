@@ -22,6 +22,7 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import func, select
 
 from service import create_app
@@ -35,20 +36,26 @@ REPEATS = 5
 TARGET_MS = 500.0  # "well under a second"
 
 
-def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
-    """Median time of each report against the bare GROUP BY, at the context's size."""
-    from bench.run import Figure
-
+def bench_app(context: dict[str, Any], name: str) -> Flask:
+    """The service on the context's database, with its instance folder under the bench's."""
     size = context.get("size", "?")
-    repeats = context.get("repeats", REPEATS)
-    workdir = Path(context.get("workdir") or ROOT / "instance" / "bench" / f"reports-{size}")
+    workdir = Path(context.get("workdir") or ROOT / "instance" / "bench" / f"{name}-{size}")
     workdir.mkdir(parents=True, exist_ok=True)
     settings = replace(
         ServiceSettings.from_env(workdir, env={}),
         database_url=context["database_url"],
         secret_key="bench-only",  # PostgreSQL refuses the public default key
     )
-    app = create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
+    return create_app({"SETTINGS": settings, "INSTANCE_PATH": str(workdir)})
+
+
+def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
+    """Median time of each report against the bare GROUP BY, at the context's size."""
+    from bench.run import Figure
+
+    size = context.get("size", "?")
+    repeats = context.get("repeats", REPEATS)
+    app = bench_app(context, "reports")
     tokens = context["tokens"]
     admin = {"Authorization": f"Bearer {tokens['admin']['token']}"}
     managers = {m["id"]: m["token"] for m in tokens["hiring_managers"]}

@@ -272,12 +272,16 @@ def _redact_messages(
 ) -> None:
     """The outbox's events about their applications, and the notifications and emails
     that named them (by full name or address: a digest names several people)."""
-    events = [
-        e
-        for e in session.scalars(select(OutboxEvent))
-        if e.data.get("application_id") in application_ids
-        or e.data.get("candidate_id") == candidate.id
-    ]
+    events = list(
+        session.scalars(
+            select(OutboxEvent).where(
+                or_(
+                    OutboxEvent.data["application_id"].as_integer().in_(application_ids),
+                    OutboxEvent.data["candidate_id"].as_integer() == candidate.id,
+                )
+            )
+        )
+    )
     for event in events:
         event.data = scrub(event.data, terms)
     needles = [n.lower() for n in (candidate.name, candidate.email) if n]

@@ -55,6 +55,7 @@ from service.persistence.packets import (
     packets_of,
 )
 from service.persistence.reports import ENTRY_KINDS
+from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard, submitted_scorecards
 from service.persistence.self_identification import SelfIdentification
 from service.persistence.templates import TemplateVersion
@@ -365,13 +366,17 @@ def due_for_erasure(session: Session, default_days: int) -> list[RetentionCandid
         ).all()
     )
     by_candidate: dict[int, list[ApplicationEnd]] = {}
-    for application in session.scalars(select(Application)):
-        by_candidate.setdefault(application.candidate_id, []).append(
-            ApplicationEnd(
-                application.status,
-                ended_at.get(application.id),
-                days_by_version[application.requisition.template_version_id],
-            )
+    rows = session.execute(
+        select(
+            Application.id,
+            Application.candidate_id,
+            Application.status,
+            Requisition.template_version_id,
+        ).join(Requisition, Requisition.id == Application.requisition_id)
+    )
+    for application_id, candidate_id, status, version_id in rows:
+        by_candidate.setdefault(candidate_id, []).append(
+            ApplicationEnd(status, ended_at.get(application_id), days_by_version[version_id])
         )
     due = []
     for candidate in session.scalars(

@@ -5,7 +5,8 @@
     .venv/bin/python -m bench.run --quick        # a smoke run: 1k, few requests
 
 For each size it fills its own PostgreSQL database (`hiring_bench_<size>`,
-never the test database) with `bench.generate`, serves the API and the
+never the test database; `BENCH_DATABASE_PREFIX=hiring_bench_mine_` and
+`BENCH_REDIS_URL` let a second bench run beside it) with `bench.generate`, serves the API and the
 baseline app (`bench.baseline_app`: one indexed query in a bare Flask view)
 with the same gunicorn settings, and sends each endpoint a fixed number of
 requests from a bounded client on 127.0.0.1. It also times the calibration
@@ -46,7 +47,9 @@ RESULTS = ROOT / "bench" / "results"
 TOKENS_DIR = ROOT / "instance" / "bench"
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 # The bench's own Redis database (the tests use 15): submissions enqueue the refit here.
-BENCH_REDIS = "redis://127.0.0.1:6379/14"
+BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+# Databases are named `<prefix><size>`; another prefix lets two benches run side by side.
+DATABASE_PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "hiring_bench_")
 READ_ENDPOINTS = ("list_applications", "get_application", "get_assessment")
 ENDPOINTS = (*READ_ENDPOINTS, "submit_scorecard")
 # Targets from the issues (7 and 4).
@@ -108,9 +111,9 @@ def size_label(n: int) -> str:
 
 def prepare_database(n: int, seed: int, reuse: bool) -> tuple[str, dict[str, Any]]:
     """A database with `n` generated applications, and its tokens file (regenerated unless reused)."""
-    name = f"hiring_bench_{size_label(n)}"
+    name = f"{DATABASE_PREFIX}{size_label(n)}"
     url = f"{POSTGRES}/{name}"
-    tokens_path = TOKENS_DIR / f"tokens-{size_label(n)}.json"
+    tokens_path = TOKENS_DIR / f"tokens-{name}.json"
     admin = create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -122,7 +125,7 @@ def prepare_database(n: int, seed: int, reuse: bool) -> tuple[str, dict[str, Any
                 if tokens["summary"]["applications"] == n and tokens["summary"]["seed"] == seed:
                     print(f"reusing {name}", file=sys.stderr)
                     return url, tokens
-            assert name.startswith("hiring_bench_")  # never the test database
+            assert name.startswith("hiring_bench")  # never the test database
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     finally:

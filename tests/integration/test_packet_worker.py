@@ -1,6 +1,7 @@
 """Packets through real Redis and real `python -m workers` processes: render, duplicate
 requests, a worker killed mid-render, and a transient database failure retried."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -32,13 +33,14 @@ def wait_for(predicate, timeout=60.0, interval=0.02):
 
 
 def kill_hard(pid: int) -> None:
-    """SIGKILL a worker and its work horses (RQ puts each horse in a session of its own)."""
+    """SIGKILL a worker and its work horses (RQ puts each horse in a session of its own).
+    A process that has already gone is not an error: calling this twice is safe."""
     children = subprocess.run(
         ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
     ).stdout
-    for child in children.split():
-        os.kill(int(child), signal.SIGKILL)
-    os.kill(pid, signal.SIGKILL)
+    for process in [*map(int, children.split()), pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(process, signal.SIGKILL)
 
 
 def request(application_id, manager_id, anonymized=False):
@@ -88,8 +90,7 @@ def test_a_worker_killed_mid_render_is_retried_after_the_lease(live_app, submitt
         assert wait_for(lambda: packet_row(packet_id).status == "rendering"), "never started"
         kill_hard(worker.pid)  # the worker and its work horse: no clean-up at all
     finally:
-        if worker.poll() is None:
-            kill_hard(worker.pid)
+        kill_hard(worker.pid)  # again, in case the wait failed: never leave it running
         worker.communicate(timeout=10)
     killed_at = time.monotonic()
     assert packet_row(packet_id).status == "rendering", "the render finished before the kill"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the service and its tests need, installed only when missing:
 # Pango and HarfBuzz's subsetter for WeasyPrint, fonts, poppler-utils (pdftotext,
-# pdftoppm) for checking packets, the PostgreSQL and Redis servers for tests, and
+# pdftoppm) for checking packets, the PostgreSQL and Redis servers for tests,
+# PgBouncer (tests run the service through it in transaction mode), and
 # chromium, which the browser tests (tests/browser, Playwright) and
 # scripts/screenshots.py drive: Playwright downloads no browser of its own here.
 set -euo pipefail
@@ -10,7 +11,7 @@ packages=(
   python3-venv
   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
   poppler-utils
-  postgresql redis-server
+  postgresql redis-server pgbouncer
   chromium
 )
 

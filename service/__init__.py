@@ -65,7 +65,7 @@ def _configure(app: Flask, overrides: Mapping[str, Any]) -> Settings:
 def _init_extensions(app: Flask, settings: Settings) -> None:
     """The database sessions, the packet storage and the job queues, held by `app`."""
     db.init_app(app)
-    init_storage(app, settings.packet_storage_dir)
+    init_storage(app, settings)
     jobs.init_app(app, settings.redis_url)
 
 

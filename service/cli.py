@@ -258,17 +258,18 @@ def _write_secret_lines(path: Path, rows: list[tuple[str, str, str]]) -> list[st
 def demo_packet(long_loop: bool) -> None:
     """Complete the demo onsite loop and render its packet (plain and anonymized)."""
     from service.demo import seed_long_packet_demo, seed_packet_demo
+    from service.extensions import packet_storage
     from service.usecases.packets import request_packet
 
     application = (seed_long_packet_demo if long_loop else seed_packet_demo)(db.session)
     if application is None:
         raise click.ClickException("no demo data: run `hiring demo` first")
     manager = application.requisition.hiring_manager
-    storage_root = Path(current_app.config["SETTINGS"].packet_storage_dir)
+    storage = packet_storage()
     for anonymized in (False, True):
         packet = request_packet(db.session, manager, application.id, anonymized)
         db.session.refresh(packet)
-        where = storage_root / packet.storage_key if packet.storage_key else "(not rendered yet)"
+        where = storage.describe(packet.storage_key) if packet.storage_key else "(not rendered yet)"
         kind = "anonymized" if anonymized else "named"
         click.echo(
             f"{kind} packet {packet.id} v{packet.version}: {packet.status}, "

@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from service.domain.calibration_scale import MODELS as CALIBRATION_MODELS
 from service.domain.calibration_scale import CalibrationModel
+from service.storage import parse_s3_url
 
 DEFAULT_SECRET_KEY = "dev-insecure-change-me"
 LOG_FORMATS = ("auto", "json", "text")
@@ -26,6 +27,16 @@ DEFAULT_CALIBRATION_MODEL: CalibrationModel = "ordinal"
 
 class SettingsError(ValueError):
     """A setting that the service refuses to start with; the message names the variable."""
+
+
+def _on_off(variable: str, value: str | None) -> bool:
+    """A switch written on/off (or true/false, 1/0); unset is on."""
+    word = (value or "on").strip().lower()
+    if word in ("on", "true", "1", "yes"):
+        return True
+    if word in ("off", "false", "0", "no"):
+        return False
+    raise SettingsError(f"{variable} '{value}' is neither on nor off.")
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,13 @@ class Settings:
     reminder_interval_seconds: int = 300
     # When the daily digests go out (RQ cron syntax, UTC).
     digest_cron: str = "0 7 * * *"
+    # Packets in an S3-compatible bucket (s3://bucket[/prefix]) instead of the folder
+    # above; S3_ENDPOINT_URL for a server other than AWS. Credentials: boto3's own chain.
+    packet_storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    # "off" behind PgBouncer in transaction mode: no server-side prepared statements,
+    # which belong to one server connection that the next transaction may not get.
+    database_prepared_statements: bool = True
 
     @classmethod
     def from_env(cls, instance_path: str | Path, env: Mapping[str, str] = os.environ) -> Settings:
@@ -129,6 +147,11 @@ class Settings:
             outbox_sweep_interval_seconds=int(env.get("OUTBOX_SWEEP_INTERVAL_SECONDS") or 30),
             reminder_interval_seconds=int(env.get("REMINDER_INTERVAL_SECONDS") or 300),
             digest_cron=env.get("DIGEST_CRON") or "0 7 * * *",
+            packet_storage_url=env.get("PACKET_STORAGE_URL") or None,
+            s3_endpoint_url=env.get("S3_ENDPOINT_URL") or None,
+            database_prepared_statements=_on_off(
+                "DATABASE_PREPARED_STATEMENTS", env.get("DATABASE_PREPARED_STATEMENTS")
+            ),
         )
 
     def check(self) -> None:
@@ -174,6 +197,20 @@ class Settings:
                     f"CORS_ALLOWED_ORIGINS entry '{origin}' is not an origin; list each one "
                     "as 'https://host[:port]', comma-separated (no '*')."
                 )
+
+        if self.packet_storage_url:
+            try:
+                parse_s3_url(self.packet_storage_url)
+            except ValueError:
+                raise SettingsError(
+                    f"PACKET_STORAGE_URL '{self.packet_storage_url}' is not an "
+                    "s3://bucket[/prefix] URL; leave it empty to store packets under "
+                    "PACKET_STORAGE_DIR."
+                ) from None
+        if self.s3_endpoint_url and not self.s3_endpoint_url.startswith(("http://", "https://")):
+            raise SettingsError(
+                f"S3_ENDPOINT_URL '{self.s3_endpoint_url}' must start with http:// or https://."
+            )
 
         if self.smtp_url and not self.smtp_url.startswith(("smtp://", "smtps://")):
             raise SettingsError(

@@ -11,8 +11,9 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from service.config import Settings
 from service.persistence.base import PSEUDONYM_KEY, derive_pseudonym_key
-from service.storage import LocalStorage, PacketStorage
+from service.storage import LocalStorage, PacketStorage, S3Storage
 
 
 class Database:
@@ -22,7 +23,9 @@ class Database:
     def init_app(self, app: Flask) -> None:
         settings = app.config["SETTINGS"]
         engine = make_engine(
-            settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms
+            settings.database_url,
+            sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            prepared_statements=settings.database_prepared_statements,
         )
         key = derive_pseudonym_key(app.config["SETTINGS"].secret_key)
         app.extensions["db"] = sessionmaker(
@@ -56,9 +59,15 @@ class Database:
             session.close()
 
 
-def init_storage(app: Flask, directory: str) -> None:
-    """Packet files live under `directory`; nothing is created until one is written."""
-    app.extensions["storage"] = LocalStorage(directory)
+def init_storage(app: Flask, settings: Settings) -> None:
+    """Packet files live in the bucket of `PACKET_STORAGE_URL` when it is set, otherwise
+    under `PACKET_STORAGE_DIR`; nothing is created or contacted until one is written."""
+    if settings.packet_storage_url:
+        app.extensions["storage"] = S3Storage(
+            settings.packet_storage_url, endpoint_url=settings.s3_endpoint_url
+        )
+    else:
+        app.extensions["storage"] = LocalStorage(settings.packet_storage_dir)
 
 
 def packet_storage() -> PacketStorage:
@@ -67,10 +76,14 @@ def packet_storage() -> PacketStorage:
     return storage
 
 
-def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> Engine:
+def make_engine(
+    url: str, *, sqlite_busy_timeout_ms: int = 30_000, prepared_statements: bool = True
+) -> Engine:
     """The engine for `url`. Statement parameters (names, emails, free text) never reach
     exception messages or logs (`hide_parameters`). On SQLite a writer waits up to
-    `sqlite_busy_timeout_ms` for the lock (`Settings.sqlite_busy_timeout_ms`)."""
+    `sqlite_busy_timeout_ms` for the lock (`Settings.sqlite_busy_timeout_ms`).
+    Without `prepared_statements` (DATABASE_PREPARED_STATEMENTS=off, for PgBouncer in
+    transaction mode) psycopg never prepares a statement on the server."""
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -81,7 +94,15 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 30_000) -> Engine:
         )
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    connect_args = {} if prepared_statements else {"prepare_threshold": None}
+    return create_engine(
+        url,
+        hide_parameters=True,
+        pool_pre_ping=True,
+        pool_size=5,
+        max_overflow=5,
+        connect_args=connect_args,
+    )
 
 
 def _sqlite_pragmas(

@@ -8,7 +8,13 @@ commit to a SAVEPOINT), so tests are isolated and fast.
 from __future__ import annotations
 
 import os
+import re
+import secrets
+import subprocess
+import sys
+import time
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -116,3 +122,58 @@ def client(app, session, session_factory):
     app.extensions["auth_throttle"].reset()  # one test's failed tokens do not throttle the next
     yield app.test_client()
     app.extensions["db"] = original
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory):
+    """An S3-compatible server on loopback (moto's standalone server, a real HTTP server
+    in a process of its own), with boto3's credential chain pointed at test values only."""
+    log = tmp_path_factory.mktemp("s3") / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", "0"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        endpoint = _wait_for_endpoint(server, log)
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in S3_TEST_ENVIRONMENT.items():
+                patch.setenv(name, value)
+            yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+# Test credentials (moto accepts any), and no shared files or instance metadata service.
+S3_TEST_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "test-access-key",
+    "AWS_SECRET_ACCESS_KEY": "test-secret-key",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+def _wait_for_endpoint(server: subprocess.Popen, log: Path) -> str:
+    """The server's address, from the line it prints once it listens."""
+    for _ in range(600):
+        found = re.search(r"Running on (http://127\.0\.0\.1:\d+)", log.read_text())
+        if found:
+            return found.group(1)
+        if server.poll() is not None:
+            pytest.fail(f"the S3 test server exited:\n{log.read_text()}", pytrace=False)
+        time.sleep(0.05)
+    pytest.fail(f"the S3 test server did not start:\n{log.read_text()}", pytrace=False)
+
+
+@pytest.fixture
+def s3_bucket(s3_endpoint):
+    """A new, empty bucket on the test server; returns its name."""
+    import boto3
+
+    name = f"packets-{secrets.token_hex(6)}"
+    boto3.client("s3", endpoint_url=s3_endpoint).create_bucket(Bucket=name)
+    return name

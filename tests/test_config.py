@@ -86,3 +86,60 @@ def test_the_calibration_model_comes_from_the_environment(tmp_path):
 def test_an_unknown_calibration_model_is_refused_by_name(tmp_path):
     with pytest.raises(SettingsError, match=r"CALIBRATION_MODEL 'rasch'.*linear, ordinal"):
         Settings.from_env(tmp_path, env={"CALIBRATION_MODEL": "rasch"}).check()
+
+
+def test_packets_go_to_the_bucket_of_packet_storage_url(tmp_path):
+    from service.storage import LocalStorage, S3Storage
+
+    env = {"PACKET_STORAGE_URL": "s3://hiring-packets/prod", "S3_ENDPOINT_URL": "http://s3:9000"}
+    app = create_app({"SETTINGS": Settings.from_env(tmp_path, env=env)})
+    storage = app.extensions["storage"]
+    assert isinstance(storage, S3Storage)
+    assert (storage.bucket, storage.prefix, storage.endpoint_url) == (
+        "hiring-packets",
+        "prod/",
+        "http://s3:9000",
+    )
+    assert isinstance(
+        create_app({"SETTINGS": Settings.from_env(tmp_path, env={})}).extensions["storage"],
+        LocalStorage,
+    )
+    jobs.configure(None)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("PACKET_STORAGE_URL", "https://hiring-packets.s3.amazonaws.com/prod"),
+        ("PACKET_STORAGE_URL", "s3:///no-bucket"),
+        ("S3_ENDPOINT_URL", "minio:9000"),
+    ],
+)
+def test_an_unreadable_object_storage_setting_is_refused_by_name(tmp_path, variable, value):
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env(tmp_path, env={variable: value}).check()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, True), ("on", True), ("OFF", False), ("false", False)]
+)
+def test_database_prepared_statements_is_on_unless_turned_off(tmp_path, value, expected):
+    env = {} if value is None else {"DATABASE_PREPARED_STATEMENTS": value}
+    assert Settings.from_env(tmp_path, env=env).database_prepared_statements is expected
+
+
+def test_database_prepared_statements_refuses_a_word_that_is_not_on_or_off(tmp_path):
+    with pytest.raises(SettingsError, match="DATABASE_PREPARED_STATEMENTS 'sometimes'"):
+        Settings.from_env(tmp_path, env={"DATABASE_PREPARED_STATEMENTS": "sometimes"})
+
+
+@pytest.mark.parametrize(("prepared", "threshold"), [(True, 5), (False, None)])
+def test_prepared_statements_off_reaches_psycopg(prepared, threshold):
+    """Off, psycopg never prepares (`prepare_threshold=None`); on, its default of 5."""
+    from service.extensions import make_engine
+    from tests.conftest import POSTGRES_URL
+
+    engine = make_engine(POSTGRES_URL, prepared_statements=prepared)
+    with engine.connect() as connection:
+        assert connection.connection.driver_connection.prepare_threshold == threshold
+    engine.dispose()

@@ -20,6 +20,10 @@ def test_single_migration_head():
 def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'migrations.db'}"
+    return empty_postgres_url()
+
+
+def empty_postgres_url() -> str:
     # Named after the test database, so suites run side by side on one server do not collide.
     name = f"{make_url(POSTGRES_URL).database}_migrations"
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
@@ -64,3 +68,30 @@ def test_audit_triggers_refuse_changes_until_their_downgrade(empty_database_url)
     with engine.begin() as connection:
         assert connection.execute(text("DELETE FROM audit_events")).rowcount == 1
     engine.dispose()
+
+
+def test_two_upgrades_at_once_on_postgresql_apply_each_revision_once():
+    """Two deploys running `hiring db upgrade` at the same moment: the second waits for the
+    first (a transaction's advisory lock) and then finds nothing to do. (SQLite lets one
+    writer in at a time by itself.)"""
+    empty_database_url = empty_postgres_url()
+    import subprocess
+    import sys
+
+    code = "import sys; from service.persistence import migrate; migrate.upgrade(sys.argv[1])"
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, empty_database_url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=300)[0] for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    engine = create_engine(empty_database_url)
+    with engine.connect() as connection:
+        current, heads = migrate.pending_heads(connection)
+    engine.dispose()
+    assert current == heads

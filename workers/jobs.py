@@ -17,6 +17,7 @@ from service.extensions import db, packet_storage
 from service.mail.transport import transport_for
 from service.outbound import PostResult, post_json
 from service.pdf.document import render_packet_document
+from service.storage import StorageUnavailableError
 from service.usecases import (
     calibration,
     data_protection,
@@ -32,6 +33,7 @@ TRANSIENT_ERRORS = (
     RedisConnectionError,
     RedisTimeoutError,
     TimeoutError,
+    StorageUnavailableError,
 )
 
 

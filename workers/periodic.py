@@ -1,9 +1,13 @@
 """The periodic jobs, declared in one place, and the RQ cron scheduler that enqueues them.
 
 `python -m workers` runs RQ's cron scheduler in a child process beside the worker;
-the worker's own scheduler then moves nothing but retries. With several workers
-each runs one, so every periodic job must be safe to run twice at once (the packet
-reaper skips rows another reaper holds).
+the worker's own scheduler then moves nothing but retries. With several workers, on
+one machine or many, each runs a scheduler, and each due run is claimed in Redis
+first (`SET NX` with an expiry, `claim_run`): the first scheduler to claim it enqueues
+the job and the others skip it, so each periodic job is enqueued once per period for
+the whole deployment, and a scheduler that dies leaves the next claim to the others
+without a hand-over. The jobs stay safe to run twice at once all the same (the packet
+reaper skips rows another reaper holds; digests are stored once per person and day).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 
 from redis import Redis
-from rq.cron import CronScheduler
+from rq.cron import CronJob, CronScheduler
+from rq.utils import now
 
 from service.config import Settings
 from workers import jobs
@@ -59,12 +64,54 @@ def start_scheduler(settings: Settings) -> BaseProcess:
     return child
 
 
+CLAIM_PREFIX = "hiring:periodic:"
+# A cron run's claim outlives any clock skew between the machines by far.
+CRON_CLAIM_SECONDS = 24 * 3600
+
+
+def claim_run(connection: Redis, job: CronJob) -> bool:
+    """Whether this scheduler is the one to enqueue `job`'s due run (the first to ask).
+
+    A cron run is named by its due time, the same on every scheduler, so it is claimed
+    once. An interval run is claimed for a little less than the interval: a scheduler
+    whose run falls inside another's claim skips it, and the next free period goes to
+    whichever scheduler is due first."""
+    if job.cron:
+        assert job.next_enqueue_time is not None  # RQ sets it for cron jobs at registration
+        key = f"{CLAIM_PREFIX}{job.name}:{job.next_enqueue_time.isoformat()}"
+        seconds = CRON_CLAIM_SECONDS
+    else:
+        assert job.interval is not None
+        key, seconds = f"{CLAIM_PREFIX}{job.name}", max(1, job.interval - 1)
+    return bool(connection.set(key, os.getpid(), nx=True, ex=seconds))
+
+
+class ClaimingCronScheduler(CronScheduler):
+    """RQ's cron scheduler, enqueueing only the runs it claims (`claim_run`)."""
+
+    def enqueue_jobs(self) -> list[CronJob]:
+        enqueue_time = now()
+        enqueued: list[CronJob] = []
+        for job in self.get_jobs():
+            if job.should_run():
+                if claim_run(self.connection, job):
+                    job.enqueue(self.connection)
+                    enqueued.append(job)
+                job.set_enqueue_time(enqueue_time)  # claimed here or elsewhere: done
+        return enqueued
+
+
+def make_scheduler(connection: Redis, periodic: tuple[Periodic, ...]) -> ClaimingCronScheduler:
+    scheduler = ClaimingCronScheduler(connection=connection)
+    for job in periodic:
+        scheduler.register(job.function, job.queue_name, interval=job.every_seconds, cron=job.cron)
+    return scheduler
+
+
 def _run_scheduler(redis_url: str, periodic: tuple[Periodic, ...], worker_pid: int) -> None:
     """RQ's cron scheduler, stopping when its worker is gone (even a killed one)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the worker, which stops us
-    scheduler = CronScheduler(connection=Redis.from_url(redis_url))
-    for job in periodic:
-        scheduler.register(job.function, job.queue_name, interval=job.every_seconds, cron=job.cron)
+    scheduler = make_scheduler(Redis.from_url(redis_url), periodic)
     scheduler.register_birth()
     try:
         while os.getppid() == worker_pid:

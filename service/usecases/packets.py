@@ -241,7 +241,8 @@ def render_packet(
     try:
         rendered = render(packet.content, packet.input_digest, packet.version)
         key = f"applications/{packet.application_id}/packet-{packet.version}-{packet.input_digest[:12]}.pdf"
-        storage.put(key, rendered.data)
+        sha256 = hashlib.sha256(rendered.data).hexdigest()
+        storage.put(key, rendered.data, sha256)  # durable before the packet says ready
     except Exception as error:
         session.rollback()
         mark_failed(session, packet_id, f"{type(error).__name__}: {error}")
@@ -251,7 +252,7 @@ def render_packet(
         len(rendered.data),
         rendered.page_count,
     )
-    packet.sha256 = hashlib.sha256(rendered.data).hexdigest()
+    packet.sha256 = sha256
     packet.status, packet.finished_at = PacketStatus.READY.value, utcnow()
     record_event(
         session,

@@ -282,7 +282,8 @@ def test_corrupt_file_is_a_clear_error_and_can_be_rendered_again(client, session
     packet = request(client, manager, loop[0].application_id).json
     storage = app.extensions["storage"]
     key = session.get(Packet, packet["id"]).storage_key
-    storage.put(key, b"%PDF-1.7 not the file we wrote")
+    other = b"%PDF-1.7 not the file we wrote"
+    storage.put(key, other, hashlib.sha256(other).hexdigest())
     broken = download(client, manager, packet["id"])
     assert broken.status_code == 409
     assert broken.mimetype == "application/problem+json"

@@ -1,12 +1,14 @@
 """Alembic environment. Batch mode on SQLite, whose ALTER TABLE is limited."""
 
 from alembic import context
-from sqlalchemy import Connection, engine_from_config, pool
+from sqlalchemy import Connection, engine_from_config, pool, text
 
 # Importing the package (done before any of its modules) registers every model on Base.
 from service.persistence.base import Base, UTCDateTime
 
 config = context.config
+# Any fixed number; it names the lock that serialises concurrent `hiring db upgrade`s.
+MIGRATION_LOCK = 4_118_181_801
 
 
 def run_migrations_online() -> None:
@@ -32,6 +34,11 @@ def _run(connection: Connection) -> None:
         render_item=_render_item,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Two deploys migrating at once: the second waits here for the first to commit,
+            # then finds the revisions applied. A transaction's lock, so it holds through
+            # PgBouncer in transaction mode too, and ends with the transaction.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         context.run_migrations()
 
 

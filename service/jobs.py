@@ -142,6 +142,14 @@ def queue_depths() -> dict[str, int]:
     return {name: target.count for name, target in queues.items() if target.is_async}
 
 
+def failed_job_counts() -> dict[str, int]:
+    """Jobs in each RQ queue's failed registry; empty in-process. Raises RedisError."""
+    queues: dict[str, Queue] = current_app.extensions["jobs"]
+    return {
+        name: target.failed_job_registry.count for name, target in queues.items() if target.is_async
+    }
+
+
 def _waiting(target: Queue, job_id: str) -> bool:
     try:
         status = Job.fetch(job_id, connection=target.connection).get_status()

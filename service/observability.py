@@ -167,11 +167,20 @@ def observe_job(function: str | None, succeeded: bool, seconds: float) -> None:
 
 
 class _ScrapeTimeGauges(Collector):
-    """Gauges read when Prometheus scrapes: queue depth per RQ queue, packets by state."""
+    """Gauges read when Prometheus scrapes: queue depth and failed jobs per RQ queue,
+    packets by state, and the outbox events not yet dispatched."""
 
-    def __init__(self, queue_depths: Mapping[str, int], packets: Mapping[str, int]) -> None:
+    def __init__(
+        self,
+        queue_depths: Mapping[str, int],
+        packets: Mapping[str, int],
+        failed_jobs: Mapping[str, int],
+        outbox_backlog: int | None,
+    ) -> None:
         self.queue_depths = queue_depths
         self.packets = packets
+        self.failed_jobs = failed_jobs
+        self.outbox_backlog = outbox_backlog
 
     def collect(self) -> Iterator[Metric]:
         queues = GaugeMetricFamily(
@@ -186,6 +195,20 @@ class _ScrapeTimeGauges(Collector):
         for status, count in self.packets.items():
             packets.add_metric([status], count)
         yield packets
+        failed = GaugeMetricFamily(
+            "hiring_failed_jobs",
+            "Jobs in each RQ queue's failed registry (failed for good, kept for inspection).",
+            labels=["queue"],
+        )
+        for name, count in self.failed_jobs.items():
+            failed.add_metric([name], count)
+        yield failed
+        if self.outbox_backlog is not None:
+            yield GaugeMetricFamily(
+                "hiring_outbox_backlog",
+                "Outbox events not dispatched yet (webhooks, notifications, emails to make).",
+                value=self.outbox_backlog,
+            )
 
 
 class _ThisProcess(Collector):
@@ -195,12 +218,17 @@ class _ThisProcess(Collector):
         yield from REGISTRY.collect()
 
 
-def metrics_page(queue_depths: Mapping[str, int], packets: Mapping[str, int]) -> bytes:
+def metrics_page(
+    queue_depths: Mapping[str, int],
+    packets: Mapping[str, int],
+    failed_jobs: Mapping[str, int] | None = None,
+    outbox_backlog: int | None = None,
+) -> bytes:
     """The Prometheus text exposition: every process's metrics plus the scrape-time gauges."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)
     else:
         registry.register(_ThisProcess())
-    registry.register(_ScrapeTimeGauges(queue_depths, packets))
+    registry.register(_ScrapeTimeGauges(queue_depths, packets, failed_jobs or {}, outbox_backlog))
     return generate_latest(registry)

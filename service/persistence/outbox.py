@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String, select
+from sqlalchemy import Index, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.persistence.base import Base, utcnow
@@ -52,6 +52,14 @@ def add_event(
     row = OutboxEvent(public_id=new_public_id("evt"), type=type_, data=data, dedupe_key=dedupe_key)
     session.add(row)
     return row
+
+
+def undispatched_count(session: Session) -> int:
+    """How many events wait for the dispatcher (the outbox backlog)."""
+    count = session.scalar(
+        select(func.count()).select_from(OutboxEvent).where(OutboxEvent.dispatched_at.is_(None))
+    )
+    return int(count or 0)
 
 
 def pending_events(session: Session, limit: int) -> list[OutboxEvent]:

@@ -2,6 +2,7 @@
 
 import re
 
+from service.persistence.outbox import add_event
 from service.persistence.packets import Packet
 from tests.api.conftest import auth
 from tests.factories import ApplicationFactory
@@ -53,3 +54,18 @@ def test_packets_are_counted_by_state_at_scrape_time(client, session, recruiter)
     assert sample(page, "hiring_packets", status="ready") == 2
     assert sample(page, "hiring_packets", status="queued") == 1
     assert sample(page, "hiring_packets", status="failed") == 0
+
+
+def backlog(client) -> float:
+    page = client.get("/metrics").get_data(as_text=True)
+    found = re.search(r"^hiring_outbox_backlog (\S+)$", page, re.MULTILINE)
+    assert found, "no hiring_outbox_backlog sample"
+    return float(found.group(1))
+
+
+def test_the_outbox_backlog_is_counted_at_scrape_time(client, session):
+    before = backlog(client)
+    for number in range(3):
+        add_event(session, "test.event", {"n": number})
+    session.flush()
+    assert backlog(client) == before + 3

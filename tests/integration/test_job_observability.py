@@ -7,9 +7,11 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from service import jobs
 from service.extensions import db
 from service.persistence.packets import Packet
 from service.usecases.users import create_user
+from tests.api.test_metrics import sample
 from tests.integration.conftest import start_worker
 
 pytestmark = pytest.mark.integration
@@ -77,3 +79,14 @@ def test_the_worker_records_job_durations_and_outcomes_in_the_metrics_directory(
         {"function": "workers.jobs.render_packet", "outcome": "success"},
     )
     assert value == 1
+
+
+def test_jobs_that_failed_for_good_are_counted_per_queue(live_app):
+    jobs.enqueue("workers.jobs.render_packet", 999_999, queue_name="packets")  # no such packet
+    worker = start_worker(live_app, "--burst")
+    output, _ = worker.communicate(timeout=120)
+    assert worker.returncode == 0, output
+    with live_app.app_context():
+        page = live_app.test_client().get("/metrics").get_data(as_text=True)
+    assert sample(page, "hiring_failed_jobs", queue="packets") == 1
+    assert sample(page, "hiring_failed_jobs", queue="events") == 0

@@ -20,6 +20,7 @@ from service.extensions import db
 from service.http.errors import problem
 from service.http.ops import readiness
 from service.observability import metrics_page
+from service.persistence.outbox import undispatched_count
 from service.persistence.packets import packet_counts_by_status
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def readyz():
 def metrics():
     """Prometheus metrics of every process, with queue depth and packets read now."""
     _require_metrics_token()
-    page = metrics_page(_queue_depths(), _packet_counts())
+    page = metrics_page(_queue_depths(), _packet_counts(), _failed_jobs(), _outbox_backlog())
     return Response(page, content_type=CONTENT_TYPE_LATEST)
 
 
@@ -77,6 +78,22 @@ def _queue_depths() -> dict[str, int]:
     except RedisError as error:  # the other metrics are still worth a scrape
         log.warning("metrics: no queue depth, Redis is unreachable: %s", error)
         return {}
+
+
+def _failed_jobs() -> dict[str, int]:
+    try:
+        return jobs.failed_job_counts()
+    except RedisError as error:
+        log.warning("metrics: no failed-job counts, Redis is unreachable: %s", error)
+        return {}
+
+
+def _outbox_backlog() -> int | None:
+    try:
+        return undispatched_count(db.session)
+    except SQLAlchemyError as error:
+        log.warning("metrics: no outbox backlog, the database is unreachable: %s", error)
+        return None
 
 
 def _packet_counts() -> dict[str, int]:

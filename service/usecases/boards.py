@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
@@ -174,20 +174,33 @@ class RequisitionSummary:
         return sum(c.past_target for c in self.columns)
 
 
+@dataclass
+class SummaryPage:
+    items: list[RequisitionSummary]
+    total: int  # open requisitions in all pages
+    page: int
+    pages: int
+
+
 def open_requisition_summaries(
-    session: Session, actor: User, *, mine_only: bool
-) -> list[RequisitionSummary]:
-    """The open requisitions (those `actor` runs, with `mine_only`) with their active
-    applications counted per stage and past the stage's target, from one query of
-    (requisition, stage, entered) rows. Admins and recruiters. Raises PermissionDeniedError."""
+    session: Session, actor: User, *, mine_only: bool, page: int = 1, per_page: int = 50
+) -> SummaryPage:
+    """The open requisitions (those `actor` runs, with `mine_only`), `per_page` at a time,
+    with their active applications counted per stage and past the stage's target, from one
+    query of (requisition, stage, entered) rows. A page past the last is the last. Admins
+    and recruiters. Raises PermissionDeniedError."""
     require(actor.role, "applications:write")
     stmt = visible_requisitions(select(Requisition), actor).where(
         Requisition.status == RequisitionStatus.OPEN
     )
     if mine_only:
         stmt = stmt.where(Requisition.recruiter_id == actor.id)
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    pages = max(1, -(-total // per_page))
+    page = min(max(page, 1), pages)
+    stmt = stmt.order_by(Requisition.id).limit(per_page).offset((page - 1) * per_page)
     summaries: dict[int, RequisitionSummary] = {}
-    for r in session.scalars(stmt.order_by(Requisition.id)).unique():
+    for r in session.scalars(stmt).unique():
         stages = [StageCount(s.key, s.name) for s in r.template.stages]
         summaries[r.id] = RequisitionSummary(r, stages)
     targets = {
@@ -214,7 +227,7 @@ def open_requisition_summaries(
         column, target_days = found
         column.active += 1
         column.past_target += time_in_stage(entered_at, now, target_days).over_target
-    return list(summaries.values())
+    return SummaryPage(list(summaries.values()), total, page, pages)
 
 
 def eligible_interviewers(session: Session, actor: User) -> list[User]:

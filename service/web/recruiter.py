@@ -23,6 +23,7 @@ from typing import Any
 import marshmallow as ma
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf
 
 from service.domain.access import ADMIN, RECRUITER
 from service.domain.errors import ConflictError, DomainError, RuleViolationError
@@ -55,14 +56,19 @@ BOARD_STATUSES = {
 
 @web.get("/pipeline")
 def recruiter_home() -> ResponseReturnValue:
-    """Open requisitions with their counts per stage and past target, and what I owe."""
+    """Open requisitions with their counts per stage and past target (50 a page: `page`),
+    and what I owe."""
     user = web_actor()
     mine_only = request.args.get("show") != "all"
-    summaries = boards.open_requisition_summaries(db.session, user, mine_only=mine_only)
+    page = request.args.get("page", "1")
+    summaries = boards.open_requisition_summaries(
+        db.session, user, mine_only=mine_only, page=int(page) if page.isdigit() else 1
+    )
     tasks = my_tasks(db.session, user)
     return render_template(
         "recruiter/home.html",
-        boards=summaries,
+        boards=summaries.items,
+        summaries=summaries,
         mine_only=mine_only,
         tasks=tasks["items"],
         totals=tasks["totals"],
@@ -233,6 +239,7 @@ def _board_page(
             refused=refused[1] if refused else None,
             form=request.form if refused else {},
             rejection_labels=REJECTION_LABELS,
+            card_token=generate_csrf(),
         ),
         code,
     )

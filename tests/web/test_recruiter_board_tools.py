@@ -290,3 +290,18 @@ def test_the_booking_check_names_the_bad_field(web_client, session, recruiter, r
         interview_id=other.id,
     )
     assert response.status_code == 404
+
+
+def test_the_pipeline_home_lists_open_requisitions_fifty_a_page(web_client, session, recruiter):
+    for number in range(51):
+        RequisitionFactory(recruiter=recruiter, title=f"Requisition {number:02d}")
+    sign_in(web_client, recruiter)
+    html = web_client.get("/pipeline").get_data(as_text=True)
+    assert 'Open requisitions <span class="count">(51)</span>' in html
+    assert "Requisition 49" in html and "Requisition 50" not in html
+    assert "Page 1 of 2" in html and 'href="/pipeline?page=2"' in html
+    html = web_client.get("/pipeline?page=2").get_data(as_text=True)
+    assert "Requisition 50" in html and "Requisition 49" not in html
+    # A page past the last is the last; a word is the first.
+    assert "Requisition 50" in web_client.get("/pipeline?page=9").get_data(as_text=True)
+    assert "Requisition 00" in web_client.get("/pipeline?page=x").get_data(as_text=True)

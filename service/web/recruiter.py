@@ -240,9 +240,24 @@ def _board_page(
             form=request.form if refused else {},
             rejection_labels=REJECTION_LABELS,
             card_token=generate_csrf(),
+            card_urls=_card_urls(),
         ),
         code,
     )
+
+
+def _card_urls() -> dict[str, str]:
+    """Each card's links as `str.format` patterns, built once: url_for for each of 500
+    cards' four links was a fifth of the board's time."""
+    marker = 987654321
+    return {
+        name: url_for(endpoint, application_id=marker).replace(str(marker), "{}")
+        for name, endpoint in (
+            ("page", "web.application_page"),
+            ("move", "web.move"),
+            ("status", "web.change_status"),
+        )
+    }
 
 
 def _what_happened(application_id: int, error: ConflictError) -> dict[str, Any]:

@@ -103,7 +103,7 @@ def drop_asks_the_reason(page: Page, server: LiveServer) -> None:
     page.locator('.column[data-stage="applied"] .card .meta').first.drag_to(
         page.locator('.column[data-stage="recruiter_screen"]')
     )
-    page.get_by_label("Reason for the move").last.fill("Strong CV: payments background")
+    page.locator("#move-dialog-reason").fill("Strong CV: payments background")
 
 
 def booking_conflict(page: Page, server: LiveServer) -> None:

@@ -26,7 +26,7 @@ from service.http.interviews.schemas import (
 )
 from service.usecases import interviews
 from service.usecases.access import get_interview
-from service.web import web
+from service.web import web, when
 from service.web.recruiter import load_form, render_application
 from service.web.session import web_actor
 
@@ -147,6 +147,7 @@ def booking_check(application_id: int) -> ResponseReturnValue:
     return jsonify(
         {
             **check,
+            "message": _conflict_message(check),
             "starts_at": check["starts_at"].isoformat(),
             "ends_at": check["ends_at"].isoformat(),
             "same_day": [
@@ -159,6 +160,18 @@ def booking_check(application_id: int) -> ResponseReturnValue:
                 for other in check["same_day"]
             ],
         }
+    )
+
+
+def _conflict_message(check: dict[str, Any]) -> str | None:
+    """The use case's refusal as the page words times: `Wed 2 Dec 2026, 10:00 to 11:00 UTC`."""
+    other = next((i for i in check["same_day"] if i.id == check["conflicting_interview_id"]), None)
+    if check["free"] or other is None:
+        return check["detail"]
+    return (
+        f"The interviewer already has interview {other.id}, {when(other.starts_at)} to "
+        f"{other.ends_at:%H:%M} UTC, which overlaps {check['starts_at']:%H:%M} to "
+        f"{check['ends_at']:%H:%M} UTC."
     )
 
 

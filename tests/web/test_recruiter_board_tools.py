@@ -188,7 +188,7 @@ def test_stuck_lists_the_recruiters_applications_past_target_with_the_next_steps
     assert "Theo Theirs" not in html  # another recruiter's requisition
     assert "Schedule: technical_screen" in html and "Riley Recruiter" in html
     assert f'href="/pipeline/applications/{waiting.id}"' in html
-    assert "20.0 of 7" in html
+    assert "20.0 days</span> target 7, 13.0 over" in html
 
     html = web_client.get("/pipeline/stuck?show=all").get_data(as_text=True)
     assert "Tess Waiting" in html and "Theo Theirs" in html
@@ -239,6 +239,10 @@ def test_the_booking_check_answers_with_the_conflict_rule_of_the_save(
     assert answer["free"] is False
     assert f"already has interview {booked.id}" in answer["detail"]
     assert answer["conflicting_interview_id"] == booked.id
+    assert answer["message"] == (
+        f"The interviewer already has interview {booked.id}, Mon 7 Jan 2030, 10:00 UTC to "
+        "11:00 UTC, which overlaps 10:30 to 11:30 UTC."
+    )
     assert [o["id"] for o in answer["same_day"]] == [booked.id]
     assert answer["same_day"][0]["when"] == "10:00 to 11:00 UTC"
 

@@ -19,7 +19,7 @@
     strong.textContent = answer.free ? "Free at this time." : "Double booking.";
     lead.appendChild(strong);
     lead.appendChild(
-      document.createTextNode(" " + (answer.free ? "The interviewer has nothing else then." : answer.detail))
+      document.createTextNode(" " + (answer.free ? "The interviewer has nothing else then." : answer.message))
     );
     box.appendChild(lead);
     if (answer.same_day.length) {

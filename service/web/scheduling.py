@@ -167,7 +167,8 @@ def _conflict_message(check: dict[str, Any]) -> str | None:
     """The use case's refusal as the page words times: `Wed 2 Dec 2026, 10:00 to 11:00 UTC`."""
     other = next((i for i in check["same_day"] if i.id == check["conflicting_interview_id"]), None)
     if check["free"] or other is None:
-        return check["detail"]
+        detail: str | None = check["detail"]
+        return detail
     return (
         f"The interviewer already has interview {other.id}, {when(other.starts_at)} to "
         f"{other.ends_at:%H:%M} UTC, which overlaps {check['starts_at']:%H:%M} to "

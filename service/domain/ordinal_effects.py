@@ -15,9 +15,11 @@ likelihood, and σ_u², σ_v² by Laplace-EM (σ² ← (Σ mode² + Σ posterior
 / count, the variances from the inverse of the penalised information matrix).
 The information matrix has the same shape as the linear model's
 (`crossed_effects`): a diagonal unit block, eliminated, and a dense
-(thresholds + groups + raters)² Schur complement factored once per step. Per
-step: O(n) for the derivatives plus one sparse pass over co-rating pairs and one
-dense Cholesky; no Python loop over ratings, units or raters.
+(raters + thresholds + groups)² Schur complement factored once per step. Per
+step: O(n) for the derivatives plus one sparse pass over co-rating pairs, one
+dense Cholesky and, while the variances move, one inverse from it (only its
+traces are needed); no Python loop over ratings, units or raters. Once the
+variances have converged they are held and Newton alone finishes the modes.
 
 This knows nothing of people: `calibration` turns it into interviewer effects.
 """
@@ -34,9 +36,12 @@ import scipy.sparse
 from scipy.special import expit
 
 _Floats = npt.NDArray[np.float64]
+_Terms = tuple[float, dict[str, _Floats]]  # log likelihood, per-rating derivatives
 
 # Laplace-EM stops when no variance changes by more than this share.
 TOLERANCE = 1e-5
+# Once the variances have converged, and the Newton step is below this, they are held.
+SETTLED_STEP = 1e-3
 MAX_ITERATIONS = 200
 # Scale (logits) of the weak half-normal prior on σ_u and σ_v; see `_update`.
 PRIOR_SD = 2.0
@@ -126,11 +131,13 @@ class OrdinalDesign:
         # Each rater pair that shares a unit is one slot of the raters' block.
         rater_pair = self.entry_rater[self.pair_a] * r + self.entry_rater[self.pair_b]
         present = np.bincount(rater_pair, minlength=r * r) > 0
+        diagonal = np.arange(r) * (r + 1)
+        present[diagonal] = True  # a rater code without ratings still has its prior
         slot_of = np.cumsum(present) - 1
         self.pair_slot = slot_of[rater_pair]
         slot_flat = np.flatnonzero(present)
         self.n_slots = len(slot_flat)
-        self.diagonal_slot = slot_of[np.arange(r) * (r + 1)]  # every rater has ratings
+        self.diagonal_slot = slot_of[diagonal]
         slot_row, slot_col = slot_flat // r, slot_flat % r
         fixed_row, fixed_col = np.tril_indices(f)
         self.fixed_tril = (fixed_row, fixed_col)
@@ -171,7 +178,7 @@ class OrdinalDesign:
 
     # ---- derivatives -----------------------------------------------------------
 
-    def _terms(self, tau: _Floats, eta: _Floats) -> tuple[float, dict[str, _Floats]]:
+    def _terms(self, tau: _Floats, eta: _Floats) -> _Terms:
         """Log likelihood and per-rating derivatives at (τ, η)."""
         inf = np.array([np.inf])
         cut = np.concatenate([-inf, tau, inf])
@@ -201,13 +208,23 @@ class OrdinalDesign:
         }
 
     def _system(
-        self, tau: _Floats, beta: _Floats, u: _Floats, v: _Floats, s2u: float, s2v: float
+        self,
+        tau: _Floats,
+        beta: _Floats,
+        u: _Floats,
+        v: _Floats,
+        s2u: float,
+        s2v: float,
+        terms: _Terms | None = None,
     ) -> _System:
-        """Penalised objective, gradient and the u-eliminated information matrix."""
+        """Penalised objective, gradient and the u-eliminated information matrix.
+
+        `terms`: `_terms` at this point if already computed (by the line search)."""
         f, r, nu = self.n_fixed, self.n_raters, self.n_units
         k1, wide = self.n_levels - 1, self.n_fixed + 1
-        eta = beta[self.group] + u[self.unit] + v[self.rater]
-        loglik, t = self._terms(tau, eta)
+        if terms is None:
+            terms = self._terms(tau, beta[self.group] + u[self.unit] + v[self.rater])
+        loglik, t = terms
         objective = loglik - 0.5 * (u @ u / s2u + v @ v / s2v)
         s, w = t["s"], t["w"]
         loads = (t["qa"], t["qb"], w)
@@ -246,14 +263,6 @@ class OrdinalDesign:
         rhs = np.concatenate([g_v - n_sparse.T @ (g_u / d_u), g_f - scaled_uf.T @ g_u])
         return _System(float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, pair_w)
 
-    def _loglik(self, tau: _Floats, eta: _Floats) -> float:
-        """The log likelihood alone, for the line search."""
-        cut = np.concatenate([[-np.inf], tau, [np.inf]])
-        a = cut[self.level + 1] - eta
-        b = cut[self.level] - eta
-        p = np.where(b > 0, expit(-b) - expit(-a), expit(a) - expit(b))
-        return float(np.log(np.maximum(p, 1e-300)).sum())
-
     # ---- fitting ---------------------------------------------------------------
 
     def start(self) -> tuple[_Floats, _Floats, _Floats, _Floats]:
@@ -288,12 +297,13 @@ class OrdinalDesign:
         update_u = sigma2_unit is None and estimate_unit
         update_v = sigma2_rater is None and estimate_rater
         tau, beta, u, v = self.start()
+        terms: _Terms | None = None
         converged = False
         iterations = 0
         history: list[tuple[float, float]] = []
         while iterations < MAX_ITERATIONS:
             iterations += 1
-            tau, beta, u, v, system, step = self._newton(tau, beta, u, v, s2u, s2v)
+            tau, beta, u, v, system, step, terms = self._newton(tau, beta, u, v, s2u, s2v, terms)
             if not (update_u or update_v):
                 if step < 1e-8:
                     # The step moved nothing that matters: this system is the final one.
@@ -304,24 +314,40 @@ class OrdinalDesign:
             new_v = _update(v, sum_v, s2v) if update_v else s2v
             new_u, new_v = max(new_u, NEGLIGIBLE_VARIANCE), max(new_v, NEGLIGIBLE_VARIANCE)
             change = max(abs(new_u / s2u - 1), abs(new_v / s2v - 1))
+            if change < TOLERANCE / 3 and step < SETTLED_STEP:
+                # The variances have converged (a step of a third of the tolerance puts
+                # them within it of the limit, the iteration closing ~60% of the gap a
+                # step): hold them and let Newton finish the modes, quadratically,
+                # where moving variances would drag them along.
+                s2u, s2v = new_u, new_v
+                update_u = update_v = False
+                continue
             s2u, s2v = new_u, new_v
-            if change < TOLERANCE and step < 1e-6:
-                converged = True
-                break
             history.append((s2u, s2v))
             if len(history) >= 3:
                 s2u, s2v = (_extrapolated([h[i] for h in history[-3:]]) for i in (0, 1))
                 if (s2u, s2v) != history[-1]:
                     history.clear()
-        tau, beta, u, v, system, _ = self._newton(tau, beta, u, v, s2u, s2v)
+        tau, beta, u, v, system, _, _ = self._newton(tau, beta, u, v, s2u, s2v, terms)
         return self._solution(tau, beta, u, v, s2u, s2v, system, iterations, converged)
 
     def _newton(
-        self, tau: _Floats, beta: _Floats, u: _Floats, v: _Floats, s2u: float, s2v: float
-    ) -> tuple[_Floats, _Floats, _Floats, _Floats, _System, float]:
-        """One Newton step with step halving (objective up, thresholds ordered)."""
+        self,
+        tau: _Floats,
+        beta: _Floats,
+        u: _Floats,
+        v: _Floats,
+        s2u: float,
+        s2v: float,
+        terms: _Terms | None = None,
+    ) -> tuple[_Floats, _Floats, _Floats, _Floats, _System, float, _Terms | None]:
+        """One Newton step with step halving (objective up, thresholds ordered).
+
+        Returns the new point, the system at the old one, the step's size and the
+        new point's `_terms`, which the next step's system reuses: the line search
+        computes them in full, as nearly every first trial is accepted."""
         r, k1 = self.n_raters, self.n_levels - 1
-        system = self._system(tau, beta, u, v, s2u, s2v)
+        system = self._system(tau, beta, u, v, s2u, s2v, terms)
         factor, info = scipy.linalg.lapack.dpotrf(system.m, lower=1, clean=0, overwrite_a=1)
         if info != 0:
             raise np.linalg.LinAlgError("information matrix is not positive definite")
@@ -342,14 +368,15 @@ class OrdinalDesign:
                     v + scale * d_v,
                 )
                 eta = b_new[self.group] + u_new[self.unit] + v_new[self.rater]
-                new = self._loglik(t_new, eta) - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
+                trial = self._terms(t_new, eta)
+                new = trial[0] - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
                 if new >= objective - 1e-10 * abs(objective):
                     size = scale * max(
                         float(np.max(np.abs(delta_o))), float(np.max(np.abs(delta_u)))
                     )
-                    return t_new, b_new, u_new, v_new, system, size
+                    return t_new, b_new, u_new, v_new, system, size, trial
             scale /= 2
-        return tau, beta, u, v, system, 0.0
+        return tau, beta, u, v, system, 0.0, None
 
     def _posterior_variance_sums(self, system: _System) -> tuple[float, float]:
         """Σ posterior variance of u and of v (fixed effects' uncertainty included): the

@@ -245,13 +245,13 @@ def fit_arrays(
         competency_names,
     )
 
-    rater_codes, rater = np.unique(interviewer_idx, return_inverse=True)
-    competency_codes, competency = np.unique(competency_idx, return_inverse=True)
+    rater_codes, rater = _dense_codes(interviewer_idx)
+    competency_codes, competency = _dense_codes(competency_idx)
     if unit_level == "cell":
         unit_key = unit_idx * (int(competency.max()) + 1) + competency
     else:
         unit_key = unit_idx
-    _, unit = np.unique(unit_key, return_inverse=True)
+    _, unit = _dense_codes(unit_key)
     names = _names(interviewer_names, rater_codes)
     competencies = _names(competency_names, competency_codes)
     if len(score) <= len(competencies):
@@ -355,9 +355,9 @@ def _fit_groups(
             comp_raters[c] < MIN_COMPONENT_INTERVIEWERS or len(rows) < MIN_COMPONENT_RATINGS
         ):
             continue
-        raters, sub_rater = np.unique(rater[rows], return_inverse=True)
-        comps, sub_comp = np.unique(competency[rows], return_inverse=True)
-        _, sub_unit = np.unique(unit[rows], return_inverse=True)
+        raters, sub_rater = _dense_codes(rater[rows])
+        comps, sub_comp = _dense_codes(competency[rows])
+        _, sub_unit = _dense_codes(unit[rows])
         unit_reason = _unit_reason(candidate[rows], sub_comp)
         rater_reason = _interviewer_reason(sub_rater)
         try:
@@ -548,6 +548,17 @@ def _digest(
     for names in name_lists:
         h.update(b"\x00".join(str(n).encode() for n in (names or [])) + b"\x01")
     return h.hexdigest()
+
+
+def _dense_codes(codes: _Codes) -> tuple[_Codes, _Codes]:
+    """`np.unique(codes, return_inverse=True)` for non-negative integer codes, by a
+    lookup table instead of a sort where the codes' range is not much larger than
+    their count (it always is after `_encode`)."""
+    if not len(codes) or int(codes.max()) > 4 * len(codes) + 1024:
+        return np.unique(codes, return_inverse=True)
+    used = np.bincount(codes) > 0
+    rank = np.cumsum(used) - 1
+    return np.flatnonzero(used), rank[codes]
 
 
 def _names(names: Sequence[str] | None, codes: np.ndarray) -> list[str]:

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.calibration_simulation import evaluate, simulate
-from service.domain.calibration import fit_arrays
+from service.domain.calibration import WarmStart, fit_arrays
 from service.domain.calibration_scale import CalibrationState, RatingScale, typical_score
 from service.domain.ordinal_effects import TOLERANCE, OrdinalDesign, _update
 from tests.domain.test_calibration import simulate as simulate_points
@@ -314,3 +314,21 @@ def test_ordinal_fit_reaches_the_variances_fixed_point():
     again_v = _update(v, sum_v, solution.sigma2_rater)
     assert again_u == pytest.approx(solution.sigma2_unit, rel=TOLERANCE)
     assert again_v == pytest.approx(solution.sigma2_rater, rel=TOLERANCE)
+
+
+def test_ordinal_refresh_from_a_warm_start_equals_a_cold_refresh():
+    """Started from an earlier fit on less data, or from a start that fits nothing
+    (another scale's levels), a refresh ends where a cold one does."""
+    sim = simulate(12, n_candidates=200, pool=40)
+    columns = (sim.candidate, sim.rater, sim.competency, sim.score)
+    earlier = sim.candidate < 180
+    first = fit_arrays(*(c[earlier] for c in columns), model="ordinal")
+    cold = fit_arrays(*columns, model="ordinal", components=first.components)
+    warm = WarmStart.from_fit(first)
+    mismatched = WarmStart(RatingScale((0.0, 1.0), (0.5,), 1.0, {}), warm.shifts)
+    for start in (warm, mismatched):
+        again = fit_arrays(*columns, model="ordinal", components=first.components, start=start)
+        for name, effect in cold.effects.items():
+            assert again.effects[name].shift == pytest.approx(effect.shift, abs=1e-7)
+            assert again.effects[name].se == pytest.approx(effect.se, rel=1e-6)
+        assert again.reml_criterion == pytest.approx(cold.reml_criterion, abs=1e-6)

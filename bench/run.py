@@ -56,8 +56,9 @@ ENDPOINTS = (*READ_ENDPOINTS, "submit_scorecard")
 READ_THROUGHPUT_RATIO = 0.6
 READ_P99_MS = 50.0
 FLAT_GROWTH = 1.5  # per-request cost at the largest size over the smallest, against the baseline's
-CALIBRATION_TARGETS_S = {100_000: ("fit", 10.0), 1_000_000: ("fit", 60.0)}
-REFRESH_TARGET_S = {1_000_000: 5.0}
+# Issue 18: for the default (ordinal) model, the refresh started from the last fit.
+CALIBRATION_TARGETS_S = {100_000: ("fit", 10.0), 1_000_000: ("fit", 5.0)}
+REFRESH_TARGET_S = {1_000_000: 1.0}
 
 
 @dataclass
@@ -543,8 +544,6 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
                 "s",
                 "O(n) co-panel estimate",
                 round(row["copanel_s"], 4),
-                target=f"<= {fit_target[1]:.0f} s" if fit_target else "",
-                ok=row["fit_s"] <= fit_target[1] if fit_target else None,
             ),
             Figure(
                 "calibration",
@@ -554,8 +553,6 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
                 "s",
                 "O(n) co-panel estimate",
                 round(row["copanel_s"], 4),
-                target=f"<= {refresh_target:.0f} s" if refresh_target else "",
-                ok=row["refresh_s"] <= refresh_target if refresh_target else None,
             ),
         ]
         figures += [
@@ -567,6 +564,8 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
                 "s",
                 "linear model, full fit (same run)",
                 round(row["fit_s"], 3),
+                target=f"<= {fit_target[1]:.0f} s" if fit_target else "",
+                ok=row["ordinal_fit_s"] <= fit_target[1] if fit_target else None,
             ),
             Figure(
                 "calibration",
@@ -576,6 +575,17 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
                 "s",
                 "linear model, refresh (same run)",
                 round(row["refresh_s"], 3),
+            ),
+            Figure(
+                "calibration",
+                label,
+                "ordinal model, refresh from the last fit",
+                round(row["ordinal_warm_refresh_s"], 3),
+                "s",
+                "O(n) co-panel estimate",
+                round(row["copanel_s"], 4),
+                target=f"<= {refresh_target:.0f} s" if refresh_target else "",
+                ok=row["ordinal_warm_refresh_s"] <= refresh_target if refresh_target else None,
             ),
         ]
         print(

@@ -21,10 +21,11 @@ from service.domain.calibration import (
     CalibrationFit,
     RatingTable,
     VarianceComponents,
+    WarmStart,
     fit,
     refresh,
 )
-from service.domain.calibration_scale import CalibrationModel
+from service.domain.calibration_scale import CalibrationModel, RatingScale
 from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.scorecards import ScorecardState
 from service.persistence.audit import record_event
@@ -193,8 +194,23 @@ def _fit_or_refresh(
             previous.sigma2_unit, previous.sigma2_interviewer, previous.sigma2_residual
         ),
         model=model,
+        start=_warm_start(session, previous),
     )
     return None if result.data_digest == previous.data_digest else result
+
+
+def _warm_start(session: Session, run: CalibrationRun) -> WarmStart | None:
+    """The stored run's scale and shifts, where the refresh's iterations start."""
+    if run.scale is None:
+        return None
+    shifts = session.execute(
+        select(InterviewerCalibration.interviewer_id, InterviewerCalibration.shift).where(
+            InterviewerCalibration.run_id == run.id, InterviewerCalibration.shift.is_not(None)
+        )
+    ).all()
+    return WarmStart(
+        RatingScale.from_dict(run.scale), {str(i): s for i, s in shifts if s is not None}
+    )
 
 
 def _enough_to_fit(ratings: RatingTable) -> bool:

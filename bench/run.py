@@ -12,7 +12,7 @@ with the same gunicorn settings, and sends each endpoint a fixed number of
 requests from a bounded client on 127.0.0.1. It also times the calibration
 refit on the generated data and the calibration model at 10k–1M ratings
 (`bench.calibration`). Prints a table and writes bench/results/latest.json
-(and a dated copy). Packet and report benches plug in through `SECTIONS`.
+(and a dated copy). Packet, report, page and scaling benches plug in through `SECTIONS`.
 """
 
 from __future__ import annotations
@@ -618,12 +618,12 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
 
 # --- sections other engineers add ---------------------------------------------------------
 
-# Packets, reports and pages plug in here: a module `bench/<name>.py` with
+# Packets, reports, pages and scaling plug in here: a module `bench/<name>.py` with
 #     def run(context: dict) -> tuple[list[Figure], dict]
 # is called once per size with {"size", "n_applications", "database_url", "tokens",
 # "settings"} and its figures join the table and the JSON. Missing modules are
 # listed under "not_measured" so the gap stays visible.
-SECTIONS = ("packets", "reports", "pages")
+SECTIONS = ("packets", "reports", "pages", "scaling")
 
 
 def extra_sections(

@@ -191,9 +191,7 @@ class OrdinalDesign:
         a = cut[self.level + 1] - eta
         b = cut[self.level] - eta
         fa, fb = expit(a), expit(b)
-        # F(a) − F(b) without cancellation in the upper tail.
-        p = np.where(b > 0, expit(-b) - expit(-a), fa - fb)
-        p = np.maximum(p, 1e-300)
+        p = np.maximum(_probability(a, b, fa, fb), 1e-300)
         da, db = fa * (1 - fa), fb * (1 - fb)
         ga, gb = da / p, -db / p
         i_aa = ga * ga - da * (1 - 2 * fa) / p
@@ -375,7 +373,7 @@ class OrdinalDesign:
         cut = np.concatenate([[-np.inf], tau, [np.inf]])
         a = cut[self.level + 1] - eta
         b = cut[self.level] - eta
-        p = np.where(b > 0, expit(-b) - expit(-a), expit(a) - expit(b))
+        p = _probability(a, b, expit(a), expit(b))
         return float(np.log(np.maximum(p, 1e-300)).sum())
 
     def _newton(
@@ -557,6 +555,15 @@ def _extrapolated(values: list[float]) -> float:
         return x2
     jump = x2 + (x2 - x1) * rho / (1 - rho)
     return min(max(jump, x2 / 3), 3 * x2)
+
+
+def _probability(a: _Floats, b: _Floats, fa: _Floats, fb: _Floats) -> _Floats:
+    """F(a) − F(b), without cancellation in the upper tail (there as F(−b) − F(−a),
+    computed only where b > 0)."""
+    p = fa - fb
+    upper = np.flatnonzero(b > 0)
+    p[upper] = expit(-b[upper]) - expit(-a[upper])
+    return p
 
 
 def _sums(codes: np.ndarray, weights: np.ndarray, size: int) -> _Floats:

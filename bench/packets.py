@@ -6,7 +6,9 @@
   itself costs);
 - request → ready through Redis with an idle worker, against the render time
   (target: ≤ render time + 0.5 s);
-- packets per minute with one worker and with two (the ratio is the scaling).
+- packets per minute with one worker and with two (the ratio is the scaling);
+- the packet worker's peak memory (the worker or any job's child it forks, read with
+  wait4) against a bare `import weasyprint` process rendering the same HTML.
 
 Plugs into `bench.run` as a section; also runnable alone:
     .venv/bin/python -m bench.packets --database-url sqlite:///instance/bench/x.db
@@ -41,7 +43,8 @@ from service.persistence.users import User
 from service.usecases.packets import request_packet
 
 ROOT = Path(__file__).resolve().parents[1]
-REDIS_URL = "redis://127.0.0.1:6379/13"
+# The bench's own Redis database (`BENCH_REDIS_URL`, as `bench.run`), flushed by each run.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 RENDER_RUNS = 7
 THROUGHPUT_PACKETS = 10
 RENDER_TARGET = 1.15
@@ -58,9 +61,10 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         db.session.execute(delete(Packet))  # every run renders afresh
         db.session.commit()
         applications = _fullest_applications(THROUGHPUT_PACKETS * 2 + 2)
-        ours, bare, bare_tagged, interviews = _render_times(applications[0])
+        ours, bare, bare_tagged, interviews, html = _render_times(applications[0])
+        bare_peak_mb = _bare_render_peak_mb(html)
         latency = _request_to_ready(app, applications[1])
-        per_minute = {
+        throughput = {
             workers: _throughput(
                 app,
                 applications[
@@ -70,6 +74,8 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
             )
             for workers in (1, 2)
         }
+        per_minute = {workers: rate for workers, (rate, _) in throughput.items()}
+        worker_peak_mb = max(peak for _, peak in throughput.values())
     db.engine(app).dispose()
     figures = [
         Figure(
@@ -112,6 +118,15 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
             "1 worker",
             per_minute[1],
         ),
+        Figure(
+            "packets",
+            size,
+            "packet worker peak RSS",
+            round(worker_peak_mb, 1),
+            "MB",
+            "bare WeasyPrint process, same HTML",
+            round(bare_peak_mb, 1),
+        ),
     ]
     raw = {
         "render_s": ours,
@@ -120,6 +135,8 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         "interviews": interviews,
         "request_to_ready_s": latency,
         "packets_per_minute": per_minute,
+        "worker_peak_rss_mb": worker_peak_mb,
+        "bare_weasyprint_peak_rss_mb": bare_peak_mb,
     }
     return figures, raw
 
@@ -155,9 +172,9 @@ def _manager(application_id: int) -> User:
     return db.session.get(Application, application_id).requisition.hiring_manager
 
 
-def _render_times(application_id: int) -> tuple[float, float, float, int]:
+def _render_times(application_id: int) -> tuple[float, float, float, int, str]:
     """Medians of RENDER_RUNS interleaved renders of the same HTML: ours (template + tagged
-    PDF), bare WeasyPrint untagged, and bare WeasyPrint tagged."""
+    PDF), bare WeasyPrint untagged, and bare WeasyPrint tagged; and the HTML."""
     from service.pdf.content import content_digest
     from service.persistence.applications import Application
     from service.usecases.packets import packet_content
@@ -178,7 +195,31 @@ def _render_times(application_id: int) -> tuple[float, float, float, int]:
         started = time.perf_counter()
         HTML(string=html, base_url=base_url).write_pdf(pdf_variant=PDF_VARIANT)
         bare_tagged.append(time.perf_counter() - started)
-    return median(ours), median(bare), median(bare_tagged), len(content["interviews"])
+    return median(ours), median(bare), median(bare_tagged), len(content["interviews"]), html
+
+
+def _bare_render_peak_mb(html: str) -> float:
+    """Peak RSS of a process doing nothing but import WeasyPrint and render `html` (tagged)."""
+    script = (
+        "import sys; from weasyprint import HTML; "
+        "HTML(string=sys.stdin.read(), base_url=sys.argv[1]).write_pdf(pdf_variant=sys.argv[2])"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, ASSETS.resolve().as_uri() + "/", PDF_VARIANT],
+        stdin=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None
+    process.stdin.write(html)
+    process.stdin.close()
+    return _reap(process)
+
+
+def _reap(process: subprocess.Popen) -> float:
+    """Wait for `process`; its peak RSS in MB, or that of a child it waited for if larger."""
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return usage.ru_maxrss / 1024  # kB on Linux
 
 
 def _request_to_ready(app, application_id: int) -> float:
@@ -190,13 +231,15 @@ def _request_to_ready(app, application_id: int) -> float:
         return time.perf_counter() - started
 
 
-def _throughput(app, application_ids: list[int], workers: int) -> float:
-    """Packets per minute: `workers` idle workers, then a burst of requests, until all are ready."""
-    with _workers(app, workers):
+def _throughput(app, application_ids: list[int], workers: int) -> tuple[float, float]:
+    """Packets per minute: `workers` idle workers, then a burst of requests, until all are
+    ready; and the largest peak RSS of a worker (or its job children) meanwhile."""
+    with _workers(app, workers) as running:
         started = time.perf_counter()
         ids = [request_packet(db.session, _manager(a), a, True).id for a in application_ids]
         _wait_ready(ids)
-        return len(ids) / (time.perf_counter() - started) * 60
+        rate = len(ids) / (time.perf_counter() - started) * 60
+    return rate, running.peak_mb
 
 
 class _workers:
@@ -237,8 +280,8 @@ class _workers:
     def __exit__(self, *exc: object) -> None:
         for process in self.processes:
             process.terminate()
-        for process in self.processes:
-            process.wait(timeout=60)
+        # RQ waits for each job's child, so a worker's peak includes its renders'.
+        self.peak_mb = max(_reap(process) for process in self.processes)
 
 
 def _wait_ready(packet_ids: list[int], timeout: float = 300) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import fakeredis
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
@@ -54,6 +53,8 @@ def make_queues(redis_url: str | None) -> dict[str, Queue]:
         connection: Redis = Redis.from_url(redis_url)
         log.info("background jobs go to RQ workers on Redis")
         return {name: Queue(name, connection=connection) for name in QUEUE_NAMES}
+    import fakeredis  # only without Redis: a deployment with workers never loads it
+
     connection = fakeredis.FakeStrictRedis()
     log.info("no REDIS_URL: background jobs run in-process (RQ synchronous mode)")
     return {name: Queue(name, is_async=False, connection=connection) for name in QUEUE_NAMES}

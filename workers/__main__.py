@@ -1,10 +1,10 @@
 """The RQ worker: `python -m workers [--burst]`.
 
-Loads the app and WeasyPrint once in the parent and renders one warm-up page,
-then forks one child per job; the database engine is disposed before the loop
-so no connection crosses a fork. On start it also retries packets that an
-earlier, killed worker left "rendering", and (unless `--burst`) starts the
-periodic jobs of `workers.periodic` in a child process.
+Loads the app, the jobs, the calibration fit and WeasyPrint once in the parent
+and renders one warm-up page, then forks one child per job; the database engine
+is disposed before the loop so no connection crosses a fork. On start it also
+retries packets that an earlier, killed worker left "rendering", and (unless
+`--burst`) starts the periodic jobs of `workers.periodic` in a child process.
 
 Each job's log lines carry the id of the request that enqueued it, and its
 duration and outcome are recorded as metrics, both from the parent process
@@ -39,6 +39,11 @@ from service.observability import bound_request_id, observe_job
 from service.pdf.document import warm_up
 from service.usecases.packets import reap_abandoned
 from workers.periodic import start_scheduler
+
+# Loaded once here, not in every job's child: the job functions, and the calibration
+# fit (scipy), which the API no longer imports at start-up.
+import service.domain.calibration  # noqa: F401  isort: skip
+import workers.jobs  # noqa: F401  isort: skip
 
 log = logging.getLogger("workers")
 

@@ -4,24 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.pdf.labels import FLAG_TITLES, RECOMMENDATION_LABELS
 from service.pdf.render import RenderedPdf, html_to_pdf, render_html
-
-RECOMMENDATION_LABELS = {
-    "strong_no": "Strong no",
-    "no": "No",
-    "yes": "Yes",
-    "strong_yes": "Strong yes",
-}
-FLAG_TITLES = {
-    "coverage_gap": "Coverage gap",
-    "single_rater": "Single rater",
-    "halo": "Halo",
-    "not_independent": "Not independent",
-    "late_feedback": "Late feedback",
-    "missing_scorecard": "Missing scorecard",
-    "biased_language": "Wording to check",
-    "process_deviation": "Process deviation",
-}
 
 
 def packet_html(content: dict[str, Any], digest: str, version: int) -> str:

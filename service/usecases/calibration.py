@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import and_, select
@@ -16,15 +17,7 @@ from sqlalchemy.orm import Session
 from service import jobs
 from service.config import DEFAULT_CALIBRATION_MODEL
 from service.domain.access import ADMIN, RECRUITER
-from service.domain.calibration import (
-    CalibrationDataError,
-    CalibrationFit,
-    RatingTable,
-    VarianceComponents,
-    fit,
-    refresh,
-)
-from service.domain.calibration_scale import CalibrationModel
+from service.domain.calibration_scale import CalibrationModel, RatingScale
 from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.scorecards import ScorecardState
 from service.persistence.audit import record_event
@@ -37,6 +30,11 @@ from service.persistence.packets import applications_awaiting_decision
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.persistence.users import User
 
+if TYPE_CHECKING:
+    # The fit (scipy, ~45 MB) is imported by the functions that run it, in a worker:
+    # an API process only enqueues refits and reads stored runs.
+    from service.domain.calibration import CalibrationFit, RatingTable, WarmStart
+
 log = logging.getLogger(__name__)
 
 REFRESH_JOB = "workers.jobs.refresh_calibration"
@@ -48,6 +46,8 @@ MIN_RATINGS_TO_FIT = 20
 
 def load_ratings(session: Session) -> RatingTable | None:
     """Every scored competency of every submitted scorecard's current revision, as columns."""
+    from service.domain.calibration import RatingTable
+
     rows = session.execute(
         select(
             Scorecard.application_id,
@@ -90,6 +90,8 @@ def refit_calibration(
     Returns the new run, or None when there was nothing to do (or the data
     cannot be fitted yet, which is logged).
     """
+    from service.domain.calibration import CalibrationDataError
+
     ratings = load_ratings(session)
     previous = latest_run(session)
     if ratings is None or not _enough_to_fit(ratings):
@@ -178,6 +180,8 @@ def _fit_or_refresh(
     model: CalibrationModel,
 ) -> CalibrationFit | None:
     """A full fit when asked or due, else a refresh; None when a refresh changes nothing."""
+    from service.domain.calibration import VarianceComponents, fit, refresh
+
     if (
         full
         or previous is None
@@ -193,8 +197,25 @@ def _fit_or_refresh(
             previous.sigma2_unit, previous.sigma2_interviewer, previous.sigma2_residual
         ),
         model=model,
+        start=_warm_start(session, previous),
     )
     return None if result.data_digest == previous.data_digest else result
+
+
+def _warm_start(session: Session, run: CalibrationRun) -> WarmStart | None:
+    """The stored run's scale and shifts, where the refresh's iterations start."""
+    from service.domain.calibration import WarmStart
+
+    if run.scale is None:
+        return None
+    shifts = session.execute(
+        select(InterviewerCalibration.interviewer_id, InterviewerCalibration.shift).where(
+            InterviewerCalibration.run_id == run.id, InterviewerCalibration.shift.is_not(None)
+        )
+    ).all()
+    return WarmStart(
+        RatingScale.from_dict(run.scale), {str(i): s for i, s in shifts if s is not None}
+    )
 
 
 def _enough_to_fit(ratings: RatingTable) -> bool:

@@ -29,7 +29,7 @@ from service.domain.packet import PacketStatus
 from service.extensions import db, packet_storage
 from service.http.errors import flatten_messages
 from service.http.packets.schemas import DecisionCreateSchema
-from service.pdf.document import FLAG_TITLES, RECOMMENDATION_LABELS
+from service.pdf.labels import FLAG_TITLES, RECOMMENDATION_LABELS
 from service.usecases import access, decisions, packets, tasks
 from service.usecases.assessments import application_assessment
 from service.web import add_nav_item, web

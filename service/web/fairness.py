@@ -50,6 +50,14 @@ STATE_WORDS = {
     CalibrationState.NOT_FITTED: "not fitted yet",
 }
 
+DIMENSION_WORDS = {
+    "sex": "sex",
+    "race_ethnicity": "race or ethnicity",
+    "veteran_status": "veteran status",
+    "disability_status": "disability status",
+    "sex_race_ethnicity": "sex and race or ethnicity together",
+}
+
 FLAG_WORDS = {
     "fewer_than_two_groups": "Fewer than two groups are large enough to compare: no verdict.",
     "no_variation": "Nobody, or everybody, shown was selected: no comparison is possible.",
@@ -127,8 +135,10 @@ def admin_adverse_impact() -> ResponseReturnValue:
     return render_template(
         "admin/adverse_impact.html",
         report=report,
+        dimensions=[(d, *_shown_and_hidden(d["steps"])) for d in report["dimensions"]],
         requisition_id=requisition_id,
         flag_words=FLAG_WORDS,
+        dimension_words=DIMENSION_WORDS,
     )
 
 
@@ -142,6 +152,13 @@ def admin_adverse_impact_csv() -> ResponseReturnValue:
         csv_rows.adverse_impact_rows(report),
         "adverse-impact.csv",
     )
+
+
+def _shown_and_hidden(steps: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+    """Steps with a group to show, and those whose every group is suppressed (listed by
+    name only, so that the page is not a wall of "insufficient data")."""
+    shown = [s for s in steps if any(not g["suppressed"] for g in s["groups"])]
+    return shown, [s for s in steps if s not in shown]
 
 
 def _adverse_impact(actor: User, requisition_id: int | None) -> dict[str, Any]:

@@ -479,7 +479,7 @@ def seed_reports_demo(session: Session) -> int | None:
 
     users = {u.email: u for u in session.scalars(select(User))}
     admin, recruiter = users["admin@example.com"], users["recruiter@example.com"]
-    if session.scalar(select(func.count()).select_from(Application)) > 60:
+    if (session.scalar(select(func.count()).select_from(Application)) or 0) > 60:
         return None
     revised = _revised_backend_template(session)
     sync_templates(session, [revised])

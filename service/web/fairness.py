@@ -28,7 +28,7 @@ from service.http.csv_export import csv_response
 from service.http.reports import csv_rows
 from service.persistence.reports import ApplicationFilters
 from service.usecases import interviewer_reports, reports
-from service.usecases.requisitions import list_requisitions
+from service.usecases.requisitions import requisition_titles
 from service.web import add_nav_item, render_error, web
 from service.web.charts import IntervalRow, funnel_svg, interval_svg
 from service.web.session import web_actor
@@ -39,9 +39,6 @@ if TYPE_CHECKING:  # pages query nothing themselves; the type is for annotations
 add_nav_item("Pipeline funnel", "web.admin_funnel", (ADMIN,), order=70)
 add_nav_item("Adverse impact", "web.admin_adverse_impact", (ADMIN,), order=71)
 add_nav_item("Calibration", "web.admin_calibration", (ADMIN,), order=72)
-
-# The requisitions offered in the funnel's chooser (newest last, as the API lists them).
-CHOOSER_LIMIT = 2000
 
 STATE_WORDS = {
     CalibrationState.APPLIED: "calibrated (main pool)",
@@ -87,10 +84,10 @@ def _query_errors(view: Callable[[], ResponseReturnValue]) -> Callable[[], Respo
 def admin_funnel() -> ResponseReturnValue:
     """A requisition's funnel: per stage entered, advanced, rejected, withdrawn, time."""
     actor = _admin()
-    chooser = list_requisitions(db.session, actor, limit=CHOOSER_LIMIT).items
+    chooser = requisition_titles(db.session, actor)
     requisition_id = _requisition_id()
     if requisition_id is None and chooser:
-        requisition_id = chooser[-1].id
+        requisition_id = chooser[-1][0]
     report = (
         None
         if requisition_id is None

@@ -27,7 +27,7 @@ def test_admin_reads_adverse_impact_and_calibration_and_opens_a_template_diff(
     page.get_by_role("link", name="Adverse impact").click()
     expect(page.get_by_role("heading", name="Adverse impact", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="What these figures do not prove")).to_be_visible()
-    screen = page.locator("table.impact", has_text="reached Recruiter screen").first
+    screen = page.locator(".step", has_text="reached Recruiter screen").first
     expect(screen.get_by_role("row", name="hispanic or latino")).to_contain_text("adverse impact")
     expect(screen.get_by_role("row", name="white")).to_contain_text("reference group")
     expect(screen.get_by_role("row", name="asian")).to_contain_text("insufficient data")

@@ -7,7 +7,8 @@ time is set beside the median of the API's JSON for the same thing in the same r
 (the kit page beside `GET /api/v1/interviews/ID/kit`, My interviews beside
 `GET /api/v1/me/tasks`; the hiring manager's Decisions waiting beside their
 `GET /api/v1/me/tasks`, the assessment page beside `GET .../assessment`, the decision
-form beside `GET .../decision`).
+form beside `GET .../decision`; the admin's report pages beside the API report they
+render, the template pages beside `GET /api/v1/me/tasks` as a small fixed cost).
 
 The recruiter's pages are timed as an admin (who sees every requisition): the board of
 the requisition with the most active applications (`bench.generate --busy-requisition
@@ -123,6 +124,31 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
                 admin_id,
                 "/pipeline/stuck?show=all",
                 "/api/v1/reports/stuck?limit=100",
+            ),
+        }
+        # The admin's report and template pages beside the API report they render.
+        pages |= {
+            "adverse impact page (every requisition)": (
+                admin_id,
+                "/admin/adverse-impact",
+                "/api/v1/reports/adverse-impact",
+            ),
+            "adverse impact page (1 requisition)": (
+                admin_id,
+                f"/admin/adverse-impact?requisition_id={requisition_id}",
+                f"/api/v1/reports/adverse-impact?requisition_id={requisition_id}",
+            ),
+            "pipeline funnel page": (
+                admin_id,
+                f"/admin/funnel?requisition_id={requisition_id}",
+                f"/api/v1/reports/pipeline?requisition_id={requisition_id}",
+            ),
+            "calibration page": (admin_id, "/admin/calibration", "/api/v1/reports/interviewers"),
+            "templates page": (admin_id, "/admin/templates", "/api/v1/me/tasks"),
+            "template diff page": (
+                admin_id,
+                "/admin/templates/backend_engineer/changes",
+                "/api/v1/me/tasks",
             ),
         }
         tokens = {

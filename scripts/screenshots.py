@@ -199,6 +199,20 @@ def decide(page: Page, server: LiveServer) -> None:
     page.get_by_text("Decision recorded.").wait_for()
 
 
+def reports_demo(path: str) -> Callable[[Page, LiveServer], None]:
+    """The reports demo's data (as `hiring demo-reports` makes it, once), then `path`."""
+
+    def open_page(page: Page, server: LiveServer) -> None:
+        from service.demo import seed_reports_demo
+        from service.extensions import db
+
+        with server.app.app_context():
+            seed_reports_demo(db.session)
+        page.goto(server.url + path)
+
+    return open_page
+
+
 SHOTS: list[Shot] = [
     Shot("sign-in", None, goto("/sign-in")),
     Shot("my-interviews", ALEX, goto("/interviews")),
@@ -226,6 +240,11 @@ SHOTS: list[Shot] = [
     Shot("packet-ready", HM, request_a_packet),
     Shot("decision-refused", HM, decide_against_the_panel_without_rationale),
     Shot("decision-recorded", HM, decide),
+    Shot("admin-adverse-impact", ADMIN, reports_demo("/admin/adverse-impact")),
+    Shot("admin-calibration", ADMIN, goto("/admin/calibration")),
+    Shot("admin-funnel", ADMIN, goto("/admin/funnel")),
+    Shot("admin-templates", ADMIN, goto("/admin/templates")),
+    Shot("admin-template-diff", ADMIN, goto("/admin/templates/backend_engineer/changes")),
 ]
 
 

@@ -247,6 +247,26 @@ def _write_secret_lines(path: Path, rows: list[tuple[str, str, str]]) -> list[st
     return lines
 
 
+@click.command("demo-reports")
+@with_appcontext
+def demo_reports() -> None:
+    """Data for the admin's template, fairness and calibration pages (after `hiring demo`)."""
+    from sqlalchemy import select
+
+    from service.demo import seed_reports_demo
+    from service.persistence.users import User
+
+    if db.session.scalar(select(User.id).where(User.email == "admin@example.com")) is None:
+        raise click.ClickException("no demo data: run `hiring demo` first")
+    requisition_id = seed_reports_demo(db.session)
+    if requisition_id is None:
+        click.echo("The reports demo is already there.")
+    else:
+        click.echo(
+            f"Requisition {requisition_id}: self-identified applicants, scored screens, a fit."
+        )
+
+
 @click.command("demo-packet")
 @click.option(
     "--long",
@@ -332,6 +352,7 @@ def register_commands(app: Flask) -> None:
         show_settings,
         demo,
         demo_packet,
+        demo_reports,
     )
     for command in commands:
         app.cli.add_command(command)

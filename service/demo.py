@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service.domain.passwords import new_password
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
+from service.domain.templates import InterviewTemplate, Question
 from service.persistence.applications import Application, timeline_of
 from service.persistence.base import utcnow
 from service.persistence.interviews import Interview
@@ -435,3 +436,176 @@ def _amend_long_loop(session: Session, users: dict[str, User], application: Appl
                 "reason": "Re-read my notes the next morning.",
             },
         )
+
+
+# ---- The admin's reports (`seed_reports_demo`) ------------------------------------
+
+# Applicants of the reports demo per race/ethnicity (they decline the other questions):
+# how many, and how many of them pass the recruiter screen (the rest are rejected
+# there). Hispanic applicants pass at 0.6 of the white applicants' rate; the Asian and
+# multiracial groups are too small to show ("insufficient data" on the page).
+REPORTS_COHORTS = (
+    ("white", 40, 20),
+    ("black_or_african_american", 30, 14),
+    ("hispanic_or_latino", 40, 12),
+    ("asian", 3, 2),
+    ("two_or_more_races", 4, 2),
+)
+# The technical screens scored for the calibration: the first passed applicants'.
+SCORED_SCREENS = 30
+# How each interviewer scores against the candidate's level on the technical screen:
+# Noor a level higher, Kim a level lower, the others as the rubric reads.
+SCREEN_HABITS = {
+    "sam@example.com": 0,
+    "alex@example.com": 0,
+    "kim@example.com": -1,
+    "lee@example.com": 0,
+    "noor@example.com": 1,
+}
+SCREEN_PANEL_EVIDENCE = (
+    "Wrote the parser with tests for the empty and malformed input before the happy path.",
+    "Explained why a heap beats sorting here and checked the edge case of equal priorities.",
+)
+
+
+def seed_reports_demo(session: Session) -> int | None:
+    """Data for the admin's template, fairness and calibration pages, once: a revised
+    backend template (version 2, so the template diff has something to say), a
+    requisition on it whose applicants self-identified and went through the recruiter
+    screen, and technical screens scored by two interviewers each, then a calibration
+    fit. Returns the new requisition's id (None when it exists already)."""
+    from service.usecases.calibration import refit_calibration
+    from service.usecases.self_identification import record_self_identification
+
+    users = {u.email: u for u in session.scalars(select(User))}
+    admin, recruiter = users["admin@example.com"], users["recruiter@example.com"]
+    if (session.scalar(select(func.count()).select_from(Application)) or 0) > 60:
+        return None
+    revised = _revised_backend_template(session)
+    sync_templates(session, [revised])
+    requisition = requisitions.create_requisition(
+        session,
+        admin,
+        {
+            "title": "Backend Engineer, Payments",
+            "team": "Payments",
+            "hiring_manager_id": users["hm.backend@example.com"].id,
+            "recruiter_id": recruiter.id,
+            "template_key": revised.key,
+        },
+    )
+    number = 0
+    passed: list[Application] = []
+    for race, applicants, advance in REPORTS_COHORTS:
+        for index in range(applicants):
+            number += 1
+            person = candidates.create_candidate(
+                session,
+                recruiter,
+                {
+                    "name": f"Applicant {number:02d}",
+                    "email": f"applicant{number:02d}@example.org",
+                    "source": "careers page",
+                },
+            )
+            application = applications.create_application(
+                session, recruiter, person.id, requisition.id
+            )
+            answers = {
+                "sex": "decline_to_answer",
+                "race_ethnicity": race,
+                "veteran_status": "decline_to_answer",
+                "disability_status": "decline_to_answer",
+            }
+            record_self_identification(session, recruiter, application.id, answers)
+            _advance_to(session, recruiter, application, "recruiter_screen")
+            if index < advance:
+                _advance_to(session, recruiter, application, "technical_screen")
+                passed.append(application)
+            else:
+                applications.change_status(
+                    session,
+                    recruiter,
+                    application.id,
+                    "reject",
+                    rejection_reason="skills_gap",
+                    reason="Demo: screen not passed",
+                )
+    _scored_screens(session, users, passed[:SCORED_SCREENS])
+    refit_calibration(session, full=True)
+    return requisition.id
+
+
+def _revised_backend_template(session: Session) -> InterviewTemplate:
+    """The stored backend template with a tighter first target, a reworded anchor and a
+    new question: what a real revision looks like."""
+    from dataclasses import replace
+
+    from service.usecases.templates import current_template_version
+
+    template = current_template_version(session, "backend_engineer").template()
+    applied, *stages = template.stages
+    coding = template.competency("coding")
+    assert coding is not None  # the shipped backend template rates coding
+    rubric = tuple(
+        replace(r, anchor=r.anchor + " Runs their own tests before saying it is done.")
+        if r.level == 3
+        else r
+        for r in coding.rubric
+    )
+    screen, *others = template.interviews
+    question = Question(
+        "Walk us through a bug you shipped: how it was found, and what you changed after.",
+        ("What would have caught it sooner?",),
+    )
+    return replace(
+        template,
+        stages=(replace(applied, sla_days=2), *stages),
+        competencies=tuple(
+            replace(c, rubric=rubric) if c.key == "coding" else c for c in template.competencies
+        ),
+        interviews=(replace(screen, questions=(*screen.questions, question)), *others),
+    )
+
+
+def _scored_screens(session: Session, users: dict[str, User], passed: list[Application]) -> None:
+    """Each passed applicant's technical screen, held by two interviewers in turn."""
+    recruiter = users["recruiter@example.com"]
+    panel = list(SCREEN_HABITS)
+    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(days=20)
+    for number, application in enumerate(passed):
+        screen = application.template.interview("technical_screen")
+        assert screen is not None
+        for seat in range(2):
+            email = panel[(number + seat * (1 + number % 3)) % len(panel)]
+            interview = interviews.schedule_interview(
+                session,
+                recruiter,
+                application.id,
+                interview_key=screen.key,
+                interviewer_id=users[email].id,
+                starts_at=start,
+                reason="" if seat == 0 else "Demo: a second interviewer for calibration",
+            )
+            start += timedelta(hours=2)
+            interviews.complete_interview(session, recruiter, interview.id, None, "")
+            level = 2 + number % 3  # the candidate: 2, 3 or 4
+            scores = [
+                min(4, max(1, level - drop + SCREEN_HABITS[email]))
+                for drop in (0, (number + seat) % 2)
+            ]
+            scorecards.submit_scorecard(
+                session,
+                users[email],
+                interview.id,
+                {
+                    "ratings": [
+                        {"competency": key, "score": score, "evidence": evidence}
+                        for key, score, evidence in zip(
+                            screen.competencies, scores, SCREEN_PANEL_EVIDENCE, strict=False
+                        )
+                    ],
+                    "recommendation": "yes" if sum(scores) >= 6 else "no",
+                    "summary": "Demo screen.",
+                },
+            )

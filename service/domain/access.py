@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "packets:write": frozenset({ADMIN, RECRUITER, HIRING_MANAGER}),
     "decisions:write": frozenset({HIRING_MANAGER, ADMIN}),
     "templates:read": EVERYONE,
+    # Every stored version side by side, with the requisitions pinned to each.
+    "templates:history": frozenset({ADMIN}),
     # The directory (names, emails, roles) is for scheduling and managing people;
     # interviewers and hiring managers see panelists' names on interviews instead.
     "users:read": frozenset({ADMIN, RECRUITER}),

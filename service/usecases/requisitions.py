@@ -62,6 +62,16 @@ def list_requisitions(
     return paginate(session, stmt, Requisition.id, cursor, limit)
 
 
+def requisition_titles(session: Session, actor: User) -> list[tuple[int, str, str]]:
+    """(id, title, status) of every requisition `actor` may see, oldest first: a page's
+    chooser, without loading each requisition's people and template."""
+    require(actor.role, "requisitions:read")
+    stmt = visible_requisitions(
+        select(Requisition.id, Requisition.title, Requisition.status), actor
+    ).order_by(Requisition.id)
+    return [(i, title, status) for i, title, status in session.execute(stmt)]
+
+
 def update_requisition(
     session: Session, actor: User, requisition_id: int, changes: dict[str, Any]
 ) -> Requisition:

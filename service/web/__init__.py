@@ -44,6 +44,8 @@ PAGE_MODULES = (
     "service.web.recruiter",
     "service.web.scheduling",
     "service.web.admin",
+    "service.web.admin_templates",
+    "service.web.fairness",
     "service.web.notifications",
 )
 

@@ -165,6 +165,39 @@ def interval_description(rows: Sequence[IntervalRow], value_label: str) -> str:
     return " ".join(sentences)
 
 
+def funnel_svg(stages: Sequence[Mapping[str, Any]], *, chart_id: str = "funnel") -> Markup:
+    """The pipeline funnel: per stage a hollow bar of those who entered it and, inside
+    it, a solid bar of those who advanced past it, on one count scale; the numbers are
+    written beside each. `stages` are the pipeline report's."""
+    most = max([1, *(s["entered"] for s in stages)])
+    height = LEGEND_HEIGHT + ROW_HEIGHT * len(stages) + 8
+    svg = _svg(chart_id, height, "Pipeline funnel", funnel_description(stages))
+    _funnel_legend(svg)
+    span = WIDTH - 2 * PAD_X
+    for index, stage in enumerate(stages):
+        top = LEGEND_HEIGHT + index * ROW_HEIGHT
+        group = ET.SubElement(svg, "g", {"class": "row", "data-key": stage["stage"]})
+        _text(group, PAD_X, top + 18, stage["name"], size=FONT, weight="600", cls="name")
+        entered = round(span * stage["entered"] / most, 2)
+        advanced = round(span * stage["advanced"] / most, 2)
+        _bar(group, PAD_X, top + 30, max(entered, 1), "white", INK, "entered")
+        if advanced:
+            _bar(group, PAD_X, top + 30, advanced, CALIBRATED, CALIBRATED, "advanced")
+        _text(group, PAD_X, top + 70, _funnel_numbers(stage), size=SMALL, fill=MUTED, cls="value")
+    return _markup(svg)
+
+
+def funnel_description(stages: Sequence[Mapping[str, Any]]) -> str:
+    return " ".join(f"{s['name']}: {_funnel_numbers(s)}." for s in stages)
+
+
+def _funnel_numbers(stage: Mapping[str, Any]) -> str:
+    text = f"{stage['entered']} entered · {stage['advanced']} advanced"
+    if stage["conversion"] is not None:
+        text += f" ({stage['conversion']:.0%})"
+    return text + f" · {stage['still_there']} still there"
+
+
 # ---- Rows ---------------------------------------------------------------------
 
 
@@ -260,6 +293,15 @@ def _interval_legend(svg: ET.Element, value_label: str) -> None:
     x = PAD_X + 190
     _line(legend, x, y - 9, x, y + 9, INK, 2, cls="reference", dash="4 3")
     _text(legend, x + 8, y + 5, "none (0)", size=SMALL, fill=INK)
+
+
+def _funnel_legend(svg: ET.Element) -> None:
+    legend = ET.SubElement(svg, "g", {"class": "legend"})
+    _bar(legend, PAD_X, 8, 18, "white", INK, "entered")
+    _text(legend, PAD_X + 26, 21, "entered the stage", size=SMALL, fill=INK)
+    x = PAD_X + 170
+    _bar(legend, x, 8, 18, CALIBRATED, CALIBRATED, "advanced")
+    _text(legend, x + 26, 21, "advanced past it", size=SMALL, fill=INK)
 
 
 # ---- Drawing --------------------------------------------------------------------
@@ -389,6 +431,25 @@ def _whisker(parent: ET.Element, x1: float, x2: float, y: float, colour: str) ->
             "line",
             {"x1": f"{a[0]:g}", "y1": f"{a[1]:g}", "x2": f"{b[0]:g}", "y2": f"{b[1]:g}"},
         )
+
+
+def _bar(
+    parent: ET.Element, x: float, y: float, width: float, fill: str, stroke: str, cls: str
+) -> None:
+    ET.SubElement(
+        parent,
+        "rect",
+        {
+            "class": cls,
+            "x": f"{x:g}",
+            "y": f"{y:g}",
+            "width": f"{width:g}",
+            "height": "16",
+            "fill": fill,
+            "stroke": stroke,
+            "stroke-width": "2",
+        },
+    )
 
 
 def _triangle(parent: ET.Element, x: float, y: float, colour: str) -> None:

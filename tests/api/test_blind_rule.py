@@ -97,6 +97,7 @@ def panel(client, session, recruiter):
             "token_id": 1,
             "webhook_id": endpoint.id,
             "delivery_id": delivery.id,
+            "template_key": application.requisition.template_version.key,
         },
         "own": own,
     }

@@ -208,6 +208,7 @@ def test_after_erasure_no_table_no_file_and_no_route_holds_any_of_their_values(
         "token_id": 1,
         "webhook_id": 1,
         "delivery_id": 1,
+        "template_key": "backend_engineer",
     }
     for method, path in every_call(app, ids):
         if method != "GET":

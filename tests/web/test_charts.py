@@ -4,7 +4,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from service.web.charts import IntervalRow, competency_profile_svg, interval_svg
+from service.web.charts import IntervalRow, competency_profile_svg, funnel_svg, interval_svg
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 
@@ -171,3 +171,31 @@ def test_the_interval_axis_is_symmetric_around_the_reference():
     levels = [t.text for t in svg.iter(f"{{{NS['svg']}}}text") if t.get("class") == "level"]
 
     assert levels[0] == "-1.50" and levels[-1] == "+1.50" and "0.00" in levels
+
+
+def funnel_stage(key, name, entered, advanced, still_there=0):
+    return {
+        "stage": key,
+        "name": name,
+        "entered": entered,
+        "advanced": advanced,
+        "still_there": still_there,
+        "conversion": round(advanced / entered, 4) if entered else None,
+    }
+
+
+def test_funnel_bars_are_to_scale_hollow_for_entered_and_solid_for_advanced():
+    stages = [funnel_stage("applied", "Applied", 40, 10), funnel_stage("offer", "Offer", 0, 0)]
+    svg = parse(funnel_svg(stages))
+    applied, offer = row(svg, "applied"), row(svg, "offer")
+    entered = applied.find("svg:rect[@class='entered']", NS)
+    advanced = applied.find("svg:rect[@class='advanced']", NS)
+    assert entered.get("fill") == "white" and advanced.get("fill") != "white"
+    assert float(advanced.get("width")) == pytest.approx(float(entered.get("width")) / 4)
+    assert offer.find("svg:rect[@class='advanced']", NS) is None  # nobody: no solid bar
+    desc = svg.find("svg:desc", NS).text
+    assert desc == (
+        "Applied: 40 entered · 10 advanced (25%) · 0 still there. "
+        "Offer: 0 entered · 0 advanced · 0 still there."
+    )
+    assert svg.get("role") == "img" and svg.find("svg:title", NS).text == "Pipeline funnel"

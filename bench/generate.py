@@ -159,8 +159,11 @@ def generate(
     now: datetime | None = None,
     fit_calibration: bool = True,
     progress: bool = True,
+    busy_requisition: int = 0,
 ) -> dict[str, Any]:
-    """Migrate, sync templates and load an organisation with `applications` applications.
+    """Migrate, sync templates and load an organisation with `applications` applications,
+    plus, with `busy_requisition`, one more open requisition with that many active ones
+    (for the board's bench: a generated requisition has a few dozen).
 
     Refuses a database that already has applications. Returns counts and timings.
     """
@@ -200,6 +203,13 @@ def generate(
                     counts[table] = counts.get(table, 0) + len(rows)
             bar.update(start + n)
         bar.done()
+        if busy_requisition:
+            with engine.begin() as connection:
+                for table, rows in _busy_requisition(
+                    ids, rng, org, templates, now, busy_requisition
+                ).items():
+                    Writer(connection).write(table, rows)
+                    counts[table] = counts.get(table, 0) + len(rows)
         loaded_s = time.perf_counter() - started
         counts["self_identifications"] = _self_identifications(engine, loader, rng, org, progress)
         _reset_sequences(engine)
@@ -350,6 +360,97 @@ def _requisitions(
         )
     writer.write("requisitions", rows)
     return reqs
+
+
+def _busy_requisition(
+    ids: Ids,
+    rng: random.Random,
+    org: Org,
+    templates: dict[str, tuple[int, InterviewTemplate]],
+    now: datetime,
+    active: int,
+) -> dict[str, list[dict[str, Any]]]:
+    """An open requisition with `active` active applications spread over its stages, each
+    in its stage for up to twice the stage's target (so about half are past it)."""
+    key = "backend_engineer" if "backend_engineer" in templates else next(iter(templates))
+    version_id, template = templates[key]
+    opened = now - timedelta(days=120)
+    requisition_id = ids.take("requisitions")
+    out: dict[str, list[dict[str, Any]]] = {
+        "requisitions": [
+            {
+                "id": requisition_id,
+                "title": f"{template.title} (busy)",
+                "team": "Team 0",
+                "hiring_manager_id": org.hiring_managers[0].id,
+                "recruiter_id": org.recruiters[0].id,
+                "template_version_id": version_id,
+                "status": "open",
+                "headcount": 3,
+                "created_at": opened,
+                "updated_at": opened,
+            }
+        ],
+        "candidates": [],
+        "applications": [],
+        "stage_changes": [],
+    }
+    stages = template.stages[:-1]  # nobody in the offer stage yet
+    for n in range(active):
+        index = n % len(stages)
+        stage = stages[index]
+        entered = now - timedelta(days=rng.uniform(0, 2 * max(stage.sla_days, 1)))
+        created = entered - timedelta(days=3 * index)
+        candidate_id, app_id = ids.take("candidates"), ids.take("applications")
+        out["candidates"].append(
+            {
+                "id": candidate_id,
+                "name": f"Candidate {candidate_id}",
+                "email": f"candidate{candidate_id}@bench.example",
+                "phone": "",
+                "source": rng.choice(("referral", "linkedin", "careers page", "agency")),
+                "links": [],
+                "resume_text": "",
+                "created_at": created,
+                "updated_at": created,
+            }
+        )
+        history = [("applied", created, None, stages[0].key)]
+        history += [
+            ("moved", created + timedelta(days=3 * (i + 1)), s.key, stages[i + 1].key)
+            for i, s in enumerate(stages[:index])
+        ]
+        for kind, at, from_stage, to_stage in history:
+            out["stage_changes"].append(
+                {
+                    "id": ids.take("stage_changes"),
+                    "application_id": app_id,
+                    "kind": kind,
+                    "from_stage": from_stage,
+                    "to_stage": to_stage,
+                    "from_status": None if kind == "applied" else "active",
+                    "to_status": "active",
+                    "actor_id": org.recruiters[0].id,
+                    "reason": "Passed" if kind == "moved" else "",
+                    "at": at,
+                }
+            )
+        out["applications"].append(
+            {
+                "id": app_id,
+                "candidate_id": candidate_id,
+                "requisition_id": requisition_id,
+                "stage": stage.key,
+                "status": "active",
+                "stage_entered_at": entered,
+                "rejection_reason": None,
+                "rejection_note": None,
+                "created_at": created,
+                "updated_at": entered,
+                "version": len(history),
+            }
+        )
+    return out
 
 
 class ApplicationLoader:
@@ -1029,6 +1130,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--no-calibration", action="store_true", help="skip the final calibration fit"
     )
+    parser.add_argument(
+        "--busy-requisition",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add one open requisition with N active applications (the board's bench)",
+    )
     args = parser.parse_args(argv)
     summary = generate(
         args.database_url,
@@ -1036,6 +1144,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         seed=args.seed,
         tokens_path=args.tokens or Path("instance/bench/tokens.json"),
         fit_calibration=not args.no_calibration,
+        busy_requisition=args.busy_requisition,
     )
     print(json.dumps(summary, indent=2))
 

@@ -9,6 +9,12 @@ time is set beside the median of the API's JSON for the same thing in the same r
 `GET /api/v1/me/tasks`, the assessment page beside `GET .../assessment`, the decision
 form beside `GET .../decision`).
 
+The recruiter's pages are timed as an admin (who sees every requisition): the board of
+the requisition with the most active applications (`bench.generate --busy-requisition
+500` adds one with 500), unfiltered and filtered to cards with interviews to schedule;
+the Pipeline home with every open requisition; Stuck with every requisition (its 100
+longest waiting listed) beside `GET /api/v1/reports/stuck?limit=100`.
+
 The interviewer is the one with the most interviews; the kit page is timed on one
 of their interviews whose application has the most submitted scorecards, with
 theirs submitted, so the panel's feedback is open (the heaviest case). The assessment
@@ -107,6 +113,16 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
                 admin_id,
                 "/pipeline?show=all",
                 "/api/v1/me/tasks",
+            ),
+            f"board page ({n_active} active), needs scheduling": (
+                admin_id,
+                f"/pipeline/requisitions/{requisition_id}?needs=scheduling",
+                f"/api/v1/applications?requisition_id={requisition_id}&status=active&limit=100",
+            ),
+            "stuck page (every requisition, 100 listed)": (
+                admin_id,
+                "/pipeline/stuck?show=all",
+                "/api/v1/reports/stuck?limit=100",
             ),
         }
         tokens = {

@@ -57,8 +57,9 @@ READ_THROUGHPUT_RATIO = 0.6
 READ_P99_MS = 50.0
 MEMORY_RATIO = 1.3  # API worker over a bare Flask + SQLAlchemy worker (issue 18)
 FLAT_GROWTH = 1.5  # per-request cost at the largest size over the smallest, against the baseline's
-CALIBRATION_TARGETS_S = {100_000: ("fit", 10.0), 1_000_000: ("fit", 60.0)}
-REFRESH_TARGET_S = {1_000_000: 5.0}
+# Issue 18: for the default (ordinal) model, the refresh started from the last fit.
+CALIBRATION_TARGETS_S = {100_000: ("fit", 10.0), 1_000_000: ("fit", 5.0)}
+REFRESH_TARGET_S = {1_000_000: 1.0}
 
 
 @dataclass
@@ -573,8 +574,6 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
                 "s",
                 "O(n) co-panel estimate",
                 round(row["copanel_s"], 4),
-                target=f"<= {fit_target[1]:.0f} s" if fit_target else "",
-                ok=row["fit_s"] <= fit_target[1] if fit_target else None,
             ),
             Figure(
                 "calibration",
@@ -584,8 +583,6 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
                 "s",
                 "O(n) co-panel estimate",
                 round(row["copanel_s"], 4),
-                target=f"<= {refresh_target:.0f} s" if refresh_target else "",
-                ok=row["refresh_s"] <= refresh_target if refresh_target else None,
             ),
         ]
         figures += [
@@ -597,6 +594,8 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
                 "s",
                 "linear model, full fit (same run)",
                 round(row["fit_s"], 3),
+                target=f"<= {fit_target[1]:.0f} s" if fit_target else "",
+                ok=row["ordinal_fit_s"] <= fit_target[1] if fit_target else None,
             ),
             Figure(
                 "calibration",
@@ -606,6 +605,17 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
                 "s",
                 "linear model, refresh (same run)",
                 round(row["refresh_s"], 3),
+            ),
+            Figure(
+                "calibration",
+                label,
+                "ordinal model, refresh from the last fit",
+                round(row["ordinal_warm_refresh_s"], 3),
+                "s",
+                "O(n) co-panel estimate",
+                round(row["copanel_s"], 4),
+                target=f"<= {refresh_target:.0f} s" if refresh_target else "",
+                ok=row["ordinal_warm_refresh_s"] <= refresh_target if refresh_target else None,
             ),
         ]
         print(

@@ -89,6 +89,68 @@ def refused_move(page: Page, server: LiveServer) -> None:
     page.locator("#refused").wait_for()
 
 
+def drop_refused(page: Page, server: LiveServer) -> None:
+    """A mouse drags an Applied card to Technical screen, which the template does not allow."""
+    page.goto(server.url + "/pipeline/requisitions/1")
+    page.locator('.column[data-stage="applied"] .card .meta').first.drag_to(
+        page.locator('.column[data-stage="technical_screen"]')
+    )
+    page.locator("#drop-message.refused").wait_for()
+
+
+def drop_asks_the_reason(page: Page, server: LiveServer) -> None:
+    page.goto(server.url + "/pipeline/requisitions/1")
+    page.locator('.column[data-stage="applied"] .card .meta').first.drag_to(
+        page.locator('.column[data-stage="recruiter_screen"]')
+    )
+    page.locator("#move-dialog-reason").fill("Strong CV: payments background")
+
+
+def booking_conflict(page: Page, server: LiveServer) -> None:
+    """Kim has a technical screen tomorrow at 10:00; the system design at 10:30 overlaps,
+    shown while picking the time."""
+    from datetime import timedelta
+
+    from service.extensions import db
+    from service.persistence.base import utcnow
+    from service.persistence.users import User
+    from service.usecases import interviews
+
+    tomorrow = (utcnow() + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    with server.app.app_context():
+        recruiter = db.session.query(User).filter_by(email=RECRUITER).one()
+        kim = db.session.query(User).filter_by(email="kim@example.com").one()
+        interviews.schedule_interview(
+            db.session,
+            recruiter,
+            3,
+            interview_key="technical_screen",
+            interviewer_id=kim.id,
+            starts_at=tomorrow,
+        )
+    page.goto(server.url + "/pipeline/applications/3")
+    form = page.locator(".schedule-form")
+    form.get_by_label("Interview", exact=True).select_option("system_design")
+    form.get_by_label("Interviewer").select_option(label="Kim Interviewer (interviewer)")
+    form.get_by_label("Start (UTC)").fill(f"{tomorrow:%Y-%m-%d}T10:30")
+    page.locator("#booking-check.conflict").wait_for()
+    page.locator(".schedule-form").scroll_into_view_if_needed()
+
+
+def stuck(page: Page, server: LiveServer) -> None:
+    """The demo's newer applications dated back past their stages' targets, then Stuck."""
+    from datetime import timedelta
+
+    from service.extensions import db
+    from service.persistence.applications import Application
+
+    with server.app.app_context():
+        for application in db.session.query(Application).filter(Application.id > 1):
+            application.stage_entered_at -= timedelta(days=4 + application.id)
+        db.session.commit()
+    page.goto(server.url + "/pipeline/stuck")
+
+
 ADMIN = "admin@example.com"
 
 
@@ -149,6 +211,15 @@ SHOTS: list[Shot] = [
     Shot("recruiter-board", RECRUITER, goto("/pipeline/requisitions/1")),
     Shot("recruiter-board-refused-move", RECRUITER, refused_move),
     Shot("recruiter-application", RECRUITER, goto("/pipeline/applications/1")),
+    Shot("recruiter-board-drop-refused", RECRUITER, drop_refused),
+    Shot("recruiter-board-drop-reason", RECRUITER, drop_asks_the_reason),
+    Shot(
+        "recruiter-board-scorecards-owed",
+        RECRUITER,
+        goto("/pipeline/requisitions/1?needs=scorecards"),
+    ),
+    Shot("recruiter-booking-conflict", RECRUITER, booking_conflict),
+    Shot("recruiter-stuck", RECRUITER, stuck),
     Shot("admin-users-token-once", ADMIN, token_issued),
     Shot("decisions-waiting", HM, complete_the_onsite),
     Shot("assessment", HM, goto("/applications/1/assessment")),

@@ -51,3 +51,35 @@ def test_generator_is_deterministic_for_a_seed(tmp_path):
         )
         counts.append(summary["rows"])
     assert counts[0] == counts[1]
+
+
+def test_the_generator_adds_a_busy_requisition_of_active_applications(tmp_path):
+    from sqlalchemy import create_engine, func, select
+
+    from bench import generate
+    from service.persistence.applications import Application
+
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    summary = generate.generate(
+        url,
+        60,
+        seed=3,
+        now=generate.datetime(2026, 6, 1, tzinfo=generate.UTC),
+        fit_calibration=False,
+        progress=False,
+        busy_requisition=25,
+    )
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        busiest = connection.execute(
+            select(
+                Application.requisition_id, func.count(), func.count(Application.stage.distinct())
+            )
+            .where(Application.status == "active")
+            .group_by(Application.requisition_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).one()
+    engine.dispose()
+    assert busiest[1] == 25 and busiest[2] == 5  # spread over every stage but the offer
+    assert summary["rows"]["applications"] == 85

@@ -39,7 +39,7 @@ put in a canonical order first, and `data_digest` hashes that order.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -67,6 +67,7 @@ __all__ = [
     "Rating",
     "RatingTable",
     "VarianceComponents",
+    "WarmStart",
     "copanel_estimates",
     "fit",
     "fit_arrays",
@@ -157,6 +158,23 @@ class CalibrationFit:
     fitted_with: Literal["reml", "refresh"]
 
 
+@dataclass(frozen=True)
+class WarmStart:
+    """Where a refresh of the ordinal model starts: an earlier fit's scale (thresholds,
+    competency effects) and shifts by interviewer. Only where to start, never the
+    answer: the refreshed mode is the same from any start."""
+
+    scale: RatingScale
+    shifts: Mapping[str, float]  # interviewer -> shift on the model's scale
+
+    @classmethod
+    def from_fit(cls, fitted: CalibrationFit) -> WarmStart:
+        return cls(
+            fitted.scale,
+            {name: e.shift for name, e in fitted.effects.items() if e.shift is not None},
+        )
+
+
 def fit(
     ratings: Sequence[Rating] | RatingTable,
     *,
@@ -173,9 +191,13 @@ def refresh(
     *,
     unit_level: UnitLevel = "cell",
     model: CalibrationModel = "linear",
+    start: WarmStart | None = None,
 ) -> CalibrationFit:
-    """Recompute leniencies with variance components held fixed from an earlier fit."""
-    return fit_arrays(**_encode(ratings), unit_level=unit_level, components=components, model=model)
+    """Recompute leniencies with variance components held fixed from an earlier fit
+    (and, for the ordinal model, its Newton iterations started from `start`)."""
+    return fit_arrays(
+        **_encode(ratings), unit_level=unit_level, components=components, model=model, start=start
+    )
 
 
 def fit_arrays(
@@ -190,10 +212,12 @@ def fit_arrays(
     competency_names: Sequence[str] | None = None,
     unit_names: Sequence[str] | None = None,
     components: VarianceComponents | None = None,
+    start: WarmStart | None = None,
 ) -> CalibrationFit:
     """Calibrate from integer-coded columns (codes index the optional name lists).
 
-    With `components`, skip the variance search and hold them fixed (a refresh).
+    With `components`, skip the variance search and hold them fixed (a refresh),
+    the ordinal model's main pool starting from `start` when given.
 
     Raises CalibrationDataError for empty, mismatched or non-finite input, or
     data the chosen model cannot fit.
@@ -221,13 +245,13 @@ def fit_arrays(
         competency_names,
     )
 
-    rater_codes, rater = np.unique(interviewer_idx, return_inverse=True)
-    competency_codes, competency = np.unique(competency_idx, return_inverse=True)
+    rater_codes, rater = _dense_codes(interviewer_idx)
+    competency_codes, competency = _dense_codes(competency_idx)
     if unit_level == "cell":
         unit_key = unit_idx * (int(competency.max()) + 1) + competency
     else:
         unit_key = unit_idx
-    _, unit = np.unique(unit_key, return_inverse=True)
+    _, unit = _dense_codes(unit_key)
     names = _names(interviewer_names, rater_codes)
     competencies = _names(competency_names, competency_codes)
     if len(score) <= len(competencies):
@@ -241,7 +265,16 @@ def fit_arrays(
     component, n_components = _rater_components(n_matrix)
     n_copanelists = copanelist_counts(n_matrix)
     variance, groups = _fit_groups(
-        model, unit, rater, competency, score, unit_idx, competencies, component, components
+        model,
+        unit,
+        rater,
+        competency,
+        score,
+        unit_idx,
+        competencies,
+        component,
+        components,
+        (names, start) if start is not None and components is not None else None,
     )
     main_fit = groups[0][0]
     copanel, copanel_weight = copanel_estimates(
@@ -293,6 +326,7 @@ def _fit_groups(
     competencies: Sequence[str],
     component: _Codes,
     components: VarianceComponents | None,
+    start: tuple[Sequence[str], WarmStart] | None = None,
 ) -> tuple[VarianceComponents, dict[int, tuple[GroupFit, _Codes]]]:
     """Fit the main pool (component 0), then each other group large enough, on its own.
 
@@ -321,9 +355,9 @@ def _fit_groups(
             comp_raters[c] < MIN_COMPONENT_INTERVIEWERS or len(rows) < MIN_COMPONENT_RATINGS
         ):
             continue
-        raters, sub_rater = np.unique(rater[rows], return_inverse=True)
-        comps, sub_comp = np.unique(competency[rows], return_inverse=True)
-        _, sub_unit = np.unique(unit[rows], return_inverse=True)
+        raters, sub_rater = _dense_codes(rater[rows])
+        comps, sub_comp = _dense_codes(competency[rows])
+        _, sub_unit = _dense_codes(unit[rows])
         unit_reason = _unit_reason(candidate[rows], sub_comp)
         rater_reason = _interviewer_reason(sub_rater)
         try:
@@ -337,6 +371,9 @@ def _fit_groups(
                 variances=variances,
                 estimate_unit=unit_reason is None,
                 estimate_rater=rater_reason is None,
+                start=_start_arrays(start, raters, [competencies[i] for i in comps], score[rows])
+                if c == 0 and start is not None and model == "ordinal"
+                else None,
             )
         except (ValueError, np.linalg.LinAlgError) as error:
             if c == 0:
@@ -359,6 +396,27 @@ def _fit_groups(
                 )
     assert main_variance is not None  # component 0 always exists and raises if unfitted
     return main_variance, results
+
+
+def _start_arrays(
+    start: tuple[Sequence[str], WarmStart],
+    raters: _Codes,
+    competencies: Sequence[str],
+    score: _Floats,
+) -> tuple[_Floats, _Floats, _Floats] | None:
+    """(thresholds, competency effects, shifts) for the group from a warm start, or
+    None when its scale does not fit this group's levels (then the fit starts cold)."""
+    names, warm = start
+    thresholds = np.array(warm.scale.thresholds, dtype=float)
+    levels = tuple(float(x) for x in np.unique(score))
+    if levels != tuple(warm.scale.levels) or len(thresholds) != len(levels) - 1:
+        return None
+    if not (np.all(np.isfinite(thresholds)) and np.all(np.diff(thresholds) > 0)):
+        return None
+    means = warm.scale.competency_means
+    beta = np.array([means.get(name, 0.0) for name in competencies])
+    shifts = np.array([warm.shifts.get(names[i], 0.0) for i in raters])
+    return thresholds, beta - beta[0], shifts
 
 
 def _unit_reason(candidate: _Codes, competency: _Codes) -> str | None:
@@ -490,6 +548,17 @@ def _digest(
     for names in name_lists:
         h.update(b"\x00".join(str(n).encode() for n in (names or [])) + b"\x01")
     return h.hexdigest()
+
+
+def _dense_codes(codes: _Codes) -> tuple[_Codes, _Codes]:
+    """`np.unique(codes, return_inverse=True)` for non-negative integer codes, by a
+    lookup table instead of a sort where the codes' range is not much larger than
+    their count (it always is after `_encode`)."""
+    if not len(codes) or int(codes.max()) > 4 * len(codes) + 1024:
+        return np.unique(codes, return_inverse=True)
+    used = np.bincount(codes) > 0
+    rank = np.cumsum(used) - 1
+    return np.flatnonzero(used), rank[codes]
 
 
 def _names(names: Sequence[str] | None, codes: np.ndarray) -> list[str]:

@@ -60,14 +60,25 @@ def fit_group(
     variances: tuple[float | None, float | None, float | None] | None = None,
     estimate_unit: bool = True,
     estimate_rater: bool = True,
+    start: tuple[_Floats, _Floats, _Floats] | None = None,
 ) -> GroupFit:
     """Fit one connected group (dense codes). `variances` = (σ_u², σ_v², σ²) held fixed.
 
+    `start`: the ordinal model's (thresholds, group effects, shifts) from an earlier
+    fit, where its Newton iterations start (the linear model solves directly).
     Raises ValueError when the group cannot be fitted (too few ratings or levels).
     """
     if model == "ordinal":
         return _fit_ordinal(
-            unit, rater, group, score, competency_names, variances, estimate_unit, estimate_rater
+            unit,
+            rater,
+            group,
+            score,
+            competency_names,
+            variances,
+            estimate_unit,
+            estimate_rater,
+            start,
         )
     return _fit_linear(
         unit, rater, group, score, competency_names, variances, estimate_unit, estimate_rater
@@ -138,14 +149,17 @@ def _fit_ordinal(
     variances: tuple[float | None, float | None, float | None] | None,
     estimate_unit: bool,
     estimate_rater: bool,
+    start: tuple[_Floats, _Floats, _Floats] | None,
 ) -> GroupFit:
     levels, code = np.unique(score, return_inverse=True)
     design = OrdinalDesign(unit, rater, group, code)
     if variances is None:
-        solution = design.fit(estimate_unit=estimate_unit, estimate_rater=estimate_rater)
+        solution = design.fit(
+            estimate_unit=estimate_unit, estimate_rater=estimate_rater, start=start
+        )
     else:
         s2u, s2v, _ = variances
-        solution = design.fit(s2u or NEGLIGIBLE_VARIANCE, s2v or NEGLIGIBLE_VARIANCE)
+        solution = design.fit(s2u or NEGLIGIBLE_VARIANCE, s2v or NEGLIGIBLE_VARIANCE, start=start)
     tau, v = solution.thresholds, solution.rater_effects
     eta = solution.beta[group] + solution.unit_effects[unit] + v[rater]
     expected, slope = expected_score(tau, eta, levels)

@@ -15,9 +15,11 @@ likelihood, and σ_u², σ_v² by Laplace-EM (σ² ← (Σ mode² + Σ posterior
 / count, the variances from the inverse of the penalised information matrix).
 The information matrix has the same shape as the linear model's
 (`crossed_effects`): a diagonal unit block, eliminated, and a dense
-(thresholds + groups + raters)² Schur complement factored once per step. Per
-step: O(n) for the derivatives plus one sparse pass over co-rating pairs and one
-dense Cholesky; no Python loop over ratings, units or raters.
+(raters + thresholds + groups)² Schur complement factored once per step. Per
+step: O(n) for the derivatives plus one sparse pass over co-rating pairs, one
+dense Cholesky and, while the variances move, one inverse from it (only its
+traces are needed); no Python loop over ratings, units or raters. Once the
+variances have converged they are held and Newton alone finishes the modes.
 
 This knows nothing of people: `calibration` turns it into interviewer effects.
 """
@@ -26,17 +28,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import scipy.linalg
 import scipy.sparse
+from scipy.linalg import lapack
 from scipy.special import expit
 
 _Floats = npt.NDArray[np.float64]
+_Terms = tuple[float, dict[str, _Floats]]  # log likelihood, per-rating derivatives
 
 # Laplace-EM stops when no variance changes by more than this share.
 TOLERANCE = 1e-5
+# Newton steps for the units alone when starting from an earlier fit's τ, β, v.
+UNIT_START_STEPS = 4
+# Newton steps are factored in single precision while the last step was larger.
+SINGLE_PRECISION_STEP = 1e-2
+# Once the variances have converged, and the Newton step is below this, they are held.
+SETTLED_STEP = 1e-3
 MAX_ITERATIONS = 200
 # Scale (logits) of the weak half-normal prior on σ_u and σ_v; see `_update`.
 PRIOR_SD = 2.0
@@ -65,14 +76,14 @@ class _System:
 
     objective: float
     loglik: float
-    m: _Floats  # (fixed + raters)² information after eliminating the units
+    m: _Floats  # (raters + fixed)² information after eliminating the units, lower triangle
     rhs: _Floats
     g_u: _Floats
     d_u: _Floats  # the diagonal unit block
     j_uf: _Floats  # units × fixed block
     n_sparse: scipy.sparse.csr_matrix
-    n_w: _Floats  # the weighted (unit, rater) entries
-    chol: tuple[_Floats, bool] | None = None
+    pair_w: _Floats  # N_a·N_b per co-rating pair of entries
+    chol: npt.NDArray[np.floating[Any]] | None = None  # lower factor of `m` (Fortran order)
 
 
 class OrdinalDesign:
@@ -80,6 +91,12 @@ class OrdinalDesign:
 
     `unit`, `rater`, `group` are dense 0-based codes; `level` dense codes 0..K−1
     of the ordered categories (every code used).
+
+    The u-eliminated information matrix is laid out raters first, then the
+    fixed effects, and only the nonzero entries of its lower triangle are
+    written: rater pairs that share a unit, the fixed × raters block, the fixed
+    block. The leading block of its Cholesky factor is then the factor of the
+    raters' block alone, which the relative variances and the log determinant need.
     """
 
     def __init__(self, unit: np.ndarray, rater: np.ndarray, group: np.ndarray, level: np.ndarray):
@@ -91,151 +108,164 @@ class OrdinalDesign:
         self.n_levels = k = int(level.max()) + 1
         if k < 2:
             raise ValueError("an ordinal model needs ratings in at least two levels")
-        self.n_fixed = (k - 1) + (self.n_groups - 1)
+        self.n_fixed = f = (k - 1) + (self.n_groups - 1)
+        self.size = r + f
         # Entries of N = (unit × rater) counts, and each rating's entry.
         keys, self.entry = np.unique(unit.astype(np.int64) * r + rater, return_inverse=True)
         self.entry_unit = keys // r
         self.entry_rater = keys % r
-        # Co-rating pairs of entries within a unit (lower triangle, diagonal included).
-        counts = np.bincount(self.entry_unit, minlength=self.n_units)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        offset = np.arange(len(keys)) - starts[self.entry_unit]
-        self.pair_a = np.repeat(np.arange(len(keys)), offset + 1)
-        first = starts[self.entry_unit][self.pair_a]
-        within = np.arange(len(self.pair_a)) - np.repeat(
-            np.cumsum(offset + 1) - (offset + 1), offset + 1
-        )
-        self.pair_b = first + within
-        self.pair_unit = self.entry_unit[self.pair_a]
-        self.pair_flat = self.entry_rater[self.pair_a] * r + self.entry_rater[self.pair_b]
-        self.pair_twice = np.where(self.pair_a == self.pair_b, 1.0, 2.0)
-        # Which fixed column each rating's two threshold terms load on (−1: none).
-        self.upper = np.where(level < k - 1, level, -1)
-        self.lower = np.where(level > 0, level - 1, -1)
-        self.group_column = np.where(group > 0, (k - 1) + group - 1, -1)
-        self.n_matrix_shape = (self.n_units, r)
-        # The fixed pattern of every Newton step, so that a step only moves weights.
-        f, k1 = self.n_fixed, k - 1
-        self.has_upper, self.has_lower = self.upper >= 0, self.lower >= 0
-        self.upper_at, self.lower_at = self.upper[self.has_upper], self.lower[self.has_lower]
-        both = self.has_upper & self.has_lower
-        self.both = both
-        self.cross_at = self.lower[both] * k1 + self.upper[both]
-        self.has_group = self.group_column >= 0
-        self.tau_group_at = [(source >= 0) & self.has_group for source in (self.upper, self.lower)]
-        self.tau_group_flat = [
-            source[keep] * f + self.group_column[keep]
-            for source, keep in zip((self.upper, self.lower), self.tau_group_at, strict=True)
-        ]
-        index = np.arange(self.n)
-        masks = (self.has_upper, self.has_lower, self.has_group)
-        columns = (self.upper, self.lower, self.group_column)
-        rows = np.concatenate([index[m] for m in masks])
-        cols = np.concatenate([c[m] for c, m in zip(columns, masks, strict=True)])
-        self.loading_masks = masks
-        self.unit_fixed_flat = unit[rows] * f + cols
-        self.rater_fixed_flat = rater[rows] * f + cols
         self.entry_csr = scipy.sparse.csr_matrix(
             (np.ones(len(keys)), (self.entry_unit, self.entry_rater)), shape=(self.n_units, r)
         )
         # entry_csr.data is in entry order: keys are sorted by (unit, rater), as CSR is.
         self.entry_csr.sort_indices()
+        self._pairs(keys)
+        self._loadings(level, group)
+
+    def _pairs(self, keys: np.ndarray) -> None:
+        """Co-rating pairs of entries within a unit (b's rater ≤ a's) and where they land."""
+        r, f, size = self.n_raters, self.n_fixed, self.size
+        counts = np.bincount(self.entry_unit, minlength=self.n_units)
+        starts = np.cumsum(counts) - counts
+        offset = np.arange(len(keys)) - starts[self.entry_unit]
+        self.pair_a = np.repeat(np.arange(len(keys)), offset + 1)
+        first = np.cumsum(offset + 1) - (offset + 1)
+        self.pair_b = starts[self.entry_unit][self.pair_a] + (
+            np.arange(len(self.pair_a)) - np.repeat(first, offset + 1)
+        )
+        self.pair_unit = self.entry_unit[self.pair_a]
+        # Each rater pair that shares a unit is one slot of the raters' block.
+        rater_pair = self.entry_rater[self.pair_a] * r + self.entry_rater[self.pair_b]
+        present = np.bincount(rater_pair, minlength=r * r) > 0
+        diagonal = np.arange(r) * (r + 1)
+        present[diagonal] = True  # a rater code without ratings still has its prior
+        slot_of = np.cumsum(present) - 1
+        self.pair_slot = slot_of[rater_pair]
+        slot_flat = np.flatnonzero(present)
+        self.n_slots = len(slot_flat)
+        self.diagonal_slot = slot_of[diagonal]
+        slot_row, slot_col = slot_flat // r, slot_flat % r
+        fixed_row, fixed_col = np.tril_indices(f)
+        self.fixed_tril = (fixed_row, fixed_col)
+        # Flat (Fortran-order) positions of the written entries, and 1 or 2 for the
+        # diagonal or an off-diagonal entry (which stands for itself and its mirror).
+        self.fill_at = np.concatenate(
+            [
+                slot_row + slot_col * size,
+                ((r + np.arange(f))[None, :] + (np.arange(r) * size)[:, None]).ravel(),
+                (r + fixed_row) + (r + fixed_col) * size,
+            ]
+        )
+        self.fill_twice = np.concatenate(
+            [
+                np.where(slot_row == slot_col, 1.0, 2.0),
+                np.full(r * f, 2.0),
+                np.where(fixed_row == fixed_col, 1.0, 2.0),
+            ]
+        )
+
+    def _loadings(self, level: np.ndarray, group: np.ndarray) -> None:
+        """Which fixed columns each rating loads on: the thresholds above and below its
+        level and its group's contrast. Where a threshold does not exist (the level's
+        bound is infinite) its weights are exactly 0, so it may point at any column;
+        group 0, which has no column, points at a spare column f that is dropped."""
+        f, k1 = self.n_fixed, self.n_levels - 1
+        wide = f + 1
+        self.upper = np.minimum(level, k1 - 1)
+        self.lower = np.maximum(level - 1, 0)
+        self.group_column = np.where(group > 0, k1 + group - 1, f)
+        columns = (self.upper, self.lower, self.group_column)
+        self.unit_keys = [self.unit * wide + c for c in columns]
+        self.rater_keys = [self.rater * wide + c for c in columns]
+        upper, lower, grp = columns
+        # Fixed × fixed, flat into (f + 1)²: the diagonal terms, then the cross terms.
+        self.fixed_square_keys = [a * wide + a for a in columns]
+        self.fixed_cross_keys = [lower * wide + upper, upper * wide + grp, lower * wide + grp]
 
     # ---- derivatives -----------------------------------------------------------
 
-    def _terms(self, tau: _Floats, eta: _Floats) -> tuple[float, dict[str, _Floats]]:
+    def _terms(self, tau: _Floats, eta: _Floats) -> _Terms:
         """Log likelihood and per-rating derivatives at (τ, η)."""
         inf = np.array([np.inf])
         cut = np.concatenate([-inf, tau, inf])
         a = cut[self.level + 1] - eta
         b = cut[self.level] - eta
         fa, fb = expit(a), expit(b)
-        # F(a) − F(b) without cancellation in the upper tail.
-        p = np.where(b > 0, expit(-b) - expit(-a), fa - fb)
-        p = np.maximum(p, 1e-300)
+        p = np.maximum(_probability(a, b, fa, fb), 1e-300)
         da, db = fa * (1 - fa), fb * (1 - fb)
         ga, gb = da / p, -db / p
         i_aa = ga * ga - da * (1 - 2 * fa) / p
         i_bb = gb * gb + db * (1 - 2 * fb) / p
         i_ab = ga * gb
+        qa = -(i_aa + i_ab)  # information between τ_upper and η
+        qb = -(i_ab + i_bb)  # between τ_lower and η
         return float(np.log(p).sum()), {
             "ga": ga,
             "gb": gb,
             "s": -(ga + gb),  # d log p / dη
-            "w": i_aa + 2 * i_ab + i_bb,  # information about η
-            "qa": -(i_aa + i_ab),  # information between τ_upper and η
-            "qb": -(i_ab + i_bb),  # between τ_lower and η
+            "w": -(qa + qb),  # information about η
+            "qa": qa,
+            "qb": qb,
             "i_aa": i_aa,
             "i_bb": i_bb,
             "i_ab": i_ab,
         }
 
     def _system(
-        self, tau: _Floats, beta: _Floats, u: _Floats, v: _Floats, s2u: float, s2v: float
+        self,
+        tau: _Floats,
+        beta: _Floats,
+        u: _Floats,
+        v: _Floats,
+        s2u: float,
+        s2v: float,
+        terms: _Terms | None = None,
     ) -> _System:
-        """Penalised objective, gradient and the u-eliminated information matrix."""
+        """Penalised objective, gradient and the u-eliminated information matrix.
+
+        `terms`: `_terms` at this point if already computed (by the line search)."""
         f, r, nu = self.n_fixed, self.n_raters, self.n_units
-        k1 = self.n_levels - 1
-        eta = beta[self.group] + u[self.unit] + v[self.rater]
-        loglik, t = self._terms(tau, eta)
+        k1, wide = self.n_levels - 1, self.n_fixed + 1
+        if terms is None:
+            terms = self._terms(tau, beta[self.group] + u[self.unit] + v[self.rater])
+        loglik, t = terms
         objective = loglik - 0.5 * (u @ u / s2u + v @ v / s2v)
         s, w = t["s"], t["w"]
+        loads = (t["qa"], t["qb"], w)
 
         # Gradient.
-        g_f = np.zeros(f)
-        g_f[:k1] = _sums(self.upper_at, t["ga"][self.has_upper], k1)
-        g_f[:k1] += _sums(self.lower_at, t["gb"][self.has_lower], k1)
-        g_f[k1:] = _sums(self.group, s, self.n_groups)[1:]
+        g_f = np.concatenate(
+            [
+                _sums(self.upper, t["ga"], k1) + _sums(self.lower, t["gb"], k1),
+                _sums(self.group, s, self.n_groups)[1:],
+            ]
+        )
         g_u = _sums(self.unit, s, nu) - u / s2u
         g_v = _sums(self.rater, s, r) - v / s2v
 
         # Information blocks.
-        d_u = _sums(self.unit, w, nu) + 1.0 / s2u
-        d_v = _sums(self.rater, w, r) + 1.0 / s2v
         n_w = _sums(self.entry, w, len(self.entry_unit))
-        weights = np.concatenate(
-            [x[m] for x, m in zip((t["qa"], t["qb"], w), self.loading_masks, strict=True)]
-        )
-        j_uf = _sums(self.unit_fixed_flat, weights, nu * f).reshape(nu, f)
-        j_vf = _sums(self.rater_fixed_flat, weights, r * f).reshape(r, f)
-        j_ff = np.zeros((f, f))
-        j_ff[:k1, :k1] += np.diag(_sums(self.upper_at, t["i_aa"][self.has_upper], k1))
-        j_ff[:k1, :k1] += np.diag(_sums(self.lower_at, t["i_bb"][self.has_lower], k1))
-        cross = _sums(self.cross_at, t["i_ab"][self.both], k1 * k1).reshape(k1, k1)
-        j_ff[:k1, :k1] += cross + cross.T
-        for key, keep, flat in zip(
-            ("qa", "qb"), self.tau_group_at, self.tau_group_flat, strict=True
-        ):
-            block = _sums(flat, t[key][keep], k1 * f).reshape(k1, f)
-            j_ff[:k1, :] += block
-            j_ff[:, :k1] += block.T
-        j_ff[k1:, k1:] += np.diag(_sums(self.group, w, self.n_groups)[1:])
+        d_u = _sums(self.entry_unit, n_w, nu) + 1.0 / s2u
+        d_v = _sums(self.entry_rater, n_w, r) + 1.0 / s2v
+        j_uf = _loaded(self.unit_keys, loads, nu, wide)[:, :f]
+        j_vf = _loaded(self.rater_keys, loads, r, wide)[:, :f]
+        square = _loaded(self.fixed_square_keys, (t["i_aa"], t["i_bb"], w), wide, wide)
+        cross = _loaded(self.fixed_cross_keys, (t["i_ab"], t["qa"], t["qb"]), wide, wide)
+        j_ff = (square + cross + cross.T)[:f, :f]
 
-        # Eliminate the diagonal unit block: M = J_oo − J_ou D⁻¹ J_uo, o = (fixed, raters).
+        # Eliminate the diagonal unit block: M = J_oo − J_ou D⁻¹ J_uo, o = (raters, fixed).
         n_sparse = self.entry_csr.copy()
         n_sparse.data = n_w
         scaled_uf = j_uf / d_u[:, None]
-        m = np.empty((f + r, f + r))
-        m[:f, :f] = j_ff - j_uf.T @ scaled_uf
+        m_ff = j_ff - j_uf.T @ scaled_uf
         m_vf = j_vf - n_sparse.T @ scaled_uf
-        m[f:, :f] = m_vf
-        m[:f, f:] = m_vf.T
-        pair_w = -n_w[self.pair_a] * n_w[self.pair_b] / d_u[self.pair_unit]
-        vv = _sums(self.pair_flat, pair_w, r * r).reshape(r, r)
-        vv += vv.T
-        vv[np.diag_indices(r)] = vv.diagonal() / 2 + d_v
-        m[f:, f:] = vv
-        g_o = np.concatenate([g_f, g_v])
-        rhs = g_o - np.concatenate([scaled_uf.T @ g_u, n_sparse.T @ (g_u / d_u)])
-        return _System(float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, n_w)
-
-    def _loglik(self, tau: _Floats, eta: _Floats) -> float:
-        """The log likelihood alone, for the line search."""
-        cut = np.concatenate([[-np.inf], tau, [np.inf]])
-        a = cut[self.level + 1] - eta
-        b = cut[self.level] - eta
-        p = np.where(b > 0, expit(-b) - expit(-a), expit(a) - expit(b))
-        return float(np.log(np.maximum(p, 1e-300)).sum())
+        pair_w = n_w[self.pair_a] * n_w[self.pair_b]
+        vv = -_sums(self.pair_slot, pair_w / d_u[self.pair_unit], self.n_slots)
+        vv[self.diagonal_slot] += d_v
+        m = np.zeros((self.size, self.size), order="F")
+        m.ravel(order="F")[self.fill_at] = np.concatenate([vv, m_vf.ravel(), m_ff[self.fixed_tril]])
+        rhs = np.concatenate([g_v - n_sparse.T @ (g_u / d_u), g_f - scaled_uf.T @ g_u])
+        return _System(float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, pair_w)
 
     # ---- fitting ---------------------------------------------------------------
 
@@ -252,11 +282,15 @@ class OrdinalDesign:
         *,
         estimate_unit: bool = True,
         estimate_rater: bool = True,
+        start: tuple[_Floats, _Floats, _Floats] | None = None,
     ) -> OrdinalSolution:
         """Posterior modes, and the variances by Laplace-EM unless they are given.
 
         A variance given, or not to be estimated (`estimate_*=False`, held at
-        NEGLIGIBLE_VARIANCE), stays fixed.
+        NEGLIGIBLE_VARIANCE), stays fixed. `start` = (τ, β, v) from an earlier fit
+        starts Newton there (the units at their modes given those): the penalised
+        likelihood is concave, so the mode is the same from any start, and a
+        refresh on slightly changed data needs a few steps instead of a dozen.
         """
         s2u = (
             sigma2_unit
@@ -270,48 +304,120 @@ class OrdinalDesign:
         )
         update_u = sigma2_unit is None and estimate_unit
         update_v = sigma2_rater is None and estimate_rater
-        tau, beta, u, v = self.start()
+        if start is None:
+            tau, beta, u, v = self.start()
+        else:
+            tau, beta, v = start
+            u = self._unit_modes(tau, beta, v, s2u)
+        terms: _Terms | None = None
+        step = math.inf
         converged = False
         iterations = 0
         history: list[tuple[float, float]] = []
         while iterations < MAX_ITERATIONS:
             iterations += 1
-            tau, beta, u, v, system, step = self._newton(tau, beta, u, v, s2u, s2v)
+            tau, beta, u, v, system, step, terms = self._newton(
+                tau, beta, u, v, s2u, s2v, terms, single=step > SINGLE_PRECISION_STEP
+            )
             if not (update_u or update_v):
-                if step < 1e-8:
-                    converged = True
-                    break
+                if step < 1e-8 and system.chol is not None and system.chol.dtype == np.float64:
+                    # The step moved nothing that matters: this system is the final one.
+                    return self._solution(tau, beta, u, v, s2u, s2v, system, iterations, True)
                 continue
-            pev_u, pev_v = self._posterior_variances(system)
-            new_u = _update(u, pev_u, s2u) if update_u else s2u
-            new_v = _update(v, pev_v, s2v) if update_v else s2v
+            sum_u, sum_v = self._posterior_variance_sums(system)
+            new_u = _update(u, sum_u, s2u) if update_u else s2u
+            new_v = _update(v, sum_v, s2v) if update_v else s2v
             new_u, new_v = max(new_u, NEGLIGIBLE_VARIANCE), max(new_v, NEGLIGIBLE_VARIANCE)
             change = max(abs(new_u / s2u - 1), abs(new_v / s2v - 1))
+            if change < TOLERANCE / 3 and step < SETTLED_STEP:
+                # The variances have converged (a step of a third of the tolerance puts
+                # them within it of the limit, the iteration closing ~60% of the gap a
+                # step): hold them and let Newton finish the modes, quadratically,
+                # where moving variances would drag them along.
+                s2u, s2v = new_u, new_v
+                update_u = update_v = False
+                continue
             s2u, s2v = new_u, new_v
-            if change < TOLERANCE and step < 1e-6:
-                converged = True
-                break
             history.append((s2u, s2v))
             if len(history) >= 3:
                 s2u, s2v = (_extrapolated([h[i] for h in history[-3:]]) for i in (0, 1))
                 if (s2u, s2v) != history[-1]:
                     history.clear()
-        tau, beta, u, v, system, _ = self._newton(tau, beta, u, v, s2u, s2v)
+        tau, beta, u, v, system, _, _ = self._newton(tau, beta, u, v, s2u, s2v, terms)
         return self._solution(tau, beta, u, v, s2u, s2v, system, iterations, converged)
 
+    def _unit_modes(self, tau: _Floats, beta: _Floats, v: _Floats, s2u: float) -> _Floats:
+        """The units' modes given τ, β and v: a few Newton steps, each unit on its own
+        (steps capped at 2 logits; the full Newton steps that follow finish the job)."""
+        offset = beta[self.group] + v[self.rater]
+        u = np.zeros(self.n_units)
+        for _ in range(UNIT_START_STEPS):
+            score, weight = self._eta_derivatives(tau, offset + u[self.unit])
+            gradient = _sums(self.unit, score, self.n_units) - u / s2u
+            information = _sums(self.unit, weight, self.n_units) + 1.0 / s2u
+            u += np.clip(gradient / information, -2.0, 2.0)
+        return u
+
+    def _eta_derivatives(self, tau: _Floats, eta: _Floats) -> tuple[_Floats, _Floats]:
+        """d log p / dη and the information about η alone (`_terms`' s and w, cheaper)."""
+        cut = np.concatenate([[-np.inf], tau, [np.inf]])
+        fa, fb = expit(cut[self.level + 1] - eta), expit(cut[self.level] - eta)
+        # Not the cancellation-free p of `_terms`: these only start the units.
+        p = np.maximum(fa - fb, 1e-300)
+        da, db = fa * (1 - fa), fb * (1 - fb)
+        score = (db - da) / p
+        return score, score * score + (db * (1 - 2 * fb) - da * (1 - 2 * fa)) / p
+
+    def _loglik(self, tau: _Floats, eta: _Floats) -> float:
+        """The log likelihood alone, for the line search."""
+        cut = np.concatenate([[-np.inf], tau, [np.inf]])
+        a = cut[self.level + 1] - eta
+        b = cut[self.level] - eta
+        p = _probability(a, b, expit(a), expit(b))
+        return float(np.log(np.maximum(p, 1e-300)).sum())
+
     def _newton(
-        self, tau: _Floats, beta: _Floats, u: _Floats, v: _Floats, s2u: float, s2v: float
-    ) -> tuple[_Floats, _Floats, _Floats, _Floats, _System, float]:
-        """One Newton step with step halving (objective up, thresholds ordered)."""
-        f, k1 = self.n_fixed, self.n_levels - 1
-        system = self._system(tau, beta, u, v, s2u, s2v)
-        factor = scipy.linalg.cholesky(system.m, lower=True, check_finite=False)
-        system.chol = (factor, True)
-        delta_o = scipy.linalg.cho_solve(system.chol, system.rhs, check_finite=False)
-        delta_u = (
-            system.g_u - system.j_uf @ delta_o[:f] - system.n_sparse @ delta_o[f:]
-        ) / system.d_u
-        d_tau, d_beta, d_v = delta_o[:k1], delta_o[k1:f], delta_o[f:]
+        self,
+        tau: _Floats,
+        beta: _Floats,
+        u: _Floats,
+        v: _Floats,
+        s2u: float,
+        s2v: float,
+        terms: _Terms | None = None,
+        *,
+        single: bool = False,
+    ) -> tuple[_Floats, _Floats, _Floats, _Floats, _System, float, _Terms | None]:
+        """One Newton step with step halving (objective up, thresholds ordered).
+
+        Returns the new point, the system at the old one, the step's size and the
+        new point's `_terms` (None after a halved step), which the next step's
+        system reuses: the line search computes them in full at its first trial,
+        which is nearly always accepted.
+
+        `single`: factor in single precision, twice as fast; for the steps far from
+        the mode, where a direction and variance traces good to ~1e-5 are plenty
+        (the line search keeps the objective rising, and the last steps, the
+        convergence tests and the final variances are all in double precision).
+        It falls back to double precision if the factorisation fails."""
+        r, k1 = self.n_raters, self.n_levels - 1
+        system = self._system(tau, beta, u, v, s2u, s2v, terms)
+        info = 1
+        if single:
+            factor, info = lapack.spotrf(
+                system.m.astype(np.float32, order="F"), lower=1, clean=0, overwrite_a=1
+            )
+        if info != 0:
+            factor, info = lapack.dpotrf(system.m, lower=1, clean=0, overwrite_a=1)
+        if info != 0:
+            raise np.linalg.LinAlgError("information matrix is not positive definite")
+        system.chol = factor
+        solve = lapack.spotrs if factor.dtype == np.float32 else lapack.dpotrs
+        delta_o, _ = solve(factor, system.rhs.astype(factor.dtype), lower=1)
+        delta_o = delta_o.astype(np.float64)
+        d_v, d_fixed = delta_o[:r], delta_o[r:]
+        delta_u = (system.g_u - system.j_uf @ d_fixed - system.n_sparse @ d_v) / system.d_u
+        d_tau, d_beta = d_fixed[:k1], d_fixed[k1:]
         d_beta_full = np.concatenate([[0.0], d_beta])
         objective = system.objective
         scale = 1.0
@@ -324,38 +430,43 @@ class OrdinalDesign:
                     v + scale * d_v,
                 )
                 eta = b_new[self.group] + u_new[self.unit] + v_new[self.rater]
-                new = self._loglik(t_new, eta) - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
+                # In full at the first trial (nearly always accepted), else the likelihood alone.
+                trial = self._terms(t_new, eta) if scale == 1.0 else None
+                loglik = trial[0] if trial is not None else self._loglik(t_new, eta)
+                new = loglik - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
                 if new >= objective - 1e-10 * abs(objective):
-                    size = scale * float(np.max(np.abs(np.concatenate([delta_o, delta_u]))))
-                    return t_new, b_new, u_new, v_new, system, size
+                    size = scale * max(
+                        float(np.max(np.abs(delta_o))), float(np.max(np.abs(delta_u)))
+                    )
+                    return t_new, b_new, u_new, v_new, system, size, trial
             scale /= 2
-        return tau, beta, u, v, system, 0.0
+        return tau, beta, u, v, system, 0.0, None
 
-    def _posterior_variances(self, system: _System) -> tuple[_Floats, _Floats]:
-        """diag of the inverse information for u and v (fixed effects' uncertainty included)."""
-        f = self.n_fixed
+    def _posterior_variance_sums(self, system: _System) -> tuple[float, float]:
+        """Σ posterior variance of u and of v (fixed effects' uncertainty included): the
+        traces of the inverse information's unit and rater blocks, all the variance
+        update needs. Overwrites the system's factor with the inverse."""
+        r = self.n_raters
         assert system.chol is not None  # set by the Newton step that made the system
-        # The inverse from the Cholesky factor (LAPACK potri): a third of a solve against I.
-        lower, info = scipy.linalg.lapack.dpotri(system.chol[0], lower=1)
+        # The inverse from the Cholesky factor (LAPACK potri), lower triangle only.
+        invert = lapack.spotri if system.chol.dtype == np.float32 else lapack.dpotri
+        inverse, info = invert(system.chol, lower=1, overwrite_c=1)
         if info != 0:
             raise np.linalg.LinAlgError("information matrix is singular")
-        m_inv = np.tril(lower) + np.tril(lower, -1).T
-        d_u, j_uf, n_w = system.d_u, system.j_uf, system.n_w
-        c_f = j_uf / d_u[:, None]
-        quad = np.einsum("ij,jk,ik->i", c_f, m_inv[:f, :f], c_f) if f else np.zeros(len(d_u))
-        # Cross terms: 2 Σ_e (N_e / d_u) (c_f · M⁻¹[f, r_e]).
-        if f:
-            # Σ_e N_e · (c_f[unit] · M⁻¹[f, rater_e]) per unit, as one sparse × dense product.
-            through_raters = system.n_sparse @ m_inv[f:, :f]
-            quad += 2 * (c_f * through_raters).sum(axis=1) / d_u
-        vv = m_inv[f:, f:].ravel()[self.pair_flat]
-        quad += _sums(
-            self.pair_unit,
-            self.pair_twice * n_w[self.pair_a] * n_w[self.pair_b] * vv,
-            len(d_u),
-        ) / (d_u * d_u)
-        pev_u = 1.0 / d_u + quad
-        return pev_u, np.diag(m_inv)[f:].copy()
+        system.chol = None
+        # Σ_u var(u) = Σ 1/d_u + tr(M⁻¹ B), B = J_ou D⁻² J_uo; B has M's sparsity pattern.
+        d_u = system.d_u
+        scaled = system.j_uf / (d_u * d_u)[:, None]
+        b = np.concatenate(
+            [
+                _sums(self.pair_slot, system.pair_w / (d_u * d_u)[self.pair_unit], self.n_slots),
+                (system.n_sparse.T @ scaled).ravel(),
+                (system.j_uf.T @ scaled)[self.fixed_tril],
+            ]
+        )
+        weights = inverse.ravel(order="F")[self.fill_at].astype(np.float64) * self.fill_twice
+        sum_u = float((1.0 / d_u).sum() + weights @ b)
+        return sum_u, float(inverse.diagonal()[:r].astype(np.float64).sum())
 
     def _solution(
         self,
@@ -369,12 +480,19 @@ class OrdinalDesign:
         iterations: int,
         converged: bool,
     ) -> OrdinalSolution:
-        f = self.n_fixed
-        _, pev_v = self._posterior_variances(system)
-        m_vv = system.m[f:, f:]
-        chol_vv = scipy.linalg.cholesky(m_vv, lower=True, check_finite=False)
-        inv_l, _ = scipy.linalg.lapack.dtrtri(chol_vv, lower=1)
+        r = self.n_raters
+        assert system.chol is not None  # the final Newton step's factor
+        # L = [[L_vv, 0], [L_fv, L_ff]]: L_vv factors the raters' block alone, and
+        # L⁻¹ = [[L_vv⁻¹, 0], [−L_ff⁻¹ L_fv L_vv⁻¹, L_ff⁻¹]], whose column norms are diag(M⁻¹).
+        chol_vv = system.chol[:r, :r]
+        inv_l, info = scipy.linalg.lapack.dtrtri(chol_vv, lower=1)
+        if info != 0:
+            raise np.linalg.LinAlgError("information matrix is singular")
         relative = np.einsum("ij,ij->j", inv_l, inv_l)
+        lower_left = scipy.linalg.solve_triangular(
+            system.chol[r:, r:], system.chol[r:, :r] @ inv_l, lower=True, check_finite=False
+        )
+        absolute = relative + np.einsum("ij,ij->j", lower_left, lower_left)
         log_det = float(np.log(system.d_u).sum() + 2 * np.log(np.diag(chol_vv)).sum())
         laplace = (
             system.loglik
@@ -388,7 +506,7 @@ class OrdinalDesign:
             beta=beta,
             unit_effects=u,
             rater_effects=v,
-            rater_variance=pev_v,
+            rater_variance=absolute,
             rater_variance_relative=relative,
             sigma2_unit=float(s2u),
             sigma2_rater=float(s2v),
@@ -398,7 +516,7 @@ class OrdinalDesign:
         )
 
 
-def _update(mode: _Floats, pev: _Floats, sigma2: float) -> float:
+def _update(mode: _Floats, pev_sum: float, sigma2: float) -> float:
     """Next variance: the mode of σ² under a weak prior on σ (half-normal, scale
     PRIOR_SD, times Gamma(2)).
 
@@ -409,11 +527,11 @@ def _update(mode: _Floats, pev: _Floats, sigma2: float) -> float:
     handful whose ratings sit at the ends of the scale it keeps σ² finite, where
     the likelihood alone would send it (and the shifts) to infinity.
     """
-    effective = len(mode) - pev.sum() / sigma2
+    effective = len(mode) - pev_sum / sigma2
     if effective > 0.5:
         count, total = effective, float(mode @ mode)
     else:
-        count, total = float(len(mode)), float(mode @ mode + pev.sum())
+        count, total = float(len(mode)), float(mode @ mode + pev_sum)
     # Maximise −((count − 1)/2)·log σ² − total/(2σ²) − σ²/(2·PRIOR_SD²) over σ²: the
     # likelihood, the half-normal, and a Gamma(2) on σ (blme's kind of default) that
     # keeps σ² off zero, where the iteration would otherwise crawl.
@@ -439,6 +557,25 @@ def _extrapolated(values: list[float]) -> float:
     return min(max(jump, x2 / 3), 3 * x2)
 
 
+def _probability(a: _Floats, b: _Floats, fa: _Floats, fb: _Floats) -> _Floats:
+    """F(a) − F(b), without cancellation in the upper tail (there as F(−b) − F(−a),
+    computed only where b > 0)."""
+    p = fa - fb
+    upper = np.flatnonzero(b > 0)
+    p[upper] = expit(-b[upper]) - expit(-a[upper])
+    return p
+
+
 def _sums(codes: np.ndarray, weights: np.ndarray, size: int) -> _Floats:
     """Weighted counts per code (`np.bincount`, typed as the floats it returns)."""
     return np.bincount(codes, weights, size).astype(np.float64, copy=False)
+
+
+def _loaded(
+    keys: list[np.ndarray], weights: tuple[_Floats, ...], rows: int, columns: int
+) -> _Floats:
+    """Σ of each weight array at its flat (row × columns + column) keys, as a matrix."""
+    total = _sums(keys[0], weights[0], rows * columns)
+    for key, weight in zip(keys[1:], weights[1:], strict=True):
+        total += _sums(key, weight, rows * columns)
+    return total.reshape(rows, columns)

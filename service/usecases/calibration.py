@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from service import jobs
 from service.config import DEFAULT_CALIBRATION_MODEL
 from service.domain.access import ADMIN, RECRUITER
-from service.domain.calibration_scale import CalibrationModel
+from service.domain.calibration_scale import CalibrationModel, RatingScale
 from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.scorecards import ScorecardState
 from service.persistence.audit import record_event
@@ -33,7 +33,7 @@ from service.persistence.users import User
 if TYPE_CHECKING:
     # The fit (scipy, ~45 MB) is imported by the functions that run it, in a worker:
     # an API process only enqueues refits and reads stored runs.
-    from service.domain.calibration import CalibrationFit, RatingTable
+    from service.domain.calibration import CalibrationFit, RatingTable, WarmStart
 
 log = logging.getLogger(__name__)
 
@@ -197,8 +197,25 @@ def _fit_or_refresh(
             previous.sigma2_unit, previous.sigma2_interviewer, previous.sigma2_residual
         ),
         model=model,
+        start=_warm_start(session, previous),
     )
     return None if result.data_digest == previous.data_digest else result
+
+
+def _warm_start(session: Session, run: CalibrationRun) -> WarmStart | None:
+    """The stored run's scale and shifts, where the refresh's iterations start."""
+    from service.domain.calibration import WarmStart
+
+    if run.scale is None:
+        return None
+    shifts = session.execute(
+        select(InterviewerCalibration.interviewer_id, InterviewerCalibration.shift).where(
+            InterviewerCalibration.run_id == run.id, InterviewerCalibration.shift.is_not(None)
+        )
+    ).all()
+    return WarmStart(
+        RatingScale.from_dict(run.scale), {str(i): s for i, s in shifts if s is not None}
+    )
 
 
 def _enough_to_fit(ratings: RatingTable) -> bool:

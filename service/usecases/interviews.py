@@ -111,6 +111,62 @@ def schedule_interview(
     return interview
 
 
+def check_booking(
+    session: Session,
+    actor: User,
+    application_id: int,
+    *,
+    interview_key: str,
+    interviewer_id: int,
+    starts_at: datetime,
+    interview_id: int | None = None,
+) -> dict[str, Any]:
+    """Would scheduling (or, with `interview_id`, moving that interview) double-book the
+    interviewer? The same rule `schedule_interview` and `update_interview` apply, asked
+    before saving; with the interviewer's other scheduled interviews that day.
+
+    Raises PermissionDeniedError, NotFoundError, RuleViolationError (unknown interview,
+    unfit interviewer)."""
+    require(actor.role, "applications:write")
+    application = get_application(session, actor, application_id)
+    planned = application.requisition.template_version.template().interview(interview_key)
+    if planned is None:
+        raise RuleViolationError(
+            f"'{interview_key}' is not an interview of this requisition's template.",
+            errors={"interview_key": "unknown interview"},
+        )
+    _check_interviewer(session, interviewer_id)
+    conflict: ConflictError | None = None
+    try:
+        _refuse_double_booking(
+            session, interviewer_id, starts_at, planned.duration_minutes, ignore_id=interview_id
+        )
+    except ConflictError as error:
+        conflict = error
+    day_start = starts_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    same_day = session.scalars(
+        select(Interview)
+        .where(
+            Interview.interviewer_id == interviewer_id,
+            Interview.status == "scheduled",
+            Interview.starts_at >= day_start - timedelta(minutes=MAX_INTERVIEW_MINUTES),
+            Interview.starts_at < day_start + timedelta(days=1),
+            Interview.id != (interview_id or 0),
+        )
+        .order_by(Interview.starts_at, Interview.id)
+    )
+    return {
+        "free": conflict is None,
+        "detail": conflict.detail if conflict else None,
+        "conflicting_interview_id": conflict.extra.get("conflicting_interview_id")
+        if conflict
+        else None,
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(minutes=planned.duration_minutes),
+        "same_day": [i for i in same_day if i.ends_at > day_start],
+    }
+
+
 def list_interviews(
     session: Session,
     actor: User,

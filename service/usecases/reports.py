@@ -34,6 +34,7 @@ from service.persistence.base import utcnow
 from service.persistence.interviews import Interview
 from service.persistence.reports import ApplicationFilters
 from service.persistence.scorecards import Scorecard
+from service.persistence.tasks import candidate_names
 from service.persistence.users import User
 from service.usecases.access import get_requisition
 
@@ -206,6 +207,25 @@ def stuck_report(
     """Active applications over their stage's target, oldest first, with who owns the next
     step (admin). Raises PermissionDeniedError."""
     require(actor.role, "reports:read")
+    return _stuck(session, filters, limit)
+
+
+def recruiter_stuck(
+    session: Session, actor: User, *, mine_only: bool, limit: int = 50
+) -> dict[str, Any]:
+    """The stuck report for the recruiter's Stuck page, each item with its candidate: with
+    `mine_only`, of the requisitions `actor` runs and those nobody has been assigned to
+    (as their tasks count them). Admins and recruiters. Raises PermissionDeniedError."""
+    require(actor.role, "applications:write")
+    filters = ApplicationFilters(recruiter_or_unassigned=actor.id if mine_only else None)
+    report = _stuck(session, filters, limit)
+    names = candidate_names(session, [i["application_id"] for i in report["items"]])
+    for item in report["items"]:
+        item["candidate_id"], item["candidate_name"] = names[item["application_id"]]
+    return report
+
+
+def _stuck(session: Session, filters: ApplicationFilters, limit: int) -> dict[str, Any]:
     versions = _templates(session)
     _, sla = stage_maps((v.id, v.template()) for v in versions.values())
     now = utcnow()

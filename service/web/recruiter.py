@@ -1,11 +1,15 @@
 """The recruiter's pages: home (open requisitions and what I owe), the pipeline board
-per requisition, and the application page.
+per requisition, Stuck (applications past their stage's target, with who owns the next
+step), and the application page.
 
 Every change is a plain form POST, working without JavaScript: a move sends
 `from_stage`, `to_stage`, `reason` and the card's `version` (the API's `If-Match`), so a
 card someone else moved meanwhile is refused and the board says what happened to it; a
 move the template does not allow is a 422 naming the allowed stages. Reject (with a
-reason code and a note), withdraw and reopen post to `status`.
+reason code and a note), withdraw and reopen post to `status`. With scripts, `board.js`
+lets a mouse drag a card to a column: it asks for the reason and posts the same move
+form. The board's filters and search are GET parameters (`BOARD_FILTERS`), kept across
+a move.
 
 Pages for admins and recruiters (`applications:write`); anyone else gets the 404 of a
 page that does not exist. The panel's feedback is not on these pages.
@@ -19,6 +23,7 @@ from typing import Any
 import marshmallow as ma
 from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_wtf.csrf import generate_csrf
 
 from service.domain.access import ADMIN, RECRUITER
 from service.domain.errors import ConflictError, DomainError, RuleViolationError
@@ -27,13 +32,18 @@ from service.extensions import db
 from service.http.applications.schemas import MoveSchema, RejectSchema, StatusChangeSchema
 from service.http.errors import flatten_messages
 from service.persistence.base import utcnow
-from service.usecases import applications, boards, decisions, interviews
+from service.usecases import applications, boards, decisions, interviews, reports
 from service.usecases.access import get_application
 from service.usecases.tasks import my_tasks
 from service.web import add_nav_item, web
 from service.web.session import web_actor
 
 add_nav_item("Pipeline", "web.recruiter_home", (RECRUITER, ADMIN), order=20)
+add_nav_item("Stuck", "web.stuck", (RECRUITER, ADMIN), order=21)
+
+# The board's filters besides its status, as GET parameters (and hidden fields of each
+# card's forms, to come back to the same board).
+BOARD_FILTERS = ("q", "past_target", "stage", "needs", "source")
 
 REJECTION_LABELS = {code: code.replace("_", " ").capitalize() for code in REJECTION_REASONS}
 BOARD_STATUSES = {
@@ -46,17 +56,33 @@ BOARD_STATUSES = {
 
 @web.get("/pipeline")
 def recruiter_home() -> ResponseReturnValue:
-    """Open requisitions with their counts per stage and past target, and what I owe."""
+    """Open requisitions with their counts per stage and past target (50 a page: `page`),
+    and what I owe."""
     user = web_actor()
     mine_only = request.args.get("show") != "all"
-    summaries = boards.open_requisition_summaries(db.session, user, mine_only=mine_only)
+    page = request.args.get("page", "1")
+    summaries = boards.open_requisition_summaries(
+        db.session, user, mine_only=mine_only, page=int(page) if page.isdigit() else 1
+    )
     tasks = my_tasks(db.session, user)
     return render_template(
         "recruiter/home.html",
-        boards=summaries,
+        boards=summaries.items,
+        summaries=summaries,
         mine_only=mine_only,
         tasks=tasks["items"],
         totals=tasks["totals"],
+    )
+
+
+@web.get("/pipeline/stuck")
+def stuck() -> ResponseReturnValue:
+    """Applications past their stage's target, oldest first, with who owns the next step."""
+    user = web_actor()
+    mine_only = request.args.get("show") != "all"
+    report = reports.recruiter_stuck(db.session, user, mine_only=mine_only, limit=100)
+    return render_template(
+        "recruiter/stuck.html", items=report["items"], total=report["total"], mine_only=mine_only
     )
 
 
@@ -185,28 +211,53 @@ def _board_page(
     status = request.values.get("board_status") or request.args.get("status", "active")
     if status not in BOARD_STATUSES:
         status = ApplicationStatus.ACTIVE
-    q = request.values.get("q", "")
-    past_target_only = request.values.get("past_target") == "1"
+    filters = {name: request.values.get(name, "") for name in BOARD_FILTERS}
     the_board = boards.requisition_board(
-        db.session, user, requisition_id, status=status, q=q, past_target_only=past_target_only
+        db.session,
+        user,
+        requisition_id,
+        status=status,
+        q=filters["q"],
+        past_target_only=filters["past_target"] == "1",
+        stage=filters["stage"],
+        needs=filters["needs"],
+        source=filters["source"],
     )
     code = 409 if stale else 422 if refused else 200
     return (
         render_template(
             "recruiter/board.html",
             board=the_board,
-            stage_names={c.key: c.name for c in the_board.columns},
+            stage_names={s.key: s.name for s in the_board.template.stages},
             statuses=BOARD_STATUSES,
-            q=q,
-            past_target_only=past_target_only,
+            needs=boards.NEEDS,
+            filters=filters,
+            q=filters["q"],
+            past_target_only=filters["past_target"] == "1",
             stale=stale,
             refused_id=refused[0] if refused else None,
             refused=refused[1] if refused else None,
             form=request.form if refused else {},
             rejection_labels=REJECTION_LABELS,
+            card_token=generate_csrf(),
+            card_urls=_card_urls(),
         ),
         code,
     )
+
+
+def _card_urls() -> dict[str, str]:
+    """Each card's links as `str.format` patterns, built once: url_for for each of 500
+    cards' four links was a fifth of the board's time."""
+    marker = 987654321
+    return {
+        name: url_for(endpoint, application_id=marker).replace(str(marker), "{}")
+        for name, endpoint in (
+            ("page", "web.application_page"),
+            ("move", "web.move"),
+            ("status", "web.change_status"),
+        )
+    }
 
 
 def _what_happened(application_id: int, error: ConflictError) -> dict[str, Any]:
@@ -240,7 +291,7 @@ def load_form(schema: ma.Schema, body: dict[str, Any]) -> dict[str, Any]:
 
 def _back(requisition_id: int, application_id: int) -> str:
     """The board as it was filtered, scrolled to the card."""
-    args: dict[str, Any] = {k: v for k in ("q", "past_target") if (v := request.form.get(k))}
+    args: dict[str, Any] = {k: v for k in BOARD_FILTERS if (v := request.form.get(k))}
     if status := request.form.get("board_status"):
         args["status"] = status
     return (

@@ -3,6 +3,9 @@ on it (an eligible interviewer, a start time in UTC; the duration is the templat
 reschedule or reassign, cancel, mark a no-show. Plain form POSTs; a double-booking is
 the use case's 409, shown beside the form with the interviewer's other interviews that
 day, what was typed kept.
+
+With scripts, `booking-check.js` asks `booking_check` while the interviewer and time are
+picked, and shows the same conflict (the use case's own rule) before saving.
 """
 
 from __future__ import annotations
@@ -10,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, jsonify, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
-from service.domain.errors import ConflictError, RuleViolationError
+from service.domain.errors import ConflictError, NotFoundError, RuleViolationError
 from service.domain.pipeline import InterviewStatus
 from service.extensions import db
 from service.http.interviews.schemas import (
@@ -23,7 +26,7 @@ from service.http.interviews.schemas import (
 )
 from service.usecases import interviews
 from service.usecases.access import get_interview
-from service.web import web
+from service.web import web, when
 from service.web.recruiter import load_form, render_application
 from service.web.session import web_actor
 
@@ -98,6 +101,79 @@ def change_interview(interview_id: int) -> ResponseReturnValue:
         )
     flash(f"Interview {done}.", "success")
     return redirect(url_for("web.application_page", application_id=application_id) + "#loop")
+
+
+@web.get("/pipeline/applications/<int:application_id>/booking-check")
+def booking_check(application_id: int) -> ResponseReturnValue:
+    """JSON: would this interviewer at this time double-book them (`free`, `detail`), and
+    their other scheduled interviews that day. `interview_id`: the interview being moved
+    (its own slot is not a conflict). Bad input is a 422 problem naming the field."""
+    user = web_actor()
+    args = request.args
+    interview_id = args.get("interview_id", "")
+    try:
+        if interview_id:
+            moving = (
+                get_interview(db.session, user, int(interview_id))
+                if interview_id.isdigit()
+                else None
+            )
+            if moving is None or moving.application_id != application_id:
+                raise NotFoundError("No such interview on this application.")
+        data = load_form(
+            InterviewCreateSchema(),
+            {
+                "interview_key": args.get("interview_key", ""),
+                "interviewer_id": _int(args.get("interviewer_id", "")),
+                "starts_at": _utc(args.get("starts_at", "")),
+            },
+        )
+        data.pop("reason", None)
+        check = interviews.check_booking(
+            db.session,
+            user,
+            application_id,
+            interview_id=int(interview_id) if interview_id else None,
+            **data,
+        )
+    except RuleViolationError as error:
+        problem = {
+            "title": error.title,
+            "status": 422,
+            "detail": error.detail,
+            "errors": error.errors,
+        }
+        return jsonify(problem), 422, {"Content-Type": "application/problem+json"}
+    return jsonify(
+        {
+            **check,
+            "message": _conflict_message(check),
+            "starts_at": check["starts_at"].isoformat(),
+            "ends_at": check["ends_at"].isoformat(),
+            "same_day": [
+                {
+                    "id": other.id,
+                    "starts_at": other.starts_at.isoformat(),
+                    "ends_at": other.ends_at.isoformat(),
+                    "when": f"{other.starts_at:%H:%M} to {other.ends_at:%H:%M} UTC",
+                }
+                for other in check["same_day"]
+            ],
+        }
+    )
+
+
+def _conflict_message(check: dict[str, Any]) -> str | None:
+    """The use case's refusal as the page words times: `Wed 2 Dec 2026, 10:00 to 11:00 UTC`."""
+    other = next((i for i in check["same_day"] if i.id == check["conflicting_interview_id"]), None)
+    if check["free"] or other is None:
+        detail: str | None = check["detail"]
+        return detail
+    return (
+        f"The interviewer already has interview {other.id}, {when(other.starts_at)} to "
+        f"{other.ends_at:%H:%M} UTC, which overlaps {check['starts_at']:%H:%M} to "
+        f"{check['ends_at']:%H:%M} UTC."
+    )
 
 
 def _int(raw: str) -> int | str:

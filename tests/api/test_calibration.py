@@ -5,9 +5,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from service.domain.calibration import VarianceComponents, refresh
 from service.persistence.base import utcnow
-from service.persistence.calibration import CalibrationRun
-from service.usecases.calibration import refit_calibration
+from service.persistence.calibration import CalibrationRun, InterviewerCalibration
+from service.usecases.calibration import load_ratings, refit_calibration
 from tests.api.conftest import auth
 from tests.factories import ApplicationFactory, InterviewFactory, UserFactory
 
@@ -182,3 +183,36 @@ def latest_application_of(session, user):
         .order_by(Interview.id.desc())
         .limit(1)
     )
+
+
+def test_a_refresh_started_from_the_stored_run_matches_a_cold_refresh(client, session):
+    """After a submission the ordinal refresh starts from the last run's scale and
+    shifts; where it starts never changes where it ends."""
+    history(client, UserFactory(role="interviewer"), [UserFactory(role="interviewer")] * 2, 8)
+    full = refit_calibration(session, full=True, model="ordinal")
+    assert full is not None and full.model == "ordinal"
+    application = ApplicationFactory()
+    submit(
+        client,
+        InterviewFactory(application=application, starts_at=utcnow() - timedelta(hours=2)),
+        3,
+    )
+    latest = session.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc())).first()
+    assert latest.fitted_with == "refresh" and latest.model == "ordinal"
+    cold = refresh(
+        load_ratings(session),
+        VarianceComponents(full.sigma2_unit, full.sigma2_interviewer, full.sigma2_residual),
+        model="ordinal",
+    )
+    stored = dict(
+        session.execute(
+            select(InterviewerCalibration.interviewer_id, InterviewerCalibration.shift).where(
+                InterviewerCalibration.run_id == latest.id
+            )
+        ).all()
+    )
+    for label, effect in cold.effects.items():
+        if effect.shift is None:
+            assert stored[int(label)] is None
+        else:
+            assert stored[int(label)] == pytest.approx(effect.shift, abs=1e-7)

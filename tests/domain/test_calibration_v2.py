@@ -11,14 +11,15 @@ import math
 
 import numpy as np
 import pytest
+import scipy.linalg
 import scipy.optimize
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.calibration_simulation import evaluate, simulate
-from service.domain.calibration import fit_arrays
+from service.domain.calibration import WarmStart, fit_arrays
 from service.domain.calibration_scale import CalibrationState, RatingScale, typical_score
-from service.domain.ordinal_effects import OrdinalDesign
+from service.domain.ordinal_effects import TOLERANCE, OrdinalDesign, _update
 from tests.domain.test_calibration import simulate as simulate_points
 
 MODELS = ("linear", "ordinal")
@@ -244,3 +245,90 @@ def test_ordinal_model_compresses_leniency_less_than_the_linear_model():
         assert ordinal["slope"] > linear["slope"] + 0.05
         assert ordinal["coverage"] > linear["coverage"]
         assert ordinal["rank_corr"] >= linear["rank_corr"] - 0.005
+
+
+def test_ordinal_posterior_variances_match_the_inverse_of_a_numerical_hessian():
+    """The traces the variance update uses and the final rater variances (absolute and
+    with the fixed effects held) are those of the penalised log likelihood's Hessian."""
+    sim = simulate(9, n_candidates=25, pool=6, competencies=2)
+    _, unit = np.unique(sim.candidate * 2 + sim.competency, return_inverse=True)
+    design = OrdinalDesign(unit, sim.rater, sim.competency, (sim.score - 1).astype(int))
+    k1, nu = design.n_levels - 1, design.n_units
+    s2u, s2v = 0.8, 0.5
+    solution = design.fit(s2u, s2v)
+
+    def objective(x):
+        tau, beta = x[:k1], np.concatenate([[0.0], x[k1 : k1 + 1]])
+        u, v = x[k1 + 1 : k1 + 1 + nu], x[k1 + 1 + nu :]
+        loglik, _ = design._terms(tau, beta[design.group] + u[design.unit] + v[design.rater])
+        return loglik - 0.5 * (u @ u / s2u + v @ v / s2v)
+
+    x0 = np.concatenate(
+        [solution.thresholds, solution.beta[1:], solution.unit_effects, solution.rater_effects]
+    )
+    h, step = np.zeros((len(x0), len(x0))), 1e-3
+    for i in range(len(x0)):
+        for j in range(i + 1):
+            e_i, e_j = np.eye(len(x0))[i] * step, np.eye(len(x0))[j] * step
+            h[i, j] = h[j, i] = (
+                objective(x0 + e_i + e_j)
+                - objective(x0 + e_i - e_j)
+                - objective(x0 - e_i + e_j)
+                + objective(x0 - e_i - e_j)
+            ) / (4 * step * step)
+    covariance = np.linalg.inv(-h)
+    fixed, units, raters = slice(0, k1 + 1), slice(k1 + 1, k1 + 1 + nu), slice(k1 + 1 + nu, None)
+    assert solution.rater_variance == pytest.approx(np.diag(covariance)[raters], rel=1e-4)
+    held = np.linalg.inv(-h[k1 + 1 :, k1 + 1 :])  # τ and β held at their estimates
+    assert solution.rater_variance_relative == pytest.approx(np.diag(held)[nu:], rel=1e-4)
+    assert fixed.stop == k1 + 1
+
+    tau, beta, u, v = (
+        solution.thresholds,
+        solution.beta,
+        solution.unit_effects,
+        solution.rater_effects,
+    )
+    system = design._system(tau, beta, u, v, s2u, s2v)
+    system.chol, _ = scipy.linalg.lapack.dpotrf(system.m, lower=1, clean=0)
+    sum_u, sum_v = design._posterior_variance_sums(system)
+    assert sum_u == pytest.approx(np.trace(covariance[units, units]), rel=1e-4)
+    assert sum_v == pytest.approx(np.trace(covariance[raters, raters]), rel=1e-4)
+
+
+def test_ordinal_fit_reaches_the_variances_fixed_point():
+    """Holding the variances once they have converged leaves them at the fixed point of
+    the Laplace-EM update: refitting the modes there and updating once moves them by
+    less than the tolerance."""
+    sim = simulate(11, n_candidates=120, pool=25)
+    _, unit = np.unique(sim.candidate * 4 + sim.competency, return_inverse=True)
+    design = OrdinalDesign(unit, sim.rater, sim.competency, (sim.score - 1).astype(int))
+    solution = design.fit()
+    assert solution.converged
+    held = design.fit(solution.sigma2_unit, solution.sigma2_rater)
+    tau, beta, u, v = held.thresholds, held.beta, held.unit_effects, held.rater_effects
+    system = design._system(tau, beta, u, v, solution.sigma2_unit, solution.sigma2_rater)
+    system.chol, _ = scipy.linalg.lapack.dpotrf(system.m, lower=1, clean=0)
+    sum_u, sum_v = design._posterior_variance_sums(system)
+    again_u = _update(u, sum_u, solution.sigma2_unit)
+    again_v = _update(v, sum_v, solution.sigma2_rater)
+    assert again_u == pytest.approx(solution.sigma2_unit, rel=TOLERANCE)
+    assert again_v == pytest.approx(solution.sigma2_rater, rel=TOLERANCE)
+
+
+def test_ordinal_refresh_from_a_warm_start_equals_a_cold_refresh():
+    """Started from an earlier fit on less data, or from a start that fits nothing
+    (another scale's levels), a refresh ends where a cold one does."""
+    sim = simulate(12, n_candidates=200, pool=40)
+    columns = (sim.candidate, sim.rater, sim.competency, sim.score)
+    earlier = sim.candidate < 180
+    first = fit_arrays(*(c[earlier] for c in columns), model="ordinal")
+    cold = fit_arrays(*columns, model="ordinal", components=first.components)
+    warm = WarmStart.from_fit(first)
+    mismatched = WarmStart(RatingScale((0.0, 1.0), (0.5,), 1.0, {}), warm.shifts)
+    for start in (warm, mismatched):
+        again = fit_arrays(*columns, model="ordinal", components=first.components, start=start)
+        for name, effect in cold.effects.items():
+            assert again.effects[name].shift == pytest.approx(effect.shift, abs=1e-7)
+            assert again.effects[name].se == pytest.approx(effect.se, rel=1e-6)
+        assert again.reml_criterion == pytest.approx(cold.reml_criterion, abs=1e-6)

@@ -26,7 +26,9 @@ from service.persistence.base import snapshot, utcnow
 from service.persistence.interviews import Interview, ProcessDeviation, is_double_booking
 from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.paging import Page, paginate
+from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard, scorecard_of_interview, scorecard_owed
+from service.persistence.templates import TemplateVersion
 from service.persistence.users import User
 from service.persistence.visibility import visible_applications
 from service.usecases.access import get_application, get_interview
@@ -487,3 +489,33 @@ def _event_data(interview: Interview, before: dict[str, Any] | None = None) -> d
         data["previous_starts_at"] = before["starts_at"]
         data["previous_interviewer_id"] = before["interviewer_id"]
     return data
+
+
+def interview_titles(session: Session, listed: list[Interview]) -> dict[int, str]:
+    """Each listed interview's title from its template (its key when the template has no
+    such interview), in two queries: naming them one by one loaded the application,
+    requisition and template version of every row.
+
+    Only names interviews the caller already listed through the visibility rules."""
+    if not listed:
+        return {}
+    version_of = dict(
+        session.execute(
+            select(Application.id, Requisition.template_version_id)
+            .join(Requisition, Requisition.id == Application.requisition_id)
+            .where(Application.id.in_({i.application_id for i in listed}))
+        ).all()
+    )
+    versions = {
+        v.id: v.template()
+        for v in session.scalars(
+            select(TemplateVersion)
+            .where(TemplateVersion.id.in_(set(version_of.values())))
+            .options(undefer(TemplateVersion.content))
+        )
+    }
+    titles = {}
+    for interview in listed:
+        planned = versions[version_of[interview.application_id]].interview(interview.interview_key)
+        titles[interview.id] = planned.title if planned else interview.interview_key
+    return titles

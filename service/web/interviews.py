@@ -70,12 +70,13 @@ def my_interviews() -> ResponseReturnValue:
     submitted = interviews.list_interviews(
         db.session, user, interviewer_id=user.id, scorecard_state="submitted", limit=20
     ).items
+    titles = interviews.interview_titles(db.session, [*upcoming, *submitted])
     return render_template(
         "interviews/mine.html",
         owed=owed,
         owed_total=tasks["totals"]["scorecard"],
-        upcoming=[(i, _title(i)) for i in upcoming],
-        submitted=[(i, _title(i)) for i in sorted(submitted, key=lambda i: i.starts_at)[::-1]],
+        upcoming=[(i, titles[i.id]) for i in upcoming],
+        submitted=[(i, titles[i.id]) for i in sorted(submitted, key=lambda i: i.starts_at)[::-1]],
     )
 
 
@@ -350,11 +351,6 @@ def _anchor(key: str) -> str:
 
 def _status(error: DomainError) -> int:
     return 409 if isinstance(error, ConflictError) else 422
-
-
-def _title(interview: Interview) -> str:
-    planned = interview.template.interview(interview.interview_key)
-    return planned.title if planned else interview.interview_key
 
 
 def _clock(moment: datetime) -> str:

@@ -35,7 +35,7 @@ from service.persistence.packets import (
     Packet,
     current_decision,
     decisions_of,
-    latest_packet,
+    outcome_of,
     packet_with_digest,
     revisions_after,
 )
@@ -185,8 +185,7 @@ def application_outcome(session: Session, actor: User, application_id: int) -> A
     panelist shown them is recorded as having read the panel (`open_panel_feedback`).
     Interviewers never see packets.
     """
-    decision = current_decision(session, application_id)
-    packet = latest_packet(session, application_id)
+    decision, packet = outcome_of(session, application_id)
     if decision is None and packet is None:
         return ApplicationOutcome(None, None)
     try:

@@ -41,6 +41,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from bench import generate
 from bench.load import LOOPBACK, Request, Sender, http_sender, run_load, wsgi_sender
+from service.persistence import migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -126,6 +127,7 @@ def prepare_database(n: int, seed: int, reuse: bool) -> tuple[str, dict[str, Any
                 tokens = json.loads(tokens_path.read_text())
                 if tokens["summary"]["applications"] == n and tokens["summary"]["seed"] == seed:
                     print(f"reusing {name}", file=sys.stderr)
+                    migrate.upgrade(url)  # a migration added since it was generated
                     return url, tokens
             assert name.startswith("hiring_bench")  # never the test database
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

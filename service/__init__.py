@@ -109,9 +109,12 @@ def _register_error_handlers(app: Flask) -> None:
 
 
 def _register_hooks(app: Flask) -> None:
-    """Before a request: authentication, then the body checks; after: the common headers."""
+    """Before a request: which session it needs, authentication, then the body checks;
+    after: the common headers."""
     from service.http.auth import init_auth
+    from service.http.blueprint import note_reads_only
 
+    app.before_request(note_reads_only)
     init_auth(app)
     app.before_request(_require_json_body)
     app.before_request(_refuse_streamed_body_over_the_limit)

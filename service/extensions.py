@@ -12,13 +12,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from service.config import Settings
-from service.persistence.base import PSEUDONYM_KEY, derive_pseudonym_key
+from service.persistence.base import PSEUDONYM_KEY, WRITER, derive_pseudonym_key
 from service.storage import LocalStorage, PacketStorage, S3Storage
 
 
 class Database:
     """Use cases receive `db.session` as an argument and commit themselves; the
-    teardown closes the session, rolling back whatever a failed request left."""
+    teardown closes the session, rolling back whatever a failed request left.
+
+    A request the HTTP layer marks as reading only (`g.reads_only`, set before
+    authentication) gets a session on an autocommit connection on PostgreSQL:
+    no BEGIN and ROLLBACK around its selects, two of a lookup's four round
+    trips. Its session carries the transactional factory (`WRITER`), so a read
+    that must record something (the first view of the panel's feedback) writes
+    in a transaction of its own (`persistence.base.transaction`). SQLite keeps
+    one transactional session: its BEGIN IMMEDIATE holds the write lock, so a
+    second session could not write beside it; so does a factory bound to one
+    connection (the tests' rolled-back transaction).
+    """
 
     def init_app(self, app: Flask) -> None:
         settings = app.config["SETTINGS"]
@@ -36,7 +47,10 @@ class Database:
     @property
     def session(self) -> Session:
         if "db_session" not in g:
-            g.db_session = current_app.extensions["db"]()
+            factory: sessionmaker[Session] = current_app.extensions["db"]
+            if g.get("reads_only"):
+                factory = _reads_factory(current_app, factory)
+            g.db_session = factory()
         session: Session = g.db_session
         return session
 
@@ -57,6 +71,25 @@ class Database:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
+
+
+def _reads_factory(app: Flask, factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Sessions on autocommit connections of `factory`'s engine (sharing its pool), made
+    once per factory; `factory` itself unless it is bound to a PostgreSQL engine."""
+    made = app.extensions.get("db_reads")
+    if made is not None and made[0] is factory:
+        reads: sessionmaker[Session] = made[1]
+        return reads
+    bind = factory.kw["bind"]
+    if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+        return factory
+    reads = sessionmaker(
+        bind=bind.execution_options(isolation_level="AUTOCOMMIT"),
+        expire_on_commit=False,
+        info={**factory.kw.get("info", {}), WRITER: factory},
+    )
+    app.extensions["db_reads"] = (factory, reads)
+    return reads
 
 
 def init_storage(app: Flask, settings: Settings) -> None:

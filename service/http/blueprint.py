@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 import flask_smorest
-from flask import current_app, request
+from flask import current_app, g, request
 from flask.views import MethodView
 from webargs import core
 from webargs.flaskparser import FlaskParser, abort
@@ -54,6 +54,13 @@ class Blueprint(flask_smorest.Blueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.before_request(_refuse_query_parameters_nobody_reads)
+
+    @staticmethod
+    def reads_only(view: Any) -> Any:
+        """The view only reads (a write it needs takes its own transaction,
+        `persistence.base.transaction`): its request gets an autocommit session."""
+        view._reads_only = True
+        return view
 
     @staticmethod
     def versioned(*, if_match: tuple[int, ...] = ()) -> Any:
@@ -101,12 +108,25 @@ def _refuse_query_parameters_nobody_reads() -> None:
     abort(422, messages={"query": {name: [message] for name in request.args}})
 
 
-def _takes_query_arguments(endpoint: str | None, method: str) -> bool:
-    """Whether the view has `@blp.arguments(..., location="query")`, as its OpenAPI doc says."""
+def note_reads_only() -> None:
+    """Before authentication opens the session: whether this request's view only reads
+    (`Blueprint.reads_only`), so `db.session` may run it on an autocommit connection."""
+    reads = request.method in ("GET", "HEAD") and request.url_rule is not None
+    g.reads_only = reads and getattr(_view(request.endpoint, request.method), "_reads_only", False)
+
+
+def _view(endpoint: str | None, method: str) -> Any:
+    """The function serving `method` at `endpoint` (a MethodView's method, or the view)."""
     view = current_app.view_functions.get(endpoint or "")
     view_class = getattr(view, "view_class", None)
     if view_class is not None and issubclass(view_class, MethodView):
         name = "get" if method == "HEAD" else method.lower()
         view = getattr(view_class, name, None)
+    return view
+
+
+def _takes_query_arguments(endpoint: str | None, method: str) -> bool:
+    """Whether the view has `@blp.arguments(..., location="query")`, as its OpenAPI doc says."""
+    view = _view(endpoint, method)
     parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
     return any(parameter.get("in") == "query" for parameter in parameters)

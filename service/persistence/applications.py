@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, select, text
+from sqlalchemy import ForeignKey, Index, Select, String, Text, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.domain.pipeline import APPLICATION_STATUSES, TIMELINE_KINDS, ApplicationStatus
@@ -12,6 +13,7 @@ from service.domain.templates import InterviewTemplate
 from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.candidates import Candidate
 from service.persistence.requisitions import Requisition
+from service.persistence.templates import TemplateVersion
 from service.persistence.users import User
 
 
@@ -28,6 +30,8 @@ class Application(Base):
             postgresql_where=text("status = 'active'"),
         ),
         Index("ix_applications_requisition_id_stage", "requisition_id", "stage"),
+        # A requisition's applications in keyset order (migration 0016).
+        Index("ix_applications_requisition_id_id", "requisition_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +90,36 @@ class StageChange(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+def application_rows() -> Select[*tuple[Any, ...]]:
+    """Applications as plain rows of what a listing shows: the application's columns,
+    its candidate's and requisition's reference, and its template version (`template_version`
+    names the parsed template). One row per application and no ORM objects: loading
+    five objects per row was most of the cost of a page (BENCHMARKS.md)."""
+    return (
+        select(
+            Application.id,
+            Application.version,
+            Application.candidate_id,
+            Candidate.name.label("candidate_name"),
+            Candidate.email.label("candidate_email"),
+            Application.requisition_id,
+            Requisition.title.label("requisition_title"),
+            Requisition.template_version_id,
+            TemplateVersion.version.label("template_version"),
+            Application.stage,
+            Application.status,
+            Application.stage_entered_at,
+            Application.rejection_reason,
+            Application.rejection_note,
+            Application.created_at,
+            Application.updated_at,
+        )
+        .join(Candidate, Candidate.id == Application.candidate_id)
+        .join(Requisition, Requisition.id == Application.requisition_id)
+        .join(TemplateVersion, TemplateVersion.id == Requisition.template_version_id)
+    )
 
 
 def timeline_of(session: Session, application_id: int) -> list[StageChange]:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,6 +68,26 @@ def pseudonym_key(session: Session) -> bytes:
     if not isinstance(key, bytes):
         raise RuntimeError("a session made outside the app's session factory has no pseudonym key")
     return key
+
+
+# In a read session's `info` (service.extensions): the factory of transactional sessions.
+WRITER = "writer"
+
+
+@contextmanager
+def transaction(session: Session) -> Iterator[Session]:
+    """A session whose changes commit together, for a write during a read.
+
+    `session` itself when it runs in a transaction; for a read session on an
+    autocommit connection (whose `info` carries `WRITER`), a transactional session
+    of its own, closed afterwards. The caller commits.
+    """
+    factory = session.info.get(WRITER)
+    if factory is None:
+        yield session
+        return
+    with factory() as writer:
+        yield writer
 
 
 def derive_pseudonym_key(secret_key: str) -> bytes:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from service.domain.calibration_scale import CALIBRATION_STATES, MODELS
@@ -76,6 +76,24 @@ class InterviewerCalibration(Base):
 
 def latest_run(session: Session) -> CalibrationRun | None:
     return session.scalar(select(CalibrationRun).order_by(CalibrationRun.id.desc()).limit(1))
+
+
+def panel_calibration(
+    session: Session, interviewer_ids: Iterable[int]
+) -> tuple[dict[str, Any] | None, dict[int, InterviewerCalibration]]:
+    """The latest run's rating scale and the named interviewers' effects from it, in one
+    query (an assessment's panel); (None, {}) before a fit or when none of them has one."""
+    latest = select(func.max(CalibrationRun.id)).scalar_subquery()
+    rows = session.execute(
+        select(InterviewerCalibration, CalibrationRun.scale)
+        .join(CalibrationRun, CalibrationRun.id == InterviewerCalibration.run_id)
+        .where(
+            InterviewerCalibration.run_id == latest,
+            InterviewerCalibration.interviewer_id.in_(list(interviewer_ids)),
+        )
+    ).all()
+    scale = rows[0].scale if rows else None
+    return scale, {effect.interviewer_id: effect for effect, _ in rows}
 
 
 def leniencies(

@@ -112,6 +112,28 @@ class RevisionAfterDecision:
     amended_at: datetime
 
 
+def outcome_of(session: Session, application_id: int) -> tuple[Decision | None, Packet | None]:
+    """The current decision and the latest packet, found in one round trip (most
+    applications have neither); each present one is then loaded by its key."""
+    decision_id = (
+        select(Decision.id)
+        .where(Decision.application_id == application_id, Decision.superseded_at.is_(None))
+        .scalar_subquery()
+    )
+    packet_id = (
+        select(Packet.id)
+        .where(Packet.application_id == application_id)
+        .order_by(Packet.version.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = session.execute(select(decision_id, packet_id)).one()
+    return (
+        session.get(Decision, found[0]) if found[0] is not None else None,
+        session.get(Packet, found[1]) if found[1] is not None else None,
+    )
+
+
 def current_decision(session: Session, application_id: int) -> Decision | None:
     return session.scalar(
         select(Decision).where(
@@ -127,15 +149,6 @@ def decisions_of(session: Session, application_id: int) -> list[Decision]:
             .where(Decision.application_id == application_id)
             .order_by(Decision.version)
         )
-    )
-
-
-def latest_packet(session: Session, application_id: int) -> Packet | None:
-    return session.scalar(
-        select(Packet)
-        .where(Packet.application_id == application_id)
-        .order_by(Packet.version.desc())
-        .limit(1)
     )
 
 

@@ -47,13 +47,22 @@ def paginate(
     id_column: InstrumentedAttribute[int],
     cursor: str | None,
     limit: int,
+    *,
+    rows: bool = False,
 ) -> Page:
+    """`rows`: `stmt` selects columns (plain rows), not one entity (its objects)."""
     if cursor:
         stmt = stmt.where(id_column > decode_cursor(cursor))
-    rows = list(session.scalars(stmt.order_by(id_column).limit(limit + 1)).unique())
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode_cursor(rows[-1].id) if has_more else None)
+    items = _fetch(session, stmt.order_by(id_column).limit(limit + 1), rows)
+    has_more = len(items) > limit
+    items = items[:limit]
+    return Page(items, encode_cursor(items[-1].id) if has_more else None)
+
+
+def _fetch(session: Session, stmt: Select[Any], rows: bool) -> list[Any]:
+    if rows:
+        return list(session.execute(stmt))
+    return list(session.scalars(stmt).unique())
 
 
 def paginate_sorted(
@@ -64,10 +73,13 @@ def paginate_sorted(
     id_column: InstrumentedAttribute[int],
     cursor: str | None,
     limit: int,
+    *,
+    rows: bool = False,
 ) -> Page:
     """Keyset pagination on (a datetime column, id), ascending, or descending when `sort`
     starts with "-". The cursor carries the sort it was made for, the last row's value
-    and id, so a page never skips or repeats a row, whatever ties the column has."""
+    and id, so a page never skips or repeats a row, whatever ties the column has.
+    `rows` as in `paginate`."""
     descending = sort.startswith("-")
     if cursor:
         value, last_id = _decode_sorted_cursor(cursor, sort)
@@ -77,13 +89,13 @@ def paginate_sorted(
             after = or_(key_column > value, and_(key_column == value, id_column > last_id))
         stmt = stmt.where(after)
     order = (key_column.desc(), id_column.desc()) if descending else (key_column, id_column)
-    rows = list(session.scalars(stmt.order_by(*order).limit(limit + 1)).unique())
-    has_more = len(rows) > limit
-    rows = rows[:limit]
+    items = _fetch(session, stmt.order_by(*order).limit(limit + 1), rows)
+    has_more = len(items) > limit
+    items = items[:limit]
     if not has_more:
-        return Page(rows, None)
-    last = rows[-1]
-    return Page(rows, _encode_sorted_cursor(sort, getattr(last, key_column.key), last.id))
+        return Page(items, None)
+    last = items[-1]
+    return Page(items, _encode_sorted_cursor(sort, getattr(last, key_column.key), last.id))
 
 
 def _encode_sorted_cursor(sort: str, value: datetime, last_id: int) -> str:

@@ -10,9 +10,9 @@ from sqlalchemy.orm import (
     Mapped,
     Session,
     column_property,
+    joinedload,
     mapped_column,
     relationship,
-    selectinload,
 )
 
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
@@ -142,6 +142,7 @@ def scorecard_of_interview(
 
 def submitted_scorecards(session: Session, application_id: int) -> list[Scorecard]:
     """The application's submitted scorecards, oldest first, with every revision and rating."""
+    # Joined, not selectin: one round trip for a handful of rows instead of three.
     return list(
         session.scalars(
             select(Scorecard)
@@ -150,8 +151,8 @@ def submitted_scorecards(session: Session, application_id: int) -> list[Scorecar
                 Scorecard.state == ScorecardState.SUBMITTED,
             )
             .order_by(Scorecard.submitted_at, Scorecard.id)
-            .options(selectinload(Scorecard.revisions).selectinload(ScorecardRevision.ratings))
-        )
+            .options(joinedload(Scorecard.revisions).joinedload(ScorecardRevision.ratings))
+        ).unique()
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from service.domain.templates import InterviewTemplate
 from service.persistence.base import Base, utcnow
@@ -35,3 +35,16 @@ class TemplateVersion(Base):
 
 
 _parsed: dict[str, InterviewTemplate] = {}
+
+
+def parsed_template(session: Session, version_id: int, version: str) -> InterviewTemplate:
+    """The parsed template of a version read as a plain row (id and `version`), from
+    the same per-process cache as `TemplateVersion.template()`; the content is read
+    only on the first use of a version."""
+    parsed = _parsed.get(version)
+    if parsed is None:
+        content = session.execute(
+            select(TemplateVersion.content).where(TemplateVersion.id == version_id)
+        ).scalar_one()
+        parsed = _parsed[version] = InterviewTemplate.from_dict(content)
+    return parsed

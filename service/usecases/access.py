@@ -13,15 +13,18 @@ prove each scorecard was written independently.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.domain.access import INTERVIEWER, require
 from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.persistence import scorecards as scorecard_queries
-from service.persistence.applications import Application
+from service.persistence.applications import Application, application_rows
 from service.persistence.audit import record_event
+from service.persistence.base import transaction
 from service.persistence.candidates import Candidate
 from service.persistence.interviews import Interview
 from service.persistence.packets import Packet
@@ -66,6 +69,18 @@ def get_application(session: Session, actor: User, application_id: int) -> Appli
     return application
 
 
+def get_application_row(session: Session, actor: User, application_id: int) -> Row[Any]:
+    """The application as a plain row (`application_rows`), under the same rule as
+    `get_application`. Raises NotFoundError when missing or not visible to `actor`."""
+    require(actor.role, "applications:read")
+    row = session.execute(
+        visible_applications(application_rows().where(Application.id == application_id), actor)
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")
+    return row
+
+
 def get_interview(session: Session, actor: User, interview_id: int) -> Interview:
     """The interview, if its application is visible to `actor`. Raises NotFoundError."""
     interview = session.get(Interview, interview_id)
@@ -108,20 +123,22 @@ def open_panel_feedback(session: Session, actor: User, application_id: int) -> N
 
 
 def _record_first_view(session: Session, actor: User, application_id: int) -> None:
+    """The view and its audit event commit together, also from a read-only request."""
     if scorecard_queries.has_seen_others(session, application_id, actor.id):
         return
-    view = ScorecardView(application_id=application_id, user_id=actor.id)
-    try:
-        with session.begin_nested():
-            session.add(view)
-    except IntegrityError:
-        return  # a parallel read of the same person recorded it first
-    record_event(
-        session,
-        actor.id,
-        "scorecards.first_viewed",
-        "application",
-        application_id,
-        after={"first_seen_at": view.first_seen_at.isoformat()},
-    )
-    session.commit()
+    with transaction(session) as writer:
+        view = ScorecardView(application_id=application_id, user_id=actor.id)
+        try:
+            with writer.begin_nested():
+                writer.add(view)
+        except IntegrityError:
+            return  # a parallel read of the same person recorded it first
+        record_event(
+            writer,
+            actor.id,
+            "scorecards.first_viewed",
+            "application",
+            application_id,
+            after={"first_seen_at": view.first_seen_at.isoformat()},
+        )
+        writer.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,15 +14,27 @@ from service.domain import pipeline
 from service.domain.access import require
 from service.domain.data_protection import refuse_erased
 from service.domain.errors import ConflictError, RuleViolationError
-from service.persistence.applications import Application, StageChange, timeline_of
+from service.domain.templates import InterviewTemplate
+from service.persistence.applications import (
+    Application,
+    StageChange,
+    application_rows,
+    timeline_of,
+)
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.paging import Page, paginate, paginate_sorted
 from service.persistence.reports import template_versions
 from service.persistence.requisitions import Requisition
+from service.persistence.templates import parsed_template
 from service.persistence.users import User
 from service.persistence.visibility import visible_applications, visible_requisitions
-from service.usecases.access import get_application, get_candidate, get_requisition
+from service.usecases.access import (
+    get_application,
+    get_application_row,
+    get_candidate,
+    get_requisition,
+)
 from service.usecases.deviations import record_skipped_interviews
 from service.usecases.outbox import emit_event
 
@@ -99,7 +112,7 @@ def list_applications(
     requisition's template, or of every template when no requisition is given).
     """
     require(actor.role, "applications:read")
-    stmt = visible_applications(select(Application), actor)
+    stmt = visible_applications(application_rows(), actor)
     if requisition_id is not None:
         stmt = stmt.where(Application.requisition_id == requisition_id)
     if candidate_id is not None:
@@ -119,8 +132,30 @@ def list_applications(
         stmt = stmt.where(Application.updated_at > updated_after)
     key = APPLICATION_SORTS[sort]
     if key is None:
-        return paginate(session, stmt, Application.id, cursor, limit)
-    return paginate_sorted(session, stmt, sort, key, Application.id, cursor, limit)
+        page = paginate(session, stmt, Application.id, cursor, limit, rows=True)
+    else:
+        page = paginate_sorted(session, stmt, sort, key, Application.id, cursor, limit, rows=True)
+    return Page([listed(session, row) for row in page.items], page.next_cursor)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedApplication:
+    """An application as a listing shows it: a row of `application_rows` and its template."""
+
+    row: Any
+    template: InterviewTemplate
+
+
+def listed(session: Session, row: Any) -> ListedApplication:
+    return ListedApplication(
+        row, parsed_template(session, row.template_version_id, row.template_version)
+    )
+
+
+def read_application(session: Session, actor: User, application_id: int) -> ListedApplication:
+    """One application as a listing shows it. Raises NotFoundError when missing or not
+    visible to `actor`."""
+    return listed(session, get_application_row(session, actor, application_id))
 
 
 def _check_stage(session: Session, actor: User, stage: str, requisition_id: int | None) -> None:

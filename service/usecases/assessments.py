@@ -19,28 +19,30 @@ from service.domain.packet_inputs import RevisionIn, ScorecardHistoryIn
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.base import utcnow
-from service.persistence.calibration import latest_run, leniencies
+from service.persistence.calibration import panel_calibration
 from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.scorecards import Scorecard, first_views, submitted_scorecards
+from service.persistence.templates import parsed_template
 from service.persistence.users import User
-from service.usecases.access import get_application, open_panel_feedback
+from service.usecases.access import get_application_row, open_panel_feedback
 
 
 def application_assessment(session: Session, actor: User, application_id: int) -> dict[str, Any]:
     """For the hiring team, and for panelists once they have submitted their own scorecard
     (`open_panel_feedback`)."""
-    application = get_application(session, actor, application_id)
-    open_panel_feedback(session, actor, application.id)
-    return to_dict(assess_application(session, application))
+    row = get_application_row(session, actor, application_id)
+    open_panel_feedback(session, actor, row.id)
+    template = parsed_template(session, row.template_version_id, row.template_version)
+    return to_dict(assess(*assessment_inputs(session, row.id, template), now=utcnow()))
 
 
 def assess_application(session: Session, application: Application) -> Assessment:
     """The assessment from what is stored now: submitted scorecards, the loop, the latest calibration."""
-    return assess(*assessment_inputs(session, application), now=utcnow())
+    return assess(*assessment_inputs(session, application.id, application.template), now=utcnow())
 
 
 def assessment_inputs(
-    session: Session, application: Application
+    session: Session, application_id: int, template: InterviewTemplate
 ) -> tuple[
     InterviewTemplate,
     list[ScorecardIn],
@@ -48,10 +50,9 @@ def assessment_inputs(
     list[DeviationIn],
     dict[int, LeniencyIn],
 ]:
-    """The plain inputs of `assess` for one application, as stored now."""
-    template = application.template
-    scorecards = submitted_scorecards(session, application.id)
-    facts = interview_facts(session, application.id)
+    """The plain inputs of `assess` for one application (under `template`), as stored now."""
+    scorecards = submitted_scorecards(session, application_id)
+    facts = interview_facts(session, application_id)
     panel = {f.interviewer_id for f in facts} | {card.author_id for card in scorecards}
     return (
         template,
@@ -77,7 +78,7 @@ def assessment_inputs(
                 d.reason,
                 d.at,
             )
-            for d in deviations_of(session, application.id)
+            for d in deviations_of(session, application_id)
         ],
         _leniencies(session, panel),
     )
@@ -85,9 +86,8 @@ def assessment_inputs(
 
 def _leniencies(session: Session, panel: set[int]) -> dict[int, LeniencyIn]:
     """The panel's stored calibration, with the latest run's rating scale."""
-    effects = leniencies(session, panel)
-    run = latest_run(session) if effects else None
-    scale = RatingScale.from_dict(run.scale) if run is not None and run.scale else None
+    stored_scale, effects = panel_calibration(session, panel)
+    scale = RatingScale.from_dict(stored_scale) if stored_scale else None
     return {
         e.interviewer_id: LeniencyIn(
             e.interviewer_id,

@@ -35,7 +35,7 @@ from service.persistence.packets import (
     Packet,
     current_decision,
     decisions_of,
-    latest_packet,
+    outcome_of,
     packet_with_digest,
     revisions_after,
 )
@@ -177,9 +177,7 @@ def decision_history(session: Session, actor: User, application_id: int) -> Deci
     return DecisionHistory(current.decision.version if current else 0, current, items)
 
 
-def application_outcome(
-    session: Session, actor: User, application: Application
-) -> ApplicationOutcome:
+def application_outcome(session: Session, actor: User, application_id: int) -> ApplicationOutcome:
     """The current decision and latest packet of an application `actor` may see.
 
     Both derive from the panel's feedback, so a panelist who still owes a scorecard
@@ -187,12 +185,11 @@ def application_outcome(
     panelist shown them is recorded as having read the panel (`open_panel_feedback`).
     Interviewers never see packets.
     """
-    decision = current_decision(session, application.id)
-    packet = latest_packet(session, application.id)
+    decision, packet = outcome_of(session, application_id)
     if decision is None and packet is None:
         return ApplicationOutcome(None, None)
     try:
-        open_panel_feedback(session, actor, application.id)
+        open_panel_feedback(session, actor, application_id)
     except PermissionDeniedError:
         return ApplicationOutcome(None, None)
     try:

@@ -183,7 +183,7 @@ def packet_content(session: Session, application: Application, anonymized: bool)
 def packet_inputs(session: Session, application: Application) -> PacketInputs:
     """The application's facts as stored now, as plain frozen data."""
     template, scorecards, interviews, deviations, leniencies = assessment_inputs(
-        session, application
+        session, application.id, application.template
     )
     candidate, requisition = application.candidate, application.requisition
     return PacketInputs(

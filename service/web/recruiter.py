@@ -161,7 +161,7 @@ def render_application(application_id: int, status: int = 200, **extra: Any) -> 
     loop = interviews.get_loop(db.session, user, application_id)
     now = utcnow()
     late_after = timedelta(hours=template.scoring.late_feedback_hours)
-    outcome = decisions.application_outcome(db.session, user, application)
+    outcome = decisions.application_outcome(db.session, user, application.id)
     context: dict[str, Any] = {
         "schedule_form": {},
         "schedule_error": None,

@@ -16,7 +16,7 @@ from service.http.applications.schemas import (
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
 from service.http.errors import InvalidHeaderError
-from service.usecases import access, applications, decisions
+from service.usecases import applications, decisions
 
 blp = Blueprint(
     "applications",
@@ -44,6 +44,7 @@ def with_etag(application):
 
 @blp.route("")
 class Applications(MethodView):
+    @blp.reads_only
     @blp.arguments(ApplicationQueryArgsSchema, location="query")
     @blp.response(200, ApplicationPageSchema)
     def get(self, args):
@@ -70,6 +71,7 @@ class Applications(MethodView):
 
 @blp.route("/<int:application_id>")
 class Application(MethodView):
+    @blp.reads_only
     @blp.versioned()
     @blp.response(200, ApplicationDetailSchema)
     def get(self, application_id):
@@ -77,9 +79,9 @@ class Application(MethodView):
 
         The ETag is the application's version: send it as `If-Match` on a move or status change.
         """
-        application = access.get_application(db.session, current_user(), application_id)
-        outcome = decisions.application_outcome(db.session, current_user(), application)
-        return (application, outcome), {"ETag": f'"{application.version}"'}
+        application = applications.read_application(db.session, current_user(), application_id)
+        outcome = decisions.application_outcome(db.session, current_user(), application_id)
+        return (application, outcome), {"ETag": f'"{application.row.version}"'}
 
 
 @blp.route("/<int:application_id>/moves")

@@ -16,6 +16,7 @@ blp = Blueprint(
 
 @blp.route("/applications/<int:application_id>/assessment")
 class Assessment(MethodView):
+    @blp.reads_only
     @blp.doc(operationId="get_application_assessment")
     @blp.response(200, AssessmentSchema)
     def get(self, application_id):

@@ -22,9 +22,10 @@ run: setup
 	$(BIN)/hiring demo
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
 
-## Lint, format and type checks, then the whole test suite, on SQLite and PostgreSQL, with real Redis.
+## Lint, format and type checks, then the whole test suite, on SQLite and PostgreSQL, with real Redis,
+## in two processes (a test file stays in one; each process has its own databases, see tests/conftest.py).
 test: setup services lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 lint: setup
 	$(BIN)/ruff check .

@@ -8,7 +8,7 @@ from sqlalchemy import create_engine, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from service.persistence import Base, migrate
-from tests.conftest import POSTGRES_URL, reset_postgres
+from tests.conftest import postgres_url, reset_postgres
 
 
 def test_single_migration_head():
@@ -25,9 +25,10 @@ def empty_database_url(request, tmp_path):
 
 def empty_postgres_url() -> str:
     # Named after the test database, so suites run side by side on one server do not collide.
-    name = f"{make_url(POSTGRES_URL).database}_migrations"
-    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    base = postgres_url()
+    name = f"{make_url(base).database}_migrations"
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
         connection.execute(text(f'CREATE DATABASE "{name}"'))

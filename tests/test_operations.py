@@ -3,7 +3,6 @@ broken configurations, JSON logs with the request id, and CORS."""
 
 import json
 import logging
-import os
 import socket
 from dataclasses import replace
 
@@ -14,10 +13,10 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from service import create_app, jobs
 from service.config import Settings, SettingsError
 from service.persistence import migrate
+from tests.conftest import REDIS_URL
 
 UNREACHABLE_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:{port}/hiring?connect_timeout=2"
 ORIGIN = "https://hiring.example.com"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def closed_port() -> int:

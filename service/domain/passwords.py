@@ -17,9 +17,21 @@ from service.domain.errors import RuleViolationError
 MIN_LENGTH = 12
 MAX_LENGTH = 1024  # argon2 takes any length; a cap keeps one request's work bounded
 
-_hasher = PasswordHasher()
+# argon2-cffi's defaults: time cost 3, 64 MiB, 4 lanes (RFC 9106's low-memory profile).
+PRODUCTION_HASHER = PasswordHasher()
+_hasher = PRODUCTION_HASHER
 # Verified when the email is unknown, so a miss takes as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def use_hasher(hasher: PasswordHasher) -> None:
+    """Hash and verify with `hasher` from now on. The test suite uses argon2's cheapest
+    parameters: a production hash costs about a tenth of a second of CPU and 64 MiB,
+    and the suite hashes hundreds of passwords; the production parameters have a test
+    of their own."""
+    global _hasher, _DUMMY_HASH  # noqa: PLW0603 (one switch, at the suite's start)
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
 
 
 def check_password(password: str) -> None:

@@ -9,7 +9,7 @@ from service.persistence.audit import AuditEvent
 from service.persistence.candidates import Candidate
 from service.persistence.requisitions import Requisition
 from tests.api.conftest import auth
-from tests.conftest import POSTGRES_URL
+from tests.conftest import postgres_url
 from tests.factories import ApplicationFactory, UserFactory
 
 PROBLEM_MEMBERS = {"type", "title", "status", "detail"}
@@ -349,7 +349,7 @@ def test_a_value_quoted_in_a_postgresql_message_is_left_out_of_the_log():
     from service.http.errors import redacted_traceback
 
     # PostgreSQL only: SQLite casts any text to an integer without an error.
-    engine = create_engine(POSTGRES_URL)
+    engine = create_engine(postgres_url())
     with engine.connect() as connection, pytest.raises(DBAPIError) as raised:
         connection.execute(text("SELECT CAST(:email AS integer)"), {"email": ADA["email"]})
     assert ADA["email"] in str(raised.value)  # "invalid input syntax for type integer: ..."

@@ -27,9 +27,8 @@ from service.usecases import applications, candidates, interviews, requisitions,
 from service.usecases.templates import sync_templates
 from service.usecases.users import create_user
 from tests import factories
-from tests.conftest import POSTGRES_URL
+from tests.conftest import REDIS_URL, postgres_url
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -115,17 +114,17 @@ def race_session(race_app):
 
 def _fresh_postgres_database():
     """A new database beside TEST_POSTGRES_URL's, and the function that drops it."""
-    url = make_url(POSTGRES_URL)
+    base = postgres_url()
+    url = make_url(base)
     name = f"{url.database}_live_{secrets.token_hex(4)}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as error:
         admin.dispose()
         pytest.fail(
-            f"PostgreSQL is not reachable at {POSTGRES_URL} ({error.orig}); start it with "
-            "`make services`.",
+            f"PostgreSQL is not reachable at {base} ({error.orig}); start it with `make services`.",
             pytrace=False,
         )
 

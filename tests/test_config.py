@@ -137,9 +137,9 @@ def test_database_prepared_statements_refuses_a_word_that_is_not_on_or_off(tmp_p
 def test_prepared_statements_off_reaches_psycopg(prepared, threshold):
     """Off, psycopg never prepares (`prepare_threshold=None`); on, its default of 5."""
     from service.extensions import make_engine
-    from tests.conftest import POSTGRES_URL
+    from tests.conftest import postgres_url
 
-    engine = make_engine(POSTGRES_URL, prepared_statements=prepared)
+    engine = make_engine(postgres_url(), prepared_statements=prepared)
     with engine.connect() as connection:
         assert connection.connection.driver_connection.prepare_threshold == threshold
     engine.dispose()

@@ -51,6 +51,9 @@ POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432"
 BENCH_REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 # Databases are named `<prefix><size>`; another prefix lets two benches run side by side.
 DATABASE_PREFIX = os.environ.get("BENCH_DATABASE_PREFIX", "hiring_bench_")
+# From this size on, one more requisition with 500 active applications: the pages bench
+# times the board on it (issue 14's "the board for a requisition with 500 active").
+BUSY_FROM, BUSY_REQUISITION = 100_000, 500
 READ_ENDPOINTS = ("list_applications", "get_application", "get_assessment")
 ENDPOINTS = (*READ_ENDPOINTS, "submit_scorecard")
 # Targets from the issues (7 and 4).
@@ -134,7 +137,8 @@ def prepare_database(n: int, seed: int, reuse: bool) -> tuple[str, dict[str, Any
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         admin.dispose()
-    generate.generate(url, n, seed=seed, tokens_path=tokens_path)
+    busy = BUSY_REQUISITION if n >= BUSY_FROM else 0
+    generate.generate(url, n, seed=seed, tokens_path=tokens_path, busy_requisition=busy)
     return url, json.loads(tokens_path.read_text())
 
 

@@ -29,7 +29,9 @@ def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
     adherence and language flags; per template and competency: ICC(1), ICC(1,k), alpha.
     Admin only. Raises PermissionDeniedError."""
     require(actor.role, "reports:read")
-    ratings = queries.rating_summaries(session)
+    current = queries.current_ratings(session)
+    ratings = queries.rating_summaries(current)
+    halos = queries.halo_counts(current)
     effects = leniencies(session)
     run = latest_run(session)
     interviewers = []
@@ -51,7 +53,7 @@ def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
                 "leniency_se_absolute": effect.se_absolute if effect and applied else None,
                 "leniency_ratings": effect.n_ratings if effect else None,
                 "recommendations": {r: getattr(row, r) for r in RECOMMENDATIONS},
-                "halo_rate": round(row.halo / n, 4),
+                "halo_rate": round(halos.get(row.author_id, 0) / n, 4),
                 "late_share": round(row.late / n, 4),
                 "median_evidence_chars": median_chars,
                 # Share of assigned competencies actually scored (None: no ratings at all).
@@ -64,7 +66,7 @@ def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
         if run is None
         else {"id": run.id, "fitted_at": run.fitted_at, "n_ratings": run.n_ratings},
         "interviewers": interviewers,
-        "reliability": _reliability(queries.reliability_sums(session)),
+        "reliability": _reliability(queries.reliability_sums(session, current)),
     }
 
 

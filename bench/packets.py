@@ -4,8 +4,8 @@
   bare WeasyPrint rendering the very same HTML to a plain, untagged PDF (target:
   ≤ 1.15×), and bare WeasyPrint's tagged render beside its plain one (what tagging
   itself costs);
-- request → ready through Redis with an idle worker, against the render time
-  (target: ≤ render time + 0.5 s);
+- request → ready through Redis with an idle packets-only worker (`python -m workers
+  packets`), against the render time (target: ≤ render time + 0.5 s);
 - packets per minute with one worker and with two (the ratio is the scaling);
 - the packet worker's peak memory (the worker or any job's child it forks, read with
   wait4) against a bare `import weasyprint` process rendering the same HTML.
@@ -262,7 +262,9 @@ class _workers:
         before = len(Worker.all(connection=connection))
         self.processes = [
             subprocess.Popen(
-                [sys.executable, "-m", "workers"],
+                # Packet workers of their own, as docs/deployment.md advises: a worker
+                # serving every queue first runs the periodic jobs' first passes.
+                [sys.executable, "-m", "workers", "packets"],
                 cwd=ROOT,
                 env=self.env,
                 stdout=subprocess.DEVNULL,

@@ -27,9 +27,11 @@ from service.observability import bound_request_id, current_request_id
 
 log = logging.getLogger(__name__)
 
-# A worker serves them in this order. Events (outbox dispatch, webhooks, email) have a
-# queue of their own, so a burst of them never delays a packet or a calibration refit.
-QUEUE_NAMES = ("default", "packets", "events")
+# A worker serves them in this order: packets first (a hiring manager may be waiting for
+# one), then the default queue (calibration refits, retention, the packet reaper). Events
+# (outbox dispatch, webhooks, email) have a queue of their own, so a burst of them never
+# delays a packet or a calibration refit.
+QUEUE_NAMES = ("packets", "default", "events")
 
 
 def init_app(app: Flask, redis_url: str | None) -> None:

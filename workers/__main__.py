@@ -1,4 +1,8 @@
-"""The RQ worker: `python -m workers [--burst]`.
+"""The RQ worker: `python -m workers [--burst] [QUEUE ...]`.
+
+It serves the named queues (by default every one, packets first); a deployment can
+give packets workers of their own (`python -m workers packets`), so a hiring
+manager's packet never waits behind a long periodic job or a calibration refit.
 
 Loads the app, the jobs, the calibration fit and WeasyPrint once in the parent
 and renders one warm-up page, then forks one child per job; the database engine
@@ -89,5 +93,16 @@ def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) 
                 periodic.join(timeout=5)
 
 
+def queues_from(arguments: list[str]) -> tuple[str, ...]:
+    """The queues named on the command line, in that order; every queue when none is."""
+    names = tuple(argument for argument in arguments if not argument.startswith("--"))
+    unknown = [name for name in names if name not in QUEUE_NAMES]
+    if unknown:
+        raise SystemExit(
+            f"unknown queue {', '.join(unknown)}: the queues are {', '.join(QUEUE_NAMES)}"
+        )
+    return names or QUEUE_NAMES
+
+
 if __name__ == "__main__":
-    run_worker(burst="--burst" in sys.argv[1:])
+    run_worker(queues_from(sys.argv[1:]), burst="--burst" in sys.argv[1:])

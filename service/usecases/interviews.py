@@ -20,6 +20,7 @@ from service.domain.errors import (
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES, PlannedInterview, plan_loop
 from service.domain.scorecards import EVIDENCE_GUIDANCE
 from service.domain.templates import MAX_INTERVIEW_MINUTES, InterviewTemplate
+from service.domain.templates import Interview as TemplateInterview
 from service.persistence.applications import Application
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
@@ -60,14 +61,7 @@ def schedule_interview(
         raise ConflictError(
             f"Interviews are scheduled for active applications; this one is {application.status}."
         )
-    template = application.requisition.template_version.template()
-    planned = template.interview(interview_key)
-    if planned is None:
-        known = ", ".join(i.key for i in template.interviews)
-        raise RuleViolationError(
-            f"'{interview_key}' is not an interview of this requisition's template.",
-            errors={"interview_key": f"unknown interview; the template has: {known}"},
-        )
+    planned = _planned_interview(application, interview_key)
     _check_interviewer(session, interviewer_id)
     _refuse_double_booking(session, interviewer_id, starts_at, planned.duration_minutes)
     already = session.scalar(
@@ -111,6 +105,20 @@ def schedule_interview(
     return interview
 
 
+def _planned_interview(application: Application, interview_key: str) -> TemplateInterview:
+    """The interview of the application's template named `interview_key`.
+    Raises RuleViolationError naming the template's interviews."""
+    template = application.requisition.template_version.template()
+    planned = template.interview(interview_key)
+    if planned is None:
+        known = ", ".join(i.key for i in template.interviews)
+        raise RuleViolationError(
+            f"'{interview_key}' is not an interview of this requisition's template.",
+            errors={"interview_key": f"unknown interview; the template has: {known}"},
+        )
+    return planned
+
+
 def check_booking(
     session: Session,
     actor: User,
@@ -129,12 +137,7 @@ def check_booking(
     unfit interviewer)."""
     require(actor.role, "applications:write")
     application = get_application(session, actor, application_id)
-    planned = application.requisition.template_version.template().interview(interview_key)
-    if planned is None:
-        raise RuleViolationError(
-            f"'{interview_key}' is not an interview of this requisition's template.",
-            errors={"interview_key": "unknown interview"},
-        )
+    planned = _planned_interview(application, interview_key)
     _check_interviewer(session, interviewer_id)
     conflict: ConflictError | None = None
     try:

@@ -42,7 +42,7 @@ def _scorecard_steps(session: Session, now: datetime) -> int:
             .order_by(Interview.id)
         )
     )
-    wanted: dict[str, tuple[Interview, Any]] = {}
+    wanted: dict[str, tuple[str, dict[str, Any]]] = {}
     for interview in owed:
         if interview.ends_at > now:
             continue
@@ -51,47 +51,46 @@ def _scorecard_steps(session: Session, now: datetime) -> int:
             interview.ends_at, template.scoring.late_feedback_hours, template.reminder_settings
         )
         for step in steps_due(steps, now):
+            data = {
+                "interview_id": interview.id,
+                "application_id": interview.application_id,
+                "interviewer_id": interview.interviewer_id,
+                "due_at": interview.ends_at.isoformat(),
+                "step": step.key,
+            }
+            if step.number:
+                data["reminder"] = step.number
             key = f"scorecard:{interview.id}:{interview.interviewer_id}:{step.key}"
-            wanted[key] = (interview, step)
-    stored = _stored_keys(session, list(wanted))
-    made = 0
-    for key, (interview, step) in wanted.items():
-        if key in stored:
-            continue
-        data = {
-            "interview_id": interview.id,
-            "application_id": interview.application_id,
-            "interviewer_id": interview.interviewer_id,
-            "due_at": interview.ends_at.isoformat(),
-            "step": step.key,
-        }
-        if step.number:
-            data["reminder"] = step.number
-        if emit_event(session, step.kind, data, dedupe_key=key) is not None:
-            made += 1
-    return made
+            wanted[key] = (step.kind, data)
+    return _emit_new(session, wanted)
 
 
 def _stage_overdue(session: Session, now: datetime) -> int:
     templates = {v.id: v.template() for v in template_versions(session)}
     _, sla = stage_maps(templates.items())
     _, rows = overdue_applications(session, sla, ApplicationFilters(), now, limit=1000)
-    keys = {
-        f"stage_overdue:{row.id}:{row.stage}:{row.stage_entered_at.isoformat()}": row
+    wanted = {
+        f"stage_overdue:{row.id}:{row.stage}:{row.stage_entered_at.isoformat()}": (
+            "application.stage_overdue",
+            {
+                "application_id": row.id,
+                "requisition_id": row.requisition_id,
+                "stage": row.stage,
+                "stage_entered_at": row.stage_entered_at.isoformat(),
+            },
+        )
         for row in rows
     }
-    stored = _stored_keys(session, list(keys))
+    return _emit_new(session, wanted)
+
+
+def _emit_new(session: Session, wanted: dict[str, tuple[str, dict[str, Any]]]) -> int:
+    """Emit each (kind, data) under its key unless an event with that key is stored;
+    returns how many were stored now."""
+    stored = _stored_keys(session, list(wanted))
     made = 0
-    for key, row in keys.items():
-        if key in stored:
-            continue
-        data = {
-            "application_id": row.id,
-            "requisition_id": row.requisition_id,
-            "stage": row.stage,
-            "stage_entered_at": row.stage_entered_at.isoformat(),
-        }
-        if emit_event(session, "application.stage_overdue", data, dedupe_key=key) is not None:
+    for key, (kind, data) in wanted.items():
+        if key not in stored and emit_event(session, kind, data, dedupe_key=key) is not None:
             made += 1
     return made
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,17 +81,7 @@ def competency_profile_svg(
     _profile_legend(svg)
     top = LEGEND_HEIGHT
     _grid(svg, scale, levels, len(competencies))
-    for tick in levels:
-        _text(
-            svg,
-            scale.x(tick),
-            height - 8,
-            str(tick),
-            size=SMALL,
-            anchor="middle",
-            fill=MUTED,
-            cls="level",
-        )
+    _axis_labels(svg, scale, levels, height, str)
     for index, competency in enumerate(competencies):
         _profile_row(svg, scale, top + index * ROW_HEIGHT, competency)
     return _markup(svg)
@@ -135,17 +125,7 @@ def interval_svg(
     top, bottom = LEGEND_HEIGHT, LEGEND_HEIGHT + ROW_HEIGHT * len(rows)
     ticks = _ticks(scale.low, scale.high)
     _grid(svg, scale, ticks, len(rows))
-    for tick in ticks:
-        _text(
-            svg,
-            scale.x(tick),
-            height - 8,
-            _signed(tick),
-            size=SMALL,
-            anchor="middle",
-            fill=MUTED,
-            cls="level",
-        )
+    _axis_labels(svg, scale, ticks, height, _signed)
     x = scale.x(reference)
     _line(svg, x, top, x, bottom, INK, 2, cls="reference", dash="4 3")
     for index, row in enumerate(rows):
@@ -348,6 +328,27 @@ def _grid(svg: ET.Element, scale: _Scale, ticks: Sequence[float], rows: int) -> 
                 "line",
                 {"x1": x, "y1": f"{centre - 16:g}", "x2": x, "y2": f"{centre + 16:g}"},
             )
+
+
+def _axis_labels(
+    svg: ET.Element,
+    scale: _Scale,
+    ticks: Sequence[float],
+    height: float,
+    label: Callable[[Any], str],
+) -> None:
+    """Each tick's value under the axis."""
+    for tick in ticks:
+        _text(
+            svg,
+            scale.x(tick),
+            height - 8,
+            label(tick),
+            size=SMALL,
+            anchor="middle",
+            fill=MUTED,
+            cls="level",
+        )
 
 
 def _markup(svg: ET.Element) -> Markup:

@@ -120,7 +120,7 @@ def _organisation_adverse_impact(
             min_selections=min_selections,
         )
 
-    return f"adverse_impact:{min_applicants}:{min_selections}", compute
+    return f"adverse_impact-{min_applicants}-{min_selections}", compute
 
 
 def _adverse_impact(

@@ -336,8 +336,8 @@ def _page_of(rows: list[dict[str, Any]], param: str, anchor: str) -> TablePage:
     def link(to: int) -> str | None:
         if not 1 <= to <= pages or to == number:
             return None
-        args = {**request.args.to_dict(), param: str(to)}
-        return url_for("web.admin_calibration", **args, _anchor=anchor)
+        args: dict[str, Any] = {**request.args.to_dict(), param: str(to)}
+        return url_for("web.admin_calibration", _anchor=anchor, **args)
 
     return TablePage(
         rows[start : start + TABLE_PAGE],

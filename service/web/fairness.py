@@ -154,15 +154,7 @@ def admin_adverse_impact() -> ResponseReturnValue:
 @web.post("/admin/adverse-impact/refresh")
 def admin_adverse_impact_refresh() -> ResponseReturnValue:
     """Count the every-requisition figures again now (post, then redirect to the page)."""
-    settings = current_app.config["SETTINGS"]
-    reports.organisation_adverse_impact(
-        db.session,
-        _admin(),
-        min_applicants=settings.adverse_impact_min_applicants,
-        min_selections=settings.adverse_impact_min_selections,
-        max_age=settings.report_snapshot_max_age_seconds,
-        refresh=True,
-    )
+    _organisation_adverse_impact(_admin(), refresh=True)
     return redirect(url_for("web.admin_adverse_impact"), code=303)
 
 
@@ -190,16 +182,10 @@ def _adverse_impact(
     actor: User, requisition_id: int | None
 ) -> tuple[dict[str, Any], Snapshot | None]:
     """One requisition's report, computed now; every requisition's, from its snapshot."""
-    settings = current_app.config["SETTINGS"]
     if requisition_id is None:
-        snapshot = reports.organisation_adverse_impact(
-            db.session,
-            actor,
-            min_applicants=settings.adverse_impact_min_applicants,
-            min_selections=settings.adverse_impact_min_selections,
-            max_age=settings.report_snapshot_max_age_seconds,
-        )
+        snapshot = _organisation_adverse_impact(actor)
         return snapshot.report, snapshot
+    settings = current_app.config["SETTINGS"]
     report = reports.adverse_impact_report(
         db.session,
         actor,
@@ -208,6 +194,18 @@ def _adverse_impact(
         min_selections=settings.adverse_impact_min_selections,
     )
     return report, None
+
+
+def _organisation_adverse_impact(actor: User, *, refresh: bool = False) -> Snapshot:
+    settings = current_app.config["SETTINGS"]
+    return reports.organisation_adverse_impact(
+        db.session,
+        actor,
+        min_applicants=settings.adverse_impact_min_applicants,
+        min_selections=settings.adverse_impact_min_selections,
+        max_age=settings.report_snapshot_max_age_seconds,
+        refresh=refresh,
+    )
 
 
 # ---- Calibration and reliability ----------------------------------------------------

@@ -53,6 +53,9 @@ class Settings:
     sqlite_busy_timeout_ms: int = 30_000
     adverse_impact_min_applicants: int = 10
     adverse_impact_min_selections: int = 5
+    # How old (seconds) an organisation-wide report's snapshot may be before a page view
+    # has it refreshed in the background (service/usecases/report_snapshots.py).
+    report_snapshot_max_age_seconds: int = 300
     # "auto": JSON lines unless stderr is a terminal.
     log_format: str = "auto"
     # When set, `GET /metrics` needs `Authorization: Bearer <token>`.
@@ -120,6 +123,7 @@ class Settings:
             # parameter: a client must not be able to lower them).
             adverse_impact_min_applicants=int(env.get("ADVERSE_IMPACT_MIN_APPLICANTS") or 10),
             adverse_impact_min_selections=int(env.get("ADVERSE_IMPACT_MIN_SELECTIONS") or 5),
+            report_snapshot_max_age_seconds=int(env.get("REPORT_SNAPSHOT_MAX_AGE") or 300),
             retention_days=int(env.get("RETENTION_DAYS") or 365),
             log_format=(env.get("LOG_FORMAT") or "auto").lower(),
             metrics_token=env.get("METRICS_TOKEN") or None,
@@ -181,6 +185,10 @@ class Settings:
             )
         if self.web_session_hours < 1:
             raise SettingsError("WEB_SESSION_HOURS must be a whole number of hours, at least 1.")
+        if self.report_snapshot_max_age_seconds < 0:
+            raise SettingsError(
+                "REPORT_SNAPSHOT_MAX_AGE must be a whole number of seconds, 0 or more."
+            )
         if self.log_format not in LOG_FORMATS:
             raise SettingsError(
                 f"LOG_FORMAT '{self.log_format}' is not one of {', '.join(LOG_FORMATS)}."

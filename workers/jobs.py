@@ -21,9 +21,11 @@ from service.storage import StorageUnavailableError
 from service.usecases import (
     calibration,
     data_protection,
+    interviewer_reports,
     notifications,
     packets,
     reminders,
+    reports,
     webhooks,
 )
 
@@ -44,6 +46,23 @@ def refresh_calibration(full: bool = False) -> int | None:
             session, full=full, model=current_app.config["SETTINGS"].calibration_model
         )
         return run.id if run else None
+
+
+def refresh_adverse_impact_snapshot(min_applicants: int, min_selections: int) -> str:
+    """Recompute the every-requisition adverse-impact snapshot a stale page view found;
+    returns when its computation began."""
+    with db.new_session() as session:
+        snapshot = reports.refresh_adverse_impact_snapshot(
+            session, min_applicants=min_applicants, min_selections=min_selections
+        )
+        return snapshot.computed_at.isoformat()
+
+
+def refresh_interviewers_snapshot() -> str:
+    """Recompute the interviewers snapshot a stale calibration page view found; returns
+    when its computation began."""
+    with db.new_session() as session:
+        return interviewer_reports.refresh_interviewers_snapshot(session).computed_at.isoformat()
 
 
 def render_packet(packet_id: int) -> str | None:

@@ -10,6 +10,7 @@ from service.persistence import (  # noqa: F401
     notifications,
     outbox,
     packets,
+    report_snapshots,
     requisitions,
     scorecards,
     self_identification,

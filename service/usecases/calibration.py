@@ -27,6 +27,7 @@ from service.persistence.calibration import (
     latest_run,
 )
 from service.persistence.packets import applications_awaiting_decision
+from service.persistence.report_snapshots import invalidate_snapshots
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.persistence.users import User
 
@@ -167,6 +168,8 @@ def refit_calibration(
     # again ahead for the applications still waiting for their decision.
     for application_id in applications_awaiting_decision(session):
         jobs.prepare_packets_after_commit(session, application_id)
+    # The calibration page's snapshot shows the previous run's leniencies.
+    invalidate_snapshots(session)
     session.commit()
     log.info("calibration %s: %d ratings in %.2f s", run.fitted_with, run.n_ratings, run.seconds)
     return run

@@ -54,6 +54,7 @@ from service.persistence.packets import (
     decision_records,
     packets_of,
 )
+from service.persistence.report_snapshots import invalidate_snapshots
 from service.persistence.reports import ENTRY_KINDS
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard, submitted_scorecards
@@ -227,6 +228,8 @@ def erase_candidate(
         },
         reason=reason,
     )
+    # The organisation-wide report snapshots were counted with the person's data.
+    invalidate_snapshots(session)
     session.commit()
     _delete_packet_files(session, storage, candidate.id)
     log.info("candidate %s erased (%s audit events scrubbed)", candidate.id, scrubbed)

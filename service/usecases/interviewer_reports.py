@@ -22,6 +22,11 @@ from service.domain.templates import RECOMMENDATIONS
 from service.persistence import interviewer_reports as queries
 from service.persistence.calibration import latest_run, leniencies
 from service.persistence.users import User
+from service.usecases import report_snapshots
+from service.usecases.report_snapshots import RefreshJob, Snapshot
+
+SNAPSHOT_KEY = "interviewers"
+REFRESH_JOB = "workers.jobs.refresh_interviewers_snapshot"
 
 
 def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
@@ -29,6 +34,29 @@ def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
     adherence and language flags; per template and competency: ICC(1), ICC(1,k), alpha.
     Admin only. Raises PermissionDeniedError."""
     require(actor.role, "reports:read")
+    return _interviewers(session)
+
+
+def interviewers_snapshot(
+    session: Session, actor: User, *, max_age: int, refresh: bool = False
+) -> Snapshot:
+    """The interviewers report as a snapshot (`usecases.report_snapshots`; a calibration
+    run invalidates it), or computed now with `refresh`. Admin only.
+    Raises PermissionDeniedError."""
+    require(actor.role, "reports:read")
+    if refresh:
+        return report_snapshots.refresh(session, SNAPSHOT_KEY, _interviewers)
+    return report_snapshots.serve(
+        session, SNAPSHOT_KEY, _interviewers, max_age=max_age, refresh_job=RefreshJob(REFRESH_JOB)
+    )
+
+
+def refresh_interviewers_snapshot(session: Session) -> Snapshot:
+    """Recompute the snapshot (the refresh job a stale view enqueued)."""
+    return report_snapshots.refresh(session, SNAPSHOT_KEY, _interviewers)
+
+
+def _interviewers(session: Session) -> dict[str, Any]:
     current = queries.current_ratings(session)
     ratings = queries.rating_summaries(current)
     halos = queries.halo_counts(current)

@@ -36,7 +36,9 @@ from service.persistence.reports import ApplicationFilters
 from service.persistence.scorecards import Scorecard
 from service.persistence.tasks import candidate_names
 from service.persistence.users import User
+from service.usecases import report_snapshots
 from service.usecases.access import get_requisition
+from service.usecases.report_snapshots import RefreshJob, Snapshot
 
 WHOLE_PROCESS = "whole_process"
 
@@ -58,6 +60,78 @@ def adverse_impact_report(
     """Per dimension, per step (each stage, then applied -> hired), the four-fifths
     analysis of every group. Admin only. Raises PermissionDeniedError, RuleViolationError."""
     require(actor.role, "reports:read")
+    return _adverse_impact(
+        session,
+        filters,
+        stage=stage,
+        dimension=dimension,
+        min_applicants=min_applicants,
+        min_selections=min_selections,
+    )
+
+
+REFRESH_ADVERSE_IMPACT_JOB = "workers.jobs.refresh_adverse_impact_snapshot"
+
+
+def organisation_adverse_impact(
+    session: Session,
+    actor: User,
+    *,
+    min_applicants: int,
+    min_selections: int,
+    max_age: int,
+    refresh: bool = False,
+) -> Snapshot:
+    """The adverse-impact report over every requisition as a snapshot
+    (`usecases.report_snapshots`), or computed now with `refresh`. Admin only.
+    Raises PermissionDeniedError."""
+    require(actor.role, "reports:read")
+    key, compute = _organisation_adverse_impact(min_applicants, min_selections)
+    if refresh:
+        return report_snapshots.refresh(session, key, compute)
+    return report_snapshots.serve(
+        session,
+        key,
+        compute,
+        max_age=max_age,
+        refresh_job=RefreshJob(REFRESH_ADVERSE_IMPACT_JOB, (min_applicants, min_selections)),
+    )
+
+
+def refresh_adverse_impact_snapshot(
+    session: Session, *, min_applicants: int, min_selections: int
+) -> Snapshot:
+    """Recompute the every-requisition snapshot (the refresh job a stale view enqueued)."""
+    key, compute = _organisation_adverse_impact(min_applicants, min_selections)
+    return report_snapshots.refresh(session, key, compute)
+
+
+def _organisation_adverse_impact(
+    min_applicants: int, min_selections: int
+) -> tuple[str, report_snapshots.Compute]:
+    """The snapshot's key (the minimum cell sizes are part of it: a report suppressed
+    with other thresholds is another report) and how to compute it."""
+
+    def compute(session: Session) -> dict[str, Any]:
+        return _adverse_impact(
+            session,
+            ApplicationFilters(),
+            min_applicants=min_applicants,
+            min_selections=min_selections,
+        )
+
+    return f"adverse_impact-{min_applicants}-{min_selections}", compute
+
+
+def _adverse_impact(
+    session: Session,
+    filters: ApplicationFilters,
+    *,
+    stage: str | None = None,
+    dimension: str | None = None,
+    min_applicants: int,
+    min_selections: int,
+) -> dict[str, Any]:
     versions = _templates(session)
     position, _ = stage_maps((v.id, v.template()) for v in versions.values())
     counted = queries.outcomes(session, position, filters, by_answers=True)

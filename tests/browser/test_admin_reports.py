@@ -1,6 +1,7 @@
 """The admin's fairness, calibration and template pages in a browser, on the demo data
 with the reports demo (`hiring demo-reports`): adverse impact with its verdicts and
-suppressed groups, the calibration chart and table, and a template diff."""
+suppressed groups and the age of its figures, the calibration chart, its table searched
+by name and its figures counted again ("Refresh now"), and a template diff."""
 
 from __future__ import annotations
 
@@ -32,12 +33,19 @@ def test_admin_reads_adverse_impact_and_calibration_and_opens_a_template_diff(
     expect(screen.get_by_role("row", name="white")).to_contain_text("reference group")
     expect(screen.get_by_role("row", name="asian")).to_contain_text("insufficient data")
     expect(page.get_by_role("link", name="Download these figures (CSV)")).to_be_visible()
+    expect(page.locator("#snapshot-age")).to_contain_text("Figures as of")
     assert_accessible(page)
 
     page.get_by_role("link", name="Calibration").click()
     chart = page.get_by_role("img", name="Interviewer leniency (main pool)")
     expect(chart).to_be_visible()
     expect(page.locator("#leniency-table")).to_contain_text("Noor Interviewer")
+    page.get_by_label("Interviewer's name contains").fill("noor")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#leniency-table tbody tr")).to_have_count(1)
+    expect(page.get_by_text("1 whose name contains “noor”.").first).to_be_visible()
+    page.get_by_role("button", name="Refresh now").click()
+    expect(page.locator("#snapshot-age")).to_contain_text("less than a minute ago")
     expect(page.get_by_role("heading", name="Reliability per competency")).to_be_visible()
     with page.expect_download() as download:
         page.get_by_role("link", name="Download reliability (CSV)").click()

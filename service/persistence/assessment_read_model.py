@@ -39,7 +39,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import ForeignKey, Insert, Text, event, func, select, update
+from sqlalchemy import ForeignKey, Insert, Row, Select, Text, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.util import identity_key
@@ -78,28 +78,31 @@ class StoredAssessment:
     calibration_run_id: int | None  # the latest run, read before any fact
 
 
-def stored_assessment(session: Session, application_id: int, now: datetime) -> StoredAssessment:
-    """The application's stored assessment if still valid at `now`, in one statement
-    (with the latest calibration run's id, for `store`)."""
+def with_stored_assessment(stmt: Select[Any]) -> Select[Any]:
+    """`stmt` (over Application) with what `stored_from` reads: the application's stored
+    model (outer-joined: null before its first read or write) and the latest
+    calibration run's id, so that a read finds both in its one statement."""
     latest_run = select(func.max(CalibrationRun.id)).scalar_subquery()
-    row = session.execute(
-        select(
-            AssessmentReadModel.generation,
-            AssessmentReadModel.body,
-            AssessmentReadModel.calibration_run_id,
-            AssessmentReadModel.valid_until,
-            latest_run.label("latest_run_id"),
-        )
-        .select_from(Application)
-        .outerjoin(AssessmentReadModel, AssessmentReadModel.application_id == Application.id)
-        .where(Application.id == application_id)
-    ).one()
-    valid = (
-        row.body is not None
-        and row.calibration_run_id == row.latest_run_id
-        and (row.valid_until is None or now <= row.valid_until)
+    return stmt.outerjoin(
+        AssessmentReadModel, AssessmentReadModel.application_id == Application.id
+    ).add_columns(
+        AssessmentReadModel.generation.label("stored_generation"),
+        AssessmentReadModel.body.label("stored_body"),
+        AssessmentReadModel.calibration_run_id.label("stored_calibration_run_id"),
+        AssessmentReadModel.valid_until.label("stored_valid_until"),
+        latest_run.label("latest_calibration_run_id"),
     )
-    return StoredAssessment(row.body if valid else None, row.generation, row.latest_run_id)
+
+
+def stored_from(row: Row[Any], now: datetime) -> StoredAssessment:
+    """The stored model in a row of `with_stored_assessment`, its body only if valid at `now`."""
+    latest = row.latest_calibration_run_id
+    valid = (
+        row.stored_body is not None
+        and row.stored_calibration_run_id == latest
+        and (row.stored_valid_until is None or now <= row.stored_valid_until)
+    )
+    return StoredAssessment(row.stored_body if valid else None, row.stored_generation, latest)
 
 
 def store(

@@ -29,14 +29,14 @@ from service.domain.calibration_scale import RatingScale
 from service.domain.packet_inputs import RevisionIn, ScorecardHistoryIn
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
-from service.persistence.assessment_read_model import store, stored_assessment
+from service.persistence.assessment_read_model import store, stored_from, with_stored_assessment
 from service.persistence.base import utcnow
 from service.persistence.calibration import panel_calibration
 from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.scorecards import Scorecard, first_views, submitted_scorecards
 from service.persistence.templates import parsed_template
 from service.persistence.users import User
-from service.usecases.access import get_application_row, open_panel_feedback
+from service.usecases.access import open_application_feedback
 
 
 def application_assessment(session: Session, actor: User, application_id: int) -> dict[str, Any]:
@@ -47,12 +47,12 @@ def application_assessment(session: Session, actor: User, application_id: int) -
 
 def assessment_json(session: Session, actor: User, application_id: int) -> str:
     """The assessment as JSON text: for the hiring team, and for panelists once they have
-    submitted their own scorecard (`open_panel_feedback`, always before the stored model
-    is read)."""
-    row = get_application_row(session, actor, application_id)
-    open_panel_feedback(session, actor, row.id)
+    submitted their own scorecard. One statement when the stored model is valid: the
+    access check (`open_application_feedback`: visibility, then the blind rule) with
+    the stored model beside it, which is looked at only after the check has passed."""
+    row = open_application_feedback(session, actor, application_id, with_stored_assessment)
     now = utcnow()
-    found = stored_assessment(session, row.id, now)
+    found = stored_from(row, now)
     if found.body is not None:
         return found.body
     template = parsed_template(session, row.template_version_id, row.template_version)

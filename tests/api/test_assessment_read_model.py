@@ -15,7 +15,8 @@ from service.persistence.applications import Application
 from service.persistence.assessment_read_model import (
     AssessmentReadModel,
     store,
-    stored_assessment,
+    stored_from,
+    with_stored_assessment,
 )
 from service.persistence.base import utcnow
 from service.persistence.calibration import latest_run
@@ -55,6 +56,12 @@ def fresh(session, application_id, now=None):
         template = own.get(Application, application_id).template
         inputs = assessments.assessment_inputs(own, application_id, template)
         return json.loads(json.dumps(to_dict(assess(*inputs, now=now or utcnow()))))
+
+
+def stored_assessment(session, application_id, now):
+    """What a read at `now` finds stored (`stored_from`), as the use case reads it."""
+    stmt = with_stored_assessment(select(Application.id).where(Application.id == application_id))
+    return stored_from(session.execute(stmt).one(), now)
 
 
 def stored_row(session, application_id):
@@ -106,6 +113,24 @@ def test_a_stored_model_is_never_served_to_a_panelist_who_owes_a_scorecard(clien
     assert refused.status_code == 403
     assert refused.json["pending_interview_ids"] == [panel[1].id]
     assert GOOD not in refused.get_data(as_text=True)
+
+
+def test_a_panelist_with_two_interviews_reads_it_only_after_submitting_both(client, session, panel):
+    second = InterviewFactory(
+        application=panel[0].application,
+        interviewer=panel[0].interviewer,
+        interview_key="pair_programming",
+        starts_at=utcnow() - timedelta(hours=1),
+        status="completed",
+    )
+    submit(client, panel[1], 3, GOOD, "yes")
+    read_and_store(client, session, manager_of(panel), panel[0].application_id)
+    submit(client, panel[0], 3, GOOD, "yes")
+    refused = assessment(client, panel[0].interviewer, panel[0].application_id)
+    assert (refused.status_code, refused.json.get("pending_interview_ids")) == (403, [second.id])
+    submit(client, second, 2, WEAK, "no")
+    body = read(client, panel[0].interviewer, panel[0].application_id)
+    assert body == fresh(session, panel[0].application_id)
 
 
 def test_a_stored_model_is_never_served_to_someone_who_may_not_see_the_application(

@@ -21,7 +21,6 @@ from sqlalchemy import (
 from sqlalchemy.orm import (
     Mapped,
     Session,
-    aliased,
     column_property,
     joinedload,
     mapped_column,
@@ -183,11 +182,17 @@ def panelist_states(
     return _states(rows)
 
 
+# Table aliases, made once (an ORM alias per request cost more than the query): the
+# visibility filter's own `interviews` must not correlate with the panelist's row.
+_PANELIST_INTERVIEW = Interview.__table__.alias("panelist_interview")
+_PANELIST_SCORECARD = Scorecard.__table__.alias("panelist_scorecard")
+
+
 def with_panelist_states(stmt: Select[Any], user_id: int) -> Select[Any]:
     """`stmt` (over Application) once per interview of `user_id` on the application, or
     once with nulls when there is none, with what `panelist_states_of` reads: the same
     answer as `panelist_states`, from the caller's statement."""
-    mine, card = aliased(Interview), aliased(Scorecard)
+    mine, card = _PANELIST_INTERVIEW.c, _PANELIST_SCORECARD.c
     return (
         stmt.add_columns(
             mine.id.label("panelist_interview_id"),
@@ -195,9 +200,10 @@ def with_panelist_states(stmt: Select[Any], user_id: int) -> Select[Any]:
             card.state.label("panelist_scorecard_state"),
         )
         .outerjoin(
-            mine, and_(mine.application_id == Application.id, mine.interviewer_id == user_id)
+            _PANELIST_INTERVIEW,
+            and_(mine.application_id == Application.id, mine.interviewer_id == user_id),
         )
-        .outerjoin(card, card.interview_id == mine.id)
+        .outerjoin(_PANELIST_SCORECARD, card.interview_id == mine.id)
     )
 
 

@@ -2,10 +2,12 @@
 
 Reading an application's assessment from its facts takes seven statements and
 `assess()` (BENCHMARKS.md); the read model keeps the result, so a read that finds it
-valid makes one statement after the access check. It is a cache of a pure function
+valid makes one statement: the access check's own (`with_stored_assessment`, beside
+`usecases.access.open_application_feedback`). It is a cache of a pure function
 of stored facts, never a source of truth: a missing, cleared or outdated row only
-costs a recomputation. It never stands in for the access check either; the use case
-(`usecases.assessments`) opens the blind rule's door before it reads it.
+costs a recomputation. It never stands in for the access check either: it comes
+in the check's statement, but the use case (`usecases.assessments`) looks at it only
+once visibility and the blind rule have let the actor through.
 
 Valid means all of:
 
@@ -28,7 +30,10 @@ and the writer raises it in its own transaction, holding the row's lock until it
 commits. So the stored body is never older than the facts a later reader would see.
 
 Not tracked, because no writer changes them: users' names (shown as interviewers'
-and deviations' actors') and a requisition's template version.
+and deviations' actors') and a requisition's template version. A Core UPDATE or
+DELETE on a tracked table would bypass the unit of work; the one there is (a
+reassignment discarding the draft) changes its interview, tracked, in the same
+transaction.
 """
 
 from __future__ import annotations

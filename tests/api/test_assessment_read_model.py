@@ -6,6 +6,7 @@ import json
 from datetime import timedelta
 
 import pytest
+import time_machine
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session
 
@@ -316,9 +317,7 @@ def test_an_erasure_invalidates_it_and_leaves_no_erased_text_stored(
     assert after == fresh(session, application.id)
 
 
-def test_it_holds_until_a_scheduled_interview_becomes_overdue(
-    client, session, recruiter, monkeypatch
-):
+def test_it_holds_until_a_scheduled_interview_becomes_overdue(client, session, recruiter):
     """The stored model carries the instant its one time-dependent fact changes; a read
     after it computes again, and the interview's scorecard is then missing."""
     interview = InterviewFactory(starts_at=utcnow() - timedelta(hours=1), status="scheduled")
@@ -330,10 +329,10 @@ def test_it_holds_until_a_scheduled_interview_becomes_overdue(
     assert stored_assessment(session, application_id, overdue_at).body is not None
     later = overdue_at + timedelta(microseconds=1)
     assert stored_assessment(session, application_id, later).body is None
-    monkeypatch.setattr(assessments, "utcnow", lambda: later)
-    after = assessments.application_assessment(session, recruiter, application_id)
-    assert "missing_scorecard" in {f["code"] for f in after["flags"]}
-    assert after == fresh(session, application_id, now=later)
+    with time_machine.travel(later + timedelta(seconds=1), tick=False):
+        after = read(client, recruiter, application_id)
+        assert "missing_scorecard" in {f["code"] for f in after["flags"]}
+        assert after == fresh(session, application_id)
 
 
 @pytest.mark.parametrize("stored_before", [False, True], ids=["no-row-yet", "stored"])

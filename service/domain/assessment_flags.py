@@ -158,14 +158,37 @@ def _scorecard_flags(template: InterviewTemplate, card: ScorecardIn) -> Iterator
         )
 
 
+def flags_change_at(
+    template: InterviewTemplate, interviews: Sequence[InterviewIn], now: datetime
+) -> datetime | None:
+    """The last instant at which `build_flags` still gives what it gives at `now` for
+    the same records: the earliest overdue time to come (`_overdue_at`), None if none.
+
+    Time decides one thing only, whether a scheduled interview's scorecard is missing
+    yet; a stored assessment (`persistence.assessment_read_model`) is valid until then.
+    """
+    times = (_overdue_at(template, interview) for interview in interviews)
+    return min((t for t in times if t is not None and t >= now), default=None)
+
+
+def _overdue_at(template: InterviewTemplate, interview: InterviewIn) -> datetime | None:
+    """After this instant the interview's scorecard is missing on time alone; None when
+    time does not decide (submitted, not expected to happen, or completed: missing at once)."""
+    if interview.scorecard_state == "submitted" or interview.status in NOT_EXPECTED_TO_HAPPEN:
+        return None
+    if interview.status == "completed":
+        return None
+    return interview.starts_at + timedelta(hours=template.scoring.late_feedback_hours)
+
+
 def _missing_scorecards(
     template: InterviewTemplate, interviews: Sequence[InterviewIn], now: datetime
 ) -> Iterator[Flag]:
-    overdue_after = timedelta(hours=template.scoring.late_feedback_hours)
     for interview in interviews:
         if interview.scorecard_state == "submitted" or interview.status in NOT_EXPECTED_TO_HAPPEN:
             continue
-        if interview.status != "completed" and now - interview.starts_at <= overdue_after:
+        overdue_at = _overdue_at(template, interview)
+        if overdue_at is not None and now <= overdue_at:
             continue
         draft = " (a draft is saved)" if interview.scorecard_state == "draft" else ""
         yield Flag(

@@ -2,6 +2,7 @@
 
 from service.persistence import (  # noqa: F401
     applications,
+    assessment_read_model,
     audit,
     calibration,
     candidates,

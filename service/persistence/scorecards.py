@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ForeignKey, String, Text, UniqueConstraint, and_, func, select
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Row,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    and_,
+    func,
+    select,
+)
 from sqlalchemy.orm import (
     Mapped,
     Session,
@@ -18,6 +30,7 @@ from sqlalchemy.orm import (
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.scorecards import SCORECARD_STATES, ScorecardState
 from service.domain.templates import RECOMMENDATIONS
+from service.persistence.applications import Application
 from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.interviews import Interview
 from service.persistence.users import User
@@ -166,6 +179,44 @@ def panelist_states(
         .outerjoin(Scorecard, Scorecard.interview_id == Interview.id)
         .where(Interview.application_id == application_id, Interview.interviewer_id == user_id)
     )
+    return _states(rows)
+
+
+# Table aliases, made once (an ORM alias per request cost more than the query): the
+# visibility filter's own `interviews` must not correlate with the panelist's row.
+_PANELIST_INTERVIEW = Interview.__table__.alias("panelist_interview")
+_PANELIST_SCORECARD = Scorecard.__table__.alias("panelist_scorecard")
+
+
+def with_panelist_states(stmt: Select[Any], user_id: int) -> Select[Any]:
+    """`stmt` (over Application) once per interview of `user_id` on the application, or
+    once with nulls when there is none, with what `panelist_states_of` reads: the same
+    answer as `panelist_states`, from the caller's statement."""
+    mine, card = _PANELIST_INTERVIEW.c, _PANELIST_SCORECARD.c
+    return (
+        stmt.add_columns(
+            mine.id.label("panelist_interview_id"),
+            mine.status.label("panelist_interview_status"),
+            card.state.label("panelist_scorecard_state"),
+        )
+        .outerjoin(
+            _PANELIST_INTERVIEW,
+            and_(mine.application_id == Application.id, mine.interviewer_id == user_id),
+        )
+        .outerjoin(_PANELIST_SCORECARD, card.interview_id == mine.id)
+    )
+
+
+def panelist_states_of(rows: Sequence[Row[Any]]) -> list[tuple[int, bool, bool]]:
+    """`panelist_states` from the rows of a statement made by `with_panelist_states`."""
+    return _states(
+        (r.panelist_interview_id, r.panelist_interview_status, r.panelist_scorecard_state)
+        for r in rows
+        if r.panelist_interview_id is not None
+    )
+
+
+def _states(rows: Iterable[Any]) -> list[tuple[int, bool, bool]]:
     return [
         (
             interview_id,

@@ -8,14 +8,17 @@ see is a 404 that never tells whether it exists.
 on this application?". Every use case that returns other panelists' scores,
 evidence, recommendations, or anything derived from them (the assessment, packets,
 decisions) calls it first; it also records the first such read, so the packet can
-prove each scorecard was written independently.
+prove each scorecard was written independently. `open_application_feedback` is
+the same two doors (`get_application_row`, then `open_panel_feedback`) read in one
+statement, for a reader that fetches a stored result beside them (the assessment).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -101,6 +104,27 @@ def get_packet(session: Session, actor: User, packet_id: int) -> Packet:
     return packet
 
 
+def open_application_feedback(
+    session: Session,
+    actor: User,
+    application_id: int,
+    beside: Callable[[Select[Any]], Select[Any]],
+) -> Row[Any]:
+    """`get_application_row` then `open_panel_feedback`, the same refusals in the same
+    order, from one statement: the application row, the actor's panelist states, and
+    what `beside` adds to the statement (a stored result of the caller's), which reaches
+    the caller only once both doors have let the actor through."""
+    require(actor.role, "applications:read")
+    stmt = beside(application_rows().where(Application.id == application_id))
+    rows = session.execute(
+        visible_applications(scorecard_queries.with_panelist_states(stmt, actor.id), actor)
+    ).all()
+    if not rows:
+        raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")
+    _give_before_reading(session, actor, application_id, scorecard_queries.panelist_states_of(rows))
+    return rows[0]
+
+
 def open_panel_feedback(session: Session, actor: User, application_id: int) -> None:
     """The blind rule: a panelist reads the panel's feedback only after giving their own.
 
@@ -109,6 +133,13 @@ def open_panel_feedback(session: Session, actor: User, application_id: int) -> N
     feedback by someone else to see, the first such read is recorded and audited.
     """
     mine = scorecard_queries.panelist_states(session, application_id, actor.id)
+    _give_before_reading(session, actor, application_id, mine)
+
+
+def _give_before_reading(
+    session: Session, actor: User, application_id: int, mine: list[tuple[int, bool, bool]]
+) -> None:
+    """`open_panel_feedback` on the actor's panelist states (`panelist_states`)."""
     pending = [interview_id for interview_id, owed, _ in mine if owed]
     submitted = [interview_id for interview_id, _, done in mine if done]
     if pending or (actor.role == INTERVIEWER and not submitted):

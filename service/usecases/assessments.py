@@ -1,12 +1,23 @@
-"""The assessment of one application: load its facts, combine them in the pure domain module."""
+"""The assessment of one application: load its facts, combine them in the pure domain module.
+
+A read serves the stored read model (`persistence.assessment_read_model`) when it is
+still valid, after the same access check as ever, and otherwise computes the
+assessment and stores it. Time matters to one fact only (a scheduled interview's
+scorecard becoming overdue): the stored model carries the instant that next changes
+(`assessment_flags.flags_change_at`) rather than recomputing that part on each read,
+so a valid read is one statement and no computation.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from service.domain.assessment import Assessment, assess, to_dict
+from service.domain.assessment_flags import flags_change_at
 from service.domain.assessment_inputs import (
     DeviationIn,
     InterviewIn,
@@ -18,22 +29,45 @@ from service.domain.calibration_scale import RatingScale
 from service.domain.packet_inputs import RevisionIn, ScorecardHistoryIn
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
+from service.persistence.assessment_read_model import store, stored_from, with_stored_assessment
 from service.persistence.base import utcnow
 from service.persistence.calibration import panel_calibration
 from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.scorecards import Scorecard, first_views, submitted_scorecards
 from service.persistence.templates import parsed_template
 from service.persistence.users import User
-from service.usecases.access import get_application_row, open_panel_feedback
+from service.usecases.access import open_application_feedback
 
 
 def application_assessment(session: Session, actor: User, application_id: int) -> dict[str, Any]:
-    """For the hiring team, and for panelists once they have submitted their own scorecard
-    (`open_panel_feedback`)."""
-    row = get_application_row(session, actor, application_id)
-    open_panel_feedback(session, actor, row.id)
+    """`assessment_json`, parsed (the pages)."""
+    body: dict[str, Any] = json.loads(assessment_json(session, actor, application_id))
+    return body
+
+
+def assessment_json(session: Session, actor: User, application_id: int) -> str:
+    """The assessment as JSON text: for the hiring team, and for panelists once they have
+    submitted their own scorecard. One statement when the stored model is valid: the
+    access check (`open_application_feedback`: visibility, then the blind rule) with
+    the stored model beside it, which is looked at only after the check has passed."""
+    row = open_application_feedback(session, actor, application_id, with_stored_assessment)
+    now = utcnow()
+    found = stored_from(row, now)
+    if found.body is not None:
+        return found.body
     template = parsed_template(session, row.template_version_id, row.template_version)
-    return to_dict(assess(*assessment_inputs(session, row.id, template), now=utcnow()))
+    body, valid_until = _computed(template, assessment_inputs(session, row.id, template), now)
+    store(session, row.id, found, body, valid_until)
+    return body
+
+
+def _computed(
+    template: InterviewTemplate, inputs: AssessmentInputs, now: datetime
+) -> tuple[str, datetime | None]:
+    """The assessment's JSON at `now` (keys sorted, compact: the same facts give the same
+    bytes) and the last instant it holds on the clock alone."""
+    body = json.dumps(to_dict(assess(*inputs, now=now)), sort_keys=True, separators=(",", ":"))
+    return body, flags_change_at(template, inputs[2], now)
 
 
 def assess_application(session: Session, application: Application) -> Assessment:
@@ -41,15 +75,18 @@ def assess_application(session: Session, application: Application) -> Assessment
     return assess(*assessment_inputs(session, application.id, application.template), now=utcnow())
 
 
-def assessment_inputs(
-    session: Session, application_id: int, template: InterviewTemplate
-) -> tuple[
+AssessmentInputs = tuple[
     InterviewTemplate,
     list[ScorecardIn],
     list[InterviewIn],
     list[DeviationIn],
     dict[int, LeniencyIn],
-]:
+]
+
+
+def assessment_inputs(
+    session: Session, application_id: int, template: InterviewTemplate
+) -> AssessmentInputs:
     """The plain inputs of `assess` for one application (under `template`), as stored now."""
     scorecards = submitted_scorecards(session, application_id)
     facts = interview_facts(session, application_id)

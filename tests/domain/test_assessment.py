@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from service.domain.assessment import NO_CALIBRATION, assess, to_dict
+from service.domain.assessment_flags import flags_change_at
 from service.domain.assessment_inputs import (
     DeviationIn,
     InterviewIn,
@@ -320,6 +321,33 @@ def test_no_missing_scorecard_for_cancelled_no_show_future_or_submitted_intervie
         interview(5, state="submitted"),
     ]
     assert flags(run(interviews=quiet), "missing_scorecard") == []
+
+
+def test_flags_hold_until_the_next_scheduled_interview_becomes_overdue():
+    """`flags_change_at` is the last instant the flags stay as at NOW: the earliest
+    scheduled interview still inside its feedback window; the ones that cannot turn
+    (cancelled, submitted, completed, already overdue) do not count."""
+    soon = NOW - timedelta(hours=LATE_HOURS - 1)
+    interviews = [
+        interview(1, status="cancelled", starts_at=NOW),
+        interview(2, state="submitted", starts_at=NOW),
+        interview(3),  # completed: missing already, whatever the time
+        interview(4, status="scheduled", starts_at=NOW - timedelta(hours=LATE_HOURS + 1)),
+        interview(5, status="scheduled", starts_at=NOW + timedelta(hours=5)),
+        interview(6, status="scheduled", starts_at=soon),
+    ]
+    change = flags_change_at(TEMPLATE, interviews, NOW)
+    assert change == soon + timedelta(hours=LATE_HOURS)
+
+    def at(now):
+        return assess(TEMPLATE, [], interviews, [], {}, now=now).flags
+
+    assert at(change) == at(NOW)
+    assert at(change + timedelta(microseconds=1)) != at(NOW)
+
+
+def test_flags_never_change_on_the_clock_alone_without_a_scheduled_interview():
+    assert flags_change_at(TEMPLATE, [interview(3), interview(5, state="submitted")], NOW) is None
 
 
 def test_not_independent_when_written_after_seeing_others():

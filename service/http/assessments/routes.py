@@ -1,10 +1,11 @@
+from flask import current_app
 from flask.views import MethodView
 
 from service.extensions import db
 from service.http.assessments.schemas import AssessmentSchema
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
-from service.usecases.assessments import application_assessment
+from service.usecases.assessments import assessment_json
 
 blp = Blueprint(
     "assessments",
@@ -25,4 +26,7 @@ class Assessment(MethodView):
         Blind rule (`open_panel_feedback`): 403 with `pending_interview_ids` while you owe a
         scorecard on this application; your first read of others' feedback is recorded.
         """
-        return application_assessment(db.session, current_user(), application_id)
+        # The use case's JSON is already what AssessmentSchema dumps (tests/api/test_assessment.py
+        # checks it), stored as text: sent as is, not parsed and dumped again.
+        body = assessment_json(db.session, current_user(), application_id)
+        return current_app.response_class(body, mimetype="application/json")

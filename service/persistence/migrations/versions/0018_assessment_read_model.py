@@ -4,16 +4,16 @@
 (`persistence.assessment_read_model`); writers raise `generation` and clear `body`.
 Empty at first: each application's row is made by its first read or write.
 
-Revision ID: 0017_assessment_read_model
-Revises: 0016_applications_requisition_id
+Revision ID: 0018_assessment_read_model
+Revises: 0017_report_snapshots
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_assessment_read_model"
-down_revision = "0016_applications_requisition_id"
+revision = "0018_assessment_read_model"
+down_revision = "0017_report_snapshots"
 branch_labels = None
 depends_on = None
 

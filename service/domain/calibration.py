@@ -422,10 +422,11 @@ def _start_arrays(
 
 def _unit_reason(candidate: _Codes, competency: _Codes) -> str | None:
     """Why the candidates' variance cannot be estimated, or None when it can."""
-    if len(np.unique(candidate)) < 2:
+    distinct = len(_dense_codes(candidate)[0])
+    if distinct < 2:
         return "one candidate: the spread between candidates cannot be estimated from this data"
     per_competency = np.bincount(competency, minlength=int(competency.max()) + 1)
-    if len(np.unique(candidate)) == len(candidate) and per_competency.max() < 2:
+    if distinct == len(candidate) and per_competency.max() < 2:
         return "no candidate was rated twice: candidates cannot be told from noise"
     return None
 

@@ -59,6 +59,7 @@ from service.domain.calibration_effects import (
 from service.domain.calibration_models import GroupFit, fit_group
 from service.domain.calibration_scale import MODELS, CalibrationModel, RatingScale
 from service.domain.errors import RuleViolationError
+from service.domain.ordinal_effects import level_codes
 
 __all__ = [
     "CalibrationDataError",
@@ -409,7 +410,7 @@ def _start_arrays(
     None when its scale does not fit this group's levels (then the fit starts cold)."""
     names, warm = start
     thresholds = np.array(warm.scale.thresholds, dtype=float)
-    levels = tuple(float(x) for x in np.unique(score))
+    levels = tuple(float(x) for x in level_codes(score)[0])
     if levels != tuple(warm.scale.levels) or len(thresholds) != len(levels) - 1:
         return None
     if not (np.all(np.isfinite(thresholds)) and np.all(np.diff(thresholds) > 0)):
@@ -563,7 +564,7 @@ def _canonical_order(
     lexsort on unsorted rows, and ~100× on rows that arrive sorted (the service's
     query and the bench's histories do), which the stable sort finds as one run.
     Rows with equal keys are equal in every column, so any tie order is the same."""
-    levels, level = np.unique(score, return_inverse=True)
+    levels, level = level_codes(score)
     ranges = [int(c.max()) + 1 for c in (interviewer_idx, competency_idx)] + [len(levels)]
     if math.prod(ranges) * (int(unit_idx.max()) + 1) >= 2**62:
         return np.lexsort((score, competency_idx, interviewer_idx, unit_idx))

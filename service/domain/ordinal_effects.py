@@ -179,8 +179,19 @@ class OrdinalDesign:
         self.lower = np.maximum(level - 1, 0)
         self.group_column = np.where(group > 0, k1 + group - 1, f)
         columns = (self.upper, self.lower, self.group_column)
-        self.unit_keys = [self.unit * wide + c for c in columns]
         self.rater_keys = [self.rater * wide + c for c in columns]
+        # With one group per unit (units are candidate × competency cells) the unit ×
+        # group block is each unit's Σw in one column, which d_u already holds: only
+        # the thresholds' columns need a pass over the ratings, into units × (K − 1).
+        unit_group = np.zeros(self.n_units, dtype=np.intp)
+        unit_group[self.unit] = group
+        self.unit_keys: list[np.ndarray] | None = None
+        if np.array_equal(unit_group[self.unit], group):
+            self.unit_threshold_keys = (self.unit * k1 + self.upper, self.unit * k1 + self.lower)
+            self.grouped_units = np.flatnonzero(unit_group > 0)
+            self.grouped_column = k1 - 1 + unit_group[self.grouped_units]
+        else:
+            self.unit_keys = [self.unit * wide + c for c in columns]
         upper, lower, grp = columns
         # Fixed × fixed, flat into (f + 1)²: the diagonal terms, then the cross terms.
         self.fixed_square_keys = [a * wide + a for a in columns]
@@ -285,7 +296,10 @@ class OrdinalDesign:
         n_w = _sums(self.entry, w, len(self.entry_unit))
         d_u = _sums(self.entry_unit, n_w, nu) + 1.0 / s2u
         d_v = _sums(self.entry_rater, n_w, r) + 1.0 / s2v
-        j_uf = _loaded(self.unit_keys, loads, nu, wide)[:, :f]
+        if self.unit_keys is None:
+            j_uf = self._unit_fixed(t["qa"], t["qb"], d_u - 1.0 / s2u)
+        else:
+            j_uf = _loaded(self.unit_keys, loads, nu, wide)[:, :f]
         j_vf = _loaded(self.rater_keys, loads, r, wide)[:, :f]
         square = _loaded(self.fixed_square_keys, (t["i_aa"], t["i_bb"], w), wide, wide)
         cross = _loaded(self.fixed_cross_keys, (t["i_ab"], t["qa"], t["qb"]), wide, wide)
@@ -304,6 +318,18 @@ class OrdinalDesign:
         m.ravel(order="F")[self.fill_at] = np.concatenate([vv, m_vf.ravel(), m_ff[self.fixed_tril]])
         rhs = np.concatenate([g_v - n_sparse.T @ (g_u / d_u), g_f - scaled_uf.T @ g_u])
         return _System(float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, pair_w)
+
+    def _unit_fixed(self, qa: _Floats, qb: _Floats, unit_w: _Floats) -> _Floats:
+        """The units × fixed block where each unit has one group: the thresholds'
+        columns from the ratings, the group's column the unit's Σw (`unit_w`)."""
+        k1, nu = self.n_levels - 1, self.n_units
+        upper_keys, lower_keys = self.unit_threshold_keys
+        j_uf = np.zeros((nu, self.n_fixed))
+        thresholds = _sums(upper_keys, qa, nu * k1)
+        thresholds += _sums(lower_keys, qb, nu * k1)
+        j_uf[:, :k1] = thresholds.reshape(nu, k1)
+        j_uf[self.grouped_units, self.grouped_column] = unit_w[self.grouped_units]
+        return j_uf
 
     # ---- fitting ---------------------------------------------------------------
 
@@ -558,6 +584,19 @@ class OrdinalDesign:
             n_iterations=iterations,
             converged=converged,
         )
+
+
+def level_codes(score: _Floats) -> tuple[_Floats, npt.NDArray[np.intp]]:
+    """`np.unique(score, return_inverse=True)`: the distinct levels and each score's
+    code; by a lookup table instead of a sort when the scores are whole numbers of a
+    modest range, as a rubric's are."""
+    low, high = float(score.min()), float(score.max())
+    if high - low > 1024 or not np.array_equal(score, np.rint(score)):
+        levels, codes = np.unique(score, return_inverse=True)
+        return levels, codes
+    offset = (score - low).astype(np.intp)
+    used = np.bincount(offset) > 0
+    return low + np.flatnonzero(used).astype(np.float64), (np.cumsum(used) - 1)[offset]
 
 
 def _update(mode: _Floats, pev_sum: float, sigma2: float) -> float:

@@ -489,6 +489,13 @@ class OrdinalDesign:
         delta_u = (system.g_u - system.j_uf @ d_fixed - system.n_sparse @ d_v) / system.d_u
         d_tau, d_beta = d_fixed[:k1], d_fixed[k1:]
         d_beta_full = np.concatenate([[0.0], d_beta])
+        full_size = max(float(np.max(np.abs(delta_o))), float(np.max(np.abs(delta_u))))
+        if full_size < STEP_TOLERANCE and factor.dtype == np.float64:
+            # A step this small from a double-precision factor is the last one: taken
+            # without a line search (the objective, concave, cannot fall by more than
+            # rounding over it), its derivatives left for whoever needs them next.
+            b_new, u_new, v_new = beta + d_beta_full, u + delta_u, v + d_v
+            return tau + d_tau, b_new, u_new, v_new, system, full_size, None
         objective = system.objective
         scale = 1.0
         for _ in range(30):
@@ -505,10 +512,7 @@ class OrdinalDesign:
                 loglik = trial[0] if trial is not None else self._loglik(t_new, eta)
                 new = loglik - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
                 if new >= objective - 1e-10 * abs(objective):
-                    size = scale * max(
-                        float(np.max(np.abs(delta_o))), float(np.max(np.abs(delta_u)))
-                    )
-                    return t_new, b_new, u_new, v_new, system, size, trial
+                    return t_new, b_new, u_new, v_new, system, scale * full_size, trial
             scale /= 2
         return tau, beta, u, v, system, 0.0, None
 

@@ -384,7 +384,11 @@ class OrdinalDesign:
                 tau, beta, u, v, s2u, s2v, terms, single=step > SINGLE_PRECISION_STEP
             )
             if not (update_u or update_v):
-                if step < STEP_TOLERANCE and system.chol is not None and system.chol.dtype == np.float64:
+                if (
+                    step < STEP_TOLERANCE
+                    and system.chol is not None
+                    and system.chol.dtype == np.float64
+                ):
                     # The step moved nothing that matters: this system is the final one.
                     return self._solution(tau, beta, u, v, s2u, s2v, system, iterations, True)
                 continue

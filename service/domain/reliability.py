@@ -103,7 +103,8 @@ def _codes(ids: np.ndarray) -> np.ndarray:
     if ids.dtype.kind in "iu" and len(ids) and ids.min() >= 0 and ids.max() <= 4 * len(ids) + 1024:
         used = np.bincount(ids) > 0
         return (np.cumsum(used) - 1)[ids]
-    return np.unique(ids, return_inverse=True)[1]
+    _, codes = np.unique(ids, return_inverse=True)
+    return codes
 
 
 @dataclass(frozen=True)

@@ -460,8 +460,14 @@ def _reliability_by_competency(
     """Per competency, with the candidate as target: pooling competencies would count
     differences between competencies as agreement between interviewers."""
     out = {}
+    # One stable sort by competency (few codes: a radix sort) and a slice each, not a
+    # mask and two copies of every column per competency.
+    small = competency.astype(np.uint16) if len(competencies) <= 2**16 else competency
+    order = np.argsort(small, kind="stable")
+    bounds = np.searchsorted(competency[order], np.arange(len(competencies) + 1))
+    candidate, score = candidate[order], score[order]
     for index, name in enumerate(competencies):
-        rows = competency == index
+        rows = slice(bounds[index], bounds[index + 1])
         icc = icc_oneway(candidate[rows], score[rows])
         out[name] = CompetencyReliability(
             n_ratings=icc.n_ratings,

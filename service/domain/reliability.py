@@ -102,7 +102,8 @@ def _codes(ids: np.ndarray) -> np.ndarray:
     ids = np.asarray(ids)
     if ids.dtype.kind in "iu" and len(ids) and ids.min() >= 0 and ids.max() <= 4 * len(ids) + 1024:
         used = np.bincount(ids) > 0
-        return (np.cumsum(used) - 1)[ids]
+        codes: np.ndarray = (np.cumsum(used) - 1)[ids]
+        return codes
     _, codes = np.unique(ids, return_inverse=True)
     return codes
 

@@ -131,15 +131,17 @@ class OrdinalDesign:
         r, f, size = self.n_raters, self.n_fixed, self.size
         counts = np.bincount(self.entry_unit, minlength=self.n_units)
         starts = np.cumsum(counts) - counts
-        offset = np.arange(len(keys)) - starts[self.entry_unit]
-        self.pair_a = np.repeat(np.arange(len(keys)), offset + 1)
-        first = np.cumsum(offset + 1) - (offset + 1)
-        self.pair_b = starts[self.entry_unit][self.pair_a] + (
-            np.arange(len(self.pair_a)) - np.repeat(first, offset + 1)
-        )
-        self.pair_unit = self.entry_unit[self.pair_a]
+        unit_start = starts[self.entry_unit]
+        # Entry a pairs with the offset + 1 entries of its unit up to itself; pair number
+        # i of the list is entry a's j-th, j = i − first[a], with b = unit_start[a] + j.
+        # Repeats (sequential) rather than gathers by pair_a (random) where they can.
+        repeats = np.arange(len(keys)) - unit_start + 1
+        first = np.cumsum(repeats) - repeats
+        self.pair_a = np.repeat(np.arange(len(keys)), repeats)
+        self.pair_b = np.arange(len(self.pair_a)) + np.repeat(unit_start - first, repeats)
+        self.pair_unit = np.repeat(self.entry_unit, repeats)
         # Each rater pair that shares a unit is one slot of the raters' block.
-        rater_pair = self.entry_rater[self.pair_a] * r + self.entry_rater[self.pair_b]
+        rater_pair = np.repeat(self.entry_rater * r, repeats) + self.entry_rater[self.pair_b]
         present = np.bincount(rater_pair, minlength=r * r) > 0
         diagonal = np.arange(r) * (r + 1)
         present[diagonal] = True  # a rater code without ratings still has its prior
@@ -253,7 +255,7 @@ class OrdinalDesign:
 
         F(x) = 1/(1 + exp(−x)) from `np.exp` (SIMD, ~10× faster than `expit`), good to
         a few ulps; at x = ±∞ it gives 1 and 0 exactly (the open levels' bounds)."""
-        cut = np.concatenate([[-np.inf], tau, [np.inf]])
+        cut = np.concatenate([[-np.inf], tau, [np.inf]]).astype(tau.dtype)
         with np.errstate(over="ignore", divide="ignore"):
             gaps = -np.expm1(cut[:-1] - cut[1:])
             fa, ca = _logistic_pair(np.subtract(eta, cut[1:][self.level]))
@@ -417,13 +419,15 @@ class OrdinalDesign:
     def _unit_modes(self, tau: _Floats, beta: _Floats, v: _Floats, s2u: float) -> _Floats:
         """The units' modes given τ, β and v: a few Newton steps, each unit on its own
         (steps capped at 2 logits; the full Newton steps that follow finish the job)."""
-        offset = beta[self.group] + v[self.rater]
+        offset = (beta[self.group] + v[self.rater]).astype(np.float32)
+        tau32 = tau.astype(np.float32)
         u = np.zeros(self.n_units)
         for _ in range(UNIT_START_STEPS):
-            score, weight = self._eta_derivatives(tau, offset + u[self.unit])
+            eta = offset + u.astype(np.float32)[self.unit]
+            score, weight = self._eta_derivatives(tau32, eta)
             gradient = _sums(self.unit, score, self.n_units) - u / s2u
             information = _sums(self.unit, weight, self.n_units) + 1.0 / s2u
-            u += np.clip(gradient / information, -2.0, 2.0)
+            u += np.clip(np.nan_to_num(gradient / information), -2.0, 2.0)
         return u
 
     def _eta_derivatives(self, tau: _Floats, eta: _Floats) -> tuple[_Floats, _Floats]:

@@ -447,7 +447,7 @@ def _fixed_effects(
     main: GroupFit,
 ) -> dict[str, float]:
     """The main pool's competency contrasts, by name (first competency 0)."""
-    in_main = np.unique(competency[component[rater] == 0])
+    in_main, _ = _dense_codes(competency[component[rater] == 0])
     names = [competencies[i] for i in in_main]
     return {names[0]: 0.0} | {
         name: float(b) for name, b in zip(names[1:], main.contrasts, strict=True)

@@ -37,7 +37,8 @@ import scipy.sparse
 from scipy.linalg import lapack
 
 _Floats = npt.NDArray[np.float64]
-_Terms = tuple[float, dict[str, _Floats]]  # log likelihood, per-rating derivatives
+_Reals = npt.NDArray[np.floating[Any]]  # float64, or float32 where only a start is needed
+_Terms = tuple[float, dict[str, _Reals]]  # log likelihood, per-rating derivatives
 
 # Laplace-EM stops when no variance changes by more than this share.
 TOLERANCE = 1e-5
@@ -115,7 +116,7 @@ class OrdinalDesign:
         self.n_fixed = f = (k - 1) + (self.n_groups - 1)
         self.size = r + f
         # Entries of N = (unit × rater) counts, and each rating's entry.
-        keys, self.entry = np.unique(unit.astype(np.int64) * r + rater, return_inverse=True)
+        keys, self.entry = key_codes(unit.astype(np.int64) * r + rater)
         self.entry_unit = keys // r
         self.entry_rater = keys % r
         self.entry_csr = scipy.sparse.csr_matrix(
@@ -248,8 +249,8 @@ class OrdinalDesign:
         }
 
     def _cumulative(
-        self, tau: _Floats, eta: _Floats
-    ) -> tuple[_Floats, _Floats, _Floats, _Floats, _Floats]:
+        self, tau: _Reals, eta: _Reals
+    ) -> tuple[_Reals, _Reals, _Reals, _Reals, _Reals]:
         """F(a), F(−a), F(b), F(−b) at a = τ_level − η, b = τ_(level−1) − η, and per
         rating g = 1 − exp(b − a), so that P(y) = F(a)·F(−b)·g without cancellation.
 
@@ -321,7 +322,7 @@ class OrdinalDesign:
         rhs = np.concatenate([g_v - n_sparse.T @ (g_u / d_u), g_f - scaled_uf.T @ g_u])
         return _System(float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, pair_w)
 
-    def _unit_fixed(self, qa: _Floats, qb: _Floats, unit_w: _Floats) -> _Floats:
+    def _unit_fixed(self, qa: _Reals, qb: _Reals, unit_w: _Floats) -> _Floats:
         """The units × fixed block where each unit has one group: the thresholds'
         columns from the ratings, the group's column the unit's Σw (`unit_w`)."""
         k1, nu = self.n_levels - 1, self.n_units
@@ -430,7 +431,7 @@ class OrdinalDesign:
             u += np.clip(np.nan_to_num(gradient / information), -2.0, 2.0)
         return u
 
-    def _eta_derivatives(self, tau: _Floats, eta: _Floats) -> tuple[_Floats, _Floats]:
+    def _eta_derivatives(self, tau: _Reals, eta: _Reals) -> tuple[_Reals, _Reals]:
         """d log p / dη and the information about η alone (`_terms`' s and w, cheaper)."""
         fa, ca, fb, cb, gap = self._cumulative(tau, eta)
         ga = ca / cb
@@ -598,6 +599,19 @@ class OrdinalDesign:
         )
 
 
+def key_codes(keys: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]]:
+    """`np.unique(keys, return_inverse=True)` for integer keys, by a stable sort, which
+    finds the runs that keys from canonically ordered rows come in (~2× faster)."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    first = np.empty(len(keys), dtype=bool)
+    first[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    codes = np.empty(len(keys), dtype=np.intp)
+    codes[order] = np.cumsum(first) - 1
+    return ordered[first], codes
+
+
 def level_codes(score: _Floats) -> tuple[_Floats, npt.NDArray[np.intp]]:
     """`np.unique(score, return_inverse=True)`: the distinct levels and each score's
     code; by a lookup table instead of a sort when the scores are whole numbers of a
@@ -652,7 +666,7 @@ def _extrapolated(values: list[float]) -> float:
     return min(max(jump, x2 / 3), 3 * x2)
 
 
-def _logistic_pair(minus_x: _Floats) -> tuple[_Floats, _Floats]:
+def _logistic_pair(minus_x: _Reals) -> tuple[_Reals, _Reals]:
     """F(x) and F(−x) from exp(−x) (overwritten), each with full relative accuracy:
     1/(1 + e) and 1/(1 + 1/e); e = ∞ (x = −∞) gives 0 and 1, e = 0 gives 1 and 0."""
     e = np.exp(minus_x, out=minus_x)
@@ -670,7 +684,7 @@ def _sums(codes: np.ndarray, weights: np.ndarray, size: int) -> _Floats:
 
 
 def _loaded(
-    keys: list[np.ndarray], weights: tuple[_Floats, ...], rows: int, columns: int
+    keys: list[np.ndarray], weights: tuple[_Reals, ...], rows: int, columns: int
 ) -> _Floats:
     """Σ of each weight array at its flat (row × columns + column) keys, as a matrix."""
     total = _sums(keys[0], weights[0], rows * columns)

@@ -13,7 +13,7 @@ import pytest
 
 from bench.calibration_simulation import simulate
 from service.domain.calibration import WarmStart, _canonical_order, fit_arrays
-from service.domain.ordinal_effects import OrdinalDesign, level_codes
+from service.domain.ordinal_effects import OrdinalDesign, key_codes, level_codes
 from service.domain.reliability import _codes, icc_oneway, krippendorff_alpha_interval
 
 
@@ -56,6 +56,16 @@ def test_level_codes_are_numpys_unique_with_inverse(score):
     expected_levels, expected_codes = np.unique(score, return_inverse=True)
     assert np.array_equal(levels, expected_levels)
     assert levels.dtype == np.float64
+    assert np.array_equal(codes, expected_codes)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_key_codes_are_numpys_unique_with_inverse(seed):
+    rng = np.random.default_rng(seed)
+    keys = np.sort(rng.integers(0, 10**9, 2000))[rng.permutation(2000) % 500]
+    unique, codes = key_codes(keys)
+    expected_unique, expected_codes = np.unique(keys, return_inverse=True)
+    assert np.array_equal(unique, expected_unique)
     assert np.array_equal(codes, expected_codes)
 
 

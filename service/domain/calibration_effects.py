@@ -18,6 +18,7 @@ import scipy.sparse
 
 from service.domain.calibration_models import GroupFit
 from service.domain.calibration_scale import CalibrationState
+from service.domain.ordinal_effects import key_codes
 
 _Floats = npt.NDArray[np.float64]
 _Codes = npt.NDArray[np.integer[Any]]
@@ -89,7 +90,7 @@ def copanel_estimates(
     resid = score - beta[0] - np.concatenate([[0.0], beta[1:]])[competency]
     unit_n = np.bincount(unit)
     unit_sum = np.bincount(unit, weights=resid)
-    _, pair = np.unique(unit * n_raters + rater, return_inverse=True)
+    _, pair = key_codes(unit.astype(np.int64) * n_raters + rater)
     pair_n = np.bincount(pair)
     pair_sum = np.bincount(pair, weights=resid)
     others_n = unit_n[unit] - pair_n[pair]

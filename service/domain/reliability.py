@@ -48,7 +48,7 @@ def icc_oneway(target: np.ndarray, value: np.ndarray) -> OneWayIcc:
     `target` holds integer or string target ids, one per rating; NaN is returned
     when there are fewer than two targets or no target with two ratings.
     """
-    _, codes = np.unique(np.asarray(target), return_inverse=True)
+    codes = _codes(target)
     value = np.asarray(value, dtype=float)
     n = len(value)
     counts = np.bincount(codes).astype(float)
@@ -76,11 +76,11 @@ def krippendorff_alpha_interval(unit: np.ndarray, value: np.ndarray) -> float:
     disagreements are sums of per-unit moments: no pairs are materialised.
     Returns NaN when fewer than two pairable values or no variation at all.
     """
-    _, codes = np.unique(np.asarray(unit), return_inverse=True)
+    codes = _codes(unit)
     value = np.asarray(value, dtype=float)
     m = np.bincount(codes).astype(float)
     pairable = (m >= 2)[codes]
-    _, codes = np.unique(codes[pairable], return_inverse=True)
+    codes = _codes(codes[pairable])
     value = value[pairable]
     n = float(len(value))
     if n < 2:
@@ -93,6 +93,19 @@ def krippendorff_alpha_interval(unit: np.ndarray, value: np.ndarray) -> float:
     if expected <= 0:
         return math.nan
     return float(1.0 - observed / expected)
+
+
+def _codes(ids: np.ndarray) -> np.ndarray:
+    """Dense 0-based codes in sorted-id order (`np.unique`'s inverse), by a lookup
+    table instead of a sort for non-negative integer ids of a modest range (the
+    calibration's dense codes, where the sort was most of the work)."""
+    ids = np.asarray(ids)
+    if ids.dtype.kind in "iu" and len(ids) and ids.min() >= 0 and ids.max() <= 4 * len(ids) + 1024:
+        used = np.bincount(ids) > 0
+        codes: np.ndarray = (np.cumsum(used) - 1)[ids]
+        return codes
+    _, codes = np.unique(ids, return_inverse=True)
+    return codes
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,174 @@
+"""The calibration's fast paths give what the general computations give.
+
+Each shortcut taken for speed (issue 18: one sort key instead of a lexsort, lookup
+tables instead of sorts, the units × fixed block from d_u when every unit has one
+group, the per-rating derivatives as short products, the last Newton step without a
+line search) is checked here against the plain computation it replaces.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bench.calibration_simulation import simulate
+from service.domain.calibration import WarmStart, _canonical_order, fit_arrays
+from service.domain.ordinal_effects import OrdinalDesign, key_codes, level_codes
+from service.domain.reliability import _codes, icc_oneway, krippendorff_alpha_interval
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_canonical_order_is_the_four_column_lexsort(seed):
+    rng = np.random.default_rng(seed)
+    n = 3000
+    # Few distinct values per column, so that rows tie on every column but the last.
+    unit = rng.integers(0, 40, n)
+    rater = rng.integers(0, 7, n)
+    competency = rng.integers(0, 3, n)
+    score = rng.choice([1.0, 2.5, 3.0, 4.0], n)
+    order = _canonical_order(unit, rater, competency, score)
+    expected = np.lexsort((score, competency, rater, unit))
+    for column in (unit, rater, competency, score):
+        assert np.array_equal(column[order], column[expected])
+
+
+def test_canonical_order_falls_back_to_lexsort_when_the_key_would_overflow():
+    rng = np.random.default_rng(5)
+    unit = rng.integers(0, 2**40, 500)
+    rater = rng.integers(0, 2**20, 500)
+    competency = rng.integers(0, 9, 500)
+    score = rng.integers(1, 5, 500).astype(float)
+    order = _canonical_order(unit, rater, competency, score)
+    assert np.array_equal(order, np.lexsort((score, competency, rater, unit)))
+
+
+@pytest.mark.parametrize(
+    "score",
+    [
+        np.array([3.0, 1.0, 4.0, 4.0, 2.0, 1.0]),  # a rubric's whole numbers
+        np.array([-2.0, 0.0, 5.0, -2.0]),  # negative whole numbers
+        np.array([1.0, 2.5, 1.0, 3.75]),  # not whole: the sort
+        np.array([0.0, 5000.0, 2.0]),  # whole but wide: the sort
+    ],
+)
+def test_level_codes_are_numpys_unique_with_inverse(score):
+    levels, codes = level_codes(score)
+    expected_levels, expected_codes = np.unique(score, return_inverse=True)
+    assert np.array_equal(levels, expected_levels)
+    assert levels.dtype == np.float64
+    assert np.array_equal(codes, expected_codes)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_key_codes_are_numpys_unique_with_inverse(seed):
+    rng = np.random.default_rng(seed)
+    keys = np.sort(rng.integers(0, 10**9, 2000))[rng.permutation(2000) % 500]
+    unique, codes = key_codes(keys)
+    expected_unique, expected_codes = np.unique(keys, return_inverse=True)
+    assert np.array_equal(unique, expected_unique)
+    assert np.array_equal(codes, expected_codes)
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        np.array([5, 2, 2, 9, 0, 5]),  # small non-negative integers: the lookup
+        np.array([10**12, 3, 10**12]),  # too wide for a table
+        np.array([-1, 4, -1]),  # negative
+        np.array(["b", "a", "b"]),  # strings
+    ],
+)
+def test_reliability_codes_are_numpys_unique_inverse(ids):
+    assert np.array_equal(_codes(ids), np.unique(ids, return_inverse=True)[1])
+
+
+def test_reliability_is_the_same_from_integer_ids_and_their_names():
+    rng = np.random.default_rng(3)
+    target = rng.integers(0, 60, 400)
+    value = rng.integers(1, 5, 400).astype(float)
+    names = np.array([f"t{t:03d}" for t in target])
+    assert icc_oneway(target, value) == icc_oneway(names, value)
+    assert krippendorff_alpha_interval(target, value) == krippendorff_alpha_interval(names, value)
+
+
+def _design_and_point(unit_level: str, seed: int = 21):
+    sim = simulate(seed, n_candidates=60, pool=12)
+    if unit_level == "cell":
+        _, unit = np.unique(sim.candidate * 4 + sim.competency, return_inverse=True)
+    else:
+        _, unit = np.unique(sim.candidate, return_inverse=True)
+    _, rater = np.unique(sim.rater, return_inverse=True)
+    design = OrdinalDesign(unit, rater, sim.competency, (sim.score - 1).astype(int))
+    rng = np.random.default_rng(seed)
+    tau, beta, u, v = design.start()
+    beta = np.concatenate([[0.0], rng.normal(0, 0.3, design.n_groups - 1)])
+    u, v = rng.normal(0, 1.5, design.n_units), rng.normal(0, 0.8, design.n_raters)
+    return design, (tau, beta, u, v)
+
+
+@pytest.mark.parametrize("unit_level", ["cell", "candidate"])
+def test_units_by_fixed_block_matches_its_definition(unit_level):
+    """J_uf[unit, column] = Σ over the unit's ratings of the information between u and
+    that fixed effect: qa at the threshold above, qb at the one below, w at the group's
+    contrast. Cells (one group per unit) take the shortcut, candidates do not."""
+    design, (tau, beta, u, v) = _design_and_point(unit_level)
+    assert (design.unit_keys is None) == (unit_level == "cell")
+    eta = beta[design.group] + u[design.unit] + v[design.rater]
+    _, t = design._terms(tau, eta)
+    k1 = design.n_levels - 1
+    expected = np.zeros((design.n_units, design.n_fixed + 1))
+    np.add.at(expected, (design.unit, design.upper), t["qa"])
+    np.add.at(expected, (design.unit, design.lower), t["qb"])
+    grouped = design.group > 0
+    np.add.at(
+        expected,
+        (design.unit[grouped], k1 + design.group[grouped] - 1),
+        t["w"][grouped],
+    )
+    system = design._system(tau, beta, u, v, 2.0, 0.5)
+    assert system.j_uf == pytest.approx(expected[:, : design.n_fixed], abs=1e-12)
+
+
+def test_per_rating_derivatives_match_finite_differences_in_both_tails():
+    """d log p/dη and the information about η, where η sits up to 14 logits beyond
+    the thresholds (ratings the model finds very unlikely, as far line-search trials
+    do): the products used stay accurate where F(a) − F(b) cancels."""
+    level = np.tile(np.arange(4), 8)
+    eta = np.linspace(-14.0, 14.0, len(level))
+    design = OrdinalDesign(np.arange(len(level)), np.zeros(len(level), int), level * 0, level)
+    tau = np.array([-1.0, 0.5, 2.0])
+    _, t = design._terms(tau, eta)
+    h = 1e-5
+    for j in range(len(level)):
+        step = np.zeros(len(level))
+        step[j] = h
+        slope = (design._loglik(tau, eta + step) - design._loglik(tau, eta - step)) / (2 * h)
+        # The sum of all ratings' log p differs by ~1e-13 in rounding: ~1e-8 in the slope.
+        assert t["s"][j] == pytest.approx(slope, rel=1e-5, abs=1e-8)
+    s_up, s_down = design._terms(tau, eta + h)[1]["s"], design._terms(tau, eta - h)[1]["s"]
+    assert t["w"] == pytest.approx(-(s_up - s_down) / (2 * h), rel=1e-5, abs=1e-9)
+    score, weight = design._eta_derivatives(tau, eta)
+    assert score == pytest.approx(t["s"], rel=1e-12, abs=1e-300)
+    assert weight == pytest.approx(t["w"], rel=1e-9, abs=1e-300)
+
+
+def test_a_refresh_started_from_the_fit_itself_returns_the_fit():
+    """The service's refresh (variances held, Newton from the last run's scale and
+    shifts) on the data the fit saw converges to the fit's own estimates: the same
+    mode, standard errors and criterion, within the fit's numerical tolerance."""
+    sim = simulate(14, n_candidates=200, pool=40)
+    columns = (sim.candidate, sim.rater, sim.competency, sim.score)
+    fitted = fit_arrays(*columns, model="ordinal")
+    again = fit_arrays(
+        *columns,
+        model="ordinal",
+        components=fitted.components,
+        start=WarmStart.from_fit(fitted),
+    )
+    assert again.fitted_with == "refresh"
+    for name, effect in fitted.effects.items():
+        assert again.effects[name].shift == pytest.approx(effect.shift, abs=1e-7)
+        assert again.effects[name].leniency == pytest.approx(effect.leniency, abs=1e-7)
+        assert again.effects[name].se == pytest.approx(effect.se, rel=1e-6)
+    assert again.scale.thresholds == pytest.approx(fitted.scale.thresholds, abs=1e-7)
+    assert again.reml_criterion == pytest.approx(fitted.reml_criterion, abs=1e-6)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -69,12 +69,16 @@ def get_application(session: Session, actor: User, application_id: int) -> Appli
     return application
 
 
-def get_application_row(session: Session, actor: User, application_id: int) -> Row[Any]:
-    """The application as a plain row (`application_rows`), under the same rule as
-    `get_application`. Raises NotFoundError when missing or not visible to `actor`."""
+def get_application_row(
+    session: Session, actor: User, application_id: int, rows: Select[Any] | None = None
+) -> Row[Any]:
+    """The application as a plain row of `rows` (a select over applications, by default
+    `application_rows`), under the same rule as `get_application`. Raises NotFoundError
+    when missing or not visible to `actor`."""
     require(actor.role, "applications:read")
+    stmt = application_rows() if rows is None else rows
     row = session.execute(
-        visible_applications(application_rows().where(Application.id == application_id), actor)
+        visible_applications(stmt.where(Application.id == application_id), actor)
     ).one_or_none()
     if row is None:
         raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")

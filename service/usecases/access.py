@@ -13,9 +13,10 @@ prove each scorecard was written independently.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-from sqlalchemy import Row, Select, select
+from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,9 @@ from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import ScorecardView
 from service.persistence.users import User
 from service.persistence.visibility import (
+    VIEWER_ID,
     visible_applications,
+    visible_applications_to_role,
     visible_candidates,
     visible_requisitions,
 )
@@ -76,13 +79,22 @@ def get_application_row(
     `application_rows`), under the same rule as `get_application`. Raises NotFoundError
     when missing or not visible to `actor`."""
     require(actor.role, "applications:read")
-    stmt = application_rows() if rows is None else rows
+    stmt = _one_application(application_rows() if rows is None else rows, actor.role)
     row = session.execute(
-        visible_applications(stmt.where(Application.id == application_id), actor)
+        stmt, {"application_id": application_id, VIEWER_ID: actor.id}
     ).one_or_none()
     if row is None:
         raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")
     return row
+
+
+@functools.lru_cache(maxsize=64)
+def _one_application(rows: Select[Any], role: str) -> Select[Any]:
+    """One application of `rows` (parameter `application_id`) as `role` may see it, built
+    once per select and role (`visible_applications_to_role`): building and keying it
+    per request was a sixth of a lookup's CPU."""
+    stmt = rows.where(Application.id == bindparam("application_id", required=True))
+    return visible_applications_to_role(stmt, role)
 
 
 def get_interview(session: Session, actor: User, interview_id: int) -> Interview:

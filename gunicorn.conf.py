@@ -48,8 +48,9 @@ os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 def when_ready(server):
     """Before the first fork: what every worker would otherwise load for itself on first
-    use, and so not share (the language check's compiled patterns: ~5 MB a worker)."""
-    if server.cfg.preload_app:
+    use, and so not share (the language check's compiled patterns: ~5 MB a worker).
+    Only for this service's app (the bench's bare app is served with these settings)."""
+    if server.cfg.preload_app and "db" in getattr(server.app.wsgi(), "extensions", {}):
         from service.domain import language
 
         language.preload()

@@ -22,7 +22,9 @@ and a full collection only walks what the worker itself made. Nothing opened in
 the master reaches a worker: the app opens no connection while it loads, and
 each worker drops the engine's pool it inherited (`post_fork`) so it can only
 ever make its own; Redis clients reconnect by themselves in a new process, and
-the metrics files are per process id.
+the metrics files are per process id. What the app loads on first use rather
+than at import, and that every worker would load, is loaded in the master before
+the first fork (`when_ready`).
 """
 
 import gc
@@ -42,6 +44,16 @@ _OWN_METRICS_DIR = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
 if _OWN_METRICS_DIR:
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hiring-metrics-")
 os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+
+def when_ready(server):
+    """Before the first fork: what every worker would otherwise load for itself on first
+    use, and so not share (the language check's compiled patterns: ~5 MB a worker).
+    Only for this service's app (the bench's bare app is served with these settings)."""
+    if server.cfg.preload_app and "db" in getattr(server.app.wsgi(), "extensions", {}):
+        from service.domain import language
+
+        language.preload()
 
 
 def pre_fork(server, worker):

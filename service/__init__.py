@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from flask_smorest import Api
+from sqlalchemy.orm import configure_mappers
 from werkzeug.exceptions import RequestEntityTooLarge, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter, Map
 
@@ -28,7 +29,14 @@ API_SPEC = {
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app: settings, extensions, blueprints. Opens no connection."""
+    """Build the app: settings, extensions, blueprints. Opens no connection.
+
+    Every model is imported by then, and the ORM's mappers are configured here rather
+    than by the first query, and the OpenAPI document is rendered here rather than by
+    its first request: in a gunicorn worker forked from a preloaded master, each did
+    that work itself and the pages it wrote to stopped being shared (BENCHMARKS.md,
+    "Issue 18: the request path").
+    """
     overrides = dict(overrides or {})
     instance_path = overrides.pop("INSTANCE_PATH", None)  # tests keep their files in a tmp dir
     app = ServiceFlask(__name__, instance_relative_config=True, instance_path=instance_path)
@@ -38,12 +46,15 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         app
     )  # logs, request metrics, health and metrics routes, CORS: first, so the steps below log
     _init_extensions(app, settings)
-    _register_blueprints(_init_api(app))
+    api = _init_api(app)
+    _register_blueprints(api)
     _register_docs_page(app)
     _register_error_handlers(app)  # after the Api, whose own handlers they replace
     _register_pages(app)  # after the error handlers: pages get HTML errors
     _register_hooks(app)
     _register_commands(app)
+    configure_mappers()
+    api.render_document()
     return app
 
 
@@ -150,14 +161,19 @@ class ServiceApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
     DEFAULT_ERROR_RESPONSE_NAME = None
+    _document: str | None = None
+
+    def render_document(self) -> str:
+        """The served document, rendered once (40 ms and some 10 MB of objects each time):
+        every blueprint is registered before `create_app` renders it."""
+        if self._document is None:
+            from service.http.openapi import finish_document
+
+            self._document = json.dumps(finish_document(self.spec.to_dict()), indent=2)
+        return self._document
 
     def _openapi_json(self):
-        from service.http.openapi import finish_document
-
-        return Response(
-            json.dumps(finish_document(self.spec.to_dict()), indent=2),
-            mimetype="application/json",
-        )
+        return Response(self.render_document(), mimetype="application/json")
 
 
 class IdConverter(IntegerConverter):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
@@ -92,11 +93,13 @@ class StageChange(Base):
     actor: Mapped[User | None] = relationship(lazy="joined")
 
 
+@functools.cache
 def application_rows() -> Select[*tuple[Any, ...]]:
     """Applications as plain rows of what a listing shows: the application's columns,
     its candidate's and requisition's reference, and its template version (`template_version`
     names the parsed template). One row per application and no ORM objects: loading
-    five objects per row was most of the cost of a page (BENCHMARKS.md)."""
+    five objects per row was most of the cost of a page (BENCHMARKS.md). Built once (a
+    select is immutable: `.where` makes a new one), not on every request."""
     return (
         select(
             Application.id,

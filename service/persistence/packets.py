@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, func, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Label,
+    Select,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+    text,
+)
+from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column, relationship
 
 from service.domain.packet import DECISION_OUTCOMES, PACKET_STATUSES, PacketStatus
 from service.domain.pipeline import ApplicationStatus
-from service.persistence.applications import Application
+from service.persistence.applications import Application, application_rows
 from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.scorecards import Scorecard, ScorecardRevision
 from service.persistence.users import User
@@ -112,9 +125,11 @@ class RevisionAfterDecision:
     amended_at: datetime
 
 
-def outcome_of(session: Session, application_id: int) -> tuple[Decision | None, Packet | None]:
-    """The current decision and the latest packet, found in one round trip (most
-    applications have neither); each present one is then loaded by its key."""
+def _outcome_ids(
+    application_id: ColumnElement[int] | InstrumentedAttribute[int] | int,
+) -> tuple[Label[int], Label[int]]:
+    """The ids of the application's current decision and latest packet (null when none),
+    as scalar subqueries: `Application.id` correlates them to a select over applications."""
     decision_id = (
         select(Decision.id)
         .where(Decision.application_id == application_id, Decision.superseded_at.is_(None))
@@ -127,10 +142,30 @@ def outcome_of(session: Session, application_id: int) -> tuple[Decision | None, 
         .limit(1)
         .scalar_subquery()
     )
-    found = session.execute(select(decision_id, packet_id)).one()
+    return decision_id.label("decision_id"), packet_id.label("packet_id")
+
+
+@functools.cache
+def application_rows_with_outcome() -> Select[*tuple[Any, ...]]:
+    """`application_rows` with each row's `decision_id` and `packet_id` (`_outcome_ids`):
+    reading one application then finds its outcome in the same round trip."""
+    return application_rows().add_columns(*_outcome_ids(Application.id))
+
+
+def outcome_of(session: Session, application_id: int) -> tuple[Decision | None, Packet | None]:
+    """The current decision and the latest packet, found in one round trip (most
+    applications have neither); each present one is then loaded by its key."""
+    found = session.execute(select(*_outcome_ids(application_id))).one()
+    return load_outcome(session, found.decision_id, found.packet_id)
+
+
+def load_outcome(
+    session: Session, decision_id: int | None, packet_id: int | None
+) -> tuple[Decision | None, Packet | None]:
+    """The decision and the packet of these ids (from `_outcome_ids`), None for a null id."""
     return (
-        session.get(Decision, found[0]) if found[0] is not None else None,
-        session.get(Packet, found[1]) if found[1] is not None else None,
+        session.get(Decision, decision_id) if decision_id is not None else None,
+        session.get(Packet, packet_id) if packet_id is not None else None,
     )
 
 

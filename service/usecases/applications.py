@@ -23,6 +23,7 @@ from service.persistence.applications import (
 )
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
+from service.persistence.packets import application_rows_with_outcome
 from service.persistence.paging import Page, paginate, paginate_sorted
 from service.persistence.reports import template_versions
 from service.persistence.requisitions import Requisition
@@ -153,9 +154,12 @@ def listed(session: Session, row: Any) -> ListedApplication:
 
 
 def read_application(session: Session, actor: User, application_id: int) -> ListedApplication:
-    """One application as a listing shows it. Raises NotFoundError when missing or not
-    visible to `actor`."""
-    return listed(session, get_application_row(session, actor, application_id))
+    """One application as a listing shows it; its row also carries the ids of its current
+    decision and latest packet (`decision_id`, `packet_id`) for
+    `decisions.application_outcome`, found in the same round trip. Raises NotFoundError
+    when missing or not visible to `actor`."""
+    row = get_application_row(session, actor, application_id, application_rows_with_outcome())
+    return listed(session, row)
 
 
 def _check_stage(session: Session, actor: User, stage: str, requisition_id: int | None) -> None:

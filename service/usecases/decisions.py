@@ -35,6 +35,7 @@ from service.persistence.packets import (
     Packet,
     current_decision,
     decisions_of,
+    load_outcome,
     outcome_of,
     packet_with_digest,
     revisions_after,
@@ -177,15 +178,25 @@ def decision_history(session: Session, actor: User, application_id: int) -> Deci
     return DecisionHistory(current.decision.version if current else 0, current, items)
 
 
-def application_outcome(session: Session, actor: User, application_id: int) -> ApplicationOutcome:
+def application_outcome(
+    session: Session,
+    actor: User,
+    application_id: int,
+    *,
+    ids: tuple[int | None, int | None] | None = None,
+) -> ApplicationOutcome:
     """The current decision and latest packet of an application `actor` may see.
 
     Both derive from the panel's feedback, so a panelist who still owes a scorecard
     gets neither (None, as if there were none: the blind rule tells nothing); a
     panelist shown them is recorded as having read the panel (`open_panel_feedback`).
-    Interviewers never see packets.
+    Interviewers never see packets. `ids`: their ids (decision, packet), when the
+    caller already read them with the application (`applications.read_application`).
     """
-    decision, packet = outcome_of(session, application_id)
+    if ids is None:
+        decision, packet = outcome_of(session, application_id)
+    else:
+        decision, packet = load_outcome(session, *ids)
     if decision is None and packet is None:
         return ApplicationOutcome(None, None)
     try:

@@ -2,8 +2,11 @@
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import StatementError
 
+from service.persistence.applications import Application
 from service.persistence.users import ApiToken
+from service.persistence.visibility import visible_applications_to_role
 from service.usecases.users import deactivate_user, rotate_token
 from tests.api.conftest import auth
 from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory, UserFactory
@@ -121,6 +124,33 @@ def test_interviewer_sees_only_applications_they_interview_on(client, session, i
         client.get(f"/api/v1/candidates/{mine.candidate_id}", headers=auth(interviewer)).status_code
         == 200
     )
+
+
+@pytest.mark.parametrize("role", ["interviewer", "hiring_manager"])
+def test_one_application_is_shown_to_each_viewer_of_a_role_by_their_own_rule(client, session, role):
+    """The lookup's statement is built once per role (`access._one_application`); each
+    request must still filter by its own viewer, not by the first one's."""
+    first, second = UserFactory(role=role), UserFactory(role=role)
+    if role == "interviewer":
+        theirs = {u.id: InterviewFactory(interviewer=u).application for u in (first, second)}
+    else:
+        theirs = {
+            u.id: ApplicationFactory(requisition=RequisitionFactory(hiring_manager=u))
+            for u in (first, second)
+        }
+    for viewer, other in ((first, second), (second, first), (first, second)):
+        mine, not_mine = theirs[viewer.id], theirs[other.id]
+        headers = auth(viewer)
+        assert client.get(f"/api/v1/applications/{mine.id}", headers=headers).status_code == 200
+        assert client.get(f"/api/v1/applications/{not_mine.id}", headers=headers).status_code == 404
+
+
+def test_a_role_statement_refuses_to_run_without_its_viewer(session):
+    """`visible_applications_to_role` leaves the viewer as a required parameter: run
+    without it, the statement fails rather than filtering by nobody (or by anyone)."""
+    stmt = visible_applications_to_role(select(Application.id), "hiring_manager")
+    with pytest.raises(StatementError, match="viewer_id"):
+        session.execute(stmt)
 
 
 def test_hiring_manager_sees_only_their_requisitions(client, session, hiring_manager):

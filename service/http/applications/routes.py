@@ -80,7 +80,12 @@ class Application(MethodView):
         The ETag is the application's version: send it as `If-Match` on a move or status change.
         """
         application = applications.read_application(db.session, current_user(), application_id)
-        outcome = decisions.application_outcome(db.session, current_user(), application_id)
+        outcome = decisions.application_outcome(
+            db.session,
+            current_user(),
+            application_id,
+            ids=(application.row.decision_id, application.row.packet_id),
+        )
         return (application, outcome), {"ETag": f'"{application.row.version}"'}
 
 

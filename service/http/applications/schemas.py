@@ -167,9 +167,8 @@ def listed_application(item: ListedApplication, now: datetime) -> dict[str, Any]
             "target_days": spent.target_days,
             "over_target": spent.over_target,
         },
-        "allowed_moves": (
-            list(template.allowed_moves(row.stage)) if row.status == "active" else []
-        ),
+        # `template.allowed_moves(row.stage)`, without finding the stage a second time.
+        "allowed_moves": list(stage.next) if stage and row.status == "active" else [],
         "rejection_reason": row.rejection_reason,
         "rejection_note": row.rejection_note,
         "created_at": row.created_at.isoformat(),

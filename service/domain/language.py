@@ -342,9 +342,7 @@ def _word_runs(token: str) -> set[str]:
 
 
 @cache
-def _by_first_word() -> tuple[
-    dict[str, tuple[tuple[int, frozenset[str]], ...]], tuple[int, ...]
-]:
+def _by_first_word() -> tuple[dict[str, tuple[tuple[int, frozenset[str]], ...]], tuple[int, ...]]:
     """Per first word of a wording (normalised): the entries with such wordings, each
     with those wordings' last words; and the entries always tried, those with a first
     or last word that is empty or not plain ASCII."""

@@ -57,7 +57,9 @@ def count(session, model, **where):
 def events_about(session, interview):
     return [
         e
-        for e in session.scalars(select(OutboxEvent).where(OutboxEvent.type == "scorecard.submitted"))
+        for e in session.scalars(
+            select(OutboxEvent).where(OutboxEvent.type == "scorecard.submitted")
+        )
         if e.data["interview_id"] == interview.id
     ]
 
@@ -67,7 +69,12 @@ def test_a_submission_stores_the_scorecard_its_revision_the_audit_and_the_event(
     scorecard = scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
     session.expire_all()
     stored = session.get(Scorecard, scorecard.id)
-    assert (stored.state, stored.revision, stored.draft, stored.late) == ("submitted", 1, None, False)
+    assert (stored.state, stored.revision, stored.draft, stored.late) == (
+        "submitted",
+        1,
+        None,
+        False,
+    )
     [revision] = stored.revisions
     assert (revision.number, revision.recommendation, revision.after_seeing_others) == (
         1,
@@ -118,7 +125,9 @@ def test_a_second_submission_is_refused_and_adds_nothing(session):
             session, interview.interviewer, interview.id, card(recommendation="no")
         )
     session.rollback()
-    scorecard = session.scalars(select(Scorecard).where(Scorecard.interview_id == interview.id)).one()
+    scorecard = session.scalars(
+        select(Scorecard).where(Scorecard.interview_id == interview.id)
+    ).one()
     assert [r.recommendation for r in scorecard.revisions] == ["yes"]
     assert len(events_about(session, interview)) == 1
 
@@ -169,11 +178,15 @@ def test_a_write_refused_half_way_leaves_nothing_of_the_submission(session, conn
     assert (stored.state, stored.revision, stored.submitted_at) == ("draft", 0, None)
     assert stored.draft["summary"] == "notes"
     assert count(session, ScorecardRevision, scorecard_id=draft.id) == 0
-    assert session.scalar(
-        select(func.count()).select_from(ScorecardRating).join(ScorecardRevision).where(
-            ScorecardRevision.scorecard_id == draft.id
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(ScorecardRating)
+            .join(ScorecardRevision)
+            .where(ScorecardRevision.scorecard_id == draft.id)
         )
-    ) == 0
+        == 0
+    )
     assert [
         e.action
         for e in session.scalars(

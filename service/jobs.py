@@ -110,9 +110,9 @@ def enqueue_after_commit(session: Session, function: str, *args: Any, **options:
     """
     # The request that asked, wherever the commit happens.
     wanted = _Wanted(function, args, options, current_request_id())
-    pending: list[_Wanted] | None = session.info.get(_PENDING)
-    if pending is not None:
-        pending.append(wanted)
+    already: list[_Wanted] | None = session.info.get(_PENDING)
+    if already is not None:
+        already.append(wanted)
         return
     pending = session.info[_PENDING] = [wanted]
 

@@ -12,6 +12,7 @@ so its log lines in the worker can be found from the request.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, has_app_context
@@ -99,26 +100,88 @@ def transient_retry() -> Retry:
 def enqueue_after_commit(session: Session, function: str, *args: Any, **options: Any) -> None:
     """Enqueue once `session` commits; nothing is enqueued if it rolls back.
 
-    The commit has happened by then, so an unreachable Redis must not turn the
-    request into an error: the failure is logged, and the row that asked for the
-    job stays as it is for a reaper (or a retry by the user) to enqueue again.
-    A commit outside any app (a script or test calling use cases on a bare session)
-    has no queues: nothing is enqueued, and the row waits in the same way.
+    Every job a transaction asks for is enqueued together after its commit, in two
+    Redis round trips whatever their number (`enqueue_all`). The commit has happened
+    by then, so an unreachable Redis must not turn the request into an error: the
+    failure is logged, and the row that asked for the job stays as it is for a reaper
+    (or a retry by the user) to enqueue again. A commit outside any app (a script or
+    test calling use cases on a bare session) has no queues: nothing is enqueued, and
+    the row waits in the same way.
     """
+    # The request that asked, wherever the commit happens.
+    wanted = _Wanted(function, args, options, current_request_id())
+    already: list[_Wanted] | None = session.info.get(_PENDING)
+    if already is not None:
+        already.append(wanted)
+        return
+    pending = session.info[_PENDING] = [wanted]
 
-    request_id = current_request_id()  # the request that asked, wherever the commit happens
-
+    # A new function each time: SQLAlchemy registers a function once per session, and
+    # a `once` listener stays registered (spent) after it has run.
     def after_commit(_: Session) -> None:
+        if session.info.get(_PENDING) is pending:
+            del session.info[_PENDING]
         if not has_app_context():
-            log.info("no app to enqueue %s in; it is left for the periodic sweep", function)
+            names = ", ".join(w.function for w in pending)
+            log.info("no app to enqueue %s in; it is left for the periodic sweep", names)
             return
         try:
-            with bound_request_id(request_id):
-                enqueue(function, *args, **options)
+            enqueue_all(pending)
         except RedisError:
-            log.exception("could not enqueue %s; it will be enqueued again later", function)
+            names = ", ".join(w.function for w in pending)
+            log.exception("could not enqueue %s; it will be enqueued again later", names)
 
     event.listen(session, "after_commit", after_commit, once=True)
+
+
+_PENDING = "jobs_after_commit"
+
+
+@dataclass(frozen=True)
+class _Wanted:
+    """A job asked for by a transaction, enqueued after its commit."""
+
+    function: str
+    args: tuple[Any, ...]
+    options: dict[str, Any]
+    request_id: str | None
+
+
+def enqueue_all(wanted: list[_Wanted]) -> None:
+    """Enqueue `wanted` as `enqueue` would one by one, in two Redis round trips: the
+    status of every named job (a job id already waiting is not enqueued twice), then
+    every job in one pipeline. In-process (synchronous queues) each job runs in turn."""
+    if not all(queue(w.options.get("queue_name", "default")).is_async for w in wanted):
+        for w in wanted:
+            with bound_request_id(w.request_id):
+                enqueue(w.function, *w.args, **w.options)
+        return
+    connection = queue().connection
+    named = [w.options["job_id"] for w in wanted if w.options.get("job_id")]
+    waiting = set()
+    if named:
+        with connection.pipeline(transaction=False) as pipe:
+            for job_id in named:
+                pipe.hget(Job.key_for(job_id), "status")
+            statuses = pipe.execute()
+        waiting = {
+            job_id
+            for job_id, status in zip(named, statuses, strict=True)
+            if status is not None and status.decode() in _WAITING
+        }
+    with connection.pipeline() as pipe:
+        for w in wanted:
+            options = dict(w.options)
+            target = queue(options.pop("queue_name", "default"))
+            job_id = options.get("job_id")
+            if job_id in waiting:
+                continue
+            if job_id:
+                waiting.add(job_id)  # asked for twice in one transaction: once
+            if w.request_id is not None:
+                options["meta"] = {**(options.get("meta") or {}), "request_id": w.request_id}
+            target.enqueue(w.function, *w.args, pipeline=pipe, **options)
+        pipe.execute()
 
 
 PREPARE_PACKETS_JOB = "workers.jobs.prepare_packets"
@@ -153,9 +216,12 @@ def failed_job_counts() -> dict[str, int]:
     }
 
 
+_WAITING = frozenset({JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED})
+
+
 def _waiting(target: Queue, job_id: str) -> bool:
     try:
         status = Job.fetch(job_id, connection=target.connection).get_status()
     except NoSuchJobError:
         return False
-    return status in (JobStatus.QUEUED, JobStatus.DEFERRED, JobStatus.SCHEDULED)
+    return status in _WAITING

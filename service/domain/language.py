@@ -122,7 +122,7 @@ def check_text(text: str, field: str) -> list[LanguageWarning]:
     code = [span.span() for span in _CODE_SPAN.finditer(text)]
     found = [
         (match.start(), match.end(), entry)
-        for entry, pattern in _compiled()
+        for entry, pattern in _candidates(text)
         for match in pattern.finditer(text)
         if not any(start <= match.start() < end for start, end in code)
     ]
@@ -305,3 +305,66 @@ def _load() -> tuple[PhraseEntry, ...]:
 @cache
 def _compiled() -> tuple[tuple[PhraseEntry, re.Pattern[str]], ...]:
     return tuple((entry, _entry_pattern(entry)) for entry in _load())
+
+
+# A run of word characters and apostrophes: every place a wording can start is the
+# start of one, or just after an apostrophe inside one (`(?<!\w)`), and every place its
+# first word can end is the end of one, or just before an apostrophe (`(?!\w)`).
+_TOKEN = re.compile(rf"[\w{_APOSTROPHES}]+")
+
+
+def _candidates(text: str) -> list[tuple[PhraseEntry, re.Pattern[str]]]:
+    """The entries whose regex can match in `text`, in file order: those with a wording
+    whose first and last words are both words of the text. Each regex tries up to
+    thousands of spelled-out wordings at every word (all of them took ~4 ms per
+    scorecard field); two set look-ups per word skip the entries that cannot match, so
+    the warnings are the same as trying every entry.
+
+    The look-ups compare lower-cased words, which is the regexes' case-insensitive
+    matching only for ASCII: text with other letters (whose case folding the regex
+    engine does its own way) tries every entry."""
+    compiled = _compiled()
+    plain = text.replace("\u2019", "'")
+    if not plain.isascii():
+        return list(compiled)
+    by_first, always = _by_first_word()
+    words = {run for token in _TOKEN.findall(plain.lower()) for run in _word_runs(token)}
+    chosen = set(always)
+    for word in words:
+        for index, lasts in by_first.get(word, ()):
+            if index not in chosen and not lasts.isdisjoint(words):
+                chosen.add(index)
+    return [compiled[index] for index in sorted(chosen)]
+
+
+def _word_runs(token: str) -> set[str]:
+    """Every part of `token` that starts at its start or after an apostrophe and ends at
+    its end or before one ("she's" gives "she's" and "she"; "workers'" gives "workers'"
+    and "workers")."""
+    apostrophes = [i for i, char in enumerate(token) if char == "'"]
+    if not apostrophes:
+        return {token}
+    starts = [0, *(i + 1 for i in apostrophes)]
+    ends = [len(token), *apostrophes]
+    return {token[start:end] for start in starts for end in ends if end > start}
+
+
+@cache
+def _by_first_word() -> tuple[dict[str, tuple[tuple[int, frozenset[str]], ...]], tuple[int, ...]]:
+    """Per first word of a wording (normalised): the entries with such wordings, each
+    with those wordings' last words; and the entries always tried, those with a first
+    or last word that is empty or not plain ASCII."""
+    lasts: dict[str, dict[int, set[str]]] = {}
+    always: set[int] = set()
+    for index, (entry, _) in enumerate(_compiled()):
+        for form in entry.forms:
+            words = _WORD_SPLIT.split(_normalise(form))
+            if words[0] and words[-1] and words[0].isascii() and words[-1].isascii():
+                lasts.setdefault(words[0], {}).setdefault(index, set()).add(words[-1])
+            else:
+                always.add(index)
+    by_first = {
+        word: tuple((index, frozenset(ends)) for index, ends in entries.items())
+        for word, entries in lasts.items()
+    }
+    return by_first, tuple(always)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Exists,
     ForeignKey,
     Row,
     Select,
@@ -15,9 +16,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    exists,
     func,
     select,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import (
     Mapped,
     Session,
@@ -26,6 +29,7 @@ from sqlalchemy.orm import (
     mapped_column,
     relationship,
 )
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.scorecards import SCORECARD_STATES, ScorecardState
@@ -153,6 +157,53 @@ def scorecard_of_interview(
     return session.scalar(stmt)
 
 
+def insert_submitted(
+    session: Session, interview: Interview, *, submitted_at: datetime, late: bool
+) -> tuple[Scorecard, bool] | None:
+    """The interview's scorecard as submitted at revision 1, in one statement: inserted, or
+    its draft turned into the submission (ON CONFLICT on the unique interview_id, which
+    also settles a parallel first save), with whether its author has read other
+    panelists' feedback on the application (`has_seen_others`, returned by the same
+    statement). None when it is already submitted.
+
+    The row it writes stays locked until the transaction ends, so a parallel submission
+    waits, then finds it submitted (None). A draft has no revisions, so the scorecard's
+    collection of them starts empty, with nothing to load.
+    """
+    values = {
+        "state": ScorecardState.SUBMITTED.value,
+        "draft": None,
+        "submitted_at": submitted_at,
+        "late": late,
+        "revision": 1,
+        "updated_at": submitted_at,
+    }
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(Scorecard)
+        .values(
+            interview_id=interview.id,
+            application_id=interview.application_id,
+            author_id=interview.interviewer_id,
+            created_at=submitted_at,
+            **values,
+        )
+        .on_conflict_do_update(
+            index_elements=[Scorecard.interview_id],
+            set_=values,
+            where=Scorecard.state != ScorecardState.SUBMITTED.value,
+        )
+        .returning(Scorecard, _seen_others(interview.application_id, interview.interviewer_id))
+    )
+    row = session.execute(stmt, execution_options={"populate_existing": True}).one_or_none()
+    if row is None:
+        return None
+    scorecard, seen_others = row
+    set_committed_value(scorecard, "interview", interview)
+    set_committed_value(scorecard, "revisions", [])
+    return scorecard, bool(seen_others)
+
+
 def submitted_scorecards(session: Session, application_id: int) -> list[Scorecard]:
     """The application's submitted scorecards, oldest first, with every revision and rating."""
     # Joined, not selectin: one round trip for a handful of rows instead of three.
@@ -244,13 +295,13 @@ def others_submitted(session: Session, application_id: int, user_id: int) -> boo
 
 
 def has_seen_others(session: Session, application_id: int, user_id: int) -> bool:
-    return (
-        session.scalar(
-            select(ScorecardView.id).where(
-                ScorecardView.application_id == application_id, ScorecardView.user_id == user_id
-            )
-        )
-        is not None
+    """Whether `user_id` has read other panelists' feedback on the application."""
+    return bool(session.scalar(select(_seen_others(application_id, user_id))))
+
+
+def _seen_others(application_id: int, user_id: int) -> Exists:
+    return exists().where(
+        ScorecardView.application_id == application_id, ScorecardView.user_id == user_id
     )
 
 

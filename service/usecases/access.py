@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from service.domain.access import INTERVIEWER, require
 from service.domain.errors import NotFoundError, PermissionDeniedError
@@ -100,13 +100,28 @@ def _one_application(rows: Select[Any], role: str) -> Select[Any]:
     return visible_applications_to_role(stmt, role)
 
 
+# The interview as `get_interview` selects it: aliased, so the visibility filter's own
+# subquery over interviews (an interviewer's panel) is not correlated to it.
+_INTERVIEW = aliased(Interview, name="interview")
+
+
 def get_interview(session: Session, actor: User, interview_id: int) -> Interview:
-    """The interview, if its application is visible to `actor`. Raises NotFoundError."""
-    interview = session.get(Interview, interview_id)
-    if interview is None:
+    """The interview, if its application is visible to `actor`. Raises NotFoundError.
+
+    One statement: the interview joined to its application (loaded with it), under the
+    same visibility filter as `get_application`.
+    """
+    require(actor.role, "applications:read")
+    stmt = (
+        select(_INTERVIEW)
+        .join(_INTERVIEW.application)
+        .options(contains_eager(_INTERVIEW.application))
+        .where(_INTERVIEW.id == interview_id)
+    )
+    found = session.scalar(visible_applications(stmt, actor))
+    if found is None:
         raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
-    get_application(session, actor, interview.application_id)
-    return interview
+    return found
 
 
 def get_packet(session: Session, actor: User, packet_id: int) -> Packet:

@@ -28,6 +28,7 @@ from service.persistence.scorecards import (
     ScorecardRating,
     ScorecardRevision,
     has_seen_others,
+    insert_submitted,
     scorecard_of_interview,
     submitted_scorecards,
 )
@@ -63,7 +64,12 @@ def submit_scorecard(
     session: Session, actor: User, interview_id: int, data: dict[str, Any]
 ) -> Scorecard:
     """Submit once, after the interview has started. Raises PermissionDeniedError,
-    ConflictError (not started, cancelled, already submitted), RuleViolationError."""
+    ConflictError (not started, cancelled, already submitted), RuleViolationError.
+
+    The rules are checked before anything is written; then the scorecard, its first
+    revision with its ratings, the audit event and the outbox event go in one
+    transaction, in one upsert and one flush (docs/architecture.md, "Submitting a
+    scorecard")."""
     interview = _own_interview(session, actor, interview_id)
     if interview.status in (InterviewStatus.CANCELLED, InterviewStatus.NO_SHOW):
         raise ConflictError(
@@ -75,18 +81,16 @@ def submit_scorecard(
             f"Interview {interview.id} starts at {interview.starts_at.isoformat()}; "
             "submit your scorecard after the interview has taken place."
         )
-    scorecard = _locked_scorecard(session, interview)
     template = interview.template
     check_submission(
         _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
     )
-    scorecard = scorecard or _new_scorecard(session, interview)
-    scorecard.state = ScorecardState.SUBMITTED.value
-    scorecard.draft = None
-    scorecard.submitted_at = now
-    scorecard.late = is_late(interview.ends_at, now, template.scoring.late_feedback_hours)
-    session.flush()
-    _add_revision(session, actor, scorecard, data, reason="")
+    late = is_late(interview.ends_at, now, template.scoring.late_feedback_hours)
+    submitted = insert_submitted(session, interview, submitted_at=now, late=late)
+    if submitted is None:
+        raise _already_submitted(interview)
+    scorecard, seen_others = submitted
+    _new_revision(session, actor, scorecard, data, reason="", seen_others=seen_others)
     record_event(
         session,
         actor.id,
@@ -117,7 +121,10 @@ def amend_scorecard(
         _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
     )
     before = _revision_snapshot(scorecard)
-    _add_revision(session, actor, scorecard, data, reason=data["reason"])
+    scorecard.revision += 1
+    seen_others = has_seen_others(session, scorecard.application_id, actor.id)
+    _new_revision(session, actor, scorecard, data, reason=data["reason"], seen_others=seen_others)
+    session.flush()  # the audit's "after" carries the row as written (its new updated_at)
     record_event(
         session,
         actor.id,
@@ -155,11 +162,18 @@ def list_scorecards(session: Session, actor: User, application_id: int) -> list[
     return submitted_scorecards(session, application.id)
 
 
-def _add_revision(
-    session: Session, actor: User, scorecard: Scorecard, data: dict[str, Any], reason: str
-) -> None:
-    seen_others = has_seen_others(session, scorecard.application_id, actor.id)
-    scorecard.revision += 1
+def _new_revision(
+    session: Session,
+    actor: User,
+    scorecard: Scorecard,
+    data: dict[str, Any],
+    *,
+    reason: str,
+    seen_others: bool,
+) -> ScorecardRevision:
+    """Revision number `scorecard.revision` with its ratings, added to the session (it is
+    written with the rest of the change at the next flush). `seen_others`: its author had
+    already read other panelists' feedback."""
     revision = ScorecardRevision(
         scorecard=scorecard,
         number=scorecard.revision,
@@ -175,7 +189,7 @@ def _add_revision(
         ],
     )
     session.add(revision)
-    session.flush()
+    return revision
 
 
 def _own_interview(session: Session, actor: User, interview_id: int) -> Interview:

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from service.persistence.base import utcnow
 from tests.api.conftest import auth
@@ -337,3 +338,24 @@ def test_every_scorecard_write_is_audited(client, session):
         "scorecard.amended",
     ]
     assert {e["actor_id"] for e in events} == {interview.interviewer.id}
+
+
+def test_a_submission_takes_a_handful_of_statements(client, session, connection):
+    """Authentication, the interview with its application, the scorecard's upsert, then
+    the revision, its ratings, the audit event and the outbox event in one flush, up to
+    the commit (here the release of the test's savepoint; the jobs that run in-process
+    after it are not counted): 7. The bound leaves room for one more; the 16 it
+    took before (a lock, a savepoint insert, two updates, reloads) would fail it."""
+    interview = held_interview()
+    sent = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        assert submit(client, interview).status_code == 200
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    commit = next(i for i, s in enumerate(sent) if s.startswith("RELEASE SAVEPOINT"))
+    assert len([s for s in sent[:commit] if not s.startswith("SAVEPOINT")]) <= 8

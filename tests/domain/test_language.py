@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from service.domain import language
 from service.domain.language import (
     CATEGORIES,
     LanguageDataError,
@@ -555,3 +556,45 @@ def test_words_in_code_spans_are_not_flagged_but_prose_beside_them_is():
     assert flagged("Renamed `culture_fit` and `young` but said culture fit.") == [
         ("culture fit", "fit_affinity")
     ]
+
+
+# --- trying only the entries that can match ------------------------------------
+
+_FORMS = sorted({form for entry in phrase_entries() for form in entry.forms})
+_FILLER = ["the", "a", "of", "team", "she's", "workers'", "`kids`", "node.kids", "x.", "É", "ſ"]
+
+
+def _every_entry(text: str) -> list[LanguageWarning]:
+    """The warnings when every entry's regex is tried, the checker's reference."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(language, "_candidates", lambda _: list(language._compiled()))
+        return check_text(text, "summary")
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_FORMS),
+            st.sampled_from(_FORMS).map(str.upper),
+            st.sampled_from(_FORMS).map(lambda form: form.replace(" ", "-").replace("'", "\u2019")),
+            st.sampled_from(_FILLER),
+            st.text(alphabet="abcdefghijklmnopqrstuvwxyz'\u2019- .(`", max_size=12),
+        ),
+        max_size=8,
+    ),
+    st.sampled_from([" ", "\n", "-", "'", ", ", ""]),
+)
+def test_skipping_entries_that_cannot_match_changes_no_warning(parts, separator):
+    """`check_text` tries only the entries with a wording whose first and last words are
+    in the text; the warnings are those of trying every entry, whatever the text."""
+    text = separator.join(parts)
+    assert check_text(text, "summary") == _every_entry(text)
+
+
+def test_listed_wordings_in_a_sentence_are_found_as_when_every_entry_is_tried():
+    """Each entry's phrase and variants, and every 25th spelled-out wording (all 4,856
+    would take half a minute through the reference)."""
+    listed = {form for entry in phrase_entries() for form in (entry.phrase, *entry.variants)}
+    for form in sorted(listed | set(_FORMS[::25])):
+        text = f"In the debrief she said: {form}'s point, then {form.upper()}-ish."
+        assert check_text(text, "summary") == _every_entry(text), form

@@ -63,11 +63,18 @@ def build_history(session):
 
 
 def test_submissions_enqueue_one_refit_that_a_real_worker_runs(live_app):
+    """12 submissions, each enqueuing its jobs together after its commit (one pipeline):
+    one refit waits (a waiting job id is not enqueued again), one packet preparation per
+    application, and one outbox dispatch per transaction that emitted an event (the 12
+    interviews' scheduling and the 12 submissions)."""
     session = db.session
     build_history(session)
     waiting = [job.id for job in jobs.queue().get_jobs()]
     # Beside one prepare-packets job per application (the packet ahead, see test_packet_worker).
     assert [i for i in waiting if not i.startswith("prepare-packets-")] == ["calibration-refresh"]
+    assert len([i for i in waiting if i.startswith("prepare-packets-")]) == 4
+    dispatches = jobs.queue("events").get_jobs()
+    assert [job.func_name for job in dispatches] == ["workers.jobs.dispatch_events"] * 24
     assert session.scalar(select(func.count(CalibrationRun.id))) == 0
     session.close()  # end our read transaction: SQLite would make the worker wait for it
 

@@ -93,10 +93,10 @@ class ScorecardSchema(ma.Schema):
     def _content(scorecard):
         if scorecard.state == "draft":
             return scorecard.draft or {}
-        return RevisionSchema().dump(scorecard.current)
+        return _REVISION.dump(scorecard.current)
 
     def _ratings(self, scorecard):
-        return RatingOutSchema(many=True).dump(self._content(scorecard).get("ratings", []))
+        return _RATINGS.dump(self._content(scorecard).get("ratings", []))
 
     def _recommendation(self, scorecard):
         return self._content(scorecard).get("recommendation")
@@ -107,5 +107,10 @@ class ScorecardSchema(ma.Schema):
     def _warnings(self, scorecard):
         return self._content(scorecard).get("warnings", [])
 
+
+# One instance of each, built once: a schema's construction copies its declared fields,
+# and the four content fields ask for the current revision's dump each.
+_REVISION = RevisionSchema()
+_RATINGS = RatingOutSchema(many=True)
 
 ScorecardListSchema = list_of(ScorecardSchema)

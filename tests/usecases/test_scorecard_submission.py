@@ -1,0 +1,201 @@
+"""Submitting a scorecard through the use case: one upsert and one flush, all or nothing.
+
+The submission writes the scorecard, its first revision with the ratings, the audit
+event and the outbox event in one transaction (`usecases.scorecards.submit_scorecard`).
+These tests read what it stored, and make the database refuse a write half-way to show
+that nothing of it is kept.
+"""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from service.domain.errors import ConflictError, PermissionDeniedError
+from service.persistence.audit import AuditEvent
+from service.persistence.base import utcnow
+from service.persistence.outbox import OutboxEvent
+from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
+from service.usecases import scorecards
+from tests.factories import ApplicationFactory, InterviewFactory
+
+EVIDENCE = "Walked through a sharded queue design, named hot partitions and retried idempotently."
+# backend_engineer's technical_screen assesses these two competencies.
+COMPETENCIES = ("coding", "problem_solving")
+
+
+def card(recommendation="yes", score=3):
+    return {
+        "ratings": [{"competency": c, "score": score, "evidence": EVIDENCE} for c in COMPETENCIES],
+        "recommendation": recommendation,
+        "summary": "Solid screen.",
+    }
+
+
+def held_interview(hours_ago=2, **kwargs):
+    return InterviewFactory(starts_at=utcnow() - timedelta(hours=hours_ago), **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def in_app(app, session_factory):
+    """Use cases enqueue jobs (in-process here) that open sessions of their own: give
+    them the test's rolled-back transaction, as the API tests' client does."""
+    original = app.extensions["db"]
+    app.extensions["db"] = session_factory
+    with app.app_context():
+        yield
+    app.extensions["db"] = original
+
+
+def count(session, model, **where):
+    stmt = select(func.count()).select_from(model)
+    for name, value in where.items():
+        stmt = stmt.where(getattr(model, name) == value)
+    return session.scalar(stmt)
+
+
+def events_about(session, interview):
+    return [
+        e
+        for e in session.scalars(
+            select(OutboxEvent).where(OutboxEvent.type == "scorecard.submitted")
+        )
+        if e.data["interview_id"] == interview.id
+    ]
+
+
+def test_a_submission_stores_the_scorecard_its_revision_the_audit_and_the_event(session):
+    interview = held_interview()
+    scorecard = scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
+    session.expire_all()
+    stored = session.get(Scorecard, scorecard.id)
+    assert (stored.state, stored.revision, stored.draft, stored.late) == (
+        "submitted",
+        1,
+        None,
+        False,
+    )
+    [revision] = stored.revisions
+    assert (revision.number, revision.recommendation, revision.after_seeing_others) == (
+        1,
+        "yes",
+        False,
+    )
+    assert [(r.competency, r.score, r.evidence) for r in revision.ratings] == [
+        (c, 3, EVIDENCE) for c in COMPETENCIES
+    ]
+    [audit] = session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.entity_type == "scorecard", AuditEvent.entity_id == scorecard.id
+        )
+    )
+    assert (audit.action, audit.actor_id) == ("scorecard.submitted", interview.interviewer_id)
+    assert audit.after["state"] == "submitted"
+    assert audit.after["ratings"] == [{"competency": c, "score": 3} for c in COMPETENCIES]
+    [outbox] = events_about(session, interview)
+    assert outbox.data == {
+        "scorecard_id": scorecard.id,
+        "interview_id": interview.id,
+        "application_id": interview.application_id,
+        "interviewer_id": interview.interviewer_id,
+        "late": False,
+    }
+
+
+def test_a_saved_draft_becomes_the_submission_in_place(session):
+    interview = held_interview()
+    draft = scorecards.save_draft(
+        session, interview.interviewer, interview.id, {"ratings": [], "summary": "notes"}
+    )
+    created = draft.created_at
+    submitted = scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
+    session.expire_all()
+    stored = session.get(Scorecard, draft.id)
+    assert submitted.id == draft.id
+    assert (stored.state, stored.draft, stored.revision) == ("submitted", None, 1)
+    assert stored.created_at == created and stored.submitted_at >= created
+    assert count(session, Scorecard, interview_id=interview.id) == 1
+
+
+def test_a_second_submission_is_refused_and_adds_nothing(session):
+    interview = held_interview()
+    scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
+    with pytest.raises(ConflictError, match="amendment"):
+        scorecards.submit_scorecard(
+            session, interview.interviewer, interview.id, card(recommendation="no")
+        )
+    session.rollback()
+    scorecard = session.scalars(
+        select(Scorecard).where(Scorecard.interview_id == interview.id)
+    ).one()
+    assert [r.recommendation for r in scorecard.revisions] == ["yes"]
+    assert len(events_about(session, interview)) == 1
+
+
+def test_a_panelist_who_read_the_others_first_has_the_submission_marked(session):
+    """The upsert returns whether its author had read others' feedback (their first view)."""
+    application = ApplicationFactory()
+    other = held_interview(application=application)
+    first = held_interview(application=application)
+    later = held_interview(5, application=application, interviewer=first.interviewer)
+    scorecards.submit_scorecard(session, other.interviewer, other.id, card())
+    scorecards.submit_scorecard(session, first.interviewer, first.id, card())
+    # `later` is still owed, so the blind rule keeps the panel's feedback closed.
+    with pytest.raises(PermissionDeniedError, match="Submit your own scorecard"):
+        scorecards.list_scorecards(session, first.interviewer, application.id)
+    session.rollback()
+    scorecards.submit_scorecard(session, first.interviewer, later.id, card())
+    scorecards.list_scorecards(session, first.interviewer, application.id)
+    third = held_interview(8, application=application, interviewer=first.interviewer)
+    scorecard = scorecards.submit_scorecard(session, first.interviewer, third.id, card())
+    assert [r.after_seeing_others for r in scorecard.revisions] == [True]
+    session.expire_all()
+    assert session.get(Scorecard, scorecard.id).revisions[0].after_seeing_others is True
+
+
+@pytest.mark.parametrize("refused", ["scorecard_ratings", "audit_events", "outbox_events"])
+def test_a_write_refused_half_way_leaves_nothing_of_the_submission(session, connection, refused):
+    """The database refuses one of the submission's later inserts: the scorecard stays the
+    draft it was, with no revision, rating, audit event or outbox event."""
+    interview = held_interview()
+    draft = scorecards.save_draft(
+        session, interview.interviewer, interview.id, {"ratings": [], "summary": "notes"}
+    )
+
+    def refuse(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith(f"INSERT INTO {refused} "):
+            raise RuntimeError(f"the database refused {refused}")
+
+    event.listen(connection, "before_cursor_execute", refuse)
+    try:
+        with pytest.raises(RuntimeError, match="refused"):
+            scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
+    finally:
+        event.remove(connection, "before_cursor_execute", refuse)
+    session.rollback()
+    session.expire_all()
+    stored = session.get(Scorecard, draft.id)
+    assert (stored.state, stored.revision, stored.submitted_at) == ("draft", 0, None)
+    assert stored.draft["summary"] == "notes"
+    assert count(session, ScorecardRevision, scorecard_id=draft.id) == 0
+    assert (
+        session.scalar(
+            select(func.count())
+            .select_from(ScorecardRating)
+            .join(ScorecardRevision)
+            .where(ScorecardRevision.scorecard_id == draft.id)
+        )
+        == 0
+    )
+    assert [
+        e.action
+        for e in session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.entity_type == "scorecard", AuditEvent.entity_id == draft.id
+            )
+        )
+    ] == ["scorecard.draft_saved"]
+    assert events_about(session, interview) == []
+    # And the interviewer can submit it once the database takes it again.
+    scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
+    assert count(session, ScorecardRevision, scorecard_id=draft.id) == 1

@@ -170,25 +170,37 @@ def _insert(session: Session) -> Any:
 def _note_changes(session: Session, flush_context: Any) -> None:
     """After each flush: which applications' assessments the flushed rows change."""
     changed: set[int] = session.info.setdefault(_CHANGED, set())
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, _TRACKED) and (obj not in session.dirty or session.is_modified(obj)):
-            changed.add(_application_of(session, obj))
+    flushed = [
+        obj
+        for obj in chain(session.new, session.dirty, session.deleted)
+        if isinstance(obj, _TRACKED) and (obj not in session.dirty or session.is_modified(obj))
+    ]
+    # Rows new in this flush reach the identity map only after it: look them up here.
+    at_hand = {(type(obj), obj.id): obj for obj in flushed}
+    for obj in flushed:
+        changed.add(_application_of(session, obj, at_hand))
 
 
-def _application_of(session: Session, obj: Any) -> int:
-    """The application a tracked row belongs to; its parents are in the session already
-    when it was just written (a rating with its revision, a revision with its scorecard)."""
+def _application_of(session: Session, obj: Any, at_hand: dict[tuple[type, int], Any]) -> int:
+    """The application a tracked row belongs to; its parents are at hand when it was
+    just written (a rating with its revision, a revision with its scorecard)."""
     if isinstance(obj, ScorecardRating):
-        obj = _loaded(session, ScorecardRevision, obj.revision_id)
+        obj = _loaded(session, ScorecardRevision, obj.revision_id, at_hand)
     if isinstance(obj, ScorecardRevision):
-        obj = _loaded(session, Scorecard, obj.scorecard_id)
+        obj = _loaded(session, Scorecard, obj.scorecard_id, at_hand)
     application_id: int = obj.application_id
     return application_id
 
 
-def _loaded(session: Session, model: type[Any], id_: int) -> Any:
-    """The row from the identity map, without a query, when it is there."""
-    return session.identity_map.get(identity_key(model, id_)) or session.get(model, id_)
+def _loaded(
+    session: Session, model: type[Any], id_: int, at_hand: dict[tuple[type, int], Any]
+) -> Any:
+    """The row from this flush or the identity map, without a query, when it is there."""
+    return (
+        at_hand.get((model, id_))
+        or session.identity_map.get(identity_key(model, id_))
+        or session.get(model, id_)
+    )
 
 
 @event.listens_for(Session, "before_commit")

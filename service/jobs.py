@@ -22,7 +22,7 @@ from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from service.observability import bound_request_id, current_request_id
 
@@ -119,8 +119,9 @@ def enqueue_after_commit(session: Session, function: str, *args: Any, **options:
     # A new function each time: SQLAlchemy registers a function once per session, and
     # a `once` listener stays registered (spent) after it has run.
     def after_commit(_: Session) -> None:
-        if session.info.get(_PENDING) is pending:
-            del session.info[_PENDING]
+        if session.info.get(_PENDING) is not pending:
+            return  # asked for by a transaction that rolled back (`_forget_on_rollback`)
+        del session.info[_PENDING]
         if not has_app_context():
             names = ", ".join(w.function for w in pending)
             log.info("no app to enqueue %s in; it is left for the periodic sweep", names)
@@ -135,6 +136,15 @@ def enqueue_after_commit(session: Session, function: str, *args: Any, **options:
 
 
 _PENDING = "jobs_after_commit"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    """A transaction that rolls back asked for nothing: its jobs are dropped, so the
+    session's next commit does not enqueue them (a savepoint's rollback keeps them: the
+    rest of its transaction may still commit what asked for them)."""
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 @dataclass(frozen=True)

@@ -86,3 +86,15 @@ def test_submissions_enqueue_one_refit_that_a_real_worker_runs(live_app):
     run = session.scalars(select(CalibrationRun)).one()
     assert (run.fitted_with, run.n_ratings) == ("reml", 4 * 3 * 2)
     assert len(run.effects) == 3
+
+
+def test_a_transaction_that_rolls_back_enqueues_nothing_at_the_next_commit(live_app):
+    """The jobs a rolled-back transaction asked for are dropped with it: the session's
+    next commit enqueues only what its own transaction asked for."""
+    session = db.session
+    session.execute(select(func.count(CalibrationRun.id)))  # the transaction begins
+    jobs.enqueue_after_commit(session, "workers.jobs.refresh_calibration", job_id="rolled-back")
+    session.rollback()
+    jobs.enqueue_after_commit(session, "workers.jobs.refresh_calibration", job_id="committed")
+    session.commit()
+    assert [job.id for job in jobs.queue().get_jobs()] == ["committed"]

@@ -246,6 +246,18 @@ def client(app, session, session_factory):
     app.extensions["db"] = original
 
 
+@pytest.fixture
+def in_app(app, session_factory):
+    """For use-case tests: an app context whose sessions join the test's rolled-back
+    transaction, for the jobs use cases run in-process that open sessions of their own
+    (as the API tests' `client` does). `pytestmark = pytest.mark.usefixtures("in_app")`."""
+    original = app.extensions["db"]
+    app.extensions["db"] = session_factory
+    with app.app_context():
+        yield
+    app.extensions["db"] = original
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory):
     """An S3-compatible server on loopback (moto's standalone server, a real HTTP server

@@ -44,13 +44,12 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import ForeignKey, Insert, Row, Select, Text, event, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ForeignKey, Row, Select, Text, event, func, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.util import identity_key
 
 from service.persistence.applications import Application
-from service.persistence.base import Base, transaction
+from service.persistence.base import Base, transaction, upsert_into
 from service.persistence.calibration import CalibrationRun
 from service.persistence.interviews import Interview, ProcessDeviation
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
@@ -127,7 +126,7 @@ def store(
     with transaction(session) as writer:
         if found.generation is None:
             writer.execute(
-                _insert(writer)
+                upsert_into(writer, AssessmentReadModel)
                 .values(application_id=application_id, generation=0, **values)
                 .on_conflict_do_nothing(index_elements=["application_id"])
             )
@@ -149,21 +148,15 @@ def invalidate(session: Session, application_ids: Iterable[int]) -> None:
     ids = sorted(set(application_ids))
     if not ids:
         return
-    stmt = _insert(session).values([{"application_id": i, "generation": 1} for i in ids])
+    stmt = upsert_into(session, AssessmentReadModel).values(
+        [{"application_id": i, "generation": 1} for i in ids]
+    )
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["application_id"],
             set_={"generation": AssessmentReadModel.generation + 1, "body": None},
         )
     )
-
-
-def _insert(session: Session) -> Any:
-    """The dialect's INSERT, which has ON CONFLICT (PostgreSQL and SQLite alike)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt: Insert = insert(AssessmentReadModel)
-    return stmt
 
 
 @event.listens_for(Session, "after_flush")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, ColumnElement, DateTime, Enum, MetaData, TypeDecorator, func, or_
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session
 
 # Deterministic constraint names, so migrations can drop and alter them by name
@@ -92,6 +93,13 @@ def transaction(session: Session) -> Iterator[Session]:
 
 def derive_pseudonym_key(secret_key: str) -> bytes:
     return hashlib.sha256(b"hiring-pipeline:pseudonyms:" + secret_key.encode()).digest()
+
+
+def upsert_into(session: Session, model: type[Base]) -> Any:
+    """The dialect's INSERT into `model`'s table, the one with ON CONFLICT (PostgreSQL's
+    and SQLite's spell it alike)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(model)
 
 
 def utcnow() -> datetime:

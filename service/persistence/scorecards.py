@@ -20,7 +20,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import (
     Mapped,
     Session,
@@ -35,7 +34,7 @@ from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.scorecards import SCORECARD_STATES, ScorecardState
 from service.domain.templates import RECOMMENDATIONS
 from service.persistence.applications import Application
-from service.persistence.base import Base, checked_enum, utcnow
+from service.persistence.base import Base, checked_enum, upsert_into, utcnow
 from service.persistence.interviews import Interview
 from service.persistence.users import User
 
@@ -178,9 +177,8 @@ def insert_submitted(
         "revision": 1,
         "updated_at": submitted_at,
     }
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = (
-        insert(Scorecard)
+        upsert_into(session, Scorecard)
         .values(
             interview_id=interview.id,
             application_id=interview.application_id,

@@ -39,15 +39,7 @@ def submission(interview, **overrides):
     }
 
 
-@pytest.fixture(autouse=True)
-def in_app(app, session_factory):
-    """Use cases enqueue jobs (in-process here) that open sessions of their own: give
-    them the test's rolled-back transaction, as the API tests' client does."""
-    original = app.extensions["db"]
-    app.extensions["db"] = session_factory
-    with app.app_context():
-        yield
-    app.extensions["db"] = original
+pytestmark = pytest.mark.usefixtures("in_app")
 
 
 @pytest.fixture

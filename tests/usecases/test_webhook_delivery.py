@@ -19,13 +19,7 @@ POLICY = webhooks.WebhookPolicy(
 )
 
 
-@pytest.fixture(autouse=True)
-def in_app(app, session_factory):
-    original = app.extensions["db"]
-    app.extensions["db"] = session_factory
-    with app.app_context():
-        yield
-    app.extensions["db"] = original
+pytestmark = pytest.mark.usefixtures("in_app")
 
 
 def answering(*statuses):

@@ -33,6 +33,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 from argon2 import PasswordHasher
@@ -92,14 +93,18 @@ def reset_postgres(url: str) -> None:
             connection.execute(text("DROP SCHEMA public CASCADE"))
             connection.execute(text("CREATE SCHEMA public"))
     except OperationalError as error:
-        # Never a silent skip: the suite is defined to run on both databases.
-        pytest.fail(
-            f"PostgreSQL is not reachable at {url} ({error.orig}). Start it with "
-            "`make services` (or set TEST_POSTGRES_URL).",
-            pytrace=False,
-        )
+        _unreachable(url, error)
     finally:
         engine.dispose()
+
+
+def _unreachable(url: str, error: OperationalError) -> NoReturn:
+    """Never a silent skip: the suite is defined to run on both databases."""
+    pytest.fail(
+        f"PostgreSQL is not reachable at {url} ({error.orig}). Start it with "
+        "`make services` (or set TEST_POSTGRES_URL).",
+        pytrace=False,
+    )
 
 
 def create_postgres_database(url: str) -> None:
@@ -115,11 +120,7 @@ def create_postgres_database(url: str) -> None:
             if not exists:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as error:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {url} ({error.orig}). Start it with "
-            "`make services` (or set TEST_POSTGRES_URL).",
-            pytrace=False,
-        )
+        _unreachable(url, error)
     finally:
         engine.dispose()
 

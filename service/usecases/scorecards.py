@@ -170,7 +170,7 @@ def _new_revision(
     *,
     reason: str,
     seen_others: bool,
-) -> ScorecardRevision:
+) -> None:
     """Revision number `scorecard.revision` with its ratings, added to the session (it is
     written with the rest of the change at the next flush). `seen_others`: its author had
     already read other panelists' feedback."""
@@ -189,7 +189,6 @@ def _new_revision(
         ],
     )
     session.add(revision)
-    return revision
 
 
 def _own_interview(session: Session, actor: User, interview_id: int) -> Interview:

@@ -9,7 +9,9 @@ move the template does not allow is a 422 naming the allowed stages. Reject (wit
 reason code and a note), withdraw and reopen post to `status`. With scripts, `board.js`
 lets a mouse drag a card to a column: it asks for the reason and posts the same move
 form. The board's filters and search are GET parameters (`BOARD_FILTERS`), kept across
-a move.
+a move. A column shows its longest-waiting cards (`COLUMN_CARDS` on the board of every
+stage, pages of `STAGE_PAGE` on the board of one stage) with a link to the rest; the card
+a move comes back to (`card`) is shown wherever it sits in its column.
 
 Pages for admins and recruiters (`applications:write`); anyone else gets the 404 of a
 page that does not exist. The panel's feedback is not on these pages.
@@ -17,6 +19,8 @@ page that does not exist. The panel's feedback is not on these pages.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -43,7 +47,12 @@ add_nav_item("Stuck", "web.stuck", (RECRUITER, ADMIN), order=21)
 
 # The board's filters besides its status, as GET parameters (and hidden fields of each
 # card's forms, to come back to the same board).
-BOARD_FILTERS = ("q", "past_target", "stage", "needs", "source")
+BOARD_FILTERS = ("q", "past_target", "stage", "needs", "source", "page")
+
+# How many cards a column renders: a requisition's 500 active cards with their forms were
+# 1.5 MB of HTML. The rest are a link (or a page) away; a column's count is of them all.
+COLUMN_CARDS = 25  # on the board of every stage
+STAGE_PAGE = 50  # a page of the board of one stage (`stage` and `page`)
 
 REJECTION_LABELS = {code: code.replace("_", " ").capitalize() for code in REJECTION_REASONS}
 BOARD_STATUSES = {
@@ -224,10 +233,14 @@ def _board_page(
         source=filters["source"],
     )
     code = 409 if stale else 422 if refused else 200
+    keep = {request.args.get("card", type=int), refused[0] if refused else None}
+    if stale:
+        keep.add(stale["application_id"])
     return (
         render_template(
             "recruiter/board.html",
             board=the_board,
+            shown={c.key: _shown(the_board, c, filters, keep) for c in the_board.columns},
             stage_names={s.key: s.name for s in the_board.template.stages},
             statuses=BOARD_STATUSES,
             needs=boards.NEEDS,
@@ -243,6 +256,55 @@ def _board_page(
             card_urls=_card_urls(),
         ),
         code,
+    )
+
+
+@dataclass(frozen=True)
+class ShownCards:
+    """The cards a column renders, and the links to the rest."""
+
+    cards: list[boards.Card]
+    first: int  # the position of the first shown in the column, from 1
+    last: int
+    page: int
+    pages: int
+    more_url: str | None = None  # the board of this column's stage, on the board of every stage
+    previous_url: str | None = None  # the pages beside this one, on the board of one stage
+    next_url: str | None = None
+
+
+def _shown(
+    board: boards.Board, column: boards.Column, filters: dict[str, str], keep: set[int | None]
+) -> ShownCards:
+    """A page of the column's cards (its first on the board of every stage), with the
+    cards in `keep` (the one a move comes back to, a refused or stale one) wherever they
+    sit in it."""
+    one_stage = filters["stage"] == column.key
+    size = STAGE_PAGE if one_stage else COLUMN_CARDS
+    pages = max(1, math.ceil(len(column.cards) / size))
+    asked = filters["page"]
+    page = min(int(asked), pages) if one_stage and asked.isdigit() and int(asked) > 0 else 1
+    start = (page - 1) * size
+    cards = column.cards[start : start + size]
+    shown_ids = {c.application.id for c in cards}
+    cards += [c for c in column.cards if c.application.id in keep - shown_ids]
+
+    def board_url(**changes: Any) -> str:
+        args = {**filters, "status": board.status, **changes}
+        if args["status"] == ApplicationStatus.ACTIVE:
+            del args["status"]
+        kept = {k: v for k, v in args.items() if v}
+        return url_for("web.board", requisition_id=board.requisition.id, **kept)
+
+    return ShownCards(
+        cards,
+        start + 1,
+        min(start + size, len(column.cards)),
+        page,
+        pages,
+        more_url=board_url(stage=column.key, page="") if not one_stage and pages > 1 else None,
+        previous_url=board_url(page=str(page - 1)) if page > 1 else None,
+        next_url=board_url(page=str(page + 1)) if one_stage and page < pages else None,
     )
 
 
@@ -290,8 +352,10 @@ def load_form(schema: ma.Schema, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def _back(requisition_id: int, application_id: int) -> str:
-    """The board as it was filtered, scrolled to the card."""
+    """The board as it was filtered, scrolled to the card (shown however far down its
+    column it now is)."""
     args: dict[str, Any] = {k: v for k in BOARD_FILTERS if (v := request.form.get(k))}
+    args["card"] = application_id
     if status := request.form.get("board_status"):
         args["status"] = status
     return (

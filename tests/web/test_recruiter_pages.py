@@ -11,6 +11,7 @@ import pytest
 from service.persistence.applications import Application
 from service.persistence.base import utcnow
 from service.usecases import applications, scorecards
+from service.web import recruiter as recruiter_pages
 from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory
 from tests.web.conftest import post_form, sign_in, with_password
 
@@ -266,3 +267,72 @@ def test_the_application_page_shows_the_loop_timeline_and_states_not_the_feedbac
     assert "Planned, not scheduled" in html  # the onsite's interviews
     assert "No decision recorded." in html and "No packet requested." in html
     assert "PANEL-SECRET" not in html
+
+
+@pytest.fixture
+def crowded(session, requisition, monkeypatch):
+    """Ten applications in Applied, the longest in stage first; a column of 3 cards and
+    pages of 4 on the board of one stage."""
+    monkeypatch.setattr(recruiter_pages, "COLUMN_CARDS", 3)
+    monkeypatch.setattr(recruiter_pages, "STAGE_PAGE", 4)
+    now = utcnow()
+    return [
+        ApplicationFactory(
+            requisition=requisition, stage="applied", stage_entered_at=now - timedelta(hours=10 - i)
+        )
+        for i in range(10)
+    ]
+
+
+def cards_of(html):
+    return [int(part.split('"')[0]) for part in html.split('id="application-')[1:]]
+
+
+def test_a_crowded_column_shows_its_longest_waiting_cards_and_links_to_all_of_them(
+    web_client, session, recruiter, requisition, crowded
+):
+    sign_in(web_client, recruiter)
+    html = web_client.get(board_path(requisition)).get_data(as_text=True)
+    assert cards_of(html) == [a.id for a in crowded[:3]]
+    assert '>Applied <span class="count">(10)</span>' in html
+    assert "The 3 longest in stage of 10." in html
+    more = html.split('class="more"')[1].split('href="')[1].split('"')[0]
+    assert more == f"{board_path(requisition)}?stage=applied"
+
+    pages = []
+    for number in (1, 2, 3):
+        page = web_client.get(f"{more}&page={number}").get_data(as_text=True)
+        pages.append(cards_of(page))
+    assert pages == [[a.id for a in crowded[s : s + 4]] for s in (0, 4, 8)]
+    second = web_client.get(f"{more}&page=2").get_data(as_text=True)
+    assert "5–8 of 10, longest in stage first" in second
+    assert f'href="{more}&amp;page=1" rel="prev"' in second
+    assert f'href="{more}&amp;page=3" rel="next"' in second
+    # A page past the end is the last; one that is not a number is the first.
+    assert cards_of(web_client.get(f"{more}&page=99").get_data(as_text=True)) == pages[2]
+    assert cards_of(web_client.get(f"{more}&page=x").get_data(as_text=True)) == pages[0]
+
+
+def test_the_card_a_move_comes_back_to_is_shown_however_far_down_its_column(
+    web_client, session, recruiter, requisition, crowded
+):
+    newest = crowded[-1]
+    sign_in(web_client, recruiter)
+    html = web_client.get(board_path(requisition), query_string={"card": newest.id})
+    assert cards_of(html.get_data(as_text=True)) == [a.id for a in crowded[:3]] + [newest.id]
+
+    # A refused move re-renders the board with the card and its error.
+    refused = move(web_client, newest, "offer")
+    assert refused.status_code == 422
+    card = refused.get_data(as_text=True).split(f'id="application-{newest.id}"')[1]
+    assert 'class="field-error"' in card.split("</li>")[0]
+
+    # A move into a crowded column (the newest there, so its last) comes back to the card.
+    for application in crowded[:4]:
+        assert move(web_client, application, "recruiter_screen").status_code == 302
+    response = move(web_client, crowded[4], "recruiter_screen")
+    location = response.headers["Location"]
+    assert f"card={crowded[4].id}" in location
+    page = web_client.get(location).get_data(as_text=True)
+    column = page.split('id="col-recruiter_screen"')[1].split("</section>")[0]
+    assert cards_of(column) == [a.id for a in crowded[:3]] + [crowded[4].id]

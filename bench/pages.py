@@ -73,6 +73,7 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
                 select(User.id).where(User.role == "admin", User.active.is_(True)).limit(1)
             )
             requisition_id, n_active, longest_id = _busiest_requisition()
+            stage, n_in_stage = _busiest_stage(requisition_id)
             admin_token = issue_token(db.session, None, admin_id).plain
         sessions = {
             user_id: _signed_in_client(app, user_id)
@@ -118,6 +119,11 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
             f"board page ({n_active} active), needs scheduling": (
                 admin_id,
                 f"/pipeline/requisitions/{requisition_id}?needs=scheduling",
+                f"/api/v1/applications?requisition_id={requisition_id}&status=active&limit=100",
+            ),
+            f"board page, one stage ({n_in_stage} cards, page 2)": (
+                admin_id,
+                f"/pipeline/requisitions/{requisition_id}?stage={stage}&page=2",
                 f"/api/v1/applications?requisition_id={requisition_id}&status=active&limit=100",
             ),
             "stuck page (every requisition, 100 listed)": (
@@ -197,6 +203,18 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         return figures, raw
     finally:
         db.engine(app).dispose()
+
+
+def _busiest_stage(requisition_id: int) -> tuple[str, int]:
+    """(the requisition's stage with the most active applications, how many)."""
+    stage, count = db.session.execute(
+        select(Application.stage, func.count())
+        .where(Application.requisition_id == requisition_id, Application.status == "active")
+        .group_by(Application.stage)
+        .order_by(func.count().desc(), Application.stage)
+        .limit(1)
+    ).one()
+    return stage, count
 
 
 def _busiest_requisition() -> tuple[int, int, int]:

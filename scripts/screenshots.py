@@ -213,6 +213,26 @@ def reports_demo(path: str) -> Callable[[Page, LiveServer], None]:
     return open_page
 
 
+def crowded_board(page: Page, server: LiveServer) -> None:
+    """Forty more applicants to the first requisition: its Applied column shows its 25
+    longest waiting and links to the rest."""
+    from service.extensions import db
+    from service.persistence.users import User
+    from service.usecases import applications, candidates
+
+    with server.app.app_context():
+        recruiter = db.session.query(User).filter_by(email=RECRUITER).one()
+        for n in range(1, 41):
+            candidate = candidates.create_candidate(
+                db.session,
+                recruiter,
+                {"name": f"Applicant {n:02d}", "email": f"crowd.{n:02d}@example.org"},
+            )
+            applications.create_application(db.session, recruiter, candidate.id, 1)
+    page.goto(server.url + "/pipeline/requisitions/1")
+    page.locator(".column .more").first.scroll_into_view_if_needed()
+
+
 SHOTS: list[Shot] = [
     Shot("sign-in", None, goto("/sign-in")),
     Shot("my-interviews", ALEX, goto("/interviews")),
@@ -245,6 +265,8 @@ SHOTS: list[Shot] = [
     Shot("admin-funnel", ADMIN, goto("/admin/funnel")),
     Shot("admin-templates", ADMIN, goto("/admin/templates")),
     Shot("admin-template-diff", ADMIN, goto("/admin/templates/backend_engineer/changes")),
+    Shot("recruiter-board-crowded", RECRUITER, crowded_board),  # last: it adds applicants
+    Shot("recruiter-board-one-stage", RECRUITER, goto("/pipeline/requisitions/1?stage=applied")),
 ]
 
 

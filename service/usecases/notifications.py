@@ -251,8 +251,11 @@ def _whom_to_tell(session: Session, event: OutboxEvent, settings: Settings) -> l
         ]
     if event.type == "packet.ready":
         packet = session.get(Packet, data["packet_id"])
-        requester = session.get(User, packet.requested_by_id) if packet else None
-        if packet is None or requester is None:
+        # A packet the system asked for (the decision-ready job) has no one to tell.
+        if packet is None or packet.requested_by_id is None:
+            return []
+        requester = session.get(User, packet.requested_by_id)
+        if requester is None:
             return []
         return [
             Tell(

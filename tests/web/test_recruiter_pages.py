@@ -295,7 +295,7 @@ def test_a_crowded_column_shows_its_longest_waiting_cards_and_links_to_all_of_th
     html = web_client.get(board_path(requisition)).get_data(as_text=True)
     assert cards_of(html) == [a.id for a in crowded[:3]]
     assert '>Applied <span class="count">(10)</span>' in html
-    assert "The 3 longest in stage of 10." in html
+    assert "Showing the 3 longest in stage of 10." in html
     more = html.split('class="more"')[1].split('href="')[1].split('"')[0]
     assert more == f"{board_path(requisition)}?stage=applied"
 

@@ -22,9 +22,10 @@ and a full collection only walks what the worker itself made. Nothing opened in
 the master reaches a worker: the app opens no connection while it loads, and
 each worker drops the engine's pool it inherited (`post_fork`) so it can only
 ever make its own; Redis clients reconnect by themselves in a new process, and
-the metrics files are per process id. What the app loads on first use rather
-than at import, and that every worker would load, is loaded in the master before
-the first fork (`when_ready`).
+the metrics files are per process id. What the app builds on first use rather
+than at import, and that every worker would build, is built in the master before
+the first fork (`when_ready`, `service.warmup`), which closes the connections it
+used first.
 """
 
 import gc
@@ -47,13 +48,15 @@ os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 
 def when_ready(server):
-    """Before the first fork: what every worker would otherwise load for itself on first
-    use, and so not share (the language check's compiled patterns: ~5 MB a worker).
-    Only for this service's app (the bench's bare app is served with these settings)."""
-    if server.cfg.preload_app and "db" in getattr(server.app.wsgi(), "extensions", {}):
-        from service.domain import language
+    """Before the first fork: what every worker would otherwise build for itself on first
+    use, and so not share (`service.warmup`: the language check's patterns, the hot
+    statements, the pages' templates). Only for this service's app (the bench's bare
+    app is served with these settings)."""
+    app = server.app.wsgi()
+    if server.cfg.preload_app and "db" in getattr(app, "extensions", {}):
+        from service.warmup import warm_up
 
-        language.preload()
+        warm_up(app)
 
 
 def pre_fork(server, worker):

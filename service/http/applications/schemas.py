@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +12,7 @@ from service.domain.pipeline import (
     TIMELINE_KINDS,
     time_in_stage,
 )
+from service.domain.templates import InterviewTemplate
 from service.http.schemas import (
     Id,
     ListEnvelopeSchema,
@@ -23,7 +25,7 @@ from service.http.schemas import (
     page_of,
 )
 from service.persistence.base import utcnow
-from service.usecases.applications import APPLICATION_SORTS, ListedApplication
+from service.usecases.applications import APPLICATION_SORTS, ListedApplication, ListedPage
 
 
 class ApplicationCreateSchema(StrictSchema):
@@ -146,9 +148,29 @@ def listed_application(item: ListedApplication, now: datetime) -> dict[str, Any]
     """`ApplicationSchema`'s JSON of a listed row, built directly: marshmallow's per-field
     work on 50 nested rows was a third of a list request (BENCHMARKS.md). The OpenAPI
     examples test holds the two to the same output."""
-    row, template = item.row, item.template
-    stage = template.stage(row.stage)
-    spent = time_in_stage(row.stage_entered_at, now, stage.sla_days if stage else 0)
+    return _application_json(item.row, _stage_facts(item.template, item.row.stage), now)
+
+
+@dataclass(frozen=True, slots=True)
+class _StageFacts:
+    """What a listing shows of an application's stage, by its template: the same for
+    every application in that stage, so a page finds them once per stage."""
+
+    name: str
+    target_days: int
+    moves: list[str]  # from the stage, while the application is active
+
+
+def _stage_facts(template: InterviewTemplate, key: str) -> _StageFacts:
+    stage = template.stage(key)
+    if stage is None:  # a stage the template no longer has
+        return _StageFacts(key, 0, [])
+    # `template.allowed_moves(key)`, without finding the stage a second time.
+    return _StageFacts(stage.name, stage.sla_days, list(stage.next))
+
+
+def _application_json(row: Any, stage: _StageFacts, now: datetime) -> dict[str, Any]:
+    spent = time_in_stage(row.stage_entered_at, now, stage.target_days)
     return {
         "id": row.id,
         "version": row.version,
@@ -159,7 +181,7 @@ def listed_application(item: ListedApplication, now: datetime) -> dict[str, Any]
         },
         "requisition": {"id": row.requisition_id, "title": row.requisition_title},
         "stage": row.stage,
-        "stage_name": stage.name if stage else row.stage,
+        "stage_name": stage.name,
         "status": row.status,
         "stage_entered_at": row.stage_entered_at.isoformat(),
         "time_in_stage": {
@@ -167,8 +189,7 @@ def listed_application(item: ListedApplication, now: datetime) -> dict[str, Any]
             "target_days": spent.target_days,
             "over_target": spent.over_target,
         },
-        # `template.allowed_moves(row.stage)`, without finding the stage a second time.
-        "allowed_moves": list(stage.next) if stage and row.status == "active" else [],
+        "allowed_moves": list(stage.moves) if row.status == "active" else [],
         "rejection_reason": row.rejection_reason,
         "rejection_note": row.rejection_note,
         "created_at": row.created_at.isoformat(),
@@ -176,15 +197,24 @@ def listed_application(item: ListedApplication, now: datetime) -> dict[str, Any]
     }
 
 
+def listed_applications(page: ListedPage, now: datetime) -> list[dict[str, Any]]:
+    """`listed_application` of every row of a page, each stage's facts found once."""
+    facts: dict[tuple[int, str], _StageFacts] = {}
+    items = []
+    for row in page.rows:
+        found = facts.get((row.template_version_id, row.stage))
+        if found is None:
+            template = page.templates[row.template_version_id]
+            found = facts[row.template_version_id, row.stage] = _stage_facts(template, row.stage)
+        items.append(_application_json(row, found, now))
+    return items
+
+
 class ApplicationPageSchema(page_of(ApplicationSchema)):  # type: ignore[misc]
-    """Dumps a page of `ListedApplication`s with `listed_application`."""
+    """Dumps a `ListedPage` with `listed_applications`."""
 
     def dump(self, obj, *, many=None):
-        now = utcnow()
-        return {
-            "items": [listed_application(item, now) for item in obj.items],
-            "next_cursor": obj.next_cursor,
-        }
+        return {"items": listed_applications(obj, utcnow()), "next_cursor": obj.next_cursor}
 
 
 class StageChangeSchema(ma.Schema):

@@ -148,7 +148,13 @@ def listed_application(item: ListedApplication, now: datetime) -> dict[str, Any]
     """`ApplicationSchema`'s JSON of a listed row, built directly: marshmallow's per-field
     work on 50 nested rows was a third of a list request (BENCHMARKS.md). The OpenAPI
     examples test holds the two to the same output."""
-    return _application_json(item.row, _stage_facts(item.template, item.row.stage), now)
+    data = _application_json(item.row, _stage_facts(item.template, item.row.stage), now)
+    for name in _DATETIMES:
+        data[name] = data[name].isoformat()
+    return data
+
+
+_DATETIMES = ("stage_entered_at", "created_at", "updated_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +176,7 @@ def _stage_facts(template: InterviewTemplate, key: str) -> _StageFacts:
 
 
 def _application_json(row: Any, stage: _StageFacts, now: datetime) -> dict[str, Any]:
+    """`listed_application`'s content, its datetimes (`_DATETIMES`) left as they are."""
     spent = time_in_stage(row.stage_entered_at, now, stage.target_days)
     return {
         "id": row.id,
@@ -183,7 +190,7 @@ def _application_json(row: Any, stage: _StageFacts, now: datetime) -> dict[str, 
         "stage": row.stage,
         "stage_name": stage.name,
         "status": row.status,
-        "stage_entered_at": row.stage_entered_at.isoformat(),
+        "stage_entered_at": row.stage_entered_at,
         "time_in_stage": {
             "days": float(spent.days),
             "target_days": spent.target_days,
@@ -192,13 +199,17 @@ def _application_json(row: Any, stage: _StageFacts, now: datetime) -> dict[str, 
         "allowed_moves": list(stage.moves) if row.status == "active" else [],
         "rejection_reason": row.rejection_reason,
         "rejection_note": row.rejection_note,
-        "created_at": row.created_at.isoformat(),
-        "updated_at": row.updated_at.isoformat(),
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
     }
 
 
-def listed_applications(page: ListedPage, now: datetime) -> list[dict[str, Any]]:
-    """`listed_application` of every row of a page, each stage's facts found once."""
+def application_page(page: ListedPage) -> dict[str, Any]:
+    """The list's page as `ApplicationPageSchema` documents it, for `json_body.json_response`
+    (which writes its datetimes): `listed_application` of every row, each stage's facts
+    found once. The view sends it itself: marshmallow's dump and Flask's encoder of 50
+    rows were most of a list request (BENCHMARKS.md)."""
+    now = utcnow()
     facts: dict[tuple[int, str], _StageFacts] = {}
     items = []
     for row in page.rows:
@@ -207,14 +218,11 @@ def listed_applications(page: ListedPage, now: datetime) -> list[dict[str, Any]]
             template = page.templates[row.template_version_id]
             found = facts[row.template_version_id, row.stage] = _stage_facts(template, row.stage)
         items.append(_application_json(row, found, now))
-    return items
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 class ApplicationPageSchema(page_of(ApplicationSchema)):  # type: ignore[misc]
-    """Dumps a `ListedPage` with `listed_applications`."""
-
-    def dump(self, obj, *, many=None):
-        return {"items": listed_applications(obj, utcnow()), "next_cursor": obj.next_cursor}
+    """The list's page, documented; `application_page` makes its content."""
 
 
 class StageChangeSchema(ma.Schema):

@@ -206,6 +206,12 @@ def _row_fields(columns: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
     return operator.itemgetter(*(columns.index(name) for name in _ROW_FIELDS))
 
 
+@functools.cache
+def _stage_key(columns: tuple[str, ...]) -> Callable[[Any], tuple[int, str]]:
+    """A row's (template version id, stage), in one call: the key of its stage's facts."""
+    return operator.itemgetter(columns.index("template_version_id"), columns.index("stage"))
+
+
 def _application_json(values: tuple[Any, ...], stage: _StageFacts, now: datetime) -> dict[str, Any]:
     """`listed_application`'s content from a row's `_ROW_FIELDS`, its datetimes
     (`_DATETIMES`) left as they are."""
@@ -258,12 +264,13 @@ def application_page(page: ListedPage) -> dict[str, Any]:
     now = utcnow()
     facts: dict[tuple[int, str], _StageFacts] = {}
     items = []
-    fields = _row_fields(page.rows[0]._fields)
+    columns = page.rows[0]._fields
+    fields, stage_key = _row_fields(columns), _stage_key(columns)
     for row in page.rows:
-        found = facts.get((row.template_version_id, row.stage))
+        key = stage_key(row)
+        found = facts.get(key)
         if found is None:
-            template = page.templates[row.template_version_id]
-            found = facts[row.template_version_id, row.stage] = _stage_facts(template, row.stage)
+            found = facts[key] = _stage_facts(page.templates[key[0]], key[1])
         items.append(_application_json(fields(row), found, now))
     return {"items": items, "next_cursor": page.next_cursor}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -109,18 +110,18 @@ def keyset_parameters(cursor: str | None, sort: str | None, limit: int) -> dict[
     parameters: dict[str, Any] = {LIMIT: limit + 1}
     if cursor and sort is None:
         parameters[AFTER_ID] = decode_cursor(cursor)
-    elif cursor:
+    elif cursor and sort is not None:
         parameters[AFTER_VALUE], parameters[AFTER_ID] = _decode_sorted_cursor(cursor, sort)
     return parameters
 
 
-def keyset_page(rows: list[Any], limit: int, sort: str | None, key: str | None) -> Page:
+def keyset_page(rows: Sequence[Any], limit: int, sort: str | None, key: str | None) -> Page:
     """The page of `rows` fetched with `keyset_parameters(…, limit)`: at most `limit` rows,
     and the cursor to the next page when there is one. `key` names the rows' sort column
     (None when `sort` is)."""
     if len(rows) <= limit:
-        return Page(rows, None)
-    rows = rows[:limit]
+        return Page(list(rows), None)
+    rows = list(rows[:limit])
     last = rows[-1]
     if sort is None or key is None:
         return Page(rows, encode_cursor(last.id))

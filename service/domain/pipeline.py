@@ -109,7 +109,7 @@ def check_status_action(template: InterviewTemplate, action: str, status: str, s
 
 class TimeInStage(NamedTuple):
     """A named tuple, not a frozen dataclass: a list computes one per row, and a frozen
-    dataclass costs four times as much to make (BENCHMARKS.md, "Issue 18: the list")."""
+    dataclass costs three times as much to make (BENCHMARKS.md, "Issue 18: the list")."""
 
     days: float
     target_days: int

@@ -1,8 +1,8 @@
 """A large JSON response body made by orjson, byte for byte what Flask's `jsonify` makes.
 
 Flask's encoder (the standard library's, with sorted keys and ASCII escapes) and the
-`isoformat()` of every datetime were a fifth of a list request's CPU (BENCHMARKS.md,
-"Issue 18: the list"); orjson does both in a tenth of the time. It differs from Flask's
+`isoformat()` of every datetime were a tenth of a list request's CPU (BENCHMARKS.md,
+"Issue 18: the list"); orjson does both in a tenth of their time. It differs from Flask's
 output in three ways, each handled here:
 
 - it writes non-ASCII characters (and DEL) as UTF-8, where Flask writes `\\uXXXX`:
@@ -10,8 +10,8 @@ output in three ways, each handled here:
 - it refuses what Flask would encode otherwise (a lone surrogate, an integer past
   64 bits, a key that is not a string): the same;
 - it writes floats of magnitude under 1e-4 or from 1e16 without Python's exponent
-  form (`1e16`, not `1e+16`): callers send no such floats (the list's days in stage are
-  rounded to 0.01 and under 4 million).
+  form (`1e16`, not `1e+16`), and NaN or infinity as null: callers send no such floats
+  (the list's days in stage are finite, rounded to 0.01 and under 4 million).
 
 Datetimes must be aware; both ways write them as `isoformat()` does.
 """

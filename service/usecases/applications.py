@@ -164,8 +164,9 @@ _FILTERS: dict[str, Callable[[], ColumnElement[bool]]] = {
 def _listing(role: str, filters: tuple[str, ...], sort: str | None, after: bool) -> Select[Any]:
     """The list's statement for one role, set of filters, order and first-or-later page,
     every value a bind parameter (the viewer's id a required one, through
-    `visible_applications_to_role`): building and keying it on every request cost more
-    CPU than running it. At most 5 roles x 64 filter sets x 7 orders x 2 pages."""
+    `visible_applications_to_role`): building and keying it on every request was
+    nearly a tenth of a list request's CPU (BENCHMARKS.md, "Issue 18: the list"). The
+    256 most recent shapes are kept; clients use a few dozen."""
     stmt = visible_applications_to_role(application_rows(), role)
     for name in filters:
         stmt = stmt.where(_FILTERS[name]())
@@ -189,7 +190,7 @@ def _templates_of(session: Session, rows: list[Any]) -> dict[int, InterviewTempl
     if not rows:
         return {}
     columns = rows[0]._fields
-    # One call per row: reading a SQLAlchemy row's attributes costs more (BENCHMARKS.md).
+    # One call per row: reading a SQLAlchemy row's attributes one by one costs more.
     version_of = operator.itemgetter(
         columns.index("template_version_id"), columns.index("template_version")
     )

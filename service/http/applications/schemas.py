@@ -257,8 +257,8 @@ def _application_json(values: tuple[Any, ...], stage: _StageFacts, now: datetime
 def application_page(page: ListedPage) -> dict[str, Any]:
     """The list's page as `ApplicationPageSchema` documents it, for `json_body.json_response`
     (which writes its datetimes): `listed_application` of every row, each stage's facts
-    found once. The view sends it itself: marshmallow's dump and Flask's encoder of 50
-    rows were most of a list request (BENCHMARKS.md)."""
+    found once. The view sends it itself: Flask's encoder and the datetimes' isoformat() of 50
+    rows were a tenth of a list request (BENCHMARKS.md, "Issue 18: the list")."""
     if not page.rows:
         return {"items": [], "next_cursor": page.next_cursor}
     now = utcnow()

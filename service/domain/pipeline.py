@@ -5,9 +5,9 @@ Pure rules over plain values; the use cases load the rows and persist the result
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from service.domain.errors import ConflictError, RuleViolationError
 from service.domain.templates import InterviewTemplate
@@ -107,8 +107,10 @@ def check_status_action(template: InterviewTemplate, action: str, status: str, s
     return result
 
 
-@dataclass(frozen=True)
-class TimeInStage:
+class TimeInStage(NamedTuple):
+    """A named tuple, not a frozen dataclass: a list computes one per row, and a frozen
+    dataclass costs three times as much to make (BENCHMARKS.md, "Issue 18: the list")."""
+
     days: float
     target_days: int
     over_target: bool

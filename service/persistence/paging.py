@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Integer, Select, and_, bindparam, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from service.domain.errors import RuleViolationError
@@ -65,37 +66,66 @@ def _fetch(session: Session, stmt: Select[Any], rows: bool) -> list[Any]:
     return list(session.scalars(stmt).unique())
 
 
-def paginate_sorted(
-    session: Session,
+# The bind parameters of a statement made by `keyset_statement`.
+LIMIT = "page_limit"
+AFTER_ID = "after_id"
+AFTER_VALUE = "after_value"
+
+
+def keyset_statement(
     stmt: Select[Any],
-    sort: str,
-    key_column: InstrumentedAttribute[datetime],
     id_column: InstrumentedAttribute[int],
-    cursor: str | None,
-    limit: int,
+    key_column: InstrumentedAttribute[datetime] | None = None,
     *,
-    rows: bool = False,
-) -> Page:
-    """Keyset pagination on (a datetime column, id), ascending, or descending when `sort`
-    starts with "-". The cursor carries the sort it was made for, the last row's value
-    and id, so a page never skips or repeats a row, whatever ties the column has.
-    `rows` as in `paginate`."""
-    descending = sort.startswith("-")
-    if cursor:
-        value, last_id = _decode_sorted_cursor(cursor, sort)
-        if descending:
-            after = or_(key_column < value, and_(key_column == value, id_column < last_id))
-        else:
-            after = or_(key_column > value, and_(key_column == value, id_column > last_id))
-        stmt = stmt.where(after)
-    order = (key_column.desc(), id_column.desc()) if descending else (key_column, id_column)
-    items = _fetch(session, stmt.order_by(*order).limit(limit + 1), rows)
-    has_more = len(items) > limit
-    items = items[:limit]
-    if not has_more:
-        return Page(items, None)
-    last = items[-1]
-    return Page(items, _encode_sorted_cursor(sort, getattr(last, key_column.key), last.id))
+    descending: bool = False,
+    after: bool = False,
+) -> Select[Any]:
+    """`stmt` as one keyset page, ordered by id or by (`key_column`, id), descending or
+    not, with bind parameters instead of values: `LIMIT` (the rows to fetch), and when
+    `after`, the last row's `AFTER_ID` (and `AFTER_VALUE` with a key column). Built once
+    per shape by a hot path; `keyset_parameters` gives the values for a request and
+    `keyset_page` turns the fetched rows into a page."""
+    last_id = bindparam(AFTER_ID, type_=Integer, required=True)
+    if key_column is None:
+        order: tuple[Any, ...] = (id_column,)
+        if after:
+            stmt = stmt.where(id_column > last_id)
+    else:
+        order = (key_column.desc(), id_column.desc()) if descending else (key_column, id_column)
+        if after:
+            value = bindparam(AFTER_VALUE, type_=key_column.type, required=True)
+            if descending:
+                later = or_(key_column < value, and_(key_column == value, id_column < last_id))
+            else:
+                later = or_(key_column > value, and_(key_column == value, id_column > last_id))
+            stmt = stmt.where(later)
+    return stmt.order_by(*order).limit(bindparam(LIMIT, type_=Integer, required=True))
+
+
+def keyset_parameters(cursor: str | None, sort: str | None, limit: int) -> dict[str, Any]:
+    """The values of `keyset_statement`'s parameters for a page of `limit` after `cursor`
+    (none: the first page); `sort` is None for the order by id. One row more than the page
+    is fetched, to know whether another page follows. Raises RuleViolationError for a
+    cursor that is not one of this order's."""
+    parameters: dict[str, Any] = {LIMIT: limit + 1}
+    if cursor and sort is None:
+        parameters[AFTER_ID] = decode_cursor(cursor)
+    elif cursor and sort is not None:
+        parameters[AFTER_VALUE], parameters[AFTER_ID] = _decode_sorted_cursor(cursor, sort)
+    return parameters
+
+
+def keyset_page(rows: Sequence[Any], limit: int, sort: str | None, key: str | None) -> Page:
+    """The page of `rows` fetched with `keyset_parameters(…, limit)`: at most `limit` rows,
+    and the cursor to the next page when there is one. `key` names the rows' sort column
+    (None when `sort` is)."""
+    if len(rows) <= limit:
+        return Page(list(rows), None)
+    rows = list(rows[:limit])
+    last = rows[-1]
+    if sort is None or key is None:
+        return Page(rows, encode_cursor(last.id))
+    return Page(rows, _encode_sorted_cursor(sort, getattr(last, key), last.id))
 
 
 def _encode_sorted_cursor(sort: str, value: datetime, last_id: int) -> str:

@@ -4,12 +4,15 @@ from datetime import timedelta
 
 import pytest
 
+from service.persistence.applications import Application
 from service.persistence.base import utcnow
 from tests.api.conftest import auth
 from tests.factories import (
     ApplicationFactory,
     CandidateFactory,
+    InterviewFactory,
     RequisitionFactory,
+    UserFactory,
     template_version,
 )
 
@@ -117,3 +120,55 @@ def test_a_cursor_of_another_sort_is_422(client, session, recruiter):
 
 def test_unknown_sort_is_422(client, recruiter):
     assert listing(client, recruiter, sort="name").status_code == 422
+
+
+@pytest.mark.parametrize("role", ["interviewer", "hiring_manager"])
+def test_each_viewer_of_a_role_lists_by_their_own_rule(client, session, role):
+    """The list's statement is built once per role, filter set, order and first-or-later
+    page (`applications._listing`); each request must still filter by its own viewer,
+    not by the one whose request built it."""
+    first, second = UserFactory(role=role), UserFactory(role=role)
+
+    def visible_to(user, day):
+        if role == "interviewer":  # a day apart: an interviewer is never double-booked
+            starts_at = utcnow() + timedelta(days=day)
+            return InterviewFactory(interviewer=user, starts_at=starts_at).application
+        return ApplicationFactory(requisition=RequisitionFactory(hiring_manager=user))
+
+    theirs = {user.id: [visible_to(user, day).id for day in (1, 2, 3)] for user in (first, second)}
+    ApplicationFactory()  # nobody's
+    for viewer in (first, second, first):
+        mine = theirs[viewer.id]
+        assert ids(client, viewer) == mine
+        assert walk(client, viewer, limit=1) == mine  # the later pages' statement too
+        assert walk(client, viewer, sort="-created_at", limit=2) == sorted(mine, reverse=True)
+        assert ids(
+            client, viewer, status="active", candidate_id=_candidate_of(session, mine[1])
+        ) == [mine[1]]
+
+
+def _candidate_of(session, application_id):
+    return session.get(Application, application_id).candidate_id
+
+
+def test_the_list_body_is_the_bytes_flask_would_send(app, client, session, recruiter):
+    """The list writes its body itself (`http.json_body`): byte for byte what Flask's
+    `jsonify` makes of the same content, non-ASCII, DEL and control characters included."""
+    plain = [ApplicationFactory() for _ in range(3)]
+    ApplicationFactory(
+        candidate=CandidateFactory(name="Zoë Ångström-Nakamura 中村 😀", email="zoe@example.org"),
+        status="rejected",
+        rejection_reason="skills_gap",
+        rejection_note='tab\t, DEL\x7f, bell\x07, "quoted" \\ and a line\nbreak',
+    )
+    for query in (
+        {"limit": 2},
+        {"candidate_id": plain[0].candidate_id},
+        {},
+        {"sort": "-updated_at"},
+    ):
+        response = listing(client, recruiter, **query)
+        assert response.status_code == 200
+        assert response.mimetype == "application/json"
+        assert response.get_data() == app.json.response(response.json).get_data()
+    assert "中村" in listing(client, recruiter).json["items"][-1]["candidate"]["name"]

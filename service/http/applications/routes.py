@@ -12,10 +12,12 @@ from service.http.applications.schemas import (
     RejectSchema,
     StatusChangeSchema,
     TimelineSchema,
+    application_page,
 )
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
 from service.http.errors import InvalidHeaderError
+from service.http.json_body import json_response
 from service.usecases import applications, decisions
 
 blp = Blueprint(
@@ -52,7 +54,8 @@ class Applications(MethodView):
 
         Filtered by the query; ordered by id; `next_cursor` continues the list.
         """
-        return applications.list_applications(db.session, current_user(), **args)
+        page = applications.list_applications(db.session, current_user(), **args)
+        return json_response(application_page(page))
 
     @blp.versioned()
     @blp.returns_location("get_application", "application_id")

@@ -1,8 +1,10 @@
 """The interviewers report's numpy aggregation against a plain Python one, on generated data.
 
-The report aggregates every current rating in one pass with numpy
-(`persistence/interviewer_reports.py`); here the same figures are counted rating by
-rating from the ORM objects, on a database the bench's generator fills.
+The report aggregates every current revision and rating in one pass with numpy
+(`persistence/interviewer_reports.py`; on PostgreSQL the columns come back as arrays,
+the ratings grouped by competency); here the same figures are counted scorecard by
+scorecard and rating by rating from the ORM objects, on a database the bench's
+generator fills, SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from statistics import median
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from bench import generate
@@ -22,6 +25,8 @@ from service.persistence.applications import Application
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard
 from service.persistence.templates import TemplateVersion
+from service.persistence.users import User
+from tests.conftest import postgres_url
 
 
 def current_ratings(session: Session):
@@ -72,8 +77,47 @@ def plain_sums(session: Session):
     return summaries, dict(halos), reliability
 
 
-def test_numpy_sums_match_a_rating_by_rating_count(tmp_path):
-    url = f"sqlite:///{tmp_path / 'generated.db'}"
+def plain_scorecard_summaries(session: Session):
+    """Per author: (name, scorecards, late, language warnings, recommendations)."""
+    names = dict(session.execute(select(User.id, User.name)).all())
+    summaries = {}
+    submitted = select(Scorecard).where(Scorecard.state == ScorecardState.SUBMITTED)
+    for card in session.scalars(submitted):
+        revision = next(r for r in card.revisions if r.number == card.revision)
+        row = summaries.setdefault(
+            card.author_id,
+            [
+                names[card.author_id],
+                0,
+                0,
+                0,
+                dict.fromkeys(("strong_no", "no", "yes", "strong_yes"), 0),
+            ],
+        )
+        row[1] += 1
+        row[2] += card.late
+        row[3] += len(revision.warnings or [])
+        row[4][revision.recommendation] += 1
+    return {author: tuple(row) for author, row in summaries.items()}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def generated_url(request, tmp_path_factory):
+    """A database the bench's generator filled with 400 applications."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('generated') / 'generated.db'}"
+    else:
+        # Named after the test database, so suites run side by side do not collide.
+        base = postgres_url()
+        name = f"{make_url(base).database}_generated"
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
     generate.generate(
         url,
         400,
@@ -82,14 +126,35 @@ def test_numpy_sums_match_a_rating_by_rating_count(tmp_path):
         fit_calibration=False,
         progress=False,
     )
-    engine = make_engine(url)
+    return url
+
+
+@pytest.fixture
+def generated(generated_url):
+    engine = make_engine(generated_url)
     try:
         with Session(engine) as session:
-            summaries, halos, reliability = plain_sums(session)
-            current = queries.current_ratings(session)
-            assert len(current.score) > 300 and halos and reliability  # enough to compare
-            assert queries.rating_summaries(current) == summaries
-            assert queries.halo_counts(current) == halos
-            assert queries.reliability_sums(session, current) == reliability
+            yield session
     finally:
         engine.dispose()
+
+
+def test_numpy_sums_match_a_rating_by_rating_count(generated):
+    summaries, halos, reliability = plain_sums(generated)
+    revisions = queries.current_revisions(generated)
+    current = queries.current_ratings(generated, revisions)
+    assert len(current.score) > 300 and halos and reliability  # enough to compare
+    assert queries.rating_summaries(current) == summaries
+    assert queries.halo_counts(current) == halos
+    assert queries.reliability_sums(generated, current) == reliability
+
+
+def test_scorecard_counts_match_a_scorecard_by_scorecard_count(generated):
+    expected = plain_scorecard_summaries(generated)
+    revisions = queries.current_revisions(generated)
+    summaries = queries.scorecard_summaries(generated, revisions)
+    assert len(summaries) > 10 and any(s.late for s in summaries)  # enough to compare
+    assert {
+        s.author_id: (s.name, s.scorecards, s.late, s.language_flags, s.recommendations)
+        for s in summaries
+    } == expected

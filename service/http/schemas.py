@@ -355,32 +355,44 @@ def plain_dumper(schema: ma.Schema) -> Callable[[Mapping[str, Any]], dict[str, A
     return dump
 
 
-def _converter(field: ma.fields.Field) -> _Convert:
+# Exactly these kinds (not their subclasses, which may serialize otherwise).
+_PLAIN_KINDS = (
+    ma.fields.Nested,
+    ma.fields.List,
+    ma.fields.Dict,
+    ma.fields.Integer,
+    ma.fields.Float,
+    ma.fields.String,
+    ma.fields.Boolean,
+    ma.fields.DateTime,
+)
+
+
+def _converter(field: ma.fields.Field[Any]) -> _Convert:
     """What `field._serialize` does to a value, for the plain field kinds."""
-    kind = type(field)
-    if kind is ma.fields.Nested:
+    if type(field) not in _PLAIN_KINDS:
+        raise TypeError(f"no plain dump for {type(field).__name__}")
+    if isinstance(field, ma.fields.Nested):
         nested = plain_dumper(field.schema)
         if field.many or field.schema.many:
             return _none_or(lambda value: [nested(item) for item in value])
         return _none_or(nested)
-    if kind is ma.fields.List:
+    if isinstance(field, ma.fields.List):
         inner = _converter(field.inner)
         return _none_or(lambda value: [inner(item) for item in value])
-    if kind is ma.fields.Dict:
+    if isinstance(field, ma.fields.Dict):
         keys = _converter(field.key_field) if field.key_field else _same
         values = _converter(field.value_field) if field.value_field else _same
         return _none_or(lambda value: {keys(k): values(v) for k, v in value.items()})
-    if kind is ma.fields.Integer and not field.as_string:
-        return _none_or(int)
-    if kind is ma.fields.Float and not field.as_string:
-        return _none_or(float)
-    if kind is ma.fields.String:
+    if isinstance(field, ma.fields.Integer | ma.fields.Float) and not field.as_string:
+        return _none_or(int if isinstance(field, ma.fields.Integer) else float)
+    if isinstance(field, ma.fields.String):
         return _none_or(ma.utils.ensure_text_type)
-    if kind is ma.fields.Boolean:
+    if isinstance(field, ma.fields.Boolean):
         return _same
-    if kind is ma.fields.DateTime and field.format in (None, "iso"):
+    if isinstance(field, ma.fields.DateTime) and field.format in (None, "iso"):
         return _none_or(datetime.isoformat)
-    raise TypeError(f"no plain dump for {kind.__name__}")
+    raise TypeError(f"no plain dump for {type(field).__name__} as configured")
 
 
 def _none_or(convert: _Convert) -> _Convert:

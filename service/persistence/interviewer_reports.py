@@ -107,7 +107,7 @@ def scorecard_summaries(session: Session, revisions: CurrentRevisions) -> list[S
 
     def per_author(weights: np.ndarray | None = None) -> list[int]:
         counts = np.bincount(author, weights=weights, minlength=len(authors))
-        return counts.astype(np.int64).tolist()
+        return [int(n) for n in counts]
 
     recommended = {
         r: per_author((revisions.recommendation == i).astype(np.int64))
@@ -228,21 +228,21 @@ def _coded_columns(
         rows = session.execute(stmt).all()
         codes: dict[str, int] = {}
         coded = _integers([codes.setdefault(row[0], len(codes)) for row in rows])
-        others = _transposed([row[1:] for row in rows], width)
-        return list(codes), coded, [_integers(column) for column in others]
+        columns = _transposed([row[1:] for row in rows], width)
+        return list(codes), coded, [_integers(column) for column in columns]
     inner = stmt.subquery()
-    key, *others = inner.c
+    key, *values = inner.c
     groups = _binary_rows(
-        session, select(key, *(func.array_agg(column) for column in others)).group_by(key)
+        session, select(key, *(func.array_agg(column) for column in values)).group_by(key)
     )
     names = [group[0] for group in groups]
     sizes = [len(group[1]) for group in groups]
     coded = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
-    columns = [
+    arrays = [
         np.concatenate([_integers(group[1 + i]) for group in groups]) if groups else _integers([])
         for i in range(width)
     ]
-    return names, coded, columns
+    return names, coded, arrays
 
 
 def _has_arrays(session: Session) -> bool:

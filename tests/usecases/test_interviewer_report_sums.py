@@ -1,5 +1,6 @@
-"""The interviewers report's numpy aggregation against a plain Python one, and both
-organisation-wide reports' plain dumps against marshmallow's, on generated data.
+"""The interviewers report's numpy aggregation against a plain Python one, both
+organisation-wide reports' plain dumps against marshmallow's, and the adverse-impact
+counts under either join plan, on generated data.
 
 The report aggregates every current revision and rating in one pass with numpy
 (`persistence/interviewer_reports.py`; on PostgreSQL the columns come back as arrays,
@@ -21,11 +22,13 @@ from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from bench import generate
+from service.domain.reports import stage_maps
 from service.domain.scorecards import ScorecardState
 from service.extensions import make_engine
 from service.http.reports.schemas import AdverseImpactReportSchema, InterviewersReportSchema
 from service.http.schemas import plain_dumper
 from service.persistence import interviewer_reports as queries
+from service.persistence import reports as queries_reports
 from service.persistence.applications import Application
 from service.persistence.reports import ApplicationFilters
 from service.persistence.requisitions import Requisition
@@ -214,3 +217,24 @@ def test_a_plain_dumper_refuses_fields_it_does_not_know():
 
     with pytest.raises(TypeError):
         plain_dumper(WithMethod())
+
+
+def test_adverse_impact_counts_do_not_depend_on_the_join_plan(generated, monkeypatch):
+    """Over every application `outcomes` asks PostgreSQL to merge its joins; the counts are
+    those of the planner's own plan, and the setting is as it was afterwards."""
+    versions = queries_reports.template_versions(generated)
+    position, _ = stage_maps((v.id, v.template()) for v in versions)
+
+    def counted():
+        found = queries_reports.outcomes(generated, position, ApplicationFilters(), by_answers=True)
+        return sorted(found.stages, key=repr), sorted(found.overall, key=repr)
+
+    merged = counted()
+    if generated.get_bind().dialect.name == "postgresql":
+        assert generated.scalar(text("SHOW enable_hashjoin")) == "on"
+    original = queries_reports._merge_joins
+    monkeypatch.setattr(
+        queries_reports, "_merge_joins", lambda session, wanted: original(session, wanted=False)
+    )
+    assert merged == counted()
+    assert len(merged[0]) > 50  # enough to compare

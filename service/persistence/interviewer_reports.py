@@ -18,12 +18,13 @@ from typing import Any, NamedTuple, cast
 
 import numpy as np
 import psycopg
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Row, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from service.domain.scorecards import ScorecardState
 from service.domain.templates import RECOMMENDATIONS
 from service.persistence.applications import Application
+from service.persistence.calibration import InterviewerCalibration
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.persistence.templates import TemplateVersion
@@ -352,6 +353,22 @@ def reliability_sums(
         (key, competency, m, n, t, sq, csq)
         for (key, competency, m), (n, t, sq, csq) in sorted(sums.items())
     ]
+
+
+def run_effects(session: Session, run_id: int) -> dict[int, Row[*tuple[Any, ...]]]:
+    """Per interviewer, the report's columns of their effect in the given calibration run
+    (state, leniency, se, se_absolute, n_ratings): plain rows, not the ~1000 ORM objects
+    of `persistence.calibration.leniencies`."""
+    effect = InterviewerCalibration
+    stmt = select(
+        effect.interviewer_id,
+        effect.state,
+        effect.leniency,
+        effect.se,
+        effect.se_absolute,
+        effect.n_ratings,
+    ).where(effect.run_id == run_id)
+    return {row.interviewer_id: row for row in session.execute(stmt)}
 
 
 def template_keys(session: Session) -> dict[int, str]:

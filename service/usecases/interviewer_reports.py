@@ -19,7 +19,7 @@ from service.domain.reliability import (
     krippendorff_alpha_interval_from_sums,
 )
 from service.persistence import interviewer_reports as queries
-from service.persistence.calibration import latest_run, leniencies
+from service.persistence.calibration import latest_run
 from service.persistence.users import User
 from service.usecases import report_snapshots
 from service.usecases.report_snapshots import RefreshJob, Snapshot
@@ -60,8 +60,8 @@ def _interviewers(session: Session) -> dict[str, Any]:
     current = queries.current_ratings(session, revisions)
     ratings = queries.rating_summaries(current)
     halos = queries.halo_counts(current)
-    effects = leniencies(session)
     run = latest_run(session)
+    effects = queries.run_effects(session, run.id) if run else {}
     interviewers = []
     for row in sorted(
         queries.scorecard_summaries(session, revisions), key=lambda r: (r.name, r.author_id)

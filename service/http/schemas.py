@@ -314,9 +314,10 @@ _Convert = Callable[[Any], Any]
 class PlainDumpSchema(ma.Schema):
     """A schema whose `dump` of one mapping runs `plain_dumper`'s conversion, built once
     per class: marshmallow's per-field work on the thousands of nested dicts of a whole
-    organisation's report was 14-22 ms of CPU per request at 100k applications
-    (BENCHMARKS.md). The schema stays the contract (the document, the field types);
-    tests hold the two dumps to the same output."""
+    organisation's report was 14-22 ms of CPU per request at 100k applications on
+    PostgreSQL (adverse impact, interviewers; measured in-process). The schema stays
+    the contract (the document, the field types); tests hold the two dumps to the
+    same output."""
 
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
         if many or self.many or self.only or self.exclude:

@@ -3,8 +3,9 @@ pagination and problem documents."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -303,3 +304,101 @@ class ProblemSchema(ma.Schema):
     newest_packet_status = _fact(
         ma.fields.String(allow_none=True), "409 on a decision: that packet's status."
     )
+
+
+# --- plain dumps of large reports -------------------------------------------------------
+
+_Convert = Callable[[Any], Any]
+
+
+class PlainDumpSchema(ma.Schema):
+    """A schema whose `dump` of one mapping runs `plain_dumper`'s conversion, built once
+    per class: marshmallow's per-field work on the thousands of nested dicts of a whole
+    organisation's report was 14-22 ms of CPU per request at 100k applications on
+    PostgreSQL (adverse impact, interviewers; measured in-process). The schema stays
+    the contract (the document, the field types); tests hold the two dumps to the
+    same output."""
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        if many or self.many or self.only or self.exclude:
+            return super().dump(obj, many=many)
+        return _plain_dumper_of(type(self))(obj)
+
+
+@functools.cache
+def _plain_dumper_of(schema_class: type[ma.Schema]) -> Callable[[Mapping[str, Any]], Any]:
+    return plain_dumper(schema_class())
+
+
+def plain_dumper(schema: ma.Schema) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A function that dumps a mapping exactly as `schema.dump` does, for the field kinds
+    a report uses (integers, floats, strings, booleans, ISO date-times, lists, dicts and
+    nested schemas of those): a key missing from the mapping is left out, None stays
+    None. Raises TypeError, when built, for anything else (another field kind, hooks,
+    dotted attributes, defaults)."""
+    if schema._hooks and any(schema._hooks.values()):
+        raise TypeError(f"{type(schema).__name__} has hooks")
+    fields = []
+    for name, field in schema.dump_fields.items():
+        attribute = field.attribute or name
+        if "." in attribute or field.dump_default is not ma.missing:
+            raise TypeError(f"{type(schema).__name__}.{name}: attribute or default")
+        fields.append((attribute, field.data_key or name, _converter(field)))
+
+    def dump(obj: Mapping[str, Any]) -> dict[str, Any]:
+        out = {}
+        for attribute, key, convert in fields:
+            value = obj.get(attribute, ma.missing)
+            if value is not ma.missing:
+                out[key] = convert(value)
+        return out
+
+    return dump
+
+
+# Exactly these kinds (not their subclasses, which may serialize otherwise).
+_PLAIN_KINDS = (
+    ma.fields.Nested,
+    ma.fields.List,
+    ma.fields.Dict,
+    ma.fields.Integer,
+    ma.fields.Float,
+    ma.fields.String,
+    ma.fields.Boolean,
+    ma.fields.DateTime,
+)
+
+
+def _converter(field: ma.fields.Field[Any]) -> _Convert:
+    """What `field._serialize` does to a value, for the plain field kinds."""
+    if type(field) not in _PLAIN_KINDS:
+        raise TypeError(f"no plain dump for {type(field).__name__}")
+    if isinstance(field, ma.fields.Nested):
+        nested = plain_dumper(field.schema)
+        if field.many or field.schema.many:
+            return _none_or(lambda value: [nested(item) for item in value])
+        return _none_or(nested)
+    if isinstance(field, ma.fields.List):
+        inner = _converter(field.inner)
+        return _none_or(lambda value: [inner(item) for item in value])
+    if isinstance(field, ma.fields.Dict):
+        keys = _converter(field.key_field) if field.key_field else _same
+        values = _converter(field.value_field) if field.value_field else _same
+        return _none_or(lambda value: {keys(k): values(v) for k, v in value.items()})
+    if isinstance(field, ma.fields.Integer | ma.fields.Float) and not field.as_string:
+        return _none_or(int if isinstance(field, ma.fields.Integer) else float)
+    if isinstance(field, ma.fields.String):
+        return _none_or(ma.utils.ensure_text_type)
+    if isinstance(field, ma.fields.Boolean):
+        return _same
+    if isinstance(field, ma.fields.DateTime) and field.format in (None, "iso"):
+        return _none_or(datetime.isoformat)
+    raise TypeError(f"no plain dump for {type(field).__name__} as configured")
+
+
+def _none_or(convert: _Convert) -> _Convert:
+    return lambda value: None if value is None else convert(value)
+
+
+def _same(value: Any) -> Any:
+    return value

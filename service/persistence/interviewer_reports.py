@@ -1,18 +1,20 @@
 """Interviewer report queries over submitted scorecards (their current revision).
 
-The scorecard counts aggregate in SQL, one row per interviewer. Everything computed
-from ratings (halo, adherence, evidence length, reliability sums) comes from one read
-of the ratings and one of the current revisions, fetched as narrow columns and
-aggregated with numpy: three SQL aggregations each joined scorecards, current
-revisions and ratings again, and the per-(application, competency) one spilled to
-disk (EXPLAIN on the 100k bench). No evidence text is loaded, only its length.
+Everything comes from one read of the current revisions and one of the ratings,
+fetched as narrow integer columns and aggregated with numpy: the per-interviewer
+scorecard counts (recommendations, lateness, language warnings) from the revisions,
+everything computed from ratings (halo, adherence, evidence length, reliability
+sums) from both. Three SQL aggregations each joined scorecards, current revisions
+and ratings again, and the per-(application, competency) one spilled to disk; a
+fourth, the scorecard counts, joined scorecards and revisions a second time
+(EXPLAIN on the 100k bench). No evidence text is loaded, only its length.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 import psycopg
@@ -22,6 +24,7 @@ from sqlalchemy.orm import Session
 from service.domain.scorecards import ScorecardState
 from service.domain.templates import RECOMMENDATIONS
 from service.persistence.applications import Application
+from service.persistence.calibration import InterviewerCalibration
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.persistence.templates import TemplateVersion
@@ -46,29 +49,89 @@ def _current(stmt):
     )
 
 
-def scorecard_summaries(session: Session) -> Sequence[Row[*tuple[Any, ...]]]:
-    """Per interviewer: name, scorecards, late ones, language warnings and one count per
-    recommendation (a column named after each). Halo counts come from the ratings
-    (`halo_counts`)."""
-    per_author = _current(
+class ScorecardSummary(NamedTuple):
+    """One interviewer's submitted scorecards: how many, late ones, language warnings
+    and one count per recommendation."""
+
+    author_id: int
+    name: str
+    scorecards: int
+    late: int
+    language_flags: int
+    recommendations: dict[str, int]
+
+
+@dataclass(frozen=True)
+class CurrentRevisions:
+    """The current revision of every submitted scorecard, one array element each:
+    its id, author, application, whether the scorecard was late (0/1), its language
+    warnings and its recommendation (an index into RECOMMENDATIONS)."""
+
+    revision_id: np.ndarray
+    author_id: np.ndarray
+    application_id: np.ndarray
+    late: np.ndarray
+    language_flags: np.ndarray
+    recommendation: np.ndarray
+
+
+def current_revisions(session: Session) -> CurrentRevisions:
+    """One read of the current revisions, as integer columns."""
+    recommendation = case(
+        {r: i for i, r in enumerate(RECOMMENDATIONS)},
+        value=ScorecardRevision.recommendation,
+        else_=-1,
+    )
+    stmt = _current(
         select(
+            ScorecardRevision.id,
             Scorecard.author_id,
-            func.count().label("scorecards"),
-            func.sum(case((Scorecard.late, 1), else_=0)).label("late"),
-            func.sum(func.coalesce(func.json_array_length(ScorecardRevision.warnings), 0)).label(
-                "language_flags"
-            ),
-            *(
-                func.sum(case((ScorecardRevision.recommendation == r, 1), else_=0)).label(r)
-                for r in RECOMMENDATIONS
-            ),
+            Scorecard.application_id,
+            case((Scorecard.late, 1), else_=0),
+            func.coalesce(func.json_array_length(ScorecardRevision.warnings), 0),
+            recommendation,
         )
     )
-    # Group on the integer id alone and name afterwards: grouping by the name too
-    # made PostgreSQL sort every scorecard on disk.
-    per_author = per_author.group_by(Scorecard.author_id).subquery()
-    stmt = select(per_author, User.name).join(User, User.id == per_author.c.author_id)
-    return session.execute(stmt).all()
+    return CurrentRevisions(*(_integers(c) for c in _columns(session, stmt)))
+
+
+def scorecard_summaries(session: Session, revisions: CurrentRevisions) -> list[ScorecardSummary]:
+    """Per interviewer with a submitted scorecard: name, scorecards, late ones, language
+    warnings and one count per recommendation. Halo counts come from the ratings
+    (`halo_counts`).
+
+    Counted here from the revisions already read, rather than by a GROUP BY that
+    joined scorecards and their current revisions a second time (~35 ms at 100k)."""
+    authors, author = np.unique(revisions.author_id, return_inverse=True)
+    if not len(authors):
+        return []
+
+    def per_author(weights: np.ndarray | None = None) -> list[int]:
+        counts = np.bincount(author, weights=weights, minlength=len(authors))
+        return [int(n) for n in counts]
+
+    recommended = {
+        r: per_author((revisions.recommendation == i).astype(np.int64))
+        for i, r in enumerate(RECOMMENDATIONS)
+    }
+    ids = authors.tolist()
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    scorecards, late, flags = (
+        per_author(),
+        per_author(revisions.late),
+        per_author(revisions.language_flags),
+    )
+    return [
+        ScorecardSummary(
+            author_id=author_id,
+            name=names[author_id],
+            scorecards=scorecards[i],
+            late=late[i],
+            language_flags=flags[i],
+            recommendations={r: counts[i] for r, counts in recommended.items()},
+        )
+        for i, author_id in enumerate(ids)
+    ]
 
 
 @dataclass(frozen=True)
@@ -87,41 +150,36 @@ class CurrentRatings:
     competencies: list[str]
 
 
-def current_ratings(session: Session) -> CurrentRatings:
-    """The current ratings as narrow integer columns (competency names coded once).
+def current_ratings(session: Session, revisions: CurrentRevisions) -> CurrentRatings:
+    """The ratings of the current revisions as narrow integer columns (competency names
+    coded once).
 
     Two plain reads, matched here: every rating (one scan, no join) and the current
-    revision of every submitted scorecard. Joining them in SQL took ~25 ms more at 100k
-    applications than this (~90 ms for both)."""
-    revisions = _current(
-        select(ScorecardRevision.id, Scorecard.author_id, Scorecard.application_id)
-    )
-    revision_ids, authors, applications = (_integers(c) for c in _columns(session, revisions))
+    revision of every submitted scorecard (`current_revisions`). Joining them in SQL
+    took ~25 ms more at 100k applications than this (~90 ms for both)."""
     rating = ScorecardRating
     ratings = select(
-        rating.revision_id,
         rating.competency,
+        rating.revision_id,
         func.coalesce(rating.score, 0),
         func.coalesce(case((rating.score.is_not(None), func.length(rating.evidence))), -1),
     )
-    of_revision, names, score, chars = _columns(session, ratings)
-    codes: dict[str, int] = {}
-    competency = _integers([codes.setdefault(name, len(codes)) for name in names])
+    competencies, competency, (of_revision, score, chars) = _coded_columns(session, ratings)
     # Each rating's revision among the current ones, if it is one.
-    order = np.argsort(revision_ids)
-    revision_ids = revision_ids[order]
-    revision = _integers(of_revision)
+    order = np.argsort(revisions.revision_id)
+    revision_ids = revisions.revision_id[order]
+    revision = of_revision
     at = np.minimum(np.searchsorted(revision_ids, revision), max(len(revision_ids) - 1, 0))
     current = revision_ids[at] == revision if len(revision_ids) else np.zeros(len(revision), bool)
     at = at[current]
     return CurrentRatings(
         revision_id=revision[current],
-        author_id=authors[order][at],
-        application_id=applications[order][at],
+        author_id=revisions.author_id[order][at],
+        application_id=revisions.application_id[order][at],
         competency=competency[current],
-        score=_integers(score)[current],
-        chars=_integers(chars)[current],
-        competencies=list(codes),
+        score=score[current],
+        chars=chars[current],
+        competencies=competencies,
     )
 
 
@@ -149,23 +207,65 @@ def _columns(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[list[Any]
     protocol: ~100k ratings as rows cost ~300 ms in SQLAlchemy's row handling, against
     ~20 ms as arrays. SQLite has no arrays: rows, transposed."""
     width = len(stmt.selected_columns)
-    if session.get_bind().dialect.name != "postgresql":
-        rows = session.execute(stmt).all()
-        return (
-            [list(column) for column in zip(*rows, strict=True)]
-            if rows
-            else [[] for _ in range(width)]
-        )
+    if not _has_arrays(session):
+        return _transposed(session.execute(stmt).all(), width)
     inner = stmt.subquery()
-    arrays = select(*(func.array_agg(column) for column in inner.c))
+    rows = _binary_rows(session, select(*(func.array_agg(column) for column in inner.c)))
+    return [list(column or []) for column in (rows[0] if rows else ())]
+
+
+def _coded_columns(
+    session: Session, stmt: Select[*tuple[Any, ...]]
+) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    """The statement's first column coded: its distinct values and each row's index
+    among them, and its other (integer) columns as one array each, rows in the same
+    order.
+
+    On PostgreSQL grouped by that column, one array per other column and group: no
+    text crosses the wire per row (~110k competency names as a text array, decoded and
+    coded here, were ~40 ms of the interviewers report at 100k)."""
+    width = len(stmt.selected_columns) - 1
+    if not _has_arrays(session):
+        rows = session.execute(stmt).all()
+        codes: dict[str, int] = {}
+        coded = _integers([codes.setdefault(row[0], len(codes)) for row in rows])
+        columns = _transposed([row[1:] for row in rows], width)
+        return list(codes), coded, [_integers(column) for column in columns]
+    inner = stmt.subquery()
+    key, *values = inner.c
+    groups = _binary_rows(
+        session, select(key, *(func.array_agg(column) for column in values)).group_by(key)
+    )
+    names = [group[0] for group in groups]
+    sizes = [len(group[1]) for group in groups]
+    coded = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
+    arrays = [
+        np.concatenate([_integers(group[1 + i]) for group in groups]) if groups else _integers([])
+        for i in range(width)
+    ]
+    return names, coded, arrays
+
+
+def _has_arrays(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _transposed(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
+    return (
+        [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+    )
+
+
+def _binary_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Every row of a PostgreSQL statement, read over psycopg's binary protocol (arrays
+    of integers decode without parsing text)."""
     sql = str(
-        arrays.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
+        stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
     )
     driver = cast(psycopg.Connection, session.connection().connection.driver_connection)
     with driver.cursor(binary=True) as cursor:
         cursor.execute(sql)
-        arrays_row = cursor.fetchone() or ()
-    return [list(column or []) for column in arrays_row]
+        return cursor.fetchall()
 
 
 def halo_counts(ratings: CurrentRatings) -> dict[int, int]:
@@ -253,6 +353,22 @@ def reliability_sums(
         (key, competency, m, n, t, sq, csq)
         for (key, competency, m), (n, t, sq, csq) in sorted(sums.items())
     ]
+
+
+def run_effects(session: Session, run_id: int) -> dict[int, Row[*tuple[Any, ...]]]:
+    """Per interviewer, the report's columns of their effect in the given calibration run
+    (state, leniency, se, se_absolute, n_ratings): plain rows, not the ~1000 ORM objects
+    of `persistence.calibration.leniencies`."""
+    effect = InterviewerCalibration
+    stmt = select(
+        effect.interviewer_id,
+        effect.state,
+        effect.leniency,
+        effect.se,
+        effect.se_absolute,
+        effect.n_ratings,
+    ).where(effect.run_id == run_id)
+    return {row.interviewer_id: row for row in session.execute(stmt)}
 
 
 def template_keys(session: Session) -> dict[int, str]:

@@ -7,7 +7,8 @@ CASE, and every GROUP BY runs in the database.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVarTuple
@@ -25,6 +26,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     type_coerce,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -273,13 +275,42 @@ def outcomes(
             )
         )
     columns = list(coded.subquery().c)
-    patterns: list[Any] = list(
-        session.execute(select(*columns, func.count().label("n")).group_by(*columns)).all()
-    )
+    counted = select(*columns, func.count().label("n")).group_by(*columns)
+    # Over every application, each input comes in application order from an index.
+    with _merge_joins(session, wanted=not conditions):
+        patterns: list[Any] = list(session.execute(counted).all())
     if by_answers:
         patterns += _erased_patterns(session, filters, keys)
     version_keys = dict(session.execute(select(TemplateVersion.id, TemplateVersion.key)).all())
     return _spread(patterns, keys, position, version_keys, by_answers=by_answers)
+
+
+@contextmanager
+def _merge_joins(session: Session, *, wanted: bool) -> Iterator[None]:
+    """PostgreSQL joins by merging, not hashing, for the statements run inside (and the
+    setting as it was after them); elsewhere, or unless `wanted`, nothing changes.
+
+    For `outcomes` over every application: the entries grouped per application (from
+    their index), the applications (primary key) and the self-identifications (unique
+    application id) all come in application order, so merge joins need neither a sort
+    nor a hash table of 100k rows. The planner hashes instead (its estimates of the
+    grouped entries are low), which took ~1.35x as long at 100k applications
+    (EXPLAIN ANALYZE, alternated). Transaction-local: an autocommit session runs the
+    planner's own plan."""
+    if not wanted or session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    previous = session.scalar(
+        text(
+            "SELECT current_setting('enable_hashjoin'), set_config('enable_hashjoin', 'off', true)"
+        )
+    )
+    try:
+        yield
+    finally:
+        session.execute(
+            text("SELECT set_config('enable_hashjoin', :previous, true)"), {"previous": previous}
+        )
 
 
 def _erased_patterns(

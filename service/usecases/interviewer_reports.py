@@ -18,9 +18,8 @@ from service.domain.reliability import (
     icc_oneway_from_sums,
     krippendorff_alpha_interval_from_sums,
 )
-from service.domain.templates import RECOMMENDATIONS
 from service.persistence import interviewer_reports as queries
-from service.persistence.calibration import latest_run, leniencies
+from service.persistence.calibration import latest_run
 from service.persistence.users import User
 from service.usecases import report_snapshots
 from service.usecases.report_snapshots import RefreshJob, Snapshot
@@ -57,13 +56,16 @@ def refresh_interviewers_snapshot(session: Session) -> Snapshot:
 
 
 def _interviewers(session: Session) -> dict[str, Any]:
-    current = queries.current_ratings(session)
+    revisions = queries.current_revisions(session)
+    current = queries.current_ratings(session, revisions)
     ratings = queries.rating_summaries(current)
     halos = queries.halo_counts(current)
-    effects = leniencies(session)
     run = latest_run(session)
+    effects = queries.run_effects(session, run.id) if run else {}
     interviewers = []
-    for row in sorted(queries.scorecard_summaries(session), key=lambda r: (r.name, r.author_id)):
+    for row in sorted(
+        queries.scorecard_summaries(session, revisions), key=lambda r: (r.name, r.author_id)
+    ):
         effect = effects.get(row.author_id)
         applied = effect is not None and effect.state == CalibrationState.APPLIED
         n = row.scorecards
@@ -80,7 +82,7 @@ def _interviewers(session: Session) -> dict[str, Any]:
                 "leniency_se": effect.se if effect and applied else None,
                 "leniency_se_absolute": effect.se_absolute if effect and applied else None,
                 "leniency_ratings": effect.n_ratings if effect else None,
-                "recommendations": {r: getattr(row, r) for r in RECOMMENDATIONS},
+                "recommendations": row.recommendations,
                 "halo_rate": round(halos.get(row.author_id, 0) / n, 4),
                 "late_share": round(row.late / n, 4),
                 "median_evidence_chars": median_chars,

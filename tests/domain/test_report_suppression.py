@@ -3,9 +3,10 @@
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from service.domain import suppression
 from service.domain.adverse_impact import GroupCounts, analyse_step, to_dict
 from service.domain.reports import analyse_steps, group_counts
-from service.domain.self_identification import QUESTIONS
+from service.domain.self_identification import DIMENSIONS, QUESTIONS, groups
 from service.domain.suppression import Chain, shown_counts
 from tests.suppression_attack import (
     count_of,
@@ -232,3 +233,15 @@ def test_the_pattern_does_not_depend_on_the_order_of_the_groups():
     backwards = {k: list(reversed(v)) for k, v in reversed(list(counts.items()))}
     options = {"min_applicants": 10, "min_selections": 5}
     assert shown_counts(counts, chain, **options) == shown_counts(backwards, chain, **options)
+
+
+ITEMS = sorted((d, g) for d in DIMENSIONS for g in groups(d))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.sampled_from(ITEMS)))
+def test_the_bridges_are_the_edges_no_other_path_closes(edges):
+    """`bridges_of` (one depth-first pass) against the definition: an edge is a bridge
+    when no path through the other edges joins its ends."""
+    expected = {e for e in edges if suppression._cheapest_path(e, edges - {e}, set(), {}) is None}
+    assert suppression.bridges_of(set(edges)) == expected

@@ -1,27 +1,42 @@
-"""The interviewers report's numpy aggregation against a plain Python one, on generated data.
+"""The interviewers report's numpy aggregation against a plain Python one, both
+organisation-wide reports' plain dumps against marshmallow's, and the adverse-impact
+counts under either join plan, on generated data.
 
-The report aggregates every current rating in one pass with numpy
-(`persistence/interviewer_reports.py`); here the same figures are counted rating by
-rating from the ORM objects, on a database the bench's generator fills.
+The report aggregates every current revision and rating in one pass with numpy
+(`persistence/interviewer_reports.py`; on PostgreSQL the columns come back as arrays,
+the ratings grouped by competency); here the same figures are counted scorecard by
+scorecard and rating by rating from the ORM objects, on a database the bench's
+generator fills, SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from statistics import median
 
-from sqlalchemy import select
+import marshmallow as ma
+import pytest
+from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from bench import generate
+from service.domain.reports import stage_maps
 from service.domain.scorecards import ScorecardState
 from service.extensions import make_engine
+from service.http.reports.schemas import AdverseImpactReportSchema, InterviewersReportSchema
+from service.http.schemas import plain_dumper
 from service.persistence import interviewer_reports as queries
+from service.persistence import reports as queries_reports
 from service.persistence.applications import Application
+from service.persistence.reports import ApplicationFilters
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard
 from service.persistence.templates import TemplateVersion
+from service.persistence.users import User
+from service.usecases import interviewer_reports, reports
+from tests.conftest import postgres_url
 
 
 def current_ratings(session: Session):
@@ -72,8 +87,47 @@ def plain_sums(session: Session):
     return summaries, dict(halos), reliability
 
 
-def test_numpy_sums_match_a_rating_by_rating_count(tmp_path):
-    url = f"sqlite:///{tmp_path / 'generated.db'}"
+def plain_scorecard_summaries(session: Session):
+    """Per author: (name, scorecards, late, language warnings, recommendations)."""
+    names = dict(session.execute(select(User.id, User.name)).all())
+    summaries = {}
+    submitted = select(Scorecard).where(Scorecard.state == ScorecardState.SUBMITTED)
+    for card in session.scalars(submitted):
+        revision = next(r for r in card.revisions if r.number == card.revision)
+        row = summaries.setdefault(
+            card.author_id,
+            [
+                names[card.author_id],
+                0,
+                0,
+                0,
+                dict.fromkeys(("strong_no", "no", "yes", "strong_yes"), 0),
+            ],
+        )
+        row[1] += 1
+        row[2] += card.late
+        row[3] += len(revision.warnings or [])
+        row[4][revision.recommendation] += 1
+    return {author: tuple(row) for author, row in summaries.items()}
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def generated_url(request, tmp_path_factory):
+    """A database the bench's generator filled with 400 applications."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('generated') / 'generated.db'}"
+    else:
+        # Named after the test database, so suites run side by side do not collide.
+        base = postgres_url()
+        name = f"{make_url(base).database}_generated"
+        url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            admin.dispose()
     generate.generate(
         url,
         400,
@@ -82,14 +136,105 @@ def test_numpy_sums_match_a_rating_by_rating_count(tmp_path):
         fit_calibration=False,
         progress=False,
     )
-    engine = make_engine(url)
+    return url
+
+
+@pytest.fixture
+def generated(generated_url):
+    engine = make_engine(generated_url)
     try:
         with Session(engine) as session:
-            summaries, halos, reliability = plain_sums(session)
-            current = queries.current_ratings(session)
-            assert len(current.score) > 300 and halos and reliability  # enough to compare
-            assert queries.rating_summaries(current) == summaries
-            assert queries.halo_counts(current) == halos
-            assert queries.reliability_sums(session, current) == reliability
+            yield session
     finally:
         engine.dispose()
+
+
+def test_numpy_sums_match_a_rating_by_rating_count(generated):
+    summaries, halos, reliability = plain_sums(generated)
+    revisions = queries.current_revisions(generated)
+    current = queries.current_ratings(generated, revisions)
+    assert len(current.score) > 300 and halos and reliability  # enough to compare
+    assert queries.rating_summaries(current) == summaries
+    assert queries.halo_counts(current) == halos
+    assert queries.reliability_sums(generated, current) == reliability
+
+
+def test_scorecard_counts_match_a_scorecard_by_scorecard_count(generated):
+    expected = plain_scorecard_summaries(generated)
+    revisions = queries.current_revisions(generated)
+    summaries = queries.scorecard_summaries(generated, revisions)
+    assert len(summaries) > 10 and any(s.late for s in summaries)  # enough to compare
+    assert {
+        s.author_id: (s.name, s.scorecards, s.late, s.language_flags, s.recommendations)
+        for s in summaries
+    } == expected
+
+
+def test_the_reports_plain_dumps_are_marshmallows(generated):
+    """Both organisation-wide reports dump with `plain_dumper`; marshmallow's own dump
+    of the same report gives the same JSON, to the type of every number."""
+    admin = generated.scalars(select(User).where(User.role == "admin")).first()
+    some = generated.scalars(select(Requisition.id)).first()
+    cases = [
+        (InterviewersReportSchema(), interviewer_reports.interviewers_report(generated, admin)),
+        (
+            AdverseImpactReportSchema(),
+            reports.adverse_impact_report(generated, admin, ApplicationFilters()),
+        ),
+        (
+            AdverseImpactReportSchema(),
+            reports.adverse_impact_report(
+                generated,
+                admin,
+                ApplicationFilters(
+                    requisition_id=some, applied_from=datetime(2025, 1, 1, tzinfo=UTC)
+                ),
+                stage="applied",
+            ),
+        ),
+    ]
+    for schema, body in cases:
+        plain = schema.dump(body)
+        assert json.dumps(plain, sort_keys=True) == json.dumps(
+            ma.Schema.dump(schema, body), sort_keys=True
+        )
+    suppressed = [
+        g
+        for d in cases[1][1]["dimensions"]
+        for s in d["steps"]
+        for g in s["groups"]
+        if g["suppressed"]
+    ]
+    assert suppressed and any("selected" not in g for g in suppressed)  # keys left out
+
+
+def test_a_plain_dumper_refuses_fields_it_does_not_know():
+    class WithMethod(ma.Schema):
+        name = ma.fields.Method("get_name")
+
+        def get_name(self, obj):
+            return obj["name"].title()
+
+    with pytest.raises(TypeError):
+        plain_dumper(WithMethod())
+
+
+def test_adverse_impact_counts_do_not_depend_on_the_join_plan(generated, monkeypatch):
+    """Over every application `outcomes` asks PostgreSQL to merge its joins; the counts are
+    those of the planner's own plan, and the setting is as it was afterwards."""
+    versions = queries_reports.template_versions(generated)
+    position, _ = stage_maps((v.id, v.template()) for v in versions)
+
+    def counted():
+        found = queries_reports.outcomes(generated, position, ApplicationFilters(), by_answers=True)
+        return sorted(found.stages, key=repr), sorted(found.overall, key=repr)
+
+    merged = counted()
+    if generated.get_bind().dialect.name == "postgresql":
+        assert generated.scalar(text("SHOW enable_hashjoin")) == "on"
+    original = queries_reports._merge_joins
+    monkeypatch.setattr(
+        queries_reports, "_merge_joins", lambda session, wanted: original(session, wanted=False)
+    )
+    assert merged == counted()
+    assert len(merged[0]) > 50  # enough to compare

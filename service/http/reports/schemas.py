@@ -9,6 +9,7 @@ from service.http.schemas import (
     Id,
     ListEnvelopeSchema,
     NonBlankString,
+    PlainDumpSchema,
     StrictSchema,
     UserRefSchema,
     UtcDateTime,
@@ -98,7 +99,7 @@ class AdverseImpactFiltersSchema(ma.Schema):
     dimension = ma.fields.String(allow_none=True)
 
 
-class AdverseImpactReportSchema(ma.Schema):
+class AdverseImpactReportSchema(PlainDumpSchema):
     filters = ma.fields.Nested(AdverseImpactFiltersSchema)
     min_applicants = ma.fields.Integer()
     min_selections = ma.fields.Integer()
@@ -189,7 +190,7 @@ class CalibrationRunRefSchema(ma.Schema):
     n_ratings = ma.fields.Integer()
 
 
-class InterviewersReportSchema(ma.Schema):
+class InterviewersReportSchema(PlainDumpSchema):
     calibration_run = ma.fields.Nested(CalibrationRunRefSchema, allow_none=True)
     interviewers = ma.fields.List(ma.fields.Nested(InterviewerRowSchema))
     reliability = ma.fields.List(ma.fields.Nested(ReliabilitySchema))

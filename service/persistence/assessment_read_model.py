@@ -172,7 +172,7 @@ def invalidation_on_postgresql(application_id: BindParameter[int]) -> Insert:
     return _clearing(stmt)
 
 
-def _clearing(stmt: Any) -> Any:
+def _clearing(stmt: Insert) -> Insert:
     return stmt.on_conflict_do_update(
         index_elements=["application_id"],
         set_={"generation": AssessmentReadModel.generation + 1, "body": None},

@@ -93,7 +93,8 @@ def _bound_values(obj: Base, prefix: str) -> dict[str, Any]:
     unset taking its default, as a flush would (and set on `obj`, as after a flush)."""
     state = inspect_instance(obj)
     values = {}
-    for column in _written_columns(obj.__table__):
+    table: Table = obj.__table__  # type: ignore[assignment]
+    for column in _written_columns(table):
         if column.key not in state.dict:
             setattr(obj, column.key, _default(column))
         values[prefix + column.key] = getattr(obj, column.key)
@@ -147,8 +148,10 @@ def _one_statement() -> Select[Any]:
         .returning(ratings_table.c.id)
         .cte("ratings")
     )
-    audit = insert(AuditEvent.__table__).values(_row_of(AuditEvent.__table__, "audit_"))
-    outbox = insert(OutboxEvent.__table__).values(_row_of(OutboxEvent.__table__, "outbox_"))
+    audits: Table = AuditEvent.__table__  # type: ignore[assignment]
+    outboxes: Table = OutboxEvent.__table__  # type: ignore[assignment]
+    audit = insert(audits).values(_row_of(audits, "audit_"))
+    outbox = insert(outboxes).values(_row_of(outboxes, "outbox_"))
     invalidated = invalidation_on_postgresql(bindparam("application_id"))
     return (
         select(revision.c.id.label("revision_id"), ratings.c.id.label("rating_id"))

@@ -112,7 +112,7 @@ def get_interview(session: Session, actor: User, interview_id: int) -> Interview
     same visibility filter as `get_application`.
     """
     require(actor.role, "applications:read")
-    found = session.scalar(
+    found: Interview | None = session.scalar(
         _one_interview(actor.role), {"interview_id": interview_id, VIEWER_ID: actor.id}
     )
     if found is None:

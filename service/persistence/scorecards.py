@@ -193,8 +193,9 @@ def insert_submitted(
 @functools.lru_cache(maxsize=2)
 def _submission_upsert(dialect: str) -> Any:
     """`insert_submitted`'s statement for `dialect`, built once (parameters: the
-    interview's ids, `submitted_at`, `late`): built per request it cost more CPU than
-    sending it (BENCHMARKS.md, "Issue 18: the submission in one statement")."""
+    interview's ids, `submitted_at`, `late`): building it per request was about a sixth
+    of the upsert's CPU time (BENCHMARKS.md, "Issue 18: the submission in one
+    statement")."""
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     submitted_at = bindparam("submitted_at", type_=Scorecard.submitted_at.type, required=True)
     submitted = {

@@ -3,8 +3,8 @@ outbox event: on PostgreSQL in one statement.
 
 Through the unit of work these rows took one flush of four INSERTs and, at the commit,
 the stored assessment's invalidation: five round trips and the flush's bookkeeping,
-most of a submission's CPU time (BENCHMARKS.md, "Issue 18: the submission in one
-statement"). PostgreSQL runs data-modifying CTEs, so `write_submission` sends them
+about a third of a submission's CPU time (BENCHMARKS.md, "Issue 18: the submission
+in one statement"). PostgreSQL runs data-modifying CTEs, so `write_submission` sends them
 as one statement, built once, with the invalidation in it. SQLite has no
 data-modifying CTEs: there the rows go through the unit of work as before, and its
 notes invalidate (`persistence.assessment_read_model`).

@@ -123,8 +123,8 @@ def get_interview(session: Session, actor: User, interview_id: int) -> Interview
 @functools.lru_cache(maxsize=8)
 def _one_interview(role: str) -> Select[Any]:
     """`get_interview`'s statement (parameters `interview_id` and `VIEWER_ID`) for `role`,
-    built once per role like `_one_application`: built and keyed per request it was a
-    quarter of a scorecard submission's CPU time (BENCHMARKS.md)."""
+    built once per role like `_one_application`: building it per request was about a
+    third of `get_interview`'s CPU time in a scorecard submission (BENCHMARKS.md)."""
     stmt = (
         select(_INTERVIEW)
         .join(_INTERVIEW.application)

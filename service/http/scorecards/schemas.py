@@ -92,7 +92,7 @@ class ScorecardSchema(ma.Schema):
     @staticmethod
     def _content(scorecard):
         """The draft, or the current revision's content fields read from it (dumping the
-        whole revision for each of the four fields was a fifth of a submission's dump)."""
+        whole revision for each of the four fields was about half of the dump's time)."""
         if scorecard.state == "draft":
             return scorecard.draft or {}
         current = scorecard.current

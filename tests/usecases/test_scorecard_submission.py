@@ -95,6 +95,39 @@ def test_a_submission_stores_the_scorecard_its_revision_the_audit_and_the_event(
     }
 
 
+def test_a_competency_not_assessed_is_stored_in_its_place_with_the_warnings(session):
+    """The ratings keep the order they were given in, a null score and empty evidence
+    included, and the revision keeps the wording warnings (on PostgreSQL they travel as
+    arrays and JSON parameters of one statement)."""
+    interview = held_interview()
+    data = {
+        "ratings": [
+            {"competency": "problem_solving", "score": None, "evidence": ""},
+            {
+                "competency": "coding",
+                "score": 4,
+                "evidence": EVIDENCE + " Young and energetic, a culture fit.",
+            },
+        ],
+        "recommendation": "yes",
+        "summary": "",
+    }
+    scorecard = scorecards.submit_scorecard(session, interview.interviewer, interview.id, data)
+    returned = [(r.competency, r.score, r.evidence) for r in scorecard.current.ratings]
+    warnings = scorecard.current.warnings
+    assert warnings, "the evidence's wording is flagged"
+    session.expire_all()
+    [revision] = session.get(Scorecard, scorecard.id).revisions
+    stored = [(r.competency, r.score, r.evidence) for r in revision.ratings]
+    assert (
+        stored
+        == returned
+        == [(r["competency"], r["score"], r["evidence"]) for r in data["ratings"]]
+    )
+    assert revision.warnings == warnings
+    assert revision.created_at == session.get(Scorecard, scorecard.id).submitted_at
+
+
 def test_a_saved_draft_becomes_the_submission_in_place(session):
     interview = held_interview()
     draft = scorecards.save_draft(

@@ -29,6 +29,11 @@ reads `generation` before the facts and stores only where it is unchanged (`stor
 and the writer raises it in its own transaction, holding the row's lock until it
 commits. So the stored body is never older than the facts a later reader would see.
 
+One writer invalidates by itself: the submission sends its revision, ratings, audit
+and outbox rows with Core in one statement on PostgreSQL
+(`persistence.scorecards.write_submission`), and the invalidation is part of that
+statement (`invalidation_on_postgresql`); on SQLite it goes through the unit of work.
+
 Not tracked, because no writer changes them: users' names (shown as interviewers'
 and deviations' actors') and a requisition's template version. A Core UPDATE or
 DELETE on a tracked table would bypass the unit of work; the one there is (a
@@ -44,7 +49,9 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import ForeignKey, Row, Select, Text, event, func, select, update
+from sqlalchemy import BindParameter, ForeignKey, Row, Select, Text, event, func, select, update
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.orm.util import identity_key
 
@@ -151,11 +158,24 @@ def invalidate(session: Session, application_ids: Iterable[int]) -> None:
     stmt = upsert_into(session, AssessmentReadModel).values(
         [{"application_id": i, "generation": 1} for i in ids]
     )
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["application_id"],
-            set_={"generation": AssessmentReadModel.generation + 1, "body": None},
-        )
+    session.execute(_clearing(stmt))
+
+
+def invalidation_on_postgresql(application_id: BindParameter[int]) -> Insert:
+    """`invalidate`'s statement for one application (PostgreSQL's), to send inside a
+    writer's own statement: `persistence.scorecards.write_submission` writes its rows
+    with Core in one statement, which the unit of work's notes (`_note_changes`) do not
+    see, so it invalidates in that statement itself."""
+    stmt = postgresql.insert(AssessmentReadModel).values(
+        application_id=application_id, generation=1
+    )
+    return _clearing(stmt)
+
+
+def _clearing(stmt: Insert) -> Insert:
+    return stmt.on_conflict_do_update(
+        index_elements=["application_id"],
+        set_={"generation": AssessmentReadModel.generation + 1, "body": None},
     )
 
 

@@ -46,14 +46,33 @@ def record_event(
     reason: str = "",
 ) -> AuditEvent:
     """Add an audit event to the session; it commits with the change it describes."""
-    event_row = AuditEvent(
+    event_row = new_event(
+        actor_id, action, entity_type, entity_id, before=before, after=after, reason=reason
+    )
+    session.add(event_row)
+    return event_row
+
+
+def new_event(
+    actor_id: int | None,
+    action: str,
+    entity_type: str,
+    entity_id: int,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """The audit event `record_event` adds, not yet added: for a writer that sends it
+    with the change in one statement of its own (`persistence.scorecards.write_submission`),
+    in the same transaction."""
+    return AuditEvent(
         actor_id=actor_id,
         action=action,
         entity_type=entity_type,
         entity_id=entity_id,
+        at=utcnow(),
         before=before,
         after=after,
         reason=reason,
     )
-    session.add(event_row)
-    return event_row

@@ -49,9 +49,21 @@ def add_event(
         select(OutboxEvent.id).where(OutboxEvent.dedupe_key == dedupe_key)
     ):
         return None
-    row = OutboxEvent(public_id=new_public_id("evt"), type=type_, data=data, dedupe_key=dedupe_key)
+    row = new_event(type_, data, dedupe_key)
     session.add(row)
     return row
+
+
+def new_event(type_: str, data: dict[str, Any], dedupe_key: str | None = None) -> OutboxEvent:
+    """The row `add_event` adds, not yet added (a writer that sends it with its change in
+    one statement of its own, `persistence.scorecards.write_submission`)."""
+    return OutboxEvent(
+        public_id=new_public_id("evt"),
+        type=type_,
+        data=data,
+        dedupe_key=dedupe_key,
+        created_at=utcnow(),
+    )
 
 
 def undispatched_count(session: Session) -> int:

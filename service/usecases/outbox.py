@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from service import jobs
-from service.persistence.outbox import OutboxEvent, add_event
+from service.persistence.outbox import OutboxEvent, add_event, new_event
 
 DISPATCH_JOB = "workers.jobs.dispatch_events"
 # The queue of every job that carries events out (dispatch, webhook deliveries, email).
@@ -30,7 +30,22 @@ def emit_event(
     text or self-identification answers) in the caller's transaction. With a
     `dedupe_key` already used, nothing is stored (a step announced once); returns None."""
     row = add_event(session, type_, data, dedupe_key)
-    if row is not None and not session.info.get(_DISPATCH_REGISTERED):
+    if row is not None:
+        _dispatch_after_commit(session)
+    return row
+
+
+def event_to_write(session: Session, type_: str, data: dict[str, Any]) -> OutboxEvent:
+    """The event `emit_event` would store, for a use case that writes it with its change
+    in one statement of its own (`persistence.scorecards.write_submission`): not added to
+    the session, the dispatch enqueued after the commit as for `emit_event`."""
+    _dispatch_after_commit(session)
+    return new_event(type_, data)
+
+
+def _dispatch_after_commit(session: Session) -> None:
+    """Enqueue the dispatch once the transaction commits, once however many events."""
+    if not session.info.get(_DISPATCH_REGISTERED):
         session.info[_DISPATCH_REGISTERED] = True
 
         # A new function each time: SQLAlchemy registers a function once per session,
@@ -40,4 +55,3 @@ def emit_event(
 
         event.listen(session, "after_commit", forget_registration, once=True)
         jobs.enqueue_after_commit(session, DISPATCH_JOB, queue_name=EVENTS_QUEUE)
-    return row

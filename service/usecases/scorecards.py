@@ -20,6 +20,7 @@ from service.domain.scorecards import (
     is_late,
 )
 from service.domain.templates import Interview as PlannedInterview
+from service.persistence.audit import new_event as new_audit_event
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.interviews import Interview
@@ -32,10 +33,11 @@ from service.persistence.scorecards import (
     scorecard_of_interview,
     submitted_scorecards,
 )
+from service.persistence.submissions import write_submission
 from service.persistence.users import User
 from service.usecases.access import get_application, get_interview, open_panel_feedback
 from service.usecases.calibration import schedule_refresh
-from service.usecases.outbox import emit_event
+from service.usecases.outbox import event_to_write
 
 
 def save_draft(session: Session, actor: User, interview_id: int, data: dict[str, Any]) -> Scorecard:
@@ -68,7 +70,8 @@ def submit_scorecard(
 
     The rules are checked before anything is written; then the scorecard, its first
     revision with its ratings, the audit event and the outbox event go in one
-    transaction, in one upsert and one flush (docs/architecture.md, "Submitting a
+    transaction, in one upsert and, on PostgreSQL, one more statement
+    (`persistence.submissions.write_submission`; docs/architecture.md, "Submitting a
     scorecard")."""
     interview = _own_interview(session, actor, interview_id)
     if interview.status in (InterviewStatus.CANCELLED, InterviewStatus.NO_SHOW):
@@ -90,16 +93,17 @@ def submit_scorecard(
     if submitted is None:
         raise _already_submitted(interview)
     scorecard, seen_others = submitted
-    _new_revision(session, actor, scorecard, data, reason="", seen_others=seen_others)
-    record_event(
-        session,
+    revision = _revision(actor, data, number=1, reason="", seen_others=seen_others)
+    revision.created_at = now
+    audit = new_audit_event(
         actor.id,
         "scorecard.submitted",
         "scorecard",
         scorecard.id,
-        after=_revision_snapshot(scorecard),
+        after=_revision_snapshot(scorecard, revision),
     )
-    emit_event(session, "scorecard.submitted", _event_data(interview, scorecard))
+    outbox = event_to_write(session, "scorecard.submitted", _event_data(interview, scorecard))
+    write_submission(session, scorecard, revision, audit, outbox)
     schedule_refresh(session)
     jobs.prepare_packets_after_commit(session, interview.application_id)
     session.commit()
@@ -172,11 +176,21 @@ def _new_revision(
     seen_others: bool,
 ) -> None:
     """Revision number `scorecard.revision` with its ratings, added to the session (it is
-    written with the rest of the change at the next flush). `seen_others`: its author had
-    already read other panelists' feedback."""
-    revision = ScorecardRevision(
-        scorecard=scorecard,
-        number=scorecard.revision,
+    written with the rest of the change at the next flush)."""
+    revision = _revision(
+        actor, data, number=scorecard.revision, reason=reason, seen_others=seen_others
+    )
+    revision.scorecard = scorecard
+    session.add(revision)
+
+
+def _revision(
+    actor: User, data: dict[str, Any], *, number: int, reason: str, seen_others: bool
+) -> ScorecardRevision:
+    """Revision `number` of `data` with its ratings, in no session yet. `seen_others`: its
+    author had already read other panelists' feedback."""
+    return ScorecardRevision(
+        number=number,
         recommendation=data["recommendation"],
         summary=data.get("summary", ""),
         reason=reason,
@@ -188,7 +202,6 @@ def _new_revision(
             for r in data["ratings"]
         ],
     )
-    session.add(revision)
 
 
 def _own_interview(session: Session, actor: User, interview_id: int) -> Interview:
@@ -256,8 +269,11 @@ def _warnings(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [asdict(w) for w in language.check_scorecard(texts)]
 
 
-def _revision_snapshot(scorecard: Scorecard) -> dict[str, Any]:
-    current = scorecard.current
+def _revision_snapshot(
+    scorecard: Scorecard, current: ScorecardRevision | None = None
+) -> dict[str, Any]:
+    """The audit's view of `scorecard` with its `current` revision (its latest unless given)."""
+    current = current if current is not None else scorecard.current
     return {
         **snapshot(scorecard, exclude=frozenset({"draft"})),
         "recommendation": current.recommendation if current else None,

@@ -9,7 +9,8 @@ that nothing of it is kept.
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError
 
 from service.domain.errors import ConflictError, PermissionDeniedError
 from service.persistence.audit import AuditEvent
@@ -94,6 +95,39 @@ def test_a_submission_stores_the_scorecard_its_revision_the_audit_and_the_event(
     }
 
 
+def test_a_competency_not_assessed_is_stored_in_its_place_with_the_warnings(session):
+    """The ratings keep the order they were given in, a null score and empty evidence
+    included, and the revision keeps the wording warnings (on PostgreSQL they travel as
+    arrays and JSON parameters of one statement)."""
+    interview = held_interview()
+    data = {
+        "ratings": [
+            {"competency": "problem_solving", "score": None, "evidence": ""},
+            {
+                "competency": "coding",
+                "score": 4,
+                "evidence": EVIDENCE + " Young and energetic, a culture fit.",
+            },
+        ],
+        "recommendation": "yes",
+        "summary": "",
+    }
+    scorecard = scorecards.submit_scorecard(session, interview.interviewer, interview.id, data)
+    returned = [(r.competency, r.score, r.evidence) for r in scorecard.current.ratings]
+    warnings = scorecard.current.warnings
+    assert warnings, "the evidence's wording is flagged"
+    session.expire_all()
+    [revision] = session.get(Scorecard, scorecard.id).revisions
+    stored = [(r.competency, r.score, r.evidence) for r in revision.ratings]
+    assert (
+        stored
+        == returned
+        == [(r["competency"], r["score"], r["evidence"]) for r in data["ratings"]]
+    )
+    assert revision.warnings == warnings
+    assert revision.created_at == session.get(Scorecard, scorecard.id).submitted_at
+
+
 def test_a_saved_draft_becomes_the_submission_in_place(session):
     interview = held_interview()
     draft = scorecards.save_draft(
@@ -145,25 +179,41 @@ def test_a_panelist_who_read_the_others_first_has_the_submission_marked(session)
     assert session.get(Scorecard, scorecard.id).revisions[0].after_seeing_others is True
 
 
+def refuse_inserts(connection, table):
+    """Make the database itself refuse every new row of `table` (a constraint no row meets,
+    or SQLite's trigger), until `allow_inserts`; the test's transaction undoes it anyway."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text(f"ALTER TABLE {table} ADD CONSTRAINT refuse_every_row CHECK (false) NOT VALID")
+        )
+    else:
+        connection.execute(
+            text(
+                f"CREATE TRIGGER refuse_every_row BEFORE INSERT ON {table} "
+                "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+        )
+
+
+def allow_inserts(connection, table):
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"ALTER TABLE {table} DROP CONSTRAINT refuse_every_row"))
+    else:
+        connection.execute(text("DROP TRIGGER refuse_every_row"))
+
+
 @pytest.mark.parametrize("refused", ["scorecard_ratings", "audit_events", "outbox_events"])
 def test_a_write_refused_half_way_leaves_nothing_of_the_submission(session, connection, refused):
-    """The database refuses one of the submission's later inserts: the scorecard stays the
-    draft it was, with no revision, rating, audit event or outbox event."""
+    """The database refuses one of the submission's later inserts (after the scorecard's
+    upsert; on PostgreSQL a part of its second statement): the scorecard stays the draft
+    it was, with no revision, rating, audit event or outbox event."""
     interview = held_interview()
     draft = scorecards.save_draft(
         session, interview.interviewer, interview.id, {"ratings": [], "summary": "notes"}
     )
-
-    def refuse(conn, cursor, statement, parameters, context, executemany):
-        if statement.startswith(f"INSERT INTO {refused} "):
-            raise RuntimeError(f"the database refused {refused}")
-
-    event.listen(connection, "before_cursor_execute", refuse)
-    try:
-        with pytest.raises(RuntimeError, match="refused"):
-            scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
-    finally:
-        event.remove(connection, "before_cursor_execute", refuse)
+    refuse_inserts(connection, refused)
+    with pytest.raises(DatabaseError, match="refuse"):
+        scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
     session.rollback()
     session.expire_all()
     stored = session.get(Scorecard, draft.id)
@@ -189,5 +239,6 @@ def test_a_write_refused_half_way_leaves_nothing_of_the_submission(session, conn
     ] == ["scorecard.draft_saved"]
     assert events_about(session, interview) == []
     # And the interviewer can submit it once the database takes it again.
+    allow_inserts(connection, refused)
     scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
     assert count(session, ScorecardRevision, scorecard_id=draft.id) == 1

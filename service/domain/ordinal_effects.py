@@ -352,6 +352,47 @@ class OrdinalDesign:
         tau = np.log(share / (1 - share))
         return tau, np.zeros(self.n_groups), np.zeros(self.n_units), np.zeros(self.n_raters)
 
+    def starting_variances(self) -> tuple[float, float]:
+        """Where Laplace-EM starts: moment estimates of σ_u² and σ_v² on the levels'
+        scale, turned into logits by the ratio of the logistic's variance to the
+        residual's (so a start, attenuated by the rounding to levels; never the
+        answer, which is the update's fixed point from any start). A start near it
+        saves the slow first steps; (1, 0.25) where the moments are degenerate.
+
+        Between units: the one-way analysis of variance (σ_u² = (MSB − MSW)/k₀).
+        Within units, each rater's mean deviation from the units' means has
+        variance ≈ σ_v²·(1 − 1/n)² + MSW·(1 − 1/n)/count, n the unit's ratings."""
+        fallback = (1.0, 0.25)
+        unit, rater, y = self.unit, self.rater, self.level.astype(np.float64)
+        n_i = np.bincount(unit, minlength=self.n_units).astype(np.float64)
+        mean_i = _sums(unit, y, self.n_units) / n_i
+        deviation = y - mean_i[unit]
+        shared = n_i[unit] > 1
+        within_df = int(shared.sum()) - int((n_i > 1).sum())
+        if within_df <= 0 or self.n_units < 2:
+            return fallback
+        msw = float(deviation[shared] @ deviation[shared]) / within_df
+        msb = float(n_i @ (mean_i - y.mean()) ** 2) / (self.n_units - 1)
+        k0 = (self.n - float(n_i @ n_i) / self.n) / (self.n_units - 1)
+        s2u = (msb - msw) / k0
+        kept = (1.0 - 1.0 / n_i[unit])[shared]
+        r_shared = rater[shared]
+        count = np.bincount(r_shared, minlength=self.n_raters).astype(np.float64)
+        rated = count > 0
+        mean_kept = (_sums(r_shared, kept, self.n_raters)[rated]) / count[rated]
+        d_r = _sums(r_shared, deviation[shared], self.n_raters)[rated] / count[rated]
+        noise = float(np.mean(msw * mean_kept / count[rated]))
+        s2v = (float(d_r.var()) - noise) / float(np.mean(mean_kept**2))
+        s2e = msw - max(s2v, 0.0)
+        if not (s2e > 0 and np.isfinite(s2u) and np.isfinite(s2v)):
+            return fallback
+        logit = (math.pi**2 / 3) / s2e
+        low, high = 1e-2, 1e2
+        return (
+            float(np.clip(s2u * logit, low, high)) if s2u > 0 else fallback[0],
+            float(np.clip(s2v * logit, low, high)) if s2v > 0 else fallback[1],
+        )
+
     def fit(
         self,
         sigma2_unit: float | None = None,
@@ -369,18 +410,19 @@ class OrdinalDesign:
         likelihood is concave, so the mode is the same from any start, and a
         refresh on slightly changed data needs a few steps instead of a dozen.
         """
+        update_u = sigma2_unit is None and estimate_unit
+        update_v = sigma2_rater is None and estimate_rater
+        first_u, first_v = self.starting_variances() if update_u or update_v else (1.0, 0.25)
         s2u = (
             sigma2_unit
             if sigma2_unit is not None
-            else (1.0 if estimate_unit else NEGLIGIBLE_VARIANCE)
+            else (first_u if estimate_unit else NEGLIGIBLE_VARIANCE)
         )
         s2v = (
             sigma2_rater
             if sigma2_rater is not None
-            else (0.25 if estimate_rater else NEGLIGIBLE_VARIANCE)
+            else (first_v if estimate_rater else NEGLIGIBLE_VARIANCE)
         )
-        update_u = sigma2_unit is None and estimate_unit
-        update_v = sigma2_rater is None and estimate_rater
         if start is None:
             tau, beta, u, v = self.start()
         else:

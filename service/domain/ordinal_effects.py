@@ -44,8 +44,10 @@ _Terms = tuple[float, dict[str, _Reals]]  # log likelihood, per-rating derivativ
 TOLERANCE = 1e-5
 # Newton steps for the units alone when starting from an earlier fit's τ, β, v.
 UNIT_START_STEPS = 4
-# Newton steps are factored in single precision while the last step was larger.
+# Newton steps are factored in single precision while the last step was larger,
 SINGLE_PRECISION_STEP = 1e-2
+# or while the last update changed a variance by more than this share.
+SINGLE_PRECISION_CHANGE = 1e-4
 # Once the variances have converged, and the Newton step is below this, they are held.
 SETTLED_STEP = 1e-3
 # With the variances held, Newton stops after a step below this (logits): the point
@@ -430,13 +432,15 @@ class OrdinalDesign:
             u = self._unit_modes(tau, beta, v, s2u)
         terms: _Terms | None = None
         step = math.inf
+        change = math.inf if update_u or update_v else 0.0  # the last update's, relative
         secant = _Secant()
         for iterations in range(1, MAX_ITERATIONS + 1):
             system = self._system(tau, beta, u, v, s2u, s2v, terms)
-            self._factor(system, single=step > SINGLE_PRECISION_STEP)
+            single = step > SINGLE_PRECISION_STEP or change > SINGLE_PRECISION_CHANGE
+            self._factor(system, single=single)
             assert system.chol is not None
+            double = system.chol.dtype == np.float64
             if not (update_u or update_v):
-                double = system.chol.dtype == np.float64
                 tau, beta, u, v, step, terms = self._step(tau, beta, u, v, system, s2u, s2v)
                 if step < STEP_TOLERANCE and double:
                     # The step moved nothing that matters: this system is the final one.
@@ -453,9 +457,10 @@ class OrdinalDesign:
             directions = self._directions(system)
             new_u, new_v = self._updated(system, u, v, s2u, s2v, update_u, update_v)
             change = max(abs(new_u / s2u - 1), abs(new_v / s2v - 1))
-            if change < TOLERANCE / 3 and step < SETTLED_STEP:
-                # The variances have converged: hold them and let Newton finish the
-                # modes, quadratically, where moving variances would drag them along.
+            if change < TOLERANCE / 3 and step < SETTLED_STEP and double:
+                # The variances have converged (by a double-precision update): hold them
+                # and let Newton finish the modes, quadratically, where moving variances
+                # would drag them along.
                 update_u = update_v = False
                 target = (new_u, new_v)
             elif step < SECANT_STEP:

@@ -287,3 +287,52 @@ def test_a_secant_step_solves_a_linear_fixed_point_along_its_direction():
     second = first * math.exp(0.0099)
     assert SECANT_REACH < 100
     assert wild.next((first, first), (second, second), (True, True)) == (second, second)
+
+
+@pytest.mark.parametrize("huge_pages", [True, False])
+def test_a_fit_without_huge_pages_gives_the_same_fit_and_restores_numpys_setting(
+    huge_pages, monkeypatch
+):
+    """`fit_arrays` turns numpy's huge-page hint off for the fit's temporaries (a
+    kernel-time saving only): the estimates are bit for bit those of the same fit
+    with the hint as it was, and the hint is put back as it was, even on an error."""
+    from numpy._core import multiarray
+
+    from service.domain import calibration
+    from service.domain.calibration import CalibrationDataError, _fit_arrays
+
+    during = []
+
+    def recording(*args, **kwargs):
+        state = multiarray._set_madvise_hugepage(False)
+        multiarray._set_madvise_hugepage(state)
+        during.append(state)
+        return _fit_arrays(*args, **kwargs)
+
+    monkeypatch.setattr(calibration, "_fit_arrays", recording)
+    sim = simulate(41, n_candidates=120, pool=20)
+    columns = (sim.candidate, sim.rater, sim.competency, sim.score)
+    previous = multiarray._set_madvise_hugepage(huge_pages)
+    try:
+        plain = _fit_arrays(
+            *columns,
+            unit_level="cell",
+            model="ordinal",
+            interviewer_names=None,
+            competency_names=None,
+            unit_names=None,
+            components=None,
+            start=None,
+        )
+        fitted = fit_arrays(*columns, model="ordinal")
+        assert multiarray._set_madvise_hugepage(huge_pages) is huge_pages
+        with pytest.raises(CalibrationDataError):
+            fit_arrays(*(c[:0] for c in columns), model="ordinal")
+        assert multiarray._set_madvise_hugepage(huge_pages) is huge_pages
+    finally:
+        multiarray._set_madvise_hugepage(previous)
+    assert during == [False, False]  # off inside both fits, whatever it was outside
+    for name, effect in plain.effects.items():
+        assert fitted.effects[name] == effect
+    assert fitted.components == plain.components
+    assert fitted.reml_criterion == plain.reml_criterion

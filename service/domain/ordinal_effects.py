@@ -57,7 +57,7 @@ SETTLED_STEP = 1e-3
 STEP_TOLERANCE = 1e-7
 MAX_ITERATIONS = 200
 # Once the Newton step is below this (logits), the variances' update takes secant steps.
-SECANT_STEP = 0.3
+SECANT_STEP = 1.0
 # A secant step moves the (log) variances at most this many times the plain update's move.
 SECANT_REACH = 10.0
 # Scale (logits) of the weak half-normal prior on σ_u and σ_v; see `_update`.

@@ -18,8 +18,10 @@ The information matrix has the same shape as the linear model's
 (raters + thresholds + groups)² Schur complement factored once per step. Per
 step: O(n) for the derivatives plus one sparse pass over co-rating pairs, one
 dense Cholesky and, while the variances move, one inverse from it (only its
-traces are needed); no Python loop over ratings, units or raters. Once the
-variances have converged they are held and Newton alone finishes the modes.
+traces are needed); no Python loop over ratings, units or raters. Each Newton
+step aims at the updated variances (same factor), so the update is evaluated at
+its own variances' mode and secant steps (`_Secant`) find its fixed point. Once
+the variances have converged they are held and Newton alone finishes the modes.
 
 This knows nothing of people: `calibration` turns it into interviewer effects.
 """
@@ -756,24 +758,6 @@ def _update(mode: _Floats, pev_sum: float, sigma2: float) -> float:
     # keeps σ² off zero, where the iteration would otherwise crawl.
     prior, c = PRIOR_SD**2, count - 1.0
     return float((math.sqrt(c * c + 4 * total / prior) - c) * prior / 2)
-
-
-def _extrapolated(values: list[float]) -> float:
-    """Aitken's jump to the limit of a geometrically converging sequence x0, x1, x2.
-
-    The variance iteration converges linearly (each step closes a steady share
-    of the gap), so once three steps shrink at the same rate the limit is
-    x2 + (x2 − x1)·ρ/(1 − ρ), ρ = (x2 − x1)/(x1 − x0); the next plain steps
-    correct it. Only steady, shrinking steps are extrapolated, by at most a factor 3.
-    """
-    x0, x1, x2 = values
-    if x1 == x0:
-        return x2
-    rho = (x2 - x1) / (x1 - x0)
-    if not 0.05 < rho < 0.95:
-        return x2
-    jump = x2 + (x2 - x1) * rho / (1 - rho)
-    return min(max(jump, x2 / 3), 3 * x2)
 
 
 class _Secant:

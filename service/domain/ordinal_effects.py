@@ -18,8 +18,10 @@ The information matrix has the same shape as the linear model's
 (raters + thresholds + groups)² Schur complement factored once per step. Per
 step: O(n) for the derivatives plus one sparse pass over co-rating pairs, one
 dense Cholesky and, while the variances move, one inverse from it (only its
-traces are needed); no Python loop over ratings, units or raters. Once the
-variances have converged they are held and Newton alone finishes the modes.
+traces are needed); no Python loop over ratings, units or raters. Each Newton
+step aims at the updated variances (same factor), so the update is evaluated at
+its own variances' mode and secant steps (`_Secant`) find its fixed point. Once
+the variances have converged they are held and Newton alone finishes the modes.
 
 This knows nothing of people: `calibration` turns it into interviewer effects.
 """
@@ -44,8 +46,10 @@ _Terms = tuple[float, dict[str, _Reals]]  # log likelihood, per-rating derivativ
 TOLERANCE = 1e-5
 # Newton steps for the units alone when starting from an earlier fit's τ, β, v.
 UNIT_START_STEPS = 4
-# Newton steps are factored in single precision while the last step was larger.
+# Newton steps are factored in single precision while the last step was larger,
 SINGLE_PRECISION_STEP = 1e-2
+# or while the last update changed a variance by more than this share.
+SINGLE_PRECISION_CHANGE = 1e-4
 # Once the variances have converged, and the Newton step is below this, they are held.
 SETTLED_STEP = 1e-3
 # With the variances held, Newton stops after a step below this (logits): the point
@@ -54,6 +58,10 @@ SETTLED_STEP = 1e-3
 # errors are ≥ ~0.01 logits, so 1e-7 is a hundred-thousandth of the smallest of them.
 STEP_TOLERANCE = 1e-7
 MAX_ITERATIONS = 200
+# Once the Newton step is below this (logits), the variances' update takes secant steps.
+SECANT_STEP = 1.0
+# A secant step moves the (log) variances at most this many times the plain update's move.
+SECANT_REACH = 10.0
 # Scale (logits) of the weak half-normal prior on σ_u and σ_v; see `_update`.
 PRIOR_SD = 2.0
 # A variance the data cannot determine is held here (effectively no effect).
@@ -88,6 +96,10 @@ class _System:
     j_uf: _Floats  # units × fixed block
     n_sparse: scipy.sparse.csr_matrix
     pair_w: _Floats  # N_a·N_b per co-rating pair of entries
+    u: _Floats  # the point's unit and rater modes and variances, for `_directions`
+    v: _Floats
+    s2u: float
+    s2v: float
     chol: npt.NDArray[np.floating[Any]] | None = None  # lower factor of `m` (Fortran order)
 
 
@@ -320,7 +332,9 @@ class OrdinalDesign:
         m = np.zeros((self.size, self.size), order="F")
         m.ravel(order="F")[self.fill_at] = np.concatenate([vv, m_vf.ravel(), m_ff[self.fixed_tril]])
         rhs = np.concatenate([g_v - n_sparse.T @ (g_u / d_u), g_f - scaled_uf.T @ g_u])
-        return _System(float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, pair_w)
+        return _System(
+            float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, pair_w, u, v, s2u, s2v
+        )
 
     def _unit_fixed(self, qa: _Reals, qb: _Reals, unit_w: _Floats) -> _Floats:
         """The units × fixed block where each unit has one group: the thresholds'
@@ -342,6 +356,47 @@ class OrdinalDesign:
         tau = np.log(share / (1 - share))
         return tau, np.zeros(self.n_groups), np.zeros(self.n_units), np.zeros(self.n_raters)
 
+    def starting_variances(self) -> tuple[float, float]:
+        """Where Laplace-EM starts: moment estimates of σ_u² and σ_v² on the levels'
+        scale, turned into logits by the ratio of the logistic's variance to the
+        residual's (so a start, attenuated by the rounding to levels; never the
+        answer, which is the update's fixed point from any start). A start near it
+        saves the slow first steps; (1, 0.25) where the moments are degenerate.
+
+        Between units: the one-way analysis of variance (σ_u² = (MSB − MSW)/k₀).
+        Within units, each rater's mean deviation from the units' means has
+        variance ≈ σ_v²·(1 − 1/n)² + MSW·(1 − 1/n)/count, n the unit's ratings."""
+        fallback = (1.0, 0.25)
+        unit, rater, y = self.unit, self.rater, self.level.astype(np.float64)
+        n_i = np.bincount(unit, minlength=self.n_units).astype(np.float64)
+        mean_i = _sums(unit, y, self.n_units) / n_i
+        deviation = y - mean_i[unit]
+        shared = n_i[unit] > 1
+        within_df = int(shared.sum()) - int((n_i > 1).sum())
+        if within_df <= 0 or self.n_units < 2:
+            return fallback
+        msw = float(deviation[shared] @ deviation[shared]) / within_df
+        msb = float(n_i @ (mean_i - y.mean()) ** 2) / (self.n_units - 1)
+        k0 = (self.n - float(n_i @ n_i) / self.n) / (self.n_units - 1)
+        s2u = (msb - msw) / k0
+        kept = (1.0 - 1.0 / n_i[unit])[shared]
+        r_shared = rater[shared]
+        count = np.bincount(r_shared, minlength=self.n_raters).astype(np.float64)
+        rated = count > 0
+        mean_kept = (_sums(r_shared, kept, self.n_raters)[rated]) / count[rated]
+        d_r = _sums(r_shared, deviation[shared], self.n_raters)[rated] / count[rated]
+        noise = float(np.mean(msw * mean_kept / count[rated]))
+        s2v = (float(d_r.var()) - noise) / float(np.mean(mean_kept**2))
+        s2e = msw - max(s2v, 0.0)
+        if not (s2e > 0 and np.isfinite(s2u) and np.isfinite(s2v)):
+            return fallback
+        logit = (math.pi**2 / 3) / s2e
+        low, high = 1e-2, 1e2
+        return (
+            float(np.clip(s2u * logit, low, high)) if s2u > 0 else fallback[0],
+            float(np.clip(s2v * logit, low, high)) if s2v > 0 else fallback[1],
+        )
+
     def fit(
         self,
         sigma2_unit: float | None = None,
@@ -359,18 +414,19 @@ class OrdinalDesign:
         likelihood is concave, so the mode is the same from any start, and a
         refresh on slightly changed data needs a few steps instead of a dozen.
         """
+        update_u = sigma2_unit is None and estimate_unit
+        update_v = sigma2_rater is None and estimate_rater
+        first_u, first_v = self.starting_variances() if update_u or update_v else (1.0, 0.25)
         s2u = (
             sigma2_unit
             if sigma2_unit is not None
-            else (1.0 if estimate_unit else NEGLIGIBLE_VARIANCE)
+            else (first_u if estimate_unit else NEGLIGIBLE_VARIANCE)
         )
         s2v = (
             sigma2_rater
             if sigma2_rater is not None
-            else (0.25 if estimate_rater else NEGLIGIBLE_VARIANCE)
+            else (first_v if estimate_rater else NEGLIGIBLE_VARIANCE)
         )
-        update_u = sigma2_unit is None and estimate_unit
-        update_v = sigma2_rater is None and estimate_rater
         if start is None:
             tau, beta, u, v = self.start()
         else:
@@ -378,44 +434,49 @@ class OrdinalDesign:
             u = self._unit_modes(tau, beta, v, s2u)
         terms: _Terms | None = None
         step = math.inf
-        converged = False
-        iterations = 0
-        history: list[tuple[float, float]] = []
-        while iterations < MAX_ITERATIONS:
-            iterations += 1
-            tau, beta, u, v, system, step, terms = self._newton(
-                tau, beta, u, v, s2u, s2v, terms, single=step > SINGLE_PRECISION_STEP
-            )
+        change = math.inf if update_u or update_v else 0.0  # the last update's, relative
+        secant = _Secant()
+        for iterations in range(1, MAX_ITERATIONS + 1):
+            system = self._system(tau, beta, u, v, s2u, s2v, terms)
+            single = step > SINGLE_PRECISION_STEP or change > SINGLE_PRECISION_CHANGE
+            self._factor(system, single=single)
+            assert system.chol is not None
+            double = system.chol.dtype == np.float64
             if not (update_u or update_v):
-                if (
-                    step < STEP_TOLERANCE
-                    and system.chol is not None
-                    and system.chol.dtype == np.float64
-                ):
+                tau, beta, u, v, step, terms = self._step(tau, beta, u, v, system, s2u, s2v)
+                if step < STEP_TOLERANCE and double:
                     # The step moved nothing that matters: this system is the final one.
                     return self._solution(tau, beta, u, v, s2u, s2v, system, iterations, True)
                 continue
-            sum_u, sum_v = self._posterior_variance_sums(system)
-            new_u = _update(u, sum_u, s2u) if update_u else s2u
-            new_v = _update(v, sum_v, s2v) if update_v else s2v
-            new_u, new_v = max(new_u, NEGLIGIBLE_VARIANCE), max(new_v, NEGLIGIBLE_VARIANCE)
-            change = max(abs(new_u / s2u - 1), abs(new_v / s2v - 1))
-            if change < TOLERANCE / 3 and step < SETTLED_STEP:
-                # The variances have converged (a step of a third of the tolerance puts
-                # them within it of the limit, the iteration closing ~60% of the gap a
-                # step): hold them and let Newton finish the modes, quadratically,
-                # where moving variances would drag them along.
-                s2u, s2v = new_u, new_v
-                update_u = update_v = False
+            if iterations == 1:
+                # The start's modes say nothing about the variances yet.
+                tau, beta, u, v, step, terms = self._step(tau, beta, u, v, system, s2u, s2v)
                 continue
-            s2u, s2v = new_u, new_v
-            history.append((s2u, s2v))
-            if len(history) >= 3:
-                s2u, s2v = (_extrapolated([h[i] for h in history[-3:]]) for i in (0, 1))
-                if (s2u, s2v) != history[-1]:
-                    history.clear()
-        tau, beta, u, v, system, _, _ = self._newton(tau, beta, u, v, s2u, s2v, terms)
-        return self._solution(tau, beta, u, v, s2u, s2v, system, iterations, converged)
+            # The modes follow the variances (each step aims at the next variances' mode,
+            # below), so the update at this point is the update at these variances'
+            # mode, and secant steps can find its fixed point. The step's directions are
+            # solved first, as the inverse behind the update overwrites the factor.
+            directions = self._directions(system)
+            new_u, new_v = self._updated(system, u, v, s2u, s2v, update_u, update_v)
+            change = max(abs(new_u / s2u - 1), abs(new_v / s2v - 1))
+            if change < TOLERANCE / 3 and step < SETTLED_STEP and double:
+                # The variances have converged (by a double-precision update): hold them
+                # and let Newton finish the modes, quadratically, where moving variances
+                # would drag them along.
+                update_u = update_v = False
+                target = (new_u, new_v)
+            elif step < SECANT_STEP:
+                target = secant.next((s2u, s2v), (new_u, new_v), (update_u, update_v))
+            else:
+                target = (new_u, new_v)
+            # The step aims at the new variances' mode, so the modes do not lag them.
+            tau, beta, u, v, step, terms = self._step(
+                tau, beta, u, v, system, *target, directions=directions
+            )
+            s2u, s2v = target
+        system = self._system(tau, beta, u, v, s2u, s2v, terms)
+        self._factor(system, single=False)
+        return self._solution(tau, beta, u, v, s2u, s2v, system, MAX_ITERATIONS, False)
 
     def _unit_modes(self, tau: _Floats, beta: _Floats, v: _Floats, s2u: float) -> _Floats:
         """The units' modes given τ, β and v: a few Newton steps, each unit on its own
@@ -455,32 +516,14 @@ class OrdinalDesign:
         p *= gap
         return float(np.log(np.maximum(p, 1e-300, out=p), out=p).sum())
 
-    def _newton(
-        self,
-        tau: _Floats,
-        beta: _Floats,
-        u: _Floats,
-        v: _Floats,
-        s2u: float,
-        s2v: float,
-        terms: _Terms | None = None,
-        *,
-        single: bool = False,
-    ) -> tuple[_Floats, _Floats, _Floats, _Floats, _System, float, _Terms | None]:
-        """One Newton step with step halving (objective up, thresholds ordered).
+    def _factor(self, system: _System, *, single: bool = False) -> None:
+        """Cholesky-factor the system's matrix into `system.chol`.
 
-        Returns the new point, the system at the old one, the step's size and the
-        new point's `_terms` (None after a halved step), which the next step's
-        system reuses: the line search computes them in full at its first trial,
-        which is nearly always accepted.
-
-        `single`: factor in single precision, twice as fast; for the steps far from
-        the mode, where a direction and variance traces good to ~1e-5 are plenty
-        (the line search keeps the objective rising, and the last steps, the
-        convergence tests and the final variances are all in double precision).
-        It falls back to double precision if the factorisation fails."""
-        r, k1 = self.n_raters, self.n_levels - 1
-        system = self._system(tau, beta, u, v, s2u, s2v, terms)
+        `single`: in single precision, twice as fast; for the steps far from the mode,
+        where a direction and variance traces good to ~1e-5 are plenty (the line
+        search keeps the objective rising, and the last steps, the convergence tests
+        and the final variances are all in double precision). It falls back to
+        double precision if the factorisation fails."""
         info = 1
         if single:
             factor, info = lapack.spotrf(
@@ -491,21 +534,73 @@ class OrdinalDesign:
         if info != 0:
             raise np.linalg.LinAlgError("information matrix is not positive definite")
         system.chol = factor
-        solve = lapack.spotrs if factor.dtype == np.float32 else lapack.dpotrs
-        delta_o, _ = solve(factor, system.rhs.astype(factor.dtype), lower=1)
-        delta_o = delta_o.astype(np.float64)
+
+    def _directions(self, system: _System) -> _Floats:
+        """M⁻¹ [rhs, r_u, r_v]: the Newton step at the system's variances and how it
+        moves with 1/σ_u² and 1/σ_v², which enter the right-hand side linearly
+        (through the penalties' gradients −u/σ_u², −v/σ_v²). With these a step
+        can aim at variances other than the system's from the same factor."""
+        assert system.chol is not None
+        r = self.n_raters
+        scaled_u = system.u / system.d_u
+        r_u = np.concatenate([system.n_sparse.T @ scaled_u, system.j_uf.T @ scaled_u])
+        r_v = np.zeros(self.size)
+        r_v[:r] = -system.v
+        columns = np.column_stack([system.rhs, r_u, r_v])
+        solve = lapack.spotrs if system.chol.dtype == np.float32 else lapack.dpotrs
+        solved, _ = solve(system.chol, columns.astype(system.chol.dtype), lower=1)
+        return np.asarray(solved, dtype=np.float64)
+
+    def _step(
+        self,
+        tau: _Floats,
+        beta: _Floats,
+        u: _Floats,
+        v: _Floats,
+        system: _System,
+        s2u: float,
+        s2v: float,
+        *,
+        directions: _Floats | None = None,
+    ) -> tuple[_Floats, _Floats, _Floats, _Floats, float, _Terms | None]:
+        """One Newton step towards the mode at variances (s2u, s2v), with step
+        halving (objective up, thresholds ordered).
+
+        With `directions` (`_directions` of the system) the variances may differ
+        from the system's: the step then uses the system's information matrix (whose
+        penalty terms 1/σ² are slightly off, a chord step) with the gradient at the
+        new variances, so the modes follow the variances without lagging a step.
+        Without it the system's factor solves for the system's own variances.
+
+        Returns the new point, the step's size and the new point's `_terms` (None
+        after a halved step), which the next step's system reuses: the line search
+        computes them in full at its first trial, which is nearly always accepted."""
+        r, k1 = self.n_raters, self.n_levels - 1
+        g_u = system.g_u
+        if directions is None:
+            assert system.chol is not None and (s2u, s2v) == (system.s2u, system.s2v)
+            solve = lapack.spotrs if system.chol.dtype == np.float32 else lapack.dpotrs
+            delta_o, _ = solve(system.chol, system.rhs.astype(system.chol.dtype), lower=1)
+            delta_o = delta_o.astype(np.float64)
+            double = system.chol.dtype == np.float64
+        else:
+            shift_u, shift_v = 1.0 / s2u - 1.0 / system.s2u, 1.0 / s2v - 1.0 / system.s2v
+            delta_o = directions[:, 0] + shift_u * directions[:, 1] + shift_v * directions[:, 2]
+            if shift_u:
+                g_u = g_u - shift_u * u
+            double = False  # the factor is gone: never the unchecked last step
         d_v, d_fixed = delta_o[:r], delta_o[r:]
-        delta_u = (system.g_u - system.j_uf @ d_fixed - system.n_sparse @ d_v) / system.d_u
+        delta_u = (g_u - system.j_uf @ d_fixed - system.n_sparse @ d_v) / system.d_u
         d_tau, d_beta = d_fixed[:k1], d_fixed[k1:]
         d_beta_full = np.concatenate([[0.0], d_beta])
         full_size = max(float(np.max(np.abs(delta_o))), float(np.max(np.abs(delta_u))))
-        if full_size < STEP_TOLERANCE and factor.dtype == np.float64:
+        if full_size < STEP_TOLERANCE and double:
             # A step this small from a double-precision factor is the last one: taken
             # without a line search (the objective, concave, cannot fall by more than
             # rounding over it), its derivatives left for whoever needs them next.
             b_new, u_new, v_new = beta + d_beta_full, u + delta_u, v + d_v
-            return tau + d_tau, b_new, u_new, v_new, system, full_size, None
-        objective = system.objective
+            return tau + d_tau, b_new, u_new, v_new, full_size, None
+        objective = system.loglik - 0.5 * (u @ u / s2u + v @ v / s2v)
         scale = 1.0
         for _ in range(30):
             t_new = tau + scale * d_tau
@@ -521,9 +616,26 @@ class OrdinalDesign:
                 loglik = trial[0] if trial is not None else self._loglik(t_new, eta)
                 new = loglik - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
                 if new >= objective - 1e-10 * abs(objective):
-                    return t_new, b_new, u_new, v_new, system, scale * full_size, trial
+                    return t_new, b_new, u_new, v_new, scale * full_size, trial
             scale /= 2
-        return tau, beta, u, v, system, 0.0, None
+        return tau, beta, u, v, 0.0, None
+
+    def _updated(
+        self,
+        system: _System,
+        u: _Floats,
+        v: _Floats,
+        s2u: float,
+        s2v: float,
+        update_u: bool,
+        update_v: bool,
+    ) -> tuple[float, float]:
+        """The variances' Laplace-EM update from the system's posterior variances and
+        the modes (u, v); a variance not updated stays. Inverts the system's factor."""
+        sum_u, sum_v = self._posterior_variance_sums(system)
+        new_u = _update(u, sum_u, s2u) if update_u else s2u
+        new_v = _update(v, sum_v, s2v) if update_v else s2v
+        return max(new_u, NEGLIGIBLE_VARIANCE), max(new_v, NEGLIGIBLE_VARIANCE)
 
     def _posterior_variance_sums(self, system: _System) -> tuple[float, float]:
         """Σ posterior variance of u and of v (fixed effects' uncertainty included): the
@@ -648,22 +760,37 @@ def _update(mode: _Floats, pev_sum: float, sigma2: float) -> float:
     return float((math.sqrt(c * c + 4 * total / prior) - c) * prior / 2)
 
 
-def _extrapolated(values: list[float]) -> float:
-    """Aitken's jump to the limit of a geometrically converging sequence x0, x1, x2.
+class _Secant:
+    """Secant steps towards the fixed point of the variances' update, σ² = U(σ²).
 
-    The variance iteration converges linearly (each step closes a steady share
-    of the gap), so once three steps shrink at the same rate the limit is
-    x2 + (x2 − x1)·ρ/(1 − ρ), ρ = (x2 − x1)/(x1 − x0); the next plain steps
-    correct it. Only steady, shrinking steps are extrapolated, by at most a factor 3.
-    """
-    x0, x1, x2 = values
-    if x1 == x0:
-        return x2
-    rho = (x2 - x1) / (x1 - x0)
-    if not 0.05 < rho < 0.95:
-        return x2
-    jump = x2 + (x2 - x1) * rho / (1 - rho)
-    return min(max(jump, x2 / 3), 3 * x2)
+    The plain iteration σ² ← U(σ²) converges linearly and slowly: each step closes
+    ~40% of the gap, along one direction of the two variances. With x = log σ² and
+    g = log U(σ²) − x, the secant through the last two points along their change,
+    x + g − γ(Δx + Δg) with γ = Δg·g / Δg·Δg (Anderson's method of depth 1: in one
+    dimension exactly the secant's root), jumps to the fixed point along that
+    direction. A jump more than SECANT_REACH times the plain update's move is not
+    trusted: then the plain update is taken, and the next secant starts from here."""
+
+    def __init__(self) -> None:
+        self.last: tuple[_Floats, _Floats] | None = None
+
+    def next(
+        self, current: tuple[float, float], updated: tuple[float, float], free: tuple[bool, bool]
+    ) -> tuple[float, float]:
+        x = np.log(current)
+        g = np.where(free, np.log(updated) - x, 0.0)
+        last, self.last = self.last, (x, g)
+        if last is None:
+            return updated
+        d_x, d_g = x - last[0], g - last[1]
+        norm = float(d_g @ d_g)
+        if norm == 0.0:
+            return updated
+        jump = g - (d_x + d_g) * (float(d_g @ g) / norm)
+        if not float(np.max(np.abs(jump))) <= SECANT_REACH * float(np.max(np.abs(g))):
+            return updated
+        new = np.exp(x + jump)
+        return float(new[0]), float(new[1])
 
 
 def _logistic_pair(minus_x: _Reals) -> tuple[_Reals, _Reals]:

@@ -3,17 +3,27 @@
 Each shortcut taken for speed (issue 18: one sort key instead of a lexsort, lookup
 tables instead of sorts, the units × fixed block from d_u when every unit has one
 group, the per-rating derivatives as short products, the last Newton step without a
-line search) is checked here against the plain computation it replaces.
+line search, the variances' secant steps and the Newton steps aimed at them) is
+checked here against the plain computation it replaces.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
 from bench.calibration_simulation import simulate
 from service.domain.calibration import WarmStart, _canonical_order, fit_arrays
-from service.domain.ordinal_effects import OrdinalDesign, key_codes, level_codes
+from service.domain.ordinal_effects import (
+    SECANT_REACH,
+    TOLERANCE,
+    OrdinalDesign,
+    _Secant,
+    key_codes,
+    level_codes,
+)
 from service.domain.reliability import _codes, icc_oneway, krippendorff_alpha_interval
 
 
@@ -172,3 +182,157 @@ def test_a_refresh_started_from_the_fit_itself_returns_the_fit():
         assert again.effects[name].se == pytest.approx(effect.se, rel=1e-6)
     assert again.scale.thresholds == pytest.approx(fitted.scale.thresholds, abs=1e-7)
     assert again.reml_criterion == pytest.approx(fitted.reml_criterion, abs=1e-6)
+
+
+def _cell_design(seed: int, n_candidates: int = 300, pool: int = 40) -> OrdinalDesign:
+    sim = simulate(seed, n_candidates=n_candidates, pool=pool)
+    _, unit = np.unique(sim.candidate * 4 + sim.competency, return_inverse=True)
+    _, rater = np.unique(sim.rater, return_inverse=True)
+    return OrdinalDesign(unit, rater, sim.competency, (sim.score - 1).astype(int))
+
+
+def _plain_laplace_em(design: OrdinalDesign, tolerance: float) -> tuple[float, float]:
+    """The variances by the plain iteration σ² ← U(σ²), each U at its variances' mode
+    (Newton run to convergence first): the computation the secant steps replace."""
+    s2u, s2v = 1.0, 0.25
+    point = design.start()
+    for _ in range(500):
+        held = design.fit(s2u, s2v, start=(point[0], point[1], point[3]))
+        point = (held.thresholds, held.beta, held.unit_effects, held.rater_effects)
+        system = design._system(*point, s2u, s2v)
+        design._factor(system)
+        new_u, new_v = design._updated(system, point[2], point[3], s2u, s2v, True, True)
+        if max(abs(new_u / s2u - 1), abs(new_v / s2v - 1)) < tolerance:
+            return new_u, new_v
+        s2u, s2v = new_u, new_v
+    raise AssertionError("the plain iteration did not converge")
+
+
+@pytest.mark.parametrize("seed", [31, 32])
+def test_secant_fit_reaches_the_plain_iterations_fixed_point(seed):
+    """The fit (secant steps on the variances, each Newton step aimed at the next
+    variances) ends at the fixed point the plain Laplace-EM iteration converges to,
+    and the shifts there are the shifts at those variances; in fewer steps."""
+    design = _cell_design(seed)
+    solution = design.fit()
+    plain_u, plain_v = _plain_laplace_em(design, 1e-10)
+    # The plain iteration closes ~40% of the gap a step: within 1e-10 of its last
+    # move puts it within ~1e-9 of the limit; the fit is within its tolerance.
+    assert solution.sigma2_unit == pytest.approx(plain_u, rel=TOLERANCE)
+    assert solution.sigma2_rater == pytest.approx(plain_v, rel=TOLERANCE)
+    at_plain = design.fit(plain_u, plain_v)
+    assert solution.rater_effects == pytest.approx(at_plain.rater_effects, abs=1e-5)
+    assert solution.thresholds == pytest.approx(at_plain.thresholds, abs=1e-5)
+    assert solution.n_iterations < 20
+
+
+def test_an_aimed_step_lands_on_the_new_variances_mode():
+    """From the mode at one pair of variances, one step aimed at another pair (the
+    factor of the first, the gradient of the second) lands near the mode at the
+    second pair: it misses by a share of the distance that shrinks with the change
+    (second order), where a step at the first pair would not move at all."""
+    design = _cell_design(33)
+    s2u, s2v = 1.5, 0.6
+    here = design.fit(s2u, s2v)
+    point = (here.thresholds, here.beta, here.unit_effects, here.rater_effects)
+    system = design._system(*point, s2u, s2v)
+    design._factor(system)
+    directions = design._directions(system)
+    misses = []
+    for change in (0.05, 0.01):
+        target = (s2u * (1 + change), s2v * (1 - change))
+        there = design.fit(*target)
+        tau, beta, u, v, _, _ = design._step(*point, system, *target, directions=directions)
+        moved = np.concatenate([there.thresholds, there.beta, there.unit_effects])
+        moved = np.concatenate([moved, there.rater_effects])
+        landed = np.concatenate([tau, beta, u, v])
+        start = np.concatenate(point)
+        apart = np.max(np.abs(moved - start))
+        assert apart > 1e-3
+        misses.append(np.max(np.abs(landed - moved)) / apart)
+    assert misses[0] < 0.1
+    assert misses[1] < misses[0] / 3
+    # Aimed at the system's own variances, the directions give the plain Newton step.
+    plain = design._step(*point, system, s2u, s2v, directions=directions)
+    solved = design._step(*point, system, s2u, s2v)
+    for a, b in zip(plain[:4], solved[:4], strict=True):
+        assert a == pytest.approx(b, abs=1e-12)
+
+
+def test_a_secant_step_solves_a_linear_fixed_point_along_its_direction():
+    """For an update that closes a fixed share of the gap in log σ² along one
+    direction (the plain iteration's behaviour near the limit), the secant through
+    two plain steps lands on the fixed point; a jump beyond its reach is refused."""
+    limit, rho = np.log([2.3, 1.7]), 0.6
+
+    def update(s2):
+        return tuple(np.exp(limit + rho * (np.log(s2) - limit)))
+
+    secant = _Secant()
+    s0 = (1.2, 1.1)
+    s1 = secant.next(s0, update(s0), (True, True))
+    assert s1 == pytest.approx(update(s0))  # the first call: the plain update
+    s2 = secant.next(s1, update(s1), (True, True))
+    assert np.log(s2) == pytest.approx(limit, abs=1e-12)
+    # A variance that is not updated stays where it is.
+    held = _Secant()
+    t1 = held.next((1.2, 1.1), (update((1.2, 1.1))[0], 1.1), (True, False))
+    t2 = held.next(t1, (update(t1)[0], 1.1), (True, False))
+    assert t2[1] == 1.1 and np.log(t2[0]) == pytest.approx(limit[0], abs=1e-12)
+    # An update whose move barely shrinks: the secant's root is ~100 plain moves away,
+    # beyond SECANT_REACH of them, so the plain update is taken.
+    wild = _Secant()
+    first = math.exp(0.01)
+    wild.next((1.0, 1.0), (first, first), (True, True))
+    second = first * math.exp(0.0099)
+    assert SECANT_REACH < 100
+    assert wild.next((first, first), (second, second), (True, True)) == (second, second)
+
+
+@pytest.mark.parametrize("huge_pages", [True, False])
+def test_a_fit_without_huge_pages_gives_the_same_fit_and_restores_numpys_setting(
+    huge_pages, monkeypatch
+):
+    """`fit_arrays` turns numpy's huge-page hint off for the fit's temporaries (a
+    kernel-time saving only): the estimates are bit for bit those of the same fit
+    with the hint as it was, and the hint is put back as it was, even on an error."""
+    from numpy._core import multiarray
+
+    from service.domain import calibration
+    from service.domain.calibration import CalibrationDataError, _fit_arrays
+
+    during = []
+
+    def recording(*args, **kwargs):
+        state = multiarray._set_madvise_hugepage(False)
+        multiarray._set_madvise_hugepage(state)
+        during.append(state)
+        return _fit_arrays(*args, **kwargs)
+
+    monkeypatch.setattr(calibration, "_fit_arrays", recording)
+    sim = simulate(41, n_candidates=120, pool=20)
+    columns = (sim.candidate, sim.rater, sim.competency, sim.score)
+    previous = multiarray._set_madvise_hugepage(huge_pages)
+    try:
+        plain = _fit_arrays(
+            *columns,
+            unit_level="cell",
+            model="ordinal",
+            interviewer_names=None,
+            competency_names=None,
+            unit_names=None,
+            components=None,
+            start=None,
+        )
+        fitted = fit_arrays(*columns, model="ordinal")
+        assert multiarray._set_madvise_hugepage(huge_pages) is huge_pages
+        with pytest.raises(CalibrationDataError):
+            fit_arrays(*(c[:0] for c in columns), model="ordinal")
+        assert multiarray._set_madvise_hugepage(huge_pages) is huge_pages
+    finally:
+        multiarray._set_madvise_hugepage(previous)
+    assert during == [False, False]  # off inside both fits, whatever it was outside
+    for name, effect in plain.effects.items():
+        assert fitted.effects[name] == effect
+    assert fitted.components == plain.components
+    assert fitted.reml_criterion == plain.reml_criterion

@@ -293,8 +293,8 @@ def test_a_secant_step_solves_a_linear_fixed_point_along_its_direction():
 def test_a_fit_without_huge_pages_gives_the_same_fit_and_restores_numpys_setting(
     huge_pages, monkeypatch
 ):
-    """`fit_arrays` turns numpy's huge-page hint off for the fit's temporaries (a
-    kernel-time saving only): the estimates are bit for bit those of the same fit
+    """`fit_arrays` turns numpy's huge-page hint off for the ordinal fit's temporaries (a
+    kernel-time saving only; the linear fit keeps it): the estimates are bit for bit those of the same fit
     with the hint as it was, and the hint is put back as it was, even on an error."""
     from numpy._core import multiarray
 
@@ -329,9 +329,11 @@ def test_a_fit_without_huge_pages_gives_the_same_fit_and_restores_numpys_setting
         with pytest.raises(CalibrationDataError):
             fit_arrays(*(c[:0] for c in columns), model="ordinal")
         assert multiarray._set_madvise_hugepage(huge_pages) is huge_pages
+        fit_arrays(*columns, model="linear")
     finally:
         multiarray._set_madvise_hugepage(previous)
-    assert during == [False, False]  # off inside both fits, whatever it was outside
+    # Off inside both ordinal fits, whatever it was outside; the linear fit's as it was.
+    assert during == [False, False, huge_pages]
     for name, effect in plain.effects.items():
         assert fitted.effects[name] == effect
     assert fitted.components == plain.components

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, Index, String, Text, select, text
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from service.domain.loops import DEVIATION_KINDS
@@ -19,6 +19,7 @@ from service.persistence.candidates import Candidate
 from service.persistence.users import User
 
 NO_DOUBLE_BOOKING = "ex_interviews_no_double_booking"
+DEADLOCK_DETECTED = "40P01"  # PostgreSQL's SQLSTATE
 # The slot as a range of UTC wall-clock times. `timestamptz + interval` is only STABLE
 # (it depends on the session's time zone), so an index cannot use it; in UTC, where
 # there is no daylight saving, `timestamp + interval` is IMMUTABLE and means the same.
@@ -95,10 +96,20 @@ Interview.candidate_name = column_property(
 )
 
 
-def is_double_booking(error: IntegrityError) -> bool:
-    """Whether the database refused a write because the interviewer is booked then."""
+def is_double_booking(error: DBAPIError) -> bool:
+    """Whether the database refused a write because the interviewer is booked then: the
+    exclusion constraint's violation, or the deadlock PostgreSQL breaks while checking
+    it (two transactions each writing a slot that overlaps the other's, each waiting
+    for the other to end; one is made to fail, and the other is booked)."""
     diag = getattr(error.orig, "diag", None)
-    return getattr(diag, "constraint_name", None) == NO_DOUBLE_BOOKING
+    if getattr(diag, "constraint_name", None) == NO_DOUBLE_BOOKING:
+        return True
+    context = getattr(diag, "context", None) or ""
+    return (
+        getattr(error.orig, "sqlstate", None) == DEADLOCK_DETECTED
+        and "exclusion constraint" in context
+        and f'relation "{Interview.__tablename__}"' in context
+    )
 
 
 class ProcessDeviation(Base):

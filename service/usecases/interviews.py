@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, not_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, undefer
 
 from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
@@ -440,10 +440,11 @@ def _booking(
     try:
         with session.begin_nested():
             yield
-    except IntegrityError as error:
+    except (IntegrityError, OperationalError) as error:
         if not is_double_booking(error):
             raise
-        # The constraint waited for the winner to commit, so a new query sees it.
+        # The constraint waited for the winner to commit, so a new query sees it (after a
+        # deadlock the winner may not have committed yet: the refusal below says so).
         _refuse_double_booking(session, interviewer_id, starts_at, minutes, ignore_id)
         raise ConflictError(
             "The interviewer was booked at this time by a request made at the same moment.",

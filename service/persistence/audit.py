@@ -64,7 +64,7 @@ def new_event(
     reason: str = "",
 ) -> AuditEvent:
     """The audit event `record_event` adds, not yet added: for a writer that sends it
-    with the change in one statement of its own (`persistence.scorecards.write_submission`),
+    with the change in one statement of its own (`persistence.submissions.write_submission`),
     in the same transaction."""
     return AuditEvent(
         actor_id=actor_id,

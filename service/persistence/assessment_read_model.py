@@ -31,7 +31,7 @@ commits. So the stored body is never older than the facts a later reader would s
 
 One writer invalidates by itself: the submission sends its revision, ratings, audit
 and outbox rows with Core in one statement on PostgreSQL
-(`persistence.scorecards.write_submission`), and the invalidation is part of that
+(`persistence.submissions.write_submission`), and the invalidation is part of that
 statement (`invalidation_on_postgresql`); on SQLite it goes through the unit of work.
 
 Not tracked, because no writer changes them: users' names (shown as interviewers'
@@ -163,7 +163,7 @@ def invalidate(session: Session, application_ids: Iterable[int]) -> None:
 
 def invalidation_on_postgresql(application_id: BindParameter[int]) -> Insert:
     """`invalidate`'s statement for one application (PostgreSQL's), to send inside a
-    writer's own statement: `persistence.scorecards.write_submission` writes its rows
+    writer's own statement: `persistence.submissions.write_submission` writes its rows
     with Core in one statement, which the unit of work's notes (`_note_changes`) do not
     see, so it invalidates in that statement itself."""
     stmt = postgresql.insert(AssessmentReadModel).values(

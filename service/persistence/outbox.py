@@ -56,7 +56,7 @@ def add_event(
 
 def new_event(type_: str, data: dict[str, Any], dedupe_key: str | None = None) -> OutboxEvent:
     """The row `add_event` adds, not yet added (a writer that sends it with its change in
-    one statement of its own, `persistence.scorecards.write_submission`)."""
+    one statement of its own, `persistence.submissions.write_submission`)."""
     return OutboxEvent(
         public_id=new_public_id("evt"),
         type=type_,

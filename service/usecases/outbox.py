@@ -37,7 +37,7 @@ def emit_event(
 
 def event_to_write(session: Session, type_: str, data: dict[str, Any]) -> OutboxEvent:
     """The event `emit_event` would store, for a use case that writes it with its change
-    in one statement of its own (`persistence.scorecards.write_submission`): not added to
+    in one statement of its own (`persistence.submissions.write_submission`): not added to
     the session, the dispatch enqueued after the commit as for `emit_event`."""
     _dispatch_after_commit(session)
     return new_event(type_, data)

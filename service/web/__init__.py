@@ -153,6 +153,23 @@ def when(moment: datetime | None) -> str:
     return f"{moment:%a} {moment.day} {moment:%b %Y, %H:%M} UTC"
 
 
+def whole_number(value: str | None) -> int | None:
+    """`value` (a page, an id, a version, a score from a form or a query) as a number when
+    it is 1 to 9 ASCII digits, else None. `str.isdigit` alone also accepts '²', which
+    int() refuses, and the digits of other scripts; more digits would overflow the
+    database's integers."""
+    if value and value.isascii() and value.isdigit() and len(value) < 10:
+        return int(value)
+    return None
+
+
+def number_or_text(value: str) -> int | str:
+    """A form's number as a number, anything else as the text sent: the API's schema
+    then refuses the text, naming the field."""
+    number = whole_number(value)
+    return value if number is None else number
+
+
 def render_error(status: int, title: str, detail: str) -> tuple[str, int]:
     return render_template("error.html", title=title, detail=detail), status
 

@@ -17,7 +17,7 @@ from service.domain.errors import NotFoundError, RuleViolationError
 from service.domain.template_diff import by_section
 from service.extensions import db
 from service.usecases import templates
-from service.web import add_nav_item, render_error, web
+from service.web import add_nav_item, render_error, web, whole_number
 from service.web.session import web_actor
 
 if TYPE_CHECKING:  # pages query nothing themselves; the type is for annotations
@@ -60,11 +60,12 @@ def _number(name: str, default: int) -> int:
     value = request.args.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit():
+    number = whole_number(value)
+    if number is None:
         raise RuleViolationError(
             f"Give the version's number as '{name}'.", errors={name: "a whole number"}
         )
-    return int(value)
+    return number
 
 
 def _admin() -> User:

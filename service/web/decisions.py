@@ -32,7 +32,7 @@ from service.http.packets.schemas import DecisionCreateSchema
 from service.pdf.labels import FLAG_TITLES, RECOMMENDATION_LABELS
 from service.usecases import access, decisions, packets, tasks
 from service.usecases.assessments import application_assessment
-from service.web import add_nav_item, web
+from service.web import add_nav_item, web, whole_number
 from service.web.charts import competency_profile_svg
 from service.web.session import web_actor
 
@@ -139,7 +139,7 @@ def record_decision(application_id: int) -> ResponseReturnValue:
     form = request.form
     fields: dict[str, Any] = {k: form.get(k, "") for k in ("outcome", "rationale", "reason")}
     # The schema wants a JSON integer; a form sends text.
-    fields["packet_id"] = _int(form.get("packet_id")) or form.get("packet_id", "")
+    fields["packet_id"] = whole_number(form.get("packet_id")) or form.get("packet_id", "")
     try:
         data = DecisionCreateSchema().load(fields)
     except ValidationError as invalid:
@@ -153,7 +153,7 @@ def record_decision(application_id: int) -> ResponseReturnValue:
             db.session,
             web_actor(),
             application_id,
-            if_match=_int(form.get("decision_version")),
+            if_match=whole_number(form.get("decision_version")),
             packet_content=packets.packet_content,
             **data,
         )
@@ -247,7 +247,3 @@ def _status(error: DomainError) -> int:
     if isinstance(error, PreconditionRequiredError):
         return 428
     return 422
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 10 else None

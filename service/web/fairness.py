@@ -40,7 +40,7 @@ from service.persistence.reports import ApplicationFilters
 from service.usecases import interviewer_reports, reports
 from service.usecases.report_snapshots import Snapshot
 from service.usecases.requisitions import requisition_titles
-from service.web import add_nav_item, render_error, web
+from service.web import add_nav_item, render_error, web, whole_number
 from service.web.charts import IntervalRow, funnel_svg, interval_svg
 from service.web.session import web_actor
 
@@ -326,9 +326,9 @@ class TablePage:
 def _page_of(rows: list[dict[str, Any]], param: str, anchor: str) -> TablePage:
     """The page that `param` asks for (1 when it is not a page number; the last when
     past the end)."""
-    value = request.args.get(param, "1")
+    asked = whole_number(request.args.get(param))
     pages = max(1, math.ceil(len(rows) / TABLE_PAGE))
-    number = min(int(value), pages) if value.isdigit() and int(value) > 0 else 1
+    number = min(asked, pages) if asked else 1
     start = (number - 1) * TABLE_PAGE
 
     def link(to: int) -> str | None:
@@ -386,9 +386,10 @@ def _requisition_id() -> int | None:
     value = request.args.get("requisition_id", "").strip()
     if not value:
         return None
-    if not value.isdigit():
+    number = whole_number(value)
+    if number is None:
         raise RuleViolationError(
             "The requisition must be given by its number.",
             errors={"requisition_id": "a whole number"},
         )
-    return int(value)
+    return number

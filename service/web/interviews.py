@@ -38,7 +38,7 @@ from service.persistence.base import utcnow
 from service.usecases import interviews, scorecards
 from service.usecases.access import get_interview
 from service.usecases.tasks import my_tasks
-from service.web import add_nav_item, wants_json, web
+from service.web import add_nav_item, number_or_text, wants_json, web, whole_number
 from service.web.session import web_actor
 
 if TYPE_CHECKING:  # pages query nothing themselves; the types are for annotations
@@ -242,7 +242,7 @@ def _read_form(schema: ma.Schema) -> dict[str, Any]:
         ratings.append(
             {
                 "competency": form[f"ratings-{index}-competency"],
-                "score": None if raw == NOT_ASSESSED else _int_or_text(raw),
+                "score": None if raw == NOT_ASSESSED else number_or_text(raw),
                 "evidence": form.get(f"ratings-{index}-evidence", ""),
             }
         )
@@ -262,10 +262,6 @@ def _read_form(schema: ma.Schema) -> dict[str, Any]:
     return data
 
 
-def _int_or_text(raw: str) -> int | str:
-    return int(raw) if raw.isdigit() else raw  # the schema refuses the text, naming the field
-
-
 def _form_content(form: Any, competencies: list[Competency]) -> dict[str, Any]:
     """What the person just sent, to show it back with the errors beside it."""
     ratings = []
@@ -274,7 +270,7 @@ def _form_content(form: Any, competencies: list[Competency]) -> dict[str, Any]:
         ratings.append(
             {
                 "competency": form.get(f"ratings-{index}-competency", ""),
-                "score": int(raw) if raw.isdigit() else None,
+                "score": whole_number(raw),
                 "evidence": form.get(f"ratings-{index}-evidence", ""),
             }
         )
@@ -321,10 +317,10 @@ def _field_errors(error: DomainError | None, competencies: list[Competency]) -> 
     named = {}
     for field, message in error.errors.items():
         if field.startswith("ratings[") and "]" in field:
-            index = field[len("ratings[") : field.index("]")]
+            index = whole_number(field[len("ratings[") : field.index("]")])
             rest = field[field.index("]") + 1 :].lstrip(".") or "score"
-            if index.isdigit() and int(index) < len(keys):
-                named[f"{keys[int(index)]}.{rest}"] = message
+            if index is not None and index < len(keys):
+                named[f"{keys[index]}.{rest}"] = message
                 continue
         named[field] = _plainly(field, message)
     return named

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from service.domain.access import ROLES
 from service.extensions import db
 from service.usecases import notifications
-from service.web import add_nav_item, web
+from service.web import add_nav_item, web, whole_number
 from service.web.session import web_actor
 
 add_nav_item("Notifications", "web.notifications_page", ROLES, order=90)
@@ -25,9 +25,7 @@ def notifications_page() -> ResponseReturnValue:
 @web.post("/notifications/read")
 def mark_notifications_read() -> ResponseReturnValue:
     """Mark the notifications on the page read (only mine change)."""
-    ids = [
-        int(value) for value in request.form.getlist("id") if value.isascii() and value.isdigit()
-    ]
+    ids = [n for value in request.form.getlist("id") if (n := whole_number(value)) is not None]
     changed = notifications.mark_read(db.session, web_actor(), ids)
     flash(f"{changed} notification{'s' if changed != 1 else ''} marked read.", "success")
     return redirect(url_for("web.notifications_page"))

@@ -39,7 +39,7 @@ from service.persistence.base import utcnow
 from service.usecases import applications, boards, decisions, interviews, reports
 from service.usecases.access import get_application
 from service.usecases.tasks import my_tasks
-from service.web import add_nav_item, web
+from service.web import add_nav_item, web, whole_number
 from service.web.session import web_actor
 
 add_nav_item("Pipeline", "web.recruiter_home", (RECRUITER, ADMIN), order=20)
@@ -69,9 +69,8 @@ def recruiter_home() -> ResponseReturnValue:
     and what I owe."""
     user = web_actor()
     mine_only = request.args.get("show") != "all"
-    page = request.args.get("page", "1")
     summaries = boards.open_requisition_summaries(
-        db.session, user, mine_only=mine_only, page=int(page) if page.isdigit() else 1
+        db.session, user, mine_only=mine_only, page=whole_number(request.args.get("page")) or 1
     )
     tasks = my_tasks(db.session, user)
     return render_template(
@@ -282,8 +281,8 @@ def _shown(
     one_stage = filters["stage"] == column.key
     size = STAGE_PAGE if one_stage else COLUMN_CARDS
     pages = max(1, math.ceil(len(column.cards) / size))
-    asked = filters["page"]
-    page = min(int(asked), pages) if one_stage and asked.isdigit() and int(asked) > 0 else 1
+    asked = whole_number(filters["page"])
+    page = min(asked, pages) if one_stage and asked else 1
     start = (page - 1) * size
     cards = column.cards[start : start + size]
     shown_ids = {c.application.id for c in cards}
@@ -333,8 +332,7 @@ def _fields(*names: str) -> dict[str, str]:
 
 
 def _version() -> int | None:
-    raw = request.form.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return whole_number(request.form.get("version"))
 
 
 def load_form(schema: ma.Schema, body: dict[str, Any]) -> dict[str, Any]:

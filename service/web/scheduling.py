@@ -26,7 +26,7 @@ from service.http.interviews.schemas import (
 )
 from service.usecases import interviews
 from service.usecases.access import get_interview
-from service.web import web, when
+from service.web import number_or_text, web, when, whole_number
 from service.web.recruiter import load_form, render_application
 from service.web.session import web_actor
 
@@ -41,7 +41,7 @@ def schedule(application_id: int) -> ResponseReturnValue:
             InterviewCreateSchema(),
             {
                 "interview_key": form.get("interview_key", ""),
-                "interviewer_id": _int(form.get("interviewer_id", "")),
+                "interviewer_id": number_or_text(form.get("interviewer_id", "")),
                 "starts_at": _utc(form.get("starts_at", "")),
                 "reason": form.get("reason", ""),
             },
@@ -76,7 +76,7 @@ def change_interview(interview_id: int) -> ResponseReturnValue:
             if request.form.get("starts_at"):
                 changes["starts_at"] = _utc(request.form["starts_at"])
             if request.form.get("interviewer_id"):
-                changes["interviewer_id"] = _int(request.form["interviewer_id"])
+                changes["interviewer_id"] = number_or_text(request.form["interviewer_id"])
             data = load_form(InterviewPatchSchema(), changes)
             interviews.update_interview(db.session, user, interview_id, data)
             done = "changed"
@@ -113,18 +113,15 @@ def booking_check(application_id: int) -> ResponseReturnValue:
     interview_id = args.get("interview_id", "")
     try:
         if interview_id:
-            moving = (
-                get_interview(db.session, user, int(interview_id))
-                if interview_id.isdigit()
-                else None
-            )
+            number = whole_number(interview_id)
+            moving = get_interview(db.session, user, number) if number is not None else None
             if moving is None or moving.application_id != application_id:
                 raise NotFoundError("No such interview on this application.")
         data = load_form(
             InterviewCreateSchema(),
             {
                 "interview_key": args.get("interview_key", ""),
-                "interviewer_id": _int(args.get("interviewer_id", "")),
+                "interviewer_id": number_or_text(args.get("interviewer_id", "")),
                 "starts_at": _utc(args.get("starts_at", "")),
             },
         )
@@ -176,10 +173,6 @@ def _conflict_message(check: dict[str, Any]) -> str | None:
     )
 
 
-def _int(raw: str) -> int | str:
-    return int(raw) if raw.isdigit() else raw  # the schema refuses the text, naming the field
-
-
 def _utc(raw: str) -> str:
     """A `datetime-local` value (`2026-12-02T10:00`) is a UTC time on these pages."""
     if raw and len(raw) == len("2026-12-02T10:00"):
@@ -193,12 +186,13 @@ def _day_of(interviewer_id: str, starts_at: str) -> list[Any]:
         day = datetime.fromisoformat(_utc(starts_at)).date()
     except ValueError:
         return []
-    if not interviewer_id.isdigit():
+    number = whole_number(interviewer_id)
+    if number is None:
         return []
     scheduled = interviews.list_interviews(
         db.session,
         web_actor(),
-        interviewer_id=int(interviewer_id),
+        interviewer_id=number,
         status=InterviewStatus.SCHEDULED,
         limit=200,
     ).items

@@ -15,7 +15,7 @@ from tests.factories import (
     InterviewFactory,
     RequisitionFactory,
 )
-from tests.web.conftest import sign_in, with_password
+from tests.web.conftest import post_form, sign_in, with_password
 
 
 @pytest.fixture
@@ -309,3 +309,30 @@ def test_the_pipeline_home_lists_open_requisitions_fifty_a_page(web_client, sess
     # A page past the last is the last; a word is the first.
     assert "Requisition 50" in web_client.get("/pipeline?page=9").get_data(as_text=True)
     assert "Requisition 00" in web_client.get("/pipeline?page=x").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "9" * 30, "-1", "x"])
+def test_a_page_or_number_that_is_not_plain_digits_is_never_a_500(
+    web_client, session, requisition, value
+):
+    """`str.isdigit` also accepts '²' (which int() refuses) and other scripts' digits:
+    each page number and id of a query is read as ASCII digits only, else as none."""
+    application = ApplicationFactory(requisition=requisition, stage="applied")
+    sign_in(web_client, with_password(session, role="admin"))
+    for path in (
+        f"/pipeline?page={value}",
+        f"/pipeline/requisitions/{requisition.id}?stage=applied&page={value}",
+    ):
+        assert web_client.get(path).status_code == 200, path
+    for path in (
+        f"/admin/calibration?page={value}&others_page={value}",
+        f"/admin/adverse-impact?requisition_id={value}",
+        f"/admin/funnel?requisition_id={value}",
+        f"/admin/templates/backend_engineer/changes?from={value}",
+        f"/pipeline/applications/{application.id}/booking-check?interview_id={value}",
+        f"/pipeline/applications/{application.id}/booking-check?interview_key=onsite_coding"
+        f"&interviewer_id={value}&starts_at=2026-12-02T10:00",
+    ):
+        assert web_client.get(path).status_code in (200, 404, 422), path
+    read = post_form(web_client, "/notifications/read", {"id": value}, page_path="/notifications")
+    assert read.status_code in (200, 302), read.status_code

@@ -51,19 +51,15 @@ def paginate(
     *,
     rows: bool = False,
 ) -> Page:
-    """`rows`: `stmt` selects columns (plain rows), not one entity (its objects)."""
-    if cursor:
-        stmt = stmt.where(id_column > decode_cursor(cursor))
-    items = _fetch(session, stmt.order_by(id_column).limit(limit + 1), rows)
-    has_more = len(items) > limit
-    items = items[:limit]
-    return Page(items, encode_cursor(items[-1].id) if has_more else None)
-
-
-def _fetch(session: Session, stmt: Select[Any], rows: bool) -> list[Any]:
+    """A page of `stmt` by id after `cursor` (`keyset_statement` built for this request).
+    `rows`: `stmt` selects columns (plain rows), not one entity (its objects)."""
+    page = keyset_statement(stmt, id_column, after=bool(cursor))
+    parameters = keyset_parameters(cursor, None, limit)
     if rows:
-        return list(session.execute(stmt))
-    return list(session.scalars(stmt).unique())
+        items = list(session.execute(page, parameters))
+    else:
+        items = list(session.scalars(page, parameters).unique())
+    return keyset_page(items, limit, None, None)
 
 
 # The bind parameters of a statement made by `keyset_statement`.

@@ -19,10 +19,12 @@ Plugs into `bench.run` as a section; also runnable alone on a generated database
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -340,12 +342,17 @@ def _receiver() -> Iterator[_Received]:
 
 @contextmanager
 def _workers(env: dict[str, str], redis_url: str, count: int) -> Iterator[None]:
-    """`count` real `python -m workers` processes, waited for until they listen."""
+    """`count` real `python -m workers` processes, waited for until they listen.
+
+    Without their periodic schedulers: at 100k the reminders' first pass over the
+    generated history enqueues thousands of emails on the `events` queue, ahead of the
+    webhook deliveries measured here (which then missed the 300 s wait), and a worker
+    in the middle of such a job did not stop within a minute."""
     connection = Redis.from_url(redis_url)
     before = len(Worker.all(connection=connection))
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "workers"],
+            [sys.executable, "-m", "workers", "--no-periodic"],
             cwd=ROOT,
             env={**os.environ, **env},
             stdout=subprocess.DEVNULL,
@@ -358,9 +365,23 @@ def _workers(env: dict[str, str], redis_url: str, count: int) -> Iterator[None]:
         yield
     finally:
         for process in processes:
-            process.terminate()
+            process.terminate()  # RQ's warm shutdown: the job in hand is finished first
         for process in processes:
-            process.wait(timeout=60)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                _kill_with_children(process)
+
+
+def _kill_with_children(process: subprocess.Popen) -> None:
+    """SIGKILL a worker and the job's child it forked (RQ gives it a session of its own)."""
+    children = subprocess.run(
+        ["pgrep", "-P", str(process.pid)], capture_output=True, text=True, check=False
+    ).stdout
+    for pid in [*map(int, children.split()), process.pid]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait()
 
 
 def _wait(predicate: Callable[[], bool], what: str, timeout: float = 300) -> None:

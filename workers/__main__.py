@@ -1,4 +1,4 @@
-"""The RQ worker: `python -m workers [--burst] [QUEUE ...]`.
+"""The RQ worker: `python -m workers [--burst] [--no-periodic] [QUEUE ...]`.
 
 It serves the named queues (by default every one, packets first); a deployment can
 give packets workers of their own (`python -m workers packets`), so a hiring
@@ -8,7 +8,11 @@ Loads the app, the jobs, the calibration fit and WeasyPrint once in the parent
 and renders one warm-up page, then forks one child per job; the database engine
 is disposed before the loop so no connection crosses a fork. On start it also
 retries packets that an earlier, killed worker left "rendering", and (unless
-`--burst`) starts the periodic jobs of `workers.periodic` in a child process.
+`--burst` or `--no-periodic`) starts the periodic jobs of `workers.periodic` in a
+child process. Every scheduler claims each run first, so running them on every
+worker is safe; `--no-periodic` is for workers that should only ever serve their
+queues (a packets-only pool, or the bench, which measures packets and webhooks
+rather than the reminders' first pass over a large history).
 
 Each job's log lines carry the id of the request that enqueued it, and its
 duration and outcome are recorded as metrics, both from the parent process
@@ -68,7 +72,9 @@ class ObservedWorker(Worker):
             observe_job(job.func_name, succeeded, time.perf_counter() - started)
 
 
-def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) -> None:
+def run_worker(
+    queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False, periodic_jobs: bool = True
+) -> None:
     app = create_app()
     settings = app.config["SETTINGS"]
     if not settings.redis_url:
@@ -82,7 +88,7 @@ def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) 
         except OperationalError as error:  # a database hiccup must not stop the worker starting
             log.warning("could not check for abandoned packets at start: %s", error)
         db.engine().dispose()  # no connection may cross the fork into a job
-        periodic = None if burst else start_scheduler(settings)
+        periodic = start_scheduler(settings) if periodic_jobs and not burst else None
         worker = ObservedWorker(list(queue_names), connection=Redis.from_url(settings.redis_url))
         try:
             # RQ's scheduler moves retries with back-off (and delayed jobs) back onto the queues.
@@ -93,8 +99,16 @@ def run_worker(queue_names: tuple[str, ...] = QUEUE_NAMES, burst: bool = False) 
                 periodic.join(timeout=5)
 
 
+FLAGS = ("--burst", "--no-periodic")
+
+
 def queues_from(arguments: list[str]) -> tuple[str, ...]:
     """The queues named on the command line, in that order; every queue when none is."""
+    unknown_flags = [a for a in arguments if a.startswith("--") and a not in FLAGS]
+    if unknown_flags:
+        raise SystemExit(
+            f"unknown option {', '.join(unknown_flags)}: the options are {', '.join(FLAGS)}"
+        )
     names = tuple(argument for argument in arguments if not argument.startswith("--"))
     unknown = [name for name in names if name not in QUEUE_NAMES]
     if unknown:
@@ -105,4 +119,9 @@ def queues_from(arguments: list[str]) -> tuple[str, ...]:
 
 
 if __name__ == "__main__":
-    run_worker(queues_from(sys.argv[1:]), burst="--burst" in sys.argv[1:])
+    arguments = sys.argv[1:]
+    run_worker(
+        queues_from(arguments),
+        burst="--burst" in arguments,
+        periodic_jobs="--no-periodic" not in arguments,
+    )

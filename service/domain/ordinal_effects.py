@@ -321,8 +321,9 @@ class OrdinalDesign:
         j_ff = (square + cross + cross.T)[:f, :f]
 
         # Eliminate the diagonal unit block: M = J_oo − J_ou D⁻¹ J_uo, o = (raters, fixed).
-        n_sparse = self.entry_csr.copy()
-        n_sparse.data = n_w
+        n_sparse = scipy.sparse.csr_matrix(
+            (n_w, self.entry_csr.indices, self.entry_csr.indptr), shape=self.entry_csr.shape
+        )
         scaled_uf = j_uf / d_u[:, None]
         m_ff = j_ff - j_uf.T @ scaled_uf
         m_vf = j_vf - n_sparse.T @ scaled_uf
@@ -436,8 +437,14 @@ class OrdinalDesign:
         step = math.inf
         change = math.inf if update_u or update_v else 0.0  # the last update's, relative
         secant = _Secant()
+        system: _System | None = None
         for iterations in range(1, MAX_ITERATIONS + 1):
+            # The last system and the terms it is built from go before the next is built:
+            # at 1M ratings each is ~80 MB, and every MB a fit holds at once is a MB the
+            # kernel maps and zeroes (the service's refresh runs in a fresh process).
+            system = None
             system = self._system(tau, beta, u, v, s2u, s2v, terms)
+            terms = None
             single = step > SINGLE_PRECISION_STEP or change > SINGLE_PRECISION_CHANGE
             self._factor(system, single=single)
             assert system.chol is not None

@@ -127,8 +127,10 @@ def test_units_by_fixed_block_matches_its_definition(unit_level):
     _, t = design._terms(tau, eta)
     k1 = design.n_levels - 1
     expected = np.zeros((design.n_units, design.n_fixed + 1))
-    np.add.at(expected, (design.unit, design.upper), t["qa"])
-    np.add.at(expected, (design.unit, design.lower), t["qb"])
+    upper = np.minimum(design.level, design.n_levels - 2)
+    lower = np.maximum(design.level - 1, 0)
+    np.add.at(expected, (design.unit, upper), t["qa"])
+    np.add.at(expected, (design.unit, lower), t["qb"])
     grouped = design.group > 0
     np.add.at(
         expected,

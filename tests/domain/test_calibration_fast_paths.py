@@ -394,3 +394,24 @@ def test_an_ordinal_fit_keeps_freed_memory_in_the_heap_and_puts_malloc_back(monk
         assert real.effects[name] == effect
     assert real.components == untouched.components
     assert real.reml_criterion == untouched.reml_criterion
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_copanelist_counts_from_the_pairs_table_are_the_boolean_products(seed, monkeypatch):
+    """Distinct co-panelists from each unit's pairs of interviewers equal the row counts
+    of the boolean product NᵀN less the diagonal, duplicates in the rows included."""
+    import scipy.sparse
+
+    from service.domain import calibration_effects
+    from service.domain.calibration_effects import copanelist_counts
+
+    rng = np.random.default_rng(seed)
+    n, units, raters = 3000, 400, 60
+    unit, rater = rng.integers(0, units, n), rng.integers(0, raters, n)
+    unit[-1], rater[-1] = unit[0], rater[0]  # a duplicate entry
+    n_matrix = scipy.sparse.csr_matrix((np.ones(n), (unit, rater)), shape=(units, raters))
+    table = copanelist_counts(n_matrix)
+    monkeypatch.setattr(calibration_effects, "COPANEL_TABLE_RATERS", 0)
+    product = copanelist_counts(n_matrix)
+    assert table.tolist() == product.tolist()
+    assert table.max() > 0

@@ -465,9 +465,9 @@ def _fit_groups(
             comp_raters[c] < MIN_COMPONENT_INTERVIEWERS or len(rows) < MIN_COMPONENT_RATINGS
         ):
             continue
-        raters, sub_rater = _dense_codes(rater[rows])
-        comps, sub_comp = _dense_codes(competency[rows])
-        _, sub_unit = _dense_codes(unit[rows])
+        raters, sub_rater, comps, sub_comp, sub_unit = _group_codes(
+            rows, rater, competency, unit, len(competencies)
+        )
         unit_reason = _unit_reason(candidate[rows], sub_comp)
         rater_reason = _interviewer_reason(sub_rater)
         try:
@@ -506,6 +506,21 @@ def _fit_groups(
                 )
     assert main_variance is not None  # component 0 always exists and raises if unfitted
     return main_variance, results
+
+
+def _group_codes(
+    rows: _Codes, rater: _Codes, competency: _Codes, unit: _Codes, n_competencies: int
+) -> tuple[_Codes, _Codes, _Codes, _Codes, _Codes]:
+    """A group's raters and competencies (as codes of the whole data) and its own dense
+    rater, competency and unit codes. Where the group holds every rating (rows are
+    0..n−1, the usual case) the whole data's codes are dense already."""
+    if len(rows) == len(rater):
+        all_raters: _Codes = np.arange(int(rater.max()) + 1)
+        return all_raters, rater, np.arange(n_competencies), competency, unit
+    raters, sub_rater = _dense_codes(rater[rows])
+    comps, sub_comp = _dense_codes(competency[rows])
+    _, sub_unit = _dense_codes(unit[rows])
+    return raters, sub_rater, comps, sub_comp, sub_unit
 
 
 def _start_arrays(

@@ -157,7 +157,8 @@ class OrdinalDesign:
         self.pair_unit = np.repeat(self.entry_unit, repeats)
         # Each rater pair that shares a unit is one slot of the raters' block.
         rater_pair = np.repeat(self.entry_rater * r, repeats) + self.entry_rater[self.pair_b]
-        present = np.bincount(rater_pair, minlength=r * r) > 0
+        present = np.zeros(r * r, dtype=bool)
+        present[rater_pair] = True
         diagonal = np.arange(r) * (r + 1)
         present[diagonal] = True  # a rater code without ratings still has its prior
         slot_of = np.cumsum(present) - 1

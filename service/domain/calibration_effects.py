@@ -66,6 +66,10 @@ class InterviewerEffect:
         return self.state == CalibrationState.INSUFFICIENT_DATA
 
 
+# Up to this many interviewers `copanelist_counts` marks pairs in a table (16 MB at most).
+COPANEL_TABLE_RATERS = 4096
+
+
 def copanel_estimates(
     unit: _Codes,
     rater: _Codes,
@@ -107,7 +111,30 @@ def copanel_estimates(
 
 
 def copanelist_counts(n_matrix: scipy.sparse.csr_matrix[Any]) -> _Codes:
-    """Distinct other interviewers each interviewer shared at least one unit with."""
+    """Distinct other interviewers each interviewer shared at least one unit with.
+
+    Each pair of entries in a unit's row of `n_matrix` (a unit has a handful) marks
+    its two interviewers in an interviewers² table of booleans: a quarter of the time of
+    the boolean product NᵀN (1M ratings), which also sums every pair. Above
+    COPANEL_TABLE_RATERS interviewers the table would be large, and the product is used."""
+    n_raters = n_matrix.shape[1]
+    if n_raters <= COPANEL_TABLE_RATERS:
+        indptr, indices = n_matrix.indptr, n_matrix.indices
+        position = np.arange(len(indices))
+        unit_start = np.repeat(indptr[:-1], np.diff(indptr))
+        # Entry a pairs with the entries of its unit before it: pair number i of the
+        # list is entry a's j-th, b = unit_start[a] + j (the repeat trick of
+        # `OrdinalDesign._pairs`, there with each entry itself too).
+        repeats = position - unit_start
+        first = np.cumsum(repeats) - repeats
+        pair_a = np.repeat(position, repeats)
+        pair_b = np.arange(len(pair_a)) + np.repeat(unit_start - first, repeats)
+        seen = np.zeros((n_raters, n_raters), dtype=bool)
+        seen[indices[pair_a], indices[pair_b]] = True
+        seen |= seen.T
+        np.fill_diagonal(seen, False)
+        counts: _Codes = np.count_nonzero(seen, axis=1)
+        return counts
     shared = n_matrix.astype(bool).astype(np.int32)
     co = scipy.sparse.csr_matrix(shared.T @ shared)
     return np.diff(co.indptr) - 1

@@ -42,6 +42,8 @@ _Floats = npt.NDArray[np.float64]
 _Reals = npt.NDArray[np.floating[Any]]  # float64, or float32 where only a start is needed
 _Terms = tuple[float, dict[str, _Reals]]  # log likelihood, per-rating derivatives
 
+# The per-rating terms `_system` sums by kind of rating (level × group).
+_KIND_SUMS = ("ga", "gb", "s", "i_aa", "i_bb", "w", "i_ab", "qa", "qb")
 # Laplace-EM stops when no variance changes by more than this share.
 TOLERANCE = 1e-5
 # Newton steps for the units alone when starting from an earlier fit's τ, β, v.
@@ -155,7 +157,8 @@ class OrdinalDesign:
         self.pair_unit = np.repeat(self.entry_unit, repeats)
         # Each rater pair that shares a unit is one slot of the raters' block.
         rater_pair = np.repeat(self.entry_rater * r, repeats) + self.entry_rater[self.pair_b]
-        present = np.bincount(rater_pair, minlength=r * r) > 0
+        present = np.zeros(r * r, dtype=bool)
+        present[rater_pair] = True
         diagonal = np.arange(r) * (r + 1)
         present[diagonal] = True  # a rater code without ratings still has its prior
         slot_of = np.cumsum(present) - 1
@@ -187,30 +190,40 @@ class OrdinalDesign:
         """Which fixed columns each rating loads on: the thresholds above and below its
         level and its group's contrast. Where a threshold does not exist (the level's
         bound is infinite) its weights are exactly 0, so it may point at any column;
-        group 0, which has no column, points at a spare column f that is dropped."""
-        f, k1 = self.n_fixed, self.n_levels - 1
+        group 0, which has no column, points at a spare column f that is dropped.
+
+        The columns depend only on the rating's `kind` (its level and group, K·G of
+        them), so sums over ratings are taken per kind (or rater × kind) and spread onto
+        the columns by each kind's one-hot rows (`kind_loadings`: upper threshold, lower
+        threshold, group), instead of a key array per column and block (88 MB at 1M
+        ratings, each MB of which a fresh process maps and zeroes)."""
+        f, k1, n_groups = self.n_fixed, self.n_levels - 1, self.n_groups
         wide = f + 1
-        self.upper = np.minimum(level, k1 - 1)
-        self.lower = np.maximum(level - 1, 0)
-        self.group_column = np.where(group > 0, k1 + group - 1, f)
-        columns = (self.upper, self.lower, self.group_column)
-        self.rater_keys = [self.rater * wide + c for c in columns]
+        self.n_kinds = self.n_levels * n_groups
+        kinds = np.arange(self.n_kinds)
+        kind_level, kind_group = kinds // n_groups, kinds % n_groups
+        kind_columns = (
+            np.minimum(kind_level, k1 - 1),
+            np.maximum(kind_level - 1, 0),
+            np.where(kind_group > 0, k1 + kind_group - 1, f),
+        )
+        one_hot = np.eye(wide)
+        self.kind_loadings = tuple(one_hot[c] for c in kind_columns)  # kinds × (f + 1)
+        self.kind = level * n_groups + group
+        self.rater_kind = self.rater * self.n_kinds + self.kind
         # With one group per unit (units are candidate × competency cells) the unit ×
         # group block is each unit's Σw in one column, which d_u already holds: only
         # the thresholds' columns need a pass over the ratings, into units × (K − 1).
         unit_group = np.zeros(self.n_units, dtype=np.intp)
         unit_group[self.unit] = group
         self.unit_keys: list[np.ndarray] | None = None
+        columns = [c[self.kind] for c in kind_columns]
         if np.array_equal(unit_group[self.unit], group):
-            self.unit_threshold_keys = (self.unit * k1 + self.upper, self.unit * k1 + self.lower)
+            self.unit_threshold_keys = (self.unit * k1 + columns[0], self.unit * k1 + columns[1])
             self.grouped_units = np.flatnonzero(unit_group > 0)
             self.grouped_column = k1 - 1 + unit_group[self.grouped_units]
         else:
             self.unit_keys = [self.unit * wide + c for c in columns]
-        upper, lower, grp = columns
-        # Fixed × fixed, flat into (f + 1)²: the diagonal terms, then the cross terms.
-        self.fixed_square_keys = [a * wide + a for a in columns]
-        self.fixed_cross_keys = [lower * wide + upper, upper * wide + grp, lower * wide + grp]
 
     # ---- derivatives -----------------------------------------------------------
 
@@ -289,21 +302,18 @@ class OrdinalDesign:
 
         `terms`: `_terms` at this point if already computed (by the line search)."""
         f, r, nu = self.n_fixed, self.n_raters, self.n_units
-        k1, wide = self.n_levels - 1, self.n_fixed + 1
+        wide = self.n_fixed + 1
         if terms is None:
             terms = self._terms(tau, beta[self.group] + u[self.unit] + v[self.rater])
         loglik, t = terms
         objective = loglik - 0.5 * (u @ u / s2u + v @ v / s2v)
         s, w = t["s"], t["w"]
         loads = (t["qa"], t["qb"], w)
+        upper, lower, grouped = self.kind_loadings
+        kind = {name: _sums(self.kind, t[name], self.n_kinds) for name in _KIND_SUMS}
 
         # Gradient.
-        g_f = np.concatenate(
-            [
-                _sums(self.upper, t["ga"], k1) + _sums(self.lower, t["gb"], k1),
-                _sums(self.group, s, self.n_groups)[1:],
-            ]
-        )
+        g_f = (upper.T @ kind["ga"] + lower.T @ kind["gb"] + grouped.T @ kind["s"])[:f]
         g_u = _sums(self.unit, s, nu) - u / s2u
         g_v = _sums(self.rater, s, r) - v / s2v
 
@@ -315,14 +325,26 @@ class OrdinalDesign:
             j_uf = self._unit_fixed(t["qa"], t["qb"], d_u - 1.0 / s2u)
         else:
             j_uf = _loaded(self.unit_keys, loads, nu, wide)[:, :f]
-        j_vf = _loaded(self.rater_keys, loads, r, wide)[:, :f]
-        square = _loaded(self.fixed_square_keys, (t["i_aa"], t["i_bb"], w), wide, wide)
-        cross = _loaded(self.fixed_cross_keys, (t["i_ab"], t["qa"], t["qb"]), wide, wide)
+        j_vf = np.zeros((r, wide))
+        for load, columns in zip(loads, self.kind_loadings, strict=True):
+            j_vf += _sums(self.rater_kind, load, r * self.n_kinds).reshape(r, -1) @ columns
+        j_vf = j_vf[:, :f]
+        square = (
+            (upper.T * kind["i_aa"]) @ upper
+            + (lower.T * kind["i_bb"]) @ lower
+            + (grouped.T * kind["w"]) @ grouped
+        )
+        cross = (
+            (lower.T * kind["i_ab"]) @ upper
+            + (upper.T * kind["qa"]) @ grouped
+            + (lower.T * kind["qb"]) @ grouped
+        )
         j_ff = (square + cross + cross.T)[:f, :f]
 
         # Eliminate the diagonal unit block: M = J_oo − J_ou D⁻¹ J_uo, o = (raters, fixed).
-        n_sparse = self.entry_csr.copy()
-        n_sparse.data = n_w
+        n_sparse = scipy.sparse.csr_matrix(
+            (n_w, self.entry_csr.indices, self.entry_csr.indptr), shape=self.entry_csr.shape
+        )
         scaled_uf = j_uf / d_u[:, None]
         m_ff = j_ff - j_uf.T @ scaled_uf
         m_vf = j_vf - n_sparse.T @ scaled_uf
@@ -436,8 +458,14 @@ class OrdinalDesign:
         step = math.inf
         change = math.inf if update_u or update_v else 0.0  # the last update's, relative
         secant = _Secant()
+        system: _System | None = None
         for iterations in range(1, MAX_ITERATIONS + 1):
+            # The last system and the terms it is built from go before the next is built:
+            # at 1M ratings each is ~80 MB, and every MB a fit holds at once is a MB the
+            # kernel maps and zeroes (the service's refresh runs in a fresh process).
+            system = None
             system = self._system(tau, beta, u, v, s2u, s2v, terms)
+            terms = None
             single = step > SINGLE_PRECISION_STEP or change > SINGLE_PRECISION_CHANGE
             self._factor(system, single=single)
             assert system.chol is not None

@@ -216,3 +216,59 @@ def test_a_refresh_started_from_the_stored_run_matches_a_cold_refresh(client, se
             assert stored[int(label)] is None
         else:
             assert stored[int(label)] == pytest.approx(effect.shift, abs=1e-7)
+
+
+def test_a_refresh_after_new_scorecards_equals_a_refresh_from_scratch(client, session):
+    """The refresh after a submission (variances held, Newton started from the stored
+    run) ends where a refresh computed from scratch on the same, changed, data does:
+    shifts, leniencies, both standard errors, the scale and the reliability. The
+    new scorecards are by interviewers of the main pool on a shared candidate, so the
+    estimates move: keeping the stored run's would fail here."""
+    panel = [UserFactory(role="interviewer") for _ in range(3)]
+    history(client, panel[0], panel[1:], 8)
+    full = refit_calibration(session, full=True, model="ordinal")
+    assert full is not None and full.model == "ordinal"
+    before = stored_effects(session, full.id)
+    application = ApplicationFactory()
+    start = utcnow() - timedelta(hours=3)
+    for offset, (interviewer, score) in enumerate(zip(panel, (1, 4, 4), strict=True)):
+        submit(
+            client,
+            InterviewFactory(
+                application=application,
+                interviewer=interviewer,
+                starts_at=start + timedelta(hours=offset),
+            ),
+            score,
+        )
+    latest = session.scalars(select(CalibrationRun).order_by(CalibrationRun.id.desc())).first()
+    assert latest.fitted_with == "refresh" and latest.model == "ordinal"
+    per_scorecard = full.n_ratings // (8 * 3)
+    assert latest.n_ratings == full.n_ratings + 3 * per_scorecard
+    scratch = refresh(
+        load_ratings(session),
+        VarianceComponents(full.sigma2_unit, full.sigma2_interviewer, full.sigma2_residual),
+        model="ordinal",
+    )
+    after = stored_effects(session, latest.id)
+    assert set(after) == {int(label) for label in scratch.effects}
+    for label, effect in scratch.effects.items():
+        row = after[int(label)]
+        assert row.shift == pytest.approx(effect.shift, abs=1e-7)
+        assert row.leniency == pytest.approx(effect.leniency, abs=1e-7)
+        assert row.se == pytest.approx(effect.se, rel=1e-6)
+        assert row.se_absolute == pytest.approx(effect.se_absolute, rel=1e-6)
+    assert latest.scale["thresholds"] == pytest.approx(list(scratch.scale.thresholds), abs=1e-7)
+    assert latest.icc1 == pytest.approx(scratch.icc1, abs=1e-12)
+    assert latest.krippendorff_alpha == pytest.approx(scratch.krippendorff_alpha, abs=1e-12)
+    moved = max(abs(after[i].shift - before[i].shift) for i in before)
+    assert moved > 1e-3  # far beyond the tolerance: the data changed the estimates
+
+
+def stored_effects(session, run_id):
+    return {
+        row.interviewer_id: row
+        for row in session.scalars(
+            select(InterviewerCalibration).where(InterviewerCalibration.run_id == run_id)
+        )
+    }

@@ -127,8 +127,10 @@ def test_units_by_fixed_block_matches_its_definition(unit_level):
     _, t = design._terms(tau, eta)
     k1 = design.n_levels - 1
     expected = np.zeros((design.n_units, design.n_fixed + 1))
-    np.add.at(expected, (design.unit, design.upper), t["qa"])
-    np.add.at(expected, (design.unit, design.lower), t["qb"])
+    upper = np.minimum(design.level, design.n_levels - 2)
+    lower = np.maximum(design.level - 1, 0)
+    np.add.at(expected, (design.unit, upper), t["qa"])
+    np.add.at(expected, (design.unit, lower), t["qb"])
     grouped = design.group > 0
     np.add.at(
         expected,
@@ -338,3 +340,78 @@ def test_a_fit_without_huge_pages_gives_the_same_fit_and_restores_numpys_setting
         assert fitted.effects[name] == effect
     assert fitted.components == plain.components
     assert fitted.reml_criterion == plain.reml_criterion
+
+
+def test_an_ordinal_fit_keeps_freed_memory_in_the_heap_and_puts_malloc_back(monkeypatch):
+    """`fit_arrays` raises glibc's mmap and trim thresholds for an ordinal fit (so the
+    fit's temporaries reuse heap pages instead of the kernel mapping and zeroing them
+    again), sets them to glibc's dynamic ceilings afterwards, even on an error, and
+    returns the free memory with malloc_trim; the linear fit leaves malloc alone. The
+    estimates are bit for bit those of the same fit with malloc untouched."""
+    from service.domain import calibration
+    from service.domain.calibration import CalibrationDataError, _fit_arrays
+
+    calls: list[tuple[str, int, int]] = []
+
+    class RecordingLibc:
+        def mallopt(self, parameter: int, value: int) -> int:
+            calls.append(("mallopt", parameter, value))
+            return 1
+
+        def malloc_trim(self, pad: int) -> int:
+            calls.append(("malloc_trim", pad, 0))
+            return 1
+
+    def recording(*args, **kwargs):
+        calls.append(("fit", 0, 0))
+        return _fit_arrays(*args, **kwargs)
+
+    sim = simulate(43, n_candidates=120, pool=20)
+    columns = (sim.candidate, sim.rater, sim.competency, sim.score)
+    real = fit_arrays(*columns, model="ordinal")  # with the real libc, where there is one
+    monkeypatch.setattr(calibration, "_glibc", RecordingLibc)
+    monkeypatch.setattr(calibration, "_fit_arrays", recording)
+    untouched = _fit_arrays(
+        *columns,
+        unit_level="cell",
+        model="ordinal",
+        interviewer_names=None,
+        competency_names=None,
+        unit_names=None,
+        components=None,
+        start=None,
+    )
+    calls.clear()
+    fit_arrays(*columns, model="ordinal")
+    with pytest.raises(CalibrationDataError):
+        fit_arrays(*(c[:0] for c in columns), model="ordinal")
+    fit_arrays(*columns, model="linear")
+    mmap, trim, ceiling = -3, -1, 32 * 1024 * 1024
+    kept = [("mallopt", mmap, 1 << 30), ("mallopt", trim, 1 << 30), ("fit", 0, 0)]
+    put_back = [("mallopt", mmap, ceiling), ("mallopt", trim, 2 * ceiling), ("malloc_trim", 0, 0)]
+    assert calls == (kept + put_back) * 2 + [("fit", 0, 0)]
+    for name, effect in untouched.effects.items():
+        assert real.effects[name] == effect
+    assert real.components == untouched.components
+    assert real.reml_criterion == untouched.reml_criterion
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_copanelist_counts_from_the_pairs_table_are_the_boolean_products(seed, monkeypatch):
+    """Distinct co-panelists from each unit's pairs of interviewers equal the row counts
+    of the boolean product NᵀN less the diagonal, duplicates in the rows included."""
+    import scipy.sparse
+
+    from service.domain import calibration_effects
+    from service.domain.calibration_effects import copanelist_counts
+
+    rng = np.random.default_rng(seed)
+    n, units, raters = 3000, 400, 60
+    unit, rater = rng.integers(0, units, n), rng.integers(0, raters, n)
+    unit[-1], rater[-1] = unit[0], rater[0]  # a duplicate entry
+    n_matrix = scipy.sparse.csr_matrix((np.ones(n), (unit, rater)), shape=(units, raters))
+    table = copanelist_counts(n_matrix)
+    monkeypatch.setattr(calibration_effects, "COPANEL_TABLE_RATERS", 0)
+    product = copanelist_counts(n_matrix)
+    assert table.tolist() == product.tolist()
+    assert table.max() > 0

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    Table,
     Text,
     UniqueConstraint,
     and_,
@@ -29,6 +30,7 @@ from sqlalchemy.orm import (
     Session,
     column_property,
     joinedload,
+    make_transient_to_detached,
     mapped_column,
     relationship,
 )
@@ -181,13 +183,35 @@ def insert_submitted(
         "submitted_at": submitted_at,
         "late": late,
     }
-    row = session.execute(stmt, params, execution_options={"populate_existing": True}).one_or_none()
+    row = session.connection().execute(stmt, params).one_or_none()
     if row is None:
         return None
-    scorecard, seen_others = row
+    values = dict(row._mapping)
+    seen_others = values.pop(_SEEN_OTHERS)
+    scorecard = _persistent(session, values)
     set_committed_value(scorecard, "interview", interview)
     set_committed_value(scorecard, "revisions", [])
     return scorecard, bool(seen_others)
+
+
+_SEEN_OTHERS = "seen_others"
+
+
+def _persistent(session: Session, values: dict[str, Any]) -> Scorecard:
+    """The scorecard whose stored row is `values`, persistent in `session` as if loaded:
+    the object already there (refreshed, as `populate_existing` would), or a new one.
+    The upsert returns a Core row: loading it as an ORM entity cost more than the
+    statement (BENCHMARKS.md, "Issue 18: the submission, second pass")."""
+    key = Scorecard.__mapper__.identity_key_from_primary_key((values["id"],))
+    scorecard = session.identity_map.get(key)
+    if scorecard is not None:
+        for name, value in values.items():
+            set_committed_value(scorecard, name, value)
+        return scorecard  # type: ignore[no-any-return]
+    scorecard = Scorecard(**values)
+    make_transient_to_detached(scorecard)  # its values are the stored row's
+    session.add(scorecard)  # detached to persistent: nothing to write
+    return scorecard
 
 
 @functools.lru_cache(maxsize=2)
@@ -206,7 +230,8 @@ def _submission_upsert(dialect: str) -> Any:
         "revision": 1,
         "updated_at": submitted_at,
     }
-    stmt = insert(Scorecard).values(
+    table: Table = Scorecard.__table__  # type: ignore[assignment]
+    stmt = insert(table).values(
         interview_id=bindparam("interview_id", required=True),
         application_id=bindparam("application_id", required=True),
         author_id=bindparam("author_id", required=True),
@@ -217,7 +242,10 @@ def _submission_upsert(dialect: str) -> Any:
         index_elements=[Scorecard.interview_id],
         set_={key: stmt.excluded[key] for key in submitted},
         where=Scorecard.state != ScorecardState.SUBMITTED.value,
-    ).returning(Scorecard, _seen_others(bindparam("application_id"), bindparam("author_id")))
+    ).returning(
+        *table.columns,
+        _seen_others(bindparam("application_id"), bindparam("author_id")).label(_SEEN_OTHERS),
+    )
 
 
 def submitted_scorecards(session: Session, application_id: int) -> list[Scorecard]:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 
 from service.domain.access import INTERVIEWER, require
 from service.domain.errors import NotFoundError, PermissionDeniedError
+from service.domain.templates import InterviewTemplate
 from service.persistence import scorecards as scorecard_queries
 from service.persistence.applications import Application, application_rows
 from service.persistence.audit import record_event
@@ -34,6 +35,7 @@ from service.persistence.interviews import Interview
 from service.persistence.packets import Packet
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import ScorecardView
+from service.persistence.templates import TemplateVersion, parsed_template
 from service.persistence.users import User
 from service.persistence.visibility import (
     VIEWER_ID,
@@ -132,6 +134,47 @@ def _one_interview(role: str) -> Select[Any]:
         .where(_INTERVIEW.id == bindparam("interview_id", required=True))
     )
     return visible_applications_to_role(stmt, role)
+
+
+def get_interview_and_template(
+    session: Session, actor: User, interview_id: int
+) -> tuple[Interview, InterviewTemplate]:
+    """`get_interview`'s interview, under the same rule with the same refusal, and its
+    application's parsed template, without loading the application: for a writer that
+    needs only these (a scorecard's submission). Raises NotFoundError.
+
+    The application joined with its candidate, requisition, two users and template
+    version as ORM objects was most of `get_interview`'s CPU time in a submission
+    (BENCHMARKS.md, "Issue 18: the submission, second pass")."""
+    require(actor.role, "applications:read")
+    row = session.execute(
+        _interview_and_template(actor.role), {"interview_id": interview_id, VIEWER_ID: actor.id}
+    ).one_or_none()
+    if row is None:
+        raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
+    interview, version_id, version = row
+    return interview, parsed_template(session, version_id, version)
+
+
+# Aliased, so the visibility filter's own subquery over requisitions (a hiring manager's)
+# is not correlated to the requisition joined for the template.
+_TEMPLATE_REQUISITION = aliased(Requisition, name="template_requisition")
+
+
+@functools.lru_cache(maxsize=8)
+def _interview_and_template(role: str) -> Select[Any]:
+    """`get_interview_and_template`'s statement for `role` (parameters `interview_id` and
+    `VIEWER_ID`), built once per role: the interview, its template version's id and name."""
+    stmt = (
+        select(_INTERVIEW)
+        .join(Application, Application.id == _INTERVIEW.application_id)
+        .join(_TEMPLATE_REQUISITION, _TEMPLATE_REQUISITION.id == Application.requisition_id)
+        .join(TemplateVersion, TemplateVersion.id == _TEMPLATE_REQUISITION.template_version_id)
+        .where(_INTERVIEW.id == bindparam("interview_id", required=True))
+    )
+    return visible_applications_to_role(stmt, role).add_columns(
+        TemplateVersion.id, TemplateVersion.version
+    )
 
 
 def get_packet(session: Session, actor: User, packet_id: int) -> Packet:

@@ -30,7 +30,6 @@ from sqlalchemy.orm import (
     Session,
     column_property,
     joinedload,
-    make_transient_to_detached,
     mapped_column,
     relationship,
 )
@@ -40,7 +39,7 @@ from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.scorecards import SCORECARD_STATES, ScorecardState
 from service.domain.templates import RECOMMENDATIONS
 from service.persistence.applications import Application
-from service.persistence.base import Base, checked_enum, utcnow
+from service.persistence.base import Base, checked_enum, persistent_from_row, utcnow
 from service.persistence.interviews import Interview
 from service.persistence.users import User
 
@@ -188,30 +187,13 @@ def insert_submitted(
         return None
     values = dict(row._mapping)
     seen_others = values.pop(_SEEN_OTHERS)
-    scorecard = _persistent(session, values)
+    scorecard = persistent_from_row(session, Scorecard, values)
     set_committed_value(scorecard, "interview", interview)
     set_committed_value(scorecard, "revisions", [])
     return scorecard, bool(seen_others)
 
 
 _SEEN_OTHERS = "seen_others"
-
-
-def _persistent(session: Session, values: dict[str, Any]) -> Scorecard:
-    """The scorecard whose stored row is `values`, persistent in `session` as if loaded:
-    the object already there (refreshed, as `populate_existing` would), or a new one.
-    The upsert returns a Core row: loading it as an ORM entity cost more than the
-    statement (BENCHMARKS.md, "Issue 18: the submission, second pass")."""
-    key = Scorecard.__mapper__.identity_key_from_primary_key((values["id"],))
-    scorecard = session.identity_map.get(key)
-    if scorecard is not None:
-        for name, value in values.items():
-            set_committed_value(scorecard, name, value)
-        return scorecard  # type: ignore[no-any-return]
-    scorecard = Scorecard(**values)
-    make_transient_to_detached(scorecard)  # its values are the stored row's
-    session.add(scorecard)  # detached to persistent: nothing to write
-    return scorecard
 
 
 @functools.lru_cache(maxsize=2)

@@ -29,7 +29,7 @@ from service.domain.templates import InterviewTemplate
 from service.persistence import scorecards as scorecard_queries
 from service.persistence.applications import Application, application_rows
 from service.persistence.audit import record_event
-from service.persistence.base import transaction
+from service.persistence.base import persistent_from_row, transaction
 from service.persistence.candidates import Candidate
 from service.persistence.interviews import Interview
 from service.persistence.packets import Packet
@@ -147,33 +147,39 @@ def get_interview_and_template(
     version as ORM objects was most of `get_interview`'s CPU time in a submission
     (BENCHMARKS.md, "Issue 18: the submission, second pass")."""
     require(actor.role, "applications:read")
-    row = session.execute(
-        _interview_and_template(actor.role), {"interview_id": interview_id, VIEWER_ID: actor.id}
-    ).one_or_none()
+    params = {"interview_id": interview_id, VIEWER_ID: actor.id}
+    row = session.connection().execute(_interview_and_template(actor.role), params).one_or_none()
     if row is None:
         raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
-    interview, version_id, version = row
-    return interview, parsed_template(session, version_id, version)
+    values = dict(row._mapping)
+    template = parsed_template(session, values.pop(_VERSION_ID), values.pop(_VERSION))
+    return persistent_from_row(session, Interview, values), template
 
 
-# Aliased, so the visibility filter's own subquery over requisitions (a hiring manager's)
-# is not correlated to the requisition joined for the template.
-_TEMPLATE_REQUISITION = aliased(Requisition, name="template_requisition")
+# The interview's table, aliased so the visibility filter's own subquery over interviews
+# (an interviewer's panel) is not correlated to it, and the requisition joined for the
+# template, aliased for the same reason (a hiring manager's filter is a subquery over
+# requisitions).
+_INTERVIEW_ROW = Interview.__table__.alias("interview")
+_TEMPLATE_REQUISITION = Requisition.__table__.alias("template_requisition")
+_VERSION_ID, _VERSION = "template_version_id", "template_version"
 
 
 @functools.lru_cache(maxsize=8)
 def _interview_and_template(role: str) -> Select[Any]:
     """`get_interview_and_template`'s statement for `role` (parameters `interview_id` and
-    `VIEWER_ID`), built once per role: the interview, its template version's id and name."""
+    `VIEWER_ID`), built once per role: the interview's columns and its template version's
+    id and name, as a Core row."""
+    interview, requisition = _INTERVIEW_ROW.c, _TEMPLATE_REQUISITION.c
     stmt = (
-        select(_INTERVIEW)
-        .join(Application, Application.id == _INTERVIEW.application_id)
-        .join(_TEMPLATE_REQUISITION, _TEMPLATE_REQUISITION.id == Application.requisition_id)
-        .join(TemplateVersion, TemplateVersion.id == _TEMPLATE_REQUISITION.template_version_id)
-        .where(_INTERVIEW.id == bindparam("interview_id", required=True))
+        select(*_INTERVIEW_ROW.columns)
+        .join(Application, Application.id == interview.application_id)
+        .join(_TEMPLATE_REQUISITION, requisition.id == Application.requisition_id)
+        .join(TemplateVersion, TemplateVersion.id == requisition.template_version_id)
+        .where(interview.id == bindparam("interview_id", required=True))
     )
     return visible_applications_to_role(stmt, role).add_columns(
-        TemplateVersion.id, TemplateVersion.version
+        TemplateVersion.id.label(_VERSION_ID), TemplateVersion.version.label(_VERSION)
     )
 
 

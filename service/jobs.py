@@ -195,6 +195,15 @@ def enqueue_all(wanted: list[_Wanted]) -> None:
 
 
 PREPARE_PACKETS_JOB = "workers.jobs.prepare_packets"
+REFRESH_CALIBRATION_JOB = "workers.jobs.refresh_calibration"
+REFRESH_CALIBRATION_JOB_ID = "calibration-refresh"
+
+
+def refresh_calibration_after_commit(session: Session) -> None:
+    """Once this change (new ratings) commits, refresh the leniencies from the last fit:
+    one such job waits at a time (`usecases.calibration.schedule_refresh`, and the outbox
+    dispatcher for a submitted scorecard)."""
+    enqueue_after_commit(session, REFRESH_CALIBRATION_JOB, False, job_id=REFRESH_CALIBRATION_JOB_ID)
 
 
 def prepare_packets_after_commit(session: Session, application_id: int) -> None:

@@ -6,11 +6,27 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, ColumnElement, DateTime, Enum, MetaData, TypeDecorator, func, or_
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Enum,
+    MetaData,
+    TypeDecorator,
+    func,
+    inspect,
+    or_,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    QueryableAttribute,
+    Session,
+    make_transient_to_detached,
+)
+from sqlalchemy.orm.attributes import set_committed_value
 
 # Deterministic constraint names, so migrations can drop and alter them by name
 # on every database (SQLite included).
@@ -115,6 +131,9 @@ class Base(DeclarativeBase):
     }
 
 
+_Model = TypeVar("_Model", bound=Base)
+
+
 def snapshot(obj: Base, exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
     """The row's column values as JSON-ready data, for audit before/after."""
     values: dict[str, Any] = {}
@@ -124,6 +143,24 @@ def snapshot(obj: Base, exclude: frozenset[str] = frozenset()) -> dict[str, Any]
         value = getattr(obj, column.key)
         values[column.key] = value.isoformat() if isinstance(value, datetime) else value
     return values
+
+
+def persistent_from_row(session: Session, model: type[_Model], values: dict[str, Any]) -> _Model:
+    """The `model` object of the stored row `values` (its columns by key, the primary key
+    `id`), persistent in `session` as if a query had loaded it: the object the session
+    already holds, refreshed (as `populate_existing` would), or a new one. For the
+    submission's hot path, which reads Core rows: loading them as ORM entities cost more
+    than their statements (BENCHMARKS.md, "Issue 18: the submission, second pass")."""
+    key = inspect(model).identity_key_from_primary_key((values["id"],))
+    held = session.identity_map.get(key)
+    if held is not None:
+        for name, value in values.items():
+            set_committed_value(held, name, value)
+        return held  # type: ignore[return-value]
+    obj = model(**values)
+    make_transient_to_detached(obj)  # its values are the stored row's
+    session.add(obj)  # detached to persistent: nothing to write
+    return obj
 
 
 def name_or_email_contains(

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    Table,
     Text,
     UniqueConstraint,
     and_,
@@ -38,7 +39,7 @@ from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.scorecards import SCORECARD_STATES, ScorecardState
 from service.domain.templates import RECOMMENDATIONS
 from service.persistence.applications import Application
-from service.persistence.base import Base, checked_enum, utcnow
+from service.persistence.base import Base, checked_enum, persistent_from_row, utcnow
 from service.persistence.interviews import Interview
 from service.persistence.users import User
 
@@ -181,13 +182,18 @@ def insert_submitted(
         "submitted_at": submitted_at,
         "late": late,
     }
-    row = session.execute(stmt, params, execution_options={"populate_existing": True}).one_or_none()
+    row = session.connection().execute(stmt, params).one_or_none()
     if row is None:
         return None
-    scorecard, seen_others = row
+    values = dict(row._mapping)
+    seen_others = values.pop(_SEEN_OTHERS)
+    scorecard = persistent_from_row(session, Scorecard, values)
     set_committed_value(scorecard, "interview", interview)
     set_committed_value(scorecard, "revisions", [])
     return scorecard, bool(seen_others)
+
+
+_SEEN_OTHERS = "seen_others"
 
 
 @functools.lru_cache(maxsize=2)
@@ -206,7 +212,8 @@ def _submission_upsert(dialect: str) -> Any:
         "revision": 1,
         "updated_at": submitted_at,
     }
-    stmt = insert(Scorecard).values(
+    table: Table = Scorecard.__table__  # type: ignore[assignment]
+    stmt = insert(table).values(
         interview_id=bindparam("interview_id", required=True),
         application_id=bindparam("application_id", required=True),
         author_id=bindparam("author_id", required=True),
@@ -217,7 +224,10 @@ def _submission_upsert(dialect: str) -> Any:
         index_elements=[Scorecard.interview_id],
         set_={key: stmt.excluded[key] for key in submitted},
         where=Scorecard.state != ScorecardState.SUBMITTED.value,
-    ).returning(Scorecard, _seen_others(bindparam("application_id"), bindparam("author_id")))
+    ).returning(
+        *table.columns,
+        _seen_others(bindparam("application_id"), bindparam("author_id")).label(_SEEN_OTHERS),
+    )
 
 
 def submitted_scorecards(session: Session, application_id: int) -> list[Scorecard]:

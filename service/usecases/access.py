@@ -25,15 +25,17 @@ from sqlalchemy.orm import Session, aliased, contains_eager
 
 from service.domain.access import INTERVIEWER, require
 from service.domain.errors import NotFoundError, PermissionDeniedError
+from service.domain.templates import InterviewTemplate
 from service.persistence import scorecards as scorecard_queries
 from service.persistence.applications import Application, application_rows
 from service.persistence.audit import record_event
-from service.persistence.base import transaction
+from service.persistence.base import persistent_from_row, transaction
 from service.persistence.candidates import Candidate
 from service.persistence.interviews import Interview
 from service.persistence.packets import Packet
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import ScorecardView
+from service.persistence.templates import TemplateVersion, parsed_template
 from service.persistence.users import User
 from service.persistence.visibility import (
     VIEWER_ID,
@@ -132,6 +134,53 @@ def _one_interview(role: str) -> Select[Any]:
         .where(_INTERVIEW.id == bindparam("interview_id", required=True))
     )
     return visible_applications_to_role(stmt, role)
+
+
+def get_interview_and_template(
+    session: Session, actor: User, interview_id: int
+) -> tuple[Interview, InterviewTemplate]:
+    """`get_interview`'s interview, under the same rule with the same refusal, and its
+    application's parsed template, without loading the application: for a writer that
+    needs only these (a scorecard's submission). Raises NotFoundError.
+
+    The application joined with its candidate, requisition, two users and template
+    version as ORM objects was most of `get_interview`'s CPU time in a submission
+    (BENCHMARKS.md, "Issue 18: the submission, second pass")."""
+    require(actor.role, "applications:read")
+    params = {"interview_id": interview_id, VIEWER_ID: actor.id}
+    row = session.connection().execute(_interview_and_template(actor.role), params).one_or_none()
+    if row is None:
+        raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
+    values = dict(row._mapping)
+    template = parsed_template(session, values.pop(_VERSION_ID), values.pop(_VERSION))
+    return persistent_from_row(session, Interview, values), template
+
+
+# The interview's table, aliased so the visibility filter's own subquery over interviews
+# (an interviewer's panel) is not correlated to it, and the requisition joined for the
+# template, aliased for the same reason (a hiring manager's filter is a subquery over
+# requisitions).
+_INTERVIEW_ROW = Interview.__table__.alias("interview")
+_TEMPLATE_REQUISITION = Requisition.__table__.alias("template_requisition")
+_VERSION_ID, _VERSION = "template_version_id", "template_version"
+
+
+@functools.lru_cache(maxsize=8)
+def _interview_and_template(role: str) -> Select[Any]:
+    """`get_interview_and_template`'s statement for `role` (parameters `interview_id` and
+    `VIEWER_ID`), built once per role: the interview's columns and its template version's
+    id and name, as a Core row."""
+    interview, requisition = _INTERVIEW_ROW.c, _TEMPLATE_REQUISITION.c
+    stmt = (
+        select(*_INTERVIEW_ROW.columns)
+        .join(Application, Application.id == interview.application_id)
+        .join(_TEMPLATE_REQUISITION, requisition.id == Application.requisition_id)
+        .join(TemplateVersion, TemplateVersion.id == requisition.template_version_id)
+        .where(interview.id == bindparam("interview_id", required=True))
+    )
+    return visible_applications_to_role(stmt, role).add_columns(
+        TemplateVersion.id.label(_VERSION_ID), TemplateVersion.version.label(_VERSION)
+    )
 
 
 def get_packet(session: Session, actor: User, packet_id: int) -> Packet:

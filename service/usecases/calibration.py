@@ -38,8 +38,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REFRESH_JOB = "workers.jobs.refresh_calibration"
-REFRESH_JOB_ID = "calibration-refresh"
+REFRESH_JOB = jobs.REFRESH_CALIBRATION_JOB
+REFRESH_JOB_ID = jobs.REFRESH_CALIBRATION_JOB_ID
 # Refit the variance components once the data has grown by a quarter since the last full fit.
 FULL_FIT_GROWTH = 0.8
 MIN_RATINGS_TO_FIT = 20
@@ -247,8 +247,9 @@ def request_refresh(session: Session, actor: User) -> None:
 
 
 def schedule_refresh(session: Session) -> None:
-    """After a submission: refresh the leniencies once the submission is committed."""
-    jobs.enqueue_after_commit(session, REFRESH_JOB, False, job_id=REFRESH_JOB_ID)
+    """After an amendment: refresh the leniencies once it is committed (a submission's
+    refresh follows its outbox event, `usecases.notifications`)."""
+    jobs.refresh_calibration_after_commit(session)
 
 
 def interviewer_calibration(

@@ -426,11 +426,18 @@ def _enqueue_send(session: Session, message: EmailMessage) -> None:
 
 
 def _derive(session: Session, event: OutboxEvent) -> None:
-    """Events that follow from another: the last scorecard in completes the loop (once
-    per set of submitted interviews, whatever the number of dispatchers)."""
+    """Events and jobs that follow from another. A submitted scorecard asks for the
+    calibration refresh and its application's packet preparation, enqueued after the
+    dispatch commits (the submission enqueues only this dispatch, one job instead of
+    three: BENCHMARKS.md, "Issue 18: the submission, second pass"; and a submission
+    committed while Redis was away gets them from the sweep). The last scorecard in
+    completes the loop (once per set of submitted interviews, whatever the number of
+    dispatchers)."""
     if event.type != "scorecard.submitted":
         return
     application_id = event.data["application_id"]
+    jobs.refresh_calibration_after_commit(session)
+    jobs.prepare_packets_after_commit(session, application_id)
     facts = [
         f for f in interview_facts(session, application_id) if f.status in ACTIVE_INTERVIEW_STATUSES
     ]

@@ -20,6 +20,7 @@ from service.domain.scorecards import (
     is_late,
 )
 from service.domain.templates import Interview as PlannedInterview
+from service.domain.templates import InterviewTemplate
 from service.persistence.audit import new_event as new_audit_event
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
@@ -35,7 +36,12 @@ from service.persistence.scorecards import (
 )
 from service.persistence.submissions import write_submission
 from service.persistence.users import User
-from service.usecases.access import get_application, get_interview, open_panel_feedback
+from service.usecases.access import (
+    get_application,
+    get_interview,
+    get_interview_and_template,
+    open_panel_feedback,
+)
 from service.usecases.calibration import schedule_refresh
 from service.usecases.outbox import event_to_write
 
@@ -72,8 +78,12 @@ def submit_scorecard(
     revision with its ratings, the audit event and the outbox event go in one
     transaction, in one upsert and, on PostgreSQL, one more statement
     (`persistence.submissions.write_submission`; docs/architecture.md, "Submitting a
-    scorecard")."""
-    interview = _own_interview(session, actor, interview_id)
+    scorecard"). After the commit one job is enqueued, the outbox event's dispatch; the
+    dispatcher then asks for the calibration refresh and the packet's preparation
+    (`usecases.notifications`), so those follow even when Redis was away at the commit
+    (the periodic sweep dispatches the event)."""
+    interview, template = get_interview_and_template(session, actor, interview_id)
+    _check_own(actor, interview)
     if interview.status in (InterviewStatus.CANCELLED, InterviewStatus.NO_SHOW):
         raise ConflictError(
             f"Interview {interview.id} is {interview.status}; it takes no scorecard."
@@ -84,9 +94,11 @@ def submit_scorecard(
             f"Interview {interview.id} starts at {interview.starts_at.isoformat()}; "
             "submit your scorecard after the interview has taken place."
         )
-    template = interview.template
     check_submission(
-        _planned(interview), template.scoring, _ratings(data), data.get("recommendation")
+        _planned(interview, template),
+        template.scoring,
+        _ratings(data),
+        data.get("recommendation"),
     )
     late = is_late(interview.ends_at, now, template.scoring.late_feedback_hours)
     submitted = insert_submitted(session, interview, submitted_at=now, late=late)
@@ -104,8 +116,8 @@ def submit_scorecard(
     )
     outbox = event_to_write(session, "scorecard.submitted", _event_data(interview, scorecard))
     write_submission(session, scorecard, revision, audit, outbox)
-    schedule_refresh(session)
-    jobs.prepare_packets_after_commit(session, interview.application_id)
+    # The one job after the commit is the event's dispatch; the calibration refresh and
+    # the packet's preparation follow the event when it is dispatched.
     session.commit()
     return scorecard
 
@@ -206,15 +218,21 @@ def _revision(
 
 def _own_interview(session: Session, actor: User, interview_id: int) -> Interview:
     interview = get_interview(session, actor, interview_id)
+    _check_own(actor, interview)
+    return interview
+
+
+def _check_own(actor: User, interview: Interview) -> None:
     if interview.interviewer_id != actor.id:
         raise PermissionDeniedError(
             f"Only the assigned interviewer writes the scorecard for interview {interview.id}."
         )
-    return interview
 
 
-def _planned(interview: Interview) -> PlannedInterview:
-    template = interview.template
+def _planned(interview: Interview, template: InterviewTemplate | None = None) -> PlannedInterview:
+    """The template's interview that `interview` is (its application's template unless
+    `template` is given)."""
+    template = template if template is not None else interview.template
     planned = template.interview(interview.interview_key)
     # The key was checked against the template when the interview was scheduled.
     assert planned is not None, "the interview's key names none of its template's interviews"

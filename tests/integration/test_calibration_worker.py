@@ -1,4 +1,5 @@
-"""Submissions enqueue a calibration refit on real Redis; a real worker process runs it."""
+"""Submissions lead to a calibration refit on real Redis (through their outbox events);
+a real worker process runs it."""
 
 from datetime import timedelta
 
@@ -62,17 +63,15 @@ def build_history(session):
             )
 
 
-def test_submissions_enqueue_one_refit_that_a_real_worker_runs(live_app):
-    """12 submissions, each enqueuing its jobs together after its commit (one pipeline):
-    one refit waits (a waiting job id is not enqueued again), one packet preparation per
-    application, and one outbox dispatch per transaction that emitted an event (the 12
-    interviews' scheduling and the 12 submissions)."""
+def test_submissions_lead_to_one_refit_that_a_real_worker_runs(live_app):
+    """12 submissions, each enqueuing one outbox dispatch after its commit (one per
+    transaction that emitted an event: the 12 interviews' scheduling and the 12
+    submissions) and nothing else; the worker's first dispatch hands out the 12
+    `scorecard.submitted` events and enqueues one refit (a waiting job id is not enqueued
+    again) and one packet preparation per application, which the same burst runs."""
     session = db.session
     build_history(session)
-    waiting = [job.id for job in jobs.queue().get_jobs()]
-    # Beside one prepare-packets job per application (the packet ahead, see test_packet_worker).
-    assert [i for i in waiting if not i.startswith("prepare-packets-")] == ["calibration-refresh"]
-    assert len([i for i in waiting if i.startswith("prepare-packets-")]) == 4
+    assert [job.id for job in jobs.queue().get_jobs()] == []
     dispatches = jobs.queue("events").get_jobs()
     assert [job.func_name for job in dispatches] == ["workers.jobs.dispatch_events"] * 24
     assert session.scalar(select(func.count(CalibrationRun.id))) == 0

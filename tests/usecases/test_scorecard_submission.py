@@ -9,15 +9,18 @@ that nothing of it is kept.
 from datetime import timedelta
 
 import pytest
+from flask import current_app
+from redis.exceptions import RedisError
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
+from service import jobs
 from service.domain.errors import ConflictError, PermissionDeniedError
 from service.persistence.audit import AuditEvent
 from service.persistence.base import utcnow
 from service.persistence.outbox import OutboxEvent
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
-from service.usecases import scorecards
+from service.usecases import notifications, scorecards
 from tests.factories import ApplicationFactory, InterviewFactory
 
 EVIDENCE = "Walked through a sharded queue design, named hot partitions and retried idempotently."
@@ -242,3 +245,48 @@ def test_a_write_refused_half_way_leaves_nothing_of_the_submission(session, conn
     allow_inserts(connection, refused)
     scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
     assert count(session, ScorecardRevision, scorecard_id=draft.id) == 1
+
+
+def test_a_submission_enqueues_only_its_events_dispatch_which_asks_for_the_refit_and_packet(
+    session, monkeypatch
+):
+    """After its commit a submission enqueues one job, the outbox dispatch; dispatching
+    its event asks for the calibration refresh and the application's packet preparation
+    (the jobs the submission itself enqueued before)."""
+    asked = []
+    monkeypatch.setattr(
+        jobs, "enqueue_all", lambda wanted: asked.append([w.function for w in wanted])
+    )
+    interview = held_interview()
+    scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
+    assert asked == [["workers.jobs.dispatch_events"]]
+    asked.clear()
+    notifications.dispatch_events(session, current_app.config["SETTINGS"])
+    assert [f for batch in asked for f in batch if f in FOLLOW_UPS] == list(FOLLOW_UPS)
+
+
+# What a submitted scorecard's event asks for when it is dispatched, in this order.
+FOLLOW_UPS = ("workers.jobs.refresh_calibration", "workers.jobs.prepare_packets")
+
+
+def test_a_submission_committed_while_redis_is_away_gets_its_refit_from_the_sweep(
+    session, monkeypatch
+):
+    """Redis refuses the jobs after the submission's commit: the scorecard is stored, and
+    the periodic sweep, dispatching its event, asks for the calibration refresh and the
+    packet preparation, so none of the submission's jobs is lost."""
+
+    def redis_away(wanted):
+        raise RedisError("connection refused")
+
+    monkeypatch.setattr(jobs, "enqueue_all", redis_away)
+    interview = held_interview()
+    scorecard = scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
+    assert session.get(Scorecard, scorecard.id).state == "submitted"
+    asked = []
+    monkeypatch.setattr(jobs, "enqueue_all", asked.extend)
+    notifications.sweep(session, current_app.config["SETTINGS"])
+    assert {(w.function, w.args) for w in asked} >= {
+        ("workers.jobs.refresh_calibration", (False,)),
+        ("workers.jobs.prepare_packets", (interview.application_id,)),
+    }

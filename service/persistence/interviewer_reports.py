@@ -120,7 +120,10 @@ def scorecard_summaries(session: Session, revisions: CurrentRevisions) -> list[S
         for i, r in enumerate(RECOMMENDATIONS)
     }
     ids = authors.tolist()
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    # Every user's name (staff: a few thousand at most) costs less than naming the
+    # ~1000 authors in an IN list: 1.8 against 6.0 ms of CPU here, 17 against 57 ms of
+    # wall time (100k bench, a loaded machine).
+    names = dict(session.execute(select(User.id, User.name)).all())
     scorecards, late, flags = (
         per_author(),
         per_author(revisions.late),

@@ -196,7 +196,8 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     size = int(max(ids.max(initial=-1), wanted.max(initial=-1))) + 1
     table = np.full(size, -1, dtype=np.int64)
     table[ids] = np.arange(len(ids))
-    return table[wanted]
+    positions: np.ndarray = table[wanted]
+    return positions
 
 
 def _integers(values: list[int]) -> np.ndarray:
@@ -212,7 +213,8 @@ def _template_versions(session: Session, application_ids: np.ndarray) -> np.ndar
         Requisition, Requisition.id == Application.requisition_id
     )
     ids, versions = _columns(session, stmt)
-    return versions[_positions(ids, application_ids)]
+    found: np.ndarray = versions[_positions(ids, application_ids)]
+    return found
 
 
 def _columns(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[np.ndarray]:

@@ -15,6 +15,8 @@ Revises: 0019_erased_candidates_index
 Create Date: 2026-12-02
 """
 
+from typing import Literal
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -24,7 +26,7 @@ branch_labels = None
 depends_on = None
 
 
-def _rebuilt_on_sqlite() -> str:
+def _rebuilt_on_sqlite() -> Literal["always", "auto"]:
     """Batch mode's `recreate`: rebuild the table on SQLite, ALTER it elsewhere."""
     return "always" if op.get_bind().dialect.name == "sqlite" else "auto"
 

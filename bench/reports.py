@@ -21,15 +21,18 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from statistics import median
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from service import create_app
 from service.config import Settings as ServiceSettings
@@ -39,6 +42,14 @@ from service.persistence.requisitions import Requisition
 
 ROOT = Path(__file__).resolve().parents[1]
 REPEATS = 5
+REPORTED_TABLES = (
+    "applications",
+    "stage_changes",
+    "self_identifications",
+    "scorecards",
+    "scorecard_revisions",
+    "scorecard_ratings",
+)
 TARGET_MS = 250.0  # issue 18: the interviewers and all-requisitions adverse-impact reports
 
 
@@ -73,6 +84,7 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
         with app.app_context():
             requisition_id, manager_id = _busiest_requisition()
             baseline_ms = _timed(repeats, _group_by_status)
+            tables = _table_state()
         manager = {"Authorization": f"Bearer {managers[manager_id]}"}
         requests = {
             "adverse impact (all)": ("/api/v1/reports/adverse-impact", admin),
@@ -91,6 +103,7 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
             "baseline_ms": baseline_ms,
             "repeats": repeats,
             "requisition_id": requisition_id,
+            "tables": tables,
         }
         figures = []
         for name, (url, headers) in requests.items():
@@ -99,7 +112,9 @@ def run(context: dict[str, Any]) -> tuple[list, dict[str, Any]]:
             value = elapsed["median_ms"]
             print(
                 f"  {size:>5} {name:<32} median {value:>8.1f} ms  "
-                f"(baseline {baseline_ms['median_ms']:.1f} ms)",
+                f"(baseline {baseline_ms['median_ms']:.1f} ms; process CPU "
+                f"{elapsed['median_process_cpu_ms']:.1f} ms, gc {elapsed['gc_pause_ms']:.1f} ms "
+                f"in {elapsed['gc_collections']})",
                 file=sys.stderr,
                 flush=True,
             )
@@ -134,6 +149,26 @@ def _busiest_requisition() -> tuple[int, int]:
     return row.id, row.hiring_manager_id
 
 
+def _table_state() -> dict[str, dict[str, int]]:
+    """What the load before this section left in the tables the reports read (PostgreSQL;
+    autovacuum may be off on a CI server): dead rows, rows inserted since the last vacuum
+    (their pages are not all-visible yet) and rows changed since the last analyze."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return {}
+    rows = db.session.execute(
+        text(
+            "SELECT relname, n_dead_tup, n_ins_since_vacuum, n_mod_since_analyze "
+            "FROM pg_stat_user_tables WHERE relname = ANY(:names) ORDER BY relname"
+        ),
+        {"names": list(REPORTED_TABLES)},
+    ).all()
+    db.session.rollback()
+    return {
+        name: {"dead": dead, "inserted_since_vacuum": inserted, "changed_since_analyze": changed}
+        for name, dead, inserted, changed in rows
+    }
+
+
 def _group_by_status() -> None:
     db.session.execute(select(Application.status, func.count()).group_by(Application.status)).all()
     db.session.rollback()
@@ -148,17 +183,45 @@ def _get(client, url: str, headers: dict[str, str]) -> None:
 
 
 def _timed(repeats: int, call) -> dict[str, Any]:
+    """Median, min and max wall time of `call`, with what explains a slow run: this
+    process's CPU time (the rest is the database and waiting for a CPU) and the garbage
+    collector's pauses during the timed calls."""
     call()  # warm-up: connections, caches, first-request imports
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
+    times, cpu = [], []
+    with _gc_pauses() as pauses:
+        for _ in range(repeats):
+            started, cpu_started = time.perf_counter(), time.process_time()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
     return {
         "median_ms": round(median(times), 2),
         "min_ms": round(min(times), 2),
         "max_ms": round(max(times), 2),
+        "median_process_cpu_ms": round(median(cpu), 2),
+        "gc_collections": len(pauses),
+        "gc_pause_ms": round(sum(pauses), 2),
+        "load_average": round(os.getloadavg()[0], 2),
     }
+
+
+@contextmanager
+def _gc_pauses() -> Iterator[list[float]]:
+    """The duration (ms) of every garbage collection inside the block."""
+    pauses: list[float] = []
+    started = [0.0]
+
+    def callback(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            pauses.append((time.perf_counter() - started[0]) * 1000)
+
+    gc.callbacks.append(callback)
+    try:
+        yield pauses
+    finally:
+        gc.callbacks.remove(callback)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Computed,
     Exists,
     ForeignKey,
     Row,
@@ -136,6 +137,12 @@ class ScorecardRating(Base):
     competency: Mapped[str] = mapped_column(String(100))
     score: Mapped[int | None]
     evidence: Mapped[str] = mapped_column(Text, default="")
+    # The evidence's length in characters, kept by the database itself whoever writes the
+    # evidence (submission, amendment, redaction): the interviewers report reads it for
+    # every rating, where length() per row was ~40 % of its ratings read (migration 0020).
+    evidence_chars: Mapped[int] = mapped_column(
+        Computed("length(evidence)", persisted=True), deferred=True
+    )
 
 
 class ScorecardView(Base):

@@ -15,6 +15,7 @@ from service.persistence.audit import AuditEvent
 from service.persistence.base import Base, utcnow
 from service.persistence.data_protection import AuditScrub
 from service.persistence.packets import Packet
+from service.persistence.scorecards import ScorecardRating
 from service.usecases import applications
 from service.usecases.calibration import load_ratings
 from service.usecases.self_identification import record_self_identification
@@ -218,6 +219,21 @@ def test_after_erasure_no_table_no_file_and_no_route_holds_any_of_their_values(
             assert answer.status_code < 500, (path, answer.data[:200])
             if answer.status_code < 400:
                 assert found(VALUES, readable_text(answer)) == [], path
+
+
+def test_the_redacted_evidence_keeps_its_length_column_right(client, session, admin, world):
+    """The interviewers report reads each rating's evidence length from a generated column
+    (migration 0020); the erasure rewrites the evidence through the ORM, and the database
+    recomputes the length of the redacted text."""
+    lengths = select(ScorecardRating.evidence, ScorecardRating.evidence_chars)
+    before = {evidence for evidence, _ in session.execute(lengths)}
+    erase(client, admin, world["candidate_id"])
+    session.expire_all()
+    after = session.execute(lengths).all()
+    assert EVIDENCE in before and EVIDENCE not in {evidence for evidence, _ in after}
+    assert all(chars == len(evidence) for evidence, chars in after)
+    redacted = [chars for evidence, chars in after if "rewrote the parser" in evidence]
+    assert redacted and len(EVIDENCE) not in redacted  # the redaction changed the length
 
 
 def test_an_erased_candidate_says_so_and_keeps_pseudonymous_records(client, session, admin, world):

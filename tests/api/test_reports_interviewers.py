@@ -177,6 +177,36 @@ def test_median_evidence_interpolates_and_ignores_unscored_ratings(client, sessi
     assert row["adherence"] == round(4 / 6, 4)
 
 
+def test_median_evidence_counts_characters_of_the_current_revision(client, session, admin):
+    """The evidence length is the database's (a generated column, migration 0020): an
+    amendment's evidence replaces the first revision's, counted in characters, not bytes."""
+    user = UserFactory(role="interviewer")
+    interview = InterviewFactory(
+        application=ApplicationFactory(),
+        interviewer=user,
+        interview_key="pair_programming",
+        starts_at=an_hour_ago(),
+    )
+    submit(client, interview, (3, 2, 3))
+    amended_evidence = "Écrit les tests d'abord — naming ✓, edge cases ✓, under load ✓."
+    amended = client.post(
+        f"/api/v1/interviews/{interview.id}/scorecard/amendments",
+        json={
+            "ratings": [
+                {"competency": c, "score": 3, "evidence": amended_evidence} for c in COMPETENCIES
+            ],
+            "recommendation": "yes",
+            "summary": "",
+            "reason": "Pasted the notes of another candidate",
+        },
+        headers=auth(user),
+    )
+    assert amended.status_code == 201, amended.json
+    row = next(r for r in rows(client, admin)["interviewers"] if r["interviewer_id"] == user.id)
+    assert len(amended_evidence) < len(amended_evidence.encode()) != len(EVIDENCE)
+    assert row["median_evidence_chars"] == len(amended_evidence)
+
+
 def test_reliability_matches_the_long_form_on_unbalanced_panels(client, session, admin):
     """Candidates rated by three, two and one interviewer (the last one is not pairable)."""
     panel_scores = [(4, 2, 3), (1, 2), (3,)]

@@ -33,7 +33,10 @@ REDIS_TIMEOUT_SECONDS = 1.0
 T = TypeVar("T")
 
 
-def current_user():
+def current_user() -> Any:
+    """Who this request is from: the `Actor` that `usecases.users.authenticate` read for
+    its token. Any, because the use cases are annotated with the ORM `User` that the web
+    pages pass them; both carry the `id` and `role` a use case reads of its actor."""
     return g.user
 
 

@@ -272,7 +272,7 @@ _PANELIST_INTERVIEW = Interview.__table__.alias("panelist_interview")
 _PANELIST_SCORECARD = Scorecard.__table__.alias("panelist_scorecard")
 
 
-def with_panelist_states(stmt: Select[Any], user_id: int) -> Select[Any]:
+def with_panelist_states(stmt: Select[Any], user_id: int | BindParameter[int]) -> Select[Any]:
     """`stmt` (over Application) once per interview of `user_id` on the application, or
     once with nulls when there is none, with what `panelist_states_of` reads: the same
     answer as `panelist_states`, from the caller's statement."""

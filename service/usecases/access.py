@@ -19,7 +19,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, select
+from sqlalchemy import Integer, Row, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, contains_eager
 
@@ -29,7 +29,7 @@ from service.domain.templates import InterviewTemplate
 from service.persistence import scorecards as scorecard_queries
 from service.persistence.applications import Application, application_rows
 from service.persistence.audit import record_event
-from service.persistence.base import persistent_from_row, transaction
+from service.persistence.base import persistent_from_row, plain_rows, transaction
 from service.persistence.candidates import Candidate
 from service.persistence.interviews import Interview
 from service.persistence.packets import Packet
@@ -85,8 +85,8 @@ def get_application_row(
     when missing or not visible to `actor`."""
     require(actor.role, "applications:read")
     stmt = _one_application(application_rows() if rows is None else rows, actor.role)
-    row = session.execute(
-        stmt, {"application_id": application_id, VIEWER_ID: actor.id}
+    row = plain_rows(
+        session, stmt, {"application_id": application_id, VIEWER_ID: actor.id}
     ).one_or_none()
     if row is None:
         raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")
@@ -205,14 +205,24 @@ def open_application_feedback(
     what `beside` adds to the statement (a stored result of the caller's), which reaches
     the caller only once both doors have let the actor through."""
     require(actor.role, "applications:read")
-    stmt = beside(application_rows().where(Application.id == application_id))
-    rows = session.execute(
-        visible_applications(scorecard_queries.with_panelist_states(stmt, actor.id), actor)
-    ).all()
+    stmt = _application_feedback(beside, actor.role)
+    rows = plain_rows(session, stmt, {"application_id": application_id, VIEWER_ID: actor.id}).all()
     if not rows:
         raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")
     _give_before_reading(session, actor, application_id, scorecard_queries.panelist_states_of(rows))
     return rows[0]
+
+
+@functools.lru_cache(maxsize=16)
+def _application_feedback(beside: Callable[[Select[Any]], Select[Any]], role: str) -> Select[Any]:
+    """`open_application_feedback`'s statement (parameters `application_id` and
+    `VIEWER_ID`, the viewer's id for both the visibility filter and their panelist
+    states), built once per `beside` and role like `_one_application`."""
+    stmt = beside(
+        application_rows().where(Application.id == bindparam("application_id", required=True))
+    )
+    viewer = bindparam(VIEWER_ID, type_=Integer, required=True)
+    return visible_applications_to_role(scorecard_queries.with_panelist_states(stmt, viewer), role)
 
 
 def open_panel_feedback(session: Session, actor: User, application_id: int) -> None:

@@ -25,7 +25,7 @@ from service.persistence.applications import (
     timeline_of,
 )
 from service.persistence.audit import record_event
-from service.persistence.base import snapshot, utcnow
+from service.persistence.base import plain_rows, snapshot, utcnow
 from service.persistence.packets import application_rows_with_outcome
 from service.persistence.paging import keyset_page, keyset_parameters, keyset_statement
 from service.persistence.reports import template_versions
@@ -138,11 +138,7 @@ def list_applications(
     keyed_sort = None if key is None else sort
     stmt = _listing(actor.role, tuple(filters), keyed_sort, bool(cursor))
     parameters = {**filters, **keyset_parameters(cursor, keyed_sort, limit), VIEWER_ID: actor.id}
-    # On the session's connection, not `session.execute`: these are plain rows, and the
-    # ORM's execution layer cost a third more than the fetch. Flushed first, as
-    # `session.execute` would (nothing to do after authentication alone).
-    session.flush()
-    rows = session.connection().execute(stmt, parameters).all()
+    rows = plain_rows(session, stmt, parameters).all()
     page = keyset_page(rows, limit, keyed_sort, None if key is None else key.key)
     return ListedPage(page.items, _templates_of(session, page.items), page.next_cursor)
 

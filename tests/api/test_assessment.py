@@ -122,3 +122,24 @@ def test_reading_an_assessment_with_only_your_own_scores_is_not_a_first_view(
     submit(client, panel[1], 3, GOOD, "yes")
     assessment(client, panel[0].interviewer, panel[0].application_id)
     assert session.query(ScorecardView).filter_by(user_id=panel[0].interviewer.id).count() == 1
+
+
+def test_each_panelist_is_judged_by_their_own_scorecards_not_the_previous_readers(
+    client, session, panel
+):
+    """The access check's statement is built once per role (`access._application_feedback`);
+    each request must still read its own viewer's panelist states and visibility."""
+    submit(client, panel[0], 3, GOOD, "yes")
+    submitted, owing = panel[0].interviewer, panel[1].interviewer
+    for reader, status in ((submitted, 200), (owing, 403), (submitted, 200), (owing, 403)):
+        assert assessment(client, reader, panel[0].application_id).status_code == status
+
+
+def test_each_hiring_manager_reads_only_their_own_applications_assessments(client, session, panel):
+    other = InterviewFactory(status="completed").application
+    mine = panel[0].application
+    managers = {a.id: a.requisition.hiring_manager for a in (mine, other)}
+    for reader_of, read in ((mine, mine), (other, mine), (other, other), (mine, other)):
+        expected = 200 if reader_of.id == read.id else 404
+        response = assessment(client, managers[reader_of.id], read.id)
+        assert response.status_code == expected

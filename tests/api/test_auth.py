@@ -7,7 +7,7 @@ from sqlalchemy.exc import StatementError
 from service.persistence.applications import Application
 from service.persistence.users import ApiToken
 from service.persistence.visibility import visible_applications_to_role
-from service.usecases.users import deactivate_user, rotate_token
+from service.usecases.users import change_role, deactivate_user, revoke_tokens, rotate_token
 from tests.api.conftest import auth
 from tests.factories import ApplicationFactory, InterviewFactory, RequisitionFactory, UserFactory
 
@@ -55,6 +55,20 @@ def test_unknown_revoked_and_deactivated_tokens_get_the_same_401(client, session
     ]
     assert {r.status_code for r in answers} == {401}
     assert len({r.data for r in answers}) == 1, [r.json["detail"] for r in answers]
+
+
+def test_a_token_revoked_between_two_requests_is_refused_on_the_second(client, session, recruiter):
+    """The token's holder is read on every request, never kept from an earlier one."""
+    assert client.get("/api/v1/me", headers=auth(recruiter)).status_code == 200
+    revoke_tokens(session, None, recruiter.id)
+    assert client.get("/api/v1/me", headers=auth(recruiter)).status_code == 401
+
+
+def test_a_new_role_applies_from_the_next_request(client, session, recruiter):
+    assert client.get("/api/v1/me", headers=auth(recruiter)).json["role"] == "recruiter"
+    change_role(session, None, recruiter.id, "interviewer")
+    assert client.get("/api/v1/me", headers=auth(recruiter)).json["role"] == "interviewer"
+    assert client.get("/api/v1/audit", headers=auth(recruiter)).status_code == 403
 
 
 def test_deactivating_a_user_revokes_their_tokens(session, recruiter):

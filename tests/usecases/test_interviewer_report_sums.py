@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from statistics import median
 
 import marshmallow as ma
+import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import create_engine, make_url, select, text
 from sqlalchemy.orm import Session
 
@@ -238,3 +241,19 @@ def test_adverse_impact_counts_do_not_depend_on_the_join_plan(generated, monkeyp
     )
     assert merged == counted()
     assert len(merged[0]) > 50  # enough to compare
+
+
+@given(
+    ids=st.lists(st.integers(0, 10**12), unique=True, max_size=40),
+    wanted=st.lists(st.integers(0, 10**12), max_size=40),
+    dense=st.booleans(),
+)
+def test_an_ids_position_is_found_however_far_apart_the_ids_are(ids, wanted, dense):
+    # Dense ids (a sequence's) go through a table indexed by id; ids far apart, through a
+    # sort, so that one large id does not make a table as long as itself.
+    if dense:
+        ids, wanted = [i % 500 for i in ids], [w % 600 for w in wanted]
+        ids = list(dict.fromkeys(ids))
+    where = {i: n for n, i in enumerate(ids)}
+    found = queries._positions(np.asarray(ids, dtype=np.int64), np.asarray(wanted, dtype=np.int64))
+    assert found.tolist() == [where.get(w, -1) for w in wanted]

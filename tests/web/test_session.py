@@ -168,7 +168,12 @@ def test_pages_allow_no_inline_script_or_style_and_are_not_cached(web_client):
 
 def test_password_set_and_reset_are_audited_without_the_secret(session, interviewer):
     set_password(session, None, interviewer.id, "another long passphrase")
-    events = session.query(AuditEvent).filter(AuditEvent.entity_id == interviewer.id).all()
+    events = (
+        session.query(AuditEvent)
+        .filter(AuditEvent.entity_id == interviewer.id)
+        .order_by(AuditEvent.id)  # without it PostgreSQL may return them in any order
+        .all()
+    )
     actions = [e.action for e in events if e.entity_type == "user"]
     assert actions[:2] == ["user.password_set", "user.password_reset"]
     for event in events:

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -163,8 +164,11 @@ def _exactly_once(
     applications = _fullest_with_managers(engine, n)
     managers = {m["id"]: m["token"] for m in tokens["hiring_managers"]}
     admin = tokens["admin"]["token"]
+    # Every run renders afresh: no packet row, and no file an earlier run stored (the
+    # check below counts every file in the folder).
+    shutil.rmtree(env["PACKET_STORAGE_DIR"], ignore_errors=True)
     with engine.begin() as connection:
-        connection.execute(delete(Packet))  # every run renders afresh
+        connection.execute(delete(Packet))
         connection.execute(delete(WebhookDelivery))
         connection.execute(delete(WebhookEndpoint))
         since = connection.scalar(select(func.coalesce(func.max(OutboxEvent.id), 0)))

@@ -22,6 +22,7 @@ from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 from werkzeug.exceptions import TooManyRequests
 
+from service.domain.access import Actor
 from service.domain.errors import AuthenticationError
 from service.extensions import db
 from service.usecases.users import authenticate
@@ -35,11 +36,11 @@ REDIS_TIMEOUT_SECONDS = 1.0
 T = TypeVar("T")
 
 
-def current_user() -> Any:
+def current_user() -> Actor:
     """Who this request is from: the `Actor` that `usecases.users.authenticate` read for
-    its token. Any, because the use cases are annotated with the ORM `User` that the web
-    pages pass them; both carry the `id` and `role` a use case reads of its actor."""
-    return g.user
+    its token (a use case takes any `Viewer`: this, or the pages' ORM `User`)."""
+    user: Actor = g.user
+    return user
 
 
 class FailedTokenThrottle:

@@ -11,12 +11,11 @@ from typing import TypeVarTuple
 
 from sqlalchemy import BindParameter, Exists, Integer, Select, bindparam, exists, false, select
 
-from service.domain.access import HIRING_MANAGER, INTERVIEWER, SEES_EVERYTHING
+from service.domain.access import HIRING_MANAGER, INTERVIEWER, SEES_EVERYTHING, Viewer
 from service.persistence.applications import Application
 from service.persistence.candidates import Candidate
 from service.persistence.interviews import Interview
 from service.persistence.requisitions import Requisition
-from service.persistence.users import User
 
 _Ts = TypeVarTuple("_Ts")
 
@@ -32,7 +31,7 @@ def _on_panel(viewer_id: int | BindParameter[int]) -> Exists:
     )
 
 
-def visible_applications(stmt: Select[*_Ts], user: User) -> Select[*_Ts]:
+def visible_applications(stmt: Select[*_Ts], user: Viewer) -> Select[*_Ts]:
     """Restrict a select over Application to what `user` may see."""
     return _visible_applications(stmt, user.role, user.id)
 
@@ -60,7 +59,7 @@ def _visible_applications(
     return stmt.where(false())
 
 
-def visible_requisitions(stmt: Select[*_Ts], user: User) -> Select[*_Ts]:
+def visible_requisitions(stmt: Select[*_Ts], user: Viewer) -> Select[*_Ts]:
     if user.role in SEES_EVERYTHING:
         return stmt
     if user.role == HIRING_MANAGER:
@@ -72,7 +71,7 @@ def visible_requisitions(stmt: Select[*_Ts], user: User) -> Select[*_Ts]:
     return stmt.where(false())
 
 
-def visible_candidates(stmt: Select[*_Ts], user: User) -> Select[*_Ts]:
+def visible_candidates(stmt: Select[*_Ts], user: Viewer) -> Select[*_Ts]:
     if user.role in SEES_EVERYTHING:
         return stmt
     return stmt.where(

@@ -23,7 +23,7 @@ from sqlalchemy import Integer, Row, Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, contains_eager
 
-from service.domain.access import INTERVIEWER, require
+from service.domain.access import INTERVIEWER, Viewer, require
 from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.templates import InterviewTemplate
 from service.persistence import scorecards as scorecard_queries
@@ -36,7 +36,6 @@ from service.persistence.packets import Packet
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import ScorecardView
 from service.persistence.templates import TemplateVersion, parsed_template
-from service.persistence.users import User
 from service.persistence.visibility import (
     VIEWER_ID,
     visible_applications,
@@ -46,7 +45,7 @@ from service.persistence.visibility import (
 )
 
 
-def get_requisition(session: Session, actor: User, requisition_id: int) -> Requisition:
+def get_requisition(session: Session, actor: Viewer, requisition_id: int) -> Requisition:
     """Raises NotFoundError when missing or not visible to `actor` (no existence leak)."""
     require(actor.role, "requisitions:read")
     stmt = visible_requisitions(select(Requisition).where(Requisition.id == requisition_id), actor)
@@ -56,7 +55,7 @@ def get_requisition(session: Session, actor: User, requisition_id: int) -> Requi
     return requisition
 
 
-def get_candidate(session: Session, actor: User, candidate_id: int) -> Candidate:
+def get_candidate(session: Session, actor: Viewer, candidate_id: int) -> Candidate:
     require(actor.role, "candidates:read")
     candidate = session.scalar(
         visible_candidates(select(Candidate).where(Candidate.id == candidate_id), actor)
@@ -66,7 +65,7 @@ def get_candidate(session: Session, actor: User, candidate_id: int) -> Candidate
     return candidate
 
 
-def get_application(session: Session, actor: User, application_id: int) -> Application:
+def get_application(session: Session, actor: Viewer, application_id: int) -> Application:
     """Raises NotFoundError when missing or not visible to `actor`."""
     require(actor.role, "applications:read")
     application = session.scalar(
@@ -78,7 +77,7 @@ def get_application(session: Session, actor: User, application_id: int) -> Appli
 
 
 def get_application_row(
-    session: Session, actor: User, application_id: int, rows: Select[Any] | None = None
+    session: Session, actor: Viewer, application_id: int, rows: Select[Any] | None = None
 ) -> Row[Any]:
     """The application as a plain row of `rows` (a select over applications, by default
     `application_rows`), under the same rule as `get_application`. Raises NotFoundError
@@ -107,7 +106,7 @@ def _one_application(rows: Select[Any], role: str) -> Select[Any]:
 _INTERVIEW = aliased(Interview, name="interview")
 
 
-def get_interview(session: Session, actor: User, interview_id: int) -> Interview:
+def get_interview(session: Session, actor: Viewer, interview_id: int) -> Interview:
     """The interview, if its application is visible to `actor`. Raises NotFoundError.
 
     One statement: the interview joined to its application (loaded with it), under the
@@ -137,7 +136,7 @@ def _one_interview(role: str) -> Select[Any]:
 
 
 def get_interview_and_template(
-    session: Session, actor: User, interview_id: int
+    session: Session, actor: Viewer, interview_id: int
 ) -> tuple[Interview, InterviewTemplate]:
     """`get_interview`'s interview, under the same rule with the same refusal, and its
     application's parsed template, without loading the application: for a writer that
@@ -183,7 +182,7 @@ def _interview_and_template(role: str) -> Select[Any]:
     )
 
 
-def get_packet(session: Session, actor: User, packet_id: int) -> Packet:
+def get_packet(session: Session, actor: Viewer, packet_id: int) -> Packet:
     """A packet shows the whole panel's feedback: the blind rule applies to every read of it."""
     require(actor.role, "packets:read")
     packet = session.get(Packet, packet_id)
@@ -196,7 +195,7 @@ def get_packet(session: Session, actor: User, packet_id: int) -> Packet:
 
 def open_application_feedback(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application_id: int,
     beside: Callable[[Select[Any]], Select[Any]],
 ) -> Row[Any]:
@@ -225,7 +224,7 @@ def _application_feedback(beside: Callable[[Select[Any]], Select[Any]], role: st
     return visible_applications_to_role(scorecard_queries.with_panelist_states(stmt, viewer), role)
 
 
-def open_panel_feedback(session: Session, actor: User, application_id: int) -> None:
+def open_panel_feedback(session: Session, actor: Viewer, application_id: int) -> None:
     """The blind rule: a panelist reads the panel's feedback only after giving their own.
 
     Raises PermissionDeniedError while `actor` owes a scorecard on this application
@@ -237,7 +236,7 @@ def open_panel_feedback(session: Session, actor: User, application_id: int) -> N
 
 
 def _give_before_reading(
-    session: Session, actor: User, application_id: int, mine: list[tuple[int, bool, bool]]
+    session: Session, actor: Viewer, application_id: int, mine: list[tuple[int, bool, bool]]
 ) -> None:
     """`open_panel_feedback` on the actor's panelist states (`panelist_states`)."""
     pending = [interview_id for interview_id, owed, _ in mine if owed]
@@ -253,7 +252,7 @@ def _give_before_reading(
         _record_first_view(session, actor, application_id)
 
 
-def _record_first_view(session: Session, actor: User, application_id: int) -> None:
+def _record_first_view(session: Session, actor: Viewer, application_id: int) -> None:
     """The view and its audit event commit together, also from a read-only request."""
     if scorecard_queries.has_seen_others(session, application_id, actor.id):
         return

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service.domain import pipeline
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.data_protection import refuse_erased
 from service.domain.errors import ConflictError, RuleViolationError
 from service.domain.templates import InterviewTemplate
@@ -31,7 +31,6 @@ from service.persistence.paging import keyset_page, keyset_parameters, keyset_st
 from service.persistence.reports import template_versions
 from service.persistence.requisitions import Requisition
 from service.persistence.templates import parsed_template
-from service.persistence.users import User
 from service.persistence.visibility import (
     VIEWER_ID,
     visible_applications_to_role,
@@ -48,7 +47,7 @@ from service.usecases.outbox import emit_event
 
 
 def create_application(
-    session: Session, actor: User, candidate_id: int, requisition_id: int
+    session: Session, actor: Viewer, candidate_id: int, requisition_id: int
 ) -> Application:
     """Start an application in the template's first stage.
 
@@ -102,7 +101,7 @@ APPLICATION_SORTS = {
 
 def list_applications(
     session: Session,
-    actor: User,
+    actor: Viewer,
     *,
     requisition_id: int | None = None,
     candidate_id: int | None = None,
@@ -210,7 +209,7 @@ def listed(session: Session, row: Any) -> ListedApplication:
     )
 
 
-def read_application(session: Session, actor: User, application_id: int) -> ListedApplication:
+def read_application(session: Session, actor: Viewer, application_id: int) -> ListedApplication:
     """One application as a listing shows it; its row also carries the ids of its current
     decision and latest packet (`decision_id`, `packet_id`) for
     `decisions.application_outcome`, found in the same round trip. Raises NotFoundError
@@ -219,7 +218,7 @@ def read_application(session: Session, actor: User, application_id: int) -> List
     return listed(session, row)
 
 
-def _check_stage(session: Session, actor: User, stage: str, requisition_id: int | None) -> None:
+def _check_stage(session: Session, actor: Viewer, stage: str, requisition_id: int | None) -> None:
     """An unknown stage is a mistake to name, not an empty list."""
     requisition = None
     if requisition_id is not None:
@@ -241,7 +240,7 @@ def _check_stage(session: Session, actor: User, stage: str, requisition_id: int 
 
 def move_application(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application_id: int,
     *,
     from_stage: str,
@@ -264,7 +263,7 @@ def move_application(
 
 def change_status(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application_id: int,
     action: str,
     *,
@@ -294,13 +293,13 @@ def change_status(
     return application
 
 
-def application_timeline(session: Session, actor: User, application_id: int) -> list[StageChange]:
+def application_timeline(session: Session, actor: Viewer, application_id: int) -> list[StageChange]:
     application = get_application(session, actor, application_id)
     return timeline_of(session, application.id)
 
 
 def _load_for_write(
-    session: Session, actor: User, application_id: int, if_match: int | None
+    session: Session, actor: Viewer, application_id: int, if_match: int | None
 ) -> Application:
     require(actor.role, "applications:write")
     application = get_application(session, actor, application_id)
@@ -316,7 +315,7 @@ def _load_for_write(
 
 def _finish_change(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application: Application,
     kind: str,
     before: dict[str, Any],
@@ -355,7 +354,7 @@ def _finish_change(
 def _add_timeline(
     session: Session,
     application: Application,
-    actor: User,
+    actor: Viewer,
     kind: str,
     from_stage: str | None,
     from_status: str | None,

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.domain.access import Viewer
 from service.domain.assessment import Assessment, assess, to_dict
 from service.domain.assessment_flags import flags_change_at
 from service.domain.assessment_inputs import (
@@ -35,17 +36,16 @@ from service.persistence.calibration import panel_calibration
 from service.persistence.loops import deviations_of, interview_facts
 from service.persistence.scorecards import Scorecard, first_views, submitted_scorecards
 from service.persistence.templates import parsed_template
-from service.persistence.users import User
 from service.usecases.access import open_application_feedback
 
 
-def application_assessment(session: Session, actor: User, application_id: int) -> dict[str, Any]:
+def application_assessment(session: Session, actor: Viewer, application_id: int) -> dict[str, Any]:
     """`assessment_json`, parsed (the pages)."""
     body: dict[str, Any] = json.loads(assessment_json(session, actor, application_id))
     return body
 
 
-def assessment_json(session: Session, actor: User, application_id: int) -> str:
+def assessment_json(session: Session, actor: Viewer, application_id: int) -> str:
     """The assessment as JSON text: for the hiring team, and for panelists once they have
     submitted their own scorecard. One statement when the stored model is valid: the
     access check (`open_application_feedback`: visibility, then the blind rule) with

@@ -5,15 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.persistence.audit import AuditEvent
 from service.persistence.paging import Page, paginate
-from service.persistence.users import User
 
 
 def list_audit_events(
     session: Session,
-    actor: User,
+    actor: Viewer,
     *,
     entity_type: str | None = None,
     entity_id: int | None = None,

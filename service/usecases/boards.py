@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
-from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
+from service.domain.access import HIRING_MANAGER, INTERVIEWER, Viewer, require
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.pipeline import ApplicationStatus, RequisitionStatus, TimeInStage, time_in_stage
 from service.domain.templates import InterviewTemplate
@@ -67,14 +67,14 @@ class Board:
         return sum(c.past_target for c in self.columns)
 
 
-def require_board_access(actor: User) -> None:
+def require_board_access(actor: Viewer) -> None:
     """The recruiter's pages are for those who move applications: admins and recruiters."""
     require(actor.role, "applications:write")
 
 
 def requisition_board(
     session: Session,
-    actor: User,
+    actor: Viewer,
     requisition_id: int,
     *,
     status: str = ApplicationStatus.ACTIVE,
@@ -187,7 +187,7 @@ class SummaryPage:
 
 
 def open_requisition_summaries(
-    session: Session, actor: User, *, mine_only: bool, page: int = 1, per_page: int = 50
+    session: Session, actor: Viewer, *, mine_only: bool, page: int = 1, per_page: int = 50
 ) -> SummaryPage:
     """The open requisitions (those `actor` runs, with `mine_only`), `per_page` at a time,
     with their active applications counted per stage and past the stage's target, from one
@@ -234,7 +234,7 @@ def open_requisition_summaries(
     return SummaryPage(list(summaries.values()), total, page, pages)
 
 
-def eligible_interviewers(session: Session, actor: User) -> list[User]:
+def eligible_interviewers(session: Session, actor: Viewer) -> list[User]:
     """Who may be put on a loop: active interviewers and hiring managers, by name.
     Raises PermissionDeniedError for those who may not read the user directory."""
     require(actor.role, "users:read")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from service import jobs
 from service.config import DEFAULT_CALIBRATION_MODEL
-from service.domain.access import ADMIN, RECRUITER
+from service.domain.access import ADMIN, RECRUITER, Viewer
 from service.domain.calibration_scale import CalibrationModel, RatingScale
 from service.domain.errors import NotFoundError, PermissionDeniedError
 from service.domain.scorecards import ScorecardState
@@ -237,7 +237,7 @@ def _needs_full_fit(session: Session, n_ratings: int, model: CalibrationModel) -
     return last_full is None or last_full < FULL_FIT_GROWTH * n_ratings
 
 
-def request_refresh(session: Session, actor: User) -> None:
+def request_refresh(session: Session, actor: Viewer) -> None:
     """Enqueue a full refit (admin). Runs in the worker, or inline without Redis."""
     if actor.role != ADMIN:
         raise PermissionDeniedError("Only admins may request a calibration refit.")
@@ -253,7 +253,7 @@ def schedule_refresh(session: Session) -> None:
 
 
 def interviewer_calibration(
-    session: Session, actor: User, interviewer_id: int
+    session: Session, actor: Viewer, interviewer_id: int
 ) -> tuple[InterviewerCalibration | None, CalibrationRun | None]:
     """The latest stored effect for one interviewer (admin, recruiter, or themself)."""
     if actor.role not in (ADMIN, RECRUITER) and actor.id != interviewer_id:

@@ -9,19 +9,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.data_protection import refuse_erased
 from service.domain.errors import ConflictError
 from service.persistence.audit import record_event
 from service.persistence.base import name_or_email_contains, snapshot
 from service.persistence.candidates import Candidate, returning_from
 from service.persistence.paging import Page, paginate
-from service.persistence.users import User
 from service.persistence.visibility import visible_candidates
 from service.usecases.access import get_candidate
 
 
-def create_candidate(session: Session, actor: User, data: dict[str, Any]) -> Candidate:
+def create_candidate(session: Session, actor: Viewer, data: dict[str, Any]) -> Candidate:
     """Raises PermissionDeniedError, ConflictError (email already used)."""
     require(actor.role, "candidates:write")
     data["email"] = data["email"].strip().lower()
@@ -44,7 +43,7 @@ def create_candidate(session: Session, actor: User, data: dict[str, Any]) -> Can
 
 def list_candidates(
     session: Session,
-    actor: User,
+    actor: Viewer,
     *,
     q: str | None = None,
     cursor: str | None = None,
@@ -58,7 +57,7 @@ def list_candidates(
 
 
 def update_candidate(
-    session: Session, actor: User, candidate_id: int, changes: dict[str, Any]
+    session: Session, actor: Viewer, candidate_id: int, changes: dict[str, Any]
 ) -> Candidate:
     require(actor.role, "candidates:write")
     candidate = get_candidate(session, actor, candidate_id)

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.anonymize import IdentifyingTerms, identifying_terms
 from service.domain.data_protection import ENDED_STATUSES, ApplicationEnd, retention_due, scrub
 from service.domain.errors import ConflictError
@@ -60,7 +60,6 @@ from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard, submitted_scorecards
 from service.persistence.self_identification import SelfIdentification
 from service.persistence.templates import TemplateVersion
-from service.persistence.users import User
 from service.storage import PacketStorage
 from service.usecases.access import get_candidate, open_panel_feedback
 
@@ -89,7 +88,7 @@ class CandidateExport:
     audit: list[AuditEvent] = field(default_factory=list)
 
 
-def export_candidate(session: Session, actor: User, candidate_id: int) -> CandidateExport:
+def export_candidate(session: Session, actor: Viewer, candidate_id: int) -> CandidateExport:
     """Everything held about the person, in one document (admin). Reading the panel's
     feedback goes through the blind rule like every other reader. The export is audited.
 
@@ -144,7 +143,7 @@ class ErasureResult:
 
 def erase_candidate(
     session: Session,
-    actor: User | None,
+    actor: Viewer | None,
     candidate_id: int,
     reason: str,
     storage: PacketStorage,

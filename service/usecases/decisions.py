@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import jobs
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.errors import (
     ConflictError,
     PermissionDeniedError,
@@ -40,7 +40,6 @@ from service.persistence.packets import (
     packet_with_digest,
     revisions_after,
 )
-from service.persistence.users import User
 from service.usecases.access import get_application, open_panel_feedback
 from service.usecases.assessments import assess_application
 from service.usecases.outbox import emit_event
@@ -68,7 +67,7 @@ class ApplicationOutcome:
 
 def record_decision(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application_id: int,
     *,
     outcome: str,
@@ -168,7 +167,7 @@ def record_decision(
     return DecisionRecord(decision, [])
 
 
-def decision_history(session: Session, actor: User, application_id: int) -> DecisionHistory:
+def decision_history(session: Session, actor: Viewer, application_id: int) -> DecisionHistory:
     """The current decision and every one before it; behind the blind rule, since a
     decision is made on the panel's feedback (`open_panel_feedback`)."""
     application = get_application(session, actor, application_id)
@@ -180,7 +179,7 @@ def decision_history(session: Session, actor: User, application_id: int) -> Deci
 
 def application_outcome(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application_id: int,
     *,
     ids: tuple[int | None, int | None] | None = None,

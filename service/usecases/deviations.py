@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from service.domain.access import Viewer
 from service.domain.loops import skipped_on_leaving
 from service.domain.templates import InterviewTemplate
 from service.persistence.applications import Application
 from service.persistence.audit import record_event
 from service.persistence.interviews import ProcessDeviation
 from service.persistence.loops import interview_facts
-from service.persistence.users import User
 
 
 def record_deviation(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application_id: int,
     kind: str,
     interview_key: str,
@@ -49,7 +49,7 @@ def record_deviation(
 
 def record_skipped_interviews(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application: Application,
     template: InterviewTemplate,
     left_stage: str,

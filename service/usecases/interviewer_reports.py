@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.calibration_scale import CalibrationState
 from service.domain.reliability import (
     PanelSums,
@@ -20,7 +20,6 @@ from service.domain.reliability import (
 )
 from service.persistence import interviewer_reports as queries
 from service.persistence.calibration import latest_run
-from service.persistence.users import User
 from service.usecases import report_snapshots
 from service.usecases.report_snapshots import RefreshJob, Snapshot
 
@@ -28,7 +27,7 @@ SNAPSHOT_KEY = "interviewers"
 REFRESH_JOB = "workers.jobs.refresh_interviewers_snapshot"
 
 
-def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
+def interviewers_report(session: Session, actor: Viewer) -> dict[str, Any]:
     """Per interviewer: scorecards, calibration state, leniency ± SE, recommendations, halo, lateness, evidence,
     adherence and language flags; per template and competency: ICC(1), ICC(1,k), alpha.
     Admin only. Raises PermissionDeniedError."""
@@ -37,7 +36,7 @@ def interviewers_report(session: Session, actor: User) -> dict[str, Any]:
 
 
 def interviewers_snapshot(
-    session: Session, actor: User, *, max_age: int, refresh: bool = False
+    session: Session, actor: Viewer, *, max_age: int, refresh: bool = False
 ) -> Snapshot:
     """The interviewers report as a snapshot (`usecases.report_snapshots`; a calibration
     run invalidates it), or computed now with `refresh`. Admin only.

@@ -11,7 +11,7 @@ from sqlalchemy import delete, not_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, joinedload, undefer
 
-from service.domain.access import HIRING_MANAGER, INTERVIEWER, require
+from service.domain.access import HIRING_MANAGER, INTERVIEWER, Viewer, require
 from service.domain.errors import (
     ConflictError,
     PermissionDeniedError,
@@ -41,7 +41,7 @@ MAY_INTERVIEW = (INTERVIEWER, HIRING_MANAGER)
 
 def schedule_interview(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application_id: int,
     *,
     interview_key: str,
@@ -121,7 +121,7 @@ def _planned_interview(application: Application, interview_key: str) -> Template
 
 def check_booking(
     session: Session,
-    actor: User,
+    actor: Viewer,
     application_id: int,
     *,
     interview_key: str,
@@ -172,7 +172,7 @@ def check_booking(
 
 def list_interviews(
     session: Session,
-    actor: User,
+    actor: Viewer,
     *,
     application_id: int | None = None,
     interviewer_id: int | None = None,
@@ -212,7 +212,7 @@ def list_interviews(
 
 
 def update_interview(
-    session: Session, actor: User, interview_id: int, changes: dict[str, Any]
+    session: Session, actor: Viewer, interview_id: int, changes: dict[str, Any]
 ) -> Interview:
     """Reschedule (`starts_at`) or reassign (`interviewer_id`) a scheduled interview.
 
@@ -251,16 +251,16 @@ def update_interview(
     return interview
 
 
-def cancel_interview(session: Session, actor: User, interview_id: int, reason: str) -> Interview:
+def cancel_interview(session: Session, actor: Viewer, interview_id: int, reason: str) -> Interview:
     return _close(session, actor, interview_id, "cancelled", reason)
 
 
-def mark_no_show(session: Session, actor: User, interview_id: int, reason: str) -> Interview:
+def mark_no_show(session: Session, actor: Viewer, interview_id: int, reason: str) -> Interview:
     return _close(session, actor, interview_id, "no_show", reason, must_have_started=True)
 
 
 def complete_interview(
-    session: Session, actor: User, interview_id: int, actual_minutes: int | None, reason: str
+    session: Session, actor: Viewer, interview_id: int, actual_minutes: int | None, reason: str
 ) -> Interview:
     """Mark it held. Running past the time-box is recorded as a deviation."""
     interview = _close(
@@ -291,7 +291,7 @@ def complete_interview(
     return interview
 
 
-def get_loop(session: Session, actor: User, application_id: int) -> dict[str, Any]:
+def get_loop(session: Session, actor: Viewer, application_id: int) -> dict[str, Any]:
     """The template's plan for this application, what happened to each interview, and deviations."""
     application = get_application(session, actor, application_id)
     template = application.requisition.template_version.template()
@@ -307,7 +307,7 @@ def get_loop(session: Session, actor: User, application_id: int) -> dict[str, An
     }
 
 
-def get_kit(session: Session, actor: User, interview_id: int) -> dict[str, Any]:
+def get_kit(session: Session, actor: Viewer, interview_id: int) -> dict[str, Any]:
     """What the interviewer needs for this slot, and nothing of anyone else's feedback."""
     interview = get_interview(session, actor, interview_id)
     if actor.role == INTERVIEWER and interview.interviewer_id != actor.id:
@@ -335,7 +335,7 @@ def get_kit(session: Session, actor: User, interview_id: int) -> dict[str, Any]:
 
 def _close(
     session: Session,
-    actor: User,
+    actor: Viewer,
     interview_id: int,
     status: str,
     reason: str,
@@ -375,7 +375,7 @@ def _close(
     return interview
 
 
-def _scheduled(session: Session, actor: User, interview_id: int, verb: str) -> Interview:
+def _scheduled(session: Session, actor: Viewer, interview_id: int, verb: str) -> Interview:
     interview = get_interview(session, actor, interview_id)
     if interview.status != "scheduled":
         raise ConflictError(
@@ -452,7 +452,7 @@ def _booking(
         ) from error
 
 
-def _discard_previous_draft(session: Session, actor: User, interview: Interview) -> None:
+def _discard_previous_draft(session: Session, actor: Viewer, interview: Interview) -> None:
     scorecard = scorecard_of_interview(session, interview.id)
     if scorecard is None:
         return

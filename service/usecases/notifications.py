@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from service import jobs
 from service.config import Settings
-from service.domain.access import ADMIN, RECRUITER
+from service.domain.access import ADMIN, RECRUITER, Viewer
 from service.domain.errors import NotFoundError, RuleViolationError
 from service.domain.loops import ACTIVE_INTERVIEW_STATUSES
 from service.domain.reports import stage_maps
@@ -166,7 +166,7 @@ def send_digests(session: Session, settings: Settings) -> int:
 
 def list_notifications(
     session: Session,
-    actor: User,
+    actor: Viewer,
     *,
     unread: bool | None = None,
     cursor: str | None = None,
@@ -181,7 +181,7 @@ def list_notifications(
     return paginate(session, stmt, Notification.id, cursor, limit)
 
 
-def mark_read(session: Session, actor: User, notification_ids: list[int]) -> int:
+def mark_read(session: Session, actor: Viewer, notification_ids: list[int]) -> int:
     """Mark these of your notifications read; returns how many changed. Someone else's
     ids change nothing."""
     stmt = update(Notification).where(
@@ -194,11 +194,11 @@ def mark_read(session: Session, actor: User, notification_ids: list[int]) -> int
     return int(changed)
 
 
-def get_preferences(session: Session, actor: User) -> dict[str, str]:
+def get_preferences(session: Session, actor: Viewer) -> dict[str, str]:
     return {"email": email_preference(session, actor.id)}
 
 
-def set_preferences(session: Session, actor: User, email: str) -> dict[str, str]:
+def set_preferences(session: Session, actor: Viewer, email: str) -> dict[str, str]:
     """`immediately`, `daily_digest` or `off` (owed-scorecard reminders still come, in
     the digest)."""
     if email not in EMAIL_PREFERENCES:
@@ -284,7 +284,9 @@ def _whom_to_tell(session: Session, event: OutboxEvent, settings: Settings) -> l
     return []  # the application's own changes go to webhooks only
 
 
-def interview_calendar(session: Session, actor: User, interview_id: int, settings: Settings) -> str:
+def interview_calendar(
+    session: Session, actor: Viewer, interview_id: int, settings: Settings
+) -> str:
     """The interview's invitation as iCalendar (the one emailed to its interviewer),
     cancelled when the interview is. Raises NotFoundError."""
     interview = get_interview(session, actor, interview_id)

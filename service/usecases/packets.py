@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import jobs
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.data_protection import refuse_erased
 from service.domain.errors import ConflictError, NotFoundError
 from service.domain.loops import loop_complete
@@ -41,7 +41,6 @@ from service.persistence.packets import (
     packets_past_lease,
     revisions_after,
 )
-from service.persistence.users import User
 from service.storage import ChecksumMismatchError, FileMissingError, PacketStorage
 from service.usecases.access import get_application, get_packet, open_panel_feedback
 from service.usecases.assessments import assessment_inputs, scorecard_histories
@@ -57,7 +56,9 @@ RENDER_TIMEOUT_SECONDS = 120
 MAX_ATTEMPTS = 3
 
 
-def request_packet(session: Session, actor: User, application_id: int, anonymized: bool) -> Packet:
+def request_packet(
+    session: Session, actor: Viewer, application_id: int, anonymized: bool
+) -> Packet:
     """Queue a packet for the application's current data, or return the one already made
     from the same data and options. Raises PermissionDeniedError, NotFoundError."""
     require(actor.role, "packets:write")
@@ -124,7 +125,7 @@ def _add_packet(
     anonymized: bool,
     content: dict[str, Any],
     digest: str,
-    actor: User | None,
+    actor: Viewer | None,
 ) -> Packet | None:
     """A queued packet for these inputs, audited, its render enqueued after the commit;
     None (rolled back) when a concurrent writer stored the same inputs first."""
@@ -165,7 +166,7 @@ def _add_packet(
     return packet
 
 
-def assessment_view(session: Session, actor: User, application_id: int) -> dict[str, Any]:
+def assessment_view(session: Session, actor: Viewer, application_id: int) -> dict[str, Any]:
     """The assessment page's data: the packet's view model (named) of the application's data
     now, for whoever may read its assessment. Raises NotFoundError, and PermissionDeniedError
     while `actor` owes a scorecard on it (`open_panel_feedback`, as GET .../assessment)."""
@@ -291,7 +292,7 @@ def _fail(session: Session, packet: Packet, message: str) -> None:
     record_event(session, None, "packet.failed", "packet", packet.id, after={"error": packet.error})
 
 
-def list_packets(session: Session, actor: User, application_id: int) -> list[Packet]:
+def list_packets(session: Session, actor: Viewer, application_id: int) -> list[Packet]:
     """Every packet version of the application, behind the blind rule (`open_panel_feedback`)."""
     require(actor.role, "packets:read")
     application = get_application(session, actor, application_id)
@@ -299,7 +300,9 @@ def list_packets(session: Session, actor: User, application_id: int) -> list[Pac
     return packets_of(session, application.id)
 
 
-def ready_packets(session: Session, actor: User, application_id: int) -> list[tuple[Packet, bool]]:
+def ready_packets(
+    session: Session, actor: Viewer, application_id: int
+) -> list[tuple[Packet, bool]]:
     """The application's ready packets, newest first, each with whether it still shows the
     application's data (only those can carry a decision), behind the blind rule."""
     application = get_application(session, actor, application_id)
@@ -314,7 +317,7 @@ def ready_packets(session: Session, actor: User, application_id: int) -> list[tu
 
 
 def read_packet_pdf(
-    session: Session, actor: User, storage: PacketStorage, packet_id: int
+    session: Session, actor: Viewer, storage: PacketStorage, packet_id: int
 ) -> tuple[Packet, bytes]:
     """The PDF, verified against its checksum, behind the blind rule (`get_packet` calls
     `open_panel_feedback`). Raises ConflictError when it is not ready, missing or corrupt
@@ -351,7 +354,7 @@ def download_name(packet: Packet) -> str:
 
 
 def rerender_packet(
-    session: Session, actor: User, storage: PacketStorage, packet_id: int
+    session: Session, actor: Viewer, storage: PacketStorage, packet_id: int
 ) -> Packet:
     """Render again a packet that failed or whose file is missing or corrupt."""
     require(actor.role, "packets:write")
@@ -407,7 +410,7 @@ def _refuse_erased_packet(packet: Packet) -> None:
         )
 
 
-def _requeue(session: Session, actor: User | None, packet: Packet, reason: str) -> None:
+def _requeue(session: Session, actor: Viewer | None, packet: Packet, reason: str) -> None:
     packet.status, packet.error, packet.finished_at = PacketStatus.QUEUED.value, None, None
     record_event(
         session, actor.id if actor else None, "packet.requeued", "packet", packet.id, reason=reason

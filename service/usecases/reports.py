@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.errors import RuleViolationError
 from service.domain.pipeline import ApplicationStatus
 from service.domain.reports import (
@@ -49,7 +49,7 @@ def _templates(session: Session) -> dict[int, Any]:
 
 def adverse_impact_report(
     session: Session,
-    actor: User,
+    actor: Viewer,
     filters: ApplicationFilters,
     *,
     stage: str | None = None,
@@ -75,7 +75,7 @@ REFRESH_ADVERSE_IMPACT_JOB = "workers.jobs.refresh_adverse_impact_snapshot"
 
 def organisation_adverse_impact(
     session: Session,
-    actor: User,
+    actor: Viewer,
     *,
     min_applicants: int,
     min_selections: int,
@@ -229,7 +229,7 @@ def _step_name(versions: dict[int, Any], key: str, stage_key: str) -> str:
     return f"reached {names.get(stage_key, stage_key)} -> advanced past it"
 
 
-def pipeline_report(session: Session, actor: User, requisition_id: int) -> dict[str, Any]:
+def pipeline_report(session: Session, actor: Viewer, requisition_id: int) -> dict[str, Any]:
     """Per stage of a requisition: entered, advanced, rejected by reason, withdrawn, still
     there, time in stage against target, conversion. Admins, recruiters and the
     requisition's hiring manager. Raises PermissionDeniedError, NotFoundError."""
@@ -276,7 +276,7 @@ def pipeline_report(session: Session, actor: User, requisition_id: int) -> dict[
 
 
 def stuck_report(
-    session: Session, actor: User, filters: ApplicationFilters, *, limit: int = 50
+    session: Session, actor: Viewer, filters: ApplicationFilters, *, limit: int = 50
 ) -> dict[str, Any]:
     """Active applications over their stage's target, oldest first, with who owns the next
     step (admin). Raises PermissionDeniedError."""
@@ -285,7 +285,7 @@ def stuck_report(
 
 
 def recruiter_stuck(
-    session: Session, actor: User, *, mine_only: bool, limit: int = 50
+    session: Session, actor: Viewer, *, mine_only: bool, limit: int = 50
 ) -> dict[str, Any]:
     """The stuck report for the recruiter's Stuck page, each item with its candidate: with
     `mine_only`, of the requisitions `actor` runs and those nobody has been assigned to

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain.access import ADMIN, HIRING_MANAGER, RECRUITER, require
+from service.domain.access import ADMIN, HIRING_MANAGER, RECRUITER, Viewer, require
 from service.domain.errors import RuleViolationError
 from service.persistence.audit import record_event
 from service.persistence.base import snapshot
@@ -19,7 +19,7 @@ from service.usecases.access import get_requisition
 from service.usecases.templates import current_template_version
 
 
-def create_requisition(session: Session, actor: User, data: dict[str, Any]) -> Requisition:
+def create_requisition(session: Session, actor: Viewer, data: dict[str, Any]) -> Requisition:
     """Open a requisition pinned to the template's current version.
 
     Raises PermissionDeniedError, RuleViolationError (unknown template, unfit hiring manager).
@@ -46,7 +46,7 @@ def create_requisition(session: Session, actor: User, data: dict[str, Any]) -> R
 
 def list_requisitions(
     session: Session,
-    actor: User,
+    actor: Viewer,
     *,
     status: str | None = None,
     recruiter_id: int | None = None,
@@ -62,7 +62,7 @@ def list_requisitions(
     return paginate(session, stmt, Requisition.id, cursor, limit)
 
 
-def requisition_titles(session: Session, actor: User) -> list[tuple[int, str, str]]:
+def requisition_titles(session: Session, actor: Viewer) -> list[tuple[int, str, str]]:
     """(id, title, status) of every requisition `actor` may see, oldest first: a page's
     chooser, without loading each requisition's people and template."""
     require(actor.role, "requisitions:read")
@@ -73,7 +73,7 @@ def requisition_titles(session: Session, actor: User) -> list[tuple[int, str, st
 
 
 def update_requisition(
-    session: Session, actor: User, requisition_id: int, changes: dict[str, Any]
+    session: Session, actor: Viewer, requisition_id: int, changes: dict[str, Any]
 ) -> Requisition:
     require(actor.role, "requisitions:write")
     requisition = get_requisition(session, actor, requisition_id)

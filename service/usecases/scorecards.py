@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from service import jobs
 from service.domain import language
+from service.domain.access import Viewer
 from service.domain.errors import ConflictError, NotFoundError, PermissionDeniedError
 from service.domain.pipeline import InterviewStatus
 from service.domain.scorecards import (
@@ -35,7 +36,6 @@ from service.persistence.scorecards import (
     submitted_scorecards,
 )
 from service.persistence.submissions import write_submission
-from service.persistence.users import User
 from service.usecases.access import (
     get_application,
     get_interview,
@@ -46,7 +46,9 @@ from service.usecases.calibration import schedule_refresh
 from service.usecases.outbox import event_to_write
 
 
-def save_draft(session: Session, actor: User, interview_id: int, data: dict[str, Any]) -> Scorecard:
+def save_draft(
+    session: Session, actor: Viewer, interview_id: int, data: dict[str, Any]
+) -> Scorecard:
     """Save the interviewer's work in progress; returns language warnings, never errors, for wording."""
     interview = _own_interview(session, actor, interview_id)
     if interview.status == InterviewStatus.CANCELLED:
@@ -69,7 +71,7 @@ def save_draft(session: Session, actor: User, interview_id: int, data: dict[str,
 
 
 def submit_scorecard(
-    session: Session, actor: User, interview_id: int, data: dict[str, Any]
+    session: Session, actor: Viewer, interview_id: int, data: dict[str, Any]
 ) -> Scorecard:
     """Submit once, after the interview has started. Raises PermissionDeniedError,
     ConflictError (not started, cancelled, already submitted), RuleViolationError.
@@ -123,7 +125,7 @@ def submit_scorecard(
 
 
 def amend_scorecard(
-    session: Session, actor: User, interview_id: int, data: dict[str, Any]
+    session: Session, actor: Viewer, interview_id: int, data: dict[str, Any]
 ) -> Scorecard:
     """Add a new revision to a submitted scorecard; earlier revisions are kept as they were."""
     interview = _own_interview(session, actor, interview_id)
@@ -157,7 +159,7 @@ def amend_scorecard(
     return scorecard
 
 
-def get_scorecard(session: Session, actor: User, interview_id: int) -> Scorecard:
+def get_scorecard(session: Session, actor: Viewer, interview_id: int) -> Scorecard:
     """The author sees their draft or submission; others see it only once submitted, and
     a panelist only after submitting their own (`open_panel_feedback`)."""
     interview = get_interview(session, actor, interview_id)
@@ -170,7 +172,7 @@ def get_scorecard(session: Session, actor: User, interview_id: int) -> Scorecard
     return scorecard
 
 
-def list_scorecards(session: Session, actor: User, application_id: int) -> list[Scorecard]:
+def list_scorecards(session: Session, actor: Viewer, application_id: int) -> list[Scorecard]:
     """Submitted scorecards of an application. Raises PermissionDeniedError for a
     panelist who has not yet submitted their own (`open_panel_feedback`)."""
     application = get_application(session, actor, application_id)
@@ -180,7 +182,7 @@ def list_scorecards(session: Session, actor: User, application_id: int) -> list[
 
 def _new_revision(
     session: Session,
-    actor: User,
+    actor: Viewer,
     scorecard: Scorecard,
     data: dict[str, Any],
     *,
@@ -197,7 +199,7 @@ def _new_revision(
 
 
 def _revision(
-    actor: User, data: dict[str, Any], *, number: int, reason: str, seen_others: bool
+    actor: Viewer, data: dict[str, Any], *, number: int, reason: str, seen_others: bool
 ) -> ScorecardRevision:
     """Revision `number` of `data` with its ratings, in no session yet. `seen_others`: its
     author had already read other panelists' feedback."""
@@ -216,13 +218,13 @@ def _revision(
     )
 
 
-def _own_interview(session: Session, actor: User, interview_id: int) -> Interview:
+def _own_interview(session: Session, actor: Viewer, interview_id: int) -> Interview:
     interview = get_interview(session, actor, interview_id)
     _check_own(actor, interview)
     return interview
 
 
-def _check_own(actor: User, interview: Interview) -> None:
+def _check_own(actor: Viewer, interview: Interview) -> None:
     if interview.interviewer_id != actor.id:
         raise PermissionDeniedError(
             f"Only the assigned interviewer writes the scorecard for interview {interview.id}."

@@ -12,17 +12,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.self_identification import QUESTIONS
 from service.persistence.applications import Application
 from service.persistence.audit import record_event
 from service.persistence.self_identification import SelfIdentification
-from service.persistence.users import User
 from service.usecases.access import get_application
 
 
 def record_self_identification(
-    session: Session, actor: User, application_id: int, answers: dict[str, str]
+    session: Session, actor: Viewer, application_id: int, answers: dict[str, str]
 ) -> None:
     """Store (or replace) the candidate's answers. Raises PermissionDeniedError, NotFoundError."""
     require(actor.role, "self_identification:write")
@@ -45,7 +44,7 @@ def record_self_identification(
 EXPORT_COLUMNS = ("application_id", "requisition_id", *QUESTIONS, "recorded_at")
 
 
-def export_self_identification(session: Session, actor: User) -> list[dict[str, Any]]:
+def export_self_identification(session: Session, actor: Viewer) -> list[dict[str, Any]]:
     """Every stored answer with its application and requisition id, no names (admin only).
 
     Raises PermissionDeniedError. The export is an audit event.

@@ -14,20 +14,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.domain.access import RECRUITER, SEES_EVERYTHING
+from service.domain.access import RECRUITER, SEES_EVERYTHING, Viewer
 from service.domain.reports import stage_maps
 from service.domain.templates import InterviewTemplate
 from service.persistence import tasks as queries
 from service.persistence.base import utcnow
 from service.persistence.reports import ApplicationFilters, overdue_applications, template_versions
-from service.persistence.users import User
 from service.usecases.access import get_application, open_panel_feedback
 from service.usecases.assessments import assess_application
 
 TASK_KINDS = ("scorecard", "decision", "overdue_application")
 
 
-def my_tasks(session: Session, actor: User, *, limit: int = 50) -> dict[str, Any]:
+def my_tasks(session: Session, actor: Viewer, *, limit: int = 50) -> dict[str, Any]:
     """Every role's open tasks, overdue first, then by when they are due; at most `limit`
     of each kind, with how many there are of each."""
     now = utcnow()
@@ -62,7 +61,7 @@ def my_tasks(session: Session, actor: User, *, limit: int = 50) -> dict[str, Any
     return {"items": items, "totals": totals}
 
 
-def decisions_waiting(session: Session, actor: User, *, limit: int = 25) -> dict[str, Any]:
+def decisions_waiting(session: Session, actor: Viewer, *, limit: int = 25) -> dict[str, Any]:
     """The hiring manager's applications waiting for a decision (as in `my_tasks`), each with
     the panel's summary line. The summary comes from the panel's feedback, so each row is
     opened through `open_panel_feedback`; the query already leaves out applications where
@@ -90,7 +89,7 @@ def decisions_waiting(session: Session, actor: User, *, limit: int = 25) -> dict
 
 
 def _awaiting_decision(
-    session: Session, actor: User, templates: dict[int, InterviewTemplate], limit: int
+    session: Session, actor: Viewer, templates: dict[int, InterviewTemplate], limit: int
 ) -> tuple[int, list[Any]]:
     final = {(tv, t.final_stage.key): 1 for tv, t in templates.items()}
     planned = {tv: len({i.key for i in t.interviews}) for tv, t in templates.items()}

@@ -9,14 +9,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.errors import NotFoundError, RuleViolationError
 from service.domain.template_diff import Change, template_changes
 from service.domain.templates import InterviewTemplate
 from service.persistence.audit import record_event
 from service.persistence.requisitions import Requisition
 from service.persistence.templates import TemplateVersion
-from service.persistence.users import User
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ class StoredVersion:
     requisitions: list[PinnedRequisition] = field(default_factory=list)
 
 
-def template_history(session: Session, actor: User) -> dict[str, list[StoredVersion]]:
+def template_history(session: Session, actor: Viewer) -> dict[str, list[StoredVersion]]:
     """Per template key (sorted), its stored versions, oldest first, each with the
     requisitions pinned to it. Admin only. Raises PermissionDeniedError."""
     require(actor.role, "templates:history")
@@ -118,7 +117,7 @@ class Comparison:
 
 
 def compare_versions(
-    session: Session, actor: User, key: str, old_number: int, new_number: int
+    session: Session, actor: Viewer, key: str, old_number: int, new_number: int
 ) -> Comparison:
     """What changed from version `old_number` of template `key` to `new_number` (numbers
     as in `template_history`). Admin only. Raises PermissionDeniedError, NotFoundError,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from service.domain.access import ROLES, Actor, require
+from service.domain.access import ROLES, Actor, Viewer, require
 from service.domain.errors import (
     AuthenticationError,
     ConflictError,
@@ -89,7 +89,7 @@ def signed_in_user(session: Session, user_id: int, signed_in_at: datetime) -> Us
     return user
 
 
-def set_password(session: Session, actor: User | None, user_id: int, password: str) -> User:
+def set_password(session: Session, actor: Viewer | None, user_id: int, password: str) -> User:
     """Set or reset a user's web password; their open sessions end. The event records
     that it changed, never the password or its hash.
 
@@ -117,7 +117,7 @@ def set_password(session: Session, actor: User | None, user_id: int, password: s
 
 def list_users(
     session: Session,
-    actor: User,
+    actor: Viewer,
     *,
     role: str | None = None,
     active: bool | None = None,
@@ -137,7 +137,7 @@ def list_users(
     return paginate(session, stmt, User.id, cursor, limit)
 
 
-def get_user(session: Session, actor: User, user_id: int) -> User:
+def get_user(session: Session, actor: Viewer, user_id: int) -> User:
     """One user of the directory. Raises PermissionDeniedError, NotFoundError."""
     require(actor.role, "users:read")
     return _get(session, user_id)
@@ -152,7 +152,7 @@ def find_user(session: Session, email: str) -> User:
 
 
 def create_user(
-    session: Session, email: str, name: str, role: str, actor: User | None = None
+    session: Session, email: str, name: str, role: str, actor: Viewer | None = None
 ) -> tuple[User, str]:
     """Create a user and their first token; returns (user, token).
 
@@ -175,7 +175,7 @@ def create_user(
     return user, token.plain
 
 
-def change_role(session: Session, actor: User | None, user_id: int, role: str) -> User:
+def change_role(session: Session, actor: Viewer | None, user_id: int, role: str) -> User:
     """Give the user another role; the same role is a no-op. Audited with before and after.
 
     Raises PermissionDeniedError, NotFoundError, RuleViolationError (unknown role).
@@ -203,7 +203,7 @@ def change_role(session: Session, actor: User | None, user_id: int, role: str) -
     return user
 
 
-def deactivate_user(session: Session, actor: User | None, user_id: int) -> User:
+def deactivate_user(session: Session, actor: Viewer | None, user_id: int) -> User:
     """Deactivate the user and revoke every token they hold; already inactive is a no-op.
 
     Raises PermissionDeniedError, NotFoundError, ConflictError (deactivating yourself).
@@ -233,7 +233,7 @@ def deactivate_user(session: Session, actor: User | None, user_id: int) -> User:
     return user
 
 
-def reactivate_user(session: Session, actor: User | None, user_id: int) -> User:
+def reactivate_user(session: Session, actor: Viewer | None, user_id: int) -> User:
     """Let a deactivated user back in; already active is a no-op. Their old tokens stay
     revoked: issue a new one. Raises PermissionDeniedError, NotFoundError."""
     _require_manager(actor)
@@ -255,7 +255,7 @@ def reactivate_user(session: Session, actor: User | None, user_id: int) -> User:
     return user
 
 
-def list_tokens(session: Session, actor: User, user_id: int) -> list[ApiToken]:
+def list_tokens(session: Session, actor: Viewer, user_id: int) -> list[ApiToken]:
     """The user's tokens (ids and dates, never a secret or its hash), newest first."""
     require(actor.role, "users:manage")
     user = _get(session, user_id)
@@ -268,7 +268,7 @@ def list_tokens(session: Session, actor: User, user_id: int) -> list[ApiToken]:
     )
 
 
-def issue_token(session: Session, actor: User | None, user_id: int) -> IssuedToken:
+def issue_token(session: Session, actor: Viewer | None, user_id: int) -> IssuedToken:
     """A new token for an active user, shown once; their other tokens keep working.
 
     Raises PermissionDeniedError, NotFoundError, ConflictError (user deactivated).
@@ -288,7 +288,7 @@ def issue_token(session: Session, actor: User | None, user_id: int) -> IssuedTok
 
 
 def revoke_tokens(
-    session: Session, actor: User | None, user_id: int, token_id: int | None = None
+    session: Session, actor: Viewer | None, user_id: int, token_id: int | None = None
 ) -> list[int]:
     """Revoke one token of the user, or all of them; returns the ids revoked now.
 
@@ -319,7 +319,7 @@ def revoke_tokens(
     return revoked
 
 
-def rotate_token(session: Session, actor: User | None, user_id: int) -> str:
+def rotate_token(session: Session, actor: Viewer | None, user_id: int) -> str:
     """Revoke every token of the user and issue a new one, shown once."""
     _require_manager(actor)
     user = _get(session, user_id)
@@ -347,7 +347,7 @@ class IssuedToken:
         self.plain = plain
 
 
-def _require_manager(actor: User | None) -> None:
+def _require_manager(actor: Viewer | None) -> None:
     if actor is not None:
         require(actor.role, "users:manage")
 
@@ -356,7 +356,7 @@ def _snapshot(user: User) -> dict[str, Any]:
     return snapshot(user, exclude=_SECRET_COLUMNS)
 
 
-def _id(actor: User | None) -> int | None:
+def _id(actor: Viewer | None) -> int | None:
     return actor.id if actor is not None else None
 
 

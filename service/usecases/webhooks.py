@@ -17,7 +17,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from service import jobs
-from service.domain.access import require
+from service.domain.access import Viewer, require
 from service.domain.errors import NotFoundError, RuleViolationError
 from service.domain.webhooks import (
     SUBSCRIBABLE,
@@ -30,7 +30,6 @@ from service.persistence.audit import record_event
 from service.persistence.base import snapshot, utcnow
 from service.persistence.outbox import OutboxEvent, new_public_id
 from service.persistence.paging import Page, paginate
-from service.persistence.users import User
 from service.persistence.webhooks import (
     WebhookDelivery,
     WebhookEndpoint,
@@ -61,7 +60,7 @@ class WebhookPolicy:
 
 def create_endpoint(
     session: Session,
-    actor: User,
+    actor: Viewer,
     policy: WebhookPolicy,
     *,
     url: str,
@@ -91,13 +90,13 @@ def create_endpoint(
 
 
 def list_endpoints(
-    session: Session, actor: User, *, cursor: str | None = None, limit: int = 50
+    session: Session, actor: Viewer, *, cursor: str | None = None, limit: int = 50
 ) -> Page:
     require(actor.role, "webhooks:manage")
     return paginate(session, select(WebhookEndpoint), WebhookEndpoint.id, cursor, limit)
 
 
-def get_endpoint(session: Session, actor: User, endpoint_id: int) -> WebhookEndpoint:
+def get_endpoint(session: Session, actor: Viewer, endpoint_id: int) -> WebhookEndpoint:
     require(actor.role, "webhooks:manage")
     endpoint = session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
@@ -107,7 +106,7 @@ def get_endpoint(session: Session, actor: User, endpoint_id: int) -> WebhookEndp
 
 def update_endpoint(
     session: Session,
-    actor: User,
+    actor: Viewer,
     policy: WebhookPolicy,
     endpoint_id: int,
     changes: dict[str, Any],
@@ -143,7 +142,7 @@ def update_endpoint(
     return endpoint
 
 
-def delete_endpoint(session: Session, actor: User, endpoint_id: int) -> None:
+def delete_endpoint(session: Session, actor: Viewer, endpoint_id: int) -> None:
     """Remove the endpoint and its delivery log."""
     endpoint = get_endpoint(session, actor, endpoint_id)
     before = _audited(endpoint)
@@ -156,7 +155,9 @@ def delete_endpoint(session: Session, actor: User, endpoint_id: int) -> None:
     session.commit()
 
 
-def ping(session: Session, actor: User, policy: WebhookPolicy, endpoint_id: int) -> WebhookDelivery:
+def ping(
+    session: Session, actor: Viewer, policy: WebhookPolicy, endpoint_id: int
+) -> WebhookDelivery:
     """Send a `webhook.ping` to this endpoint only (even a disabled one), through the
     same delivery path as every event."""
     endpoint = get_endpoint(session, actor, endpoint_id)
@@ -177,7 +178,7 @@ def ping(session: Session, actor: User, policy: WebhookPolicy, endpoint_id: int)
 
 def list_deliveries(
     session: Session,
-    actor: User,
+    actor: Viewer,
     endpoint_id: int,
     *,
     cursor: str | None = None,
@@ -190,7 +191,7 @@ def list_deliveries(
 
 
 def redeliver(
-    session: Session, actor: User, policy: WebhookPolicy, endpoint_id: int, delivery_id: int
+    session: Session, actor: Viewer, policy: WebhookPolicy, endpoint_id: int, delivery_id: int
 ) -> WebhookDelivery:
     """Send a delivery again (same delivery id, so a receiver that has it can drop it)."""
     endpoint = get_endpoint(session, actor, endpoint_id)

@@ -147,7 +147,7 @@ def get_interview_and_template(
     (BENCHMARKS.md, "Issue 18: the submission, second pass")."""
     require(actor.role, "applications:read")
     params = {"interview_id": interview_id, VIEWER_ID: actor.id}
-    row = session.connection().execute(_interview_and_template(actor.role), params).one_or_none()
+    row = plain_rows(session, _interview_and_template(actor.role), params).one_or_none()
     if row is None:
         raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
     values = dict(row._mapping)

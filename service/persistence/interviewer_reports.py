@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import struct
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
@@ -24,9 +25,20 @@ from psycopg import postgres
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.pq import Format
-from sqlalchemy import BigInteger, Row, Select, and_, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Row,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
 from service.domain.scorecards import ScorecardState
@@ -83,10 +95,29 @@ class CurrentRevisions:
     recommendation: np.ndarray
 
 
+def read_current(session: Session) -> tuple[CurrentRevisions, CurrentRatings]:
+    """`current_revisions` and `current_ratings`, their reads sent at once: on
+    PostgreSQL, when the session's transaction has written nothing, each on a
+    connection of its own (`_concurrent_rows`)."""
+    revision_columns, rating_columns, applications, requisitions = _read_all(
+        session,
+        (_revision_columns, False),
+        (_rating_columns, True),
+        (_application_requisitions, False),
+        (_requisition_versions, False),
+    )
+    revisions = _revisions(revision_columns)
+    return revisions, _ratings(rating_columns, revisions, applications, requisitions)
+
+
 def current_revisions(session: Session) -> CurrentRevisions:
     """One read of the current revisions, as integer columns (pairs of them packed into
     one, `_pair`)."""
-    revision_id, authors, flags = _columns(session, _revision_columns)
+    return _revisions(_columns(session, _revision_columns))
+
+
+def _revisions(columns: list[np.ndarray]) -> CurrentRevisions:
+    revision_id, authors, flags = columns
     author_id, application_id = _unpaired(authors)
     language_flags, recommended = _unpaired(flags)
     return CurrentRevisions(
@@ -125,8 +156,8 @@ def _pair(high: Any, low: Any) -> Any:
     one small allocation each), so halving the values read beats the two shifts (about
     a fifth of each read at 100k applications, measured on the bench). `_unpaired` splits
     them again; any two int4 values, negative ones too, come back as they were."""
-    wide = sql_cast(high, BigInteger).op("<<")(32)
-    return wide.op("|")(sql_cast(low, BigInteger).op("&")(_LOW_HALF))
+    wide = sql_cast(high, BigInteger).op("<<")(literal(32, Integer))  # bigint << int
+    return wide.op("|")(sql_cast(low, BigInteger).op("&")(literal(_LOW_HALF, BigInteger)))
 
 
 _LOW_HALF = 0xFFFFFFFF
@@ -194,16 +225,33 @@ class CurrentRatings:
     score: np.ndarray
     chars: np.ndarray
     competencies: list[str]
+    template_version_id: np.ndarray  # of the rating's application's requisition
 
 
 def current_ratings(session: Session, revisions: CurrentRevisions) -> CurrentRatings:
     """The ratings of the current revisions as narrow integer columns (competency names
     coded once).
 
-    Two plain reads, matched here: every rating (one scan, no join) and the current
-    revision of every submitted scorecard (`current_revisions`). Joining them in SQL
-    took ~25 ms more at 100k applications than this (~90 ms for both)."""
-    competencies, competency, (of_revision, scored) = _coded_columns(session, _rating_columns)
+    Plain reads, matched here: every rating (one scan, no join), the current revision
+    of every submitted scorecard (`current_revisions`) and every application's template
+    version (`_template_versions`). Joining ratings and revisions in SQL took ~25 ms more
+    at 100k applications than this (~90 ms for both)."""
+    columns, applications, requisitions = _read_all(
+        session,
+        (_rating_columns, True),
+        (_application_requisitions, False),
+        (_requisition_versions, False),
+    )
+    return _ratings(columns, revisions, applications, requisitions)
+
+
+def _ratings(
+    columns: tuple[list[str], np.ndarray, list[np.ndarray]],
+    revisions: CurrentRevisions,
+    applications: list[np.ndarray],
+    requisitions: list[np.ndarray],
+) -> CurrentRatings:
+    competencies, competency, (of_revision, scored) = columns
     score, chars = _unpaired(scored)
     # Each rating's revision among the current ones, if it is one.
     at = _positions(revisions.revision_id, of_revision)
@@ -217,6 +265,9 @@ def current_ratings(session: Session, revisions: CurrentRevisions) -> CurrentRat
         score=score[current],
         chars=chars[current],
         competencies=competencies,
+        template_version_id=_template_versions(
+            applications, requisitions, revisions.application_id[at]
+        ),
     )
 
 
@@ -264,18 +315,20 @@ def _integers(values: list[int]) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
-def _template_versions(session: Session, application_ids: np.ndarray) -> np.ndarray:
-    """The template version id of each given application (ids that exist).
+def _template_versions(
+    applications: list[np.ndarray], requisitions: list[np.ndarray], application_ids: np.ndarray
+) -> np.ndarray:
+    """The template version id of each given application (ids that exist), from every
+    application's requisition (`_application_requisitions`) and every requisition's
+    version (`_requisition_versions`).
 
-    Every application's requisition is read (no join) and its requisition's version
-    looked up here among the requisitions' (a few thousand): joining applications and
-    requisitions into the ratings query cost more (~50 ms at 100k) than reading them
-    apart, and the join of the two ~17 ms more than this (100k bench)."""
-    (applications,) = _columns(session, _application_requisitions)
-    ids, requisition_ids = _unpaired(applications)
-    requisitions, versions = _columns(session, _requisition_versions)
+    Read apart and looked up here: joining applications and requisitions into the
+    ratings query cost more (~50 ms at 100k) than reading them apart, and the join of
+    the two ~17 ms more than reading the applications alone (100k bench)."""
+    ids, requisition_ids = _unpaired(applications[0])
+    requisition, versions = requisitions
     of_application = requisition_ids[_positions(ids, application_ids)]
-    found: np.ndarray = versions[_positions(requisitions, of_application)]
+    found: np.ndarray = versions[_positions(requisition, of_application)]
     return found
 
 
@@ -299,12 +352,8 @@ def _columns(session: Session, statement: _Statement) -> list[np.ndarray]:
     protocol, decoded straight into numpy (`_IntegerArrayLoader`): ~100k ratings as rows
     cost ~300 ms in SQLAlchemy's row handling, against ~20 ms as arrays. SQLite has no
     arrays: rows, transposed."""
-    width = len(statement().selected_columns)
-    if not _has_arrays(session):
-        return [_integers(c) for c in _transposed(session.execute(statement()).all(), width)]
-    rows = _binary_rows(session, _array_sql(statement, session.get_bind().dialect, grouped=False))
-    # array_agg over no rows is NULL.
-    return [_integers([]) if c is None else c for c in (rows[0] if rows else [None] * width)]
+    columns: list[np.ndarray] = _read_all(session, (statement, False))[0]
+    return columns
 
 
 def _coded_columns(
@@ -317,14 +366,55 @@ def _coded_columns(
     On PostgreSQL grouped by that column, one array per other column and group: no
     text crosses the wire per row (~110k competency names as a text array, decoded and
     coded here, were ~40 ms of the interviewers report at 100k)."""
-    width = len(statement().selected_columns) - 1
+    coded: tuple[list[str], np.ndarray, list[np.ndarray]] = _read_all(session, (statement, True))[0]
+    return coded
+
+
+def _read_all(session: Session, *reads: tuple[_Statement, bool]) -> list[Any]:
+    """Each statement's result as `_columns` (False) or `_coded_columns` (True) gives it,
+    on PostgreSQL all sent at once (`_concurrent_rows`)."""
     if not _has_arrays(session):
-        rows = session.execute(statement()).all()
-        codes: dict[str, int] = {}
-        coded = _integers([codes.setdefault(row[0], len(codes)) for row in rows])
-        columns = _transposed([row[1:] for row in rows], width)
-        return list(codes), coded, [_integers(column) for column in columns]
-    groups = _binary_rows(session, _array_sql(statement, session.get_bind().dialect, grouped=True))
+        return [
+            _coded_rows(session.execute(statement()).all(), statement)
+            if coded
+            else _column_rows(session.execute(statement()).all(), statement)
+            for statement, coded in reads
+        ]
+    dialect = session.get_bind().dialect
+    results = _concurrent_rows(
+        session, [_array_sql(statement, dialect, grouped=coded) for statement, coded in reads]
+    )
+    return [
+        _coded_arrays(rows, statement) if coded else _column_arrays(rows, statement)
+        for (statement, coded), rows in zip(reads, results, strict=True)
+    ]
+
+
+def _column_rows(rows: Sequence[Sequence[Any]], statement: _Statement) -> list[np.ndarray]:
+    width = len(statement().selected_columns)
+    return [_integers(column) for column in _transposed(rows, width)]
+
+
+def _column_arrays(rows: list[tuple[Any, ...]], statement: _Statement) -> list[np.ndarray]:
+    width = len(statement().selected_columns)
+    # array_agg over no rows is NULL.
+    return [_integers([]) if c is None else c for c in (rows[0] if rows else [None] * width)]
+
+
+def _coded_rows(
+    rows: Sequence[Sequence[Any]], statement: _Statement
+) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    width = len(statement().selected_columns) - 1
+    codes: dict[str, int] = {}
+    coded = _integers([codes.setdefault(row[0], len(codes)) for row in rows])
+    columns = _transposed([row[1:] for row in rows], width)
+    return list(codes), coded, [_integers(column) for column in columns]
+
+
+def _coded_arrays(
+    groups: list[tuple[Any, ...]], statement: _Statement
+) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    width = len(statement().selected_columns) - 1
     names = [group[0] for group in groups]
     sizes = [len(group[1]) for group in groups]
     coded = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
@@ -360,10 +450,47 @@ def _transposed(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     )
 
 
+def _concurrent_rows(session: Session, queries: list[str]) -> list[list[tuple[Any, ...]]]:
+    """`_binary_rows` of each query, the first on the session's connection and the others
+    each on a connection of its own from the engine's pool (at most two more), at the
+    same time: PostgreSQL runs one query per connection on one core, and the report's
+    reads are independent (~0.7 of their sequential time on a loaded two-core machine,
+    less on an idle one).
+
+    Only when that reads what the session would: its transaction has written nothing
+    (`txid_current_if_assigned`; what it wrote is seen by it alone) and each of its
+    statements takes a new snapshot (read committed, as every other connection's
+    statement does). Otherwise, and for a session bound to a connection rather than an
+    engine, one after the other on the session's connection."""
+    bind = session.get_bind()
+    if len(queries) < 2 or not isinstance(bind, Engine) or not session.scalar(_UNWRITTEN):
+        return [_binary_rows(session, sql) for sql in queries]
+    with ThreadPoolExecutor(max_workers=min(2, len(queries) - 1)) as pool:
+        others = [pool.submit(_own_connection_rows, bind, sql) for sql in queries[1:]]
+        first = _binary_rows(session, queries[0])
+        return [first, *(other.result() for other in others)]
+
+
+_UNWRITTEN = text(
+    "SELECT txid_current_if_assigned() IS NULL "
+    "AND current_setting('transaction_isolation') = 'read committed'"
+)
+
+
+def _own_connection_rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return _driver_rows(cast(psycopg.Connection, connection.connection.driver_connection), sql)
+
+
 def _binary_rows(session: Session, sql: str) -> list[tuple[Any, ...]]:
-    """Every row of a PostgreSQL query, read over psycopg's binary protocol, its integer
-    arrays as numpy arrays (`_IntegerArrayLoader`)."""
+    """Every row of a PostgreSQL query on the session's connection (`_driver_rows`)."""
     driver = cast(psycopg.Connection, session.connection().connection.driver_connection)
+    return _driver_rows(driver, sql)
+
+
+def _driver_rows(driver: psycopg.Connection, sql: str) -> list[tuple[Any, ...]]:
+    """Every row of a query, read over psycopg's binary protocol, its integer arrays as
+    numpy arrays (`_IntegerArrayLoader`)."""
     with driver.cursor(binary=True) as cursor:
         for name in ("int4", "int8"):
             array_oid = postgres.types[name].array_oid
@@ -455,9 +582,7 @@ def reliability_sums(
     total = np.bincount(cell, weights=score).astype(np.int64)
     total_sq = np.bincount(cell, weights=score * score).astype(np.int64)
     # Then one group per template version, competency and m.
-    versions, version = np.unique(
-        _template_versions(session, application[first]), return_inverse=True
-    )
+    versions, version = np.unique(ratings.template_version_id[scored][first], return_inverse=True)
     sizes = int(m.max()) + 1
     groups, group = np.unique(
         (version * n_competencies + competency[first]) * sizes + m, return_inverse=True

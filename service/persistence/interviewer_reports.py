@@ -8,6 +8,12 @@ sums) from both. Three SQL aggregations each joined scorecards, current revision
 and ratings again, and the per-(application, competency) one spilled to disk; a
 fourth, the scorecard counts, joined scorecards and revisions a second time
 (EXPLAIN on the 100k bench). No evidence text is loaded, only its length.
+
+Done in SQL instead (the cells, then their groups, and a per-interviewer median) the
+same aggregation took ~300 + ~150 ms at 100k even with work_mem raised, against
+~100 ms of CPU for the whole report here. What PostgreSQL still spends is mostly in
+sending the values (~80 ns each), hence the packed pairs (`_pair`) and the reads sent
+at once (`read_current`).
 """
 
 from __future__ import annotations

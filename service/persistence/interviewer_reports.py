@@ -8,12 +8,20 @@ sums) from both. Three SQL aggregations each joined scorecards, current revision
 and ratings again, and the per-(application, competency) one spilled to disk; a
 fourth, the scorecard counts, joined scorecards and revisions a second time
 (EXPLAIN on the 100k bench). No evidence text is loaded, only its length.
+
+Done in SQL instead (the cells, then their groups, and a per-interviewer median) the
+same aggregation took ~300 + ~150 ms at 100k even with work_mem raised, against
+~100 ms of CPU for the whole report here. What PostgreSQL still spends is mostly in
+sending the values (~80 ns each), hence the packed pairs (`_pair`) and the reads sent
+at once (`read_current`).
 """
 
 from __future__ import annotations
 
+import functools
 import struct
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
@@ -23,7 +31,20 @@ from psycopg import postgres
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.pq import Format
-from sqlalchemy import Row, Select, and_, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Row,
+    Select,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import Session
 
 from service.domain.scorecards import ScorecardState
@@ -39,7 +60,7 @@ from service.persistence.users import User
 HALO_MIN_COMPETENCIES = 3
 
 
-def _current(stmt):
+def _current(stmt: Select[*tuple[Any, ...]]) -> Select[*tuple[Any, ...]]:
     """Join each submitted scorecard to its current revision."""
     return (
         stmt.select_from(Scorecard)
@@ -80,24 +101,78 @@ class CurrentRevisions:
     recommendation: np.ndarray
 
 
+def read_current(session: Session) -> tuple[CurrentRevisions, CurrentRatings]:
+    """`current_revisions` and `current_ratings`, their reads sent at once: on
+    PostgreSQL, when the session's transaction has written nothing, each on a
+    connection of its own (`_concurrent_rows`)."""
+    revision_columns, rating_columns, applications, requisitions = _read_all(
+        session,
+        (_revision_columns, False),
+        (_rating_columns, True),
+        (_application_requisitions, False),
+        (_requisition_versions, False),
+    )
+    revisions = _revisions(revision_columns)
+    return revisions, _ratings(rating_columns, revisions, applications, requisitions)
+
+
 def current_revisions(session: Session) -> CurrentRevisions:
-    """One read of the current revisions, as integer columns."""
+    """One read of the current revisions, as integer columns (pairs of them packed into
+    one, `_pair`)."""
+    return _revisions(_columns(session, _revision_columns))
+
+
+def _revisions(columns: list[np.ndarray]) -> CurrentRevisions:
+    revision_id, authors, flags = columns
+    author_id, application_id = _unpaired(authors)
+    language_flags, recommended = _unpaired(flags)
+    return CurrentRevisions(
+        revision_id=revision_id,
+        author_id=author_id,
+        application_id=application_id,
+        late=recommended & 1,
+        language_flags=language_flags,
+        recommendation=recommended >> 1,
+    )
+
+
+@functools.cache
+def _revision_columns() -> Select[*tuple[Any, ...]]:
     recommendation = case(
         {r: i for i, r in enumerate(RECOMMENDATIONS)},
         value=ScorecardRevision.recommendation,
         else_=-1,
     )
-    stmt = _current(
+    return _current(
         select(
             ScorecardRevision.id,
-            Scorecard.author_id,
-            Scorecard.application_id,
-            case((Scorecard.late, 1), else_=0),
-            func.coalesce(func.json_array_length(ScorecardRevision.warnings), 0),
-            recommendation,
+            _pair(Scorecard.author_id, Scorecard.application_id),
+            _pair(
+                func.coalesce(func.json_array_length(ScorecardRevision.warnings), 0),
+                # The recommendation's index, twice, plus 1 for a late scorecard.
+                recommendation * 2 + case((Scorecard.late, 1), else_=0),
+            ),
         )
     )
-    return CurrentRevisions(*_columns(session, stmt))
+
+
+def _pair(high: Any, low: Any) -> Any:
+    """Two 32-bit integer columns as one 64-bit one, `high` in the upper half: PostgreSQL
+    sends each value of an array for ~0.1 µs (int4send through the function manager,
+    one small allocation each), so halving the values read beats the two shifts (about
+    a fifth of each read at 100k applications, measured on the bench). `_unpaired` splits
+    them again; any two int4 values, negative ones too, come back as they were."""
+    wide = sql_cast(high, BigInteger).op("<<")(literal(32, Integer))  # bigint << int
+    return wide.op("|")(sql_cast(low, BigInteger).op("&")(literal(_LOW_HALF, BigInteger)))
+
+
+_LOW_HALF = 0xFFFFFFFF
+
+
+def _unpaired(paired: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two columns `_pair` packed: the upper half (an arithmetic shift keeps its
+    sign), the lower one read as a signed 32-bit integer."""
+    return paired >> 32, paired.astype(np.int32).astype(np.int64)
 
 
 def scorecard_summaries(session: Session, revisions: CurrentRevisions) -> list[ScorecardSummary]:
@@ -156,23 +231,35 @@ class CurrentRatings:
     score: np.ndarray
     chars: np.ndarray
     competencies: list[str]
+    template_version_id: np.ndarray  # of the rating's application's requisition
+    revision: np.ndarray  # the rating's revision's position among the current revisions
 
 
 def current_ratings(session: Session, revisions: CurrentRevisions) -> CurrentRatings:
     """The ratings of the current revisions as narrow integer columns (competency names
     coded once).
 
-    Two plain reads, matched here: every rating (one scan, no join) and the current
-    revision of every submitted scorecard (`current_revisions`). Joining them in SQL
-    took ~25 ms more at 100k applications than this (~90 ms for both)."""
-    rating = ScorecardRating
-    ratings = select(
-        rating.competency,
-        rating.revision_id,
-        func.coalesce(rating.score, 0),
-        func.coalesce(case((rating.score.is_not(None), rating.evidence_chars)), -1),
+    Plain reads, matched here: every rating (one scan, no join), the current revision
+    of every submitted scorecard (`current_revisions`) and every application's template
+    version (`_template_versions`). Joining ratings and revisions in SQL took ~25 ms more
+    at 100k applications than this (~90 ms for both)."""
+    columns, applications, requisitions = _read_all(
+        session,
+        (_rating_columns, True),
+        (_application_requisitions, False),
+        (_requisition_versions, False),
     )
-    competencies, competency, (of_revision, score, chars) = _coded_columns(session, ratings)
+    return _ratings(columns, revisions, applications, requisitions)
+
+
+def _ratings(
+    columns: tuple[list[str], np.ndarray, list[np.ndarray]],
+    revisions: CurrentRevisions,
+    applications: list[np.ndarray],
+    requisitions: list[np.ndarray],
+) -> CurrentRatings:
+    competencies, competency, (of_revision, scored) = columns
+    score, chars = _unpaired(scored)
     # Each rating's revision among the current ones, if it is one.
     at = _positions(revisions.revision_id, of_revision)
     current = at >= 0
@@ -185,6 +272,23 @@ def current_ratings(session: Session, revisions: CurrentRevisions) -> CurrentRat
         score=score[current],
         chars=chars[current],
         competencies=competencies,
+        template_version_id=_template_versions(
+            applications, requisitions, revisions.application_id[at]
+        ),
+        revision=at,
+    )
+
+
+@functools.cache
+def _rating_columns() -> Select[*tuple[Any, ...]]:
+    rating = ScorecardRating
+    return select(
+        rating.competency,
+        rating.revision_id,
+        _pair(
+            func.coalesce(rating.score, 0),
+            func.coalesce(case((rating.score.is_not(None), rating.evidence_chars)), -1),
+        ),
     )
 
 
@@ -219,37 +323,49 @@ def _integers(values: list[int]) -> np.ndarray:
     return np.asarray(values, dtype=np.int64)
 
 
-def _template_versions(session: Session, application_ids: np.ndarray) -> np.ndarray:
-    """The template version id of each given application (ids that exist).
+def _template_versions(
+    applications: list[np.ndarray], requisitions: list[np.ndarray], application_ids: np.ndarray
+) -> np.ndarray:
+    """The template version id of each given application (ids that exist), from every
+    application's requisition (`_application_requisitions`) and every requisition's
+    version (`_requisition_versions`).
 
-    Every application's is fetched and looked up here: joining applications and
-    requisitions into the ratings query cost more (~50 ms at 100k) than this."""
-    stmt = select(Application.id, Requisition.template_version_id).join(
-        Requisition, Requisition.id == Application.requisition_id
-    )
-    ids, versions = _columns(session, stmt)
-    found: np.ndarray = versions[_positions(ids, application_ids)]
+    Read apart and looked up here: joining applications and requisitions into the
+    ratings query cost more (~50 ms at 100k) than reading them apart, and the join of
+    the two ~17 ms more than reading the applications alone (100k bench)."""
+    ids, requisition_ids = _unpaired(applications[0])
+    requisition, versions = requisitions
+    of_application = requisition_ids[_positions(ids, application_ids)]
+    found: np.ndarray = versions[_positions(requisition, of_application)]
     return found
 
 
-def _columns(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[np.ndarray]:
+@functools.cache
+def _application_requisitions() -> Select[*tuple[Any, ...]]:
+    return select(_pair(Application.id, Application.requisition_id))
+
+
+@functools.cache
+def _requisition_versions() -> Select[*tuple[Any, ...]]:
+    return select(Requisition.id, Requisition.template_version_id)
+
+
+_Statement = Callable[[], Select[*tuple[Any, ...]]]
+
+
+def _columns(session: Session, statement: _Statement) -> list[np.ndarray]:
     """The statement's result, integer columns only, as one array per column.
 
     On PostgreSQL each column comes back as one array (array_agg) over psycopg's binary
     protocol, decoded straight into numpy (`_IntegerArrayLoader`): ~100k ratings as rows
     cost ~300 ms in SQLAlchemy's row handling, against ~20 ms as arrays. SQLite has no
     arrays: rows, transposed."""
-    width = len(stmt.selected_columns)
-    if not _has_arrays(session):
-        return [_integers(c) for c in _transposed(session.execute(stmt).all(), width)]
-    inner = stmt.subquery()
-    rows = _binary_rows(session, select(*(func.array_agg(column) for column in inner.c)))
-    # array_agg over no rows is NULL.
-    return [_integers([]) if c is None else c for c in (rows[0] if rows else [None] * width)]
+    columns: list[np.ndarray] = _read_all(session, (statement, False))[0]
+    return columns
 
 
 def _coded_columns(
-    session: Session, stmt: Select[*tuple[Any, ...]]
+    session: Session, statement: _Statement
 ) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
     """The statement's first column coded: its distinct values and each row's index
     among them, and its other (integer) columns as one array each, rows in the same
@@ -258,18 +374,55 @@ def _coded_columns(
     On PostgreSQL grouped by that column, one array per other column and group: no
     text crosses the wire per row (~110k competency names as a text array, decoded and
     coded here, were ~40 ms of the interviewers report at 100k)."""
-    width = len(stmt.selected_columns) - 1
+    coded: tuple[list[str], np.ndarray, list[np.ndarray]] = _read_all(session, (statement, True))[0]
+    return coded
+
+
+def _read_all(session: Session, *reads: tuple[_Statement, bool]) -> list[Any]:
+    """Each statement's result as `_columns` (False) or `_coded_columns` (True) gives it,
+    on PostgreSQL all sent at once (`_concurrent_rows`)."""
     if not _has_arrays(session):
-        rows = session.execute(stmt).all()
-        codes: dict[str, int] = {}
-        coded = _integers([codes.setdefault(row[0], len(codes)) for row in rows])
-        columns = _transposed([row[1:] for row in rows], width)
-        return list(codes), coded, [_integers(column) for column in columns]
-    inner = stmt.subquery()
-    key, *values = inner.c
-    groups = _binary_rows(
-        session, select(key, *(func.array_agg(column) for column in values)).group_by(key)
+        return [
+            _coded_rows(session.execute(statement()).all(), statement)
+            if coded
+            else _column_rows(session.execute(statement()).all(), statement)
+            for statement, coded in reads
+        ]
+    dialect = session.get_bind().dialect
+    results = _concurrent_rows(
+        session, [_array_sql(statement, dialect, grouped=coded) for statement, coded in reads]
     )
+    return [
+        _coded_arrays(rows, statement) if coded else _column_arrays(rows, statement)
+        for (statement, coded), rows in zip(reads, results, strict=True)
+    ]
+
+
+def _column_rows(rows: Sequence[Sequence[Any]], statement: _Statement) -> list[np.ndarray]:
+    width = len(statement().selected_columns)
+    return [_integers(column) for column in _transposed(rows, width)]
+
+
+def _column_arrays(rows: list[tuple[Any, ...]], statement: _Statement) -> list[np.ndarray]:
+    width = len(statement().selected_columns)
+    # array_agg over no rows is NULL.
+    return [_integers([]) if c is None else c for c in (rows[0] if rows else [None] * width)]
+
+
+def _coded_rows(
+    rows: Sequence[Sequence[Any]], statement: _Statement
+) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    width = len(statement().selected_columns) - 1
+    codes: dict[str, int] = {}
+    coded = _integers([codes.setdefault(row[0], len(codes)) for row in rows])
+    columns = _transposed([row[1:] for row in rows], width)
+    return list(codes), coded, [_integers(column) for column in columns]
+
+
+def _coded_arrays(
+    groups: list[tuple[Any, ...]], statement: _Statement
+) -> tuple[list[str], np.ndarray, list[np.ndarray]]:
+    width = len(statement().selected_columns) - 1
     names = [group[0] for group in groups]
     sizes = [len(group[1]) for group in groups]
     coded = np.repeat(np.arange(len(groups), dtype=np.int64), sizes)
@@ -278,6 +431,21 @@ def _coded_columns(
         for i in range(width)
     ]
     return names, coded, arrays
+
+
+@functools.lru_cache(maxsize=32)
+def _array_sql(statement: _Statement, dialect: Dialect, *, grouped: bool) -> str:
+    """The SQL of the statement's columns as arrays (grouped: by its first column, one
+    array per other column and group), compiled once: compiling the report's statements
+    was ~12 ms of CPU per request. The statements are built once too (cached builders),
+    their constants written into the SQL."""
+    inner = statement().subquery()
+    if grouped:
+        key, *values = inner.c
+        stmt = select(key, *(func.array_agg(column) for column in values)).group_by(key)
+    else:
+        stmt = select(*(func.array_agg(column) for column in inner.c))
+    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _has_arrays(session: Session) -> bool:
@@ -290,13 +458,47 @@ def _transposed(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
     )
 
 
-def _binary_rows(session: Session, stmt: Select[*tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    """Every row of a PostgreSQL statement, read over psycopg's binary protocol, its
-    integer arrays as numpy arrays (`_IntegerArrayLoader`)."""
-    sql = str(
-        stmt.compile(dialect=session.get_bind().dialect, compile_kwargs={"literal_binds": True})
-    )
+def _concurrent_rows(session: Session, queries: list[str]) -> list[list[tuple[Any, ...]]]:
+    """`_binary_rows` of each query, the first on the session's connection and the others
+    each on a connection of its own from the engine's pool (at most two more), at the
+    same time: PostgreSQL runs one query per connection on one core, and the report's
+    reads are independent (~0.7 of their sequential time on a loaded two-core machine,
+    less on an idle one).
+
+    Only when that reads what the session would: its transaction has written nothing
+    (`txid_current_if_assigned`; what it wrote is seen by it alone) and each of its
+    statements takes a new snapshot (read committed, as every other connection's
+    statement does). Otherwise, and for a session bound to a connection rather than an
+    engine, one after the other on the session's connection."""
+    bind = session.get_bind()
+    if len(queries) < 2 or not isinstance(bind, Engine) or not session.scalar(_UNWRITTEN):
+        return [_binary_rows(session, sql) for sql in queries]
+    with ThreadPoolExecutor(max_workers=min(2, len(queries) - 1)) as pool:
+        others = [pool.submit(_own_connection_rows, bind, sql) for sql in queries[1:]]
+        first = _binary_rows(session, queries[0])
+        return [first, *(other.result() for other in others)]
+
+
+_UNWRITTEN = text(
+    "SELECT txid_current_if_assigned() IS NULL "
+    "AND current_setting('transaction_isolation') = 'read committed'"
+)
+
+
+def _own_connection_rows(engine: Engine, sql: str) -> list[tuple[Any, ...]]:
+    with engine.connect() as connection:
+        return _driver_rows(cast(psycopg.Connection, connection.connection.driver_connection), sql)
+
+
+def _binary_rows(session: Session, sql: str) -> list[tuple[Any, ...]]:
+    """Every row of a PostgreSQL query on the session's connection (`_driver_rows`)."""
     driver = cast(psycopg.Connection, session.connection().connection.driver_connection)
+    return _driver_rows(driver, sql)
+
+
+def _driver_rows(driver: psycopg.Connection, sql: str) -> list[tuple[Any, ...]]:
+    """Every row of a query, read over psycopg's binary protocol, its integer arrays as
+    numpy arrays (`_IntegerArrayLoader`)."""
     with driver.cursor(binary=True) as cursor:
         for name in ("int4", "int8"):
             array_oid = postgres.types[name].array_oid
@@ -328,21 +530,24 @@ class _IntegerArrayLoader(Loader):
 
 def halo_counts(ratings: CurrentRatings) -> dict[int, int]:
     """Per interviewer: current revisions with one score given to HALO_MIN_COMPETENCIES
-    or more competencies (unscored ones left out)."""
+    or more competencies (unscored ones left out).
+
+    Counted per revision position (dense: no sort): a revision's scores are all one
+    when none differs from one of them, taken as any of its ratings' (~4 against ~11 ms
+    of CPU for np.unique and reduceat over ~100k ratings)."""
     scored = ratings.chars >= 0
-    revisions, first, per_revision = np.unique(
-        ratings.revision_id[scored], return_index=True, return_counts=True
-    )
-    if not len(revisions):
+    revision, score = ratings.revision[scored], ratings.score[scored]
+    if not len(revision):
         return {}
-    order = np.argsort(ratings.revision_id[scored], kind="stable")
-    scores = ratings.score[scored][order]
-    starts = np.concatenate(([0], np.cumsum(per_revision)[:-1]))
-    low = np.minimum.reduceat(scores, starts)
-    high = np.maximum.reduceat(scores, starts)
-    halo = (per_revision >= HALO_MIN_COMPETENCIES) & (low == high)
-    authors = ratings.author_id[scored][first][halo]
-    found, counts = np.unique(authors, return_counts=True)
+    size = int(revision.max()) + 1
+    one_score = np.zeros(size, dtype=np.int64)
+    one_score[revision] = score
+    author = np.zeros(size, dtype=np.int64)
+    author[revision] = ratings.author_id[scored]
+    scores = np.bincount(revision, minlength=size)
+    differing = np.bincount(revision, weights=score != one_score[revision], minlength=size)
+    halo = (scores >= HALO_MIN_COMPETENCIES) & (differing == 0)
+    found, counts = np.unique(author[halo], return_counts=True)
     return dict(zip(found.tolist(), counts.tolist(), strict=True))
 
 
@@ -388,9 +593,7 @@ def reliability_sums(
     total = np.bincount(cell, weights=score).astype(np.int64)
     total_sq = np.bincount(cell, weights=score * score).astype(np.int64)
     # Then one group per template version, competency and m.
-    versions, version = np.unique(
-        _template_versions(session, application[first]), return_inverse=True
-    )
+    versions, version = np.unique(ratings.template_version_id[scored][first], return_inverse=True)
     sizes = int(m.max()) + 1
     groups, group = np.unique(
         (version * n_competencies + competency[first]) * sizes + m, return_inverse=True

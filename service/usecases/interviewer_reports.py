@@ -55,8 +55,7 @@ def refresh_interviewers_snapshot(session: Session) -> Snapshot:
 
 
 def _interviewers(session: Session) -> dict[str, Any]:
-    revisions = queries.current_revisions(session)
-    current = queries.current_ratings(session, revisions)
+    revisions, current = queries.read_current(session)
     ratings = queries.rating_summaries(current)
     halos = queries.halo_counts(current)
     run = latest_run(session)

@@ -4,12 +4,16 @@ import csv
 import io
 from datetime import timedelta
 
+import marshmallow as ma
 import numpy as np
 import pytest
+from flask import jsonify
 
 from service.domain.reliability import icc_oneway, krippendorff_alpha_interval
+from service.http.reports.schemas import InterviewersReportSchema
 from service.persistence.base import utcnow
 from service.persistence.calibration import CalibrationRun, InterviewerCalibration
+from service.usecases.interviewer_reports import interviewers_report
 from tests.api.conftest import auth
 from tests.factories import ApplicationFactory, InterviewFactory, UserFactory
 
@@ -138,6 +142,49 @@ def test_leniency_comes_from_the_latest_calibration_run(client, session, admin, 
     row = next(r for r in body["interviewers"] if r["interviewer_id"] == steady.id)
     assert (row["leniency"], row["leniency_se"], row["leniency_ratings"]) == (0.4, 0.2, 6)
     assert body["calibration_run"]["id"] == run.id
+
+
+def test_the_body_is_the_schemas_dump_as_flask_would_send_it(app, client, session, admin, panels):
+    """The view sends the report as it comes (orjson, no marshmallow dump): byte for byte
+    what `jsonify` of the schema's own dump would send, a calibration run's date included."""
+    steady, _, _ = panels
+    run = CalibrationRun(
+        fitted_with="reml",
+        data_digest="x",
+        n_ratings=10,
+        n_units=4,
+        n_components=1,
+        sigma2_unit=1,
+        sigma2_interviewer=0.1,
+        sigma2_residual=0.5,
+        reml_criterion=1,
+        seconds=0.1,
+    )
+    session.add(run)
+    session.flush()
+    session.add(
+        InterviewerCalibration(
+            run_id=run.id,
+            interviewer_id=steady.id,
+            leniency=0.25,
+            se=0.2,
+            se_absolute=0.3,
+            n_ratings=6,
+            n_copanelists=1,
+            connected=True,
+            disagrees=False,
+            insufficient_data=False,
+            explanation="",
+        )
+    )
+    session.flush()
+    response = client.get(URL, headers=auth(admin))
+    assert response.status_code == 200
+    report = interviewers_report(session, admin)
+    assert report["calibration_run"]["id"] == run.id and report["reliability"]
+    with app.test_request_context():
+        expected = jsonify(ma.Schema.dump(InterviewersReportSchema(), report)).get_data()
+    assert response.get_data() == expected
 
 
 def test_reliability_per_template_and_competency(client, session, admin, panels):

@@ -11,6 +11,7 @@ generator fills, SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -21,7 +22,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import Integer, create_engine, literal, make_url, select, text, update
 from sqlalchemy.orm import Session
 
 from bench import generate
@@ -35,7 +36,7 @@ from service.persistence import reports as queries_reports
 from service.persistence.applications import Application
 from service.persistence.reports import ApplicationFilters
 from service.persistence.requisitions import Requisition
-from service.persistence.scorecards import Scorecard
+from service.persistence.scorecards import Scorecard, ScorecardRating
 from service.persistence.templates import TemplateVersion
 from service.persistence.users import User
 from service.usecases import interviewer_reports, reports
@@ -257,3 +258,66 @@ def test_an_ids_position_is_found_however_far_apart_the_ids_are(ids, wanted, den
     where = {i: n for n, i in enumerate(ids)}
     found = queries._positions(np.asarray(ids, dtype=np.int64), np.asarray(wanted, dtype=np.int64))
     assert found.tolist() == [where.get(w, -1) for w in wanted]
+
+
+def test_paired_columns_come_back_as_they_were(generated):
+    """Two int4 columns read as one int8 (`_pair`) split back exactly, signs and the
+    extremes included, on either database."""
+    values = [(0, 0), (1, -1), (-1, 1), (-5, -7), (2**31 - 1, -(2**31)), (-(2**31), 2**31 - 1)]
+    paired = [
+        generated.scalar(select(queries._pair(literal(high, Integer), literal(low, Integer))))
+        for high, low in values
+    ]
+    high, low = queries._unpaired(np.asarray(paired, dtype=np.int64))
+    assert list(zip(high.tolist(), low.tolist(), strict=True)) == values
+
+
+def same_reads(left, right):
+    for one, other in zip(left, right, strict=True):
+        for field in dataclasses.fields(one):
+            a, b = getattr(one, field.name), getattr(other, field.name)
+            assert (a.tolist() if isinstance(a, np.ndarray) else a) == (
+                b.tolist() if isinstance(b, np.ndarray) else b
+            ), field.name
+
+
+def test_the_reads_at_once_match_the_reads_one_by_one(generated, monkeypatch):
+    """On PostgreSQL a session that has written nothing sends the report's reads each on
+    a connection of its own; what they read is what one connection reads one by one."""
+    own = []
+    original = queries._own_connection_rows
+    monkeypatch.setattr(
+        queries,
+        "_own_connection_rows",
+        lambda engine, sql: own.append(sql) or original(engine, sql),
+    )
+    at_once = queries.read_current(generated)
+    postgresql = generated.get_bind().dialect.name == "postgresql"
+    assert len(own) == (3 if postgresql else 0)
+    monkeypatch.setattr(
+        queries,
+        "_concurrent_rows",
+        lambda session, sqls: [queries._binary_rows(session, sql) for sql in sqls],
+    )
+    revisions = queries.current_revisions(generated)
+    same_reads(at_once, (revisions, queries.current_ratings(generated, revisions)))
+
+
+def test_after_a_write_the_reads_see_it_on_the_sessions_connection(generated, monkeypatch):
+    """Once the session's transaction has written, other connections would not see what
+    it wrote: the reads stay on its own connection, and see it."""
+    _, ratings = queries.read_current(generated)
+    revision = int(ratings.revision_id[ratings.chars >= 0][0])
+    generated.execute(
+        update(ScorecardRating).where(ScorecardRating.revision_id == revision).values(score=None)
+    )
+    monkeypatch.setattr(queries, "_own_connection_rows", None)  # not called
+    try:
+        _, after = queries.read_current(generated)
+        assert (after.chars[after.revision_id == revision] == -1).all()
+        assert (
+            after.chars[after.revision_id != revision]
+            == ratings.chars[ratings.revision_id != revision]
+        ).all()
+    finally:
+        generated.rollback()

@@ -7,6 +7,7 @@ from service.extensions import db
 from service.http.auth import current_user
 from service.http.blueprint import Blueprint
 from service.http.csv_export import csv_response, wants_csv
+from service.http.json_body import json_response
 from service.http.reports import csv_rows
 from service.http.reports.schemas import (
     AdverseImpactQueryArgsSchema,
@@ -127,4 +128,7 @@ class Interviewers(MethodView):
             return csv_response(
                 csv_rows.INTERVIEWER_COLUMNS, csv_rows.interviewer_rows(report), "interviewers.csv"
             )
-        return report
+        # The report is already what the schema dumps (plain numbers, strings and None;
+        # tests hold the body to the schema's dump through `jsonify`): the dump of its
+        # ~1000 rows and Flask's encoder were ~28 ms of CPU at 100k, orjson ~2 ms.
+        return json_response(report)

@@ -3,8 +3,9 @@
 Each shortcut taken for speed (issue 18: one sort key instead of a lexsort, lookup
 tables instead of sorts, the units × fixed block from d_u when every unit has one
 group, the per-rating derivatives as short products, the last Newton step without a
-line search, the variances' secant steps and the Newton steps aimed at them) is
-checked here against the plain computation it replaces.
+line search, the variances' secant steps and the Newton steps aimed at them, the
+chord steps between Newton steps) is checked here against the plain computation it
+replaces.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import pytest
 from bench.calibration_simulation import simulate
 from service.domain.calibration import WarmStart, _canonical_order, fit_arrays
 from service.domain.ordinal_effects import (
+    CHORD_TARGET,
     SECANT_REACH,
+    STEP_TOLERANCE,
     TOLERANCE,
     OrdinalDesign,
     _Secant,
@@ -191,6 +194,75 @@ def _cell_design(seed: int, n_candidates: int = 300, pool: int = 40) -> OrdinalD
     _, unit = np.unique(sim.candidate * 4 + sim.competency, return_inverse=True)
     _, rater = np.unique(sim.rater, return_inverse=True)
     return OrdinalDesign(unit, rater, sim.competency, (sim.score - 1).astype(int))
+
+
+def _newton_to_the_end(design, point, s2u, s2v):
+    """The plain computation: double-precision Newton steps, each from its own point's
+    system, until a step is at rounding level; the solution from the system there."""
+    for _ in range(30):
+        system = design._system(*point, s2u, s2v)
+        design._factor(system)
+        *point, step, _ = design._step(*point, system, s2u, s2v)
+        if step < 1e-12:
+            break
+    system = design._system(*point, s2u, s2v)
+    design._factor(system)
+    return design._solution(*point, s2u, s2v, system, 0, True)
+
+
+def _warm_start(design, seed):
+    """A refresh's start: the variances of a full fit and its τ, β, v moved by about
+    what dropping a few candidates moves them."""
+    full = design.fit()
+    rng = np.random.default_rng(seed)
+    shifts = full.rater_effects + rng.normal(0.0, 0.05, design.n_raters)
+    return full, (full.thresholds + 0.05, full.beta, shifts)
+
+
+@pytest.mark.parametrize("seed", [35, 36])
+def test_chord_steps_stop_within_their_target_of_the_mode(seed):
+    """After a Newton step from a single-precision factor, the chord steps on that
+    factor stop where they predict the mode to be within CHORD_TARGET; the next
+    system's Newton step is then below STEP_TOLERANCE, so the fit ends there."""
+    design = _cell_design(seed)
+    full, (tau, beta, v) = _warm_start(design, seed)
+    s2u, s2v = full.sigma2_unit, full.sigma2_rater
+    u = design._unit_modes(tau, beta, v, s2u)
+    system = design._system(tau, beta, u, v, s2u, s2v)
+    design._factor(system, single=True)
+    *point, step, terms = design._step(tau, beta, u, v, system, s2u, s2v, light=True)
+    assert step > 1e-3  # far enough for the chord steps to have work to do
+    *point, _ = design._chord(*point, system, s2u, s2v, step, terms)
+    mode = _newton_to_the_end(design, point, s2u, s2v)
+    here = np.concatenate(point)
+    there = np.concatenate([mode.thresholds, mode.beta, mode.unit_effects, mode.rater_effects])
+    assert np.max(np.abs(here - there)) < CHORD_TARGET
+    # One Newton step then finishes: the fit takes two systems, not three.
+    refreshed = design.fit(s2u, s2v, start=(tau, beta, v))
+    assert refreshed.n_iterations == 2
+
+
+@pytest.mark.parametrize("seed", [35, 36])
+def test_a_refresh_with_chord_steps_is_the_fully_converged_mode(seed):
+    """The refresh (a Newton step, chord steps, one more Newton step, the variances from
+    the last system) gives the mode, posterior variances and criterion that Newton run
+    to rounding level gives: modes within a thousandth of STEP_TOLERANCE, variances and
+    the Laplace criterion within 1e-9 (relative), far inside the refresh tests' 1e-7
+    and 1e-6."""
+    design = _cell_design(seed)
+    full, (tau, beta, v) = _warm_start(design, seed)
+    s2u, s2v = full.sigma2_unit, full.sigma2_rater
+    refreshed = design.fit(s2u, s2v, start=(tau, beta, v))
+    assert refreshed.converged
+    u = design._unit_modes(tau, beta, v, s2u)
+    mode = _newton_to_the_end(design, (tau, beta, u, v), s2u, s2v)
+    for name in ("thresholds", "beta", "unit_effects", "rater_effects"):
+        assert getattr(refreshed, name) == pytest.approx(
+            getattr(mode, name), abs=STEP_TOLERANCE / 1000
+        )
+    for name in ("rater_variance", "rater_variance_relative"):
+        assert getattr(refreshed, name) == pytest.approx(getattr(mode, name), rel=1e-9)
+    assert refreshed.laplace_criterion == pytest.approx(mode.laplace_criterion, rel=1e-9)
 
 
 def _plain_laplace_em(design: OrdinalDesign, tolerance: float) -> tuple[float, float]:

@@ -68,6 +68,9 @@ MAX_ITERATIONS = 200
 CHORD_RATE = 0.25
 CHORD_TARGET = STEP_TOLERANCE / 10
 CHORD_STEPS = 8
+# A chord step after a step smaller than this is taken in full, without a line search:
+# its contraction, watched step by step, is the check (see `_chord`).
+CHORD_GUARD = 1e-3
 # Once the Newton step is below this (logits), the variances' update takes secant steps.
 SECANT_STEP = 1.0
 # A secant step moves the (log) variances at most this many times the plain update's move.
@@ -284,21 +287,24 @@ class OrdinalDesign:
             "i_ab": i_ab,
         }
 
-    def _gradient_terms(self, tau: _Floats, eta: _Floats) -> _Terms:
+    def _gradient_terms(self, tau: _Floats, eta: _Floats, *, loglik: bool = True) -> _Terms:
         """`_terms`' log likelihood, ga, gb and s alone: what a chord step needs (its
-        information matrix is an earlier point's)."""
+        information matrix is an earlier point's). `loglik=False`: NaN for the log
+        likelihood, for a step without a line search."""
         fa, ca, fb, cb, gap = self._cumulative(tau, eta)
-        p = fa * cb
-        p *= gap
-        loglik = float(np.log(np.maximum(p, 1e-300, out=p), out=p).sum())
-        ga = np.divide(ca, cb, out=p)
-        ga /= gap
+        total = math.nan
+        if loglik:
+            p = fa * cb
+            p *= gap
+            total = float(np.log(np.maximum(p, 1e-300, out=p), out=p).sum())
         gb = np.divide(fb, fa, out=fb)
         gb /= gap
         gb *= -1.0
+        ga = np.divide(ca, cb, out=fa)
+        ga /= gap
         s = np.negative(ga, out=ca)
         s -= gb
-        return loglik, {"ga": ga, "gb": gb, "s": s}
+        return total, {"ga": ga, "gb": gb, "s": s}
 
     def _cumulative(
         self, tau: _Reals, eta: _Reals
@@ -638,6 +644,7 @@ class OrdinalDesign:
         directions: _Floats | None = None,
         chord: tuple[float, _Floats, _Floats] | None = None,
         light: bool = False,
+        search: bool = True,
     ) -> tuple[_Floats, _Floats, _Floats, _Floats, float, _Terms | None]:
         """One Newton step towards the mode at variances (s2u, s2v), with step
         halving (objective up, thresholds ordered).
@@ -649,7 +656,8 @@ class OrdinalDesign:
         Without it the system's factor solves for the system's own variances.
 
         With `chord` = (log likelihood, right-hand side, g_u) at a point other than the
-        system's (`_chord`), the step is from there, by the system's factor.
+        system's (`_chord`), the step is from there, by the system's factor;
+        `search=False` takes it in full, without a line search (or new terms).
 
         Returns the new point, the step's size and the new point's `_terms` (None
         after a halved step), which the next step's system reuses: the line search
@@ -677,7 +685,7 @@ class OrdinalDesign:
         d_tau, d_beta = d_fixed[:k1], d_fixed[k1:]
         d_beta_full = np.concatenate([[0.0], d_beta])
         full_size = max(float(np.max(np.abs(delta_o))), float(np.max(np.abs(delta_u))))
-        if full_size < STEP_TOLERANCE and double:
+        if (full_size < STEP_TOLERANCE and double) or not search:
             # A step this small from a double-precision factor is the last one: taken
             # without a line search (the objective, concave, cannot fall by more than
             # rounding over it), its derivatives left for whoever needs them next.
@@ -728,11 +736,18 @@ class OrdinalDesign:
         step below STEP_TOLERANCE from a double-precision factor at its own point,
         and takes the variances from that system.
 
+        A chord step after a step below CHORD_GUARD is taken without a line search
+        (no log likelihood, and no pass over the ratings after the last step): if one
+        overshot, its size would show it (rate > CHORD_RATE), the chord steps would
+        stop, and the Newton steps that follow, line-searched, go on from there.
+
         `step`, `terms`: the Newton step's size and its landing point's
         `_gradient_terms` (or None). Returns the point and the last step's size."""
         for _ in range(CHORD_STEPS):
+            search = step >= CHORD_GUARD
             if terms is None:
-                terms = self._gradient_terms(tau, beta[self.group] + u[self.unit] + v[self.rater])
+                eta = beta[self.group] + u[self.unit] + v[self.rater]
+                terms = self._gradient_terms(tau, eta, loglik=search)
             loglik, t = terms
             kind = {name: _sums(self.kind, t[name], self.n_kinds) for name in ("ga", "gb")}
             kind["s"] = -kind["ga"] - kind["gb"]
@@ -743,7 +758,7 @@ class OrdinalDesign:
                 g_u,
             )
             tau, beta, u, v, size, terms = self._step(
-                tau, beta, u, v, system, s2u, s2v, chord=chord, light=True
+                tau, beta, u, v, system, s2u, s2v, chord=chord, light=True, search=search
             )
             rate = size / step if step > 0 else 1.0
             step = size

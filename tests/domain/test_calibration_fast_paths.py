@@ -18,6 +18,8 @@ import pytest
 from bench.calibration_simulation import simulate
 from service.domain.calibration import WarmStart, _canonical_order, fit_arrays
 from service.domain.ordinal_effects import (
+    CHORD_GUARD,
+    CHORD_RATE,
     CHORD_TARGET,
     SECANT_REACH,
     STEP_TOLERANCE,
@@ -240,6 +242,36 @@ def test_chord_steps_stop_within_their_target_of_the_mode(seed):
     # One Newton step then finishes: the fit takes two systems, not three.
     refreshed = design.fit(s2u, s2v, start=(tau, beta, v))
     assert refreshed.n_iterations == 2
+
+
+def test_chord_steps_without_a_line_search_stop_when_they_overshoot(monkeypatch):
+    """After a small step the chord steps skip the line search; their contraction is
+    the check. With a factor of 0.3 × the information (every step 3.3× too long,
+    each overshooting the mode by 2.3× the distance) they stop on their rate at the
+    second step, instead of running on to CHORD_STEPS: the point is left within a
+    few times its start's distance of the mode, for the line-searched Newton steps."""
+    design = _cell_design(35)
+    full, _ = _warm_start(design, 35)
+    s2u, s2v = full.sigma2_unit, full.sigma2_rater
+    mode = (full.thresholds, full.beta, full.unit_effects, full.rater_effects)
+    system = design._system(*mode, s2u, s2v)
+    design._factor(system)
+    system.chol = system.chol * math.sqrt(0.3)
+    steps = []
+    plain_step = design._step
+
+    def spy(*args, **kwargs):
+        out = plain_step(*args, **kwargs)
+        steps.append((kwargs["search"], out[4]))
+        return out
+
+    monkeypatch.setattr(design, "_step", spy)
+    start = (mode[0], mode[1], mode[2], mode[3] + 1e-6)
+    point = design._chord(*start, system, s2u, s2v, CHORD_GUARD / 10, None)[:4]
+    assert [search for search, _ in steps] == [False, False]
+    assert steps[1][1] > CHORD_RATE * steps[0][1]
+    distance = np.max(np.abs(np.concatenate(point) - np.concatenate(mode)))
+    assert 1e-6 < distance < 1e-5
 
 
 @pytest.mark.parametrize("seed", [35, 36])

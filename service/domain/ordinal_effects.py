@@ -108,7 +108,7 @@ class _System:
     d_u: _Floats  # the diagonal unit block
     j_uf: _Floats  # units × fixed block
     n_sparse: scipy.sparse.csr_matrix
-    pair_w: _Floats  # N_a·N_b per co-rating pair of entries
+    scaled_w: _Floats  # N per entry over its unit's d_u: a pair's N_a·N_b/d_u² is a product
     u: _Floats  # the point's unit and rater modes and variances, for `_directions`
     v: _Floats
     s2u: float
@@ -166,16 +166,17 @@ class OrdinalDesign:
         # Repeats (sequential) rather than gathers by pair_a (random) where they can.
         repeats = np.arange(len(keys)) - unit_start + 1
         first = np.cumsum(repeats) - repeats
-        self.pair_a = np.repeat(np.arange(len(keys)), repeats)
-        self.pair_b = np.arange(len(self.pair_a)) + np.repeat(unit_start - first, repeats)
-        self.pair_unit = np.repeat(self.entry_unit, repeats)
+        self.pair_repeats = repeats  # pair_a = np.repeat(entries, repeats), sorted
+        self.pair_b = np.repeat(unit_start - first, repeats)
+        self.pair_b += np.arange(len(self.pair_b))
         # Each rater pair that shares a unit is one slot of the raters' block.
         rater_pair = np.repeat(self.entry_rater * r, repeats) + self.entry_rater[self.pair_b]
         present = np.zeros(r * r, dtype=bool)
         present[rater_pair] = True
         diagonal = np.arange(r) * (r + 1)
         present[diagonal] = True  # a rater code without ratings still has its prior
-        slot_of = np.cumsum(present) - 1
+        slot_of = np.cumsum(present)
+        slot_of -= 1
         self.pair_slot = slot_of[rater_pair]
         slot_flat = np.flatnonzero(present)
         self.n_slots = len(slot_flat)
@@ -385,14 +386,16 @@ class OrdinalDesign:
         scaled_uf = j_uf / d_u[:, None]
         m_ff = j_ff - j_uf.T @ scaled_uf
         m_vf = j_vf - n_sparse.T @ scaled_uf
-        pair_w = n_w[self.pair_a] * n_w[self.pair_b]
-        vv = -_sums(self.pair_slot, pair_w / d_u[self.pair_unit], self.n_slots)
+        scaled_w = n_w / d_u[self.entry_unit]
+        pair_w = np.repeat(scaled_w, self.pair_repeats)
+        pair_w *= n_w[self.pair_b]
+        vv = -_sums(self.pair_slot, pair_w, self.n_slots)
         vv[self.diagonal_slot] += d_v
         m = np.zeros((self.size, self.size), order="F")
         m.ravel(order="F")[self.fill_at] = np.concatenate([vv, m_vf.ravel(), m_ff[self.fixed_tril]])
         rhs = _eliminated(n_sparse, j_uf, d_u, g_f, g_u, g_v)
         return _System(
-            float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, pair_w, u, v, s2u, s2v
+            float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, scaled_w, u, v, s2u, s2v
         )
 
     def _gradient(
@@ -800,7 +803,11 @@ class OrdinalDesign:
         scaled = system.j_uf / (d_u * d_u)[:, None]
         b = np.concatenate(
             [
-                _sums(self.pair_slot, system.pair_w / (d_u * d_u)[self.pair_unit], self.n_slots),
+                _sums(
+                    self.pair_slot,
+                    np.repeat(system.scaled_w, self.pair_repeats) * system.scaled_w[self.pair_b],
+                    self.n_slots,
+                ),
                 (system.n_sparse.T @ scaled).ravel(),
                 (system.j_uf.T @ scaled)[self.fixed_tril],
             ]

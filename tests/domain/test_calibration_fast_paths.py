@@ -519,3 +519,48 @@ def test_copanelist_counts_from_the_pairs_table_are_the_boolean_products(seed, m
     product = copanelist_counts(n_matrix)
     assert table.tolist() == product.tolist()
     assert table.max() > 0
+
+
+def _bipartite_components(n_matrix):
+    """The plain computation: components of the unit–interviewer graph, ranked by
+    ratings (ties to the lower label, i.e. the component with the lowest unit)."""
+    import scipy.sparse
+    from scipy.sparse.csgraph import connected_components
+
+    u, r = n_matrix.shape
+    incidence = n_matrix.tocoo()
+    graph = scipy.sparse.coo_matrix(
+        (np.ones(incidence.nnz), (incidence.row, u + incidence.col)), shape=(u + r, u + r)
+    )
+    n_components, labels = connected_components(graph, directed=False)
+    ratings = np.bincount(labels[u:], weights=np.asarray(n_matrix.sum(axis=0)).ravel())
+    rank = np.empty(n_components, dtype=np.int64)
+    rank[np.argsort(-ratings, kind="stable")] = np.arange(n_components)
+    return rank[labels[u:]], n_components
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_interviewer_components_from_the_copanel_graph_are_the_unit_graphs(seed):
+    """Components found on the interviewers' co-panel graph are those of the
+    unit–interviewer graph, numbered alike (by ratings, ties as there), on sparse
+    random designs with many components, tied ones among them."""
+    import scipy.sparse
+
+    from service.domain.calibration import _rater_components
+    from service.domain.calibration_effects import copanel_graph
+
+    rng = np.random.default_rng(seed)
+    tied = 0
+    for _ in range(60):
+        n, units, raters = (int(rng.integers(a, b)) for a, b in ((20, 300), (5, 200), (2, 60)))
+        _, unit = np.unique(rng.integers(0, units, n), return_inverse=True)
+        _, rater = np.unique(rng.integers(0, raters, n), return_inverse=True)
+        shape = (int(unit.max()) + 1, int(rater.max()) + 1)
+        n_matrix = scipy.sparse.csr_matrix((np.ones(n), (unit, rater)), shape=shape)
+        expected, count = _bipartite_components(n_matrix)
+        component, n_components = _rater_components(n_matrix, copanel_graph(n_matrix))
+        assert n_components == count
+        assert component.tolist() == expected.tolist()
+        ratings = np.bincount(expected, weights=np.asarray(n_matrix.sum(axis=0)).ravel())
+        tied += len(np.unique(ratings)) < len(ratings)
+    assert tied > 5

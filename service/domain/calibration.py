@@ -64,7 +64,7 @@ from service.domain.calibration_effects import (
 from service.domain.calibration_models import GroupFit, fit_group
 from service.domain.calibration_scale import MODELS, CalibrationModel, RatingScale
 from service.domain.errors import RuleViolationError
-from service.domain.ordinal_effects import level_codes
+from service.domain.ordinal_effects import key_codes, level_codes
 
 __all__ = [
     "CalibrationDataError",
@@ -377,6 +377,9 @@ def _fit_arrays(
     component, n_components = _rater_components(n_matrix, graph)
     n_copanelists = copanelist_counts(n_matrix, graph)
     del graph
+    # Each rating's (unit, interviewer) entry, for the co-panel estimates and the
+    # ordinal model's design (of the main pool, when it holds every rating).
+    entries = key_codes(unit.astype(np.int64) * len(names) + rater)
     variance, groups = _fit_groups(
         model,
         unit,
@@ -388,10 +391,17 @@ def _fit_arrays(
         component,
         components,
         (names, start) if start is not None and components is not None else None,
+        entries,
     )
     main_fit = groups[0][0]
     copanel, copanel_weight = copanel_estimates(
-        unit, rater, competency, score, main_fit.copanel_beta, main_fit.copanel_lambda
+        unit,
+        rater,
+        competency,
+        score,
+        main_fit.copanel_beta,
+        main_fit.copanel_lambda,
+        entry=entries[1],
     )
     reliability = icc_oneway(unit, score)
     alpha = krippendorff_alpha_interval(unit, score)
@@ -440,6 +450,7 @@ def _fit_groups(
     component: _Codes,
     components: VarianceComponents | None,
     start: tuple[Sequence[str], WarmStart] | None = None,
+    entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None = None,
 ) -> tuple[VarianceComponents, dict[int, tuple[GroupFit, _Codes]]]:
     """Fit the main pool (component 0), then each other group large enough, on its own.
 
@@ -448,6 +459,7 @@ def _fit_groups(
     and competency effects, so its level never becomes its interviewers'
     leniency. Returns the main pool's variance components and, per fitted
     component, the fit with its raters' codes (groups too small are left out).
+    `entries`: `key_codes` of the ratings' (unit, rater), for a group that holds them all.
     """
     by_rating = component[rater]
     order = np.argsort(by_rating, kind="stable")
@@ -487,6 +499,7 @@ def _fit_groups(
                 start=_start_arrays(start, raters, [competencies[i] for i in comps], score[rows])
                 if c == 0 and start is not None and model == "ordinal"
                 else None,
+                entries=entries if len(rows) == len(rater) else None,
             )
         except (ValueError, np.linalg.LinAlgError) as error:
             if c == 0:

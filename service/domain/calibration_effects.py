@@ -77,6 +77,7 @@ def copanel_estimates(
     score: _Floats,
     beta: _Floats,
     lam: float,
+    entry: npt.NDArray[np.intp] | None = None,
 ) -> tuple[_Floats, _Floats]:
     """The O(n) cross-check: shrunk mean deviation from the other panelists on a unit.
 
@@ -89,12 +90,13 @@ def copanel_estimates(
     (k−1)/k of a rating's information once the unit level is absorbed, so each
     is weighted by w = k_others/k:  leniency ≈ Σ w·dev / (Σ w + λ), λ = σ²/σ_v².
     Returns the estimate and Σ w per interviewer (0 without co-panelists).
+    `entry`: each rating's (unit, interviewer) code from `key_codes`, if already made.
     """
     n_raters = int(rater.max()) + 1
     resid = score - beta[0] - np.concatenate([[0.0], beta[1:]])[competency]
     unit_n = np.bincount(unit)
     unit_sum = np.bincount(unit, weights=resid)
-    _, pair = key_codes(unit.astype(np.int64) * n_raters + rater)
+    pair = key_codes(unit.astype(np.int64) * n_raters + rater)[1] if entry is None else entry
     pair_n = np.bincount(pair)
     pair_sum = np.bincount(pair, weights=resid)
     others_n = unit_n[unit] - pair_n[pair]

@@ -60,11 +60,13 @@ def fit_group(
     estimate_unit: bool = True,
     estimate_rater: bool = True,
     start: tuple[_Floats, _Floats, _Floats] | None = None,
+    entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None = None,
 ) -> GroupFit:
     """Fit one connected group (dense codes). `variances` = (σ_u², σ_v², σ²) held fixed.
 
     `start`: the ordinal model's (thresholds, group effects, shifts) from an earlier
     fit, where its Newton iterations start (the linear model solves directly).
+    `entries`: `key_codes(unit × raters + rater)` if already made (the ordinal model's).
     Raises ValueError when the group cannot be fitted (too few ratings or levels).
     """
     if model == "ordinal":
@@ -78,6 +80,7 @@ def fit_group(
             estimate_unit,
             estimate_rater,
             start,
+            entries,
         )
     return _fit_linear(
         unit, rater, group, score, competency_names, variances, estimate_unit, estimate_rater
@@ -149,9 +152,10 @@ def _fit_ordinal(
     estimate_unit: bool,
     estimate_rater: bool,
     start: tuple[_Floats, _Floats, _Floats] | None,
+    entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None,
 ) -> GroupFit:
     levels, code = level_codes(score)
-    design = OrdinalDesign(unit, rater, group, code)
+    design = OrdinalDesign(unit, rater, group, code, entries=entries)
     if variances is None:
         solution = design.fit(
             estimate_unit=estimate_unit, estimate_rater=estimate_rater, start=start

@@ -129,7 +129,16 @@ class OrdinalDesign:
     raters' block alone, which the relative variances and the log determinant need.
     """
 
-    def __init__(self, unit: np.ndarray, rater: np.ndarray, group: np.ndarray, level: np.ndarray):
+    def __init__(
+        self,
+        unit: np.ndarray,
+        rater: np.ndarray,
+        group: np.ndarray,
+        level: np.ndarray,
+        *,
+        entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None = None,
+    ):
+        """`entries`: `key_codes(unit × raters + rater)`, if the caller has made it."""
         self.unit, self.rater, self.group, self.level = unit, rater, group, level
         self.n = len(level)
         self.n_units = int(unit.max()) + 1
@@ -141,7 +150,9 @@ class OrdinalDesign:
         self.n_fixed = f = (k - 1) + (self.n_groups - 1)
         self.size = r + f
         # Entries of N = (unit × rater) counts, and each rating's entry.
-        keys, self.entry = key_codes(unit.astype(np.int64) * r + rater)
+        if entries is None:
+            entries = key_codes(unit.astype(np.int64) * r + rater)
+        keys, self.entry = entries
         self.entry_unit = keys // r
         self.entry_rater = keys % r
         # The keys are sorted by (unit, rater), as CSR is: entry_csr.data is in entry

@@ -21,7 +21,10 @@ dense Cholesky and, while the variances move, one inverse from it (only its
 traces are needed); no Python loop over ratings, units or raters. Each Newton
 step aims at the updated variances (same factor), so the update is evaluated at
 its own variances' mode and secant steps (`_Secant`) find its fixed point. Once
-the variances have converged they are held and Newton alone finishes the modes.
+the variances have converged they are held and Newton alone finishes the modes,
+each Newton step's factor also taking chord steps (the gradient at each new
+point, one pass over the ratings each) before the next system is built
+(`_chord`): a warm refresh builds and factors two systems, not three.
 
 This knows nothing of people: `calibration` turns it into interviewer effects.
 """

@@ -166,7 +166,7 @@ def _fit_ordinal(
     tau, v = solution.thresholds, solution.rater_effects
     eta = solution.beta[group] + solution.unit_effects[unit] + v[rater]
     expected, slope = expected_score(tau, eta, levels)
-    without, _ = expected_score(tau, eta - v[rater], levels)
+    without, _ = expected_score(tau, eta - v[rater], levels, slope=False)
     counts = np.bincount(rater).astype(float)
     leniency = np.bincount(rater, expected - without) / counts
     mean_slope = np.bincount(rater, slope) / counts
@@ -198,19 +198,23 @@ def _fit_ordinal(
     )
 
 
-def expected_score(thresholds: _Floats, eta: _Floats, levels: _Floats) -> tuple[_Floats, _Floats]:
-    """E[score | η] under the cumulative logit, and its derivative in η.
+def expected_score(
+    thresholds: _Floats, eta: _Floats, levels: _Floats, *, slope: bool = True
+) -> tuple[_Floats, _Floats]:
+    """E[score | η] under the cumulative logit, and its derivative in η (zeros with
+    `slope=False`, which skips that work).
 
     One threshold at a time (P(score above level k) = F(η − τ_k), from `np.exp`):
     no ratings × thresholds temporaries, and a fraction of `expit`'s cost."""
     expected = np.full(len(eta), float(levels[0]))
-    slope = np.zeros(len(eta))
+    derivative = np.zeros(len(eta))
     with np.errstate(over="ignore"):
         for tau, gap in zip(thresholds, np.diff(levels), strict=True):
             above = np.exp(tau - eta)
             above += 1.0
             np.reciprocal(above, out=above)
             expected += gap * above
-            above *= 1.0 - above
-            slope += gap * above
-    return expected, slope
+            if slope:
+                above *= 1.0 - above
+                derivative += gap * above
+    return expected, derivative

@@ -77,6 +77,7 @@ def copanel_estimates(
     score: _Floats,
     beta: _Floats,
     lam: float,
+    entry: npt.NDArray[np.intp] | None = None,
 ) -> tuple[_Floats, _Floats]:
     """The O(n) cross-check: shrunk mean deviation from the other panelists on a unit.
 
@@ -89,12 +90,13 @@ def copanel_estimates(
     (k−1)/k of a rating's information once the unit level is absorbed, so each
     is weighted by w = k_others/k:  leniency ≈ Σ w·dev / (Σ w + λ), λ = σ²/σ_v².
     Returns the estimate and Σ w per interviewer (0 without co-panelists).
+    `entry`: each rating's (unit, interviewer) code from `key_codes`, if already made.
     """
     n_raters = int(rater.max()) + 1
     resid = score - beta[0] - np.concatenate([[0.0], beta[1:]])[competency]
     unit_n = np.bincount(unit)
     unit_sum = np.bincount(unit, weights=resid)
-    _, pair = key_codes(unit.astype(np.int64) * n_raters + rater)
+    pair = key_codes(unit.astype(np.int64) * n_raters + rater)[1] if entry is None else entry
     pair_n = np.bincount(pair)
     pair_sum = np.bincount(pair, weights=resid)
     others_n = unit_n[unit] - pair_n[pair]
@@ -110,13 +112,16 @@ def copanel_estimates(
     return estimate, weight_sum
 
 
-def copanelist_counts(n_matrix: scipy.sparse.csr_matrix[Any]) -> _Codes:
-    """Distinct other interviewers each interviewer shared at least one unit with.
+def copanel_graph(
+    n_matrix: scipy.sparse.csr_matrix[Any],
+) -> npt.NDArray[np.bool_] | scipy.sparse.csr_matrix[Any]:
+    """Which interviewers shared at least one unit: interviewers × interviewers.
 
     Each pair of entries in a unit's row of `n_matrix` (a unit has a handful) marks
-    its two interviewers in an interviewers² table of booleans: a quarter of the time of
-    the boolean product NᵀN (1M ratings), which also sums every pair. Above
-    COPANEL_TABLE_RATERS interviewers the table would be large, and the product is used."""
+    its two interviewers in an interviewers² table of booleans (diagonal False): a
+    quarter of the time of the boolean product NᵀN (1M ratings), which also sums
+    every pair. Above COPANEL_TABLE_RATERS interviewers the table would be large,
+    and the sparse product is returned instead (diagonal included)."""
     n_raters = n_matrix.shape[1]
     if n_raters <= COPANEL_TABLE_RATERS:
         indptr, indices = n_matrix.indptr, n_matrix.indices
@@ -133,11 +138,22 @@ def copanelist_counts(n_matrix: scipy.sparse.csr_matrix[Any]) -> _Codes:
         seen[indices[pair_a], indices[pair_b]] = True
         seen |= seen.T
         np.fill_diagonal(seen, False)
-        counts: _Codes = np.count_nonzero(seen, axis=1)
-        return counts
+        return seen
     shared = n_matrix.astype(bool).astype(np.int32)
-    co = scipy.sparse.csr_matrix(shared.T @ shared)
-    return np.diff(co.indptr) - 1
+    return scipy.sparse.csr_matrix(shared.T @ shared)
+
+
+def copanelist_counts(
+    n_matrix: scipy.sparse.csr_matrix[Any],
+    graph: npt.NDArray[np.bool_] | scipy.sparse.csr_matrix[Any] | None = None,
+) -> _Codes:
+    """Distinct other interviewers each interviewer shared at least one unit with
+    (from `copanel_graph`, computed here unless given)."""
+    graph = copanel_graph(n_matrix) if graph is None else graph
+    if isinstance(graph, np.ndarray):
+        counts: _Codes = np.count_nonzero(graph, axis=1)
+        return counts
+    return np.diff(graph.indptr) - 1
 
 
 def interviewer_effects(

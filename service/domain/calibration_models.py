@@ -60,11 +60,13 @@ def fit_group(
     estimate_unit: bool = True,
     estimate_rater: bool = True,
     start: tuple[_Floats, _Floats, _Floats] | None = None,
+    entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None = None,
 ) -> GroupFit:
     """Fit one connected group (dense codes). `variances` = (σ_u², σ_v², σ²) held fixed.
 
     `start`: the ordinal model's (thresholds, group effects, shifts) from an earlier
     fit, where its Newton iterations start (the linear model solves directly).
+    `entries`: `key_codes(unit × raters + rater)` if already made (the ordinal model's).
     Raises ValueError when the group cannot be fitted (too few ratings or levels).
     """
     if model == "ordinal":
@@ -78,6 +80,7 @@ def fit_group(
             estimate_unit,
             estimate_rater,
             start,
+            entries,
         )
     return _fit_linear(
         unit, rater, group, score, competency_names, variances, estimate_unit, estimate_rater
@@ -149,9 +152,10 @@ def _fit_ordinal(
     estimate_unit: bool,
     estimate_rater: bool,
     start: tuple[_Floats, _Floats, _Floats] | None,
+    entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None,
 ) -> GroupFit:
     levels, code = level_codes(score)
-    design = OrdinalDesign(unit, rater, group, code)
+    design = OrdinalDesign(unit, rater, group, code, entries=entries)
     if variances is None:
         solution = design.fit(
             estimate_unit=estimate_unit, estimate_rater=estimate_rater, start=start
@@ -162,7 +166,7 @@ def _fit_ordinal(
     tau, v = solution.thresholds, solution.rater_effects
     eta = solution.beta[group] + solution.unit_effects[unit] + v[rater]
     expected, slope = expected_score(tau, eta, levels)
-    without, _ = expected_score(tau, eta - v[rater], levels)
+    without, _ = expected_score(tau, eta - v[rater], levels, slope=False)
     counts = np.bincount(rater).astype(float)
     leniency = np.bincount(rater, expected - without) / counts
     mean_slope = np.bincount(rater, slope) / counts
@@ -194,19 +198,23 @@ def _fit_ordinal(
     )
 
 
-def expected_score(thresholds: _Floats, eta: _Floats, levels: _Floats) -> tuple[_Floats, _Floats]:
-    """E[score | η] under the cumulative logit, and its derivative in η.
+def expected_score(
+    thresholds: _Floats, eta: _Floats, levels: _Floats, *, slope: bool = True
+) -> tuple[_Floats, _Floats]:
+    """E[score | η] under the cumulative logit, and its derivative in η (zeros with
+    `slope=False`, which skips that work).
 
     One threshold at a time (P(score above level k) = F(η − τ_k), from `np.exp`):
     no ratings × thresholds temporaries, and a fraction of `expit`'s cost."""
     expected = np.full(len(eta), float(levels[0]))
-    slope = np.zeros(len(eta))
+    derivative = np.zeros(len(eta))
     with np.errstate(over="ignore"):
         for tau, gap in zip(thresholds, np.diff(levels), strict=True):
             above = np.exp(tau - eta)
             above += 1.0
             np.reciprocal(above, out=above)
             expected += gap * above
-            above *= 1.0 - above
-            slope += gap * above
-    return expected, slope
+            if slope:
+                above *= 1.0 - above
+                derivative += gap * above
+    return expected, derivative

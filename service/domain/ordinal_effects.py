@@ -21,7 +21,10 @@ dense Cholesky and, while the variances move, one inverse from it (only its
 traces are needed); no Python loop over ratings, units or raters. Each Newton
 step aims at the updated variances (same factor), so the update is evaluated at
 its own variances' mode and secant steps (`_Secant`) find its fixed point. Once
-the variances have converged they are held and Newton alone finishes the modes.
+the variances have converged they are held and Newton alone finishes the modes,
+each Newton step's factor also taking chord steps (the gradient at each new
+point, one pass over the ratings each) before the next system is built
+(`_chord`): a warm refresh builds and factors two systems, not three.
 
 This knows nothing of people: `calibration` turns it into interviewer effects.
 """
@@ -42,12 +45,14 @@ _Floats = npt.NDArray[np.float64]
 _Reals = npt.NDArray[np.floating[Any]]  # float64, or float32 where only a start is needed
 _Terms = tuple[float, dict[str, _Reals]]  # log likelihood, per-rating derivatives
 
-# The per-rating terms `_system` sums by kind of rating (level × group).
-_KIND_SUMS = ("ga", "gb", "s", "i_aa", "i_bb", "w", "i_ab", "qa", "qb")
+# The per-rating terms `_system` sums by kind of rating (level × group); the others'
+# sums follow from these (s = −ga − gb, w = −qa − qb, i_aa = −qa − i_ab, i_bb = −qb − i_ab).
+_KIND_SUMS = ("ga", "gb", "i_ab", "qa", "qb")
 # Laplace-EM stops when no variance changes by more than this share.
 TOLERANCE = 1e-5
-# Newton steps for the units alone when starting from an earlier fit's τ, β, v.
-UNIT_START_STEPS = 4
+# Newton steps for the units alone when starting from an earlier fit's τ, β, v (from 0,
+# capped at 2 logits: the third leaves them within float32 rounding at 1M ratings).
+UNIT_START_STEPS = 3
 # Newton steps are factored in single precision while the last step was larger,
 SINGLE_PRECISION_STEP = 1e-2
 # or while the last update changed a variance by more than this share.
@@ -60,6 +65,15 @@ SETTLED_STEP = 1e-3
 # errors are ≥ ~0.01 logits, so 1e-7 is a hundred-thousandth of the smallest of them.
 STEP_TOLERANCE = 1e-7
 MAX_ITERATIONS = 200
+# With the variances held, after a Newton step its factor takes chord steps (the gradient
+# at each new point, the old information matrix) while they contract by at least this
+# factor a step, until they predict the mode within CHORD_TARGET; at most CHORD_STEPS.
+CHORD_RATE = 0.25
+CHORD_TARGET = STEP_TOLERANCE / 10
+CHORD_STEPS = 8
+# A chord step after a step smaller than this is taken in full, without a line search:
+# its contraction, watched step by step, is the check (see `_chord`).
+CHORD_GUARD = 1e-3
 # Once the Newton step is below this (logits), the variances' update takes secant steps.
 SECANT_STEP = 1.0
 # A secant step moves the (log) variances at most this many times the plain update's move.
@@ -97,7 +111,7 @@ class _System:
     d_u: _Floats  # the diagonal unit block
     j_uf: _Floats  # units × fixed block
     n_sparse: scipy.sparse.csr_matrix
-    pair_w: _Floats  # N_a·N_b per co-rating pair of entries
+    scaled_w: _Floats  # N per entry over its unit's d_u: a pair's N_a·N_b/d_u² is a product
     u: _Floats  # the point's unit and rater modes and variances, for `_directions`
     v: _Floats
     s2u: float
@@ -118,7 +132,16 @@ class OrdinalDesign:
     raters' block alone, which the relative variances and the log determinant need.
     """
 
-    def __init__(self, unit: np.ndarray, rater: np.ndarray, group: np.ndarray, level: np.ndarray):
+    def __init__(
+        self,
+        unit: np.ndarray,
+        rater: np.ndarray,
+        group: np.ndarray,
+        level: np.ndarray,
+        *,
+        entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None = None,
+    ):
+        """`entries`: `key_codes(unit × raters + rater)`, if the caller has made it."""
         self.unit, self.rater, self.group, self.level = unit, rater, group, level
         self.n = len(level)
         self.n_units = int(unit.max()) + 1
@@ -130,21 +153,26 @@ class OrdinalDesign:
         self.n_fixed = f = (k - 1) + (self.n_groups - 1)
         self.size = r + f
         # Entries of N = (unit × rater) counts, and each rating's entry.
-        keys, self.entry = key_codes(unit.astype(np.int64) * r + rater)
+        if entries is None:
+            entries = key_codes(unit.astype(np.int64) * r + rater)
+        keys, self.entry = entries
         self.entry_unit = keys // r
         self.entry_rater = keys % r
+        # The keys are sorted by (unit, rater), as CSR is: entry_csr.data is in entry
+        # order, and its rows are the runs of entry_unit.
+        self.unit_entries = np.bincount(self.entry_unit, minlength=self.n_units)
+        indptr = np.concatenate([[0], np.cumsum(self.unit_entries)])
         self.entry_csr = scipy.sparse.csr_matrix(
-            (np.ones(len(keys)), (self.entry_unit, self.entry_rater)), shape=(self.n_units, r)
+            (np.ones(len(keys)), self.entry_rater, indptr), shape=(self.n_units, r)
         )
-        # entry_csr.data is in entry order: keys are sorted by (unit, rater), as CSR is.
-        self.entry_csr.sort_indices()
+        self.entry_csr.has_sorted_indices = True
         self._pairs(keys)
         self._loadings(level, group)
 
     def _pairs(self, keys: np.ndarray) -> None:
         """Co-rating pairs of entries within a unit (b's rater ≤ a's) and where they land."""
         r, f, size = self.n_raters, self.n_fixed, self.size
-        counts = np.bincount(self.entry_unit, minlength=self.n_units)
+        counts = self.unit_entries
         starts = np.cumsum(counts) - counts
         unit_start = starts[self.entry_unit]
         # Entry a pairs with the offset + 1 entries of its unit up to itself; pair number
@@ -152,16 +180,17 @@ class OrdinalDesign:
         # Repeats (sequential) rather than gathers by pair_a (random) where they can.
         repeats = np.arange(len(keys)) - unit_start + 1
         first = np.cumsum(repeats) - repeats
-        self.pair_a = np.repeat(np.arange(len(keys)), repeats)
-        self.pair_b = np.arange(len(self.pair_a)) + np.repeat(unit_start - first, repeats)
-        self.pair_unit = np.repeat(self.entry_unit, repeats)
+        self.pair_repeats = repeats  # pair_a = np.repeat(entries, repeats), sorted
+        self.pair_b = np.repeat(unit_start - first, repeats)
+        self.pair_b += np.arange(len(self.pair_b))
         # Each rater pair that shares a unit is one slot of the raters' block.
         rater_pair = np.repeat(self.entry_rater * r, repeats) + self.entry_rater[self.pair_b]
         present = np.zeros(r * r, dtype=bool)
         present[rater_pair] = True
         diagonal = np.arange(r) * (r + 1)
         present[diagonal] = True  # a rater code without ratings still has its prior
-        slot_of = np.cumsum(present) - 1
+        slot_of = np.cumsum(present)
+        slot_of -= 1
         self.pair_slot = slot_of[rater_pair]
         slot_flat = np.flatnonzero(present)
         self.n_slots = len(slot_flat)
@@ -273,6 +302,25 @@ class OrdinalDesign:
             "i_ab": i_ab,
         }
 
+    def _gradient_terms(self, tau: _Floats, eta: _Floats, *, loglik: bool = True) -> _Terms:
+        """`_terms`' log likelihood, ga, gb and s alone: what a chord step needs (its
+        information matrix is an earlier point's). `loglik=False`: NaN for the log
+        likelihood, for a step without a line search."""
+        fa, ca, fb, cb, gap = self._cumulative(tau, eta)
+        total = math.nan
+        if loglik:
+            p = fa * cb
+            p *= gap
+            total = float(np.log(np.maximum(p, 1e-300, out=p), out=p).sum())
+        gb = np.divide(fb, fa, out=fb)
+        gb /= gap
+        gb *= -1.0
+        ga = np.divide(ca, cb, out=fa)
+        ga /= gap
+        s = np.negative(ga, out=ca)
+        s -= gb
+        return total, {"ga": ga, "gb": gb, "s": s}
+
     def _cumulative(
         self, tau: _Reals, eta: _Reals
     ) -> tuple[_Reals, _Reals, _Reals, _Reals, _Reals]:
@@ -311,11 +359,11 @@ class OrdinalDesign:
         loads = (t["qa"], t["qb"], w)
         upper, lower, grouped = self.kind_loadings
         kind = {name: _sums(self.kind, t[name], self.n_kinds) for name in _KIND_SUMS}
-
-        # Gradient.
-        g_f = (upper.T @ kind["ga"] + lower.T @ kind["gb"] + grouped.T @ kind["s"])[:f]
-        g_u = _sums(self.unit, s, nu) - u / s2u
-        g_v = _sums(self.rater, s, r) - v / s2v
+        kind["s"] = -kind["ga"] - kind["gb"]
+        kind["w"] = -kind["qa"] - kind["qb"]
+        kind["i_aa"] = -kind["qa"] - kind["i_ab"]
+        kind["i_bb"] = -kind["qb"] - kind["i_ab"]
+        g_f, g_u, g_v = self._gradient(kind, s, u, v, s2u, s2v)
 
         # Information blocks.
         n_w = _sums(self.entry, w, len(self.entry_unit))
@@ -325,9 +373,13 @@ class OrdinalDesign:
             j_uf = self._unit_fixed(t["qa"], t["qb"], d_u - 1.0 / s2u)
         else:
             j_uf = _loaded(self.unit_keys, loads, nu, wide)[:, :f]
+        by_rater = [
+            _sums(self.rater_kind, load, r * self.n_kinds).reshape(r, -1) for load in loads[:2]
+        ]
+        by_rater.append(-by_rater[0] - by_rater[1])  # w = −qa − qb
         j_vf = np.zeros((r, wide))
-        for load, columns in zip(loads, self.kind_loadings, strict=True):
-            j_vf += _sums(self.rater_kind, load, r * self.n_kinds).reshape(r, -1) @ columns
+        for load_sums, columns in zip(by_rater, self.kind_loadings, strict=True):
+            j_vf += load_sums @ columns
         j_vf = j_vf[:, :f]
         square = (
             (upper.T * kind["i_aa"]) @ upper
@@ -348,15 +400,28 @@ class OrdinalDesign:
         scaled_uf = j_uf / d_u[:, None]
         m_ff = j_ff - j_uf.T @ scaled_uf
         m_vf = j_vf - n_sparse.T @ scaled_uf
-        pair_w = n_w[self.pair_a] * n_w[self.pair_b]
-        vv = -_sums(self.pair_slot, pair_w / d_u[self.pair_unit], self.n_slots)
+        scaled_w = n_w / d_u[self.entry_unit]
+        pair_w = np.repeat(scaled_w, self.pair_repeats)
+        pair_w *= n_w[self.pair_b]
+        vv = -_sums(self.pair_slot, pair_w, self.n_slots)
         vv[self.diagonal_slot] += d_v
         m = np.zeros((self.size, self.size), order="F")
         m.ravel(order="F")[self.fill_at] = np.concatenate([vv, m_vf.ravel(), m_ff[self.fixed_tril]])
-        rhs = np.concatenate([g_v - n_sparse.T @ (g_u / d_u), g_f - scaled_uf.T @ g_u])
+        rhs = _eliminated(n_sparse, j_uf, d_u, g_f, g_u, g_v)
         return _System(
-            float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, pair_w, u, v, s2u, s2v
+            float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, scaled_w, u, v, s2u, s2v
         )
+
+    def _gradient(
+        self, kind: dict[str, _Floats], s: _Reals, u: _Floats, v: _Floats, s2u: float, s2v: float
+    ) -> tuple[_Floats, _Floats, _Floats]:
+        """The penalised log likelihood's gradient in (fixed, u, v), from the per-kind
+        sums of ga, gb and s and the per-rating s."""
+        upper, lower, grouped = self.kind_loadings
+        g_f = (upper.T @ kind["ga"] + lower.T @ kind["gb"] + grouped.T @ kind["s"])[: self.n_fixed]
+        g_u = _sums(self.unit, s, self.n_units) - u / s2u
+        g_v = _sums(self.rater, s, self.n_raters) - v / s2v
+        return g_f, g_u, g_v
 
     def _unit_fixed(self, qa: _Reals, qb: _Reals, unit_w: _Floats) -> _Floats:
         """The units × fixed block where each unit has one group: the thresholds'
@@ -471,10 +536,14 @@ class OrdinalDesign:
             assert system.chol is not None
             double = system.chol.dtype == np.float64
             if not (update_u or update_v):
-                tau, beta, u, v, step, terms = self._step(tau, beta, u, v, system, s2u, s2v)
+                tau, beta, u, v, step, terms = self._step(
+                    tau, beta, u, v, system, s2u, s2v, light=True
+                )
                 if step < STEP_TOLERANCE and double:
                     # The step moved nothing that matters: this system is the final one.
                     return self._solution(tau, beta, u, v, s2u, s2v, system, iterations, True)
+                tau, beta, u, v, step = self._chord(tau, beta, u, v, system, s2u, s2v, step, terms)
+                terms = None
                 continue
             if iterations == 1:
                 # The start's modes say nothing about the variances yet.
@@ -590,6 +659,9 @@ class OrdinalDesign:
         s2v: float,
         *,
         directions: _Floats | None = None,
+        chord: tuple[float, _Floats, _Floats] | None = None,
+        light: bool = False,
+        search: bool = True,
     ) -> tuple[_Floats, _Floats, _Floats, _Floats, float, _Terms | None]:
         """One Newton step towards the mode at variances (s2u, s2v), with step
         halving (objective up, thresholds ordered).
@@ -600,15 +672,23 @@ class OrdinalDesign:
         new variances, so the modes follow the variances without lagging a step.
         Without it the system's factor solves for the system's own variances.
 
+        With `chord` = (log likelihood, right-hand side, g_u) at a point other than the
+        system's (`_chord`), the step is from there, by the system's factor;
+        `search=False` takes it in full, without a line search (or new terms).
+
         Returns the new point, the step's size and the new point's `_terms` (None
         after a halved step), which the next step's system reuses: the line search
-        computes them in full at its first trial, which is nearly always accepted."""
+        computes them in full at its first trial, which is nearly always accepted
+        (`light`: only `_gradient_terms`, for a chord step next)."""
         r, k1 = self.n_raters, self.n_levels - 1
-        g_u = system.g_u
+        g_u, loglik = system.g_u, system.loglik
         if directions is None:
             assert system.chol is not None and (s2u, s2v) == (system.s2u, system.s2v)
+            rhs = system.rhs
+            if chord is not None:
+                loglik, rhs, g_u = chord
             solve = lapack.spotrs if system.chol.dtype == np.float32 else lapack.dpotrs
-            delta_o, _ = solve(system.chol, system.rhs.astype(system.chol.dtype), lower=1)
+            delta_o, _ = solve(system.chol, rhs.astype(system.chol.dtype), lower=1)
             delta_o = delta_o.astype(np.float64)
             double = system.chol.dtype == np.float64
         else:
@@ -622,13 +702,14 @@ class OrdinalDesign:
         d_tau, d_beta = d_fixed[:k1], d_fixed[k1:]
         d_beta_full = np.concatenate([[0.0], d_beta])
         full_size = max(float(np.max(np.abs(delta_o))), float(np.max(np.abs(delta_u))))
-        if full_size < STEP_TOLERANCE and double:
+        if (full_size < STEP_TOLERANCE and double) or not search:
             # A step this small from a double-precision factor is the last one: taken
             # without a line search (the objective, concave, cannot fall by more than
             # rounding over it), its derivatives left for whoever needs them next.
             b_new, u_new, v_new = beta + d_beta_full, u + delta_u, v + d_v
             return tau + d_tau, b_new, u_new, v_new, full_size, None
-        objective = system.loglik - 0.5 * (u @ u / s2u + v @ v / s2v)
+        objective = loglik - 0.5 * (u @ u / s2u + v @ v / s2v)
+        full_terms = self._gradient_terms if light else self._terms
         scale = 1.0
         for _ in range(30):
             t_new = tau + scale * d_tau
@@ -640,13 +721,67 @@ class OrdinalDesign:
                 )
                 eta = b_new[self.group] + u_new[self.unit] + v_new[self.rater]
                 # In full at the first trial (nearly always accepted), else the likelihood alone.
-                trial = self._terms(t_new, eta) if scale == 1.0 else None
+                trial = full_terms(t_new, eta) if scale == 1.0 else None
                 loglik = trial[0] if trial is not None else self._loglik(t_new, eta)
                 new = loglik - 0.5 * (u_new @ u_new / s2u + v_new @ v_new / s2v)
                 if new >= objective - 1e-10 * abs(objective):
                     return t_new, b_new, u_new, v_new, scale * full_size, trial
             scale /= 2
         return tau, beta, u, v, 0.0, None
+
+    def _chord(
+        self,
+        tau: _Floats,
+        beta: _Floats,
+        u: _Floats,
+        v: _Floats,
+        system: _System,
+        s2u: float,
+        s2v: float,
+        step: float,
+        terms: _Terms | None,
+    ) -> tuple[_Floats, _Floats, _Floats, _Floats, float]:
+        """Chord steps after a Newton step of `system` (variances held): the gradient
+        at each new point, solved by the system's factor. A pass over the ratings for
+        the gradient costs a fraction of a new system and its factor.
+
+        They converge linearly, each step `rate` times the last (~0.02 at 1M ratings
+        after a warm start's first Newton step), so the distance left is about
+        step·rate/(1 − rate); they stop once that is below CHORD_TARGET, or when
+        they contract too slowly (a new system does better). They are only a way
+        to a better point for the next system: the fit still ends only on a Newton
+        step below STEP_TOLERANCE from a double-precision factor at its own point,
+        and takes the variances from that system.
+
+        A chord step after a step below CHORD_GUARD is taken without a line search
+        (no log likelihood, and no pass over the ratings after the last step): if one
+        overshot, its size would show it (rate > CHORD_RATE), the chord steps would
+        stop, and the Newton steps that follow, line-searched, go on from there.
+
+        `step`, `terms`: the Newton step's size and its landing point's
+        `_gradient_terms` (or None). Returns the point and the last step's size."""
+        for _ in range(CHORD_STEPS):
+            search = step >= CHORD_GUARD
+            if terms is None:
+                eta = beta[self.group] + u[self.unit] + v[self.rater]
+                terms = self._gradient_terms(tau, eta, loglik=search)
+            loglik, t = terms
+            kind = {name: _sums(self.kind, t[name], self.n_kinds) for name in ("ga", "gb")}
+            kind["s"] = -kind["ga"] - kind["gb"]
+            g_f, g_u, g_v = self._gradient(kind, t["s"], u, v, s2u, s2v)
+            chord = (
+                loglik,
+                _eliminated(system.n_sparse, system.j_uf, system.d_u, g_f, g_u, g_v),
+                g_u,
+            )
+            tau, beta, u, v, size, terms = self._step(
+                tau, beta, u, v, system, s2u, s2v, chord=chord, light=True, search=search
+            )
+            rate = size / step if step > 0 else 1.0
+            step = size
+            if rate > CHORD_RATE or size * rate < CHORD_TARGET * (1 - rate):
+                break
+        return tau, beta, u, v, step
 
     def _updated(
         self,
@@ -682,7 +817,11 @@ class OrdinalDesign:
         scaled = system.j_uf / (d_u * d_u)[:, None]
         b = np.concatenate(
             [
-                _sums(self.pair_slot, system.pair_w / (d_u * d_u)[self.pair_unit], self.n_slots),
+                _sums(
+                    self.pair_slot,
+                    np.repeat(system.scaled_w, self.pair_repeats) * system.scaled_w[self.pair_b],
+                    self.n_slots,
+                ),
                 (system.n_sparse.T @ scaled).ravel(),
                 (system.j_uf.T @ scaled)[self.fixed_tril],
             ]
@@ -836,6 +975,20 @@ def _logistic_pair(minus_x: _Reals) -> tuple[_Reals, _Reals]:
 def _sums(codes: np.ndarray, weights: np.ndarray, size: int) -> _Floats:
     """Weighted counts per code (`np.bincount`, typed as the floats it returns)."""
     return np.bincount(codes, weights, size).astype(np.float64, copy=False)
+
+
+def _eliminated(
+    n_sparse: scipy.sparse.csr_matrix,
+    j_uf: _Floats,
+    d_u: _Floats,
+    g_f: _Floats,
+    g_u: _Floats,
+    g_v: _Floats,
+) -> _Floats:
+    """The right-hand side for (raters, fixed) once the units are eliminated with a
+    system's unit blocks: [g_v − Nᵀ D⁻¹ g_u, g_f − J_fu D⁻¹ g_u]."""
+    scaled = g_u / d_u
+    return np.concatenate([g_v - n_sparse.T @ scaled, g_f - j_uf.T @ scaled])
 
 
 def _loaded(

@@ -3,8 +3,9 @@
 Each shortcut taken for speed (issue 18: one sort key instead of a lexsort, lookup
 tables instead of sorts, the units × fixed block from d_u when every unit has one
 group, the per-rating derivatives as short products, the last Newton step without a
-line search, the variances' secant steps and the Newton steps aimed at them) is
-checked here against the plain computation it replaces.
+line search, the variances' secant steps and the Newton steps aimed at them, the
+chord steps between Newton steps) is checked here against the plain computation it
+replaces.
 """
 
 from __future__ import annotations
@@ -17,7 +18,11 @@ import pytest
 from bench.calibration_simulation import simulate
 from service.domain.calibration import WarmStart, _canonical_order, fit_arrays
 from service.domain.ordinal_effects import (
+    CHORD_GUARD,
+    CHORD_RATE,
+    CHORD_TARGET,
     SECANT_REACH,
+    STEP_TOLERANCE,
     TOLERANCE,
     OrdinalDesign,
     _Secant,
@@ -191,6 +196,105 @@ def _cell_design(seed: int, n_candidates: int = 300, pool: int = 40) -> OrdinalD
     _, unit = np.unique(sim.candidate * 4 + sim.competency, return_inverse=True)
     _, rater = np.unique(sim.rater, return_inverse=True)
     return OrdinalDesign(unit, rater, sim.competency, (sim.score - 1).astype(int))
+
+
+def _newton_to_the_end(design, point, s2u, s2v):
+    """The plain computation: double-precision Newton steps, each from its own point's
+    system, until a step is at rounding level; the solution from the system there."""
+    for _ in range(30):
+        system = design._system(*point, s2u, s2v)
+        design._factor(system)
+        *point, step, _ = design._step(*point, system, s2u, s2v)
+        if step < 1e-12:
+            break
+    system = design._system(*point, s2u, s2v)
+    design._factor(system)
+    return design._solution(*point, s2u, s2v, system, 0, True)
+
+
+def _warm_start(design, seed):
+    """A refresh's start: the variances of a full fit and its τ, β, v moved by about
+    what dropping a few candidates moves them."""
+    full = design.fit()
+    rng = np.random.default_rng(seed)
+    shifts = full.rater_effects + rng.normal(0.0, 0.05, design.n_raters)
+    return full, (full.thresholds + 0.05, full.beta, shifts)
+
+
+@pytest.mark.parametrize("seed", [35, 36])
+def test_chord_steps_stop_within_their_target_of_the_mode(seed):
+    """After a Newton step from a single-precision factor, the chord steps on that
+    factor stop where they predict the mode to be within CHORD_TARGET; the next
+    system's Newton step is then below STEP_TOLERANCE, so the fit ends there."""
+    design = _cell_design(seed)
+    full, (tau, beta, v) = _warm_start(design, seed)
+    s2u, s2v = full.sigma2_unit, full.sigma2_rater
+    u = design._unit_modes(tau, beta, v, s2u)
+    system = design._system(tau, beta, u, v, s2u, s2v)
+    design._factor(system, single=True)
+    *point, step, terms = design._step(tau, beta, u, v, system, s2u, s2v, light=True)
+    assert step > 1e-3  # far enough for the chord steps to have work to do
+    *point, _ = design._chord(*point, system, s2u, s2v, step, terms)
+    mode = _newton_to_the_end(design, point, s2u, s2v)
+    here = np.concatenate(point)
+    there = np.concatenate([mode.thresholds, mode.beta, mode.unit_effects, mode.rater_effects])
+    assert np.max(np.abs(here - there)) < CHORD_TARGET
+    # One Newton step then finishes: the fit takes two systems, not three.
+    refreshed = design.fit(s2u, s2v, start=(tau, beta, v))
+    assert refreshed.n_iterations == 2
+
+
+def test_chord_steps_without_a_line_search_stop_when_they_overshoot(monkeypatch):
+    """After a small step the chord steps skip the line search; their contraction is
+    the check. With a factor of 0.3 × the information (every step 3.3× too long,
+    each overshooting the mode by 2.3× the distance) they stop on their rate at the
+    second step, instead of running on to CHORD_STEPS: the point is left within a
+    few times its start's distance of the mode, for the line-searched Newton steps."""
+    design = _cell_design(35)
+    full, _ = _warm_start(design, 35)
+    s2u, s2v = full.sigma2_unit, full.sigma2_rater
+    mode = (full.thresholds, full.beta, full.unit_effects, full.rater_effects)
+    system = design._system(*mode, s2u, s2v)
+    design._factor(system)
+    system.chol = system.chol * math.sqrt(0.3)
+    steps = []
+    plain_step = design._step
+
+    def spy(*args, **kwargs):
+        out = plain_step(*args, **kwargs)
+        steps.append((kwargs["search"], out[4]))
+        return out
+
+    monkeypatch.setattr(design, "_step", spy)
+    start = (mode[0], mode[1], mode[2], mode[3] + 1e-6)
+    point = design._chord(*start, system, s2u, s2v, CHORD_GUARD / 10, None)[:4]
+    assert [search for search, _ in steps] == [False, False]
+    assert steps[1][1] > CHORD_RATE * steps[0][1]
+    distance = np.max(np.abs(np.concatenate(point) - np.concatenate(mode)))
+    assert 1e-6 < distance < 1e-5
+
+
+@pytest.mark.parametrize("seed", [35, 36])
+def test_a_refresh_with_chord_steps_is_the_fully_converged_mode(seed):
+    """The refresh (a Newton step, chord steps, one more Newton step, the variances from
+    the last system) gives the mode, posterior variances and criterion that Newton run
+    to rounding level gives: modes within a thousandth of STEP_TOLERANCE, variances and
+    the Laplace criterion within 1e-9 (relative), far inside the refresh tests' 1e-7
+    and 1e-6."""
+    design = _cell_design(seed)
+    full, (tau, beta, v) = _warm_start(design, seed)
+    s2u, s2v = full.sigma2_unit, full.sigma2_rater
+    refreshed = design.fit(s2u, s2v, start=(tau, beta, v))
+    assert refreshed.converged
+    u = design._unit_modes(tau, beta, v, s2u)
+    mode = _newton_to_the_end(design, (tau, beta, u, v), s2u, s2v)
+    for name in ("thresholds", "beta", "unit_effects", "rater_effects"):
+        assert getattr(refreshed, name) == pytest.approx(
+            getattr(mode, name), abs=STEP_TOLERANCE / 1000
+        )
+    for name in ("rater_variance", "rater_variance_relative"):
+        assert getattr(refreshed, name) == pytest.approx(getattr(mode, name), rel=1e-9)
+    assert refreshed.laplace_criterion == pytest.approx(mode.laplace_criterion, rel=1e-9)
 
 
 def _plain_laplace_em(design: OrdinalDesign, tolerance: float) -> tuple[float, float]:
@@ -415,3 +519,61 @@ def test_copanelist_counts_from_the_pairs_table_are_the_boolean_products(seed, m
     product = copanelist_counts(n_matrix)
     assert table.tolist() == product.tolist()
     assert table.max() > 0
+
+
+def _bipartite_components(n_matrix):
+    """The plain computation: components of the unit–interviewer graph, ranked by
+    ratings (ties to the lower label, i.e. the component with the lowest unit)."""
+    import scipy.sparse
+    from scipy.sparse.csgraph import connected_components
+
+    u, r = n_matrix.shape
+    incidence = n_matrix.tocoo()
+    graph = scipy.sparse.coo_matrix(
+        (np.ones(incidence.nnz), (incidence.row, u + incidence.col)), shape=(u + r, u + r)
+    )
+    n_components, labels = connected_components(graph, directed=False)
+    ratings = np.bincount(labels[u:], weights=np.asarray(n_matrix.sum(axis=0)).ravel())
+    rank = np.empty(n_components, dtype=np.int64)
+    rank[np.argsort(-ratings, kind="stable")] = np.arange(n_components)
+    return rank[labels[u:]], n_components
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_interviewer_components_from_the_copanel_graph_are_the_unit_graphs(seed):
+    """Components found on the interviewers' co-panel graph are those of the
+    unit–interviewer graph, numbered alike (by ratings, ties as there), on sparse
+    random designs with many components, tied ones among them."""
+    import scipy.sparse
+
+    from service.domain.calibration import _rater_components
+    from service.domain.calibration_effects import copanel_graph
+
+    rng = np.random.default_rng(seed)
+    tied = 0
+    for _ in range(60):
+        n, units, raters = (int(rng.integers(a, b)) for a, b in ((20, 300), (5, 200), (2, 60)))
+        _, unit = np.unique(rng.integers(0, units, n), return_inverse=True)
+        _, rater = np.unique(rng.integers(0, raters, n), return_inverse=True)
+        shape = (int(unit.max()) + 1, int(rater.max()) + 1)
+        n_matrix = scipy.sparse.csr_matrix((np.ones(n), (unit, rater)), shape=shape)
+        expected, count = _bipartite_components(n_matrix)
+        component, n_components = _rater_components(n_matrix, copanel_graph(n_matrix))
+        assert n_components == count
+        assert component.tolist() == expected.tolist()
+        ratings = np.bincount(expected, weights=np.asarray(n_matrix.sum(axis=0)).ravel())
+        tied += len(np.unique(ratings)) < len(ratings)
+    assert tied > 5
+
+
+def test_expected_scores_without_the_slope_are_the_same_expected_scores():
+    """`expected_score(..., slope=False)` (the leniency's score without the shift, whose
+    slope nobody reads) skips the slope and leaves the expected scores bit for bit."""
+    from service.domain.calibration_models import expected_score
+
+    rng = np.random.default_rng(5)
+    eta, thresholds, levels = rng.normal(0, 2, 5000), np.array([-2.0, 0.3, 3.0]), np.arange(1.0, 5)
+    expected, slope = expected_score(thresholds, eta, levels)
+    alone, none = expected_score(thresholds, eta, levels, slope=False)
+    assert alone.tolist() == expected.tolist()
+    assert slope.min() > 0 and not none.any()

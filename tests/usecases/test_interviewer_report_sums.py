@@ -1,6 +1,6 @@
 """The interviewers report's numpy aggregation against a plain Python one, both
 organisation-wide reports' plain dumps against marshmallow's, and the adverse-impact
-counts under either join plan, on generated data.
+counts however the database groups them, on generated data.
 
 The report aggregates every current revision and rating in one pass with numpy
 (`persistence/interviewer_reports.py`; on PostgreSQL the columns come back as arrays,
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from statistics import median
 
@@ -222,9 +223,9 @@ def test_a_plain_dumper_refuses_fields_it_does_not_know():
         plain_dumper(WithMethod())
 
 
-def test_adverse_impact_counts_do_not_depend_on_the_join_plan(generated, monkeypatch):
-    """Over every application `outcomes` asks PostgreSQL to merge its joins; the counts are
-    those of the planner's own plan, and the setting is as it was afterwards."""
+def test_adverse_impact_counts_do_not_depend_on_how_the_database_groups(generated, monkeypatch):
+    """`outcomes` asks PostgreSQL to group in a hash table; the counts are those of the
+    planner's own plan, and the setting is as it was afterwards."""
     versions = queries_reports.template_versions(generated)
     position, _ = stage_maps((v.id, v.template()) for v in versions)
 
@@ -232,15 +233,12 @@ def test_adverse_impact_counts_do_not_depend_on_the_join_plan(generated, monkeyp
         found = queries_reports.outcomes(generated, position, ApplicationFilters(), by_answers=True)
         return sorted(found.stages, key=repr), sorted(found.overall, key=repr)
 
-    merged = counted()
+    hashed = counted()
     if generated.get_bind().dialect.name == "postgresql":
-        assert generated.scalar(text("SHOW enable_hashjoin")) == "on"
-    original = queries_reports._merge_joins
-    monkeypatch.setattr(
-        queries_reports, "_merge_joins", lambda session, wanted: original(session, wanted=False)
-    )
-    assert merged == counted()
-    assert len(merged[0]) > 50  # enough to compare
+        assert generated.scalar(text("SHOW enable_sort")) == "on"
+    monkeypatch.setattr(queries_reports, "_hashed_groups", lambda session: nullcontext())
+    assert hashed == counted()
+    assert len(hashed[0]) > 50  # enough to compare
 
 
 @given(

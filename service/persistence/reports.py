@@ -228,7 +228,7 @@ def outcomes(
     if by_answers:
         patterns += _erased_patterns(session, filters)
     version_keys = dict(session.execute(select(TemplateVersion.id, TemplateVersion.key)).all())
-    return _spread(patterns, position, version_keys, by_answers=by_answers)
+    return _spread(patterns, position, version_keys)
 
 
 @contextmanager
@@ -295,19 +295,17 @@ def _spread(
     patterns: Sequence[Row[*tuple[Any, ...]]],
     position: StageMap,
     version_keys: Mapping[int, str],
-    *,
-    by_answers: bool,
 ) -> Outcomes:
-    """Application patterns (template version, status, stage, answers..., entered stages,
-    count) -> counts per (template key, stage, answers) and per status."""
-    split = 3 + (len(QUESTIONS) if by_answers else 0)
+    """Application patterns (template version, status, stage, answers if asked, entered
+    stages, count) -> counts per (template key, stage, answers) and per status."""
     known = {stage for _, stage in position}
     steps: dict[tuple[Any, ...], list[tuple[str, int | None]]] = {}
-    stages: dict[tuple[str, str, tuple[str | None, ...]], list[int]] = {}
+    # Per (template key, answers), per stage: [entered, advanced, active, withdrawn, rejected].
+    # Keyed in two levels, so that a pattern's answers are hashed once, not once per stage.
+    tallies: dict[tuple[str, tuple[str | None, ...]], dict[str, list[int]]] = {}
     overall: dict[tuple[str, tuple[str | None, ...], str], int] = {}
-    for row in patterns:
-        version_id, status, current = row[0], row[1], row[2]
-        answers, entered, n = tuple(row[3:split]), row[split], row[-1]
+    for version_id, status, current, *answered, entered, n in patterns:
+        answers = tuple(answered)
         template_key = version_keys[version_id]
         overall[(template_key, answers, status)] = (
             overall.get((template_key, answers, status), 0) + n
@@ -316,16 +314,21 @@ def _spread(
         reached = steps.get(pattern)
         if reached is None:
             reached = steps[pattern] = _steps(pattern, known, position)
+        group = tallies.get((template_key, answers))
+        if group is None:
+            group = tallies[(template_key, answers)] = {}
         for stage, outcome in reached:
-            # [entered, advanced, active, withdrawn, rejected]
-            tally = stages.setdefault((template_key, stage, answers), [0, 0, 0, 0, 0])
+            tally = group.get(stage)
+            if tally is None:
+                tally = group[stage] = [0, 0, 0, 0, 0]
             tally[0] += n
             if outcome is not None:
                 tally[outcome] += n
     return Outcomes(
         [
             StageOutcome(key, stage, answers, *tally)
-            for (key, stage, answers), tally in stages.items()
+            for (key, answers), group in tallies.items()
+            for stage, tally in group.items()
         ],
         [OverallOutcome(key, answers, status, n) for (key, answers, status), n in overall.items()],
     )

@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, MetaData, Table, func, inspect, select, text
 from sqlalchemy.orm import Session
 
+from service.domain.pipeline import joined_stages
 from service.domain.self_identification import DECLINED, QUESTIONS
 from service.domain.template_loading import TEMPLATE_DIR, load_template_dir
 from service.domain.templates import InterviewTemplate
@@ -46,6 +47,7 @@ from service.domain.tokens import new_token
 from service.extensions import make_engine
 from service.persistence import Base, migrate
 from service.persistence.applications import Application
+from service.persistence.reports import ENTRY_KINDS
 from service.persistence.templates import TemplateVersion
 
 CHUNK = 2_000  # applications generated and written per transaction
@@ -441,6 +443,7 @@ def _busy_requisition(
                 "candidate_id": candidate_id,
                 "requisition_id": requisition_id,
                 "stage": stage.key,
+                "entered_stages": joined_stages(to for _, _, _, to in history),
                 "status": "active",
                 "stage_entered_at": entered,
                 "rejection_reason": None,
@@ -608,6 +611,9 @@ class ApplicationLoader:
                 "candidate_id": candidate_id,
                 "requisition_id": req.id,
                 "stage": stages[index].key,
+                "entered_stages": joined_stages(
+                    c["to_stage"] for c in changes if c["kind"] in ENTRY_KINDS
+                ),
                 "status": status,
                 "stage_entered_at": stage_entered,
                 "rejection_reason": rejection,

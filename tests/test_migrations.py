@@ -1,13 +1,19 @@
-"""Migrations: one head, up → down → up on an empty database, and models == migrations."""
+"""Migrations: one head, up → down → up on an empty database, models == migrations, and
+the backfill of 0021 on data."""
+
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import bindparam, create_engine, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError
 
+from bench import generate
+from service.domain.pipeline import joined_stages
 from service.persistence import Base, migrate
+from service.persistence.reports import ENTRY_KINDS
 from tests.conftest import postgres_url, reset_postgres
 
 
@@ -96,3 +102,54 @@ def test_two_upgrades_at_once_on_postgresql_apply_each_revision_once():
         current, heads = migrate.pending_heads(connection)
     engine.dispose()
     assert current == heads
+
+
+def test_the_stages_each_application_entered_are_backfilled_from_its_timeline(
+    empty_database_url,
+):
+    """Migration 0021 on data: `entered_stages` becomes the application's distinct entries
+    (applied, moved), sorted; a status change's stage is no entry, and an application
+    without entries has none."""
+    generate.generate(
+        empty_database_url,
+        60,
+        seed=3,
+        now=datetime(2026, 6, 1, tzinfo=UTC),
+        fit_calibration=False,
+        progress=False,
+    )
+    engine = create_engine(empty_database_url)
+    copy = (
+        "INSERT INTO stage_changes (application_id, kind, from_stage, to_stage, from_status, "
+        "to_status, actor_id, reason, at) SELECT application_id, {kind}, from_stage, "
+        "{to_stage}, from_status, to_status, actor_id, reason, at FROM stage_changes "
+        "WHERE id = (SELECT min(id) FROM stage_changes WHERE kind = 'moved')"
+    )
+    with engine.begin() as connection:
+        generated = dict(
+            connection.execute(text("SELECT id, entered_stages FROM applications")).all()
+        )
+        # A move back (a stage entered twice) and a status change naming a stage never entered.
+        connection.execute(text(copy.format(kind="kind", to_stage="to_stage")))
+        connection.execute(text(copy.format(kind="'withdrawn'", to_stage="'never_entered'")))
+        without = connection.scalar(text("SELECT max(id) FROM applications"))
+        connection.execute(text(f"DELETE FROM stage_changes WHERE application_id = {without}"))
+    migrate.downgrade(empty_database_url, "0020_rating_evidence_chars")
+    assert "entered_stages" not in {c["name"] for c in inspect(engine).get_columns("applications")}
+    migrate.upgrade(empty_database_url)
+    with engine.connect() as connection:
+        backfilled = dict(
+            connection.execute(text("SELECT id, entered_stages FROM applications")).all()
+        )
+        entries = connection.execute(
+            text(
+                "SELECT application_id, to_stage FROM stage_changes WHERE kind IN :kinds"
+            ).bindparams(bindparam("kinds", ENTRY_KINDS, expanding=True))
+        ).all()
+    engine.dispose()
+    entered: dict[int, list[str]] = {}
+    for application_id, stage in entries:
+        entered.setdefault(application_id, []).append(stage)
+    assert backfilled == {i: joined_stages(entered.get(i, [])) for i in backfilled}
+    assert backfilled == generated | {without: ""}  # as the generator (and the app) writes it
+    assert len(set(backfilled.values())) > 3 and "never_entered" not in str(backfilled)

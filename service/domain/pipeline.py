@@ -5,6 +5,7 @@ Pure rules over plain values; the use cases load the rows and persist the result
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
@@ -105,6 +106,18 @@ def check_status_action(template: InterviewTemplate, action: str, status: str, s
             current_stage=stage,
         )
     return result
+
+
+def joined_stages(stages: Iterable[str]) -> str:
+    """A set of stage keys as stored (`applications.entered_stages`,
+    `self_identification_counts.entered`): distinct, sorted, comma-separated. Sorted, so
+    that one set is one value to group on; stage keys are snake_case, never a comma."""
+    return ",".join(sorted(set(stages)))
+
+
+def split_stages(joined: str) -> list[str]:
+    """The stage keys of a `joined_stages` value, in its (sorted) order."""
+    return joined.split(",") if joined else []
 
 
 class TimeInStage(NamedTuple):

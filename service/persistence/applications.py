@@ -7,9 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ForeignKey, Index, Select, String, Text, select, text
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, validates
 
-from service.domain.pipeline import APPLICATION_STATUSES, TIMELINE_KINDS, ApplicationStatus
+from service.domain.pipeline import (
+    APPLICATION_STATUSES,
+    TIMELINE_KINDS,
+    ApplicationStatus,
+    joined_stages,
+    split_stages,
+)
 from service.domain.templates import InterviewTemplate
 from service.persistence.base import Base, checked_enum, utcnow
 from service.persistence.candidates import Candidate
@@ -39,6 +45,10 @@ class Application(Base):
     candidate_id: Mapped[int] = mapped_column(ForeignKey("candidates.id"), index=True)
     requisition_id: Mapped[int] = mapped_column(ForeignKey("requisitions.id"))
     stage: Mapped[str] = mapped_column(String(100))
+    # Every stage the application ever entered (its `applied` and `moved` timeline
+    # entries), as `pipeline.joined_stages`: the reports count from it instead of
+    # grouping the timeline on every read (migration 0021). `_entered` keeps it.
+    entered_stages: Mapped[str] = mapped_column(Text, default="", server_default="")
     status: Mapped[str] = mapped_column(
         checked_enum(APPLICATION_STATUSES, "application_status"),
         default=ApplicationStatus.ACTIVE.value,
@@ -60,6 +70,15 @@ class Application(Base):
         """The parsed interview template of the requisition applied to."""
         return self.requisition.template
 
+    @validates("stage")
+    def _entered(self, _key: str, stage: str) -> str:
+        """An application is put in a stage only by entering it (applying, a move): each
+        stage set is added to `entered_stages` here, in the same UPDATE (or INSERT) as
+        the stage and so in the transaction of the entry written beside it, whichever
+        use case sets it."""
+        self.entered_stages = joined_stages([*split_stages(self.entered_stages or ""), stage])
+        return stage
+
     __mapper_args__ = {"version_id_col": version}
 
 
@@ -68,8 +87,8 @@ class StageChange(Base):
 
     __tablename__ = "stage_changes"
     __table_args__ = (
-        # The stage entries alone, per application: the reports read which stages
-        # each application entered from this index only (migration 0006).
+        # The stage entries alone, per application (migration 0006); the reports read
+        # which stages an application entered from `entered_stages` since 0021.
         Index(
             "ix_stage_changes_entries",
             "application_id",

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, UniqueConstraint, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from service.domain.pipeline import joined_stages
 from service.domain.self_identification import QUESTIONS
 from service.persistence.applications import Application
 from service.persistence.audit import AuditEvent
@@ -65,7 +66,7 @@ class SelfIdentificationCount(Base):
     applied_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(20))
     stage: Mapped[str] = mapped_column(String(100))
-    # The stages the applications entered, comma-separated in sorted order.
+    # The stages the applications entered, as `pipeline.joined_stages`.
     entered: Mapped[str] = mapped_column(String(2000))
     sex: Mapped[str] = mapped_column(_answer("sex"))
     race_ethnicity: Mapped[str] = mapped_column(_answer("race_ethnicity"))
@@ -129,7 +130,7 @@ def count_self_identification(
         "applied_on": application.created_at.date(),
         "status": application.status,
         "stage": application.stage,
-        "entered": ",".join(sorted(set(entered))),
+        "entered": joined_stages(entered),
         **{question: getattr(answers, question) for question in QUESTIONS},
     }
     row = session.scalar(

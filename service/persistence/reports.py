@@ -15,12 +15,10 @@ from typing import Any, NamedTuple, TypeVarTuple
 
 from sqlalchemy import (
     Float,
-    Integer,
     Row,
     Select,
     String,
     and_,
-    bindparam,
     case,
     func,
     literal,
@@ -33,7 +31,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from service.domain.pipeline import APPLICATION_STATUSES, ApplicationStatus
+from service.domain.pipeline import ApplicationStatus, split_stages
 from service.domain.self_identification import QUESTIONS
 from service.persistence.applications import Application, StageChange
 from service.persistence.candidates import Candidate
@@ -68,24 +66,6 @@ def _seconds_between_postgresql(element, compiler, **kw):
 def _seconds_between_sqlite(element, compiler, **kw):
     start, end = (compiler.process(c, **kw) for c in element.clauses)
     return f"((julianday({end}) - julianday({start})) * 86400.0)"
-
-
-class bit_or(FunctionElement[int]):
-    """Bitwise OR of a group's integers. SQLite has no such aggregate: there it is the
-    sum of the distinct values, the same thing for the single bits (or 0) given here."""
-
-    type = Integer()
-    inherit_cache = True
-
-
-@compiles(bit_or)
-def _bit_or(element, compiler, **kw):
-    return f"bit_or({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(bit_or, "sqlite")
-def _bit_or_sqlite(element, compiler, **kw):
-    return f"sum(DISTINCT {compiler.process(element.clauses, **kw)})"
 
 
 @dataclass(frozen=True)
@@ -192,11 +172,6 @@ class Outcomes(NamedTuple):
     overall: list[OverallOutcome]
 
 
-# Stage-entry flags are packed into integer columns of this many bits (an OR
-# that stays a 32-bit integer on every database).
-_MASK_BITS = 30
-
-
 def outcomes(
     session: Session, position: StageMap, filters: ApplicationFilters, *, by_answers: bool
 ) -> Outcomes:
@@ -206,128 +181,95 @@ def outcomes(
 
     Advanced past a stage = later entered a stage further on, or was hired.
 
-    One pass: the database reduces each application to a pattern of small
-    integers (template version, status, current stage, answers, which stages it
-    ever entered, as bits) and counts applications per pattern; the few thousand
-    patterns are then decoded and spread over the stages here. Integer codes
-    instead of the text columns, and one OR per application instead of a
-    CASE per (template version, stage), took the query from about 360 ms to
-    180 ms at 100k applications on PostgreSQL; the furthest stage follows from
-    the entered ones. The entries are read from a partial index holding just
-    them (migration 0006), in application order.
-    Stages that no template version has cannot be counted (moves are checked
-    against the template, so there are none).
+    One pass: the database counts the applications per pattern (template version,
+    status, current stage, answers, the stages it ever entered) and the few thousand
+    patterns are spread over the stages here; the furthest stage follows from the
+    entered ones. Which stages an application entered is kept on it
+    (`Application.entered_stages`): grouping its timeline entries on every read was
+    about a third of the query at 100k applications on PostgreSQL. The patterns are
+    grouped on the plain columns (no CASE per row to code them as integers: ~0.85x),
+    in a hash table (`_hashed_groups`). Together: ~0.55x the time of the query that
+    grouped the timeline (EXPLAIN ANALYZE, alternated on one 100k database).
+    Stages that no template version has are not counted (moves are checked against
+    the template, so there are none).
     """
-    keys = sorted({stage for _, stage in position})
-    masks = [
-        _coded(StageChange.to_stage, {key: 1 << bit for bit, key in enumerate(chunk)}, 0)
-        for chunk in _chunks(keys, _MASK_BITS)
-    ]
     conditions = filters.on_applications()
-    # Which stages each application entered. Over all applications, grouping the
-    # entries on their own index first spares joining each entry; a filter keeps a
-    # fraction of them, so there the applications pick their entries, per application.
-    entered = [bit_or(mask).label(f"entered_{n}") for n, mask in enumerate(masks)]
-    # Inline, so that even a cached generic plan can prove the partial index applies.
-    is_entry = StageChange.kind.in_(
-        bindparam("entry_kinds", ENTRY_KINDS, expanding=True, literal_execute=True)
-    )
-    if conditions:
-        entries = (
-            select(Application.id.label("application_id"), *entered)
-            .select_from(Application)
-            .join(StageChange, and_(StageChange.application_id == Application.id, is_entry))
-            .where(*conditions)
-            .group_by(Application.id)
-        ).subquery()
-    else:
-        entries = (
-            select(StageChange.application_id, *entered)
-            .where(is_entry)
-            .group_by(StageChange.application_id)
-        ).subquery()
     answers = (
-        [_coded(getattr(SelfIdentification, q), _indexes(QUESTIONS[q])).label(q) for q in QUESTIONS]
+        # As plain strings: they are checked on the way in (CHECK constraints).
+        [type_coerce(getattr(SelfIdentification, q), String) for q in QUESTIONS]
         if by_answers
         else []
     )
-    coded = (
-        select(
-            Requisition.template_version_id.label("version_id"),
-            _coded(Application.status, _indexes(APPLICATION_STATUSES)).label("status"),
-            _coded(Application.stage, _indexes(keys), -1).label("stage"),
-            *answers,
-            *(c for c in entries.c if c.name.startswith("entered_")),
-        )
+    pattern = [
+        Requisition.template_version_id,
+        type_coerce(Application.status, String),
+        Application.stage,
+        *answers,
+        Application.entered_stages,
+    ]
+    counted = (
+        select(*pattern, func.count())
         .select_from(Application)
         .join(Requisition, Requisition.id == Application.requisition_id)
-        .outerjoin(entries, entries.c.application_id == Application.id)
         .where(*conditions)
+        .group_by(*pattern)
     )
     if by_answers:
         # Erased applicants' answers are no longer linked: they are counted from
         # `self_identification_counts` below instead of as applicants who did not answer.
-        coded = coded.outerjoin(
+        counted = counted.outerjoin(
             SelfIdentification, SelfIdentification.application_id == Application.id
         ).where(
             Application.candidate_id.not_in(
                 select(Candidate.id).where(Candidate.erased_at.is_not(None))
             )
         )
-    columns = list(coded.subquery().c)
-    counted = select(*columns, func.count().label("n")).group_by(*columns)
-    # Over every application, each input comes in application order from an index.
-    with _merge_joins(session, wanted=not conditions):
+    with _hashed_groups(session):
         patterns: list[Any] = list(session.execute(counted).all())
     if by_answers:
-        patterns += _erased_patterns(session, filters, keys)
+        patterns += _erased_patterns(session, filters)
     version_keys = dict(session.execute(select(TemplateVersion.id, TemplateVersion.key)).all())
-    return _spread(patterns, keys, position, version_keys, by_answers=by_answers)
+    return _spread(patterns, position, version_keys)
 
 
 @contextmanager
-def _merge_joins(session: Session, *, wanted: bool) -> Iterator[None]:
-    """PostgreSQL joins by merging, not hashing, for the statements run inside (and the
-    setting as it was after them); elsewhere, or unless `wanted`, nothing changes.
+def _hashed_groups(session: Session) -> Iterator[None]:
+    """PostgreSQL groups in a hash table, not by sorting, for the statements run inside
+    (and the setting as it was after them); elsewhere nothing changes.
 
-    For `outcomes` over every application: the entries grouped per application (from
-    their index), the applications (primary key) and the self-identifications (unique
-    application id) all come in application order, so merge joins need neither a sort
-    nor a hash table of 100k rows. The planner hashes instead (its estimates of the
-    grouped entries are low), which took ~1.35x as long at 100k applications
-    (EXPLAIN ANALYZE, alternated). Transaction-local: an autocommit session runs the
-    planner's own plan."""
-    if not wanted or session.get_bind().dialect.name != "postgresql":
+    `outcomes` groups ~100k applications (at 100k) into a few thousand patterns. The
+    planner multiplies the columns' distinct counts, expects about as many groups as
+    rows, and sorts them on eight columns (spilling to disk at the default work_mem):
+    ~3x as long as the hash table (EXPLAIN ANALYZE, alternated). The patterns are few
+    whatever the filters, so the hash table is always small. Transaction-local: an
+    autocommit session runs the planner's own plan."""
+    if session.get_bind().dialect.name != "postgresql":
         yield
         return
     previous = session.scalar(
-        text(
-            "SELECT current_setting('enable_hashjoin'), set_config('enable_hashjoin', 'off', true)"
-        )
+        text("SELECT current_setting('enable_sort'), set_config('enable_sort', 'off', true)")
     )
     try:
         yield
     finally:
         session.execute(
-            text("SELECT set_config('enable_hashjoin', :previous, true)"), {"previous": previous}
+            text("SELECT set_config('enable_sort', :previous, true)"), {"previous": previous}
         )
 
 
-def _erased_patterns(
-    session: Session, filters: ApplicationFilters, keys: list[str]
-) -> list[tuple[Any, ...]]:
-    """Erased applicants' answer counts, coded like `outcomes`' patterns. Filtered like
-    the applications, but by the day of application (the time is not kept)."""
-    # Columns, not entities, and the answers as plain strings (they are checked by
-    # their index in QUESTIONS below): loading ~2k count objects, and validating each
-    # answer on load, cost ~35 ms of the report at 100k.
+def _erased_patterns(session: Session, filters: ApplicationFilters) -> list[tuple[Any, ...]]:
+    """Erased applicants' answer counts, as `outcomes`' patterns (their entered stages
+    are kept as `Application.entered_stages` is). Filtered like the applications, but
+    by the day of application (the time is not kept)."""
+    # Columns, not entities, and the answers as plain strings: loading ~2k count
+    # objects, and validating each answer on load, cost ~35 ms of the report at 100k.
     count = SelfIdentificationCount
     stmt = select(
         Requisition.template_version_id,
         count.status,
         count.stage,
-        count.entered,
         *(type_coerce(getattr(count, q), String) for q in QUESTIONS),
+        count.entered,
         count.applicants,
     ).join(Requisition, Requisition.id == count.requisition_id)
     if filters.requisition_id is not None:
@@ -340,24 +282,7 @@ def _erased_patterns(
         stmt = stmt.where(SelfIdentificationCount.applied_on >= filters.applied_from.date())
     if filters.applied_to:
         stmt = stmt.where(SelfIdentificationCount.applied_on <= filters.applied_to.date())
-    stage_codes = _indexes(keys)
-    bits = {key: (n // _MASK_BITS, n % _MASK_BITS) for n, key in enumerate(keys)}
-    patterns = []
-    for version_id, status, stage, entered_stages, *answered, applicants in session.execute(stmt):
-        masks = [0] * len(_chunks(keys, _MASK_BITS))
-        for entered in filter(None, entered_stages.split(",")):
-            if entered in bits:
-                chunk, bit = bits[entered]
-                masks[chunk] |= 1 << bit
-        answers = [
-            options.index(answer)
-            for options, answer in zip(QUESTIONS.values(), answered, strict=True)
-        ]
-        current = stage_codes.get(stage, -1)
-        patterns.append(
-            (version_id, APPLICATION_STATUSES.index(status), current, *answers, *masks, applicants)
-        )
-    return patterns
+    return [tuple(row) for row in session.execute(stmt)]
 
 
 def stage_outcomes(
@@ -367,93 +292,68 @@ def stage_outcomes(
     return outcomes(session, position, filters, by_answers=by_answers).stages
 
 
-def _indexes(values: Sequence[str]) -> dict[str, int]:
-    return {value: index for index, value in enumerate(values)}
-
-
-def _coded(
-    column: Any, codes: Mapping[str, int], else_: int | None = None
-) -> ColumnElement[int | None]:
-    """`CASE column WHEN value THEN code ... END`: a small integer to group on."""
-    if not codes:
-        return literal(-1 if else_ is None else else_)
-    return case(codes, value=column, else_=else_)
-
-
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
-
-
 def _spread(
     patterns: Sequence[Row[*tuple[Any, ...]]],
-    keys: list[str],
     position: StageMap,
     version_keys: Mapping[int, str],
-    *,
-    by_answers: bool,
 ) -> Outcomes:
-    """Coded application patterns -> counts per (template key, stage, answers) and per status."""
-    split = 3 + (len(QUESTIONS) if by_answers else 0)
-    options = list(QUESTIONS.values())
-    answer_labels: dict[tuple[Any, ...], tuple[str | None, ...]] = {}
+    """Application patterns (template version, status, stage, answers if asked, entered
+    stages, count) -> counts per (template key, stage, answers) and per status."""
+    known = {stage for _, stage in position}
     steps: dict[tuple[Any, ...], list[tuple[str, int | None]]] = {}
-    stages: dict[tuple[str, str, tuple[str | None, ...]], list[int]] = {}
+    # Per (template key, answers), per stage: [entered, advanced, active, withdrawn, rejected].
+    # Keyed in two levels, so that a pattern's answers are hashed once, not once per stage.
+    tallies: dict[tuple[str, tuple[str | None, ...]], dict[str, list[int]]] = {}
     overall: dict[tuple[str, tuple[str | None, ...], str], int] = {}
-    for row in patterns:
-        version_id, status_code, current = row[0], row[1], row[2]
-        codes, masks, n = row[3:split], row[split:-1], row[-1]
-        answers = answer_labels.get(codes)
-        if answers is None:
-            answers = answer_labels[codes] = tuple(
-                None if code is None else options[q][code] for q, code in enumerate(codes)
-            )
-        status = APPLICATION_STATUSES[status_code]
+    for version_id, status, current, *answered, entered, n in patterns:
+        answers = tuple(answered)
         template_key = version_keys[version_id]
         overall[(template_key, answers, status)] = (
             overall.get((template_key, answers, status), 0) + n
         )
-        pattern = (version_id, status, current, masks)
-        entered = steps.get(pattern)
-        if entered is None:
-            entered = steps[pattern] = _steps(pattern, keys, position)
-        for stage, outcome in entered:
-            # [entered, advanced, active, withdrawn, rejected]
-            tally = stages.setdefault((template_key, stage, answers), [0, 0, 0, 0, 0])
+        pattern = (version_id, status, current, entered)
+        reached = steps.get(pattern)
+        if reached is None:
+            reached = steps[pattern] = _steps(pattern, known, position)
+        group = tallies.get((template_key, answers))
+        if group is None:
+            group = tallies[(template_key, answers)] = {}
+        for stage, outcome in reached:
+            tally = group.get(stage)
+            if tally is None:
+                tally = group[stage] = [0, 0, 0, 0, 0]
             tally[0] += n
             if outcome is not None:
                 tally[outcome] += n
     return Outcomes(
         [
             StageOutcome(key, stage, answers, *tally)
-            for (key, stage, answers), tally in stages.items()
+            for (key, answers), group in tallies.items()
+            for stage, tally in group.items()
         ],
         [OverallOutcome(key, answers, status, n) for (key, answers, status), n in overall.items()],
     )
 
 
 def _steps(
-    pattern: tuple[Any, ...], keys: list[str], position: StageMap
+    pattern: tuple[Any, ...], known: set[str], position: StageMap
 ) -> list[tuple[str, int | None]]:
-    """Per stage an application of this pattern entered: which tally besides `entered` it
-    adds to (advanced past it: 1; still there, withdrawn or rejected there: 2-4; else None).
+    """Per stage an application of this pattern entered (of those `known` to a template
+    version, in sorted order): which tally besides `entered` it adds to (advanced past
+    it: 1; still there, withdrawn or rejected there: 2-4; else None).
 
     Advanced = entered a stage further on in its template version (stages the version
     does not have are at position -1), or hired.
     """
-    version_id, status, current, masks = pattern
-    indexes = [
-        chunk * _MASK_BITS + bit
-        for chunk, mask in enumerate(masks)
-        for bit in range((mask or 0).bit_length())
-        if mask >> bit & 1
-    ]
-    furthest = max((position.get((version_id, keys[i]), -1) for i in indexes), default=-1)
+    version_id, status, current, entered = pattern
+    reached = [stage for stage in split_stages(entered) if stage in known]
+    furthest = max((position.get((version_id, stage), -1) for stage in reached), default=-1)
     steps: list[tuple[str, int | None]] = []
-    for i in indexes:
-        if furthest > position.get((version_id, keys[i]), -1) or status == ApplicationStatus.HIRED:
-            steps.append((keys[i], 1))
+    for stage in reached:
+        if furthest > position.get((version_id, stage), -1) or status == ApplicationStatus.HIRED:
+            steps.append((stage, 1))
         else:
-            steps.append((keys[i], _STILL_THERE.get(status) if i == current else None))
+            steps.append((stage, _STILL_THERE.get(status) if stage == current else None))
     return steps
 
 

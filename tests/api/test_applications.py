@@ -10,6 +10,7 @@ from sqlalchemy import select
 from service.domain import pipeline
 from service.persistence.applications import Application, StageChange
 from service.persistence.base import utcnow
+from service.persistence.reports import ENTRY_KINDS
 from tests.api.conftest import auth
 from tests.factories import ApplicationFactory, CandidateFactory, RequisitionFactory
 
@@ -641,3 +642,55 @@ def test_updated_after_with_an_offset_compares_instants(client, session, recruit
     updated = ApplicationFactory(updated_at=datetime(2030, 1, 1, 9, 0, tzinfo=UTC))
     east = datetime(2030, 1, 1, 10, 30, tzinfo=timezone(timedelta(hours=2))).isoformat()
     assert listed_ids(client, recruiter, updated_after=east) == [updated.id]
+
+
+def stored_entered_stages(session, application_id) -> str:
+    """The column as stored (not the session's copy of the object)."""
+    session.expire_all()
+    return session.scalar(
+        select(Application.entered_stages).where(Application.id == application_id)
+    )
+
+
+def entered_per_timeline(session, application_id) -> str:
+    return pipeline.joined_stages(
+        c.to_stage for c in timeline(session, application_id) if c.kind in ENTRY_KINDS
+    )
+
+
+def test_the_stages_entered_are_kept_on_the_application_as_its_timeline_has_them(
+    client, session, recruiter
+):
+    """The reports count entries from `entered_stages`: after applying and every move and
+    status change (a move back included) it says what the timeline's entries say."""
+    requisition = RequisitionFactory()
+    application_id = apply(client, recruiter, CandidateFactory(), requisition).json["id"]
+    assert stored_entered_stages(session, application_id) == "applied"
+    steps = [
+        ("move", "applied", "recruiter_screen"),
+        ("reject", {"reason_code": "skills_gap"}),
+        ("reopen", {"reason": "Second look"}),
+        ("move", "recruiter_screen", "technical_screen"),
+        ("move", "technical_screen", "onsite"),
+        ("move", "onsite", "debrief"),
+        ("move", "debrief", "onsite"),  # back: onsite entered twice, kept once
+        ("move", "onsite", "debrief"),
+        ("move", "debrief", "offer"),
+        ("hire", {}),
+    ]
+    for step in steps:
+        if step[0] == "move":
+            response = move(client, recruiter, application_id, step[1], step[2])
+        else:
+            response = action(client, recruiter, application_id, step[0], step[1])
+        assert response.status_code == 200, (step, response.json)
+        assert stored_entered_stages(session, application_id) == entered_per_timeline(
+            session, application_id
+        ), step
+    assert stored_entered_stages(session, application_id) == ",".join(sorted(BACKEND_STAGES))
+    withdrawn_id = apply(client, recruiter, CandidateFactory(), requisition).json["id"]
+    move(client, recruiter, withdrawn_id, "applied", "recruiter_screen")
+    withdrawn = action(client, recruiter, withdrawn_id, "withdraw", {"reason": "took a job"})
+    assert withdrawn.status_code == 200
+    assert stored_entered_stages(session, withdrawn_id) == "applied,recruiter_screen"
+    assert entered_per_timeline(session, withdrawn_id) == "applied,recruiter_screen"

@@ -1,6 +1,6 @@
 """The interviewers report's numpy aggregation against a plain Python one, both
 organisation-wide reports' plain dumps against marshmallow's, and the adverse-impact
-counts under either join plan, on generated data.
+counts however the database groups them, on generated data.
 
 The report aggregates every current revision and rating in one pass with numpy
 (`persistence/interviewer_reports.py`; on PostgreSQL the columns come back as arrays,
@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import defaultdict
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from statistics import median
 
@@ -28,15 +29,17 @@ from sqlalchemy.orm import Session
 from bench import generate
 from service.domain.reports import stage_maps
 from service.domain.scorecards import ScorecardState
+from service.domain.self_identification import QUESTIONS
 from service.extensions import make_engine
 from service.http.reports.schemas import AdverseImpactReportSchema, InterviewersReportSchema
 from service.http.schemas import plain_dumper
 from service.persistence import interviewer_reports as queries
 from service.persistence import reports as queries_reports
-from service.persistence.applications import Application
+from service.persistence.applications import Application, timeline_of
 from service.persistence.reports import ApplicationFilters
 from service.persistence.requisitions import Requisition
 from service.persistence.scorecards import Scorecard, ScorecardRating
+from service.persistence.self_identification import SelfIdentification
 from service.persistence.templates import TemplateVersion
 from service.persistence.users import User
 from service.usecases import interviewer_reports, reports
@@ -223,9 +226,9 @@ def test_a_plain_dumper_refuses_fields_it_does_not_know():
         plain_dumper(WithMethod())
 
 
-def test_adverse_impact_counts_do_not_depend_on_the_join_plan(generated, monkeypatch):
-    """Over every application `outcomes` asks PostgreSQL to merge its joins; the counts are
-    those of the planner's own plan, and the setting is as it was afterwards."""
+def test_adverse_impact_counts_do_not_depend_on_how_the_database_groups(generated, monkeypatch):
+    """`outcomes` asks PostgreSQL to group in a hash table; the counts are those of the
+    planner's own plan, and the setting is as it was afterwards."""
     versions = queries_reports.template_versions(generated)
     position, _ = stage_maps((v.id, v.template()) for v in versions)
 
@@ -233,15 +236,51 @@ def test_adverse_impact_counts_do_not_depend_on_the_join_plan(generated, monkeyp
         found = queries_reports.outcomes(generated, position, ApplicationFilters(), by_answers=True)
         return sorted(found.stages, key=repr), sorted(found.overall, key=repr)
 
-    merged = counted()
+    hashed = counted()
     if generated.get_bind().dialect.name == "postgresql":
-        assert generated.scalar(text("SHOW enable_hashjoin")) == "on"
-    original = queries_reports._merge_joins
-    monkeypatch.setattr(
-        queries_reports, "_merge_joins", lambda session, wanted: original(session, wanted=False)
-    )
-    assert merged == counted()
-    assert len(merged[0]) > 50  # enough to compare
+        assert generated.scalar(text("SHOW enable_sort")) == "on"
+    monkeypatch.setattr(queries_reports, "_hashed_groups", lambda session: nullcontext())
+    assert hashed == counted()
+    assert len(hashed[0]) > 50  # enough to compare
+
+
+def timeline_outcomes(session: Session, position) -> list[tuple]:
+    """`outcomes`' stage counts (by answers) recounted application by application from
+    each one's timeline (its applied and moved entries), not from `entered_stages`."""
+    versions = {v.id: v for v in session.scalars(select(TemplateVersion))}
+    answers_of = {
+        a.application_id: tuple(getattr(a, q) for q in QUESTIONS)
+        for a in session.scalars(select(SelfIdentification))
+    }
+    tallies: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+    for application in session.scalars(select(Application)):
+        version_id = application.requisition.template_version_id
+        entered = {
+            c.to_stage
+            for c in timeline_of(session, application.id)
+            if c.kind in queries_reports.ENTRY_KINDS
+        }
+        furthest = max((position.get((version_id, stage), -1) for stage in entered), default=-1)
+        answers = answers_of.get(application.id, (None,) * len(QUESTIONS))
+        for stage in entered:
+            tally = tallies[(versions[version_id].key, stage, answers)]
+            tally[0] += 1
+            if furthest > position.get((version_id, stage), -1) or application.status == "hired":
+                tally[1] += 1
+            elif stage == application.stage:
+                tally[{"active": 2, "withdrawn": 3, "rejected": 4}[application.status]] += 1
+    return sorted(((*key, *tally) for key, tally in tallies.items()), key=repr)
+
+
+def test_adverse_impact_stage_counts_are_those_of_the_timelines(generated):
+    """The one-place rule: what `outcomes` counts from the stages kept on each application
+    is what the applications' timelines say."""
+    versions = queries_reports.template_versions(generated)
+    position, _ = stage_maps((v.id, v.template()) for v in versions)
+    found = queries_reports.outcomes(generated, position, ApplicationFilters(), by_answers=True)
+    expected = timeline_outcomes(generated, position)
+    assert sorted((tuple(row) for row in found.stages), key=repr) == expected
+    assert len(expected) > 50  # enough to compare
 
 
 @given(

@@ -181,7 +181,7 @@ def insert_submitted(
     waits, then finds it submitted (None). A draft has no revisions, so the scorecard's
     collection of them starts empty, with nothing to load.
     """
-    stmt = _submission_upsert(session.get_bind().dialect.name)
+    stmt = submission_upsert(session.get_bind().dialect.name)
     params = {
         "interview_id": interview.id,
         "application_id": interview.application_id,
@@ -204,8 +204,9 @@ _SEEN_OTHERS = "seen_others"
 
 
 @functools.lru_cache(maxsize=2)
-def _submission_upsert(dialect: str) -> Any:
-    """`insert_submitted`'s statement for `dialect`, built once (parameters: the
+def submission_upsert(dialect: str) -> Any:
+    """`insert_submitted`'s statement for `dialect` (on PostgreSQL also the first part of
+    `persistence.submissions.write_submission`'s), built once (parameters: the
     interview's ids, `submitted_at`, `late`): building it per request was about a sixth
     of the upsert's CPU time (BENCHMARKS.md, "Issue 18: the submission in one
     statement")."""

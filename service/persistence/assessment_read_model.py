@@ -49,7 +49,18 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import ForeignKey, Row, Select, Text, event, func, literal, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Row,
+    Select,
+    Text,
+    event,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -161,15 +172,14 @@ def invalidate(session: Session, application_ids: Iterable[int]) -> None:
     session.execute(_clearing(stmt))
 
 
-def invalidation_on_postgresql(application_ids: Select[Any]) -> Insert:
-    """`invalidate`'s statement for the applications `application_ids` selects (one
-    column; no row, nothing invalidated), PostgreSQL's, to send inside a writer's own
-    statement: `persistence.submissions.write_submission` writes its rows with Core in one
-    statement, which the unit of work's notes (`_note_changes`) do not see, so it
-    invalidates in that statement itself, for the scorecard its upsert wrote."""
-    ids = application_ids.subquery()
+def invalidation_on_postgresql(application_id: ColumnElement[int]) -> Insert:
+    """`invalidate`'s statement for the application `application_id` names (a column of a
+    CTE, one row or none: no row, nothing invalidated), PostgreSQL's, to send inside a
+    writer's own statement: `persistence.submissions.write_submission` writes its rows
+    with Core in one statement, which the unit of work's notes (`_note_changes`) do not
+    see, so it invalidates in that statement itself, for the scorecard its upsert wrote."""
     stmt = postgresql.insert(AssessmentReadModel).from_select(
-        ["application_id", "generation"], select(ids.c[0], literal(1))
+        ["application_id", "generation"], select(application_id, literal_column("1"))
     )
     return _clearing(stmt)
 

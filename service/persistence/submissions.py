@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import (
     ARRAY,
     JSON,
+    LABEL_STYLE_NONE,
     ColumnElement,
     Integer,
     Select,
@@ -111,26 +112,28 @@ def write_submission(
         "author_id": interview.interviewer_id,
         "submitted_at": submitted_at,
         "late": late,
-        **_bound_values(revision, "revision_", _REVISION_FROM_ROW),
-        **_bound_values(audit, "audit_", _AUDIT_FROM_ROW),
-        **_bound_values(event, "outbox_", _OUTBOX_FROM_ROW),
-        **_json_values(audit_after, "after_"),
-        **_json_values(event.data, "data_"),
-        "competencies": [r.competency for r in ratings],
-        "scores": [r.score for r in ratings],
-        "evidences": [r.evidence for r in ratings],
+        **_bound_values(revision, "r_", _REVISION_FROM_ROW),
+        **_bound_values(audit, "a_", _AUDIT_FROM_ROW),
+        **_bound_values(event, "o_", _OUTBOX_FROM_ROW),
+        **_json_values(audit_after, "aj"),
+        **_json_values(event.data, "oj"),
+        "cs": [r.competency for r in ratings],
+        "ss": [r.score for r in ratings],
+        "es": [r.evidence for r in ratings],
     }
     stmt = _statement(_shape(audit_after), _shape(event.data))
     rows = session.connection().execute(stmt, params).all()
     if not rows:
         return None
-    first = rows[0]._mapping
-    scorecard = persistent_from_row(session, Scorecard, _prefixed(first, _SCORECARD))
-    author = persistent_from_row(session, User, _prefixed(first, _AUTHOR))
-    revision.id = first[_REVISION_ID]
+    first = rows[0]
+    scorecard_values = dict(zip(_SCORECARD_KEYS, first[:_SEEN_AT], strict=True))
+    scorecard = persistent_from_row(session, Scorecard, scorecard_values)
+    author_values = dict(zip(_USER_KEYS, first[_AUTHOR_AT:_REVISION_AT], strict=True))
+    author = persistent_from_row(session, User, author_values)
+    revision.id = first[_REVISION_AT]
     revision.scorecard_id = scorecard.id
-    revision.after_seeing_others = bool(first[_SEEN_OTHERS])
-    rating_ids = [row._mapping[_RATING_ID] for row in rows if row._mapping[_RATING_ID] is not None]
+    revision.after_seeing_others = bool(first[_SEEN_AT])
+    rating_ids = [row[_RATING_AT] for row in rows if row[_RATING_AT] is not None]
     assert len(rating_ids) == len(ratings), "the statement wrote every rating once"
     for rating, rating_id in zip(ratings, rating_ids, strict=True):
         rating.id, rating.revision_id = rating_id, revision.id
@@ -242,14 +245,14 @@ def _written_columns(table: Table) -> list[Any]:
 _REVISION_FROM_ROW = frozenset({"scorecard_id", "after_seeing_others"})
 _AUDIT_FROM_ROW = frozenset({"entity_id", "after"})
 _OUTBOX_FROM_ROW = frozenset({"data"})
-# The result's columns: the scorecard's and its author's (prefixed), `seen_others`, and
-# the revision's id beside each rating's.
-_SCORECARD, _AUTHOR = "scorecard_", "author_"
-_SEEN_OTHERS, _REVISION_ID, _RATING_ID = "seen_others", "revision_id", "rating_id"
-
-
-def _prefixed(row: Mapping[Any, Any], prefix: str) -> dict[str, Any]:
-    return {key.removeprefix(prefix): value for key, value in row.items() if key.startswith(prefix)}
+# The result's columns, by position (unlabelled, to keep the statement short, below):
+# the scorecard's, `seen_others`, its author's, the revision's id and a rating's.
+_SCORECARD_KEYS = [c.key for c in Scorecard.__table__.columns]
+_USER_KEYS = [c.key for c in User.__table__.columns]
+_SEEN_AT = len(_SCORECARD_KEYS)
+_AUTHOR_AT = _SEEN_AT + 1
+_REVISION_AT = _AUTHOR_AT + len(_USER_KEYS)
+_RATING_AT = _REVISION_AT + 1
 
 
 def _text(value: str) -> ColumnElement[str]:
@@ -261,8 +264,10 @@ def _text(value: str) -> ColumnElement[str]:
 def _isoformat(value: ColumnElement[Any]) -> ColumnElement[str]:
     """`datetime.isoformat()` of a UTC timestamp, in SQL: microseconds only when there
     are some, the offset `+00:00`."""
-    text = func.to_char(func.timezone(_text("UTC"), value), _text('YYYY-MM-DD"T"HH24:MI:SS.US'))
-    return func.replace(text, _text(".000000"), _text("")).op("||")(_text("+00:00"))
+    text = func.to_char(
+        func.timezone(_text("UTC"), value), _text('YYYY-MM-DD"T"HH24:MI:SS.US+00:00')
+    )
+    return func.replace(text, _text(".000000+"), _text("+"))
 
 
 def _json_object(
@@ -273,7 +278,7 @@ def _json_object(
     arguments: list[Any] = []
     for i, (key, column) in enumerate(shape):
         if column is None:
-            value: Any = cast(bindparam(f"{prefix}{i}", type_=JSON), JSON)
+            value: Any = bindparam(f"{prefix}{i}", type_=JSON)
         elif isinstance(row.c[column].type, UTCDateTime):
             value = _isoformat(row.c[column])
         else:
@@ -302,30 +307,32 @@ def _statement(
     its author's, `seen_others` and the revision's id beside each rating's, in the
     ratings' order. Built once for each shape of the audit's `after` and the event's
     `data` (one, in practice): building it is most of what it would cost per request."""
-    scorecard = submission_upsert("postgresql").cte("scorecard")
+    # The CTEs' names are short: the statement is read by the driver, which keeps its
+    # parsing of statements up to 4 kB (psycopg) and parses a longer one on every call.
+    scorecard = submission_upsert("postgresql").cte("sc")
     revisions: Table = ScorecardRevision.__table__  # type: ignore[assignment]
     ratings_table: Table = ScorecardRating.__table__  # type: ignore[assignment]
     audits: Table = AuditEvent.__table__  # type: ignore[assignment]
     outboxes: Table = OutboxEvent.__table__  # type: ignore[assignment]
-    users: Table = User.__table__  # type: ignore[assignment]
+    author = User.__table__.alias("u")
     revision = (
         _inserted_from(
             revisions,
-            "revision_",
+            "r_",
             {"scorecard_id": scorecard.c.id, "after_seeing_others": scorecard.c.seen_others},
             scorecard,
         )
         .returning(revisions.c.id)
-        .cte("revision")
+        .cte("rv")
     )
     given = (
         func.unnest(
-            cast(bindparam("competencies"), ARRAY(Text)),
-            cast(bindparam("scores"), ARRAY(Integer)),
-            cast(bindparam("evidences"), ARRAY(Text)),
+            cast(bindparam("cs"), ARRAY(Text)),
+            cast(bindparam("ss"), ARRAY(Integer)),
+            cast(bindparam("es"), ARRAY(Text)),
         )
         .table_valued("competency", "score", "evidence", with_ordinality="position")
-        .render_derived(name="given")
+        .render_derived(name="g")
     )
     ratings = (
         insert(ratings_table)
@@ -337,30 +344,31 @@ def _statement(
             .order_by(given.c.position),  # ids are given in this order
         )
         .returning(ratings_table.c.id)
-        .cte("ratings")
+        .cte("rt")
     )
     audit = _inserted_from(
         audits,
-        "audit_",
-        {"entity_id": scorecard.c.id, "after": _json_object(after_shape, scorecard, "after_")},
+        "a_",
+        {"entity_id": scorecard.c.id, "after": _json_object(after_shape, scorecard, "aj")},
         scorecard,
     )
     outbox = _inserted_from(
-        outboxes, "outbox_", {"data": _json_object(data_shape, scorecard, "data_")}, scorecard
+        outboxes, "o_", {"data": _json_object(data_shape, scorecard, "oj")}, scorecard
     )
-    invalidated = invalidation_on_postgresql(select(scorecard.c.application_id))
+    invalidated = invalidation_on_postgresql(scorecard.c.application_id)
     return (
         select(
-            *[c.label(_SCORECARD + c.key) for c in scorecard.c if c.key != _SEEN_OTHERS],
-            scorecard.c.seen_others.label(_SEEN_OTHERS),
-            *[c.label(_AUTHOR + c.key) for c in users.c],
-            revision.c.id.label(_REVISION_ID),
-            ratings.c.id.label(_RATING_ID),
+            # The CTE's columns are the upsert's RETURNING: the table's, then `seen_others`.
+            literal_column(f"{scorecard.name}.*"),
+            *[author.c[key] for key in _USER_KEYS],
+            revision.c.id,
+            ratings.c.id,
         )
+        .set_label_style(LABEL_STYLE_NONE)
         .select_from(scorecard)
-        .join(users, users.c.id == scorecard.c.author_id)
+        .join(author, author.c.id == scorecard.c.author_id)
         .join(revision, true())
         .outerjoin(ratings, true())
         .order_by(ratings.c.id)
-        .add_cte(audit.cte("audit"), outbox.cte("outbox"), invalidated.cte("invalidated"))
+        .add_cte(audit.cte("au"), outbox.cte("ob"), invalidated.cte("inv"))
     )

@@ -10,17 +10,21 @@ from datetime import timedelta
 
 import pytest
 from flask import current_app
+from psycopg import _queries as psycopg_queries
 from redis.exceptions import RedisError
 from sqlalchemy import event, func, select, text, update
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import DatabaseError
 
 from service import jobs
 from service.domain.access import Actor
 from service.domain.errors import ConflictError, PermissionDeniedError
 from service.http.scorecards.schemas import ScorecardSchema
+from service.persistence import submissions
 from service.persistence.assessment_read_model import AssessmentReadModel
 from service.persistence.audit import AuditEvent
 from service.persistence.base import utcnow
+from service.persistence.interviews import Interview
 from service.persistence.outbox import OutboxEvent
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.usecases import notifications, scorecards
@@ -181,6 +185,24 @@ def test_the_submitted_scorecard_comes_back_with_all_its_response_reads(session,
     assert len(body["revisions"]) == 1
     selects = [s for s in sent if s.startswith("SELECT")]
     assert len(selects) == (0 if connection.dialect.name == "postgresql" else 1)
+
+
+def test_the_submissions_statement_stays_short_enough_for_the_drivers_parse_cache():
+    """psycopg keeps its parsing of a statement's placeholders only for statements up to
+    4 kB and 50 parameters, and parses a longer one again on every execution: the
+    submission's one statement is kept under both (short CTE names, its scorecard's
+    columns as `sc.*`). A column added to a table it writes lengthens it; shorten it
+    again rather than parse it on every submission (BENCHMARKS.md, "Issue 18: the
+    submission, third pass")."""
+    revision = ScorecardRevision(recommendation="yes", ratings=[])
+    interview = Interview(id=1, application_id=1, interviewer_id=1)
+    stmt = submissions._statement(
+        submissions._shape(scorecards._submitted_snapshot(revision)),
+        submissions._shape(scorecards._event_data(interview)),
+    )
+    compiled = stmt.compile(dialect=postgresql_psycopg.dialect())  # the app's driver
+    assert len(str(compiled).encode()) <= psycopg_queries.MAX_CACHED_STATEMENT_LENGTH
+    assert len(compiled.params) <= psycopg_queries.MAX_CACHED_STATEMENT_PARAMS
 
 
 def test_a_competency_not_assessed_is_stored_in_its_place_with_the_warnings(session):

@@ -121,6 +121,7 @@ def write_submission(
         **_bound_values(event, "o_", _OUTBOX_FROM_ROW),
         **_json_values(audit_after, "aj"),
         **_json_values(event.data, "oj"),
+        # The ratings' columns as arrays, unnested in their order (`_statement`'s `g`).
         "cs": [r.competency for r in ratings],
         "ss": [r.score for r in ratings],
         "es": [r.evidence for r in ratings],

@@ -29,8 +29,8 @@ reads `generation` before the facts and stores only where it is unchanged (`stor
 and the writer raises it in its own transaction, holding the row's lock until it
 commits. So the stored body is never older than the facts a later reader would see.
 
-One writer invalidates by itself: the submission sends its revision, ratings, audit
-and outbox rows with Core in one statement on PostgreSQL
+One writer invalidates by itself: the submission sends its upsert, revision, ratings,
+audit and outbox rows with Core in one statement on PostgreSQL
 (`persistence.submissions.write_submission`), and the invalidation is part of that
 statement (`invalidation_on_postgresql`); on SQLite it goes through the unit of work.
 
@@ -49,7 +49,18 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import BindParameter, ForeignKey, Row, Select, Text, event, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Row,
+    Select,
+    Text,
+    event,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import Insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -161,13 +172,14 @@ def invalidate(session: Session, application_ids: Iterable[int]) -> None:
     session.execute(_clearing(stmt))
 
 
-def invalidation_on_postgresql(application_id: BindParameter[int]) -> Insert:
-    """`invalidate`'s statement for one application (PostgreSQL's), to send inside a
+def invalidation_on_postgresql(application_id: ColumnElement[int]) -> Insert:
+    """`invalidate`'s statement for the application `application_id` names (a column of a
+    CTE, one row or none: no row, nothing invalidated), PostgreSQL's, to send inside a
     writer's own statement: `persistence.submissions.write_submission` writes its rows
     with Core in one statement, which the unit of work's notes (`_note_changes`) do not
-    see, so it invalidates in that statement itself."""
-    stmt = postgresql.insert(AssessmentReadModel).values(
-        application_id=application_id, generation=1
+    see, so it invalidates in that statement itself, for the scorecard its upsert wrote."""
+    stmt = postgresql.insert(AssessmentReadModel).from_select(
+        ["application_id", "generation"], select(application_id, literal_column("1"))
     )
     return _clearing(stmt)
 

@@ -159,6 +159,17 @@ def snapshot(obj: Base, exclude: frozenset[str] = frozenset()) -> dict[str, Any]
     return values
 
 
+def columns(model: type[Base], exclude: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """`snapshot`'s keys for a row of `model` not yet written, each with its column
+    (`Model.column`), for a writer that fills in the stored values itself
+    (`persistence.submissions.write_submission`)."""
+    return {
+        column.key: getattr(model, column.key)
+        for column in model.__table__.columns
+        if column.key not in exclude
+    }
+
+
 def persistent_from_row(session: Session, model: type[_Model], values: dict[str, Any]) -> _Model:
     """The `model` object of the stored row `values` (its columns by key, the primary key
     `id`), persistent in `session` as if a query had loaded it: the object the session

@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import (
     Mapped,
     Session,
+    aliased,
     column_property,
     joinedload,
     mapped_column,
@@ -181,7 +182,7 @@ def insert_submitted(
     waits, then finds it submitted (None). A draft has no revisions, so the scorecard's
     collection of them starts empty, with nothing to load.
     """
-    stmt = _submission_upsert(session.get_bind().dialect.name)
+    stmt = submission_upsert(session.get_bind().dialect.name)
     params = {
         "interview_id": interview.id,
         "application_id": interview.application_id,
@@ -204,8 +205,9 @@ _SEEN_OTHERS = "seen_others"
 
 
 @functools.lru_cache(maxsize=2)
-def _submission_upsert(dialect: str) -> Any:
-    """`insert_submitted`'s statement for `dialect`, built once (parameters: the
+def submission_upsert(dialect: str) -> Any:
+    """`insert_submitted`'s statement for `dialect` (on PostgreSQL also the first part of
+    `persistence.submissions.write_submission`'s), built once (parameters: the
     interview's ids, `submitted_at`, `late`): building it per request was about a sixth
     of the upsert's CPU time (BENCHMARKS.md, "Issue 18: the submission in one
     statement")."""
@@ -335,9 +337,10 @@ def has_seen_others(session: Session, application_id: int, user_id: int) -> bool
 def _seen_others(
     application_id: int | BindParameter[int], user_id: int | BindParameter[int]
 ) -> Exists:
-    return exists().where(
-        ScorecardView.application_id == application_id, ScorecardView.user_id == user_id
-    )
+    # Aliased short: it is part of the submission's statement, which is kept under the
+    # driver's 4 kB for parsed statements (`persistence.submissions`).
+    views = aliased(ScorecardView, name="v")
+    return exists().where(views.application_id == application_id, views.user_id == user_id)
 
 
 def first_views(session: Session, application_id: int) -> dict[int, datetime]:

@@ -35,12 +35,17 @@ def emit_event(
     return row
 
 
-def event_to_write(session: Session, type_: str, data: dict[str, Any]) -> OutboxEvent:
+def event_to_write(type_: str, data: dict[str, Any]) -> OutboxEvent:
     """The event `emit_event` would store, for a use case that writes it with its change
     in one statement of its own (`persistence.submissions.write_submission`): not added to
-    the session, the dispatch enqueued after the commit as for `emit_event`."""
-    _dispatch_after_commit(session)
+    any session. Once it is written, the use case calls `dispatch_after_commit`."""
     return new_event(type_, data)
+
+
+def dispatch_after_commit(session: Session) -> None:
+    """Enqueue the dispatch once the transaction commits (for an event written with
+    `event_to_write`; `emit_event` asks for it itself)."""
+    _dispatch_after_commit(session)
 
 
 def _dispatch_after_commit(session: Session) -> None:

@@ -22,16 +22,14 @@ from service.domain.scorecards import (
 )
 from service.domain.templates import Interview as PlannedInterview
 from service.domain.templates import InterviewTemplate
-from service.persistence.audit import new_event as new_audit_event
 from service.persistence.audit import record_event
-from service.persistence.base import snapshot, utcnow
+from service.persistence.base import columns, snapshot, utcnow
 from service.persistence.interviews import Interview
 from service.persistence.scorecards import (
     Scorecard,
     ScorecardRating,
     ScorecardRevision,
     has_seen_others,
-    insert_submitted,
     scorecard_of_interview,
     submitted_scorecards,
 )
@@ -43,7 +41,7 @@ from service.usecases.access import (
     open_panel_feedback,
 )
 from service.usecases.calibration import schedule_refresh
-from service.usecases.outbox import event_to_write
+from service.usecases.outbox import dispatch_after_commit, event_to_write
 
 
 def save_draft(
@@ -76,11 +74,10 @@ def submit_scorecard(
     """Submit once, after the interview has started. Raises PermissionDeniedError,
     ConflictError (not started, cancelled, already submitted), RuleViolationError.
 
-    The rules are checked before anything is written; then the scorecard, its first
-    revision with its ratings, the audit event and the outbox event go in one
-    transaction, in one upsert and, on PostgreSQL, one more statement
-    (`persistence.submissions.write_submission`; docs/architecture.md, "Submitting a
-    scorecard"). After the commit one job is enqueued, the outbox event's dispatch; the
+    The rules are checked before anything is written; then the scorecard's upsert, its
+    first revision with its ratings, the audit event and the outbox event go in one
+    transaction, on PostgreSQL in one statement (`persistence.submissions.write_submission`;
+    docs/architecture.md, "Submitting a scorecard"). After the commit one job is enqueued, the outbox event's dispatch; the
     dispatcher then asks for the calibration refresh and the packet's preparation
     (`usecases.notifications`), so those follow even when Redis was away at the commit
     (the periodic sweep dispatches the event)."""
@@ -103,23 +100,25 @@ def submit_scorecard(
         data.get("recommendation"),
     )
     late = is_late(interview.ends_at, now, template.scoring.late_feedback_hours)
-    submitted = insert_submitted(session, interview, submitted_at=now, late=late)
-    if submitted is None:
-        raise _already_submitted(interview)
-    scorecard, seen_others = submitted
-    revision = _revision(actor, data, number=1, reason="", seen_others=seen_others)
+    # Whether its author has read others' feedback: set by `write_submission`.
+    revision = _revision(actor, data, number=1, reason="", seen_others=False)
     revision.created_at = now
-    audit = new_audit_event(
-        actor.id,
-        "scorecard.submitted",
-        "scorecard",
-        scorecard.id,
-        after=_revision_snapshot(scorecard, revision),
+    scorecard = write_submission(
+        session,
+        interview,
+        revision,
+        submitted_at=now,
+        late=late,
+        actor_id=actor.id,
+        audit_action="scorecard.submitted",
+        audit_after=_submitted_snapshot(revision),
+        event=event_to_write("scorecard.submitted", _event_data(interview)),
     )
-    outbox = event_to_write(session, "scorecard.submitted", _event_data(interview, scorecard))
-    write_submission(session, scorecard, revision, audit, outbox)
+    if scorecard is None:
+        raise _already_submitted(interview)
     # The one job after the commit is the event's dispatch; the calibration refresh and
     # the packet's preparation follow the event when it is dispatched.
+    dispatch_after_commit(session)
     session.commit()
     return scorecard
 
@@ -289,13 +288,23 @@ def _warnings(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [asdict(w) for w in language.check_scorecard(texts)]
 
 
-def _revision_snapshot(
-    scorecard: Scorecard, current: ScorecardRevision | None = None
-) -> dict[str, Any]:
-    """The audit's view of `scorecard` with its `current` revision (its latest unless given)."""
-    current = current if current is not None else scorecard.current
+def _revision_snapshot(scorecard: Scorecard) -> dict[str, Any]:
+    """The audit's view of `scorecard` with its current revision."""
+    return {**snapshot(scorecard, exclude=_NOT_AUDITED), **_content_snapshot(scorecard.current)}
+
+
+def _submitted_snapshot(revision: ScorecardRevision) -> dict[str, Any]:
+    """`_revision_snapshot` of the scorecard `write_submission` writes with `revision`:
+    its columns stand for the written row's values, which the write fills in."""
+    return {**columns(Scorecard, exclude=_NOT_AUDITED), **_content_snapshot(revision)}
+
+
+# The draft is its author's work in progress, not a fact of the submission.
+_NOT_AUDITED = frozenset({"draft"})
+
+
+def _content_snapshot(current: ScorecardRevision | None) -> dict[str, Any]:
     return {
-        **snapshot(scorecard, exclude=frozenset({"draft"})),
         "recommendation": current.recommendation if current else None,
         "ratings": [{"competency": r.competency, "score": r.score} for r in current.ratings]
         if current
@@ -310,12 +319,13 @@ def _already_submitted(interview: Interview) -> ConflictError:
     )
 
 
-def _event_data(interview: Interview, scorecard: Scorecard) -> dict[str, Any]:
-    """Ids only: never the ratings, evidence or recommendation."""
+def _event_data(interview: Interview) -> dict[str, Any]:
+    """Ids only: never the ratings, evidence or recommendation. The scorecard's own
+    values are its columns, which `write_submission` fills in from the written row."""
     return {
-        "scorecard_id": scorecard.id,
+        "scorecard_id": Scorecard.id,
         "interview_id": interview.id,
         "application_id": interview.application_id,
         "interviewer_id": interview.interviewer_id,
-        "late": scorecard.late,
+        "late": Scorecard.late,
     }

@@ -10,14 +10,21 @@ from datetime import timedelta
 
 import pytest
 from flask import current_app
+from psycopg import _queries as psycopg_queries
 from redis.exceptions import RedisError
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text, update
+from sqlalchemy.dialects.postgresql import psycopg as postgresql_psycopg
 from sqlalchemy.exc import DatabaseError
 
 from service import jobs
+from service.domain.access import Actor
 from service.domain.errors import ConflictError, PermissionDeniedError
+from service.http.scorecards.schemas import ScorecardSchema
+from service.persistence import submissions
+from service.persistence.assessment_read_model import AssessmentReadModel
 from service.persistence.audit import AuditEvent
 from service.persistence.base import utcnow
+from service.persistence.interviews import Interview
 from service.persistence.outbox import OutboxEvent
 from service.persistence.scorecards import Scorecard, ScorecardRating, ScorecardRevision
 from service.usecases import notifications, scorecards
@@ -48,6 +55,18 @@ def count(session, model, **where):
     for name, value in where.items():
         stmt = stmt.where(getattr(model, name) == value)
     return session.scalar(stmt)
+
+
+def audits_of(session, scorecard, action):
+    return list(
+        session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.entity_type == "scorecard",
+                AuditEvent.entity_id == scorecard.id,
+                AuditEvent.action == action,
+            )
+        )
+    )
 
 
 def events_about(session, interview):
@@ -96,6 +115,93 @@ def test_a_submission_stores_the_scorecard_its_revision_the_audit_and_the_event(
         "interviewer_id": interview.interviewer_id,
         "late": False,
     }
+
+
+def test_the_audit_records_the_submitted_row_as_an_amendment_reads_it_back(session):
+    """The submission's audit `after` and event `data` name the row's values (on
+    PostgreSQL built by the writing statement itself): a draft's creation time, at a
+    whole second here, as `datetime.isoformat` writes it, and the same snapshot the next
+    amendment records as its `before`, read from the stored row."""
+    interview = held_interview()
+    draft = scorecards.save_draft(
+        session, interview.interviewer, interview.id, {"ratings": [], "summary": "notes"}
+    )
+    created = (utcnow() - timedelta(days=1)).replace(microsecond=0)
+    session.execute(update(Scorecard).where(Scorecard.id == draft.id).values(created_at=created))
+    session.commit()
+    scorecard = scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
+    session.expire_all()
+    stored = session.get(Scorecard, scorecard.id)
+    [submitted] = audits_of(session, stored, "scorecard.submitted")
+    assert submitted.after == {
+        "id": stored.id,
+        "interview_id": interview.id,
+        "application_id": interview.application_id,
+        "author_id": interview.interviewer_id,
+        "state": "submitted",
+        "submitted_at": stored.submitted_at.isoformat(),
+        "late": False,
+        "revision": 1,
+        "created_at": created.isoformat(),
+        "updated_at": stored.updated_at.isoformat(),
+        "recommendation": "yes",
+        "ratings": [{"competency": c, "score": 3} for c in COMPETENCIES],
+    }
+    assert "." not in submitted.after["created_at"]
+    assert submitted.before is None
+    [event] = events_about(session, interview)
+    assert event.data["scorecard_id"] == stored.id and event.data["late"] is False
+    scorecards.amend_scorecard(
+        session, interview.interviewer, interview.id, {**card(score=2), "reason": "Recounted."}
+    )
+    [amended] = audits_of(session, stored, "scorecard.amended")
+    assert amended.before == submitted.after
+
+
+def test_the_submitted_scorecard_comes_back_with_all_its_response_reads(session, connection):
+    """The scorecard returned has its interview, author, revision and ratings loaded, so
+    the response reads nothing more: on PostgreSQL the author comes with the writing
+    statement; on SQLite, whose upsert returns the scorecard's row alone, it is loaded
+    when read (one select)."""
+    interview = held_interview()
+    user = interview.interviewer
+    actor = Actor(user.id, user.email, user.name, user.role, user.active)
+    session.commit()
+    session.expunge_all()  # nothing already at hand: the author is not in the session
+    scorecard = scorecards.submit_scorecard(session, actor, interview.id, card())
+    sent = []
+
+    def record(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        body = ScorecardSchema().dump(scorecard)
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    assert body["author"] == {"id": user.id, "name": user.name}
+    assert body["interview_key"] == interview.interview_key
+    assert [r["competency"] for r in body["ratings"]] == list(COMPETENCIES)
+    assert len(body["revisions"]) == 1
+    selects = [s for s in sent if s.startswith("SELECT")]
+    assert len(selects) == (0 if connection.dialect.name == "postgresql" else 1)
+
+
+def test_the_submissions_statement_stays_short_enough_for_the_drivers_parse_cache():
+    """psycopg keeps its parsing of a statement's placeholders only for statements up to
+    4 kB and 50 parameters, and parses a longer one again on every execution: the
+    submission's one statement is kept under both (short CTE names, its scorecard's
+    columns as `sc.*`). A column added to a table it writes lengthens it; shorten it
+    again rather than have it parsed on every submission (`persistence.submissions`)."""
+    revision = ScorecardRevision(recommendation="yes", ratings=[])
+    interview = Interview(id=1, application_id=1, interviewer_id=1)
+    stmt = submissions._statement(
+        submissions._shape(scorecards._submitted_snapshot(revision)),
+        submissions._shape(scorecards._event_data(interview)),
+    )
+    compiled = stmt.compile(dialect=postgresql_psycopg.dialect())  # the app's driver
+    assert len(str(compiled).encode()) <= psycopg_queries.MAX_CACHED_STATEMENT_LENGTH
+    assert len(compiled.params) <= psycopg_queries.MAX_CACHED_STATEMENT_PARAMS
 
 
 def test_a_competency_not_assessed_is_stored_in_its_place_with_the_warnings(session):
@@ -147,18 +253,33 @@ def test_a_saved_draft_becomes_the_submission_in_place(session):
 
 
 def test_a_second_submission_is_refused_and_adds_nothing(session):
+    """Refused before anything is written: no revision, audit or outbox event, and the
+    stored assessment is not invalidated (on PostgreSQL all of it is the one statement,
+    whose every write reads the upsert's row, and there is none)."""
     interview = held_interview()
     scorecards.submit_scorecard(session, interview.interviewer, interview.id, card())
+    generation = stored_generation(session, interview.application_id)
     with pytest.raises(ConflictError, match="amendment"):
         scorecards.submit_scorecard(
             session, interview.interviewer, interview.id, card(recommendation="no")
         )
+    assert stored_generation(session, interview.application_id) == generation
     session.rollback()
     scorecard = session.scalars(
         select(Scorecard).where(Scorecard.interview_id == interview.id)
     ).one()
     assert [r.recommendation for r in scorecard.revisions] == ["yes"]
     assert len(events_about(session, interview)) == 1
+    assert len(audits_of(session, scorecard, "scorecard.submitted")) == 1
+
+
+def stored_generation(session, application_id):
+    """The stored assessment's generation, read in the session's transaction."""
+    return session.scalar(
+        select(AssessmentReadModel.generation).where(
+            AssessmentReadModel.application_id == application_id
+        )
+    )
 
 
 def test_a_panelist_who_read_the_others_first_has_the_submission_marked(session):

@@ -80,7 +80,7 @@ __all__ = [
     "fit_arrays",
     "refresh",
 ]
-from service.domain.reliability import icc_oneway, krippendorff_alpha_interval
+from service.domain.reliability import OneWayIcc, TargetMoments
 
 UnitLevel = Literal["cell", "candidate"]
 _Floats = npt.NDArray[np.float64]
@@ -403,8 +403,14 @@ def _fit_arrays(
         main_fit.copanel_lambda,
         entry=entries[1],
     )
-    reliability = icc_oneway(unit, score)
-    alpha = krippendorff_alpha_interval(unit, score)
+    reliability, alpha, by_competency = _reliabilities(
+        unit,
+        unit_idx,
+        competency,
+        score,
+        competencies,
+        cells=unit if unit_level == "cell" else None,
+    )
     effects = interviewer_effects(
         names,
         np.bincount(rater, minlength=len(names)),
@@ -430,9 +436,7 @@ def _fit_arrays(
         icck=reliability.icck,
         icc_k=reliability.k,
         krippendorff_alpha=alpha,
-        reliability_by_competency=_reliability_by_competency(
-            competencies, competency, unit_idx, score
-        ),
+        reliability_by_competency=by_competency,
         unit_level=unit_level,
         data_digest=digest,
         fitted_with="reml" if components is None else "refresh",
@@ -593,30 +597,44 @@ def _fixed_effects(
     }
 
 
-def _reliability_by_competency(
-    competencies: Sequence[str], competency: _Codes, candidate: _Codes, score: _Floats
-) -> dict[str, CompetencyReliability]:
-    """Per competency, with the candidate as target: pooling competencies would count
-    differences between competencies as agreement between interviewers."""
-    out = {}
-    # One stable sort by competency (few codes: a radix sort) and a slice each, not a
-    # mask and two copies of every column per competency.
-    small = competency.astype(np.uint16) if len(competencies) <= 2**16 else competency
-    order = np.argsort(small, kind="stable")
-    bounds = np.searchsorted(competency[order], np.arange(len(competencies) + 1))
-    candidate, score = candidate[order], score[order]
-    for index, name in enumerate(competencies):
-        rows = slice(bounds[index], bounds[index + 1])
-        icc = icc_oneway(candidate[rows], score[rows])
-        out[name] = CompetencyReliability(
+def _reliabilities(
+    unit: _Codes,
+    candidate: _Codes,
+    competency: _Codes,
+    score: _Floats,
+    competencies: Sequence[str],
+    cells: _Codes | None = None,
+) -> tuple[OneWayIcc, float, dict[str, CompetencyReliability]]:
+    """ICC and alpha over all ratings (target: the model's unit) and per competency
+    (target: the candidate). Per competency the targets are the (candidate,
+    competency) cells; pooling competencies would count differences between
+    competencies as agreement between interviewers. `cells`: their dense codes when
+    the units are the cells already. One set of moments per kind of target
+    (`TargetMoments`), not two passes per statistic and competency."""
+    n_competencies = len(competencies)
+    if cells is None:
+        cells = _dense_codes(candidate * n_competencies + competency)[1]
+    cell_moments = TargetMoments.of(cells, score)
+    cell_competency = np.empty(len(cell_moments.counts), dtype=np.intp)
+    cell_competency[cells] = competency
+    iccs = cell_moments.icc(cell_competency, n_competencies)
+    alphas = cell_moments.alpha(cell_competency, n_competencies)
+    by_competency = {
+        name: CompetencyReliability(
             n_ratings=icc.n_ratings,
             n_candidates=icc.n_targets,
             icc1=icc.icc1,
             icck=icc.icck,
             k=icc.k,
-            krippendorff_alpha=krippendorff_alpha_interval(candidate[rows], score[rows]),
+            krippendorff_alpha=float(alpha),
         )
-    return out
+        for name, icc, alpha in zip(competencies, iccs, alphas, strict=True)
+    }
+    unit_moments = cell_moments if cells is unit else TargetMoments.of(unit, score)
+    everyone = np.zeros(len(unit_moments.counts), dtype=np.intp)
+    (overall,) = unit_moments.icc(everyone, 1)
+    (overall_alpha,) = unit_moments.alpha(everyone, 1)
+    return overall, float(overall_alpha), by_competency
 
 
 def _rater_components(

@@ -29,7 +29,12 @@ from service.domain.ordinal_effects import (
     key_codes,
     level_codes,
 )
-from service.domain.reliability import _codes, icc_oneway, krippendorff_alpha_interval
+from service.domain.reliability import (
+    TargetMoments,
+    _codes,
+    icc_oneway,
+    krippendorff_alpha_interval,
+)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -104,6 +109,72 @@ def test_reliability_is_the_same_from_integer_ids_and_their_names():
     names = np.array([f"t{t:03d}" for t in target])
     assert icc_oneway(target, value) == icc_oneway(names, value)
     assert krippendorff_alpha_interval(target, value) == krippendorff_alpha_interval(names, value)
+
+
+def _assert_same_reliability(icc, alpha, expected_icc, expected_alpha):
+    assert (icc.n_targets, icc.n_ratings) == (expected_icc.n_targets, expected_icc.n_ratings)
+    got = [icc.icc1, icc.icck, icc.k, alpha]
+    want = [expected_icc.icc1, expected_icc.icck, expected_icc.k, expected_alpha]
+    for x, y in zip(got, want, strict=True):
+        assert (math.isnan(x) and math.isnan(y)) or x == pytest.approx(y, rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_grouped_moments_give_each_groups_icc_and_alpha(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 300))
+    target = _codes(rng.integers(0, int(rng.integers(1, n + 1)), n))
+    n_groups = int(rng.integers(1, 5))
+    group = rng.integers(0, n_groups, int(target.max()) + 1)
+    # Whole-number scores, scores far from zero (where Σv² − (Σv)²/n would cancel),
+    # and all-equal scores (no variation: NaN).
+    value = [
+        rng.integers(1, 5, n).astype(float),
+        rng.normal(100.0, 3.0, n),
+        np.full(n, 3.0),
+    ][seed % 3]
+    moments = TargetMoments.of(target, value)
+    iccs, alphas = moments.icc(group, n_groups), moments.alpha(group, n_groups)
+    for g in range(n_groups):
+        rows = group[target] == g
+        if not rows.any():
+            continue
+        _assert_same_reliability(
+            iccs[g],
+            float(alphas[g]),
+            icc_oneway(target[rows], value[rows]),
+            krippendorff_alpha_interval(target[rows], value[rows]),
+        )
+
+
+@pytest.mark.parametrize("unit_level", ["cell", "candidate"])
+def test_a_fits_reliabilities_are_the_plain_per_competency_ones(unit_level):
+    data = simulate(5, n_candidates=150, pool=30)
+    candidate, rater, competency, score = data.candidate, data.rater, data.competency, data.score
+    fitted = fit_arrays(candidate, rater, competency, score, unit_level=unit_level)
+    unit = candidate * (int(competency.max()) + 1) + competency
+    unit = unit if unit_level == "cell" else candidate
+    overall = icc_oneway(unit, score)
+    assert (fitted.icc1, fitted.icck, fitted.icc_k) == pytest.approx(
+        (overall.icc1, overall.icck, overall.k), rel=1e-10
+    )
+    assert fitted.krippendorff_alpha == pytest.approx(
+        krippendorff_alpha_interval(unit, score), rel=1e-10
+    )
+    for c, name in enumerate(str(c) for c in np.unique(competency)):
+        rows = competency == c
+        got = fitted.reliability_by_competency[name]
+        want = icc_oneway(candidate[rows], score[rows])
+        assert (got.n_ratings, got.n_candidates) == (want.n_ratings, want.n_targets)
+        assert (got.icc1, got.icck, got.k, got.krippendorff_alpha) == pytest.approx(
+            (
+                want.icc1,
+                want.icck,
+                want.k,
+                krippendorff_alpha_interval(candidate[rows], score[rows]),
+            ),
+            rel=1e-10,
+        )
 
 
 def _design_and_point(unit_level: str, seed: int = 21):

@@ -52,6 +52,31 @@ def test_canonical_order_is_the_four_column_lexsort(seed):
         assert np.array_equal(column[order], column[expected])
 
 
+def test_rows_in_canonical_order_need_no_sort_and_give_the_same_fit():
+    rng = np.random.default_rng(8)
+    n = 2000
+    columns = (
+        rng.integers(0, 300, n),
+        rng.integers(0, 30, n),
+        rng.integers(0, 3, n),
+        rng.integers(1, 5, n).astype(float),
+    )
+    expected = np.lexsort(columns[::-1])
+    ordered = [c[expected] for c in columns]
+    assert _canonical_order(*ordered) is None
+    # One pair of rows out of place: the sort again.
+    swapped = [c.copy() for c in ordered]
+    first = int(np.flatnonzero(np.diff(swapped[0]))[0])
+    for c in swapped:
+        c[[first, first + 1]] = c[[first + 1, first]]
+    order = _canonical_order(*swapped)
+    assert order is not None
+    assert all(np.array_equal(c[order], o) for c, o in zip(swapped, ordered, strict=True))
+    shuffle = rng.permutation(n)
+    shuffled = [c[shuffle] for c in ordered]
+    assert fit_arrays(*ordered) == fit_arrays(*shuffled)
+
+
 def test_canonical_order_falls_back_to_lexsort_when_the_key_would_overflow():
     rng = np.random.default_rng(5)
     unit = rng.integers(0, 2**40, 500)

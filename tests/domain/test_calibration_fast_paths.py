@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from bench.calibration_simulation import simulate
-from service.domain.calibration import WarmStart, _canonical_order, fit_arrays
+from service.domain.calibration import WarmStart, _canonical_order, copanel_estimates, fit_arrays
 from service.domain.ordinal_effects import (
     CHORD_GUARD,
     CHORD_RATE,
@@ -673,3 +673,29 @@ def test_expected_scores_without_the_slope_are_the_same_expected_scores():
     alone, none = expected_score(thresholds, eta, levels, slope=False)
     assert alone.tolist() == expected.tolist()
     assert slope.min() > 0 and not none.any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_copanel_estimates_are_the_leave_one_out_means_rating_by_rating(seed):
+    """Ratings without others on their unit (weight 0) must add nothing."""
+    rng = np.random.default_rng(seed)
+    n, n_raters, lam = 300, 12, 0.7
+    unit = _codes(rng.integers(0, 120, n))  # some units hold one rating
+    rater = rng.integers(0, n_raters, n)
+    competency = rng.integers(0, 3, n)
+    score = rng.normal(3.0, 1.0, n)
+    beta = rng.normal(0.0, 0.5, 3)
+    estimate, weight_sum = copanel_estimates(unit, rater, competency, score, beta, lam)
+    resid = score - beta[0] - np.concatenate([[0.0], beta[1:]])[competency]
+    weights, totals = np.zeros(n_raters), np.zeros(n_raters)
+    for i in range(n):
+        others = (unit == unit[i]) & (rater != rater[i])
+        if others.any():
+            w = others.sum() / (unit == unit[i]).sum()
+            weights[rater[i]] += w
+            totals[rater[i]] += w * (resid[i] - resid[others].mean())
+    assert weight_sum == pytest.approx(weights, rel=1e-12)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.where(weights > 0, totals / (weights + lam), np.nan)
+    assert np.array_equal(np.isnan(estimate), np.isnan(expected))
+    assert estimate[~np.isnan(estimate)] == pytest.approx(expected[~np.isnan(expected)], rel=1e-10)

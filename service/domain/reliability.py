@@ -95,6 +95,98 @@ def krippendorff_alpha_interval(unit: np.ndarray, value: np.ndarray) -> float:
     return float(1.0 - observed / expected)
 
 
+@dataclass(frozen=True)
+class TargetMoments:
+    """Each target's count, sum and within sum of squares Σ(v − v̄ᵢ)², from which
+    `icc_oneway` and `krippendorff_alpha_interval` of any grouping of the targets follow.
+
+    The calibration wants both for all ratings and for each competency, where the
+    targets are the (candidate, competency) cells grouped by competency: one pass
+    over the ratings for all of them, not two per statistic and group (1M ratings,
+    6 competencies: ~0.06 s instead of ~0.17 s). Between-target terms are taken
+    about each group's own mean, and Σ(v − v̄)² as within + between, so nothing
+    like Σv² − (Σv)²/n cancels. The results equal the per-group calls to rounding
+    (sums taken in another order: 2e-13 relative at 1M ratings).
+    """
+
+    counts: np.ndarray
+    sums: np.ndarray
+    within: np.ndarray
+
+    @classmethod
+    def of(cls, target: np.ndarray, value: np.ndarray) -> TargetMoments:
+        """`target`: dense codes 0..T−1, every code used, one per value."""
+        value = np.asarray(value, dtype=float)
+        counts = np.bincount(target).astype(float)
+        sums = np.bincount(target, weights=value)
+        deviation = value - (sums / counts)[target]
+        within = np.bincount(target, weights=deviation * deviation, minlength=len(counts))
+        return cls(counts, sums, within)
+
+    def icc(self, group: np.ndarray, n_groups: int) -> list[OneWayIcc]:
+        """`icc_oneway` of each group's ratings (`group`: each target's group)."""
+        return _icc_by_group(group, self.counts, self.sums, self.within, n_groups)
+
+    def alpha(self, group: np.ndarray, n_groups: int) -> np.ndarray:
+        """`krippendorff_alpha_interval` of each group's values (targets with one drop out)."""
+        keep = self.counts >= 2
+        return _alpha_by_group(
+            group[keep], self.counts[keep], self.sums[keep], self.within[keep], n_groups
+        )
+
+
+def _group_sums(group: np.ndarray, n_groups: int, *columns: np.ndarray) -> list[np.ndarray]:
+    """Each column's sum per group; for one group a plain sum (twice as fast as bincount)."""
+    if n_groups == 1:
+        return [np.array([c.sum()]) for c in columns]
+    return [np.bincount(group, weights=c, minlength=n_groups) for c in columns]
+
+
+def _icc_by_group(
+    group: np.ndarray, counts: np.ndarray, sums: np.ndarray, within: np.ndarray, n_groups: int
+) -> list[OneWayIcc]:
+    """`icc_oneway` per group from its targets' counts, sums and within sums of squares."""
+    n, total, ssw, counts_sq = _group_sums(group, n_groups, counts, sums, within, counts * counts)
+    n_targets = np.bincount(group, minlength=n_groups)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grand = total / n
+        (ssb,) = _group_sums(group, n_groups, counts * (sums / counts - grand[group]) ** 2)
+        df_between, df_within = n_targets - 1, n - n_targets
+        msb, msw = ssb / df_between, ssw / df_within
+        k0 = (n - counts_sq / n) / df_between
+        denominator = msb + (k0 - 1.0) * msw
+        icc1 = np.where(denominator > 0, (msb - msw) / denominator, math.nan)
+        icck = np.where(msb > 0, (msb - msw) / msb, math.nan)
+    out = []
+    for g in range(n_groups):
+        if df_between[g] < 1 or df_within[g] < 1:
+            out.append(OneWayIcc(math.nan, math.nan, math.nan, int(n_targets[g]), int(n[g])))
+        else:
+            out.append(
+                OneWayIcc(
+                    float(icc1[g]), float(icck[g]), float(k0[g]), int(n_targets[g]), int(n[g])
+                )
+            )
+    return out
+
+
+def _alpha_by_group(
+    group: np.ndarray, counts: np.ndarray, sums: np.ndarray, within: np.ndarray, n_groups: int
+) -> np.ndarray:
+    """`krippendorff_alpha_interval` per group from its pairable targets' moments:
+    a unit's Σ_{i≠j}(vᵢ−vⱼ)² is 2·m·within, and the overall one 2·n·(within + between)."""
+    n, total, ssw, observed = _group_sums(
+        group, n_groups, counts, sums, within, 2.0 * counts * within / (counts - 1.0)
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grand = total / n
+        (ssb,) = _group_sums(group, n_groups, counts * (sums / counts - grand[group]) ** 2)
+        expected = 2.0 * (ssw + ssb) / (n - 1.0)
+        alpha = 1.0 - (observed / n) / expected
+    result: np.ndarray = np.where((n >= 2) & (expected > 0), alpha, math.nan)
+    return result
+
+
 def _codes(ids: np.ndarray) -> np.ndarray:
     """Dense 0-based codes in sorted-id order (`np.unique`'s inverse), by a lookup
     table instead of a sort for non-negative integer ids of a modest range (the

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from bench.calibration_simulation import simulate
-from service.domain.calibration import WarmStart, _canonical_order, fit_arrays
+from service.domain.calibration import WarmStart, _canonical_order, copanel_estimates, fit_arrays
 from service.domain.ordinal_effects import (
     CHORD_GUARD,
     CHORD_RATE,
@@ -29,7 +29,12 @@ from service.domain.ordinal_effects import (
     key_codes,
     level_codes,
 )
-from service.domain.reliability import _codes, icc_oneway, krippendorff_alpha_interval
+from service.domain.reliability import (
+    TargetMoments,
+    _codes,
+    icc_oneway,
+    krippendorff_alpha_interval,
+)
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -45,6 +50,31 @@ def test_canonical_order_is_the_four_column_lexsort(seed):
     expected = np.lexsort((score, competency, rater, unit))
     for column in (unit, rater, competency, score):
         assert np.array_equal(column[order], column[expected])
+
+
+def test_rows_in_canonical_order_need_no_sort_and_give_the_same_fit():
+    rng = np.random.default_rng(8)
+    n = 2000
+    columns = (
+        rng.integers(0, 300, n),
+        rng.integers(0, 30, n),
+        rng.integers(0, 3, n),
+        rng.integers(1, 5, n).astype(float),
+    )
+    expected = np.lexsort(columns[::-1])
+    ordered = [c[expected] for c in columns]
+    assert _canonical_order(*ordered) is None
+    # One pair of rows out of place: the sort again.
+    swapped = [c.copy() for c in ordered]
+    first = int(np.flatnonzero(np.diff(swapped[0]))[0])
+    for c in swapped:
+        c[[first, first + 1]] = c[[first + 1, first]]
+    order = _canonical_order(*swapped)
+    assert order is not None
+    assert all(np.array_equal(c[order], o) for c, o in zip(swapped, ordered, strict=True))
+    shuffle = rng.permutation(n)
+    shuffled = [c[shuffle] for c in ordered]
+    assert fit_arrays(*ordered) == fit_arrays(*shuffled)
 
 
 def test_canonical_order_falls_back_to_lexsort_when_the_key_would_overflow():
@@ -104,6 +134,72 @@ def test_reliability_is_the_same_from_integer_ids_and_their_names():
     names = np.array([f"t{t:03d}" for t in target])
     assert icc_oneway(target, value) == icc_oneway(names, value)
     assert krippendorff_alpha_interval(target, value) == krippendorff_alpha_interval(names, value)
+
+
+def _assert_same_reliability(icc, alpha, expected_icc, expected_alpha):
+    assert (icc.n_targets, icc.n_ratings) == (expected_icc.n_targets, expected_icc.n_ratings)
+    got = [icc.icc1, icc.icck, icc.k, alpha]
+    want = [expected_icc.icc1, expected_icc.icck, expected_icc.k, expected_alpha]
+    for x, y in zip(got, want, strict=True):
+        assert (math.isnan(x) and math.isnan(y)) or x == pytest.approx(y, rel=1e-10, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_grouped_moments_give_each_groups_icc_and_alpha(seed):
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 300))
+    target = _codes(rng.integers(0, int(rng.integers(1, n + 1)), n))
+    n_groups = int(rng.integers(1, 5))
+    group = rng.integers(0, n_groups, int(target.max()) + 1)
+    # Whole-number scores, scores far from zero (where Σv² − (Σv)²/n would cancel),
+    # and all-equal scores (no variation: NaN).
+    value = [
+        rng.integers(1, 5, n).astype(float),
+        rng.normal(100.0, 3.0, n),
+        np.full(n, 3.0),
+    ][seed % 3]
+    moments = TargetMoments.of(target, value)
+    iccs, alphas = moments.icc(group, n_groups), moments.alpha(group, n_groups)
+    for g in range(n_groups):
+        rows = group[target] == g
+        if not rows.any():
+            continue
+        _assert_same_reliability(
+            iccs[g],
+            float(alphas[g]),
+            icc_oneway(target[rows], value[rows]),
+            krippendorff_alpha_interval(target[rows], value[rows]),
+        )
+
+
+@pytest.mark.parametrize("unit_level", ["cell", "candidate"])
+def test_a_fits_reliabilities_are_the_plain_per_competency_ones(unit_level):
+    data = simulate(5, n_candidates=150, pool=30)
+    candidate, rater, competency, score = data.candidate, data.rater, data.competency, data.score
+    fitted = fit_arrays(candidate, rater, competency, score, unit_level=unit_level)
+    unit = candidate * (int(competency.max()) + 1) + competency
+    unit = unit if unit_level == "cell" else candidate
+    overall = icc_oneway(unit, score)
+    assert (fitted.icc1, fitted.icck, fitted.icc_k) == pytest.approx(
+        (overall.icc1, overall.icck, overall.k), rel=1e-10
+    )
+    assert fitted.krippendorff_alpha == pytest.approx(
+        krippendorff_alpha_interval(unit, score), rel=1e-10
+    )
+    for c, name in enumerate(str(c) for c in np.unique(competency)):
+        rows = competency == c
+        got = fitted.reliability_by_competency[name]
+        want = icc_oneway(candidate[rows], score[rows])
+        assert (got.n_ratings, got.n_candidates) == (want.n_ratings, want.n_targets)
+        assert (got.icc1, got.icck, got.k, got.krippendorff_alpha) == pytest.approx(
+            (
+                want.icc1,
+                want.icck,
+                want.k,
+                krippendorff_alpha_interval(candidate[rows], score[rows]),
+            ),
+            rel=1e-10,
+        )
 
 
 def _design_and_point(unit_level: str, seed: int = 21):
@@ -577,3 +673,29 @@ def test_expected_scores_without_the_slope_are_the_same_expected_scores():
     alone, none = expected_score(thresholds, eta, levels, slope=False)
     assert alone.tolist() == expected.tolist()
     assert slope.min() > 0 and not none.any()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_copanel_estimates_are_the_leave_one_out_means_rating_by_rating(seed):
+    """Ratings without others on their unit (weight 0) must add nothing."""
+    rng = np.random.default_rng(seed)
+    n, n_raters, lam = 300, 12, 0.7
+    unit = _codes(rng.integers(0, 120, n))  # some units hold one rating
+    rater = rng.integers(0, n_raters, n)
+    competency = rng.integers(0, 3, n)
+    score = rng.normal(3.0, 1.0, n)
+    beta = rng.normal(0.0, 0.5, 3)
+    estimate, weight_sum = copanel_estimates(unit, rater, competency, score, beta, lam)
+    resid = score - beta[0] - np.concatenate([[0.0], beta[1:]])[competency]
+    weights, totals = np.zeros(n_raters), np.zeros(n_raters)
+    for i in range(n):
+        others = (unit == unit[i]) & (rater != rater[i])
+        if others.any():
+            w = others.sum() / (unit == unit[i]).sum()
+            weights[rater[i]] += w
+            totals[rater[i]] += w * (resid[i] - resid[others].mean())
+    assert weight_sum == pytest.approx(weights, rel=1e-12)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        expected = np.where(weights > 0, totals / (weights + lam), np.nan)
+    assert np.array_equal(np.isnan(estimate), np.isnan(expected))
+    assert estimate[~np.isnan(estimate)] == pytest.approx(expected[~np.isnan(expected)], rel=1e-10)

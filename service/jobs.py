@@ -138,6 +138,16 @@ def enqueue_after_commit(session: Session, function: str, *args: Any, **options:
 _PENDING = "jobs_after_commit"
 
 
+def enqueue_once_after_commit(session: Session, function: str, *args: Any, **options: Any) -> None:
+    """`enqueue_after_commit`, unless this transaction has already asked for the same job
+    (a job that reads whatever is committed, such as the outbox's dispatch, needs one run
+    per commit however many rows asked for it)."""
+    pending: list[_Wanted] = session.info.get(_PENDING) or []
+    if any(w.function == function and w.args == args and w.options == options for w in pending):
+        return
+    enqueue_after_commit(session, function, *args, **options)
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
     """A transaction that rolls back asked for nothing: its jobs are dropped, so the

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from service import jobs
@@ -20,7 +19,6 @@ from service.persistence.outbox import OutboxEvent, add_event, new_event
 DISPATCH_JOB = "workers.jobs.dispatch_events"
 # The queue of every job that carries events out (dispatch, webhook deliveries, email).
 EVENTS_QUEUE = "events"
-_DISPATCH_REGISTERED = "outbox_dispatch_registered"
 
 
 def emit_event(
@@ -31,7 +29,7 @@ def emit_event(
     `dedupe_key` already used, nothing is stored (a step announced once); returns None."""
     row = add_event(session, type_, data, dedupe_key)
     if row is not None:
-        _dispatch_after_commit(session)
+        dispatch_after_commit(session)
     return row
 
 
@@ -43,20 +41,7 @@ def event_to_write(type_: str, data: dict[str, Any]) -> OutboxEvent:
 
 
 def dispatch_after_commit(session: Session) -> None:
-    """Enqueue the dispatch once the transaction commits (for an event written with
-    `event_to_write`; `emit_event` asks for it itself)."""
-    _dispatch_after_commit(session)
-
-
-def _dispatch_after_commit(session: Session) -> None:
-    """Enqueue the dispatch once the transaction commits, once however many events."""
-    if not session.info.get(_DISPATCH_REGISTERED):
-        session.info[_DISPATCH_REGISTERED] = True
-
-        # A new function each time: SQLAlchemy registers a function once per session,
-        # and a `once` listener stays registered (spent) after it has run.
-        def forget_registration(_: Session) -> None:
-            session.info.pop(_DISPATCH_REGISTERED, None)
-
-        event.listen(session, "after_commit", forget_registration, once=True)
-        jobs.enqueue_after_commit(session, DISPATCH_JOB, queue_name=EVENTS_QUEUE)
+    """Enqueue the dispatch once the transaction commits, once however many events (for
+    an event written with `event_to_write`; `emit_event` asks for it itself). A
+    transaction that rolls back asked for none, so the session's next one asks again."""
+    jobs.enqueue_once_after_commit(session, DISPATCH_JOB, queue_name=EVENTS_QUEUE)

@@ -9,9 +9,11 @@ output in three ways, each handled here:
   such a body is encoded again the standard library's way;
 - it refuses what Flask would encode otherwise (a lone surrogate, an integer past
   64 bits, a key that is not a string): the same;
-- it writes floats of magnitude under 1e-4 or from 1e16 without Python's exponent
-  form (`1e16`, not `1e+16`), and NaN or infinity as null: callers send no such floats
-  (the list's days in stage are finite, rounded to 0.01 and under 4 million).
+- it writes floats of magnitude from 1e-10 to 1e-4 otherwise than Python (`0.000015`
+  or `1.5e-7`, not `1.5e-05` or `1.5e-07`): a body with such a number (or with what looks
+  like one inside a string, which is only slower) is encoded the standard library's
+  way, as is one with an exponent without its sign (`1e16`, not `1e+16`);
+- it writes NaN or infinity as null: callers send no such floats.
 
 Datetimes must be aware; both ways write them as `isoformat()` does.
 """
@@ -19,6 +21,7 @@ Datetimes must be aware; both ways write them as `isoformat()` does.
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -40,9 +43,15 @@ def encode(payload: Any) -> bytes:
         body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return _standard(payload)
-    if not body.isascii() or b"\x7f" in body:
+    if not body.isascii() or b"\x7f" in body or _NOT_PYTHONS_FLOAT.search(body):
         return _standard(payload)
     return body + b"\n"
+
+
+# A float that Python writes in exponent form (magnitude under 1e-4) and orjson in
+# decimals, or with a one-digit exponent (Python pads it to two), or an exponent without
+# its sign. Python never writes "0.0000" (0.0001 is the smallest it writes in decimals).
+_NOT_PYTHONS_FLOAT = re.compile(rb"(?<![0-9])0\.0000|[0-9]e(-[0-9](?![0-9])|[0-9])")
 
 
 def _standard(payload: Any) -> bytes:

@@ -53,6 +53,28 @@ def group_counts(dimension: str, rows: Iterable[tuple[Answers, int, int]]) -> li
     return [GroupCounts(g, reached[g], selected[g]) for g in _groups(dimension)]
 
 
+def dimension_counts(rows: Iterable[tuple[Answers, int, int]]) -> dict[str, list[GroupCounts]]:
+    """`group_counts` of every dimension in one pass over the rows: a row's answers are
+    looked up once, not once per dimension (five passes were ~15 ms of the whole
+    organisation's report at 100k applications)."""
+    reached: dict[tuple[str, str], int] = defaultdict(int)
+    selected: dict[tuple[str, str], int] = defaultdict(int)
+    for answers, n_reached, n_selected in rows:
+        for key in _groups_of_answers(answers):
+            reached[key] += n_reached
+            selected[key] += n_selected
+    return {
+        d: [GroupCounts(g, reached[(d, g)], selected[(d, g)]) for g in _groups(d)]
+        for d in DIMENSIONS
+    }
+
+
+@lru_cache(maxsize=4096)
+def _groups_of_answers(answers: Answers) -> tuple[tuple[str, str], ...]:
+    """(dimension, group) of every dimension the answers have a group in."""
+    return tuple((d, g) for d in DIMENSIONS if (g := _group(d, answers)) is not None)
+
+
 # A report asks for the group of the same few hundred answer combinations thousands of
 # times (each step, each dimension); both are pure functions of a small closed set.
 @lru_cache(maxsize=4096)
@@ -81,11 +103,15 @@ def analyse_steps(
     listed as suppressed, the same as small ones, so a label never tells whether
     anyone answered so. `chains` must cover every step in `steps`.
     """
-    counts = {(d, step): group_counts(d, rows) for step, rows in steps.items() for d in DIMENSIONS}
+    counts = {
+        (d, step): listed
+        for step, rows in steps.items()
+        for d, listed in dimension_counts(rows).items()
+    }
     shown = suppression.shown_counts(
         counts, chains, min_applicants=min_applicants, min_selections=min_selections
     )
-    analysed = {}
+    masks = {}
     for key, listed in counts.items():
         # Too few for a rate is hidden as insufficient data even where the count itself is
         # not secret (its slot is large: most of the group is still waiting at this stage).
@@ -100,16 +126,29 @@ def analyse_steps(
             if c.group not in hidden
             and (not shown[key][c.group].selected or c.selected < min_selections)
         }
-        analysed[key] = adverse_impact.to_dict(
+        masks[key] = (hidden, reached_only)
+    # Every step's Fisher tests in one batch (a few numpy calls, not ~30 per test).
+    tables = [
+        table
+        for key, (hidden, reached_only) in masks.items()
+        for table in adverse_impact.fisher_tables(
+            counts[key], hidden=hidden, reached_only=reached_only
+        )
+    ]
+    fisher = dict(zip(tables, adverse_impact.fisher_exact_tests_many(tables), strict=True))
+    return {
+        key: adverse_impact.to_dict(
             adverse_impact.analyse_step(
-                listed,
+                counts[key],
                 min_applicants=min_applicants,
                 min_selections=min_selections,
                 hidden=hidden,
                 reached_only=reached_only,
+                fisher=fisher.__getitem__,
             )
         )
-    return analysed
+        for key, (hidden, reached_only) in masks.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -55,24 +55,32 @@ def group_counts(dimension: str, rows: Iterable[tuple[Answers, int, int]]) -> li
 
 def dimension_counts(rows: Iterable[tuple[Answers, int, int]]) -> dict[str, list[GroupCounts]]:
     """`group_counts` of every dimension in one pass over the rows: a row's answers are
-    looked up once, not once per dimension (five passes were ~15 ms of the whole
-    organisation's report at 100k applications)."""
-    reached: dict[tuple[str, str], int] = defaultdict(int)
-    selected: dict[tuple[str, str], int] = defaultdict(int)
+    looked up once, not once per dimension, and its counts added to list positions
+    rather than to dict entries (five passes were ~15 ms of the whole organisation's
+    report at 100k applications)."""
+    slots = _slots()
+    reached, selected = [0] * len(slots), [0] * len(slots)
     for answers, n_reached, n_selected in rows:
-        for key in _groups_of_answers(answers):
-            reached[key] += n_reached
-            selected[key] += n_selected
-    return {
-        d: [GroupCounts(g, reached[(d, g)], selected[(d, g)]) for g in _groups(d)]
-        for d in DIMENSIONS
-    }
+        for index in _slots_of_answers(answers):
+            reached[index] += n_reached
+            selected[index] += n_selected
+    counts: dict[str, list[GroupCounts]] = {d: [] for d in DIMENSIONS}
+    for index, (d, g) in enumerate(slots):
+        counts[d].append(GroupCounts(g, reached[index], selected[index]))
+    return counts
+
+
+@cache
+def _slots() -> tuple[tuple[str, str], ...]:
+    """Every (dimension, group) of a report, dimensions in order, each's groups in order."""
+    return tuple((d, g) for d in DIMENSIONS for g in _groups(d))
 
 
 @lru_cache(maxsize=4096)
-def _groups_of_answers(answers: Answers) -> tuple[tuple[str, str], ...]:
-    """(dimension, group) of every dimension the answers have a group in."""
-    return tuple((d, g) for d in DIMENSIONS if (g := _group(d, answers)) is not None)
+def _slots_of_answers(answers: Answers) -> tuple[int, ...]:
+    """The positions in `_slots` of the groups the answers are in (one per dimension at most)."""
+    index = {slot: i for i, slot in enumerate(_slots())}
+    return tuple(index[(d, g)] for d in DIMENSIONS if (g := _group(d, answers)) is not None)
 
 
 # A report asks for the group of the same few hundred answer combinations thousands of

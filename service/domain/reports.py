@@ -53,6 +53,36 @@ def group_counts(dimension: str, rows: Iterable[tuple[Answers, int, int]]) -> li
     return [GroupCounts(g, reached[g], selected[g]) for g in _groups(dimension)]
 
 
+def dimension_counts(rows: Iterable[tuple[Answers, int, int]]) -> dict[str, list[GroupCounts]]:
+    """`group_counts` of every dimension in one pass over the rows: a row's answers are
+    looked up once, not once per dimension, and its counts added to list positions
+    rather than to dict entries (five passes were ~15 ms of the whole organisation's
+    report at 100k applications)."""
+    slots = _slots()
+    reached, selected = [0] * len(slots), [0] * len(slots)
+    for answers, n_reached, n_selected in rows:
+        for index in _slots_of_answers(answers):
+            reached[index] += n_reached
+            selected[index] += n_selected
+    counts: dict[str, list[GroupCounts]] = {d: [] for d in DIMENSIONS}
+    for index, (d, g) in enumerate(slots):
+        counts[d].append(GroupCounts(g, reached[index], selected[index]))
+    return counts
+
+
+@cache
+def _slots() -> tuple[tuple[str, str], ...]:
+    """Every (dimension, group) of a report, dimensions in order, each's groups in order."""
+    return tuple((d, g) for d in DIMENSIONS for g in _groups(d))
+
+
+@lru_cache(maxsize=4096)
+def _slots_of_answers(answers: Answers) -> tuple[int, ...]:
+    """The positions in `_slots` of the groups the answers are in (one per dimension at most)."""
+    index = {slot: i for i, slot in enumerate(_slots())}
+    return tuple(index[(d, g)] for d in DIMENSIONS if (g := _group(d, answers)) is not None)
+
+
 # A report asks for the group of the same few hundred answer combinations thousands of
 # times (each step, each dimension); both are pure functions of a small closed set.
 @lru_cache(maxsize=4096)
@@ -81,11 +111,15 @@ def analyse_steps(
     listed as suppressed, the same as small ones, so a label never tells whether
     anyone answered so. `chains` must cover every step in `steps`.
     """
-    counts = {(d, step): group_counts(d, rows) for step, rows in steps.items() for d in DIMENSIONS}
+    counts = {
+        (d, step): listed
+        for step, rows in steps.items()
+        for d, listed in dimension_counts(rows).items()
+    }
     shown = suppression.shown_counts(
         counts, chains, min_applicants=min_applicants, min_selections=min_selections
     )
-    analysed = {}
+    masks = {}
     for key, listed in counts.items():
         # Too few for a rate is hidden as insufficient data even where the count itself is
         # not secret (its slot is large: most of the group is still waiting at this stage).
@@ -100,16 +134,29 @@ def analyse_steps(
             if c.group not in hidden
             and (not shown[key][c.group].selected or c.selected < min_selections)
         }
-        analysed[key] = adverse_impact.to_dict(
+        masks[key] = (hidden, reached_only)
+    # Every step's Fisher tests in one batch (a few numpy calls, not ~30 per test).
+    tables = [
+        table
+        for key, (hidden, reached_only) in masks.items()
+        for table in adverse_impact.fisher_tables(
+            counts[key], hidden=hidden, reached_only=reached_only
+        )
+    ]
+    fisher = dict(zip(tables, adverse_impact.fisher_exact_tests_many(tables), strict=True))
+    return {
+        key: adverse_impact.to_dict(
             adverse_impact.analyse_step(
-                listed,
+                counts[key],
                 min_applicants=min_applicants,
                 min_selections=min_selections,
                 hidden=hidden,
                 reached_only=reached_only,
+                fisher=fisher.__getitem__,
             )
         )
-    return analysed
+        for key, (hidden, reached_only) in masks.items()
+    }
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,10 @@ output in three ways, each handled here:
   such a body is encoded again the standard library's way;
 - it refuses what Flask would encode otherwise (a lone surrogate, an integer past
   64 bits, a key that is not a string): the same;
-- it writes floats of magnitude under 1e-4 or from 1e16 without Python's exponent
-  form (`1e16`, not `1e+16`), and NaN or infinity as null: callers send no such floats
-  (the list's days in stage are finite, rounded to 0.01 and under 4 million).
+- it writes floats of magnitude from 1e-10 to 1e-4 otherwise than Python (`0.000015`
+  or `1.5e-7`, not `1.5e-05` or `1.5e-07`): a body with such a number (or with what looks
+  like one inside a string, which is only slower) is encoded the standard library's way;
+- it writes NaN or infinity as null: callers send no such floats.
 
 Datetimes must be aware; both ways write them as `isoformat()` does.
 """
@@ -40,9 +41,26 @@ def encode(payload: Any) -> bytes:
         body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return _standard(payload)
-    if not body.isascii() or b"\x7f" in body:
+    if not body.isascii() or b"\x7f" in body or _not_pythons_floats(body):
         return _standard(payload)
     return body + b"\n"
+
+
+def _not_pythons_floats(body: bytes) -> bool:
+    """Whether orjson may have written a float otherwise than Python: one of magnitude
+    from 1e-10 to 1e-4, which Python writes as `1.5e-05` and orjson as `0.000015` or
+    `1.5e-7` (Python never writes "0.0000"; a one-digit exponent it pads to two). Plain
+    substring searches: a regular expression over a large body cost more than orjson
+    itself. What only looks like such a float (inside a string) is only slower."""
+    if b"0.0000" in body:
+        return True
+    at = body.find(b"e-")
+    while at != -1:
+        digits = body[at - 1 : at] + body[at + 2 : at + 3]
+        if digits.isdigit() and len(digits) == 2 and not body[at + 3 : at + 4].isdigit():
+            return True
+        at = body.find(b"e-", at + 2)
+    return False
 
 
 def _standard(payload: Any) -> bytes:

@@ -28,14 +28,16 @@ def flask_body(payload) -> bytes:
     return FLASK.json.response(isoformatted(payload)).get_data()
 
 
-# The values the list sends; floats as its days in stage (rounded, under 4 million:
-# orjson writes exponents differently from Python, outside 1e-4 to 1e16).
+# The values the list sends (floats as its days in stage, rounded, under 4 million) and
+# the adverse-impact report's (p-values of any finite size: orjson writes some of them
+# otherwise than Python).
 scalars = (
     st.none()
     | st.booleans()
     | st.integers()
     | st.text()
     | st.floats(min_value=-4e6, max_value=4e6).map(lambda days: round(days, 2))
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.datetimes(timezones=st.just(UTC))
 )
 payloads = st.recursive(
@@ -57,6 +59,8 @@ def test_what_orjson_writes_otherwise_is_written_the_standard_way():
         {"big": 2**70},  # refused by orjson
         {"lone": "\ud800"},  # refused by orjson
         {1: "a key that is not a string"},  # refused by orjson
+        {"p": [1.5e-05, 2e-07, 1e-09, -3.25e-06]},  # 0.000015, 2e-7, ... from orjson
+        {"p": 1e16, "q": 2.5e300, "r": 5e-324},  # the same both ways
     ):
         assert encode(payload) == flask_body(payload), payload
     assert encode({"z": 1, "a": [datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)]}) == (

@@ -4,12 +4,17 @@ import csv
 import io
 import random
 from dataclasses import replace
+from datetime import UTC, datetime
 
+import marshmallow as ma
 import pytest
+from flask import jsonify
 from scipy.stats import fisher_exact
 
 from service.domain.self_identification import DECLINED
-from service.usecases import applications
+from service.http.reports.schemas import AdverseImpactReportSchema
+from service.persistence.reports import ApplicationFilters
+from service.usecases import applications, reports
 from tests.api.conftest import auth
 from tests.api.reports_helpers import apply, cohort, move, reject
 from tests.factories import RequisitionFactory, UserFactory
@@ -372,3 +377,29 @@ def test_a_filtered_request_shows_only_what_the_whole_report_shows(
             assert part == {
                 k: v for k, v in whole.items() if k[0] == dimension and k[1][1] == stage
             }
+
+
+def test_the_body_is_the_schemas_dump_as_flask_would_send_it(
+    app, client, session, admin, realistic
+):
+    """The view sends the report as it comes (orjson, no marshmallow dump): byte for byte
+    what `jsonify` of the schema's own dump would send, a date filter included."""
+    requisition, _, _ = realistic
+    query = {"requisition_id": requisition.id, "applied_from": "2000-01-02T03:04:05+00:00"}
+    response = client.get(URL, query_string=query, headers=auth(admin))
+    assert response.status_code == 200
+    settings = app.config["SETTINGS"]
+    filters = ApplicationFilters(
+        requisition_id=requisition.id, applied_from=datetime(2000, 1, 2, 3, 4, 5, tzinfo=UTC)
+    )
+    expected = reports.adverse_impact_report(
+        session,
+        admin,
+        filters,
+        min_applicants=settings.adverse_impact_min_applicants,
+        min_selections=settings.adverse_impact_min_selections,
+    )
+    assert any(step["groups"] for d in expected["dimensions"] for step in d["steps"])
+    with app.test_request_context():
+        body = jsonify(ma.Schema.dump(AdverseImpactReportSchema(), expected)).get_data()
+    assert response.get_data() == body

@@ -10,6 +10,7 @@ from service.http.csv_export import csv_response, wants_csv
 from service.http.json_body import json_response
 from service.http.reports import csv_rows
 from service.http.reports.schemas import (
+    AdverseImpactFiltersSchema,
     AdverseImpactQueryArgsSchema,
     AdverseImpactReportSchema,
     InterviewersQueryArgsSchema,
@@ -73,7 +74,11 @@ class AdverseImpact(MethodView):
                 csv_rows.adverse_impact_rows(report),
                 "adverse-impact.csv",
             )
-        return report
+        # The report is what the schema dumps but for the filters, which carry one field
+        # the schema leaves out (tests hold the body to the schema's dump through
+        # `jsonify`): the dump and Flask's encoder were ~13 ms of CPU at 100k, orjson ~1 ms.
+        filters = AdverseImpactFiltersSchema().dump(report["filters"])
+        return json_response({**report, "filters": filters})
 
 
 @blp.route("/pipeline")

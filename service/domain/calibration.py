@@ -371,16 +371,14 @@ def _fit_arrays(
             f"{len(score)} ratings cannot estimate {len(competencies)} competency effects"
         )
 
-    n_matrix = scipy.sparse.csr_matrix(
-        (np.ones(len(score)), (unit, rater)), shape=(int(unit.max()) + 1, len(names))
-    )
+    # Each rating's (unit, interviewer) entry, for N, the co-panel estimates and the
+    # ordinal model's design (of the main pool, when it holds every rating).
+    entries = key_codes(unit.astype(np.int64) * len(names) + rater)
+    n_matrix = _count_matrix(entries, int(unit.max()) + 1, len(names))
     graph = copanel_graph(n_matrix)
     component, n_components = _rater_components(n_matrix, graph)
     n_copanelists = copanelist_counts(n_matrix, graph)
     del graph
-    # Each rating's (unit, interviewer) entry, for the co-panel estimates and the
-    # ordinal model's design (of the main pool, when it holds every rating).
-    entries = key_codes(unit.astype(np.int64) * len(names) + rater)
     variance, groups = _fit_groups(
         model,
         unit,
@@ -649,6 +647,20 @@ def _reliabilities(
     (overall,) = unit_moments.icc(everyone, 1)
     (overall_alpha,) = unit_moments.alpha(everyone, 1)
     return overall, float(overall_alpha), by_competency
+
+
+def _count_matrix(
+    entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]], n_units: int, n_raters: int
+) -> scipy.sparse.csr_matrix[Any]:
+    """N, the units × interviewers rating counts, in CSR from the entries' keys
+    (sorted by unit, then interviewer, as CSR's rows and columns are): the matrix
+    scipy's COO conversion gives, without its sort of every rating."""
+    keys, entry = entries
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(keys // n_raters, minlength=n_units))])
+    counts = np.bincount(entry, minlength=len(keys)).astype(np.float64)
+    n_matrix = scipy.sparse.csr_matrix((counts, keys % n_raters, indptr), shape=(n_units, n_raters))
+    n_matrix.has_canonical_format = True
+    return n_matrix
 
 
 def _rater_components(

@@ -285,22 +285,9 @@ class OrdinalDesign:
         qb *= gb
         w = -qa
         w -= qb  # information about η
-        i_ab = ga * gb
-        i_aa = np.negative(qa, out=ca)
-        i_aa -= i_ab
-        i_bb = np.negative(qb, out=fb)
-        i_bb -= i_ab
-        return loglik, {
-            "ga": ga,
-            "gb": gb,
-            "s": s,
-            "w": w,
-            "qa": qa,
-            "qb": qb,
-            "i_aa": i_aa,
-            "i_bb": i_bb,
-            "i_ab": i_ab,
-        }
+        # i_aa = −qa − i_ab and i_bb = −qb − i_ab are only needed summed by kind,
+        # which `_system` takes from these sums: no per-rating arrays for them.
+        return loglik, {"ga": ga, "gb": gb, "s": s, "w": w, "qa": qa, "qb": qb, "i_ab": ga * gb}
 
     def _gradient_terms(self, tau: _Floats, eta: _Floats, *, loglik: bool = True) -> _Terms:
         """`_terms`' log likelihood, ga, gb and s alone: what a chord step needs (its

@@ -1,7 +1,7 @@
 """The calibration's fast paths give what the general computations give.
 
 Each shortcut taken for speed (issue 18: one sort key instead of a lexsort, lookup
-tables instead of sorts, the units × fixed block from d_u when every unit has one
+tables instead of sorts, the count matrix from the sorted entry keys, the units × fixed block from d_u when every unit has one
 group, the per-rating derivatives as short products, the last Newton step without a
 line search, the variances' secant steps and the Newton steps aimed at them, the
 chord steps between Newton steps) is checked here against the plain computation it
@@ -14,9 +14,16 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 from bench.calibration_simulation import simulate
-from service.domain.calibration import WarmStart, _canonical_order, copanel_estimates, fit_arrays
+from service.domain.calibration import (
+    WarmStart,
+    _canonical_order,
+    _count_matrix,
+    copanel_estimates,
+    fit_arrays,
+)
 from service.domain.ordinal_effects import (
     CHORD_GUARD,
     CHORD_RATE,
@@ -112,6 +119,27 @@ def test_key_codes_are_numpys_unique_with_inverse(seed):
     expected_unique, expected_codes = np.unique(keys, return_inverse=True)
     assert np.array_equal(unique, expected_unique)
     assert np.array_equal(codes, expected_codes)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_count_matrix_from_the_entry_keys_is_scipys_from_the_ratings(seed):
+    """N from the sorted (unit, interviewer) keys is the CSR matrix scipy builds from
+    the ratings' coordinates (duplicates summed): the same rows, columns and counts,
+    for unsorted ratings with repeated entries and units or raters without any."""
+    rng = np.random.default_rng(seed)
+    n_units, n_raters = 300, 40
+    unit = rng.integers(0, n_units - 5, 3000)
+    rater = rng.integers(0, n_raters - 3, 3000)
+    n_matrix = _count_matrix(key_codes(unit * n_raters + rater), n_units, n_raters)
+    expected = scipy.sparse.csr_matrix(
+        (np.ones(len(unit)), (unit, rater)), shape=(n_units, n_raters)
+    )
+    expected.sum_duplicates()
+    assert n_matrix.shape == expected.shape
+    assert np.array_equal(n_matrix.indptr, expected.indptr)
+    assert np.array_equal(n_matrix.indices, expected.indices)
+    assert np.array_equal(n_matrix.data, expected.data)
+    assert n_matrix.data.max() > 1  # some entries were rated more than once
 
 
 @pytest.mark.parametrize(

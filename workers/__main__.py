@@ -35,6 +35,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Worker
+from rq.exceptions import StopRequested
 from rq.job import Job, JobStatus
 from rq.queue import Queue
 from sqlalchemy.exc import OperationalError
@@ -57,7 +58,32 @@ log = logging.getLogger("workers")
 
 
 class ObservedWorker(Worker):
-    """RQ's forking worker, with the job's request id in its logs and job metrics."""
+    """RQ's forking worker, with the job's request id in its logs and job metrics, and a
+    stop request that is not lost.
+
+    An idle worker stops when RQ's signal handler raises `StopRequested`. When the signal
+    arrives while a `__del__` runs (a garbage-collected connection pool), Python prints
+    that exception as "ignored" and the worker went on waiting on its queues until a
+    second signal: a SIGTERM was lost that way. So the request is also kept as RQ's flag,
+    which is read before every wait on the queues, and a wait lasts `dequeue_seconds`."""
+
+    dequeue_seconds = 20  # RQ's default: 405
+
+    @property
+    def dequeue_timeout(self) -> int:
+        return self.dequeue_seconds
+
+    def _shutdown(self) -> None:
+        self._stop_requested = True
+        super()._shutdown()
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        """RQ reads this before every wait on the queues (and nowhere else): there a stop
+        requested while idle stops the worker, even when the handler's exception was lost."""
+        if self._stop_requested:
+            raise StopRequested()
+        return bool(super().should_run_maintenance_tasks)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         started = time.perf_counter()

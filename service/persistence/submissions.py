@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -75,58 +76,53 @@ from service.persistence.users import User
 _ENTITY_TYPE = "scorecard"
 
 
-def write_submission(
-    session: Session,
-    interview: Interview,
-    revision: ScorecardRevision,
-    *,
-    submitted_at: datetime,
-    late: bool,
-    actor_id: int,
-    audit_action: str,
-    audit_after: Mapping[str, Any],
-    event: OutboxEvent,
-) -> Scorecard | None:
-    """Submit `interview`'s scorecard at revision 1 (`insert_submitted`'s upsert) with
-    `revision` (and its `ratings`) as its only revision, the audit event `audit_action`
-    by `actor_id` on it with `audit_after`, and `event`, in `session`'s transaction.
-    Returns the scorecard, persistent, or None when it was already submitted (then
-    nothing is written).
+@dataclass(frozen=True)
+class Submission:
+    """A scorecard to submit: `interview`'s, at revision 1, with `revision` (and its
+    `ratings`) as its only revision, the audit event `audit_action` by `actor_id` on it
+    with `audit_after`, and the outbox `event`.
 
     A value of `audit_after` or of `event.data` that is a `Scorecard` column
-    (`Scorecard.id`) stands for the written row's value. `revision.after_seeing_others`
-    is set here, from the same statement (`insert_submitted`'s `seen_others`)."""
+    (`Scorecard.id`) stands for the written row's value."""
+
+    interview: Interview
+    revision: ScorecardRevision
+    submitted_at: datetime
+    late: bool
+    actor_id: int
+    audit_action: str
+    audit_after: Mapping[str, Any]
+    event: OutboxEvent
+
+
+def write_submission(session: Session, submission: Submission) -> Scorecard | None:
+    """Write `submission` (`insert_submitted`'s upsert and the rest) in `session`'s
+    transaction. Returns the scorecard, persistent, or None when it was already
+    submitted (then nothing is written). `revision.after_seeing_others` is set here,
+    from the same statement (`insert_submitted`'s `seen_others`)."""
     if session.get_bind().dialect.name != "postgresql":
-        return _through_the_unit_of_work(
-            session,
-            interview,
-            revision,
-            submitted_at=submitted_at,
-            late=late,
-            actor_id=actor_id,
-            audit_action=audit_action,
-            audit_after=audit_after,
-            event=event,
-        )
-    audit = new_audit_event(actor_id, audit_action, _ENTITY_TYPE, 0)  # its entity_id: the row's
+        return _through_the_unit_of_work(session, submission)
+    interview, revision, event = submission.interview, submission.revision, submission.event
+    # Its entity_id is the written row's.
+    audit = new_audit_event(submission.actor_id, submission.audit_action, _ENTITY_TYPE, 0)
     ratings = revision.ratings
     params = {
         "interview_id": interview.id,
         "application_id": interview.application_id,
         "author_id": interview.interviewer_id,
-        "submitted_at": submitted_at,
-        "late": late,
+        "submitted_at": submission.submitted_at,
+        "late": submission.late,
         **_bound_values(revision, "r_", _REVISION_FROM_ROW),
         **_bound_values(audit, "a_", _AUDIT_FROM_ROW),
         **_bound_values(event, "o_", _OUTBOX_FROM_ROW),
-        **_json_values(audit_after, "aj"),
+        **_json_values(submission.audit_after, "aj"),
         **_json_values(event.data, "oj"),
         # The ratings' columns as arrays, unnested in their order (`_statement`'s `g`).
         "cs": [r.competency for r in ratings],
         "ss": [r.score for r in ratings],
         "es": [r.evidence for r in ratings],
     }
-    stmt = _statement(_shape(audit_after), _shape(event.data))
+    stmt = _statement(_shape(submission.audit_after), _shape(event.data))
     rows = session.connection().execute(stmt, params).all()
     if not rows:
         return None
@@ -150,34 +146,26 @@ def write_submission(
     return scorecard
 
 
-def _through_the_unit_of_work(
-    session: Session,
-    interview: Interview,
-    revision: ScorecardRevision,
-    *,
-    submitted_at: datetime,
-    late: bool,
-    actor_id: int,
-    audit_action: str,
-    audit_after: Mapping[str, Any],
-    event: OutboxEvent,
-) -> Scorecard | None:
+def _through_the_unit_of_work(session: Session, submission: Submission) -> Scorecard | None:
     """`write_submission` on SQLite: the upsert, then the other rows in one flush."""
-    submitted = insert_submitted(session, interview, submitted_at=submitted_at, late=late)
+    submitted = insert_submitted(
+        session, submission.interview, submitted_at=submission.submitted_at, late=submission.late
+    )
     if submitted is None:
         return None
     scorecard, seen_others = submitted
+    revision, event = submission.revision, submission.event
     revision.after_seeing_others = seen_others
     revision.scorecard = scorecard
     event.data = _filled_in(event.data, scorecard)
     session.add_all([revision, event])
     record_event(
         session,
-        actor_id,
-        audit_action,
+        submission.actor_id,
+        submission.audit_action,
         _ENTITY_TYPE,
         scorecard.id,
-        after=_filled_in(audit_after, scorecard),
+        after=_filled_in(submission.audit_after, scorecard),
     )
     session.flush()
     return scorecard

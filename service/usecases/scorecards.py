@@ -33,7 +33,7 @@ from service.persistence.scorecards import (
     scorecard_of_interview,
     submitted_scorecards,
 )
-from service.persistence.submissions import write_submission
+from service.persistence.submissions import Submission, write_submission
 from service.usecases.access import (
     get_application,
     get_interview,
@@ -103,8 +103,7 @@ def submit_scorecard(
     # Whether its author has read others' feedback: set by `write_submission`.
     revision = _revision(actor, data, number=1, reason="", seen_others=False)
     revision.created_at = now
-    scorecard = write_submission(
-        session,
+    submission = Submission(
         interview,
         revision,
         submitted_at=now,
@@ -114,6 +113,7 @@ def submit_scorecard(
         audit_after=_submitted_snapshot(revision),
         event=event_to_write("scorecard.submitted", _event_data(interview)),
     )
+    scorecard = write_submission(session, submission)
     if scorecard is None:
         raise _already_submitted(interview)
     # The one job after the commit is the event's dispatch; the calibration refresh and

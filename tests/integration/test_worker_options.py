@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import signal
+import threading
 import time
 
 from redis import Redis
 from rq import Worker
+from rq.exceptions import StopRequested
 
 from tests.integration.conftest import start_worker
+from workers.__main__ import ObservedWorker
 from workers.periodic import CLAIM_PREFIX
 
 
@@ -56,3 +62,28 @@ def test_a_worker_refuses_an_option_it_does_not_know(live_app):
     output, _ = worker.communicate(timeout=60)
     assert worker.returncode != 0
     assert "unknown option --no-periodc: the options are --burst, --no-periodic" in output
+
+
+def test_an_idle_worker_stops_even_when_the_stop_exception_was_lost(redis_url, caplog):
+    """A SIGTERM that lands while a `__del__` runs: RQ's handler raises `StopRequested`
+    there, Python prints it as ignored, and the worker must stop all the same (it used
+    to wait on its queues until a second signal). Here the handler's work runs in a
+    thread, whose exception is lost the same way, while the worker waits."""
+    worker = ObservedWorker(["events"], connection=Redis.from_url(redis_url))
+    worker.dequeue_seconds = 1
+
+    def stop_whose_exception_is_lost() -> None:
+        time.sleep(0.5)
+        with contextlib.suppress(StopRequested):
+            worker._shutdown()  # what RQ's SIGTERM handler does once it has logged
+
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    threading.Thread(target=stop_whose_exception_is_lost).start()
+    try:
+        with caplog.at_level(logging.INFO):
+            worker.work(max_idle_time=15, with_scheduler=False)
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)  # RQ installed its own
+    assert "quitting" not in caplog.text, "it stopped on the request, not after idling"
+    assert Worker.all(connection=Redis.from_url(redis_url)) == []

@@ -98,56 +98,8 @@ def test_per_interviewer_habits(client, session, admin, panels):
     assert one["leniency"] is None  # no calibration run yet
 
 
-def test_language_flags_per_hundred_scorecards(client, session, admin, panels):
-    steady, partial, warnings = panels
-    assert warnings > 0
-    by_id = {r["interviewer_id"]: r for r in rows(client, admin)["interviewers"]}
-    assert by_id[partial.id]["language_flags_per_100"] == 100 * warnings / 2
-    assert by_id[steady.id]["language_flags_per_100"] == 0
-
-
-def test_leniency_comes_from_the_latest_calibration_run(client, session, admin, panels):
-    steady, _, _ = panels
-    for leniency in (0.1, 0.4):  # the later run wins
-        run = CalibrationRun(
-            fitted_with="reml",
-            data_digest="x",
-            n_ratings=10,
-            n_units=4,
-            n_components=1,
-            sigma2_unit=1,
-            sigma2_interviewer=0.1,
-            sigma2_residual=0.5,
-            reml_criterion=1,
-            seconds=0.1,
-        )
-        session.add(run)
-        session.flush()
-        session.add(
-            InterviewerCalibration(
-                run_id=run.id,
-                interviewer_id=steady.id,
-                leniency=leniency,
-                se=0.2,
-                n_ratings=6,
-                n_copanelists=1,
-                connected=True,
-                disagrees=False,
-                insufficient_data=False,
-                explanation="",
-            )
-        )
-        session.flush()
-    body = rows(client, admin)
-    row = next(r for r in body["interviewers"] if r["interviewer_id"] == steady.id)
-    assert (row["leniency"], row["leniency_se"], row["leniency_ratings"]) == (0.4, 0.2, 6)
-    assert body["calibration_run"]["id"] == run.id
-
-
-def test_the_body_is_the_schemas_dump_as_flask_would_send_it(app, client, session, admin, panels):
-    """The view sends the report as it comes (orjson, no marshmallow dump): byte for byte
-    what `jsonify` of the schema's own dump would send, a calibration run's date included."""
-    steady, _, _ = panels
+def calibrated(session, interviewer, leniency, **estimate):
+    """A calibration run (flushed) that gives `interviewer` `leniency` from 6 ratings."""
     run = CalibrationRun(
         fitted_with="reml",
         data_digest="x",
@@ -165,19 +117,45 @@ def test_the_body_is_the_schemas_dump_as_flask_would_send_it(app, client, sessio
     session.add(
         InterviewerCalibration(
             run_id=run.id,
-            interviewer_id=steady.id,
-            leniency=0.25,
+            interviewer_id=interviewer.id,
+            leniency=leniency,
             se=0.2,
-            se_absolute=0.3,
             n_ratings=6,
             n_copanelists=1,
             connected=True,
             disagrees=False,
             insufficient_data=False,
             explanation="",
+            **estimate,
         )
     )
     session.flush()
+    return run
+
+
+def test_language_flags_per_hundred_scorecards(client, session, admin, panels):
+    steady, partial, warnings = panels
+    assert warnings > 0
+    by_id = {r["interviewer_id"]: r for r in rows(client, admin)["interviewers"]}
+    assert by_id[partial.id]["language_flags_per_100"] == 100 * warnings / 2
+    assert by_id[steady.id]["language_flags_per_100"] == 0
+
+
+def test_leniency_comes_from_the_latest_calibration_run(client, session, admin, panels):
+    steady, _, _ = panels
+    for leniency in (0.1, 0.4):  # the later run wins
+        run = calibrated(session, steady, leniency)
+    body = rows(client, admin)
+    row = next(r for r in body["interviewers"] if r["interviewer_id"] == steady.id)
+    assert (row["leniency"], row["leniency_se"], row["leniency_ratings"]) == (0.4, 0.2, 6)
+    assert body["calibration_run"]["id"] == run.id
+
+
+def test_the_body_is_the_schemas_dump_as_flask_would_send_it(app, client, session, admin, panels):
+    """The view sends the report as it comes (orjson, no marshmallow dump): byte for byte
+    what `jsonify` of the schema's own dump would send, a calibration run's date included."""
+    steady, _, _ = panels
+    run = calibrated(session, steady, 0.25, se_absolute=0.3)
     response = client.get(URL, headers=auth(admin))
     assert response.status_code == 200
     report = interviewers_report(session, admin)

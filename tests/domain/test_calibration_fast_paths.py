@@ -1,11 +1,11 @@
 """The calibration's fast paths give what the general computations give.
 
 Each shortcut taken for speed (issue 18: one sort key instead of a lexsort, lookup
-tables instead of sorts, the count matrix from the sorted entry keys, the units × fixed block from d_u when every unit has one
-group, the per-rating derivatives as short products, the last Newton step without a
-line search, the variances' secant steps and the Newton steps aimed at them, the
-chord steps between Newton steps) is checked here against the plain computation it
-replaces.
+tables instead of sorts, the count matrix from the sorted entry keys, the units × fixed
+block from d_u when every unit has one group, the per-rating derivatives as short
+products, the last Newton step without a line search, the variances' secant steps and
+the Newton steps aimed at them, the chord steps between Newton steps) is checked here
+against the plain computation it replaces.
 """
 
 from __future__ import annotations

@@ -78,11 +78,13 @@ def test_an_idle_worker_stops_even_when_the_stop_exception_was_lost(redis_url, c
             worker._shutdown()  # what RQ's SIGTERM handler does once it has logged
 
     handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
-    threading.Thread(target=stop_whose_exception_is_lost).start()
+    stopper = threading.Thread(target=stop_whose_exception_is_lost)
+    stopper.start()
     try:
         with caplog.at_level(logging.INFO):
             worker.work(max_idle_time=15, with_scheduler=False)
     finally:
+        stopper.join()
         for number, handler in handlers.items():
             signal.signal(number, handler)  # RQ installed its own
     assert "quitting" not in caplog.text, "it stopped on the request, not after idling"

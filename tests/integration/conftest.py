@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -158,6 +159,24 @@ def start_worker(app, *extra_args: str, env: dict[str, str] | None = None) -> su
         text=True,
         start_new_session=True,
     )
+
+
+def stop_worker(worker: subprocess.Popen, *, whole_group: bool = False, timeout: float = 60) -> str:
+    """SIGTERM to a `start_worker` process (or to its whole process group: the worker,
+    its job's child and its scheduler); its output once it has stopped. One that has not
+    stopped within `timeout` is killed with its group before the timeout is raised, so
+    that no worker outlives its test and claims or takes the next test's jobs."""
+    if whole_group:
+        os.killpg(worker.pid, signal.SIGTERM)
+    else:
+        worker.terminate()
+    try:
+        output, _ = worker.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.communicate()
+        raise
+    return output
 
 
 EVIDENCE = "Explained the retry design, named the idempotency key and tested the timeout path."

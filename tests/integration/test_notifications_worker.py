@@ -3,8 +3,6 @@ receiver and a real SMTP server on loopback: signed, retried after a 500 and aft
 refused connection, never sent twice once delivered, and nothing lost while Redis is
 down. Reminders under a controlled clock fire once per step and stop after submission."""
 
-import os
-import signal
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -31,7 +29,7 @@ from service.usecases import (
 )
 from service.usecases.reminders import run_reminders
 from service.usecases.users import create_user
-from tests.integration.conftest import EVIDENCE, start_worker
+from tests.integration.conftest import EVIDENCE, start_worker, stop_worker
 from tests.integration.test_packet_worker import wait_for
 from tests.receivers import free_port, smtp_server, webhook_receiver
 
@@ -110,12 +108,6 @@ def deliveries(endpoint_id):
         )
 
 
-def stop(worker):
-    os.killpg(worker.pid, signal.SIGTERM)
-    output, _ = worker.communicate(timeout=30)
-    return output
-
-
 def test_a_webhook_arrives_signed_is_retried_after_a_500_and_is_not_sent_twice(app, people):
     with webhook_receiver(statuses=[500]) as receiver:
         endpoint_id, secret = register(app, people, receiver.url)
@@ -129,7 +121,7 @@ def test_a_webhook_arrives_signed_is_retried_after_a_500_and_is_not_sent_twice(a
                 notifications.sweep(db.new_session(), app.config["SETTINGS"])
             time.sleep(3)
         finally:
-            output = stop(worker)
+            output = stop_worker(worker, whole_group=True, timeout=30)
     first, second = receiver.requests
     assert first.headers["Hiring-Delivery"] == second.headers["Hiring-Delivery"]
     assert verify_signature(
@@ -153,7 +145,7 @@ def test_a_webhook_is_retried_after_a_refused_connection(app, people):
             assert receiver.wait_for(1), "no retry after the refused connection"
             assert wait_for(lambda: deliveries(endpoint_id)[0].status == "delivered")
     finally:
-        stop(worker)
+        stop_worker(worker, whole_group=True, timeout=30)
     assert deliveries(endpoint_id)[0].attempts >= 2
 
 
@@ -170,7 +162,7 @@ def test_an_event_made_while_redis_is_down_is_delivered_once_it_is_back(
         try:
             assert receiver.wait_for(1), "the sweep never delivered the event"
         finally:
-            stop(worker)
+            stop_worker(worker, whole_group=True, timeout=30)
     body = receiver.requests[0].body.decode()
     assert f'"interview_id":{interview_id}' in body
     assert deliveries(endpoint_id)[0].status == "delivered"
@@ -192,7 +184,7 @@ def test_an_invitation_arrives_by_smtp_and_its_reschedule_updates_the_same_event
                 )
             assert inbox.wait_for(2), "no update"
         finally:
-            stop(worker)
+            stop_worker(worker, whole_group=True, timeout=30)
     first, second = inbox.messages
     assert first["To"] == "i@example.com" and first["From"] == "hiring@example.com"
     calendars = [

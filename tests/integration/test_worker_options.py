@@ -12,7 +12,7 @@ from redis import Redis
 from rq import Worker
 from rq.exceptions import StopRequested
 
-from tests.integration.conftest import start_worker
+from tests.integration.conftest import start_worker, stop_worker
 from workers.__main__ import ObservedWorker
 from workers.periodic import CLAIM_PREFIX
 
@@ -32,19 +32,13 @@ def claims(connection: Redis) -> list[bytes]:
     return connection.keys(f"{CLAIM_PREFIX}*")
 
 
-def stop(worker) -> str:
-    worker.terminate()
-    output, _ = worker.communicate(timeout=60)
-    return output
-
-
 def test_a_worker_runs_the_periodic_jobs_unless_told_not_to(live_app, redis_url):
     connection = Redis.from_url(redis_url)
     with_scheduler = start_worker(live_app)
     try:
         assert wait_for(lambda: claims(connection)), "the default worker's scheduler claims runs"
     finally:
-        stop(with_scheduler)
+        stop_worker(with_scheduler)
     connection.flushdb()
 
     without = start_worker(live_app, "--no-periodic")
@@ -53,7 +47,7 @@ def test_a_worker_runs_the_periodic_jobs_unless_told_not_to(live_app, redis_url)
         time.sleep(3)  # the default worker's scheduler claims before its worker listens
         assert claims(connection) == []
     finally:
-        output = stop(without)
+        output = stop_worker(without)
     assert "Traceback" not in output, output
 
 

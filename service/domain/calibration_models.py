@@ -23,7 +23,12 @@ import numpy.typing as npt
 
 from service.domain.calibration_scale import CalibrationModel, RatingScale
 from service.domain.crossed_effects import LOG_THETA_BOUNDS, CrossedDesign, fit_reml
-from service.domain.ordinal_effects import NEGLIGIBLE_VARIANCE, OrdinalDesign, level_codes
+from service.domain.ordinal_effects import (
+    NEGLIGIBLE_VARIANCE,
+    OrdinalDesign,
+    OrdinalSolution,
+    level_codes,
+)
 
 LOGISTIC_VARIANCE = math.pi**2 / 3  # the ordinal model's residual, fixed by its scale
 _Floats = npt.NDArray[np.float64]
@@ -156,20 +161,23 @@ def _fit_ordinal(
 ) -> GroupFit:
     levels, code = level_codes(score)
     design = OrdinalDesign(unit, rater, group, code, entries=entries)
-    if variances is None:
-        solution = design.fit(
-            estimate_unit=estimate_unit, estimate_rater=estimate_rater, start=start
+    with design.parallel():
+        if variances is None:
+            solution = design.fit(
+                estimate_unit=estimate_unit, estimate_rater=estimate_rater, start=start
+            )
+        else:
+            s2u, s2v, _ = variances
+            solution = design.fit(
+                s2u or NEGLIGIBLE_VARIANCE, s2v or NEGLIGIBLE_VARIANCE, start=start
+            )
+        _, by_rater = design.over_parts(
+            lambda rows: _expected_by_rater(design, solution, levels, rows)
         )
-    else:
-        s2u, s2v, _ = variances
-        solution = design.fit(s2u or NEGLIGIBLE_VARIANCE, s2v or NEGLIGIBLE_VARIANCE, start=start)
     tau, v = solution.thresholds, solution.rater_effects
-    eta = solution.beta[group] + solution.unit_effects[unit] + v[rater]
-    expected, slope = expected_score(tau, eta, levels)
-    without, _ = expected_score(tau, eta - v[rater], levels, slope=False)
-    counts = np.bincount(rater).astype(float)
-    leniency = np.bincount(rater, expected - without) / counts
-    mean_slope = np.bincount(rater, slope) / counts
+    counts = np.bincount(rater, minlength=design.n_raters).astype(float)
+    leniency = by_rater["lift"] / counts
+    mean_slope = by_rater["slope"] / counts
     group_n = np.bincount(group).astype(float)
     group_mean = np.bincount(group, score) / group_n
     return GroupFit(
@@ -196,6 +204,24 @@ def _fit_ordinal(
         copanel_lambda=LOGISTIC_VARIANCE / solution.sigma2_rater,
         n_evaluations=solution.n_iterations,
     )
+
+
+def _expected_by_rater(
+    design: OrdinalDesign, solution: OrdinalSolution, levels: _Floats, rows: slice
+) -> tuple[float, dict[str, _Floats]]:
+    """Per rater, over the ratings `rows`: Σ of what the rater's shift adds to the
+    expected score (with it less without it) and Σ of the expected score's slope in η."""
+    rater = design.rater[rows]
+    tau, v = solution.thresholds, solution.rater_effects
+    eta = solution.beta[design.group[rows]] + solution.unit_effects[design.unit[rows]]
+    without, _ = expected_score(tau, eta, levels, slope=False)
+    eta += v[rater]
+    expected, slope = expected_score(tau, eta, levels)
+    expected -= without
+    return 0.0, {
+        "lift": np.bincount(rater, expected, design.n_raters).astype(np.float64),
+        "slope": np.bincount(rater, slope, design.n_raters).astype(np.float64),
+    }
 
 
 def expected_score(

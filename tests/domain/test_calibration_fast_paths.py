@@ -4,19 +4,24 @@ Each shortcut taken for speed (issue 18: one sort key instead of a lexsort, look
 tables instead of sorts, the count matrix from the sorted entry keys, the units × fixed
 block from d_u when every unit has one group, the per-rating derivatives as short
 products, the last Newton step without a line search, the variances' secant steps and
-the Newton steps aimed at them, the chord steps between Newton steps) is checked here
-against the plain computation it replaces.
+the Newton steps aimed at them, the chord steps between Newton steps, the passes over
+the ratings in parts on threads) is checked here against the plain computation it
+replaces.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
+import os
+import threading
 
 import numpy as np
 import pytest
 import scipy.sparse
 
 from bench.calibration_simulation import simulate
+from service.domain import ordinal_effects
 from service.domain.calibration import (
     WarmStart,
     _canonical_order,
@@ -419,6 +424,69 @@ def test_a_refresh_with_chord_steps_is_the_fully_converged_mode(seed):
     for name in ("rater_variance", "rater_variance_relative"):
         assert getattr(refreshed, name) == pytest.approx(getattr(mode, name), rel=1e-9)
     assert refreshed.laplace_criterion == pytest.approx(mode.laplace_criterion, rel=1e-9)
+
+
+def _uneven_parts(n: int) -> list[slice]:
+    """Three parts of different sizes, whatever the machine's cores."""
+    return [slice(0, n // 5), slice(n // 5, n // 2), slice(n // 2, n)]
+
+
+@pytest.mark.parametrize("unit_level", ["cell", "candidate"])
+def test_a_fit_in_parts_on_threads_is_the_fit_in_one_part(unit_level, monkeypatch):
+    """Every pass over the ratings in parts (each part's sums, added) on the design's
+    threads gives what one pass over all of them gives: the full fit, the refresh from
+    it (unit modes, chord steps) and the interviewers' effects, to rounding; and the
+    parts did run on those threads."""
+    sim = simulate(17, n_candidates=250, pool=30)
+    columns = (sim.candidate, sim.rater, sim.competency, sim.score)
+    whole = fit_arrays(*columns, model="ordinal", unit_level=unit_level)
+    warm = {"components": whole.components, "start": WarmStart.from_fit(whole)}
+    refreshed = fit_arrays(*columns[:3], sim.score, model="ordinal", unit_level=unit_level, **warm)
+    threads = set()
+    terms = OrdinalDesign._terms
+
+    def watched(design, *args):
+        threads.add(threading.current_thread().name)
+        return terms(design, *args)
+
+    monkeypatch.setattr(ordinal_effects, "_parts", _uneven_parts)
+    monkeypatch.setattr(OrdinalDesign, "_terms", watched)
+    in_parts = fit_arrays(*columns, model="ordinal", unit_level=unit_level)
+    refreshed_in_parts = fit_arrays(*columns, model="ordinal", unit_level=unit_level, **warm)
+    assert threads and all(name.startswith("ordinal") for name in threads)
+    for one, split in ((whole, in_parts), (refreshed, refreshed_in_parts)):
+        assert split.reml_criterion == pytest.approx(one.reml_criterion, rel=1e-9)
+        assert split.scale.thresholds == pytest.approx(one.scale.thresholds, abs=1e-8)
+        for name, effect in one.effects.items():
+            assert split.effects[name].shift == pytest.approx(effect.shift, abs=1e-8)
+            assert split.effects[name].leniency == pytest.approx(effect.leniency, abs=1e-8)
+            assert split.effects[name].se == pytest.approx(effect.se, rel=1e-7)
+
+
+def test_a_large_design_splits_its_ratings_and_pairs_into_contiguous_parts(monkeypatch):
+    """From PARALLEL_RATINGS ratings on there is a part per core (at most MAX_PARTS),
+    covering every rating once, and the co-rating pairs' parts cover every pair once,
+    each part's pairs those of its entries; below it, one part."""
+    design = _cell_design(41)
+    assert design.parts == [slice(0, design.n)]
+    monkeypatch.setattr(ordinal_effects, "_parts", _uneven_parts)
+    design = _cell_design(41)
+    assert [(part.start, part.stop) for part in design.parts] == [
+        (0, design.n // 5),
+        (design.n // 5, design.n // 2),
+        (design.n // 2, design.n),
+    ]
+    pair_a = np.repeat(np.arange(len(design.pair_repeats)), design.pair_repeats)
+    covered = np.concatenate([pair_a[pairs] for _, pairs in design.pair_parts])
+    assert np.array_equal(covered, pair_a)
+    for entries, pairs in design.pair_parts:
+        assert set(pair_a[pairs]) == set(range(entries.start, entries.stop))
+    monkeypatch.undo()
+    cores = min(ordinal_effects.MAX_PARTS, len(os.sched_getaffinity(0)))
+    large = ordinal_effects._parts(ordinal_effects.PARALLEL_RATINGS)
+    assert len(large) == cores
+    assert large[0].start == 0 and large[-1].stop == ordinal_effects.PARALLEL_RATINGS
+    assert all(a.stop == b.start for a, b in itertools.pairwise(large))
 
 
 def _plain_laplace_em(design: OrdinalDesign, tolerance: float) -> tuple[float, float]:

@@ -65,7 +65,7 @@ from service.domain.calibration_effects import (
 from service.domain.calibration_models import GroupFit, fit_group
 from service.domain.calibration_scale import MODELS, CalibrationModel, RatingScale
 from service.domain.errors import RuleViolationError
-from service.domain.ordinal_effects import key_codes, level_codes
+from service.domain.ordinal_effects import RatingEntries, level_codes
 
 __all__ = [
     "CalibrationDataError",
@@ -418,9 +418,9 @@ def _fit_coded(
 
     # Each rating's (unit, interviewer) entry, for N, the co-panel estimates and the
     # ordinal model's design (of the main pool, when it holds every rating).
-    entries = key_codes(unit.astype(np.int64) * len(names) + rater)
-    n_matrix = _count_matrix(entries, int(unit.max()) + 1, len(names))
-    graph = copanel_graph(n_matrix)
+    entries = RatingEntries.of(unit, rater, len(names))
+    n_matrix = _count_matrix((entries.keys, entries.codes), int(unit.max()) + 1, len(names))
+    graph = copanel_graph(n_matrix, entries.rater_pair)
     component, n_components = _rater_components(n_matrix, graph)
     n_copanelists = copanelist_counts(n_matrix, graph)
     del graph
@@ -445,7 +445,7 @@ def _fit_coded(
         score,
         main_fit.copanel_beta,
         main_fit.copanel_lambda,
-        entry=entries[1],
+        entry=entries.codes,
     )
     reliability, alpha, by_competency = reliabilities.result()
     effects = interviewer_effects(
@@ -491,7 +491,7 @@ def _fit_groups(
     component: _Codes,
     components: VarianceComponents | None,
     start: tuple[Sequence[str], WarmStart] | None = None,
-    entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None = None,
+    entries: RatingEntries | None = None,
 ) -> tuple[VarianceComponents, dict[int, tuple[GroupFit, _Codes]]]:
     """Fit the main pool (component 0), then each other group large enough, on its own.
 
@@ -500,7 +500,7 @@ def _fit_groups(
     and competency effects, so its level never becomes its interviewers'
     leniency. Returns the main pool's variance components and, per fitted
     component, the fit with its raters' codes (groups too small are left out).
-    `entries`: `key_codes` of the ratings' (unit, rater), for a group that holds them all.
+    `entries`: the ratings' `RatingEntries`, for a group that holds them all.
     """
     if component.any():
         by_rating = component[rater]

@@ -18,7 +18,7 @@ import scipy.sparse
 
 from service.domain.calibration_models import GroupFit
 from service.domain.calibration_scale import CalibrationState
-from service.domain.ordinal_effects import key_codes
+from service.domain.ordinal_effects import RatingEntries, key_codes
 
 _Floats = npt.NDArray[np.float64]
 _Codes = npt.NDArray[np.integer[Any]]
@@ -115,34 +115,30 @@ def copanel_estimates(
 
 
 def copanel_graph(
-    n_matrix: scipy.sparse.csr_matrix[Any],
+    n_matrix: scipy.sparse.csr_matrix[Any], rater_pair: npt.NDArray[np.intp] | None = None
 ) -> npt.NDArray[np.bool_] | scipy.sparse.csr_matrix[Any]:
     """Which interviewers shared at least one unit: interviewers × interviewers.
 
     Each pair of entries in a unit's row of `n_matrix` (a unit has a handful) marks
     its two interviewers in an interviewers² table of booleans (diagonal False): a
     quarter of the time of the boolean product NᵀN (1M ratings), which also sums
-    every pair. Above COPANEL_TABLE_RATERS interviewers the table would be large,
-    and the sparse product is returned instead (diagonal included)."""
+    every pair. `rater_pair`: the pairs' interviewers as `RatingEntries` has them,
+    if already made. Above COPANEL_TABLE_RATERS interviewers the table would be
+    large, and the sparse product is returned instead (diagonal included)."""
     n_raters = n_matrix.shape[1]
-    if n_raters <= COPANEL_TABLE_RATERS:
-        indptr, indices = n_matrix.indptr, n_matrix.indices
-        position = np.arange(len(indices))
-        unit_start = np.repeat(indptr[:-1], np.diff(indptr))
-        # Entry a pairs with the entries of its unit before it: pair number i of the
-        # list is entry a's j-th, b = unit_start[a] + j (the repeat trick of
-        # `OrdinalDesign._pairs`, there with each entry itself too).
-        repeats = position - unit_start
-        first = np.cumsum(repeats) - repeats
-        pair_a = np.repeat(position, repeats)
-        pair_b = np.arange(len(pair_a)) + np.repeat(unit_start - first, repeats)
-        seen = np.zeros((n_raters, n_raters), dtype=bool)
-        seen[indices[pair_a], indices[pair_b]] = True
-        seen |= seen.T
-        np.fill_diagonal(seen, False)
-        return seen
-    shared = n_matrix.astype(bool).astype(np.int32)
-    return scipy.sparse.csr_matrix(shared.T @ shared)
+    if n_raters > COPANEL_TABLE_RATERS:
+        shared = n_matrix.astype(bool).astype(np.int32)
+        return scipy.sparse.csr_matrix(shared.T @ shared)
+    if rater_pair is None:
+        units = np.repeat(np.arange(n_matrix.shape[0]), np.diff(n_matrix.indptr))
+        entries = RatingEntries.of(units, n_matrix.indices, n_raters)
+        rater_pair = entries.rater_pair
+    seen = np.zeros(n_raters * n_raters, dtype=bool)
+    seen[rater_pair] = True
+    table = seen.reshape(n_raters, n_raters)
+    table |= table.T
+    np.fill_diagonal(table, False)
+    return table
 
 
 def copanelist_counts(

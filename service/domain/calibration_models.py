@@ -27,6 +27,7 @@ from service.domain.ordinal_effects import (
     NEGLIGIBLE_VARIANCE,
     OrdinalDesign,
     OrdinalSolution,
+    RatingEntries,
     level_codes,
 )
 
@@ -65,13 +66,13 @@ def fit_group(
     estimate_unit: bool = True,
     estimate_rater: bool = True,
     start: tuple[_Floats, _Floats, _Floats] | None = None,
-    entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None = None,
+    entries: RatingEntries | None = None,
 ) -> GroupFit:
     """Fit one connected group (dense codes). `variances` = (σ_u², σ_v², σ²) held fixed.
 
     `start`: the ordinal model's (thresholds, group effects, shifts) from an earlier
     fit, where its Newton iterations start (the linear model solves directly).
-    `entries`: `key_codes(unit × raters + rater)` if already made (the ordinal model's).
+    `entries`: `RatingEntries.of(unit, rater, raters)` if already made (the ordinal model's).
     Raises ValueError when the group cannot be fitted (too few ratings or levels).
     """
     if model == "ordinal":
@@ -157,7 +158,7 @@ def _fit_ordinal(
     estimate_unit: bool,
     estimate_rater: bool,
     start: tuple[_Floats, _Floats, _Floats] | None,
-    entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None,
+    entries: RatingEntries | None,
 ) -> GroupFit:
     levels, code = level_codes(score)
     design = OrdinalDesign(unit, rater, group, code, entries=entries)

@@ -135,6 +135,39 @@ class _System:
     chol: npt.NDArray[np.floating[Any]] | None = None  # lower factor of `m` (Fortran order)
 
 
+@dataclass(frozen=True, eq=False)
+class RatingEntries:
+    """Each rating's entry (its unit × rater cell) and the co-rating pairs of entries.
+
+    `keys` are the entries' unit × raters + rater, sorted; `codes` each rating's entry
+    (`key_codes`). Each entry pairs with itself and every entry of its unit before it
+    (a lower rater code): pair i is entry np.repeat(entries, pair_repeats)[i] with
+    entry pair_b[i], and `rater_pair` is their raters' a × raters + b. Made once for a
+    fit, for the co-panel graph and the ordinal design both."""
+
+    keys: npt.NDArray[np.int64]
+    codes: npt.NDArray[np.intp]
+    pair_repeats: npt.NDArray[np.intp]
+    pair_b: npt.NDArray[np.intp]
+    rater_pair: npt.NDArray[np.intp]
+
+    @classmethod
+    def of(cls, unit: np.ndarray, rater: np.ndarray, n_raters: int) -> RatingEntries:
+        keys, codes = key_codes(unit.astype(np.int64) * n_raters + rater)
+        entry_unit, entry_rater = keys // n_raters, keys % n_raters
+        counts = np.bincount(entry_unit)
+        unit_start = (np.cumsum(counts) - counts)[entry_unit]
+        # Entry a pairs with the offset + 1 entries of its unit up to itself; pair number
+        # i of the list is entry a's j-th, j = i − first[a], with b = unit_start[a] + j.
+        # Repeats (sequential) rather than gathers by pair_a (random) where they can.
+        repeats = np.arange(len(keys)) - unit_start + 1
+        first = np.cumsum(repeats) - repeats
+        pair_b = np.repeat(unit_start - first, repeats)
+        pair_b += np.arange(len(pair_b))
+        rater_pair = np.repeat(entry_rater * n_raters, repeats) + entry_rater[pair_b]
+        return cls(keys, codes, repeats, pair_b, rater_pair)
+
+
 class OrdinalDesign:
     """The data and the fixed sparsity pattern every Newton step reuses.
 
@@ -155,9 +188,9 @@ class OrdinalDesign:
         group: np.ndarray,
         level: np.ndarray,
         *,
-        entries: tuple[npt.NDArray[np.int64], npt.NDArray[np.intp]] | None = None,
+        entries: RatingEntries | None = None,
     ):
-        """`entries`: `key_codes(unit × raters + rater)`, if the caller has made it."""
+        """`entries`: `RatingEntries.of(unit, rater, raters)`, if the caller has made it."""
         self.unit, self.rater, self.group, self.level = unit, rater, group, level
         self.n = len(level)
         self.n_units = int(unit.max()) + 1
@@ -170,8 +203,8 @@ class OrdinalDesign:
         self.size = r + f
         # Entries of N = (unit × rater) counts, and each rating's entry.
         if entries is None:
-            entries = key_codes(unit.astype(np.int64) * r + rater)
-        keys, self.entry = entries
+            entries = RatingEntries.of(unit, rater, r)
+        keys, self.entry = entries.keys, entries.codes
         self.entry_unit = keys // r
         self.entry_rater = keys % r
         # The keys are sorted by (unit, rater), as CSR is: entry_csr.data is in entry
@@ -184,34 +217,24 @@ class OrdinalDesign:
         self.entry_csr.has_sorted_indices = True
         self.parts = _parts(self.n)
         self._pool: ThreadPoolExecutor | None = None
-        self._pairs(keys)
+        self._pairs(entries)
         self._loadings(level, group)
 
-    def _pairs(self, keys: np.ndarray) -> None:
-        """Co-rating pairs of entries within a unit (b's rater ≤ a's) and where they land."""
+    def _pairs(self, entries: RatingEntries) -> None:
+        """Where the co-rating pairs of entries (b's rater ≤ a's) land."""
         r, f, size = self.n_raters, self.n_fixed, self.size
-        counts = self.unit_entries
-        starts = np.cumsum(counts) - counts
-        unit_start = starts[self.entry_unit]
-        # Entry a pairs with the offset + 1 entries of its unit up to itself; pair number
-        # i of the list is entry a's j-th, j = i − first[a], with b = unit_start[a] + j.
-        # Repeats (sequential) rather than gathers by pair_a (random) where they can.
-        repeats = np.arange(len(keys)) - unit_start + 1
-        first = np.cumsum(repeats) - repeats
-        self.pair_repeats = repeats  # pair_a = np.repeat(entries, repeats), sorted
+        repeats = self.pair_repeats = entries.pair_repeats
+        self.pair_b, rater_pair = entries.pair_b, entries.rater_pair
         # The pairs in parts (for `_pair_sums`), each the pairs of a run of entries.
-        entry_bounds = np.linspace(0, len(keys), len(self.parts) + 1).astype(int)
-        pair_bounds = np.append(first, first[-1] + repeats[-1])[entry_bounds]
+        entry_bounds = np.linspace(0, len(repeats), len(self.parts) + 1).astype(int)
+        pair_bounds = np.concatenate([[0], np.cumsum(repeats)])[entry_bounds]
         self.pair_parts = [
             (slice(int(e0), int(e1)), slice(int(p0), int(p1)))
             for e0, e1, p0, p1 in zip(
                 entry_bounds[:-1], entry_bounds[1:], pair_bounds[:-1], pair_bounds[1:], strict=True
             )
         ]
-        self.pair_b = np.repeat(unit_start - first, repeats)
-        self.pair_b += np.arange(len(self.pair_b))
         # Each rater pair that shares a unit is one slot of the raters' block.
-        rater_pair = np.repeat(self.entry_rater * r, repeats) + self.entry_rater[self.pair_b]
         present = np.zeros(r * r, dtype=bool)
         present[rater_pair] = True
         diagonal = np.arange(r) * (r + 1)

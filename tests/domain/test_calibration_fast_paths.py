@@ -37,6 +37,7 @@ from service.domain.ordinal_effects import (
     STEP_TOLERANCE,
     TOLERANCE,
     OrdinalDesign,
+    RatingEntries,
     _Secant,
     key_codes,
     level_codes,
@@ -695,7 +696,8 @@ def test_an_ordinal_fit_keeps_freed_memory_in_the_heap_and_puts_malloc_back(monk
 @pytest.mark.parametrize("seed", range(3))
 def test_copanelist_counts_from_the_pairs_table_are_the_boolean_products(seed, monkeypatch):
     """Distinct co-panelists from each unit's pairs of interviewers equal the row counts
-    of the boolean product NᵀN less the diagonal, duplicates in the rows included."""
+    of the boolean product NᵀN less the diagonal, duplicates in the rows included, and
+    so do the counts from the pairs of the ratings' entries."""
     import scipy.sparse
 
     from service.domain import calibration_effects
@@ -707,9 +709,12 @@ def test_copanelist_counts_from_the_pairs_table_are_the_boolean_products(seed, m
     unit[-1], rater[-1] = unit[0], rater[0]  # a duplicate entry
     n_matrix = scipy.sparse.csr_matrix((np.ones(n), (unit, rater)), shape=(units, raters))
     table = copanelist_counts(n_matrix)
+    # The fit's way: the table from the pairs its `RatingEntries` already hold.
+    pairs = RatingEntries.of(unit, rater, raters).rater_pair
+    from_entries = copanelist_counts(n_matrix, calibration_effects.copanel_graph(n_matrix, pairs))
     monkeypatch.setattr(calibration_effects, "COPANEL_TABLE_RATERS", 0)
     product = copanelist_counts(n_matrix)
-    assert table.tolist() == product.tolist()
+    assert table.tolist() == product.tolist() == from_entries.tolist()
     assert table.max() > 0
 
 

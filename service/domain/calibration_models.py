@@ -26,7 +26,6 @@ from service.domain.crossed_effects import LOG_THETA_BOUNDS, CrossedDesign, fit_
 from service.domain.ordinal_effects import (
     NEGLIGIBLE_VARIANCE,
     OrdinalDesign,
-    OrdinalSolution,
     RatingEntries,
     level_codes,
 )
@@ -162,23 +161,24 @@ def _fit_ordinal(
 ) -> GroupFit:
     levels, code = level_codes(score)
     design = OrdinalDesign(unit, rater, group, code, entries=entries)
-    with design.parallel():
-        if variances is None:
-            solution = design.fit(
-                estimate_unit=estimate_unit, estimate_rater=estimate_rater, start=start
-            )
-        else:
-            s2u, s2v, _ = variances
-            solution = design.fit(
-                s2u or NEGLIGIBLE_VARIANCE, s2v or NEGLIGIBLE_VARIANCE, start=start
-            )
-        _, by_rater = design.over_parts(
-            lambda rows: _expected_by_rater(design, solution, levels, rows)
+    if variances is None:
+        solution = design.fit(
+            estimate_unit=estimate_unit,
+            estimate_rater=estimate_rater,
+            start=start,
+            score_levels=levels,
+        )
+    else:
+        s2u, s2v, _ = variances
+        solution = design.fit(
+            s2u or NEGLIGIBLE_VARIANCE,
+            s2v or NEGLIGIBLE_VARIANCE,
+            start=start,
+            score_levels=levels,
         )
     tau, v = solution.thresholds, solution.rater_effects
-    counts = np.bincount(rater, minlength=design.n_raters).astype(float)
-    leniency = by_rater["lift"] / counts
-    mean_slope = by_rater["slope"] / counts
+    assert solution.rater_lift is not None and solution.rater_slope is not None
+    leniency, mean_slope = solution.rater_lift, solution.rater_slope
     group_n = np.bincount(group).astype(float)
     group_mean = np.bincount(group, score) / group_n
     return GroupFit(
@@ -205,43 +205,3 @@ def _fit_ordinal(
         copanel_lambda=LOGISTIC_VARIANCE / solution.sigma2_rater,
         n_evaluations=solution.n_iterations,
     )
-
-
-def _expected_by_rater(
-    design: OrdinalDesign, solution: OrdinalSolution, levels: _Floats, rows: slice
-) -> tuple[float, dict[str, _Floats]]:
-    """Per rater, over the ratings `rows`: Σ of what the rater's shift adds to the
-    expected score (with it less without it) and Σ of the expected score's slope in η."""
-    rater = design.rater[rows]
-    tau, v = solution.thresholds, solution.rater_effects
-    eta = solution.beta[design.group[rows]] + solution.unit_effects[design.unit[rows]]
-    without, _ = expected_score(tau, eta, levels, slope=False)
-    eta += v[rater]
-    expected, slope = expected_score(tau, eta, levels)
-    expected -= without
-    return 0.0, {
-        "lift": np.bincount(rater, expected, design.n_raters).astype(np.float64),
-        "slope": np.bincount(rater, slope, design.n_raters).astype(np.float64),
-    }
-
-
-def expected_score(
-    thresholds: _Floats, eta: _Floats, levels: _Floats, *, slope: bool = True
-) -> tuple[_Floats, _Floats]:
-    """E[score | η] under the cumulative logit, and its derivative in η (zeros with
-    `slope=False`, which skips that work).
-
-    One threshold at a time (P(score above level k) = F(η − τ_k), from `np.exp`):
-    no ratings × thresholds temporaries, and a fraction of `expit`'s cost."""
-    expected = np.full(len(eta), float(levels[0]))
-    derivative = np.zeros(len(eta))
-    with np.errstate(over="ignore"):
-        for tau, gap in zip(thresholds, np.diff(levels), strict=True):
-            above = np.exp(tau - eta)
-            above += 1.0
-            np.reciprocal(above, out=above)
-            expected += gap * above
-            if slope:
-                above *= 1.0 - above
-                derivative += gap * above
-    return expected, derivative

@@ -113,6 +113,10 @@ class OrdinalSolution:
     laplace_criterion: float  # −2 × Laplace-approximate marginal log likelihood
     n_iterations: int
     converged: bool
+    # With the fit's `score_levels`, per rater: the mean of what the shift adds to the
+    # expected score (with it less without it) and of the expected score's slope in η.
+    rater_lift: _Floats | None = None
+    rater_slope: _Floats | None = None
 
 
 @dataclass(eq=False)
@@ -628,6 +632,7 @@ class OrdinalDesign:
         estimate_unit: bool = True,
         estimate_rater: bool = True,
         start: tuple[_Floats, _Floats, _Floats] | None = None,
+        score_levels: _Floats | None = None,
     ) -> OrdinalSolution:
         """Posterior modes, and the variances by Laplace-EM unless they are given.
 
@@ -636,9 +641,13 @@ class OrdinalDesign:
         starts Newton there (the units at their modes given those): the penalised
         likelihood is concave, so the mode is the same from any start, and a
         refresh on slightly changed data needs a few steps instead of a dozen.
+        `score_levels`: the score each level code stands for, for the solution's
+        `rater_lift` and `rater_slope` (taken while the last inverse is computed).
         """
         with self.parallel():
-            return self._fit(sigma2_unit, sigma2_rater, estimate_unit, estimate_rater, start)
+            return self._fit(
+                sigma2_unit, sigma2_rater, estimate_unit, estimate_rater, start, score_levels
+            )
 
     def _fit(
         self,
@@ -647,6 +656,7 @@ class OrdinalDesign:
         estimate_unit: bool,
         estimate_rater: bool,
         start: tuple[_Floats, _Floats, _Floats] | None,
+        levels: _Floats | None,
     ) -> OrdinalSolution:
         update_u = sigma2_unit is None and estimate_unit
         update_v = sigma2_rater is None and estimate_rater
@@ -688,7 +698,9 @@ class OrdinalDesign:
                 )
                 if step < STEP_TOLERANCE and double:
                     # The step moved nothing that matters: this system is the final one.
-                    return self._solution(tau, beta, u, v, s2u, s2v, system, iterations, True)
+                    return self._solution(
+                        tau, beta, u, v, s2u, s2v, system, iterations, True, levels
+                    )
                 tau, beta, u, v, step = self._chord(tau, beta, u, v, system, s2u, s2v, step, terms)
                 terms = None
                 continue
@@ -720,7 +732,7 @@ class OrdinalDesign:
             s2u, s2v = target
         system = self._system(tau, beta, u, v, s2u, s2v, terms)
         self._factor(system, single=False)
-        return self._solution(tau, beta, u, v, s2u, s2v, system, MAX_ITERATIONS, False)
+        return self._solution(tau, beta, u, v, s2u, s2v, system, MAX_ITERATIONS, False, levels)
 
     def _unit_modes(self, tau: _Floats, beta: _Floats, v: _Floats, s2u: float) -> _Floats:
         """The units' modes given τ, β and v: a few Newton steps, each unit on its own
@@ -998,20 +1010,16 @@ class OrdinalDesign:
         system: _System,
         iterations: int,
         converged: bool,
+        levels: _Floats | None = None,
     ) -> OrdinalSolution:
         r = self.n_raters
         assert system.chol is not None  # the final Newton step's factor
-        # L = [[L_vv, 0], [L_fv, L_ff]]: L_vv factors the raters' block alone, and
-        # L⁻¹ = [[L_vv⁻¹, 0], [−L_ff⁻¹ L_fv L_vv⁻¹, L_ff⁻¹]], whose column norms are diag(M⁻¹).
         chol_vv = system.chol[:r, :r]
-        inv_l, info = scipy.linalg.lapack.dtrtri(chol_vv, lower=1)
-        if info != 0:
-            raise np.linalg.LinAlgError("information matrix is singular")
-        relative = np.einsum("ij,ij->j", inv_l, inv_l)
-        lower_left = scipy.linalg.solve_triangular(
-            system.chol[r:, r:], system.chol[r:, :r] @ inv_l, lower=True, check_finite=False
-        )
-        absolute = relative + np.einsum("ij,ij->j", lower_left, lower_left)
+        # The inverse on a thread of its own, while the expected scores, which need only
+        # the mode, are taken on the others.
+        inverse = None if self._pool is None else self._pool.submit(self._rater_variances, system)
+        lift, slope = (None, None) if levels is None else self._rater_means(tau, beta, u, v, levels)
+        relative, absolute = self._rater_variances(system) if inverse is None else inverse.result()
         log_det = float(np.log(system.d_u).sum() + 2 * np.log(np.diag(chol_vv)).sum())
         laplace = (
             system.loglik
@@ -1032,7 +1040,48 @@ class OrdinalDesign:
             laplace_criterion=float(-2.0 * laplace),
             n_iterations=iterations,
             converged=converged,
+            rater_lift=lift,
+            rater_slope=slope,
         )
+
+    def _rater_variances(self, system: _System) -> tuple[_Floats, _Floats]:
+        """diag(M⁻¹) of the raters, with τ and β held (relative) and with their
+        uncertainty (absolute), from the system's Cholesky factor L.
+
+        L = [[L_vv, 0], [L_fv, L_ff]]: L_vv factors the raters' block alone, and
+        L⁻¹ = [[L_vv⁻¹, 0], [−L_ff⁻¹ L_fv L_vv⁻¹, L_ff⁻¹]], whose column norms are diag(M⁻¹)."""
+        r = self.n_raters
+        assert system.chol is not None
+        inv_l, info = scipy.linalg.lapack.dtrtri(system.chol[:r, :r], lower=1)
+        if info != 0:
+            raise np.linalg.LinAlgError("information matrix is singular")
+        relative = np.einsum("ij,ij->j", inv_l, inv_l)
+        lower_left = scipy.linalg.solve_triangular(
+            system.chol[r:, r:], system.chol[r:, :r] @ inv_l, lower=True, check_finite=False
+        )
+        return relative, relative + np.einsum("ij,ij->j", lower_left, lower_left)
+
+    def _rater_means(
+        self, tau: _Floats, beta: _Floats, u: _Floats, v: _Floats, levels: _Floats
+    ) -> tuple[_Floats, _Floats]:
+        """Per rater, the mean of what the rater's shift adds to the expected score (the
+        score with it less the score without it) and of the expected score's slope in η."""
+
+        def work(rows: slice) -> _Sums:
+            rater = self.rater[rows]
+            eta = beta[self.group[rows]] + u[self.unit[rows]]
+            without, _ = expected_score(tau, eta, levels, slope=False)
+            eta += v[rater]
+            expected, slope = expected_score(tau, eta, levels)
+            expected -= without
+            return 0.0, {
+                "lift": _sums(rater, expected, self.n_raters),
+                "slope": _sums(rater, slope, self.n_raters),
+            }
+
+        sums = self.over_parts(work)[1]
+        counts = np.bincount(self.rater, minlength=self.n_raters)
+        return sums["lift"] / counts, sums["slope"] / counts
 
 
 def _parts(n: int) -> list[slice]:
@@ -1164,3 +1213,25 @@ def _loaded(
     for key, weight in zip(keys[1:], weights[1:], strict=True):
         total += _sums(key, weight, rows * columns)
     return total.reshape(rows, columns)
+
+
+def expected_score(
+    thresholds: _Floats, eta: _Floats, levels: _Floats, *, slope: bool = True
+) -> tuple[_Floats, _Floats]:
+    """E[score | η] under the cumulative logit, and its derivative in η (zeros with
+    `slope=False`, which skips that work).
+
+    One threshold at a time (P(score above level k) = F(η − τ_k), from `np.exp`):
+    no ratings × thresholds temporaries, and a fraction of `expit`'s cost."""
+    expected = np.full(len(eta), float(levels[0]))
+    derivative = np.zeros(len(eta))
+    with np.errstate(over="ignore"):
+        for tau, gap in zip(thresholds, np.diff(levels), strict=True):
+            above = np.exp(tau - eta)
+            above += 1.0
+            np.reciprocal(above, out=above)
+            expected += gap * above
+            if slope:
+                above *= 1.0 - above
+                derivative += gap * above
+    return expected, derivative

@@ -766,7 +766,7 @@ def test_interviewer_components_from_the_copanel_graph_are_the_unit_graphs(seed)
 def test_expected_scores_without_the_slope_are_the_same_expected_scores():
     """`expected_score(..., slope=False)` (the leniency's score without the shift, whose
     slope nobody reads) skips the slope and leaves the expected scores bit for bit."""
-    from service.domain.calibration_models import expected_score
+    from service.domain.ordinal_effects import expected_score
 
     rng = np.random.default_rng(5)
     eta, thresholds, levels = rng.normal(0, 2, 5000), np.array([-2.0, 0.3, 3.0]), np.arange(1.0, 5)

@@ -202,6 +202,7 @@ def run(n_ratings: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--output", type=Path, default=RESULTS, help=f"JSON file [{RESULTS}]")
     args = parser.parse_args()
     rows = []
     header = (
@@ -232,8 +233,8 @@ def main() -> None:
             f"{row['ordinal_corr_with_truth']:>8.3f}",
             flush=True,
         )
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(
         json.dumps(
             {
                 "machine": {
@@ -248,7 +249,7 @@ def main() -> None:
             indent=2,
         )
     )
-    print(f"wrote {RESULTS}")
+    print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,9 @@ refit on the generated data and the calibration model at 10k–1M ratings
 
 from __future__ import annotations
 
-# First: bench.calibration pins BLAS to one thread before numpy loads.
-from bench import calibration as calibration_bench  # isort: skip
+# First: bench.calibration pins BLAS to one thread before numpy loads (for the service's
+# calibration job timed in this process; the model bench runs in processes of its own).
+from bench import calibration  # noqa: F401  # isort: skip
 
 import argparse
 import importlib
@@ -604,10 +605,14 @@ def service_calibration(url: str, size: str) -> list[Figure]:
 
 
 def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str, Any]]]:
-    """bench/calibration.py's fit and refresh at each size, against its co-panel baseline."""
+    """bench/calibration.py's fit and refresh at each size, against its co-panel baseline,
+    each size in a process of its own, as the service's worker runs each calibration job
+    in a child it forks for the job: in this process, after everything above and the
+    smaller sizes, the 1M figures came out 8–10% slower than alone (BENCHMARKS.md, "Issue
+    18, fifth pass")."""
     figures, rows = [], []
     for n in sizes:
-        row = calibration_bench.run(n)
+        row = calibration_in_own_process(n)
         rows.append(row)
         label = f"{size_label(n)} ratings"
         fit_target = CALIBRATION_TARGETS_S.get(n)
@@ -671,6 +676,22 @@ def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str
             flush=True,
         )
     return figures, rows
+
+
+def calibration_in_own_process(n: int) -> dict[str, Any]:
+    """`bench.calibration.run(n)` in a fresh interpreter; its row."""
+    output = RESULTS / f"calibration-{n}.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench.calibration", "--sizes", str(n), "--output", str(output)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    try:
+        row: dict[str, Any] = json.loads(output.read_text())["runs"][0]
+    finally:
+        output.unlink(missing_ok=True)
+    return row
 
 
 # --- sections other engineers add ---------------------------------------------------------

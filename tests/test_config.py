@@ -143,3 +143,23 @@ def test_prepared_statements_off_reaches_psycopg(prepared, threshold):
     with engine.connect() as connection:
         assert connection.connection.driver_connection.prepare_threshold == threshold
     engine.dispose()
+
+
+def test_postgresql_sessions_are_in_utc_whatever_the_servers_default():
+    """Each connection sets its session to UTC: days taken in SQL are UTC days, and
+    timestamps come back in `datetime.UTC` itself, which `UTCDateTime` passes on as
+    they are (the server here defaults to Etc/UTC, whose values needed a conversion)."""
+    from datetime import UTC
+
+    from sqlalchemy import text
+
+    from service.extensions import make_engine
+    from tests.conftest import postgres_url
+
+    engine = make_engine(postgres_url())
+    with engine.connect() as connection:
+        assert connection.execute(text("SHOW TimeZone")).scalar() == "UTC"
+        assert connection.execute(text("SELECT now()")).scalar().tzinfo is UTC
+        connection.rollback()
+        assert connection.execute(text("SHOW TimeZone")).scalar() == "UTC"
+    engine.dispose()

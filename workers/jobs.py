@@ -70,7 +70,11 @@ def render_packet(packet_id: int) -> str | None:
     with db.new_session() as session:
         try:
             packet = packets.render_packet(
-                session, packet_storage(), packet_id, render_packet_document
+                session,
+                packet_storage(),
+                packet_id,
+                render_packet_document,
+                lease_seconds=_settings().packet_render_lease_seconds,
             )
         except TRANSIENT_ERRORS:
             raise

@@ -225,16 +225,30 @@ def render_packet(
     storage: PacketStorage,
     packet_id: int,
     render: Callable[[dict[str, Any], str, int], RenderedPdf],
+    *,
+    lease_seconds: int,
 ) -> Packet:
     """The job's work: mark rendering, render the stored content, write the file, mark ready.
 
     `render(content, digest, version) -> RenderedPdf`. Errors propagate after the
     packet is marked failed with a message saying what went wrong.
+
+    The packet's row is locked while it is claimed, and one another job has been
+    rendering for less than `lease_seconds` is left to it: a second job for the same
+    packet (asking again for a queued packet enqueues its job again once the first has
+    started) would otherwise render it twice and announce it ready twice. Past the
+    lease that render is taken to be lost, as `reap_abandoned` takes it.
     """
-    packet = session.get(Packet, packet_id)
+    packet = session.get(Packet, packet_id, with_for_update=True)
     if packet is None:
         raise NotFoundError(f"Packet {packet_id} does not exist.")
-    if packet.status == PacketStatus.READY or packet.erased_at is not None:
+    rendering_elsewhere = (
+        packet.status == PacketStatus.RENDERING
+        and packet.started_at is not None
+        and packet.started_at > utcnow() - timedelta(seconds=lease_seconds)
+    )
+    if packet.status == PacketStatus.READY or packet.erased_at is not None or rendering_elsewhere:
+        session.commit()  # nothing to do: the row's lock goes
         return packet
     packet.status, packet.started_at, packet.error = PacketStatus.RENDERING.value, utcnow(), None
     packet.attempts += 1

@@ -315,7 +315,9 @@ def test_a_data_error_fails_the_packet_with_a_message(client, session, loop, app
     packet.status, packet.content = "queued", {**packet.content, "role": {}}
     session.commit()
     with pytest.raises(Exception, match="title"):
-        render_packet(session, app.extensions["storage"], packet.id, render_packet_document)
+        render_packet(
+            session, app.extensions["storage"], packet.id, render_packet_document, lease_seconds=150
+        )
     shown = client.get(f"/api/v1/packets/{packet.id}", headers=auth(manager)).json
     assert shown["status"] == "failed"
     assert "UndefinedError" in shown["error"] and "title" in shown["error"]
@@ -554,3 +556,48 @@ def test_the_pdf_is_tagged_with_its_language_and_title(client, session, loop):
         if raw[:1] == b"x"
     ]
     assert any(b"/Lang (en)" in stream for stream in streams)
+
+
+def _render_counted(session, app, packet_id, lease_seconds=150):
+    """`render_packet` with the real renderer, counting its calls."""
+    from service.pdf.document import render_packet_document
+    from service.usecases.packets import render_packet
+
+    calls = []
+
+    def render(*args):
+        calls.append(args)
+        return render_packet_document(*args)
+
+    render_packet(
+        session, app.extensions["storage"], packet_id, render, lease_seconds=lease_seconds
+    )
+    return len(calls)
+
+
+def test_a_second_job_leaves_a_packet_another_job_is_rendering_to_it(client, session, loop, app):
+    """Asking again for a queued packet enqueues its job again once the first job has
+    started: that second job must not render it again (nor announce it ready twice)
+    while the first is within its lease; past the lease the first is taken as lost."""
+    from datetime import timedelta
+
+    from service.persistence.base import utcnow
+    from service.persistence.outbox import OutboxEvent
+
+    submit_panel(client, loop)
+    manager = manager_of(loop)
+    packet = session.get(Packet, request(client, manager, loop[0].application_id).json["id"])
+    ready_events = session.query(OutboxEvent).filter_by(type="packet.ready").count()
+    packet.status, packet.started_at, packet.attempts = "rendering", utcnow(), 1
+    session.commit()
+    assert _render_counted(session, app, packet.id) == 0
+    session.refresh(packet)
+    assert (packet.status, packet.attempts) == ("rendering", 1)
+    assert session.query(OutboxEvent).filter_by(type="packet.ready").count() == ready_events
+
+    packet.started_at = utcnow() - timedelta(seconds=151)
+    session.commit()
+    assert _render_counted(session, app, packet.id) == 1
+    session.refresh(packet)
+    assert (packet.status, packet.attempts) == ("ready", 2)
+    assert _render_counted(session, app, packet.id) == 0  # ready: nothing to do

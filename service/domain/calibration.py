@@ -233,12 +233,17 @@ def fit_arrays(
     # Ordinary pages, kept in the heap, for the ordinal model's temporaries; the linear
     # model's REML search over large dense arrays is faster with huge pages (1M ratings:
     # 10.5-11.3 s with them, 13.5-15.9 s without, alternated runs of bench.calibration).
-    memory = contextlib.ExitStack()
+    held = contextlib.ExitStack()
     if model == "ordinal":
-        memory.enter_context(_small_pages())
-        memory.enter_context(_kept_heap())
-    with memory:
+        held.enter_context(_small_pages())
+        held.enter_context(_kept_heap())
+    with held:
+        # The digest and the reliabilities need nothing of the fit: they run on a thread
+        # of their own (numpy and hashlib release the GIL), on the core the fit's
+        # single-threaded steps leave free (1M ratings: ~0.05 s of a ~1 s refresh).
+        side = held.enter_context(ThreadPoolExecutor(1, thread_name_prefix="calibration"))
         return _fit_arrays(
+            side,
             unit_idx,
             interviewer_idx,
             competency_idx,
@@ -321,6 +326,7 @@ def _glibc() -> Any:
 
 
 def _fit_arrays(
+    side: ThreadPoolExecutor,
     unit_idx: np.ndarray,
     interviewer_idx: np.ndarray,
     competency_idx: np.ndarray,
@@ -348,41 +354,6 @@ def _fit_arrays(
             competency_idx[order],
             score[order],
         )
-    # The digest and the reliabilities need nothing of the fit: they run on a thread of
-    # their own (numpy and hashlib release the GIL), on the core the fit's single-threaded
-    # steps leave free (1M ratings: ~0.05 s of a refresh's ~1 s).
-    with ThreadPoolExecutor(1, thread_name_prefix="calibration") as side:
-        return _fit_coded(
-            side,
-            unit_idx,
-            interviewer_idx,
-            competency_idx,
-            score,
-            unit_level=unit_level,
-            model=model,
-            interviewer_names=interviewer_names,
-            competency_names=competency_names,
-            unit_names=unit_names,
-            components=components,
-            start=start,
-        )
-
-
-def _fit_coded(
-    side: ThreadPoolExecutor,
-    unit_idx: np.ndarray,
-    interviewer_idx: np.ndarray,
-    competency_idx: np.ndarray,
-    score: np.ndarray,
-    *,
-    unit_level: UnitLevel,
-    model: CalibrationModel,
-    interviewer_names: Sequence[str] | None,
-    competency_names: Sequence[str] | None,
-    unit_names: Sequence[str] | None,
-    components: VarianceComponents | None,
-    start: WarmStart | None,
-) -> CalibrationFit:
     digest = side.submit(
         _digest,
         unit_idx,

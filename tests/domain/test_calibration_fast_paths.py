@@ -15,6 +15,7 @@ import itertools
 import math
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -614,6 +615,7 @@ def test_a_fit_without_huge_pages_gives_the_same_fit_and_restores_numpys_setting
     previous = multiarray._set_madvise_hugepage(huge_pages)
     try:
         plain = _fit_arrays(
+            ThreadPoolExecutor(1),
             *columns,
             unit_level="cell",
             model="ordinal",
@@ -669,6 +671,7 @@ def test_an_ordinal_fit_keeps_freed_memory_in_the_heap_and_puts_malloc_back(monk
     monkeypatch.setattr(calibration, "_glibc", RecordingLibc)
     monkeypatch.setattr(calibration, "_fit_arrays", recording)
     untouched = _fit_arrays(
+        ThreadPoolExecutor(1),
         *columns,
         unit_level="cell",
         model="ordinal",

@@ -607,9 +607,8 @@ def service_calibration(url: str, size: str) -> list[Figure]:
 def calibration_model(sizes: Sequence[int]) -> tuple[list[Figure], list[dict[str, Any]]]:
     """bench/calibration.py's fit and refresh at each size, against its co-panel baseline,
     each size in a process of its own, as the service's worker runs each calibration job
-    in a child it forks for the job: in this process, after everything above and the
-    smaller sizes, the 1M figures came out 8–10% slower than alone (BENCHMARKS.md, "Issue
-    18, fifth pass")."""
+    in a child it forks for the job (not after everything above and the smaller sizes in
+    this process; BENCHMARKS.md, "Issue 18, fifth pass")."""
     figures, rows = [], []
     for n in sizes:
         row = calibration_in_own_process(n)

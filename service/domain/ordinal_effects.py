@@ -151,7 +151,10 @@ class RatingEntries:
 
     keys: npt.NDArray[np.int64]
     codes: npt.NDArray[np.intp]
+    entry_unit: npt.NDArray[np.int64]  # each entry's unit and rater (of its key)
+    entry_rater: npt.NDArray[np.int64]
     pair_repeats: npt.NDArray[np.intp]
+    pair_offsets: npt.NDArray[np.intp]  # where each entry's pairs start, and the total
     pair_b: npt.NDArray[np.intp]
     rater_pair: npt.NDArray[np.intp]
 
@@ -165,11 +168,11 @@ class RatingEntries:
         # i of the list is entry a's j-th, j = i − first[a], with b = unit_start[a] + j.
         # Repeats (sequential) rather than gathers by pair_a (random) where they can.
         repeats = np.arange(len(keys)) - unit_start + 1
-        first = np.cumsum(repeats) - repeats
-        pair_b = np.repeat(unit_start - first, repeats)
+        offsets = np.concatenate([[0], np.cumsum(repeats)])
+        pair_b = np.repeat(unit_start - offsets[:-1], repeats)
         pair_b += np.arange(len(pair_b))
         rater_pair = np.repeat(entry_rater * n_raters, repeats) + entry_rater[pair_b]
-        return cls(keys, codes, repeats, pair_b, rater_pair)
+        return cls(keys, codes, entry_unit, entry_rater, repeats, offsets, pair_b, rater_pair)
 
 
 class OrdinalDesign:
@@ -209,8 +212,7 @@ class OrdinalDesign:
         if entries is None:
             entries = RatingEntries.of(unit, rater, r)
         keys, self.entry = entries.keys, entries.codes
-        self.entry_unit = keys // r
-        self.entry_rater = keys % r
+        self.entry_unit, self.entry_rater = entries.entry_unit, entries.entry_rater
         # The keys are sorted by (unit, rater), as CSR is: entry_csr.data is in entry
         # order, and its rows are the runs of entry_unit.
         self.unit_entries = np.bincount(self.entry_unit, minlength=self.n_units)
@@ -231,7 +233,7 @@ class OrdinalDesign:
         self.pair_b, rater_pair = entries.pair_b, entries.rater_pair
         # The pairs in parts (for `_pair_sums`), each the pairs of a run of entries.
         entry_bounds = np.linspace(0, len(repeats), len(self.parts) + 1).astype(int)
-        pair_bounds = np.concatenate([[0], np.cumsum(repeats)])[entry_bounds]
+        pair_bounds = entries.pair_offsets[entry_bounds]
         self.pair_parts = [
             (slice(int(e0), int(e1)), slice(int(p0), int(p1)))
             for e0, e1, p0, p1 in zip(
@@ -312,9 +314,9 @@ class OrdinalDesign:
 
     @contextlib.contextmanager
     def parallel(self) -> Iterator[None]:
-        """Threads for the parts of each pass over the ratings, for the duration
-        (nested, the outermost's); without it the parts run one after another."""
-        if self._pool is not None or len(self.parts) == 1:
+        """Threads for the parts of each pass over the ratings, for the duration (a fit);
+        without it the parts run one after another."""
+        if len(self.parts) == 1:
             yield
             return
         with ThreadPoolExecutor(len(self.parts), thread_name_prefix="ordinal") as pool:
@@ -737,10 +739,9 @@ class OrdinalDesign:
     def _unit_modes(self, tau: _Floats, beta: _Floats, v: _Floats, s2u: float) -> _Floats:
         """The units' modes given τ, β and v: a few Newton steps, each unit on its own
         (steps capped at 2 logits; the full Newton steps that follow finish the job)."""
-        nu = self.n_units
         offset = (beta[self.group] + v[self.rater]).astype(np.float32)
         tau32 = tau.astype(np.float32)
-        u = np.zeros(nu)
+        u = np.zeros(self.n_units)
         for _ in range(UNIT_START_STEPS):
             sums = self._unit_derivative_sums(tau32, offset, u.astype(np.float32))
             gradient = sums["score"] - u / s2u

@@ -44,7 +44,7 @@ import functools
 import hashlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -62,10 +62,17 @@ from service.domain.calibration_effects import (
     copanelist_counts,
     interviewer_effects,
 )
-from service.domain.calibration_models import GroupFit, fit_group
+from service.domain.calibration_models import (
+    LOGISTIC_VARIANCE,
+    GroupFit,
+    OrdinalData,
+    fit_group,
+    ordinal_copanel_beta,
+    ordinal_data,
+)
 from service.domain.calibration_scale import MODELS, CalibrationModel, RatingScale
 from service.domain.errors import RuleViolationError
-from service.domain.ordinal_effects import RatingEntries, level_codes
+from service.domain.ordinal_effects import NEGLIGIBLE_VARIANCE, RatingEntries, level_codes
 
 __all__ = [
     "CalibrationDataError",
@@ -390,11 +397,33 @@ def _fit_arrays(
     # Each rating's (unit, interviewer) entry, for N, the co-panel estimates and the
     # ordinal model's design (of the main pool, when it holds every rating).
     entries = RatingEntries.of(unit, rater, len(names))
+    # The ordinal design of every rating, on the side thread while the graph is analysed
+    # here: the main pool holds every rating unless the interviewers fall apart.
+    design = (
+        side.submit(ordinal_data, unit, rater, competency, score, entries)
+        if model == "ordinal"
+        else None
+    )
     n_matrix = _count_matrix((entries.keys, entries.codes), int(unit.max()) + 1, len(names))
     graph = copanel_graph(n_matrix, entries.rater_pair)
     component, n_components = _rater_components(n_matrix, graph)
     n_copanelists = copanelist_counts(n_matrix, graph)
     del graph
+    copanel = None
+    if model == "ordinal" and components is not None and not component.any():
+        # A refresh of the ordinal model with one pool knows the cross-check's inputs
+        # (the data's competency means, the given σ_v²) before the fit: it runs meanwhile.
+        s2v = components.sigma2_interviewer or NEGLIGIBLE_VARIANCE
+        copanel = side.submit(
+            copanel_estimates,
+            unit,
+            rater,
+            competency,
+            score,
+            ordinal_copanel_beta(competency, score),
+            LOGISTIC_VARIANCE / s2v,
+            entry=entries.codes,
+        )
     variance, groups = _fit_groups(
         model,
         unit,
@@ -406,17 +435,21 @@ def _fit_arrays(
         component,
         components,
         (names, start) if start is not None and components is not None else None,
-        entries,
+        design,
     )
     main_fit = groups[0][0]
-    copanel, copanel_weight = copanel_estimates(
-        unit,
-        rater,
-        competency,
-        score,
-        main_fit.copanel_beta,
-        main_fit.copanel_lambda,
-        entry=entries.codes,
+    copanel_deviation, copanel_weight = (
+        copanel_estimates(
+            unit,
+            rater,
+            competency,
+            score,
+            main_fit.copanel_beta,
+            main_fit.copanel_lambda,
+            entry=entries.codes,
+        )
+        if copanel is None
+        else copanel.result()
     )
     reliability, alpha, by_competency = reliabilities.result()
     effects = interviewer_effects(
@@ -425,7 +458,7 @@ def _fit_arrays(
         groups,
         variance,
         component,
-        copanel,
+        copanel_deviation,
         copanel_weight,
         n_copanelists,
     )
@@ -462,7 +495,7 @@ def _fit_groups(
     component: _Codes,
     components: VarianceComponents | None,
     start: tuple[Sequence[str], WarmStart] | None = None,
-    entries: RatingEntries | None = None,
+    design: Future[OrdinalData] | None = None,
 ) -> tuple[VarianceComponents, dict[int, tuple[GroupFit, _Codes]]]:
     """Fit the main pool (component 0), then each other group large enough, on its own.
 
@@ -471,7 +504,8 @@ def _fit_groups(
     and competency effects, so its level never becomes its interviewers'
     leniency. Returns the main pool's variance components and, per fitted
     component, the fit with its raters' codes (groups too small are left out).
-    `entries`: the ratings' `RatingEntries`, for a group that holds them all.
+    `design`: the ordinal model's `ordinal_data` of every rating, being made, for a
+    group that holds them all.
     """
     if component.any():
         by_rating = component[rater]
@@ -517,7 +551,7 @@ def _fit_groups(
                 start=_start_arrays(start, raters, [competencies[i] for i in comps], group_score)
                 if c == 0 and start is not None and model == "ordinal"
                 else None,
-                entries=entries if len(rows) == len(rater) else None,
+                design=design.result() if design is not None and everyone else None,
             )
         except (ValueError, np.linalg.LinAlgError) as error:
             if c == 0:

@@ -32,6 +32,7 @@ from service.domain.ordinal_effects import (
 
 LOGISTIC_VARIANCE = math.pi**2 / 3  # the ordinal model's residual, fixed by its scale
 _Floats = npt.NDArray[np.float64]
+OrdinalData = tuple[_Floats, OrdinalDesign]  # a group's score levels and ordinal design
 
 
 @dataclass(frozen=True, eq=False)
@@ -65,19 +66,18 @@ def fit_group(
     estimate_unit: bool = True,
     estimate_rater: bool = True,
     start: tuple[_Floats, _Floats, _Floats] | None = None,
-    entries: RatingEntries | None = None,
+    design: OrdinalData | None = None,
 ) -> GroupFit:
     """Fit one connected group (dense codes). `variances` = (σ_u², σ_v², σ²) held fixed.
 
     `start`: the ordinal model's (thresholds, group effects, shifts) from an earlier
     fit, where its Newton iterations start (the linear model solves directly).
-    `entries`: `RatingEntries.of(unit, rater, raters)` if already made (the ordinal model's).
+    `design`: the ordinal model's `ordinal_data` of these columns, if already made.
     Raises ValueError when the group cannot be fitted (too few ratings or levels).
     """
     if model == "ordinal":
         return _fit_ordinal(
-            unit,
-            rater,
+            design or ordinal_data(unit, rater, group, score),
             group,
             score,
             competency_names,
@@ -85,7 +85,6 @@ def fit_group(
             estimate_unit,
             estimate_rater,
             start,
-            entries,
         )
     return _fit_linear(
         unit, rater, group, score, competency_names, variances, estimate_unit, estimate_rater
@@ -148,8 +147,7 @@ def _fit_linear(
 
 
 def _fit_ordinal(
-    unit: np.ndarray,
-    rater: np.ndarray,
+    data: OrdinalData,
     group: np.ndarray,
     score: np.ndarray,
     competency_names: Sequence[str],
@@ -157,10 +155,8 @@ def _fit_ordinal(
     estimate_unit: bool,
     estimate_rater: bool,
     start: tuple[_Floats, _Floats, _Floats] | None,
-    entries: RatingEntries | None,
 ) -> GroupFit:
-    levels, code = level_codes(score)
-    design = OrdinalDesign(unit, rater, group, code, entries=entries)
+    levels, design = data
     if variances is None:
         solution = design.fit(
             estimate_unit=estimate_unit,
@@ -179,8 +175,6 @@ def _fit_ordinal(
     tau, v = solution.thresholds, solution.rater_effects
     assert solution.rater_lift is not None and solution.rater_slope is not None
     leniency, mean_slope = solution.rater_lift, solution.rater_slope
-    group_n = np.bincount(group).astype(float)
-    group_mean = np.bincount(group, score) / group_n
     return GroupFit(
         leniency=leniency,
         se=np.sqrt(solution.rater_variance_relative) * mean_slope,
@@ -201,7 +195,27 @@ def _fit_ordinal(
                 name: float(m) for name, m in zip(competency_names, solution.beta, strict=True)
             },
         ),
-        copanel_beta=np.concatenate([[group_mean[0]], group_mean[1:] - group_mean[0]]),
+        copanel_beta=ordinal_copanel_beta(group, score),
         copanel_lambda=LOGISTIC_VARIANCE / solution.sigma2_rater,
         n_evaluations=solution.n_iterations,
     )
+
+
+def ordinal_data(
+    unit: np.ndarray,
+    rater: np.ndarray,
+    group: np.ndarray,
+    score: np.ndarray,
+    entries: RatingEntries | None = None,
+) -> OrdinalData:
+    """The score levels and the `OrdinalDesign` of a group's ratings (`entries`: their
+    `RatingEntries`, if already made)."""
+    levels, code = level_codes(score)
+    return levels, OrdinalDesign(unit, rater, group, code, entries=entries)
+
+
+def ordinal_copanel_beta(group: np.ndarray, score: np.ndarray) -> _Floats:
+    """The ordinal fit's fixed effects for the co-panel cross-check, in points: the first
+    group's mean score and each other group's difference from it (the data's alone)."""
+    group_mean = np.bincount(group, score) / np.bincount(group).astype(float)
+    return np.concatenate([[group_mean[0]], group_mean[1:] - group_mean[0]])

@@ -302,8 +302,10 @@ class OrdinalDesign:
         unit_group = np.zeros(self.n_units, dtype=np.intp)
         unit_group[self.unit] = group
         self.unit_keys: list[np.ndarray] | None = None
+        self.unit_group: np.ndarray | None = None  # each unit's group, where it has one
         columns = [c[self.kind] for c in kind_columns]
         if np.array_equal(unit_group[self.unit], group):
+            self.unit_group = unit_group
             self.unit_threshold_keys = (self.unit * k1 + columns[0], self.unit * k1 + columns[1])
             self.grouped_units = np.flatnonzero(unit_group > 0)
             self.grouped_column = k1 - 1 + unit_group[self.grouped_units]
@@ -1066,12 +1068,22 @@ class OrdinalDesign:
         self, tau: _Floats, beta: _Floats, u: _Floats, v: _Floats, levels: _Floats
     ) -> tuple[_Floats, _Floats]:
         """Per rater, the mean of what the rater's shift adds to the expected score (the
-        score with it less the score without it) and of the expected score's slope in η."""
+        score with it less the score without it) and of the expected score's slope in η.
+
+        Where each unit has one group the score without the shift is the unit's, taken
+        once per unit (a quarter of the ratings at 1M) instead of once per rating."""
+        per_unit = None
+        if self.unit_group is not None:
+            unit_eta = beta[self.unit_group] + u
+            per_unit = (unit_eta, expected_score(tau, unit_eta, levels, slope=False)[0])
 
         def work(rows: slice) -> _Sums:
-            rater = self.rater[rows]
-            eta = beta[self.group[rows]] + u[self.unit[rows]]
-            without, _ = expected_score(tau, eta, levels, slope=False)
+            rater, unit = self.rater[rows], self.unit[rows]
+            if per_unit is None:
+                eta = beta[self.group[rows]] + u[unit]
+                without, _ = expected_score(tau, eta, levels, slope=False)
+            else:
+                eta, without = per_unit[0][unit], per_unit[1][unit]
             eta += v[rater]
             expected, slope = expected_score(tau, eta, levels)
             expected -= without

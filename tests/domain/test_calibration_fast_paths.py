@@ -315,6 +315,10 @@ def test_a_refresh_started_from_the_fit_itself_returns_the_fit():
     )
     assert again.fitted_with == "refresh"
     for name, effect in fitted.effects.items():
+        # The refresh's cross-check, taken before its fit from the given σ_v², is the fit's.
+        assert again.effects[name].copanel_deviation == pytest.approx(
+            effect.copanel_deviation, abs=1e-12, nan_ok=True
+        )
         assert again.effects[name].shift == pytest.approx(effect.shift, abs=1e-7)
         assert again.effects[name].leniency == pytest.approx(effect.leniency, abs=1e-7)
         assert again.effects[name].se == pytest.approx(effect.se, rel=1e-6)
@@ -777,6 +781,26 @@ def test_expected_scores_without_the_slope_are_the_same_expected_scores():
     alone, none = expected_score(thresholds, eta, levels, slope=False)
     assert alone.tolist() == expected.tolist()
     assert slope.min() > 0 and not none.any()
+
+
+@pytest.mark.parametrize("unit_level", ["cell", "candidate"])
+def test_rater_lift_and_slope_are_the_means_of_each_raters_ratings(unit_level):
+    """Per rater, the lift is the mean over its ratings of the expected score with its
+    shift less without it (taken per unit where units have one group), and the slope the
+    mean derivative, bit for bit with or without units of one group."""
+    from service.domain.ordinal_effects import expected_score
+
+    design, (tau, beta, u, v) = _design_and_point(unit_level)
+    assert (design.unit_group is None) == (unit_level == "candidate")
+    levels = np.arange(1.0, design.n_levels + 1)
+    lift, slope = design._rater_means(tau, beta, u, v, levels)
+    eta = beta[design.group] + u[design.unit]
+    without, _ = expected_score(tau, eta, levels, slope=False)
+    expected, derivative = expected_score(tau, eta + v[design.rater], levels)
+    for rater in range(design.n_raters):
+        mine = design.rater == rater
+        assert lift[rater] == pytest.approx((expected - without)[mine].mean(), rel=1e-12)
+        assert slope[rater] == pytest.approx(derivative[mine].mean(), rel=1e-12)
 
 
 @pytest.mark.parametrize("seed", range(6))

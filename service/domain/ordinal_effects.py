@@ -40,9 +40,9 @@ import itertools
 import math
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -59,6 +59,7 @@ _ALL = slice(None)
 # The per-rating terms `_system` sums by kind of rating (level × group); the others'
 # sums follow from these (s = −ga − gb, w = −qa − qb, i_aa = −qa − i_ab, i_bb = −qb − i_ab).
 _KIND_SUMS = ("ga", "gb", "i_ab", "qa", "qb")
+_T = TypeVar("_T")
 # Laplace-EM stops when no variance changes by more than this share.
 TOLERANCE = 1e-5
 # Newton steps for the units alone when starting from an earlier fit's τ, β, v (from 0,
@@ -515,14 +516,15 @@ class OrdinalDesign:
         kind["i_bb"] = -kind["qb"] - kind["i_ab"]
         g_f, g_u, g_v = self._gradient(total, u, v, s2u, s2v)
 
-        # Information blocks.
+        # Information blocks. The units' (and their part of the elimination below) on a
+        # thread of the pool, while the raters' co-rating pairs are summed here.
         n_w = total["entry_w"]
         d_u = _sums(self.entry_unit, n_w, nu) + 1.0 / s2u
         d_v = _sums(self.entry_rater, n_w, r) + 1.0 / s2v
-        if self.unit_keys is None:
-            j_uf = self._unit_fixed(total["unit_thresholds"], d_u - 1.0 / s2u)
-        else:
-            j_uf = total["unit_fixed"][:, :f]
+        units = self._meanwhile(self._unit_blocks, total, n_w, d_u, d_u - 1.0 / s2u, g_f, g_u, g_v)
+        scaled_w = n_w / d_u[self.entry_unit]
+        vv = -self._pair_sums(scaled_w, n_w)
+        vv[self.diagonal_slot] += d_v
         by_rater = [total[name].reshape(r, -1) for name in ("rater_qa", "rater_qb")]
         by_rater.append(-by_rater[0] - by_rater[1])  # w = −qa − qb
         j_vf = np.zeros((r, wide))
@@ -542,21 +544,46 @@ class OrdinalDesign:
         j_ff = (square + cross + cross.T)[:f, :f]
 
         # Eliminate the diagonal unit block: M = J_oo − J_ou D⁻¹ J_uo, o = (raters, fixed).
+        m = np.zeros((self.size, self.size), order="F")
+        j_uf, n_sparse, uf_ff, uf_vf, rhs = units.result()
+        m_ff, m_vf = j_ff - uf_ff, j_vf - uf_vf
+        m.ravel(order="F")[self.fill_at] = np.concatenate([vv, m_vf.ravel(), m_ff[self.fixed_tril]])
+        return _System(
+            float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, scaled_w, u, v, s2u, s2v
+        )
+
+    def _unit_blocks(
+        self,
+        total: dict[str, _Floats],
+        n_w: _Floats,
+        d_u: _Floats,
+        unit_w: _Floats,
+        g_f: _Floats,
+        g_u: _Floats,
+        g_v: _Floats,
+    ) -> tuple[_Floats, scipy.sparse.csr_matrix, _Floats, _Floats, _Floats]:
+        """The units × fixed block J_uf, N (w per entry) as a sparse units × raters
+        matrix, what eliminating the units takes from the fixed and the raters × fixed
+        blocks (J_fu D⁻¹ J_uf, Nᵀ D⁻¹ J_uf) and the eliminated right-hand side."""
+        if self.unit_keys is None:
+            j_uf = self._unit_fixed(total["unit_thresholds"], unit_w)
+        else:
+            j_uf = total["unit_fixed"][:, : self.n_fixed]
         n_sparse = scipy.sparse.csr_matrix(
             (n_w, self.entry_csr.indices, self.entry_csr.indptr), shape=self.entry_csr.shape
         )
         scaled_uf = j_uf / d_u[:, None]
-        m_ff = j_ff - j_uf.T @ scaled_uf
-        m_vf = j_vf - n_sparse.T @ scaled_uf
-        scaled_w = n_w / d_u[self.entry_unit]
-        vv = -self._pair_sums(scaled_w, n_w)
-        vv[self.diagonal_slot] += d_v
-        m = np.zeros((self.size, self.size), order="F")
-        m.ravel(order="F")[self.fill_at] = np.concatenate([vv, m_vf.ravel(), m_ff[self.fixed_tril]])
+        uf_vf = np.asarray(n_sparse.T @ scaled_uf)
         rhs = _eliminated(n_sparse, j_uf, d_u, g_f, g_u, g_v)
-        return _System(
-            float(objective), loglik, m, rhs, g_u, d_u, j_uf, n_sparse, scaled_w, u, v, s2u, s2v
-        )
+        return j_uf, n_sparse, j_uf.T @ scaled_uf, uf_vf, rhs
+
+    def _meanwhile(self, work: Callable[..., _T], *args: Any) -> Future[_T]:
+        """`work(*args)` on a thread of the pool, under `parallel` (else done at once)."""
+        if self._pool is not None:
+            return self._pool.submit(work, *args)
+        done: Future[_T] = Future()
+        done.set_result(work(*args))
+        return done
 
     def _gradient(
         self, sums: dict[str, _Floats], u: _Floats, v: _Floats, s2u: float, s2v: float

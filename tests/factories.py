@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from service.domain.tokens import new_token
 from service.persistence.applications import Application
 from service.persistence.base import utcnow
+from service.persistence.calibration import CalibrationRun, InterviewerCalibration
 from service.persistence.candidates import Candidate
 from service.persistence.interviews import Interview
 from service.persistence.requisitions import Requisition
@@ -116,3 +117,37 @@ class InterviewFactory(Base):
     starts_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=1))
     duration_minutes = 60
     status = "scheduled"
+
+
+class CalibrationRunFactory(Base):
+    """A stored calibration run with plausible variance components."""
+
+    class Meta:
+        model = CalibrationRun
+
+    fitted_with = "reml"
+    data_digest = "x"
+    n_ratings = 40
+    n_units = 10
+    n_components = 1
+    sigma2_unit = 1
+    sigma2_interviewer = 0.1
+    sigma2_residual = 0.5
+    reml_criterion = 1
+    seconds = 0.1
+
+
+class InterviewerCalibrationFactory(Base):
+    """One interviewer's estimate in a run (pass `interviewer_id`): connected and applied
+    unless told otherwise."""
+
+    class Meta:
+        model = InterviewerCalibration
+
+    run = factory.SubFactory(CalibrationRunFactory)
+    n_ratings = 12
+    n_copanelists = 2
+    connected = True
+    disagrees = False
+    insufficient_data = False
+    explanation = ""

@@ -12,10 +12,15 @@ from flask import jsonify
 from service.domain.reliability import icc_oneway, krippendorff_alpha_interval
 from service.http.reports.schemas import InterviewersReportSchema
 from service.persistence.base import utcnow
-from service.persistence.calibration import CalibrationRun, InterviewerCalibration
 from service.usecases.interviewer_reports import interviewers_report
 from tests.api.conftest import auth
-from tests.factories import ApplicationFactory, InterviewFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    CalibrationRunFactory,
+    InterviewerCalibrationFactory,
+    InterviewFactory,
+    UserFactory,
+)
 
 URL = "/api/v1/reports/interviewers"
 EVIDENCE = "Paired on a rate limiter, wrote the failing test first and split the token bucket out."
@@ -100,36 +105,16 @@ def test_per_interviewer_habits(client, session, admin, panels):
 
 def calibrated(session, interviewer, leniency, **estimate):
     """A calibration run (flushed) that gives `interviewer` `leniency` from 6 ratings."""
-    run = CalibrationRun(
-        fitted_with="reml",
-        data_digest="x",
-        n_ratings=10,
-        n_units=4,
-        n_components=1,
-        sigma2_unit=1,
-        sigma2_interviewer=0.1,
-        sigma2_residual=0.5,
-        reml_criterion=1,
-        seconds=0.1,
+    run = CalibrationRunFactory(n_ratings=10, n_units=4)
+    InterviewerCalibrationFactory(
+        run=run,
+        interviewer_id=interviewer.id,
+        leniency=leniency,
+        se=0.2,
+        n_ratings=6,
+        n_copanelists=1,
+        **estimate,
     )
-    session.add(run)
-    session.flush()
-    session.add(
-        InterviewerCalibration(
-            run_id=run.id,
-            interviewer_id=interviewer.id,
-            leniency=leniency,
-            se=0.2,
-            n_ratings=6,
-            n_copanelists=1,
-            connected=True,
-            disagrees=False,
-            insufficient_data=False,
-            explanation="",
-            **estimate,
-        )
-    )
-    session.flush()
     return run
 
 

@@ -14,12 +14,13 @@ import pytest
 
 from service.domain.templates import InterviewTemplate
 from service.persistence.base import utcnow
-from service.persistence.calibration import CalibrationRun, InterviewerCalibration
 from service.persistence.templates import TemplateVersion
 from tests.api.conftest import auth
 from tests.api.reports_helpers import cohort
 from tests.factories import (
     ApplicationFactory,
+    CalibrationRunFactory,
+    InterviewerCalibrationFactory,
     InterviewFactory,
     RequisitionFactory,
     UserFactory,
@@ -167,41 +168,17 @@ def test_funnel_without_a_choice_shows_the_newest_requisition(web_client, sessio
 # ---- Calibration ------------------------------------------------------------------
 
 
-def _run(session) -> CalibrationRun:
-    run = CalibrationRun(
-        fitted_with="reml",
-        data_digest="x",
-        n_ratings=40,
-        n_units=10,
-        n_components=1,
-        sigma2_unit=1,
-        sigma2_interviewer=0.1,
-        sigma2_residual=0.5,
-        reml_criterion=1,
-        seconds=0.1,
+def _effect(run, user, state, leniency=None, se=None, n=12):
+    InterviewerCalibrationFactory(
+        run=run,
+        interviewer_id=user.id,
+        state=state,
+        leniency=leniency,
+        se=se,
+        n_ratings=n,
+        connected=state != "not_comparable",
+        insufficient_data=state == "insufficient_data",
     )
-    session.add(run)
-    session.flush()
-    return run
-
-
-def _effect(session, run, user, state, leniency=None, se=None, n=12):
-    session.add(
-        InterviewerCalibration(
-            run_id=run.id,
-            interviewer_id=user.id,
-            state=state,
-            leniency=leniency,
-            se=se,
-            n_ratings=n,
-            n_copanelists=2,
-            connected=state != "not_comparable",
-            disagrees=False,
-            insufficient_data=state == "insufficient_data",
-            explanation="",
-        )
-    )
-    session.flush()
 
 
 @pytest.fixture
@@ -227,10 +204,10 @@ def calibrated(client, session):
             headers=auth(person),
         )
         assert response.status_code == 200, response.json
-    run = _run(session)
-    _effect(session, run, people[0], "applied", leniency=0.42, se=0.11, n=37)
-    _effect(session, run, people[1], "not_comparable", n=9)
-    _effect(session, run, people[2], "insufficient_data", n=2)
+    run = CalibrationRunFactory()
+    _effect(run, people[0], "applied", leniency=0.42, se=0.11, n=37)
+    _effect(run, people[1], "not_comparable", n=9)
+    _effect(run, people[2], "insufficient_data", n=2)
     return people
 
 

@@ -27,21 +27,27 @@ import orjson
 from flask import Response, current_app, jsonify
 
 
-def json_response(payload: Any) -> Response:
-    """`jsonify(payload)`, with the datetimes in `payload` as ISO 8601 strings, faster."""
+def json_response(payload: Any, *, small_floats: bool = True) -> Response:
+    """`jsonify(payload)`, with the datetimes in `payload` as ISO 8601 strings, faster.
+    `small_floats`: as `encode`'s."""
     if current_app.debug:  # Flask indents in debug mode; so does this, through Flask.
         return jsonify(json.loads(encode(payload)))
-    return Response(encode(payload), mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
+    body = encode(payload, small_floats=small_floats)
+    return Response(body, mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
 
 
-def encode(payload: Any) -> bytes:
+def encode(payload: Any, *, small_floats: bool = True) -> bytes:
     """The body `jsonify` would send for `payload` (datetimes as `isoformat()` strings):
-    sorted keys, no spaces, ASCII with `\\uXXXX` escapes, a final newline."""
+    sorted keys, no spaces, ASCII with `\\uXXXX` escapes, a final newline.
+
+    `small_floats=False` is the caller's word that `payload` holds no float of magnitude
+    from 1e-10 to 1e-4 (such as one rounded to two places), so the body is not searched
+    for one: the two searches took as long as orjson on a page of 50 applications."""
     try:
         body = orjson.dumps(payload, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
         return _standard(payload)
-    if not body.isascii() or b"\x7f" in body or _not_pythons_floats(body):
+    if not body.isascii() or b"\x7f" in body or (small_floats and _not_pythons_floats(body)):
         return _standard(payload)
     return body + b"\n"
 

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
-from flask.sessions import SecureCookieSessionInterface
+from flask import Blueprint, Flask, Request, Response, current_app, render_template, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, NotFound
@@ -111,6 +111,13 @@ class SessionCookies(SecureCookieSessionInterface):
 
     def __init__(self, secure: str) -> None:
         self.secure = secure
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """Flask's answer, without first making the cookie's signing serializer when the
+        request sends no session cookie (no API request does): a new, empty session."""
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         if self.secure != "auto":

@@ -52,6 +52,26 @@ def test_encode_writes_what_flask_writes(payload):
     assert encode(payload) == flask_body(payload)
 
 
+# The list's payloads: its floats are days in stage, rounded to two places.
+rounded_payloads = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.text()
+    | st.floats(min_value=-4e6, max_value=4e6).map(lambda days: round(days, 2))
+    | st.datetimes(timezones=st.just(UTC)),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(rounded_payloads)
+def test_without_small_floats_encode_still_writes_what_flask_writes(payload):
+    """`small_floats=False` (no body search for floats orjson writes otherwise) is right
+    for every payload whose floats are rounded to two places."""
+    assert encode(payload, small_floats=False) == flask_body(payload)
+
+
 def test_what_orjson_writes_otherwise_is_written_the_standard_way():
     for payload in (
         {"name": "Zoë 中村 😀"},  # UTF-8 from orjson, \u escapes from Flask

@@ -55,7 +55,8 @@ class Applications(MethodView):
         Filtered by the query; ordered by id; `next_cursor` continues the list.
         """
         page = applications.list_applications(db.session, current_user(), **args)
-        return json_response(application_page(page))
+        # Its only floats are the days in stage, rounded to two places.
+        return json_response(application_page(page), small_floats=False)
 
     @blp.versioned()
     @blp.returns_location("get_application", "application_id")

@@ -1265,13 +1265,15 @@ def expected_score(
     no ratings × thresholds temporaries, and a fraction of `expit`'s cost."""
     expected = np.full(len(eta), float(levels[0]))
     derivative = np.zeros(len(eta))
+    above, scratch = np.empty(len(eta)), np.empty(len(eta))  # reused by every threshold
     with np.errstate(over="ignore"):
         for tau, gap in zip(thresholds, np.diff(levels), strict=True):
-            above = np.exp(tau - eta)
+            np.subtract(tau, eta, out=above)
+            np.exp(above, out=above)
             above += 1.0
             np.reciprocal(above, out=above)
-            expected += gap * above
+            expected += np.multiply(gap, above, out=scratch)
             if slope:
-                above *= 1.0 - above
-                derivative += gap * above
+                above *= np.subtract(1.0, above, out=scratch)
+                derivative += np.multiply(gap, above, out=scratch)
     return expected, derivative

@@ -24,12 +24,13 @@ from tests.api.reports_helpers import apply, cohort, reject
 from tests.api.test_calibration import history, submit
 from tests.factories import (
     ApplicationFactory,
+    CalibrationRunFactory,
     InterviewFactory,
     RequisitionFactory,
     UserFactory,
 )
 from tests.web.conftest import csrf_token, sign_in, signed_in_page_session, with_password
-from tests.web.test_admin_reports import EVIDENCE, _effect, _run, text
+from tests.web.test_admin_reports import EVIDENCE, _effect, text
 
 ADVERSE_IMPACT = "adverse_impact-10-5"  # the test settings' minimum cell sizes
 
@@ -236,9 +237,9 @@ def pool(session):
             session, person, interview.id, {"ratings": ratings, "recommendation": "yes"}
         )
         people.append(person)
-    run = _run(session)
+    run = CalibrationRunFactory()
     for number, person in enumerate(people):
-        _effect(session, run, person, "applied", leniency=1.0 - number / 30, se=0.1, n=20)
+        _effect(run, person, "applied", leniency=1.0 - number / 30, se=0.1, n=20)
     return people
 
 

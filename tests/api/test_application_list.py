@@ -183,8 +183,9 @@ def test_the_list_body_is_the_bytes_flask_would_send(app, client, session, recru
     target_days=st.integers(min_value=0, max_value=90),
 )
 def test_the_lists_time_in_stage_is_the_pipelines(seconds, target_days):
-    """The list works out each row's time in stage itself (no `TimeInStage` per row): the
-    same figures as `pipeline.time_in_stage`, at, around and far from the target."""
+    """The list writes each row's time in stage from `time_in_stage_fields` (no
+    `TimeInStage` per row): the same figures as `pipeline.time_in_stage`, at, around and
+    far from the target."""
     now = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
     entered = now - timedelta(seconds=seconds)
     stage = _StageFacts("Onsite", target_days, ["offer"])

@@ -63,11 +63,10 @@ from service.domain.calibration_effects import (
     interviewer_effects,
 )
 from service.domain.calibration_models import (
-    LOGISTIC_VARIANCE,
     GroupFit,
     OrdinalData,
     fit_group,
-    ordinal_copanel_beta,
+    ordinal_copanel,
     ordinal_data,
 )
 from service.domain.calibration_scale import MODELS, CalibrationModel, RatingScale
@@ -413,16 +412,11 @@ def _fit_arrays(
     if model == "ordinal" and components is not None and not component.any():
         # A refresh of the ordinal model with one pool knows the cross-check's inputs
         # (the data's competency means, the given σ_v²) before the fit: it runs meanwhile.
-        s2v = components.sigma2_interviewer or NEGLIGIBLE_VARIANCE
+        beta, lam = ordinal_copanel(
+            competency, score, components.sigma2_interviewer or NEGLIGIBLE_VARIANCE
+        )
         copanel = side.submit(
-            copanel_estimates,
-            unit,
-            rater,
-            competency,
-            score,
-            ordinal_copanel_beta(competency, score),
-            LOGISTIC_VARIANCE / s2v,
-            entry=entries.codes,
+            copanel_estimates, unit, rater, competency, score, beta, lam, entry=entries.codes
         )
     variance, groups = _fit_groups(
         model,

@@ -175,6 +175,7 @@ def _fit_ordinal(
     tau, v = solution.thresholds, solution.rater_effects
     assert solution.rater_lift is not None and solution.rater_slope is not None
     leniency, mean_slope = solution.rater_lift, solution.rater_slope
+    copanel_beta, copanel_lambda = ordinal_copanel(group, score, solution.sigma2_rater)
     return GroupFit(
         leniency=leniency,
         se=np.sqrt(solution.rater_variance_relative) * mean_slope,
@@ -195,8 +196,8 @@ def _fit_ordinal(
                 name: float(m) for name, m in zip(competency_names, solution.beta, strict=True)
             },
         ),
-        copanel_beta=ordinal_copanel_beta(group, score),
-        copanel_lambda=LOGISTIC_VARIANCE / solution.sigma2_rater,
+        copanel_beta=copanel_beta,
+        copanel_lambda=copanel_lambda,
         n_evaluations=solution.n_iterations,
     )
 
@@ -214,8 +215,12 @@ def ordinal_data(
     return levels, OrdinalDesign(unit, rater, group, code, entries=entries)
 
 
-def ordinal_copanel_beta(group: np.ndarray, score: np.ndarray) -> _Floats:
-    """The ordinal fit's fixed effects for the co-panel cross-check, in points: the first
-    group's mean score and each other group's difference from it (the data's alone)."""
+def ordinal_copanel(
+    group: np.ndarray, score: np.ndarray, sigma2_rater: float
+) -> tuple[_Floats, float]:
+    """An ordinal fit's inputs to the co-panel cross-check (`GroupFit.copanel_beta` and
+    `copanel_lambda`): the first group's mean score and each other group's difference from
+    it, in points (the data's alone), and σ²/σ_v² on the logit scale."""
     group_mean = np.bincount(group, score) / np.bincount(group).astype(float)
-    return np.concatenate([[group_mean[0]], group_mean[1:] - group_mean[0]])
+    beta = np.concatenate([[group_mean[0]], group_mean[1:] - group_mean[0]])
+    return beta, LOGISTIC_VARIANCE / sigma2_rater

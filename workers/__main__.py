@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import time
+from types import FrameType
 
 # One BLAS thread per worker: several threads per process fight over two cores
 # and made the calibration fit three times slower under load.
@@ -77,6 +79,18 @@ class ObservedWorker(Worker):
         self._stop_requested = True
         super()._shutdown()
 
+    def keep_stop_request(self, signum: int, frame: FrameType | None) -> None:
+        """The SIGTERM and SIGINT handler from before the worker forks its first child until
+        `work` installs RQ's: the request is kept, and the loop stops before its first wait,
+        stopping the children with it. (With the default handler, a stop in that time
+        killed the worker alone and left RQ's scheduler running, orphaned.) A child forked
+        in that time, until it sets its own handler, takes the signal's default action."""
+        if os.getpid() != self.pid:
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
+        self._stop_requested = True
+
     @property
     def should_run_maintenance_tasks(self) -> bool:
         """RQ reads this before every wait on the queues (and nowhere else): there a stop
@@ -114,8 +128,10 @@ def run_worker(
         except OperationalError as error:  # a database hiccup must not stop the worker starting
             log.warning("could not check for abandoned packets at start: %s", error)
         db.engine().dispose()  # no connection may cross the fork into a job
-        periodic = start_scheduler(settings) if periodic_jobs and not burst else None
         worker = ObservedWorker(list(queue_names), connection=Redis.from_url(settings.redis_url))
+        for number in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(number, worker.keep_stop_request)
+        periodic = start_scheduler(settings) if periodic_jobs and not burst else None
         try:
             # RQ's scheduler moves retries with back-off (and delayed jobs) back onto the queues.
             worker.work(burst=burst, with_scheduler=True)

@@ -111,6 +111,7 @@ def make_scheduler(connection: Redis, periodic: tuple[Periodic, ...]) -> Claimin
 def _run_scheduler(redis_url: str, periodic: tuple[Periodic, ...], worker_pid: int) -> None:
     """RQ's cron scheduler, stopping when its worker is gone (even a killed one)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the worker, which stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the worker's, inherited at the fork
     scheduler = make_scheduler(Redis.from_url(redis_url), periodic)
     scheduler.register_birth()
     try:

@@ -137,9 +137,11 @@ def _fresh_postgres_database():
     return url.set(database=name).render_as_string(hide_password=False), drop
 
 
-def start_worker(app, *extra_args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+def start_worker(
+    app, *extra_args: str, env: dict[str, str] | None = None, code: str | None = None
+) -> subprocess.Popen:
     """A real `python -m workers` process (in its own process group) on the app's database
-    and Redis."""
+    and Redis; with `code`, `python -c code` in its place."""
     settings = app.config["SETTINGS"]
     environment = {
         **os.environ,
@@ -151,7 +153,7 @@ def start_worker(app, *extra_args: str, env: dict[str, str] | None = None) -> su
         **(env or {}),
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "workers", *extra_args],
+        [sys.executable, "-c", code] if code else [sys.executable, "-m", "workers", *extra_args],
         cwd=ROOT,
         env=environment,
         stdout=subprocess.PIPE,

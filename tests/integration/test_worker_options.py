@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -49,6 +50,46 @@ def test_a_worker_runs_the_periodic_jobs_unless_told_not_to(live_app, redis_url)
     finally:
         output = stop_worker(without)
     assert "Traceback" not in output, output
+
+
+STOPPED_WHILE_STARTING = """
+import os, signal
+import workers.__main__ as main
+
+start_scheduler = main.ObservedWorker._start_scheduler
+
+def start_then_stop(worker, *args, **kwargs):
+    start_scheduler(worker, *args, **kwargs)  # RQ's scheduler is forked, RQ's handlers not set
+    os.kill(os.getpid(), signal.SIGTERM)
+
+main.ObservedWorker._start_scheduler = start_then_stop
+main.run_worker()
+"""
+
+
+def test_a_worker_stopped_while_it_starts_stops_its_children_too(live_app, redis_url):
+    """A SIGTERM after the worker has forked its periodic jobs' scheduler and RQ's, and
+    before RQ has installed its handlers, used to kill the worker alone: RQ's scheduler
+    lived on, holding the output open (CI saw the options test time out that way)."""
+    worker = start_worker(live_app, code=STOPPED_WHILE_STARTING)
+    try:
+        output, _ = worker.communicate(timeout=60)
+        survivors = group_alive(worker.pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(worker.pid, signal.SIGKILL)  # whatever outlived it, should this fail
+    assert worker.returncode == 0, output
+    assert not survivors, "every child stopped with the worker"
+    assert "Traceback" not in output, output
+    assert Worker.all(connection=Redis.from_url(redis_url)) == []
+
+
+def group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_a_worker_refuses_an_option_it_does_not_know(live_app):

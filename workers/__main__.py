@@ -23,6 +23,7 @@ directory, on the same host) the API's `/metrics` shows them.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -78,6 +79,17 @@ class ObservedWorker(Worker):
     def _shutdown(self) -> None:
         self._stop_requested = True
         super()._shutdown()
+
+    def stop_scheduler(self) -> None:
+        """RQ's, with its SIGTERM sent again each second until RQ's scheduler has stopped:
+        one that reaches the scheduler's process before Python runs there (a stop just
+        after the fork) is cleared with the signals pending at the fork, and RQ's join
+        then waited for ever."""
+        process = self.scheduler._process if self.scheduler else None
+        while process is not None and process.pid and process.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGTERM)
+            process.join(timeout=1)
 
     def keep_stop_request(self, signum: int, frame: FrameType | None) -> None:
         """The SIGTERM and SIGINT handler from before the worker forks its first child until

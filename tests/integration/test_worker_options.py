@@ -70,7 +70,9 @@ main.run_worker()
 def test_a_worker_stopped_while_it_starts_stops_its_children_too(live_app, redis_url):
     """A SIGTERM after the worker has forked its periodic jobs' scheduler and RQ's, and
     before RQ has installed its handlers, used to kill the worker alone: RQ's scheduler
-    lived on, holding the output open (CI saw the options test time out that way)."""
+    lived on, holding the output open (CI saw the options test time out that way). And
+    the stop the worker then passes on reaches RQ's scheduler before Python runs there,
+    under load: that one used to be lost, and the worker waited on it for ever."""
     worker = start_worker(live_app, code=STOPPED_WHILE_STARTING)
     try:
         output, _ = worker.communicate(timeout=60)
@@ -78,6 +80,7 @@ def test_a_worker_stopped_while_it_starts_stops_its_children_too(live_app, redis
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGKILL)  # whatever outlived it, should this fail
+            worker.communicate()
     assert worker.returncode == 0, output
     assert not survivors, "every child stopped with the worker"
     assert "Traceback" not in output, output

@@ -50,6 +50,8 @@ import scipy.linalg
 import scipy.sparse
 from scipy.linalg import lapack
 
+from service.domain.lapack import cholesky_lower, inverse_lower
+
 _Floats = npt.NDArray[np.float64]
 _Reals = npt.NDArray[np.floating[Any]]  # float64, or float32 where only a start is needed
 _Terms = tuple[float, dict[str, _Reals]]  # log likelihood, per-rating derivatives
@@ -827,11 +829,9 @@ class OrdinalDesign:
         double precision if the factorisation fails."""
         info = 1
         if single:
-            factor, info = lapack.spotrf(
-                system.m.astype(np.float32, order="F"), lower=1, clean=0, overwrite_a=1
-            )
+            factor, info = cholesky_lower(system.m.astype(np.float32, order="F"), overwrite=True)
         if info != 0:
-            factor, info = lapack.dpotrf(system.m, lower=1, clean=0, overwrite_a=1)
+            factor, info = cholesky_lower(system.m, overwrite=True)
         if info != 0:
             raise np.linalg.LinAlgError("information matrix is not positive definite")
         system.chol = factor
@@ -1082,7 +1082,7 @@ class OrdinalDesign:
         L⁻¹ = [[L_vv⁻¹, 0], [−L_ff⁻¹ L_fv L_vv⁻¹, L_ff⁻¹]], whose column norms are diag(M⁻¹)."""
         r = self.n_raters
         assert system.chol is not None
-        inv_l, info = scipy.linalg.lapack.dtrtri(system.chol[:r, :r], lower=1)
+        inv_l, info = inverse_lower(system.chol[:r, :r])
         if info != 0:
             raise np.linalg.LinAlgError("information matrix is singular")
         relative = np.einsum("ij,ij->j", inv_l, inv_l)

@@ -65,7 +65,7 @@ class _Blocks:
         self.a, self.order = a, a.shape[0]
         self.prefix = _PREFIX[a.dtype]
         self.scalar = _SCALAR[a.dtype]
-        self.split = self.order >= SPLIT_ORDER and _cores() > 1
+        self.two_cores = cores() > 1
 
     def at(self, row: int, column: int) -> int:
         """The address of element (row, column)."""
@@ -73,7 +73,7 @@ class _Blocks:
 
     def cholesky(self, start: int, n: int) -> int:
         """Factor the diagonal block [start, start + n)² in place; LAPACK's info."""
-        if not self.split or n < SPLIT_ORDER:
+        if not self.two_cores or n < SPLIT_ORDER:
             return self._lapack("potrf", b"L", _int(n), self.at(start, start))
         k = n // 2
         info = self.cholesky(start, k)
@@ -127,7 +127,7 @@ class _Blocks:
     def inverse(self) -> int:
         """Invert the lower triangle in place; LAPACK's info."""
         n = self.order
-        if not self.split:
+        if not self.two_cores or n < SPLIT_ORDER:
             return self._lapack("trtri", b"L", b"N", _int(n), self.at(0, 0))
         k = n // 2
         rest = n - k
@@ -215,7 +215,8 @@ def _both(first: Callable[[], Any], second: Callable[[], Any]) -> tuple[Any, Any
         return started.result(), here
 
 
-def _cores() -> int:
+def cores() -> int:
+    """The cores this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
@@ -229,7 +230,6 @@ def _function(module: Any, name: str) -> Any:
     get_pointer = ctypes.pythonapi.PyCapsule_GetPointer
     get_pointer.restype = ctypes.c_void_p
     get_pointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-    signature = get_name(capsule).decode()
-    count = signature.count("*")
-    address = get_pointer(capsule, get_name(capsule))
-    return ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * count)(address)
+    signature = get_name(capsule)  # the C declaration: "void (char *, int *, ...)"
+    address = get_pointer(capsule, signature)
+    return ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * signature.count(b"*"))(address)

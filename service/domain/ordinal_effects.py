@@ -38,7 +38,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import math
-import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -50,7 +49,7 @@ import scipy.linalg
 import scipy.sparse
 from scipy.linalg import lapack
 
-from service.domain.lapack import cholesky_lower, inverse_lower
+from service.domain.lapack import cholesky_lower, cores, inverse_lower
 
 _Floats = npt.NDArray[np.float64]
 _Reals = npt.NDArray[np.floating[Any]]  # float64, or float32 where only a start is needed
@@ -1126,8 +1125,7 @@ class OrdinalDesign:
 
 def _parts(n: int) -> list[slice]:
     """The ratings' parts: one per core (at most MAX_PARTS) from PARALLEL_RATINGS on."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    count = min(MAX_PARTS, cores or 1) if n >= PARALLEL_RATINGS else 1
+    count = min(MAX_PARTS, cores()) if n >= PARALLEL_RATINGS else 1
     bounds = np.linspace(0, n, count + 1).astype(int)
     return [slice(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
 

@@ -17,7 +17,7 @@ TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
 @pytest.fixture(autouse=True)
 def two_cores(monkeypatch):
     """The blocks are split on a machine of two cores or more: so here, on any machine."""
-    monkeypatch.setattr(service.domain.lapack, "_cores", lambda: 2)
+    monkeypatch.setattr(service.domain.lapack, "cores", lambda: 2)
 
 
 def positive_definite(n: int, dtype: type, seed: int = 0) -> np.ndarray:

@@ -787,7 +787,7 @@ def test_expected_scores_without_the_slope_are_the_same_expected_scores():
 def test_rater_lift_and_slope_are_the_means_of_each_raters_ratings(unit_level):
     """Per rater, the lift is the mean over its ratings of the expected score with its
     shift less without it (taken per unit where units have one group), and the slope the
-    mean derivative, bit for bit with or without units of one group."""
+    mean derivative, to rounding, with or without units of one group."""
     from service.domain.ordinal_effects import expected_score
 
     design, (tau, beta, u, v) = _design_and_point(unit_level)

@@ -1,5 +1,5 @@
 """Migrations: one head, up → down → up on an empty database, models == migrations, and
-the backfill of 0021 on data."""
+0021's backfill and 0022's numbers on data."""
 
 from datetime import UTC, datetime
 
@@ -12,8 +12,10 @@ from sqlalchemy.exc import DBAPIError
 
 from bench import generate
 from service.domain.pipeline import joined_stages
+from service.domain.self_identification import ANSWER_SETS, QUESTIONS, answers_code
 from service.persistence import Base, migrate
 from service.persistence.reports import ENTRY_KINDS
+from service.persistence.self_identification import answers_code_sql
 from tests.conftest import postgres_url, reset_postgres
 
 
@@ -153,3 +155,50 @@ def test_the_stages_each_application_entered_are_backfilled_from_its_timeline(
     assert backfilled == {i: joined_stages(entered.get(i, [])) for i in backfilled}
     assert backfilled == generated | {without: ""}  # as the generator (and the app) writes it
     assert len(set(backfilled.values())) > 3 and "never_entered" not in str(backfilled)
+
+
+def test_the_database_numbers_every_set_of_answers_as_the_reports_read_it(empty_database_url):
+    """Migration 0022: `answers_code` is `answers_code()` of the row's answers, for the
+    rows there before it and for every set of answers written after it; and the model's
+    expression of it computes the same."""
+    generate.generate(
+        empty_database_url,
+        40,
+        seed=5,
+        now=datetime(2026, 6, 1, tzinfo=UTC),
+        fit_calibration=False,
+        progress=False,
+    )
+    migrate.downgrade(empty_database_url, "0021_application_entered_stages")
+    migrate.upgrade(empty_database_url)
+    engine = create_engine(empty_database_url)
+    columns = ", ".join(QUESTIONS)
+    with engine.begin() as connection:
+        existing = connection.execute(
+            text(f"SELECT {columns}, answers_code FROM self_identifications")
+        ).all()
+        row_id = connection.scalar(text("SELECT min(id) FROM self_identifications"))
+        written = []
+        for answers in ANSWER_SETS:
+            connection.execute(
+                text(
+                    "UPDATE self_identifications SET "
+                    + ", ".join(f"{q} = :{q}" for q in QUESTIONS)
+                    + " WHERE id = :id"
+                ),
+                {**dict(zip(QUESTIONS, answers, strict=True)), "id": row_id},
+            )
+            written.append(
+                connection.execute(
+                    text(
+                        f"SELECT answers_code, {answers_code_sql()} "
+                        "FROM self_identifications WHERE id = :id"
+                    ),
+                    {"id": row_id},
+                ).one()
+            )
+    engine.dispose()
+    assert len(existing) > 10
+    assert [code for *_, code in existing] == [answers_code(tuple(a)) for *a, _ in existing]
+    assert written == [(answers_code(answers),) * 2 for answers in ANSWER_SETS]
+    assert [code for code, _ in written] == list(range(len(ANSWER_SETS)))

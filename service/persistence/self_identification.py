@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey
+from sqlalchemy import Computed, Enum, ForeignKey, SmallInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.domain.self_identification import QUESTIONS
@@ -17,6 +17,16 @@ from service.persistence.base import Base, checked_enum, utcnow
 
 def _answer(question: str) -> Enum:
     return checked_enum(QUESTIONS[question], f"self_identification_{question}", length=50)
+
+
+def answers_code_sql() -> str:
+    """`domain.self_identification.answers_code` of a row's answers, in SQL."""
+    terms, radix = [], 1
+    for question, options in QUESTIONS.items():
+        whens = " ".join(f"WHEN '{answer}' THEN {i}" for i, answer in enumerate(options))
+        terms.append(f"{radix} * CASE {question} {whens} END")
+        radix *= len(options)
+    return " + ".join(terms)
 
 
 class SelfIdentification(Base):
@@ -28,5 +38,10 @@ class SelfIdentification(Base):
     race_ethnicity: Mapped[str] = mapped_column(_answer("race_ethnicity"))
     veteran_status: Mapped[str] = mapped_column(_answer("veteran_status"))
     disability_status: Mapped[str] = mapped_column(_answer("disability_status"))
+    # Computed by the database from the four answers (migration 0022: stored on
+    # PostgreSQL, computed on read on SQLite), never written: the reports group on it.
+    answers_code: Mapped[int] = mapped_column(
+        SmallInteger, Computed(answers_code_sql(), persisted=True)
+    )
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

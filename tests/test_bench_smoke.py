@@ -33,6 +33,8 @@ def test_bench_smoke_run_reports_every_figure_beside_its_baseline(tmp_path):
     api = result["raw"]["api"]["200"]
     assert api["get_application"]["errors"] == 0
     assert api["get_application"]["baseline"]["before"]["errors"] == 0
+    (model,) = result["raw"]["calibration"]
+    assert model["others_cores"] >= -0.5 and model["stolen_cores"] >= 0  # measured beside it
     json.dumps(result)  # the report is plain JSON
 
 

@@ -189,11 +189,11 @@ def generate(
             )
         rng = random.Random(seed)
         sizes = _sizes(applications)
-        counts: dict[str, int] = {}
         with engine.begin() as connection:
             writer = Writer(connection)
             org = _organisation(writer, ids, rng, sizes)
             requisitions = _requisitions(writer, ids, rng, sizes, org, templates, now)
+        counts = {"requisitions": len(requisitions)}
         bar = Progress("applications", applications, enabled=progress)
         loader = ApplicationLoader(ids, rng, org, requisitions, now)
         for start in range(0, applications, CHUNK):

@@ -85,3 +85,36 @@ def test_the_generator_adds_a_busy_requisition_of_active_applications(tmp_path):
     engine.dispose()
     assert busiest[1] == 25 and busiest[2] == 5  # spread over every stage but the offer
     assert summary["rows"]["applications"] == 85
+
+
+def test_a_generated_database_is_reused_only_while_it_holds_what_was_generated(tmp_path):
+    """A bench run adds interviews, scorecards and applications to the database it
+    measures; the next run must not measure those as if they were generated."""
+    from sqlalchemy import create_engine, text
+
+    from bench import generate
+
+    url = f"sqlite:///{tmp_path / 'reused.db'}"
+    summary = generate.generate(
+        url,
+        60,
+        seed=3,
+        now=generate.datetime(2026, 6, 1, tzinfo=generate.UTC),
+        fit_calibration=False,
+        progress=False,
+        busy_requisition=5,
+    )
+    assert summary["rows"]["requisitions"] == summary["requisitions"] + 1  # the busy one
+    assert run._as_generated(url, summary["rows"])
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO stage_changes (application_id, kind, from_stage, to_stage, "
+                "from_status, to_status, actor_id, reason, at) SELECT application_id, kind, "
+                "from_stage, to_stage, from_status, to_status, actor_id, reason, at "
+                "FROM stage_changes WHERE id = (SELECT min(id) FROM stage_changes)"
+            )
+        )
+    engine.dispose()
+    assert not run._as_generated(url, summary["rows"])

@@ -970,7 +970,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--concurrency", type=int, default=4, help="client threads [4]")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
-        "--reuse", action="store_true", help="keep a generated database of the same size and seed"
+        "--reuse",
+        action="store_true",
+        help="keep a generated database of the same size and seed while no run has changed it",
     )
     parser.add_argument(
         "--sections",

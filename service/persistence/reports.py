@@ -191,12 +191,11 @@ def outcomes(
     patterns are spread over the stages here; the furthest stage follows from the
     entered ones. Which stages an application entered is kept on it
     (`Application.entered_stages`): grouping its timeline entries on every read was
-    about a third of the query at 100k applications on PostgreSQL. The answers are
-    grouped as the one number the database keeps for them
-    (`SelfIdentification.answers_code`): 0.76x the query grouping the four strings at
-    100k. The patterns are grouped in a hash table (`_hashed_groups`). Together:
-    ~0.45x the time of the query that grouped the timeline (alternated on one 100k
-    database).
+    about a third of the query at 100k applications on PostgreSQL; with the patterns
+    grouped in a hash table (`_hashed_groups`), ~0.55x the time of the query that
+    grouped the timeline (EXPLAIN ANALYZE, alternated on one 100k database). The
+    answers are grouped as the one number the database keeps for them
+    (`SelfIdentification.answers_code`): 0.76x the query grouping the four strings.
     Stages that no template version has are not counted (moves are checked against
     the template, so there are none).
     """

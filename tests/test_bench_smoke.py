@@ -39,18 +39,10 @@ def test_bench_smoke_run_reports_every_figure_beside_its_baseline(tmp_path):
 
 
 def test_generator_is_deterministic_for_a_seed(tmp_path):
-    from bench import generate
 
     counts = []
     for name in ("a", "b"):
-        summary = generate.generate(
-            f"sqlite:///{tmp_path / name}.db",
-            60,
-            seed=3,
-            now=generate.datetime(2026, 6, 1, tzinfo=generate.UTC),
-            fit_calibration=False,
-            progress=False,
-        )
+        summary = _generated(f"sqlite:///{tmp_path / name}.db")
         counts.append(summary["rows"])
     assert counts[0] == counts[1]
 
@@ -58,19 +50,10 @@ def test_generator_is_deterministic_for_a_seed(tmp_path):
 def test_the_generator_adds_a_busy_requisition_of_active_applications(tmp_path):
     from sqlalchemy import create_engine, func, select
 
-    from bench import generate
     from service.persistence.applications import Application
 
     url = f"sqlite:///{tmp_path / 'busy.db'}"
-    summary = generate.generate(
-        url,
-        60,
-        seed=3,
-        now=generate.datetime(2026, 6, 1, tzinfo=generate.UTC),
-        fit_calibration=False,
-        progress=False,
-        busy_requisition=25,
-    )
+    summary = _generated(url, busy_requisition=25)
     engine = create_engine(url)
     with engine.connect() as connection:
         busiest = connection.execute(
@@ -92,18 +75,8 @@ def test_a_generated_database_is_reused_only_while_it_holds_what_was_generated(t
     measures; the next run must not measure those as if they were generated."""
     from sqlalchemy import create_engine, text
 
-    from bench import generate
-
     url = f"sqlite:///{tmp_path / 'reused.db'}"
-    summary = generate.generate(
-        url,
-        60,
-        seed=3,
-        now=generate.datetime(2026, 6, 1, tzinfo=generate.UTC),
-        fit_calibration=False,
-        progress=False,
-        busy_requisition=5,
-    )
+    summary = _generated(url, busy_requisition=5)
     assert summary["rows"]["requisitions"] == summary["requisitions"] + 1  # the busy one
     assert run._as_generated(url, summary["rows"])
     engine = create_engine(url)
@@ -118,3 +91,18 @@ def test_a_generated_database_is_reused_only_while_it_holds_what_was_generated(t
         )
     engine.dispose()
     assert not run._as_generated(url, summary["rows"])
+
+
+def _generated(url: str, **options):
+    """60 applications generated into `url`, seed 3, as of 2026-06-01; the summary."""
+    from bench import generate
+
+    return generate.generate(
+        url,
+        60,
+        seed=3,
+        now=generate.datetime(2026, 6, 1, tzinfo=generate.UTC),
+        fit_calibration=False,
+        progress=False,
+        **options,
+    )

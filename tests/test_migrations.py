@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bench import generate
 from service.domain.pipeline import joined_stages
-from service.domain.self_identification import ANSWER_SETS, QUESTIONS, answers_code
+from service.domain.self_identification import ANSWER_SETS, QUESTIONS
 from service.persistence import Base, migrate
 from service.persistence.reports import ENTRY_KINDS
 from service.persistence.self_identification import answers_code_sql
@@ -158,9 +158,9 @@ def test_the_stages_each_application_entered_are_backfilled_from_its_timeline(
 
 
 def test_the_database_numbers_every_set_of_answers_as_the_reports_read_it(empty_database_url):
-    """Migration 0022: `answers_code` is `answers_code()` of the row's answers, for the
-    rows there before it and for every set of answers written after it; and the model's
-    expression of it computes the same."""
+    """Migration 0022: `answers_code` is the index of the row's answers in `ANSWER_SETS`
+    (as the reports read it back), for the rows there before it and for every set of
+    answers written after it; and the model's expression of it computes the same."""
     generate.generate(
         empty_database_url,
         40,
@@ -199,6 +199,5 @@ def test_the_database_numbers_every_set_of_answers_as_the_reports_read_it(empty_
             )
     engine.dispose()
     assert len(existing) > 10
-    assert [code for *_, code in existing] == [answers_code(tuple(a)) for *a, _ in existing]
-    assert written == [(answers_code(answers),) * 2 for answers in ANSWER_SETS]
-    assert [code for code, _ in written] == list(range(len(ANSWER_SETS)))
+    assert [ANSWER_SETS[code] for *_, code in existing] == [tuple(a) for *a, _ in existing]
+    assert written == [(code, code) for code in range(len(ANSWER_SETS))]

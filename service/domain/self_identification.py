@@ -28,22 +28,14 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
     "disability_status": ("has_disability", "no_disability", DECLINED),
 }
 
-# One number for a set of answers (in QUESTIONS order), so that a report groups
-# applicants on one small integer rather than on four strings: each answer's position
-# among its question's answers, in mixed radix (the first question's the lowest digit).
-# The database keeps it beside the answers (`self_identifications.answers_code`).
+# Every set of one answer to each question (in QUESTIONS order), numbered so that a
+# report groups applicants on one small integer rather than on four strings: a set's
+# index is each answer's position among its question's answers, in mixed radix (the
+# first question's the lowest digit). The database keeps that number beside the
+# answers (`self_identifications.answers_code`).
 ANSWER_SETS: tuple[tuple[str, ...], ...] = tuple(
     tuple(reversed(answers)) for answers in product(*reversed(QUESTIONS.values()))
 )
-
-
-def answers_code(answers: tuple[str, ...]) -> int:
-    """The number of one answer to each question, in QUESTIONS order (ANSWER_SETS' index)."""
-    code, radix = 0, 1
-    for answer, options in zip(answers, QUESTIONS.values(), strict=True):
-        code += options.index(answer) * radix
-        radix *= len(options)
-    return code
 
 
 INTERSECTION = "sex_race_ethnicity"

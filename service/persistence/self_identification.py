@@ -20,7 +20,7 @@ def _answer(question: str) -> Enum:
 
 
 def answers_code_sql() -> str:
-    """`domain.self_identification.answers_code` of a row's answers, in SQL."""
+    """The index in `domain.self_identification.ANSWER_SETS` of a row's answers, in SQL."""
     terms, radix = [], 1
     for question, options in QUESTIONS.items():
         whens = " ".join(f"WHEN '{answer}' THEN {i}" for i, answer in enumerate(options))

@@ -7,7 +7,7 @@ integer instead took the report's query from 76 to 58 ms at 100k applications on
 PostgreSQL (median of five, alternated; 67 ms when the query computed it per row).
 
 The number is the answers' positions among their questions' answers in mixed radix
-(`domain.self_identification.answers_code`), computed by the database from the
+(the answers' index in `domain.self_identification.ANSWER_SETS`), computed by the database from the
 answers (a generated column: stored on PostgreSQL, computed on read on SQLite, which
 cannot add a stored one), so it can never disagree with them.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bench import run
+from tests.generated_data import generated_database
 
 
 def test_bench_smoke_run_reports_every_figure_beside_its_baseline(tmp_path):
@@ -42,7 +43,7 @@ def test_generator_is_deterministic_for_a_seed(tmp_path):
 
     counts = []
     for name in ("a", "b"):
-        summary = _generated(f"sqlite:///{tmp_path / name}.db")
+        summary = generated_database(f"sqlite:///{tmp_path / name}.db", 60, seed=3)
         counts.append(summary["rows"])
     assert counts[0] == counts[1]
 
@@ -53,7 +54,7 @@ def test_the_generator_adds_a_busy_requisition_of_active_applications(tmp_path):
     from service.persistence.applications import Application
 
     url = f"sqlite:///{tmp_path / 'busy.db'}"
-    summary = _generated(url, busy_requisition=25)
+    summary = generated_database(url, 60, seed=3, busy_requisition=25)
     engine = create_engine(url)
     with engine.connect() as connection:
         busiest = connection.execute(
@@ -76,7 +77,7 @@ def test_a_generated_database_is_reused_only_while_it_holds_what_was_generated(t
     from sqlalchemy import create_engine, text
 
     url = f"sqlite:///{tmp_path / 'reused.db'}"
-    summary = _generated(url, busy_requisition=5)
+    summary = generated_database(url, 60, seed=3, busy_requisition=5)
     assert summary["rows"]["requisitions"] == summary["requisitions"] + 1  # the busy one
     assert run._as_generated(url, summary["rows"])
     engine = create_engine(url)
@@ -91,18 +92,3 @@ def test_a_generated_database_is_reused_only_while_it_holds_what_was_generated(t
         )
     engine.dispose()
     assert not run._as_generated(url, summary["rows"])
-
-
-def _generated(url: str, **options):
-    """60 applications generated into `url`, seed 3, as of 2026-06-01; the summary."""
-    from bench import generate
-
-    return generate.generate(
-        url,
-        60,
-        seed=3,
-        now=generate.datetime(2026, 6, 1, tzinfo=generate.UTC),
-        fit_calibration=False,
-        progress=False,
-        **options,
-    )

@@ -1,8 +1,6 @@
 """Migrations: one head, up → down → up on an empty database, models == migrations, and
 0021's backfill and 0022's numbers on data."""
 
-from datetime import UTC, datetime
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,13 +8,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import bindparam, create_engine, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError
 
-from bench import generate
 from service.domain.pipeline import joined_stages
 from service.domain.self_identification import ANSWER_SETS, QUESTIONS
 from service.persistence import Base, migrate
 from service.persistence.reports import ENTRY_KINDS
 from service.persistence.self_identification import answers_code_sql
 from tests.conftest import postgres_url, reset_postgres
+from tests.generated_data import generated_database
 
 
 def test_single_migration_head():
@@ -112,14 +110,7 @@ def test_the_stages_each_application_entered_are_backfilled_from_its_timeline(
     """Migration 0021 on data: `entered_stages` becomes the application's distinct entries
     (applied, moved), sorted; a status change's stage is no entry, and an application
     without entries has none."""
-    generate.generate(
-        empty_database_url,
-        60,
-        seed=3,
-        now=datetime(2026, 6, 1, tzinfo=UTC),
-        fit_calibration=False,
-        progress=False,
-    )
+    generated_database(empty_database_url, 60, seed=3)
     engine = create_engine(empty_database_url)
     copy = (
         "INSERT INTO stage_changes (application_id, kind, from_stage, to_stage, from_status, "
@@ -161,14 +152,7 @@ def test_the_database_numbers_every_set_of_answers_as_the_reports_read_it(empty_
     """Migration 0022: `answers_code` is the index of the row's answers in `ANSWER_SETS`
     (as the reports read it back), for the rows there before it and for every set of
     answers written after it; and the model's expression of it computes the same."""
-    generate.generate(
-        empty_database_url,
-        40,
-        seed=5,
-        now=datetime(2026, 6, 1, tzinfo=UTC),
-        fit_calibration=False,
-        progress=False,
-    )
+    generated_database(empty_database_url, 40, seed=5)
     migrate.downgrade(empty_database_url, "0021_application_entered_stages")
     migrate.upgrade(empty_database_url)
     engine = create_engine(empty_database_url)

@@ -26,7 +26,6 @@ from hypothesis import strategies as st
 from sqlalchemy import Integer, create_engine, literal, make_url, select, text, update
 from sqlalchemy.orm import Session
 
-from bench import generate
 from service.domain.reports import stage_maps
 from service.domain.scorecards import ScorecardState
 from service.domain.self_identification import QUESTIONS
@@ -44,6 +43,7 @@ from service.persistence.templates import TemplateVersion
 from service.persistence.users import User
 from service.usecases import interviewer_reports, reports
 from tests.conftest import postgres_url
+from tests.generated_data import generated_database
 
 
 def current_ratings(session: Session):
@@ -135,14 +135,7 @@ def generated_url(request, tmp_path_factory):
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
         finally:
             admin.dispose()
-    generate.generate(
-        url,
-        400,
-        seed=5,
-        now=datetime(2026, 6, 1, tzinfo=UTC),
-        fit_calibration=False,
-        progress=False,
-    )
+    generated_database(url, 400, seed=5)
     return url
 
 

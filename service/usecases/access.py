@@ -38,6 +38,7 @@ from service.persistence.scorecards import ScorecardView
 from service.persistence.templates import TemplateVersion, parsed_template
 from service.persistence.visibility import (
     VIEWER_ID,
+    visibility_of,
     visible_applications,
     visible_applications_to_role,
     visible_candidates,
@@ -83,7 +84,7 @@ def get_application_row(
     `application_rows`), under the same rule as `get_application`. Raises NotFoundError
     when missing or not visible to `actor`."""
     require(actor.role, "applications:read")
-    stmt = _one_application(application_rows() if rows is None else rows, actor.role)
+    stmt = _one_application(application_rows() if rows is None else rows, visibility_of(actor.role))
     row = plain_rows(
         session, stmt, {"application_id": application_id, VIEWER_ID: actor.id}
     ).one_or_none()
@@ -114,7 +115,8 @@ def get_interview(session: Session, actor: Viewer, interview_id: int) -> Intervi
     """
     require(actor.role, "applications:read")
     found: Interview | None = session.scalar(
-        _one_interview(actor.role), {"interview_id": interview_id, VIEWER_ID: actor.id}
+        _one_interview(visibility_of(actor.role)),
+        {"interview_id": interview_id, VIEWER_ID: actor.id},
     )
     if found is None:
         raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
@@ -147,7 +149,9 @@ def get_interview_and_template(
     (BENCHMARKS.md, "Issue 18: the submission, second pass")."""
     require(actor.role, "applications:read")
     params = {"interview_id": interview_id, VIEWER_ID: actor.id}
-    row = plain_rows(session, _interview_and_template(actor.role), params).one_or_none()
+    row = plain_rows(
+        session, _interview_and_template(visibility_of(actor.role)), params
+    ).one_or_none()
     if row is None:
         raise NotFoundError(f"Interview {interview_id} does not exist or is not yours to see.")
     values = dict(row._mapping)
@@ -204,7 +208,7 @@ def open_application_feedback(
     what `beside` adds to the statement (a stored result of the caller's), which reaches
     the caller only once both doors have let the actor through."""
     require(actor.role, "applications:read")
-    stmt = _application_feedback(beside, actor.role)
+    stmt = _application_feedback(beside, visibility_of(actor.role))
     rows = plain_rows(session, stmt, {"application_id": application_id, VIEWER_ID: actor.id}).all()
     if not rows:
         raise NotFoundError(f"Application {application_id} does not exist or is not yours to see.")

@@ -33,6 +33,7 @@ from service.persistence.requisitions import Requisition
 from service.persistence.templates import parsed_template
 from service.persistence.visibility import (
     VIEWER_ID,
+    visibility_of,
     visible_applications_to_role,
     visible_requisitions,
 )
@@ -135,7 +136,7 @@ def list_applications(
         _check_stage(session, actor, stage, requisition_id)
     key = APPLICATION_SORTS[sort]
     keyed_sort = None if key is None else sort
-    stmt = _listing(actor.role, tuple(filters), keyed_sort, bool(cursor))
+    stmt = _listing(visibility_of(actor.role), tuple(filters), keyed_sort, bool(cursor))
     parameters = {**filters, **keyset_parameters(cursor, keyed_sort, limit), VIEWER_ID: actor.id}
     rows = plain_rows(session, stmt, parameters).all()
     page = keyset_page(rows, limit, keyed_sort, None if key is None else key.key)

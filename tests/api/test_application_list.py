@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlalchemy import event
 
 from service.domain.pipeline import time_in_stage
 from service.http.applications.schemas import _application_json, _StageFacts
@@ -196,3 +197,34 @@ def test_the_lists_time_in_stage_is_the_pipelines(seconds, target_days):
     assert type(listed["time_in_stage"]["days"]) is float
     # Rounded to two places: no float the list's encoding would have to search for.
     assert listed["time_in_stage"]["days"] == 0 or abs(listed["time_in_stage"]["days"]) >= 0.01
+
+
+def test_admins_and_recruiters_run_the_same_statements_as_compiled(
+    client, connection, admin, recruiter
+):
+    """Roles that see alike share each hot statement object: a second object compiling
+    alike would have each of its results re-keyed to its own columns, a seventh of a
+    list request's CPU (`visibility_of`). Each reader's requests come after the other's."""
+    application = ApplicationFactory()
+    paths = (
+        f"/api/v1/applications?requisition_id={application.requisition_id}",
+        f"/api/v1/applications/{application.id}",
+        f"/api/v1/applications/{application.id}/assessment",
+    )
+    rekeyed = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if context.compiled is not None and context.compiled.statement is not (
+            context.invoked_statement
+        ):
+            rekeyed.append(statement)
+
+    for first, second in ((admin, recruiter), (recruiter, admin)):
+        for path in paths:
+            assert client.get(path, headers=auth(first)).status_code == 200
+            event.listen(connection, "after_cursor_execute", record)
+            try:
+                assert client.get(path, headers=auth(second)).status_code == 200
+            finally:
+                event.remove(connection, "after_cursor_execute", record)
+    assert rekeyed == []

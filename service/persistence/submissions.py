@@ -233,7 +233,12 @@ def _default(column: Any) -> Any:
 def _parameter(prefix: str, table: Table, key: str) -> str:
     """The name of the bind parameter for column `key` of `table`: `prefix` and the
     column's position, short (see `_statement` on the statement's length)."""
-    return f"{prefix}{table.columns.keys().index(key)}"
+    return f"{prefix}{_positions(table)[key]}"
+
+
+@functools.cache
+def _positions(table: Table) -> dict[str, int]:
+    return {key: i for i, key in enumerate(table.columns.keys())}
 
 
 def _written_columns(table: Table) -> list[Any]:

@@ -191,8 +191,8 @@ def test_the_submissions_statement_stays_short_enough_for_the_drivers_parse_cach
     """psycopg keeps its parsing of a statement's placeholders only for statements up to
     4 kB and 50 parameters, and parses a longer one again on every execution: the
     submission's one statement is kept under both (short CTE and parameter names). A
-    column added to a table it writes lengthens it; shorten it
-    again rather than have it parsed on every submission (`persistence.submissions`)."""
+    column added to a table it writes lengthens it; shorten it again rather than have
+    it parsed on every submission (`persistence.submissions`)."""
     revision = ScorecardRevision(recommendation="yes", ratings=[])
     interview = Interview(id=1, application_id=1, interviewer_id=1)
     stmt = submissions._statement(

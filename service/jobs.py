@@ -117,14 +117,44 @@ def enqueue_after_commit(session: Session, function: str, *args: Any, **options:
 _PENDING = "jobs_after_commit"
 
 
-def enqueue_once_after_commit(session: Session, function: str, *args: Any, **options: Any) -> None:
-    """`enqueue_after_commit`, unless this transaction has already asked for the same job
-    (a job that reads whatever is committed, such as the outbox's dispatch, needs one run
-    per commit however many rows asked for it)."""
+def enqueue_coalesced_after_commit(session: Session, function: str, *, queue_name: str) -> None:
+    """`enqueue_after_commit` for a job without arguments that reads whatever is
+    committed when it starts (the outbox's dispatch): once per transaction however many
+    rows ask for it, and while one waits to start, later commits ask for no other: it
+    will read what they wrote. The job calls
+    `coalesced_job_started` before it reads, and from then on the next commit enqueues
+    the next run.
+
+    Without this a burst of commits queued a run each: an RQ worker runs some 23 of them
+    a second (a fork each), so at 250 submissions a second the queue grew by hundreds a
+    second, every run after the first found nothing to do, and the webhook deliveries and
+    emails on the same queue waited behind them (BENCHMARKS.md, "Issue 18: one dispatch
+    waits at a time"). The mark that one waits is a Redis key set with the enqueue
+    (`SET NX`) and expiring after `COALESCE_SECONDS`, so a run lost before it started
+    (an enqueue that failed after the mark was set) holds back the next one that long
+    at most; the periodic sweep covers its events meanwhile."""
     pending: list[_Wanted] = session.info.get(_PENDING) or []
-    if any(w.function == function and w.args == args and w.options == options for w in pending):
+    if any(w.function == function for w in pending):
         return
-    enqueue_after_commit(session, function, *args, **options)
+    wanted = _Wanted(function, (), {"queue_name": queue_name}, current_request_id(), True)
+    session.info.setdefault(_PENDING, []).append(wanted)
+
+
+# How long the mark that a coalesced job waits lasts (`enqueue_coalesced_after_commit`).
+COALESCE_SECONDS = 60
+
+
+def coalesced_job_started(function: str) -> None:
+    """Called by a coalesced job as it starts, before it reads: the next commit that asks
+    for `function` enqueues another run. Redis unreachable here leaves the mark to expire."""
+    try:
+        queue().connection.delete(_coalesce_key(function))
+    except RedisError:
+        log.exception("could not clear the mark of %s; it expires by itself", function)
+
+
+def _coalesce_key(function: str) -> str:
+    return f"hiring:jobs:waiting:{function}"
 
 
 @event.listens_for(Session, "after_commit")
@@ -163,12 +193,15 @@ class _Wanted:
     args: tuple[Any, ...]
     options: dict[str, Any]
     request_id: str | None
+    coalesced: bool = False  # `enqueue_coalesced_after_commit`
 
 
 def enqueue_all(wanted: list[_Wanted]) -> None:
     """Enqueue `wanted` as `enqueue` would one by one, in two Redis round trips: the
-    status of every named job (a job id already waiting is not enqueued twice), then
-    every job in one pipeline. In-process (synchronous queues) each job runs in turn."""
+    status of every named job (a job id already waiting is not enqueued twice) with the
+    mark of every coalesced one (`enqueue_coalesced_after_commit`), then every job still
+    to enqueue in one pipeline (none: no second round trip). In-process (synchronous
+    queues) each job runs in turn."""
     if not all(queue(w.options.get("queue_name", "default")).is_async for w in wanted):
         for w in wanted:
             with bound_request_id(w.request_id):
@@ -176,23 +209,28 @@ def enqueue_all(wanted: list[_Wanted]) -> None:
         return
     connection = queue().connection
     named = [w.options["job_id"] for w in wanted if w.options.get("job_id")]
-    waiting = set()
-    if named:
+    coalesced = [w.function for w in wanted if w.coalesced]
+    waiting, marked_before = set(), set()
+    if named or coalesced:
         with connection.pipeline(transaction=False) as pipe:
             for job_id in named:
                 pipe.hget(Job.key_for(job_id), "status")
-            statuses = pipe.execute()
+            for function in coalesced:
+                pipe.set(_coalesce_key(function), 1, nx=True, ex=COALESCE_SECONDS)
+            replies = pipe.execute()
+        statuses, marks = replies[: len(named)], replies[len(named) :]
         waiting = {
             job_id
             for job_id, status in zip(named, statuses, strict=True)
             if status is not None and status.decode() in _WAITING
         }
+        marked_before = {f for f, marked in zip(coalesced, marks, strict=True) if not marked}
     with connection.pipeline() as pipe:
         for w in wanted:
             options = dict(w.options)
             target = queue(options.pop("queue_name", "default"))
             job_id = options.get("job_id")
-            if job_id in waiting:
+            if job_id in waiting or (w.coalesced and w.function in marked_before):
                 continue
             if job_id:
                 waiting.add(job_id)  # asked for twice in one transaction: once

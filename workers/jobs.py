@@ -13,6 +13,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import get_current_job
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from service import jobs
 from service.extensions import db, packet_storage
 from service.mail.transport import transport_for
 from service.outbound import PostResult, post_json
@@ -28,6 +29,7 @@ from service.usecases import (
     reports,
     webhooks,
 )
+from service.usecases.outbox import DISPATCH_JOB
 
 TRANSIENT_ERRORS = (
     OperationalError,
@@ -117,6 +119,7 @@ def run_retention() -> int:
 
 def dispatch_events() -> int:
     """Fan out pending outbox events (webhook deliveries, notifications, emails)."""
+    jobs.coalesced_job_started(DISPATCH_JOB)  # a commit from now on asks for the next run
     with db.new_session() as session:
         return notifications.dispatch_events(session, _settings())
 

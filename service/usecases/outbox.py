@@ -3,7 +3,8 @@
 Like `access`, this module is a foundation under the feature use cases: it imports no
 other use case, and every feature may import it (tests/test_layering.py). The event is
 a row in the same transaction as the change (`persistence.outbox`); once the
-transaction commits, a dispatch job is enqueued. If Redis is away then, the event
+transaction commits, a dispatch job is enqueued, unless one is already waiting to
+start (it will read the event). If Redis is away then, the event
 waits in the table for the periodic sweep, so a lost Redis never loses an event.
 """
 
@@ -42,6 +43,8 @@ def event_to_write(type_: str, data: dict[str, Any]) -> OutboxEvent:
 
 def dispatch_after_commit(session: Session) -> None:
     """Enqueue the dispatch once the transaction commits, once however many events (for
-    an event written with `event_to_write`; `emit_event` asks for it itself). A
-    transaction that rolls back asked for none, so the session's next one asks again."""
-    jobs.enqueue_once_after_commit(session, DISPATCH_JOB, queue_name=EVENTS_QUEUE)
+    an event written with `event_to_write`; `emit_event` asks for it itself), and not
+    while a dispatch is waiting to start: that one will read them
+    (`jobs.enqueue_coalesced_after_commit`). A transaction that rolls back asked for
+    none, so the session's next one asks again."""
+    jobs.enqueue_coalesced_after_commit(session, DISPATCH_JOB, queue_name=EVENTS_QUEUE)
